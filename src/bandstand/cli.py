@@ -1,0 +1,183 @@
+"""The `bandstand` command: run, migrate and administer the platform."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+from pydantic import ValidationError
+from rich.console import Console
+
+from bandstand import __version__, registry
+from bandstand.platform.errors import BandstandError
+from bandstand.platform.migrations import upgrade_blocking
+from bandstand.platform.observability import configure_logging
+from bandstand.platform.runtime import Runtime
+from bandstand.platform.settings import Settings
+
+app = typer.Typer(
+    help="Bandstand: one backend platform for a music & media business.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+console = Console(stderr=True)
+
+HostOption = Annotated[str | None, typer.Option(help="Address to listen on.")]
+PortOption = Annotated[int | None, typer.Option(help="Port to listen on.")]
+DataDirOption = Annotated[
+    Path | None, typer.Option(help="Where SQLite files, keys and the embedded broker live.")
+]
+
+
+def _settings(data_dir: Path | None = None) -> Settings:
+    if data_dir is not None:
+        os.environ["BANDSTAND_DATA_DIR"] = str(data_dir)
+    settings = Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return settings
+
+
+def _migrate(settings: Settings, names: list[str]) -> None:
+    for name in names:
+        entry = registry.service(name)
+        upgrade_blocking(settings.database_url(name), name, entry.migrations)
+        console.print(f"[green]✓[/] {name} migrated")
+
+
+def _run_server(app_or_factory: object, host: str, port: int, settings: Settings) -> None:
+    config = uvicorn.Config(
+        app_or_factory,  # type: ignore[arg-type]
+        host=host,
+        port=port,
+        loop="uvloop",
+        http="httptools",
+        lifespan="on",
+        access_log=False,
+        log_config=None,
+        log_level=settings.log_level.lower(),
+        timeout_graceful_shutdown=10,
+    )
+    uvicorn.Server(config).run()
+
+
+@app.command()
+def up(host: HostOption = None, port: PortOption = None, data_dir: DataDirOption = None) -> None:
+    """Start everything in one process: the gateway with every service mounted in it."""
+    settings = _settings(data_dir)
+    configure_logging(settings.log_level, json_logs=settings.log_json)
+    _migrate(settings, registry.names())
+    runtime = Runtime(settings)
+    gateway = registry.embedded_gateway(runtime)
+    host, port = host or settings.host, port or settings.port
+    console.print(
+        f"[bold]Bandstand {__version__}[/] on http://{host}:{port} "
+        f"(services: {', '.join(registry.names())}; data in {settings.data_dir.resolve()})"
+    )
+    _run_server(gateway, host, port, settings)
+
+
+@app.command()
+def serve(
+    service: Annotated[str, typer.Argument(help="A service name, or `gateway`.")],
+    host: HostOption = None,
+    port: PortOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Run one service alone (distributed mode); `gateway` proxies to the service URLs."""
+    settings = _settings(data_dir)
+    configure_logging(settings.log_level, json_logs=settings.log_json)
+    host = host or settings.host
+    if service == "gateway":
+        _run_server(registry.distributed_gateway(settings), host, port or settings.port, settings)
+        return
+    try:
+        entry = registry.service(service)
+    except KeyError as exc:
+        raise typer.BadParameter(str(exc.args[0])) from exc
+    _migrate(settings, [service])
+    if not settings.resolved_jwks_url() and service != "identity":
+        identity = registry.service("identity")
+        settings.jwks_url = f"http://127.0.0.1:{identity.default_port}/.well-known/jwks.json"
+    application = entry.create_app(Runtime(settings))
+    _run_server(application, host, port or entry.default_port, settings)
+
+
+@app.command()
+def migrate(
+    service: Annotated[str | None, typer.Argument(help="One service; all when omitted.")] = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Apply database migrations."""
+    settings = _settings(data_dir)
+    names = [service] if service else registry.names()
+    for name in names:
+        if name not in registry.names():
+            raise typer.BadParameter(f"unknown service {name!r}")
+    _migrate(settings, names)
+
+
+@app.command()
+def openapi(
+    service: Annotated[str | None, typer.Argument(help="One service; merged when omitted.")] = None,
+) -> None:
+    """Print the OpenAPI schema of one service or of the whole gateway."""
+    import json
+
+    from bandstand.gateway.docs import merge_documents
+
+    settings = Settings()
+    runtime = Runtime(settings)
+    if service:
+        document = registry.service(service).create_app(runtime).openapi()
+    else:
+        documents = {entry.name: entry.create_app(runtime).openapi() for entry in registry.SERVICES}
+        document = merge_documents("Bandstand", __version__, documents, registry.route_table())
+    typer.echo(json.dumps(document, indent=2))
+
+
+@app.command()
+def createsuperuser(
+    username: Annotated[str | None, typer.Option(help="Login name.")] = None,
+    email: Annotated[str | None, typer.Option(help="Email address.")] = None,
+    password: Annotated[
+        str | None,
+        typer.Option(help="Password (or BANDSTAND_SUPERUSER_PASSWORD).", show_default=False),
+    ] = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Create an admin account, asking for what the options do not give."""
+    from bandstand.identity.commands import create_superuser
+
+    settings = _settings(data_dir)
+    _migrate(settings, ["identity"])
+    password = password or os.environ.get("BANDSTAND_SUPERUSER_PASSWORD")
+    username = username or typer.prompt("Username")
+    email = email or typer.prompt("Email")
+    if not password:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = asyncio.run(create_superuser(settings, username, email, password))
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in error['loc'])}: {error['msg']}" for error in exc.errors()
+        )
+        console.print(f"[red]Invalid:[/] {problems}")
+        raise typer.Exit(2) from exc
+    except BandstandError as exc:
+        console.print(f"[red]Refused:[/] {exc.detail}")
+        raise typer.Exit(1) from exc
+    console.print(f"[green]✓[/] admin {user.username} (id {user.id}) created")
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    typer.echo(__version__)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,1 @@
+"""The gateway: routes by path prefix to services, in-process or over HTTP."""

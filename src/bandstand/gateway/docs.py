@@ -1,0 +1,70 @@
+"""One OpenAPI document for every service behind the gateway."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from bandstand.gateway.proxy import Upstream
+from bandstand.gateway.routes import RouteTable
+
+logger = logging.getLogger("bandstand.gateway.docs")
+REF_PREFIX = "#/components/schemas/"
+
+
+def _rename_refs(document: Any, renames: Mapping[str, str]) -> Any:
+    if not renames:
+        return document
+    text = json.dumps(document)
+    for old, new in renames.items():
+        text = text.replace(f'"{REF_PREFIX}{old}"', f'"{REF_PREFIX}{new}"')
+    return json.loads(text)
+
+
+def merge_documents(
+    title: str, version: str, documents: Mapping[str, dict[str, Any]], routes: RouteTable
+) -> dict[str, Any]:
+    """Paths each service answers at the gateway, with clashing schema names made unique."""
+    paths: dict[str, Any] = {}
+    schemas: dict[str, Any] = {}
+    security_schemes: dict[str, Any] = {}
+    tags: list[dict[str, Any]] = []
+    for service, document in sorted(documents.items()):
+        components = document.get("components", {})
+        own = components.get("schemas", {})
+        renames = {
+            name: f"{service}__{name}"
+            for name, schema in own.items()
+            if name in schemas and schemas[name] != schema
+        }
+        own = _rename_refs(own, renames)
+        for name, schema in own.items():
+            schemas[renames.get(name, name)] = schema
+        security_schemes.update(components.get("securitySchemes", {}))
+        for path, operations in document.get("paths", {}).items():
+            if routes.match(path.rstrip("/") or "/") == service:
+                paths[path] = _rename_refs(operations, renames)
+        tags.extend(document.get("tags", []))
+    merged: dict[str, Any] = {
+        "openapi": "3.1.0",
+        "info": {"title": title, "version": version},
+        "paths": dict(sorted(paths.items())),
+        "components": {"schemas": dict(sorted(schemas.items()))},
+    }
+    if security_schemes:
+        merged["components"]["securitySchemes"] = security_schemes
+    if tags:
+        merged["tags"] = tags
+    return merged
+
+
+async def collect_documents(upstreams: Mapping[str, Upstream]) -> dict[str, dict[str, Any]]:
+    documents: dict[str, dict[str, Any]] = {}
+    for name, upstream in upstreams.items():
+        try:
+            documents[name] = await upstream.openapi()
+        except Exception as exc:  # one service down must not hide the others' docs
+            logger.warning("no OpenAPI document from %s: %s", name, exc)
+    return documents

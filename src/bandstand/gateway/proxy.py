@@ -1,0 +1,303 @@
+"""Upstreams: a service mounted in this process, or one reached over pooled HTTP (aiohttp)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
+from typing import Any, Protocol
+
+import aiohttp
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from yarl import URL
+
+from bandstand.platform.health import run_checks
+from bandstand.platform.observability import request_id_var
+
+logger = logging.getLogger("bandstand.gateway")
+
+HOP_BY_HOP = frozenset(
+    {
+        b"connection",
+        b"keep-alive",
+        b"proxy-authenticate",
+        b"proxy-authorization",
+        b"te",
+        b"trailer",
+        b"trailers",
+        b"transfer-encoding",
+        b"upgrade",
+        b"host",
+        b"content-length",
+    }
+)
+IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+STREAM_CHUNK = 64 * 1024
+READY_TIMEOUT = 2.0
+
+
+class Upstream(Protocol):
+    name: str
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None: ...
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def ready(self) -> dict[str, Any]:
+        """`{"status": "up"|"down", ...}` from the service's own readiness checks."""
+        ...
+
+    async def openapi(self) -> dict[str, Any]: ...
+
+
+async def send_json(send: Send, status: int, body: dict[str, object]) -> None:
+    payload = json.dumps(body).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(payload)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})
+
+
+class InProcessUpstream:
+    """A service app in this process: the request is handed over without a network hop.
+
+    The gateway runs the app's lifespan, since no server does it for a mounted app."""
+
+    def __init__(self, name: str, app: FastAPI) -> None:
+        self.name = name
+        self.app = app
+        self._lifespan: AbstractAsyncContextManager[Any] | None = None
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(scope, receive, send)
+
+    async def start(self) -> None:
+        if self._lifespan is None:
+            self._lifespan = self.app.router.lifespan_context(self.app)
+            await self._lifespan.__aenter__()
+
+    async def stop(self) -> None:
+        if self._lifespan is not None:
+            lifespan, self._lifespan = self._lifespan, None
+            await lifespan.__aexit__(None, None, None)
+
+    async def ready(self) -> dict[str, Any]:
+        results = await run_checks(self.app.state.readiness_checks)
+        down = any(result["status"] != "up" for result in results.values())
+        return {"status": "down" if down else "up", "checks": results}
+
+    async def openapi(self) -> dict[str, Any]:
+        return self.app.openapi()
+
+
+class HttpUpstream:
+    """A service at a base URL, through one keep-alive connection pool."""
+
+    def __init__(
+        self,
+        name: str,
+        base_url: str,
+        *,
+        connect_timeout: float = 2.0,
+        read_timeout: float = 30.0,
+        pool_size: int = 256,
+    ) -> None:
+        self.name = name
+        self.base_url = URL(base_url.rstrip("/"))
+        self._timeout = aiohttp.ClientTimeout(
+            total=None, connect=connect_timeout, sock_connect=connect_timeout, sock_read=read_timeout
+        )
+        self._pool_size = pool_size
+        self._session: aiohttp.ClientSession | None = None
+
+    async def start(self) -> None:
+        if self._session is None:
+            connector = aiohttp.TCPConnector(
+                limit=self._pool_size, limit_per_host=self._pool_size, keepalive_timeout=30
+            )
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                timeout=self._timeout,
+                auto_decompress=False,
+                skip_auto_headers=("User-Agent", "Accept-Encoding", "Content-Type"),
+                cookie_jar=aiohttp.DummyCookieJar(),
+            )
+
+    async def stop(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def ready(self) -> dict[str, Any]:
+        if self._session is None:
+            await self.start()
+        assert self._session is not None
+        try:
+            async with self._session.get(
+                self.base_url / "ready", timeout=aiohttp.ClientTimeout(total=READY_TIMEOUT)
+            ) as response:
+                body = json.loads(await response.read())
+        except (aiohttp.ClientError, TimeoutError, OSError, ValueError) as exc:
+            return {"status": "down", "error": f"unreachable: {exc or type(exc).__name__}"}
+        checks = body.get("checks", {}) if isinstance(body, dict) else {}
+        return {"status": "up" if response.status == 200 else "down", "checks": checks}
+
+    async def openapi(self) -> dict[str, Any]:
+        if self._session is None:
+            await self.start()
+        assert self._session is not None
+        async with self._session.get(
+            self.base_url / "openapi.json", timeout=aiohttp.ClientTimeout(total=READY_TIMEOUT)
+        ) as response:
+            response.raise_for_status()
+            document: dict[str, Any] = json.loads(await response.read())
+            return document
+
+    def _url(self, scope: Scope) -> URL:
+        raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
+        query: bytes = scope.get("query_string", b"")
+        target = raw_path.decode("latin-1")
+        if query:
+            target = f"{target}?{query.decode('latin-1')}"
+        return URL(str(self.base_url) + target, encoded=True)
+
+    def _headers(self, scope: Scope) -> list[tuple[str, str]]:
+        headers: list[tuple[str, str]] = []
+        forwarded_for: str | None = None
+        has_request_id = False
+        for raw_key, raw_value in scope.get("headers", ()):
+            key = raw_key.lower()
+            if key in HOP_BY_HOP:
+                continue
+            value = raw_value.decode("latin-1")
+            if key == b"x-forwarded-for":
+                forwarded_for = value
+                continue
+            if key == b"x-request-id":
+                has_request_id = True
+            headers.append((raw_key.decode("latin-1"), value))
+        client = scope.get("client")
+        client_host = client[0] if client else None
+        if client_host:
+            forwarded_for = f"{forwarded_for}, {client_host}" if forwarded_for else client_host
+        if forwarded_for:
+            headers.append(("X-Forwarded-For", forwarded_for))
+        headers.append(("X-Forwarded-Proto", scope.get("scheme", "http")))
+        request_id = request_id_var.get()
+        if request_id and not has_request_id:
+            headers.append(("X-Request-ID", request_id))
+        return headers
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self._session is None:
+            await self.start()
+        method: str = scope["method"]
+        body = await _read_small_body(scope, receive)
+        data: bytes | AsyncIterator[bytes] = body if body is not None else _stream_body(receive)
+        # A pooled keep-alive connection the service already closed fails at once: a request
+        # whose body we still hold and that is idempotent is retried once.
+        attempts = 2 if method in IDEMPOTENT and body is not None else 1
+        for attempt in range(1, attempts + 1):
+            started = False
+
+            async def tracked_send(message: Message) -> None:
+                nonlocal started
+                started = True
+                await send(message)
+
+            try:
+                await self._forward(scope, method, data, tracked_send)
+                return
+            except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+                if started:  # the service died mid-response: nothing more can be said
+                    raise
+                if isinstance(exc, aiohttp.ServerDisconnectedError) and attempt < attempts:
+                    continue
+                await self._failed(exc, send)
+                return
+
+    async def _forward(
+        self, scope: Scope, method: str, data: bytes | AsyncIterator[bytes], send: Send
+    ) -> None:
+        assert self._session is not None
+        async with self._session.request(
+            method,
+            self._url(scope),
+            headers=self._headers(scope),
+            data=data,
+            allow_redirects=False,
+        ) as response:
+            await _relay_response(response, send)
+
+    async def _failed(self, exc: BaseException, send: Send) -> None:
+        if isinstance(exc, TimeoutError | aiohttp.ServerTimeoutError):
+            logger.warning("upstream %s timed out", self.name)
+            await send_json(send, 504, {"detail": f"{self.name} service timed out"})
+            return
+        logger.warning("upstream %s unreachable: %s", self.name, exc)
+        await send_json(send, 502, {"detail": f"{self.name} service unavailable"})
+
+async def _read_small_body(scope: Scope, receive: Receive) -> bytes | None:
+    """The whole body when it is small and its length known; None means stream it."""
+    length: int | None = None
+    for key, value in scope.get("headers", ()):
+        if key == b"content-length":
+            try:
+                length = int(value)
+            except ValueError:
+                return None
+            break
+    if length is None:
+        if scope["method"] in {"GET", "HEAD", "DELETE", "OPTIONS"}:
+            return b""
+        return None
+    if length > STREAM_CHUNK:
+        return None
+    chunks: list[bytes] = []
+    more = True
+    while more:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunks.append(message.get("body", b""))
+        more = message.get("more_body", False)
+    return b"".join(chunks)
+
+
+async def _stream_body(receive: Receive) -> AsyncIterator[bytes]:
+    more = True
+    while more:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return
+        chunk = message.get("body", b"")
+        if chunk:
+            yield chunk
+        more = message.get("more_body", False)
+
+
+async def _relay_response(response: aiohttp.ClientResponse, send: Send) -> None:
+    headers = [
+        (key.lower(), value)
+        for key, value in response.raw_headers
+        if key.lower() not in HOP_BY_HOP or key.lower() == b"content-length"
+    ]
+    await send({"type": "http.response.start", "status": response.status, "headers": headers})
+    length = response.content_length
+    if length is not None and length <= STREAM_CHUNK:
+        await send({"type": "http.response.body", "body": await response.read()})
+        return
+    async for chunk in response.content.iter_chunked(STREAM_CHUNK):
+        await send({"type": "http.response.body", "body": chunk, "more_body": True})
+    await send({"type": "http.response.body", "body": b""})

@@ -1,0 +1,31 @@
+"""The prefix table: which service answers which path."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+
+class RouteTable:
+    """Longest-prefix match on whole path segments (`/users` matches `/users/7`, not `/usersx`)."""
+
+    def __init__(self, routes: Iterable[tuple[str, str]]) -> None:
+        entries: list[tuple[str, str]] = []
+        for prefix, service in routes:
+            normalized = "/" + prefix.strip("/")
+            entries.append((normalized, service))
+        # Longest first, so /api/v1/users/me style prefixes win over /api/v1/users.
+        self._entries = sorted(entries, key=lambda entry: len(entry[0]), reverse=True)
+
+    def match(self, path: str) -> str | None:
+        for prefix, service in self._entries:
+            if path.startswith(prefix):
+                rest = path[len(prefix) :]
+                if not rest or rest[0] == "/":
+                    return service
+        return None
+
+    def services(self) -> list[str]:
+        return sorted({service for _, service in self._entries})
+
+    def prefixes(self, service: str) -> list[str]:
+        return sorted(prefix for prefix, owner in self._entries if owner == service)

@@ -1,0 +1,1 @@
+"""Identity: users, roles, credentials and tokens; the only service that signs JWTs."""

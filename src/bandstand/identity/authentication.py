@@ -1,0 +1,129 @@
+"""Logging in, refresh-token rotation and logging out."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bandstand.identity import events
+from bandstand.identity.models import RefreshToken, User, utcnow
+from bandstand.identity.passwords import hash_password, needs_rehash, verify_password
+from bandstand.identity.repository import RefreshTokenRepository, UserRepository
+from bandstand.identity.tokens import TokenIssuer, hash_refresh_token, new_refresh_token
+from bandstand.platform.errors import Unauthorized
+from bandstand.platform.ratelimit import Limit, RateLimiter
+from bandstand.platform.security import Denylist, Principal
+from bandstand.platform.settings import Settings
+
+
+class InvalidCredentials(Unauthorized):
+    default_detail = "Invalid credentials"
+
+
+class InvalidRefreshToken(Unauthorized):
+    default_detail = "Invalid refresh token"
+
+
+class RefreshTokenReused(InvalidRefreshToken):
+    default_detail = "Refresh token reuse detected; please log in again"
+    keeps_changes = True  # the family's revocation must be stored despite the 401
+
+
+@dataclass(frozen=True)
+class IssuedTokens:
+    user: User
+    access_token: str
+    refresh_token: str
+    expires_in: int
+
+
+@dataclass(frozen=True)
+class ClientInfo:
+    ip_address: str | None
+    user_agent: str | None
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands datetimes back without a zone; every stored time is UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+class AuthenticationService:
+    def __init__(
+        self, issuer: TokenIssuer, settings: Settings, limiter: RateLimiter, denylist: Denylist
+    ) -> None:
+        self.users = UserRepository()
+        self.refresh_tokens = RefreshTokenRepository()
+        self._issuer = issuer
+        self._refresh_ttl = timedelta(seconds=settings.refresh_token_ttl_seconds)
+        self._limiter = limiter
+        self._denylist = denylist
+        self._failure_limit = Limit(
+            settings.login_max_failures, settings.login_failure_window_seconds
+        )
+
+    async def login(
+        self, session: AsyncSession, login: str, password: str, client: ClientInfo
+    ) -> IssuedTokens:
+        limit_key = f"login:{client.ip_address or '-'}:{login.strip().lower()}"
+        await self._limiter.ensure_allowed(limit_key, self._failure_limit)
+        user = await self.users.by_login(session, login)
+        valid = await verify_password(user.password_hash if user else None, password)
+        if user is None or not valid or not user.is_active:
+            await self._limiter.hit(limit_key, self._failure_limit)
+            raise InvalidCredentials()
+        await self._limiter.reset(limit_key)
+        if needs_rehash(user.password_hash):
+            user.password_hash = await hash_password(password)
+        user.last_login_at = utcnow()
+        tokens = await self._issue(session, user, family_id=str(uuid.uuid4()))
+        await events.user_logged_in(session, user, client.ip_address, client.user_agent)
+        return tokens
+
+    async def refresh(self, session: AsyncSession, refresh_token: str) -> IssuedTokens:
+        """Rotate: the presented token is spent and a new one of the same family issued.
+
+        Presenting a spent token means it was stolen or replayed: the whole family is revoked.
+        """
+        stored = await self.refresh_tokens.by_hash(session, hash_refresh_token(refresh_token))
+        now = utcnow()
+        if stored is None or stored.revoked_at is not None or _aware(stored.expires_at) <= now:
+            raise InvalidRefreshToken()
+        if stored.used_at is not None or not await self.refresh_tokens.mark_used(
+            session, stored.id, now
+        ):
+            await self.refresh_tokens.revoke_family(session, stored.family_id, now)
+            raise RefreshTokenReused()
+        user = await self.users.get(session, stored.user_id)
+        if user is None or not user.is_active:
+            raise InvalidRefreshToken()
+        return await self._issue(session, user, family_id=stored.family_id)
+
+    async def logout(
+        self, session: AsyncSession, principal: Principal, refresh_token: str | None
+    ) -> None:
+        now = utcnow()
+        if principal.session_id:
+            await self.refresh_tokens.revoke_family(session, principal.session_id, now)
+        if refresh_token:
+            stored = await self.refresh_tokens.by_hash(session, hash_refresh_token(refresh_token))
+            if stored is not None and stored.user_id == principal.id:
+                await self.refresh_tokens.revoke_family(session, stored.family_id, now)
+        await self._denylist.revoke(principal.token_id, principal.expires_at)
+
+    async def _issue(self, session: AsyncSession, user: User, family_id: str) -> IssuedTokens:
+        access = self._issuer.access_token(user.id, user.role, family_id)
+        refresh = new_refresh_token()
+        await self.refresh_tokens.add(
+            session,
+            RefreshToken(
+                user_id=user.id,
+                family_id=family_id,
+                token_hash=hash_refresh_token(refresh),
+                expires_at=utcnow() + self._refresh_ttl,
+            ),
+        )
+        return IssuedTokens(user, access.token, refresh, access.expires_in)

@@ -1,0 +1,67 @@
+"""The music player's inherited auth and user routes (contract C), over the same services."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+
+from bandstand.identity.auth import AdminUser, Authentication, Client, CurrentUser
+from bandstand.identity.schemas import (
+    DetailResponse,
+    LegacyLoginRequest,
+    LegacyLoginResponse,
+    LegacyUserUpdate,
+    UserCreate,
+    UserRead,
+)
+from bandstand.identity.service import user_service
+from bandstand.platform.transactions import DBSession
+
+router = APIRouter(tags=["identity (music player compatibility)"])
+
+
+@router.post("/auth/login", response_model=LegacyLoginResponse)
+async def legacy_login(
+    data: LegacyLoginRequest, session: DBSession, auth: Authentication, client: Client
+) -> LegacyLoginResponse:
+    issued = await auth.login(session, data.email, data.password, client)
+    return LegacyLoginResponse(
+        auth_token=issued.access_token, user_id=issued.user.id, role=issued.user.role
+    )
+
+
+@router.get("/users", response_model=list[UserRead])
+async def legacy_list_users(
+    _user: CurrentUser,
+    session: DBSession,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[UserRead]:
+    return [UserRead.model_validate(user) for user in await user_service.first(session, limit)]
+
+
+@router.get("/users/{user_id}", response_model=UserRead)
+async def legacy_get_user(user_id: int, _user: CurrentUser, session: DBSession) -> UserRead:
+    return UserRead.model_validate(await user_service.get(session, user_id))
+
+
+@router.post("/users", response_model=UserRead, status_code=status.HTTP_201_CREATED)
+async def legacy_register(data: UserCreate, session: DBSession, response: Response) -> UserRead:
+    user = await user_service.register(session, data)
+    response.headers["Location"] = f"/users/{user.id}"
+    return UserRead.model_validate(user)
+
+
+@router.put("/users/{user_id}", response_model=UserRead)
+async def legacy_update_user(
+    user_id: int, data: LegacyUserUpdate, admin: AdminUser, session: DBSession
+) -> UserRead:
+    user = await user_service.get(session, user_id)
+    return UserRead.model_validate(await user_service.update_by_admin(session, user, data, admin))
+
+
+@router.delete("/users/{user_id}", response_model=DetailResponse)
+async def legacy_delete_user(user_id: int, admin: AdminUser, session: DBSession) -> DetailResponse:
+    user = await user_service.get(session, user_id)
+    await user_service.delete(session, user, admin)
+    return DetailResponse(detail="User deleted")

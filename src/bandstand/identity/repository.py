@@ -1,0 +1,112 @@
+"""Every query identity runs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bandstand.identity.models import RefreshToken, User
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+class UserRepository:
+    async def get(self, session: AsyncSession, user_id: int) -> User | None:
+        return await session.get(User, user_id)
+
+    async def by_login(self, session: AsyncSession, login: str) -> User | None:
+        """The user whose username or email is `login`, ignoring case."""
+        lowered = login.strip().lower()
+        column = User.email if "@" in lowered else User.username
+        statement = select(User).where(func.lower(column) == lowered)
+        user = (await session.execute(statement)).scalar_one_or_none()
+        if user is None and "@" in lowered:
+            # usernames may contain "@" too
+            statement = select(User).where(func.lower(User.username) == lowered)
+            user = (await session.execute(statement)).scalar_one_or_none()
+        return user
+
+    async def username_taken(
+        self, session: AsyncSession, username: str, *, except_id: int | None = None
+    ) -> bool:
+        return await self._taken(session, User.username, username, except_id)
+
+    async def email_taken(
+        self, session: AsyncSession, email: str, *, except_id: int | None = None
+    ) -> bool:
+        return await self._taken(session, User.email, email, except_id)
+
+    async def _taken(
+        self, session: AsyncSession, column: object, value: str, except_id: int | None
+    ) -> bool:
+        statement = select(User.id).where(func.lower(column) == value.lower())  # type: ignore[arg-type]
+        if except_id is not None:
+            statement = statement.where(User.id != except_id)
+        return (await session.execute(statement.limit(1))).first() is not None
+
+    def listing(self, *, search: str | None = None, role: str | None = None) -> Select[tuple[User]]:
+        statement = select(User).order_by(User.id)
+        if search:
+            pattern = f"%{_escape_like(search.lower())}%"
+            statement = statement.where(
+                or_(
+                    func.lower(User.username).like(pattern, escape="\\"),
+                    func.lower(User.email).like(pattern, escape="\\"),
+                    func.lower(User.first_name).like(pattern, escape="\\"),
+                    func.lower(User.last_name).like(pattern, escape="\\"),
+                )
+            )
+        if role:
+            statement = statement.where(User.role == role)
+        return statement
+
+    async def first(self, session: AsyncSession, limit: int) -> Sequence[User]:
+        return (await session.execute(self.listing().limit(limit))).scalars().all()
+
+    async def add(self, session: AsyncSession, user: User) -> User:
+        session.add(user)
+        await session.flush()
+        return user
+
+    async def delete(self, session: AsyncSession, user: User) -> None:
+        await session.delete(user)
+        await session.flush()
+
+
+class RefreshTokenRepository:
+    async def by_hash(self, session: AsyncSession, token_hash: str) -> RefreshToken | None:
+        statement = select(RefreshToken).where(RefreshToken.token_hash == token_hash)
+        return (await session.execute(statement)).scalar_one_or_none()
+
+    async def add(self, session: AsyncSession, token: RefreshToken) -> None:
+        session.add(token)
+        await session.flush()
+
+    async def mark_used(self, session: AsyncSession, token_id: int, when: datetime) -> bool:
+        """Claim a token for rotation; False when another request used it first."""
+        statement = (
+            update(RefreshToken)
+            .where(RefreshToken.id == token_id, RefreshToken.used_at.is_(None))
+            .values(used_at=when)
+        )
+        result = await session.execute(statement)
+        return bool(getattr(result, "rowcount", 0))
+
+    async def revoke_family(self, session: AsyncSession, family_id: str, when: datetime) -> None:
+        await session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+            .values(revoked_at=when)
+        )
+
+    async def revoke_user(self, session: AsyncSession, user_id: int, when: datetime) -> None:
+        await session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
+            .values(revoked_at=when)
+        )

@@ -1,0 +1,153 @@
+"""Identity's request and response bodies. No client field can set an id, role or timestamp."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
+
+Username = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=3, max_length=150, pattern=r"^[\w.@+-]+$"),
+]
+Password = Annotated[str, StringConstraints(min_length=8, max_length=128)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, max_length=150)]
+Role = Literal["user", "instructor", "admin"]
+
+
+class StrictBody(BaseModel):
+    """Unknown fields are refused, so a client cannot smuggle `role` or `id` in."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class UserCreate(StrictBody):
+    username: Username
+    email: EmailStr = Field(max_length=254)
+    password: Password
+    password_confirm: str | None = Field(None, max_length=128)
+    first_name: Name = ""
+    last_name: Name = ""
+
+    @model_validator(mode="after")
+    def _passwords_agree(self) -> UserCreate:
+        if self.password_confirm is not None and self.password_confirm != self.password:
+            raise ValueError("password_confirm does not match password")
+        return self
+
+
+class ProfileUpdate(StrictBody):
+    username: Username | None = None
+    email: EmailStr | None = Field(None, max_length=254)
+    first_name: Name | None = None
+    last_name: Name | None = None
+
+
+class AdminUserUpdate(ProfileUpdate):
+    role: Role | None = None
+    is_active: bool | None = None
+
+
+class LegacyUserUpdate(AdminUserUpdate):
+    """The music player's `PUT /users/{id}` also set a new password."""
+
+    password: Password | None = None
+
+
+class UserRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    username: str
+    email: str
+    first_name: str
+    last_name: str
+    role: str
+    is_active: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class UserSummary(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    username: str
+    email: str
+    role: str
+
+
+class LoginRequest(StrictBody):
+    username: str | None = Field(None, min_length=1, max_length=254)
+    email: str | None = Field(None, min_length=1, max_length=254)
+    password: str = Field(min_length=1, max_length=128)
+
+    @model_validator(mode="after")
+    def _has_login(self) -> LoginRequest:
+        if not (self.username or self.email):
+            raise ValueError("username or email is required")
+        return self
+
+    @property
+    def login(self) -> str:
+        return self.username or self.email or ""
+
+
+class LegacyLoginRequest(BaseModel):
+    email: str = Field(min_length=1, max_length=254)
+    password: str = Field(min_length=1, max_length=128)
+
+
+class RefreshRequest(StrictBody):
+    refresh_token: str = Field(min_length=1, max_length=512)
+
+
+class LogoutRequest(StrictBody):
+    refresh_token: str | None = Field(None, max_length=512)
+
+
+class PasswordChange(StrictBody):
+    current_password: str = Field(min_length=1, max_length=128)
+    new_password: Password
+
+
+class TokenPair(BaseModel):
+    access_token: str
+    refresh_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int
+
+
+class LoginResponse(TokenPair):
+    message: str = "Login successful"
+    token: str
+    user: UserSummary
+
+
+class RegisterResponse(BaseModel):
+    message: str = "User created successfully"
+    user: UserRead
+
+
+class ProfileResponse(BaseModel):
+    user: UserRead
+
+
+class ProfileUpdated(BaseModel):
+    message: str = "Profile updated successfully"
+    user: UserRead
+
+
+class MessageResponse(BaseModel):
+    message: str
+
+
+class LegacyLoginResponse(BaseModel):
+    auth_token: str
+    user_id: int
+    role: str
+
+
+class DetailResponse(BaseModel):
+    detail: str

@@ -1,0 +1,147 @@
+"""Accounts: registration, profiles and the admin's user management."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bandstand.identity import events
+from bandstand.identity.models import User, utcnow
+from bandstand.identity.passwords import hash_password, verify_password
+from bandstand.identity.repository import RefreshTokenRepository, UserRepository
+from bandstand.identity.schemas import AdminUserUpdate, LegacyUserUpdate, ProfileUpdate, UserCreate
+from bandstand.platform.errors import BadRequest, NotFound
+from bandstand.platform.security import Principal
+
+
+class UsernameTaken(BadRequest):
+    default_detail = "Username already exists"
+
+
+class EmailTaken(BadRequest):
+    default_detail = "Email already exists"
+
+
+class WeakPassword(BadRequest):
+    default_detail = "Password must not be the username or email"
+
+
+class UserNotFound(NotFound):
+    def __init__(self, user_id: int) -> None:
+        super().__init__(f"User with id {user_id} not found")
+
+
+def check_password_policy(password: str, username: str, email: str) -> None:
+    lowered = password.lower()
+    if lowered in {username.lower(), email.lower(), email.split("@")[0].lower()}:
+        raise WeakPassword()
+
+
+class UserService:
+    def __init__(self) -> None:
+        self.users = UserRepository()
+        self.refresh_tokens = RefreshTokenRepository()
+
+    async def register(
+        self, session: AsyncSession, data: UserCreate, *, role: str = "user", actor_id: int | None = None
+    ) -> User:
+        email = str(data.email)
+        check_password_policy(data.password, data.username, email)
+        await self._ensure_unique(session, data.username, email)
+        user = User(
+            username=data.username,
+            email=email,
+            password_hash=await hash_password(data.password),
+            first_name=data.first_name,
+            last_name=data.last_name,
+            role=role,
+            is_active=True,
+        )
+        await self.users.add(session, user)
+        await events.user_registered(session, user, actor_id)
+        return user
+
+    async def get(self, session: AsyncSession, user_id: int) -> User:
+        user = await self.users.get(session, user_id)
+        if user is None:
+            raise UserNotFound(user_id)
+        return user
+
+    async def first(self, session: AsyncSession, limit: int) -> Sequence[User]:
+        return await self.users.first(session, limit)
+
+    async def update_profile(
+        self, session: AsyncSession, user: User, data: ProfileUpdate, actor: Principal
+    ) -> User:
+        changes = data.model_dump(exclude_unset=True, exclude_none=True)
+        return await self._apply(session, user, changes, actor)
+
+    async def update_by_admin(
+        self,
+        session: AsyncSession,
+        user: User,
+        data: AdminUserUpdate | LegacyUserUpdate,
+        actor: Principal,
+    ) -> User:
+        changes = data.model_dump(exclude_unset=True, exclude_none=True)
+        password = changes.pop("password", None)
+        if password is not None:
+            check_password_policy(
+                password, changes.get("username", user.username), changes.get("email", user.email)
+            )
+            user.password_hash = await hash_password(password)
+            await self.refresh_tokens.revoke_user(session, user.id, utcnow())
+        if changes.get("is_active") is False:
+            await self.refresh_tokens.revoke_user(session, user.id, utcnow())
+        return await self._apply(session, user, changes, actor, force=password is not None)
+
+    async def delete(self, session: AsyncSession, user: User, actor: Principal) -> None:
+        user_id = user.id
+        await self.users.delete(session, user)
+        await events.user_deleted(session, user_id, actor.id)
+
+    async def change_password(
+        self, session: AsyncSession, user: User, current: str, new: str
+    ) -> None:
+        if not await verify_password(user.password_hash, current):
+            raise BadRequest("Current password is incorrect")
+        check_password_policy(new, user.username, user.email)
+        user.password_hash = await hash_password(new)
+        user.updated_at = utcnow()
+        await self.refresh_tokens.revoke_user(session, user.id, utcnow())
+        await session.flush()
+
+    async def _apply(
+        self,
+        session: AsyncSession,
+        user: User,
+        changes: dict[str, object],
+        actor: Principal,
+        *,
+        force: bool = False,
+    ) -> User:
+        changed = [key for key, value in changes.items() if getattr(user, key) != value]
+        if not changed and not force:
+            return user
+        if "username" in changed:
+            if await self.users.username_taken(session, str(changes["username"]), except_id=user.id):
+                raise UsernameTaken()
+        if "email" in changed:
+            if await self.users.email_taken(session, str(changes["email"]), except_id=user.id):
+                raise EmailTaken()
+        for key in changed:
+            setattr(user, key, changes[key])
+        user.updated_at = utcnow()
+        await session.flush()
+        await events.user_updated(session, user, changed or ["password"], actor.id)
+        return user
+
+    async def _ensure_unique(self, session: AsyncSession, username: str, email: str) -> None:
+        if await self.users.username_taken(session, username):
+            raise UsernameTaken()
+        if await self.users.email_taken(session, email):
+            raise EmailTaken()
+
+
+user_service = UserService()

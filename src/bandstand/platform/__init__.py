@@ -1,0 +1,1 @@
+"""The platform kernel shared by every Bandstand service."""

@@ -1,0 +1,103 @@
+"""`create_service_app`: everything a service needs around its routers, wired in one place."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from bandstand import __version__
+from bandstand.platform.database import Database
+from bandstand.platform.errors import ERROR_RESPONSES, install_error_handlers
+from bandstand.platform.health import ReadinessCheck, health_router
+from bandstand.platform.messaging.relay import OutboxRelay
+from bandstand.platform.observability import RequestContextMiddleware, metrics_endpoint
+from bandstand.platform.runtime import Runtime
+from bandstand.platform.transactions import TransactionMiddleware
+
+LifecycleHook = Callable[[FastAPI], Awaitable[None]]
+
+
+class TrailingSlashMiddleware:
+    """Serve `/path/` exactly like `/path` (no redirect), as every inherited contract expects."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            strip_trailing_slash(scope)
+        await self.app(scope, receive, send)
+
+
+def strip_trailing_slash(scope: Scope) -> None:
+    path: str = scope["path"]
+    if len(path) > 1 and path.endswith("/"):
+        scope["path"] = path.rstrip("/") or "/"
+        raw = scope.get("raw_path")
+        if raw:
+            scope["raw_path"] = raw.rstrip(b"/") or b"/"
+
+
+def create_service_app(
+    name: str,
+    routers: Sequence[APIRouter],
+    runtime: Runtime,
+    *,
+    description: str = "",
+    version: str = __version__,
+    on_startup: Sequence[LifecycleHook] = (),
+    on_shutdown: Sequence[LifecycleHook] = (),
+) -> FastAPI:
+    settings = runtime.settings
+    database = Database(settings.database_url(name), pool_size=settings.database_pool_size)
+    relay = OutboxRelay(database, runtime.broker, poll_seconds=settings.outbox_poll_seconds)
+    database.on_commit(relay.wake)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await runtime.start()
+        relay.start()
+        try:
+            for hook in on_startup:
+                await hook(app)
+            yield
+        finally:
+            for hook in on_shutdown:
+                await hook(app)
+            await relay.stop()
+            await database.dispose()
+            await runtime.stop()
+
+    app = FastAPI(
+        title=f"Bandstand {name}",
+        description=description,
+        version=version,
+        lifespan=lifespan,
+        redirect_slashes=False,
+    )
+    app.state.service_name = name
+    app.state.runtime = runtime
+    app.state.database = database
+    app.state.outbox_relay = relay
+    readiness: dict[str, ReadinessCheck] = {
+        "database": database.ping,
+        "broker": runtime.broker.ping,
+        "cache": runtime.cache.ping,
+    }
+    app.state.readiness_checks = readiness
+
+    install_error_handlers(app)
+    app.include_router(health_router(name, version))
+    app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
+    for router in routers:
+        app.include_router(router, responses=ERROR_RESPONSES)
+
+    app.add_middleware(TransactionMiddleware)
+    app.add_middleware(
+        RequestContextMiddleware, service=name, access_log=settings.access_log
+    )
+    app.add_middleware(TrailingSlashMiddleware)
+    return app

@@ -1,0 +1,97 @@
+"""Async SQLAlchemy engines, sessions and the request-scoped transaction of every service."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import MetaData, event, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.pool import ConnectionPoolEntry
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+CommitHook = Callable[[AsyncSession], Awaitable[None] | None]
+
+
+def new_metadata() -> MetaData:
+    """A MetaData with the naming convention every service uses."""
+    return MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class ServiceBase(DeclarativeBase):
+    """Base for a service's models: subclass it once per service with `metadata = new_metadata()`."""
+
+    __abstract__ = True
+
+
+def is_sqlite(url: str) -> bool:
+    return url.startswith("sqlite")
+
+
+def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
+    cursor = dbapi_connection.cursor()
+    for pragma in (
+        "PRAGMA journal_mode=WAL",
+        "PRAGMA foreign_keys=ON",
+        "PRAGMA busy_timeout=10000",
+        "PRAGMA synchronous=NORMAL",
+    ):
+        cursor.execute(pragma)
+    cursor.close()
+
+
+class Database:
+    """One service's engine and session factory."""
+
+    def __init__(self, url: str, *, pool_size: int = 10, echo: bool = False) -> None:
+        self.url = url
+        self.is_sqlite = is_sqlite(url)
+        engine_options: dict[str, Any] = {"echo": echo, "pool_pre_ping": True}
+        if self.is_sqlite:
+            _ensure_sqlite_directory(url)
+        else:
+            engine_options.update(pool_size=pool_size, max_overflow=pool_size, pool_timeout=5)
+        self.engine: AsyncEngine = create_async_engine(url, **engine_options)
+        if self.is_sqlite:
+            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        self._after_commit: list[Callable[[], None]] = []
+
+    @property
+    def sync_engine(self) -> Engine:
+        return self.engine.sync_engine
+
+    def session(self) -> AsyncSession:
+        return self.sessionmaker()
+
+    def on_commit(self, callback: Callable[[], None]) -> None:
+        """Call `callback` after a request whose transaction wrote outbox messages commits."""
+        self._after_commit.append(callback)
+
+    def notify_committed(self) -> None:
+        for callback in self._after_commit:
+            callback()
+
+    async def ping(self) -> None:
+        async with self.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def _ensure_sqlite_directory(url: str) -> None:
+    _, _, path = url.partition(":///")
+    if path and path != ":memory:" and not path.startswith("file:"):
+        Path(path).parent.mkdir(parents=True, exist_ok=True)

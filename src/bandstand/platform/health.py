@@ -1,0 +1,61 @@
+"""`/health/` (alive) and `/ready` (every dependency answers) for every service."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+ReadinessCheck = Callable[[], Awaitable[None]]
+CHECK_TIMEOUT_SECONDS = 2.0
+
+
+class HealthBody(BaseModel):
+    status: str
+    service: str
+    version: str
+
+
+async def run_checks(checks: dict[str, ReadinessCheck]) -> dict[str, dict[str, Any]]:
+    """Run every check concurrently with a timeout; report each as up or down with why."""
+
+    async def one(check: ReadinessCheck) -> dict[str, Any]:
+        try:
+            await asyncio.wait_for(check(), CHECK_TIMEOUT_SECONDS)
+        except TimeoutError:
+            return {"status": "down", "error": f"no answer within {CHECK_TIMEOUT_SECONDS:g}s"}
+        except Exception as exc:
+            return {"status": "down", "error": str(exc) or type(exc).__name__}
+        return {"status": "up"}
+
+    results = await asyncio.gather(*(one(check) for check in checks.values()))
+    return dict(zip(checks, results, strict=True))
+
+
+def health_router(service: str, version: str) -> APIRouter:
+    router = APIRouter(tags=["health"])
+    body = {"status": "healthy", "service": service, "version": version}
+
+    @router.get("/health", response_model=HealthBody, summary="Liveness")
+    async def health() -> dict[str, str]:
+        return body
+
+    @router.get("/ready", summary="Readiness: database, broker and cache answer")
+    async def ready(request: Request) -> JSONResponse:
+        checks: dict[str, ReadinessCheck] = request.app.state.readiness_checks
+        results = await run_checks(checks)
+        down = [name for name, result in results.items() if result["status"] != "up"]
+        payload: dict[str, Any] = {
+            "status": "not ready" if down else "ready",
+            "service": service,
+            "checks": results,
+        }
+        if down:
+            payload["detail"] = f"unavailable: {', '.join(down)}"
+        return JSONResponse(payload, status_code=503 if down else 200)
+
+    return router

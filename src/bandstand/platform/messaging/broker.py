@@ -1,0 +1,183 @@
+"""The broker interface every backend implements, and the retry policy they share."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from bandstand.platform.messaging.message import Message
+
+EVENTS_EXCHANGE = "bandstand.events"
+
+
+class BrokerUnavailable(Exception):
+    """The broker cannot be reached or did not confirm an operation; try again later."""
+
+
+def dead_letter_queue(queue: str) -> str:
+    return f"{queue}.dlq"
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often a failing message is retried and how long to wait before each retry."""
+
+    max_attempts: int = 5
+    base_delay: float = 1.0
+    max_delay: float = 300.0
+    factor: float = 2.0
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+
+    def delay(self, attempt: int) -> float:
+        """Seconds to wait after failed delivery number `attempt` (1-based)."""
+        return min(self.base_delay * self.factor ** max(attempt - 1, 0), self.max_delay)
+
+
+class Delivery(abc.ABC):
+    """A message handed to a consumer; settle it exactly once with `ack` or `reject`."""
+
+    def __init__(self, queue: str, message: Message, attempts: int, retry: RetryPolicy) -> None:
+        self.queue = queue
+        self.message = message
+        self.attempts = attempts
+        self._retry_policy = retry
+        self._settled = False
+
+    @property
+    def settled(self) -> bool:
+        return self._settled
+
+    async def ack(self) -> None:
+        """The message is handled: remove it from the queue."""
+        self._settle()
+        await self._ack()
+
+    async def reject(self, requeue: bool = True) -> None:
+        """The message failed.
+
+        With `requeue` it is delivered again after the policy's back-off, unless this was its last
+        attempt; otherwise, or then, it goes to the queue's dead-letter queue.
+        """
+        self._settle()
+        if requeue and self.attempts < self._retry_policy.max_attempts:
+            await self._retry(self._retry_policy.delay(self.attempts))
+        else:
+            await self._dead_letter()
+
+    async def release(self) -> None:
+        """Give the message back unhandled (e.g. on shutdown), without counting a failure."""
+        self._settle()
+        await self._release()
+
+    def _settle(self) -> None:
+        if self._settled:
+            raise RuntimeError(f"message {self.message.id} is already acked or rejected")
+        self._settled = True
+
+    @abc.abstractmethod
+    async def _ack(self) -> None: ...
+
+    @abc.abstractmethod
+    async def _retry(self, delay: float) -> None: ...
+
+    @abc.abstractmethod
+    async def _dead_letter(self) -> None: ...
+
+    @abc.abstractmethod
+    async def _release(self) -> None: ...
+
+
+Handler = Callable[[Delivery], Awaitable[None]]
+
+
+class Consumer(abc.ABC):
+    """A running subscription to one queue."""
+
+    queue: str
+
+    @abc.abstractmethod
+    async def stop(self, timeout: float | None = 30.0) -> None:
+        """Take no new messages, let the handlers in flight finish, then return.
+
+        Handlers still running after `timeout` seconds are cancelled and their messages released.
+        """
+
+
+class Broker(abc.ABC):
+    """Durable publish/subscribe and work queues.
+
+    Events go to the topic exchange `bandstand.events` under their `type` as routing key and reach
+    every queue bound by a matching pattern (`*` one word, `#` any number of words). A queue with no
+    bindings is a work queue, reached by publishing with `queue=`.
+    """
+
+    @abc.abstractmethod
+    async def connect(self) -> None: ...
+
+    @abc.abstractmethod
+    async def close(self) -> None: ...
+
+    @abc.abstractmethod
+    async def declare_queue(
+        self, name: str, routing_keys: Sequence[str] = (), *, dead_letter: bool = True
+    ) -> None:
+        """Create the durable queue `name` (idempotent) and bind it to each routing-key pattern.
+
+        With `dead_letter`, messages that fail `max_attempts` times, or are rejected without
+        requeue, move to `<name>.dlq`; without it they are dropped.
+        """
+
+    @abc.abstractmethod
+    async def publish(self, messages: Sequence[Message], *, queue: str | None = None) -> None:
+        """Return once the broker has durably accepted every message.
+
+        With `queue`, the messages go to that work queue (declared with the defaults if missing);
+        otherwise to the events exchange by `message.type`. Raises `BrokerUnavailable`.
+        """
+
+    @abc.abstractmethod
+    async def consume(self, queue: str, handler: Handler, *, prefetch: int = 10) -> Consumer:
+        """Run `handler` for each message of `queue`, at most `prefetch` at a time.
+
+        The message is acked when the handler returns and retried (then dead-lettered) when it
+        raises, unless the handler settled it itself.
+        """
+
+    @abc.abstractmethod
+    async def get(self, queue: str) -> Delivery | None:
+        """Take one message, or None when none is ready."""
+
+    @abc.abstractmethod
+    async def queue_depth(self, name: str) -> int:
+        """Messages waiting in the queue, including those waiting for a retry."""
+
+    @abc.abstractmethod
+    async def purge(self, name: str) -> None:
+        """Remove every waiting message of the queue."""
+
+    @abc.abstractmethod
+    async def ping(self) -> None:
+        """Raise `BrokerUnavailable` when the broker cannot be used."""
+
+
+def create_broker(url: str, data_dir: Path, *, retry: RetryPolicy | None = None) -> Broker:
+    """The broker for a URL: `embedded://` (SQLite in `data_dir`), `embedded:///file`, `amqp://`."""
+    # Imported here: each backend module imports this one.
+    from bandstand.platform.messaging.embedded import EmbeddedBroker
+    from bandstand.platform.messaging.rabbitmq import RabbitMQBroker
+
+    policy = retry or RetryPolicy()
+    parts = urlsplit(url)
+    if parts.scheme == "embedded":
+        location = f"{parts.netloc}{parts.path}"
+        path = Path(location) if location else Path("broker.sqlite3")
+        return EmbeddedBroker(path if path.is_absolute() else data_dir / path, retry=policy)
+    if parts.scheme in ("amqp", "amqps"):
+        return RabbitMQBroker(url, retry=policy)
+    raise ValueError(f"unsupported broker URL scheme: {parts.scheme!r}")

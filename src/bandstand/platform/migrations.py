@@ -1,0 +1,66 @@
+"""Alembic migrations per service, run programmatically on the service's own database.
+
+A service's `migrations/env.py` is two lines: it calls `run_env(metadata)`. Each service keeps
+its own version table, so services never share migration history.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from alembic import command, context
+from alembic.config import Config
+from sqlalchemy import MetaData
+from sqlalchemy.engine import Connection
+
+from bandstand.platform.database import Database
+
+
+def alembic_config(service: str, migrations_dir: Path) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(migrations_dir))
+    config.set_main_option("version_table", f"alembic_version_{service}")
+    config.set_main_option("file_template", "%%(year)d_%%(month).2d_%%(day).2d-%%(slug)s")
+    return config
+
+
+def run_env(metadata: MetaData) -> None:
+    """Body of every service's `env.py`: migrate the connection handed over by `upgrade`."""
+    config = context.config
+    connection: Connection | None = config.attributes.get("connection")
+    if connection is None:
+        raise RuntimeError("run migrations with `bandstand migrate`, not the alembic command")
+    context.configure(
+        connection=connection,
+        target_metadata=metadata,
+        version_table=config.get_main_option("version_table") or "alembic_version",
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def upgrade(database: Database, service: str, migrations_dir: Path, revision: str = "head") -> None:
+    config = alembic_config(service, migrations_dir)
+
+    def run(connection: Connection) -> None:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+    async with database.engine.begin() as connection:
+        await connection.run_sync(run)
+
+
+def upgrade_blocking(url: str, service: str, migrations_dir: Path) -> None:
+    """Migrate from synchronous code (the CLI)."""
+
+    async def main() -> None:
+        database = Database(url)
+        try:
+            await upgrade(database, service, migrations_dir)
+        finally:
+            await database.dispose()
+
+    asyncio.run(main())

@@ -1,0 +1,157 @@
+"""JSON logs with a request id carried across services, and Prometheus metrics."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+import uuid
+from contextvars import ContextVar
+
+import structlog
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+REQUEST_ID_HEADER = "x-request-id"
+request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
+
+HTTP_REQUESTS = Counter(
+    "bandstand_http_requests_total",
+    "HTTP requests answered",
+    ["service", "method", "route", "status"],
+)
+HTTP_LATENCY = Histogram(
+    "bandstand_http_request_duration_seconds",
+    "Time to answer an HTTP request",
+    ["service", "method", "route"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+
+_configured = False
+
+
+def _add_request_id(
+    _logger: object, _name: str, event: structlog.typing.EventDict
+) -> structlog.typing.EventDict:
+    request_id = request_id_var.get()
+    if request_id is not None:
+        event.setdefault("request_id", request_id)
+    return event
+
+
+def configure_logging(level: str = "INFO", *, json_logs: bool = True) -> None:
+    """Route stdlib and structlog records through one JSON (or console) renderer."""
+    global _configured
+    shared: list[structlog.typing.Processor] = [
+        structlog.contextvars.merge_contextvars,
+        _add_request_id,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
+    renderer: structlog.typing.Processor = (
+        structlog.processors.JSONRenderer()
+        if json_logs
+        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+    )
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=shared,
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,
+            renderer,
+        ],
+    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    for noisy in ("uvicorn.access", "aiormq", "aio_pika"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+    logging.getLogger("uvicorn.error").handlers[:] = []
+    logging.getLogger("uvicorn").handlers[:] = []
+    if not _configured:
+        structlog.configure(
+            processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+            logger_factory=structlog.stdlib.LoggerFactory(),
+            wrapper_class=structlog.stdlib.BoundLogger,
+            cache_logger_on_first_use=True,
+        )
+        _configured = True
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+def _route_label(scope: Scope) -> str:
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    if isinstance(path, str):
+        return path
+    upstream = scope.get("bandstand_upstream")
+    return f"upstream:{upstream}" if isinstance(upstream, str) else "unmatched"
+
+
+class RequestContextMiddleware:
+    """Take or make `X-Request-ID`, echo it, log one access line, count and time the request."""
+
+    def __init__(self, app: ASGIApp, *, service: str, access_log: bool = True) -> None:
+        self.app = app
+        self.service = service
+        self.access_log = access_log
+        self.logger = structlog.get_logger("bandstand.access")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = _header(scope, REQUEST_ID_HEADER.encode())
+        request_id = incoming if incoming and len(incoming) <= 128 else uuid.uuid4().hex
+        if incoming != request_id:
+            scope["headers"] = [
+                *[(k, v) for k, v in scope.get("headers", ()) if k != b"x-request-id"],
+                (b"x-request-id", request_id.encode()),
+            ]
+        token = request_id_var.set(request_id)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = list(message.get("headers", ()))
+                if not any(k == b"x-request-id" for k, _ in headers):
+                    headers.append((b"x-request-id", request_id.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = _route_label(scope)
+            method = scope.get("method", "")
+            HTTP_REQUESTS.labels(self.service, method, route, str(status)).inc()
+            HTTP_LATENCY.labels(self.service, method, route).observe(elapsed)
+            if self.access_log:
+                self.logger.info(
+                    "request",
+                    service=self.service,
+                    method=method,
+                    path=scope.get("path"),
+                    status=status,
+                    duration_ms=round(elapsed * 1000, 2),
+                )
+            request_id_var.reset(token)
+
+
+async def metrics_endpoint(_request: Request) -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

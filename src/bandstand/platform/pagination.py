@@ -1,0 +1,86 @@
+"""One page shape for every list: `?page=&page_size=` → `{count, next, previous, results}`."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any, Generic, TypeVar
+
+from fastapi import Depends, Query, Request
+from pydantic import BaseModel
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bandstand.platform.errors import NotFound
+
+T = TypeVar("T")
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+
+
+class Page(BaseModel, Generic[T]):
+    count: int
+    next: str | None
+    previous: str | None
+    results: list[T]
+
+
+@dataclass(frozen=True)
+class PageParams:
+    page: int
+    page_size: int
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.page_size
+
+
+def page_params(
+    page: Annotated[int, Query(ge=1, description="1-based page number")] = 1,
+    page_size: Annotated[
+        int, Query(ge=1, le=MAX_PAGE_SIZE, description=f"Items per page, at most {MAX_PAGE_SIZE}")
+    ] = DEFAULT_PAGE_SIZE,
+) -> PageParams:
+    return PageParams(page=page, page_size=page_size)
+
+
+Pagination = Annotated[PageParams, Depends(page_params)]
+
+
+def build_page(
+    request: Request, params: PageParams, count: int, results: Sequence[Any]
+) -> dict[str, Any]:
+    """The page body with absolute `next`/`previous` links that keep the other query params."""
+    last_page = max(1, math.ceil(count / params.page_size))
+    if params.page > last_page and count > 0:
+        raise NotFound("Invalid page.")
+
+    def link(page: int) -> str:
+        return str(request.url.include_query_params(page=page, page_size=params.page_size))
+
+    return {
+        "count": count,
+        "next": link(params.page + 1) if params.page < last_page else None,
+        "previous": link(params.page - 1) if params.page > 1 else None,
+        "results": list(results),
+    }
+
+
+async def paginate(
+    session: AsyncSession,
+    statement: Select[Any],
+    params: PageParams,
+    request: Request,
+    *,
+    transform: Callable[[Any], Any] | None = None,
+    scalars: bool = True,
+) -> dict[str, Any]:
+    """Run `statement` for one page plus one count query: two statements whatever the size."""
+    count_statement = select(func.count()).select_from(statement.order_by(None).subquery())
+    count = int((await session.execute(count_statement)).scalar_one())
+    page_statement = statement.limit(params.page_size).offset(params.offset)
+    result = await session.execute(page_statement)
+    rows: Sequence[Any] = result.scalars().all() if scalars else result.all()
+    items = [transform(row) for row in rows] if transform else list(rows)
+    return build_page(request, params, count, items)

@@ -1,0 +1,87 @@
+"""What one process shares between the services it runs: settings, cache, broker and keys.
+
+In embedded mode every service in the process uses the same runtime, so the in-memory cache
+(and with it the token denylist) is one. Started and stopped by reference count: the first app
+to start it connects, the last one to stop closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from bandstand.platform.cache import Cache, create_cache
+from bandstand.platform.errors import ServiceUnavailable
+from bandstand.platform.messaging.broker import Broker, create_broker
+from bandstand.platform.ratelimit import RateLimiter
+from bandstand.platform.security import (
+    Denylist,
+    JWKSFetcher,
+    JWKSProvider,
+    TokenVerifier,
+    jwks_from_url,
+)
+from bandstand.platform.settings import Settings
+
+logger = logging.getLogger("bandstand.runtime")
+
+
+async def _no_jwks() -> dict[str, object]:
+    raise ServiceUnavailable("No JWKS source configured: set BANDSTAND_SERVICE_URLS__IDENTITY")
+
+
+class Runtime:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        cache: Cache | None = None,
+        broker: Broker | None = None,
+        jwks_fetch: JWKSFetcher | None = None,
+    ) -> None:
+        self.settings = settings
+        self.cache = cache or create_cache(settings.cache_url)
+        self.broker = broker or create_broker(settings.broker_url, settings.data_dir)
+        url = settings.resolved_jwks_url()
+        self._jwks = JWKSProvider(
+            jwks_fetch or (jwks_from_url(url) if url else _no_jwks),
+            cache_seconds=settings.jwks_cache_seconds,
+        )
+        self.denylist = Denylist(self.cache)
+        self.rate_limiter = RateLimiter(self.cache)
+        self.verifier = TokenVerifier(
+            self._jwks,
+            self.denylist,
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+        )
+        self._users = 0
+        self._lock = asyncio.Lock()
+
+    def use_jwks(self, fetch: JWKSFetcher) -> None:
+        """Read keys from `fetch` (identity in the same process) instead of over HTTP."""
+        self._jwks = JWKSProvider(fetch, cache_seconds=self.settings.jwks_cache_seconds)
+        self.verifier = TokenVerifier(
+            self._jwks,
+            self.denylist,
+            issuer=self.settings.jwt_issuer,
+            audience=self.settings.jwt_audience,
+        )
+
+    async def start(self) -> None:
+        async with self._lock:
+            self._users += 1
+            if self._users > 1:
+                return
+            try:
+                await self.broker.connect()
+            except Exception as exc:  # the relay keeps retrying; the service still starts
+                logger.warning("broker not reachable at start, will retry: %s", exc)
+
+    async def stop(self) -> None:
+        async with self._lock:
+            self._users -= 1
+            if self._users > 0:
+                return
+            await self.broker.close()
+            await self.cache.close()

@@ -1,0 +1,219 @@
+"""Local verification of identity's access tokens, and the role dependencies of every route.
+
+Only identity signs tokens. Every other service verifies them here against identity's JWKS,
+cached and refetched when a token names an unknown `kid`, and checks the shared denylist of
+revoked token ids kept in the platform cache.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import jwt
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from bandstand.platform.cache import Cache
+from bandstand.platform.errors import Forbidden, ServiceUnavailable, Unauthorized
+
+logger = logging.getLogger("bandstand.security")
+
+ROLES = ("user", "instructor", "admin")
+ALGORITHMS = ["EdDSA"]
+JWKSFetcher = Callable[[], Awaitable[dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The caller, as its access token describes it."""
+
+    id: int
+    role: str
+    token_id: str
+    session_id: str | None
+    expires_at: int
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    def can_act_for(self, user_id: int) -> bool:
+        return self.is_admin or self.id == user_id
+
+
+class JWKSProvider:
+    """Public keys by `kid`, fetched on demand and kept for `cache_seconds`."""
+
+    def __init__(self, fetch: JWKSFetcher, *, cache_seconds: float = 300, min_refetch: float = 5):
+        self._fetch = fetch
+        self._cache_seconds = cache_seconds
+        self._min_refetch = min_refetch
+        self._keys: dict[str, jwt.PyJWK] = {}
+        self._fetched_at = 0.0
+        self._lock = asyncio.Lock()
+
+    async def key(self, kid: str) -> jwt.PyJWK | None:
+        now = time.monotonic()
+        stale = now - self._fetched_at > self._cache_seconds
+        if kid in self._keys and not stale:
+            return self._keys[kid]
+        if kid in self._keys or stale or now - self._fetched_at > self._min_refetch:
+            await self._refresh()
+        return self._keys.get(kid)
+
+    async def _refresh(self) -> None:
+        async with self._lock:
+            try:
+                document = await self._fetch()
+            except Exception as exc:
+                if self._keys:
+                    logger.warning("JWKS refresh failed, keeping cached keys: %s", exc)
+                    return
+                raise ServiceUnavailable("Identity keys unavailable, try again shortly") from exc
+            keys: dict[str, jwt.PyJWK] = {}
+            for entry in document.get("keys", []):
+                try:
+                    keys[entry["kid"]] = jwt.PyJWK(entry)
+                except (KeyError, jwt.PyJWKError) as exc:
+                    logger.warning("ignoring unusable JWK: %s", exc)
+            self._keys = keys
+            self._fetched_at = time.monotonic()
+
+
+def jwks_from_url(url: str, timeout: float = 3.0) -> JWKSFetcher:
+    """A fetcher reading identity's `/.well-known/jwks.json` over HTTP."""
+
+    async def fetch() -> dict[str, Any]:
+        import aiohttp
+
+        client_timeout = aiohttp.ClientTimeout(total=timeout)
+        async with (
+            aiohttp.ClientSession(timeout=client_timeout) as session,
+            session.get(url) as response,
+        ):
+            response.raise_for_status()
+            document: dict[str, Any] = json.loads(await response.read())
+            return document
+
+    return fetch
+
+
+class Denylist:
+    """Token ids revoked before they expire, shared by every service through the cache."""
+
+    def __init__(self, cache: Cache) -> None:
+        self._cache = cache
+
+    async def revoke(self, token_id: str, expires_at: int) -> None:
+        ttl = expires_at - time.time()
+        if ttl > 0:
+            await self._cache.set(f"revoked-jti:{token_id}", "1", ttl=ttl)
+
+    async def is_revoked(self, token_id: str) -> bool:
+        return await self._cache.get(f"revoked-jti:{token_id}") is not None
+
+
+class TokenVerifier:
+    def __init__(
+        self, keys: JWKSProvider, denylist: Denylist, *, issuer: str, audience: str
+    ) -> None:
+        self._keys = keys
+        self._denylist = denylist
+        self._issuer = issuer
+        self._audience = audience
+
+    async def verify(self, token: str) -> Principal:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as exc:
+            raise Unauthorized("Invalid token") from exc
+        kid = header.get("kid")
+        if header.get("alg") not in ALGORITHMS or not isinstance(kid, str):
+            raise Unauthorized("Invalid token")
+        key = await self._keys.key(kid)
+        if key is None:
+            raise Unauthorized("Invalid token")
+        try:
+            claims = jwt.decode(
+                token,
+                key=key,
+                algorithms=ALGORITHMS,
+                audience=self._audience,
+                issuer=self._issuer,
+                options={"require": ["exp", "iat", "sub", "jti", "iss", "aud"]},
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise Unauthorized("Token expired") from exc
+        except jwt.PyJWTError as exc:
+            raise Unauthorized("Invalid token") from exc
+        principal = _principal(claims)
+        if await self._denylist.is_revoked(principal.token_id):
+            raise Unauthorized("Token revoked")
+        return principal
+
+
+def _principal(claims: dict[str, Any]) -> Principal:
+    role, subject, token_id = claims.get("role"), claims.get("sub"), claims.get("jti")
+    if role not in ROLES or not isinstance(subject, str) or not subject.isdigit():
+        raise Unauthorized("Invalid token")
+    if not isinstance(token_id, str):
+        raise Unauthorized("Invalid token")
+    session_id = claims.get("sid")
+    return Principal(
+        id=int(subject),
+        role=role,
+        token_id=token_id,
+        session_id=session_id if isinstance(session_id, str) else None,
+        expires_at=int(claims["exp"]),
+    )
+
+
+_bearer = HTTPBearer(auto_error=False, description="An access token from identity's login.")
+
+
+async def optional_principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal | None:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        return None
+    verifier: TokenVerifier = request.app.state.runtime.verifier
+    principal = await verifier.verify(credentials.credentials)
+    request.scope.setdefault("state", {})["principal"] = principal
+    return principal
+
+
+async def current_principal(
+    principal: Annotated[Principal | None, Depends(optional_principal)],
+) -> Principal:
+    if principal is None:
+        raise Unauthorized("Not authenticated")
+    return principal
+
+
+def require_role(*roles: str) -> Callable[[Principal], Awaitable[Principal]]:
+    """A dependency admitting only callers with one of `roles`."""
+    unknown = set(roles) - set(ROLES)
+    if unknown:
+        raise ValueError(f"unknown roles {sorted(unknown)}")
+
+    async def dependency(
+        principal: Annotated[Principal, Depends(current_principal)],
+    ) -> Principal:
+        if principal.role not in roles:
+            raise Forbidden("Insufficient permissions")
+        return principal
+
+    return dependency
+
+
+OptionalUser = Annotated[Principal | None, Depends(optional_principal)]
+CurrentUser = Annotated[Principal, Depends(current_principal)]
+AdminUser = Annotated[Principal, Depends(require_role("admin"))]
+InstructorUser = Annotated[Principal, Depends(require_role("instructor", "admin"))]

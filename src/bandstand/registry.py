@@ -1,0 +1,92 @@
+"""The composition root: the one module that names every service.
+
+Adding a service is a new package and one entry here: its app factory, the path prefixes the
+gateway routes to it (canonical and inherited), its migrations and its default port.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from bandstand.gateway.app import create_gateway_app
+from bandstand.gateway.proxy import HttpUpstream, InProcessUpstream, Upstream
+from bandstand.gateway.routes import RouteTable
+from bandstand.identity import app as identity_app
+from bandstand.platform.runtime import Runtime
+from bandstand.platform.settings import Settings
+from starlette.types import ASGIApp
+
+SRC = Path(__file__).parent
+
+
+@dataclass(frozen=True)
+class ServiceEntry:
+    name: str
+    create_app: Callable[[Runtime], FastAPI]
+    prefixes: tuple[str, ...]
+    migrations: Path
+    default_port: int
+
+
+SERVICES: tuple[ServiceEntry, ...] = (
+    ServiceEntry(
+        name="identity",
+        create_app=identity_app.create_app,
+        prefixes=(
+            "/api/v1/register",
+            "/api/v1/login",
+            "/api/v1/token",
+            "/api/v1/logout",
+            "/api/v1/profile",
+            "/api/v1/users",
+            "/.well-known/jwks.json",
+            "/auth",
+            "/users",
+        ),
+        migrations=SRC / "identity" / "migrations",
+        default_port=8001,
+    ),
+)
+GATEWAY_PORT = 8080
+
+
+def names() -> list[str]:
+    return [entry.name for entry in SERVICES]
+
+
+def service(name: str) -> ServiceEntry:
+    for entry in SERVICES:
+        if entry.name == name:
+            return entry
+    raise KeyError(f"unknown service {name!r}; known: {', '.join(names())}")
+
+
+def route_table() -> RouteTable:
+    return RouteTable((prefix, entry.name) for entry in SERVICES for prefix in entry.prefixes)
+
+
+def embedded_gateway(runtime: Runtime) -> ASGIApp:
+    """Every service in this process behind the gateway: no network hop between them."""
+    upstreams: dict[str, Upstream] = {
+        entry.name: InProcessUpstream(entry.name, entry.create_app(runtime)) for entry in SERVICES
+    }
+    return create_gateway_app(route_table(), upstreams, runtime.settings, access_log=False)
+
+
+def distributed_gateway(settings: Settings) -> ASGIApp:
+    """The gateway alone, proxying to each service's URL from settings."""
+    upstreams: dict[str, Upstream] = {}
+    for entry in SERVICES:
+        url = settings.service_url(entry.name) or f"http://127.0.0.1:{entry.default_port}"
+        upstreams[entry.name] = HttpUpstream(
+            entry.name,
+            url,
+            connect_timeout=settings.upstream_connect_timeout,
+            read_timeout=settings.upstream_read_timeout,
+            pool_size=settings.upstream_pool_size,
+        )
+    return create_gateway_app(route_table(), upstreams, settings)
