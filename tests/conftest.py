@@ -1,0 +1,47 @@
+"""Fixtures shared by every test: settings on a temp data dir, engines, and API clients."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+
+from bandstand.platform.settings import Settings
+
+pytest_plugins = ["bandstand.platform.testing.fixtures"]
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def engine(request: pytest.FixtureRequest) -> str:
+    """Run a test once on SQLite and once on the real PostgreSQL server."""
+    return str(request.param)
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path) -> Callable[..., Settings]:
+    def build(**overrides: object) -> Settings:
+        values: dict[str, object] = {
+            "data_dir": tmp_path,
+            "broker_url": f"embedded://{tmp_path / 'broker.sqlite3'}",
+            "cache_url": "memory://",
+            "log_json": False,
+            "access_log": False,
+            "outbox_poll_seconds": 0.2,
+        }
+        values.update(overrides)
+        return Settings(_env_file=None, **values)  # type: ignore[arg-type]
+
+    return build
+
+
+@pytest.fixture
+async def database_urls(
+    engine: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[Callable[[str], str]]:
+    """A fresh database URL per service name, on the engine under test."""
+    if engine == "sqlite":
+        yield lambda service: f"sqlite+aiosqlite:///{tmp_path / f'{service}.sqlite3'}"
+        return
+    factory = request.getfixturevalue("postgres_url_factory")
+    yield factory
