@@ -40,10 +40,18 @@ async def lifespan(app: ASGIApp) -> AsyncIterator[None]:
 
 @asynccontextmanager
 async def api_client(
-    app: ASGIApp, *, client: tuple[str, int] = ("203.0.113.10", 50000), **kwargs: Any
+    app: ASGIApp,
+    *,
+    client: tuple[str, int] = ("203.0.113.10", 50000),
+    raise_app_exceptions: bool = True,
+    **kwargs: Any,
 ) -> AsyncIterator[httpx.AsyncClient]:
-    """An httpx client bound to `app` with its lifespan running."""
-    transport = httpx.ASGITransport(app=app, client=client)
+    """An httpx client bound to `app` with its lifespan running.
+
+    With `raise_app_exceptions=False` an unhandled error shows as the 500 a client would see."""
+    transport = httpx.ASGITransport(
+        app=app, client=client, raise_app_exceptions=raise_app_exceptions
+    )
     async with (
         lifespan(app),
         httpx.AsyncClient(transport=transport, base_url="http://testserver", **kwargs) as http,

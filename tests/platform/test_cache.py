@@ -1,0 +1,108 @@
+"""The cache and rate limiter, on memory and on a real Redis server."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bandstand.platform.cache import Cache, CacheUnavailable, MemoryCache, RedisCache, create_cache
+from bandstand.platform.errors import RateLimited
+from bandstand.platform.ratelimit import Limit, RateLimiter
+
+
+@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
+async def cache(request: pytest.FixtureRequest) -> AsyncIterator[Cache]:
+    if request.param == "memory":
+        backend: Cache = MemoryCache()
+    else:
+        backend = create_cache(request.getfixturevalue("redis_url"))
+    yield backend
+    await backend.close()
+
+
+async def test_get_set_delete(cache: Cache) -> None:
+    assert await cache.get("missing") is None
+    await cache.set("k", "v")
+    assert await cache.get("k") == "v"
+    await cache.delete("k", "other")
+    assert await cache.get("k") is None
+
+
+async def test_values_expire(cache: Cache) -> None:
+    await cache.set("short", "v", ttl=0.2)
+    assert await cache.get("short") == "v"
+    remaining = await cache.ttl("short")
+    assert remaining is not None and 0 < remaining <= 0.2
+    await asyncio.sleep(0.3)
+    assert await cache.get("short") is None
+    assert await cache.ttl("short") is None
+
+
+async def test_counter_keeps_first_expiry(cache: Cache) -> None:
+    assert (await cache.incr("c", 10))[0] == 1
+    value, remaining = await cache.incr("c", 10)
+    assert value == 2
+    assert 0 < remaining <= 10
+
+
+async def test_rate_limiter_blocks_after_limit_and_resets(cache: Cache) -> None:
+    limiter = RateLimiter(cache)
+    limit = Limit(3, 30)
+    for left in (2, 1, 0):
+        await limiter.ensure_allowed("login:ip:ada", limit)
+        assert await limiter.hit("login:ip:ada", limit) == left
+    with pytest.raises(RateLimited) as blocked:
+        await limiter.ensure_allowed("login:ip:ada", limit)
+    assert 1 <= int(blocked.value.headers["Retry-After"]) <= 30
+    await limiter.ensure_allowed("login:ip:bob", limit)  # another key is unaffected
+    await limiter.reset("login:ip:ada")
+    await limiter.ensure_allowed("login:ip:ada", limit)
+
+
+def test_unknown_cache_url_is_refused() -> None:
+    with pytest.raises(ValueError, match="unsupported cache URL"):
+        create_cache("memcached://localhost")
+
+
+async def test_memory_cache_evicts_when_full() -> None:
+    cache = MemoryCache(max_entries=10)
+    for number in range(25):
+        await cache.set(f"k{number}", "v")
+    assert await cache.get("k24") == "v"
+    assert len(cache._data) <= 10
+
+
+async def test_redis_down_degrades_to_this_process() -> None:
+    # Nothing listens on port 1: every call fails fast and falls back to memory.
+    cache = RedisCache("redis://127.0.0.1:1/0", timeout=0.2)
+    await cache.set("k", "v", ttl=5)
+    assert await cache.get("k") == "v"
+    assert (await cache.incr("n", 5))[0] == 1
+    assert (await cache.incr("n", 5))[0] == 2
+    with pytest.raises(CacheUnavailable):
+        await cache.ping()
+    await cache.close()
+
+
+@pytest.mark.redis
+async def test_redis_outage_and_recovery(redis_server: object, redis_url: str) -> None:
+    cache = RedisCache(redis_url, timeout=0.3)
+    await cache.set("shared", "1", ttl=60)
+    redis_server.stop()  # type: ignore[attr-defined]
+    try:
+        with pytest.raises(CacheUnavailable):
+            await cache.ping()
+        assert (await cache.incr("during-outage", 60))[0] == 1
+    finally:
+        redis_server.start()  # type: ignore[attr-defined]
+    for _ in range(50):
+        try:
+            await cache.ping()
+            break
+        except CacheUnavailable:
+            await asyncio.sleep(0.1)
+    await cache.set("after", "yes")
+    assert await cache.get("after") == "yes"
+    await cache.close()

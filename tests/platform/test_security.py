@@ -1,0 +1,164 @@
+"""Local token verification against a JWKS, and the denylist."""
+
+from __future__ import annotations
+
+import base64
+import time
+from typing import Any
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from bandstand.platform.cache import MemoryCache
+from bandstand.platform.errors import ServiceUnavailable, Unauthorized
+from bandstand.platform.security import Denylist, JWKSProvider, TokenVerifier
+
+ISSUER, AUDIENCE = "bandstand-identity", "bandstand"
+
+
+def _jwk(key: Ed25519PrivateKey, kid: str) -> dict[str, str]:
+    raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    x = base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+    return {"kty": "OKP", "crv": "Ed25519", "x": x, "kid": kid, "alg": "EdDSA", "use": "sig"}
+
+
+class KeyServer:
+    """A JWKS source that counts how often it is asked."""
+
+    def __init__(self) -> None:
+        self.keys: dict[str, Ed25519PrivateKey] = {"k1": Ed25519PrivateKey.generate()}
+        self.fetches = 0
+        self.down = False
+
+    async def fetch(self) -> dict[str, Any]:
+        self.fetches += 1
+        if self.down:
+            raise ConnectionError("identity unreachable")
+        return {"keys": [_jwk(key, kid) for kid, key in self.keys.items()]}
+
+
+def _claims(**overrides: Any) -> dict[str, Any]:
+    now = int(time.time())
+    claims = {
+        "sub": "7",
+        "role": "user",
+        "iat": now,
+        "exp": now + 60,
+        "jti": "token-1",
+        "sid": "family-1",
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+    }
+    claims.update(overrides)
+    return claims
+
+
+def _sign(key: Ed25519PrivateKey, kid: str, **overrides: Any) -> str:
+    return jwt.encode(_claims(**overrides), key, algorithm="EdDSA", headers={"kid": kid})
+
+
+@pytest.fixture
+def server() -> KeyServer:
+    return KeyServer()
+
+
+@pytest.fixture
+def denylist() -> Denylist:
+    return Denylist(MemoryCache())
+
+
+@pytest.fixture
+def verifier(server: KeyServer, denylist: Denylist) -> TokenVerifier:
+    provider = JWKSProvider(server.fetch, cache_seconds=300, min_refetch=0)
+    return TokenVerifier(provider, denylist, issuer=ISSUER, audience=AUDIENCE)
+
+
+async def test_valid_token_gives_the_principal(server: KeyServer, verifier: TokenVerifier) -> None:
+    principal = await verifier.verify(_sign(server.keys["k1"], "k1"))
+    assert (principal.id, principal.role, principal.token_id) == (7, "user", "token-1")
+    assert principal.session_id == "family-1"
+    assert principal.can_act_for(7) and not principal.can_act_for(8)
+
+
+async def test_keys_are_cached(server: KeyServer, verifier: TokenVerifier) -> None:
+    token = _sign(server.keys["k1"], "k1")
+    for _ in range(5):
+        await verifier.verify(token)
+    assert server.fetches == 1
+
+
+async def test_unknown_kid_refetches_once_and_finds_a_rotated_key(
+    server: KeyServer, verifier: TokenVerifier
+) -> None:
+    await verifier.verify(_sign(server.keys["k1"], "k1"))
+    server.keys["k2"] = Ed25519PrivateKey.generate()
+    await verifier.verify(_sign(server.keys["k2"], "k2"))
+    assert server.fetches == 2
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"exp": int(time.time()) - 10},
+        {"aud": "somebody-else"},
+        {"iss": "somebody-else"},
+        {"role": "superuser"},
+        {"sub": "not-a-number"},
+    ],
+)
+async def test_bad_claims_are_401(
+    server: KeyServer, verifier: TokenVerifier, overrides: dict[str, Any]
+) -> None:
+    with pytest.raises(Unauthorized):
+        await verifier.verify(_sign(server.keys["k1"], "k1", **overrides))
+
+
+async def test_missing_claim_is_401(server: KeyServer, verifier: TokenVerifier) -> None:
+    claims = _claims()
+    del claims["jti"]
+    token = jwt.encode(claims, server.keys["k1"], algorithm="EdDSA", headers={"kid": "k1"})
+    with pytest.raises(Unauthorized):
+        await verifier.verify(token)
+
+
+async def test_forged_tokens_are_401(server: KeyServer, verifier: TokenVerifier) -> None:
+    unsigned = jwt.encode(_claims(), key=None, algorithm="none", headers={"kid": "k1"})
+    other_key = _sign(Ed25519PrivateKey.generate(), "k1")
+    header, payload, signature = _sign(server.keys["k1"], "k1").split(".")
+    admin = base64.urlsafe_b64encode(
+        jwt.utils.base64url_decode(payload).replace(b'"user"', b'"admin"')
+    ).rstrip(b"=")
+    tampered = f"{header}.{admin.decode()}.{signature}"
+    hmac = jwt.encode(_claims(), "s" * 32, algorithm="HS256", headers={"kid": "k1"})
+    for token in (unsigned, other_key, tampered, hmac, "not.a.jwt", ""):
+        with pytest.raises(Unauthorized):
+            await verifier.verify(token)
+
+
+async def test_revoked_token_is_401(
+    server: KeyServer, verifier: TokenVerifier, denylist: Denylist
+) -> None:
+    token = _sign(server.keys["k1"], "k1")
+    await verifier.verify(token)
+    await denylist.revoke("token-1", int(time.time()) + 60)
+    with pytest.raises(Unauthorized, match="revoked"):
+        await verifier.verify(token)
+
+
+async def test_identity_down_without_cached_keys_is_503(
+    server: KeyServer, verifier: TokenVerifier
+) -> None:
+    server.down = True
+    with pytest.raises(ServiceUnavailable):
+        await verifier.verify(_sign(server.keys["k1"], "k1"))
+
+
+async def test_identity_down_with_cached_keys_keeps_verifying(server: KeyServer) -> None:
+    provider = JWKSProvider(server.fetch, cache_seconds=0, min_refetch=0)
+    verifier = TokenVerifier(provider, Denylist(MemoryCache()), issuer=ISSUER, audience=AUDIENCE)
+    token = _sign(server.keys["k1"], "k1")
+    await verifier.verify(token)
+    server.down = True
+    assert (await verifier.verify(token)).id == 7
