@@ -21,6 +21,10 @@ def dead_letter_queue(queue: str) -> str:
     return f"{queue}.dlq"
 
 
+def is_dead_letter_queue(queue: str) -> bool:
+    return queue.endswith(".dlq")
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     """How often a failing message is retried and how long to wait before each retry."""
@@ -102,10 +106,10 @@ class Consumer(abc.ABC):
     queue: str
 
     @abc.abstractmethod
-    async def stop(self, timeout: float | None = 30.0) -> None:
+    async def stop(self, grace: float | None = 30.0) -> None:
         """Take no new messages, let the handlers in flight finish, then return.
 
-        Handlers still running after `timeout` seconds are cancelled and their messages released.
+        Handlers still running after `grace` seconds are cancelled and their messages released.
         """
 
 
@@ -130,7 +134,8 @@ class Broker(abc.ABC):
         """Create the durable queue `name` (idempotent) and bind it to each routing-key pattern.
 
         With `dead_letter`, messages that fail `max_attempts` times, or are rejected without
-        requeue, move to `<name>.dlq`; without it they are dropped.
+        requeue, move to `<name>.dlq`; without it they are dropped. A dead-letter queue (a name
+        ending in `.dlq`) has no dead-letter queue of its own.
         """
 
     @abc.abstractmethod

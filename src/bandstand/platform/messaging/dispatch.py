@@ -39,9 +39,7 @@ async def dispatch(delivery: Delivery, handler: Handler) -> None:
             await _settle(delivery, delivery.ack, "ack")
 
 
-async def _settle(
-    delivery: Delivery, action: Callable[[], Awaitable[None]], outcome: str
-) -> None:
+async def _settle(delivery: Delivery, action: Callable[[], Awaitable[None]], outcome: str) -> None:
     try:
         await action()
     except Exception:

@@ -8,6 +8,7 @@ timeout, so the message of a consumer that died comes back once the lock expires
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import sqlite3
 import time
@@ -26,6 +27,7 @@ from bandstand.platform.messaging.broker import (
     Handler,
     RetryPolicy,
     dead_letter_queue,
+    is_dead_letter_queue,
 )
 from bandstand.platform.messaging.embedded_consumer import EmbeddedConsumer
 from bandstand.platform.messaging.message import Message, MessageFormatError
@@ -52,6 +54,18 @@ _SCHEMA = (
     "CREATE INDEX IF NOT EXISTS ix_messages_queue_id ON messages (queue, id)",
 )
 _READY = "queue = ? AND available_at <= ? AND (locked_until IS NULL OR locked_until <= ?)"
+_ANY_READY = f"SELECT 1 FROM messages WHERE {_READY} LIMIT 1"  # noqa: S608
+_NEXT_READY = f"SELECT id, attempts FROM messages WHERE {_READY} ORDER BY id LIMIT ?"  # noqa: S608
+# Row ids travel as one JSON array parameter, so no statement is assembled from values.
+_LOCK = (
+    "UPDATE messages SET attempts = attempts + 1, locked_until = ?, lock_token = ?"
+    " WHERE id IN (SELECT value FROM json_each(?)) RETURNING id, body, attempts"
+)
+_MOVE = (
+    "UPDATE messages SET queue = ?, attempts = 0, available_at = ?, locked_until = NULL,"
+    " lock_token = NULL WHERE id IN (SELECT value FROM json_each(?))"
+)
+_DELETE = "DELETE FROM messages WHERE id IN (SELECT value FROM json_each(?))"
 
 
 class EmbeddedBroker(Broker):
@@ -101,8 +115,9 @@ class EmbeddedBroker(Broker):
             self._db = db
 
     async def close(self) -> None:
-        self._closed = True
+        # Consumers first: the handlers they let finish still ack through this connection.
         await asyncio.gather(*(consumer.stop() for consumer in list(self._consumers)))
+        self._closed = True
         async with self._connect_lock, self._lock:
             if self._db is not None:
                 await self._db.close()
@@ -111,6 +126,7 @@ class EmbeddedBroker(Broker):
     async def declare_queue(
         self, name: str, routing_keys: Sequence[str] = (), *, dead_letter: bool = True
     ) -> None:
+        dead_letter = dead_letter and not is_dead_letter_queue(name)
         async with self._transaction() as db:
             await db.execute(
                 "INSERT INTO queues (name, dead_letter) VALUES (?, ?)"
@@ -135,7 +151,12 @@ class EmbeddedBroker(Broker):
                 await self._ensure_queue(db, queue, dead_letter=True)
                 routes = {message.id: [queue] for message in messages}
             else:
-                bindings = list(await db.execute_fetchall("SELECT queue, pattern FROM bindings"))
+                bindings = [
+                    (str(queue_name), str(pattern))
+                    for queue_name, pattern in await db.execute_fetchall(
+                        "SELECT queue, pattern FROM bindings"
+                    )
+                ]
                 routes = {message.id: _route(message.type, bindings) for message in messages}
             rows = [
                 (target, message.id, message.type, body, now, now)
@@ -159,7 +180,7 @@ class EmbeddedBroker(Broker):
         consumer.start()
         return consumer
 
-    async def get(self, queue: str) -> Delivery | None:
+    async def get(self, queue: str) -> EmbeddedDelivery | None:
         deliveries = await self.claim(queue, 1)
         return deliveries[0] if deliveries else None
 
@@ -184,25 +205,17 @@ class EmbeddedBroker(Broker):
 
     # Used by consumers and deliveries.
 
-    async def claim(self, queue: str, limit: int) -> list[Delivery]:
+    async def claim(self, queue: str, limit: int) -> list[EmbeddedDelivery]:
         """Lock up to `limit` ready messages of `queue` for this process and return them."""
         async with self._statement() as db:
             now = time.time()
-            ready = await db.execute_fetchall(
-                f"SELECT 1 FROM messages WHERE {_READY} LIMIT 1",  # noqa: S608
-                (queue, now, now),
-            )
+            ready = await db.execute_fetchall(_ANY_READY, (queue, now, now))
         if not list(ready):
             return []
         token = uuid.uuid4().hex
         async with self._transaction() as db:
             now = time.time()
-            candidates = list(
-                await db.execute_fetchall(
-                    f"SELECT id, attempts FROM messages WHERE {_READY} ORDER BY id LIMIT ?",  # noqa: S608
-                    (queue, now, now, limit),
-                )
-            )
+            candidates = list(await db.execute_fetchall(_NEXT_READY, (queue, now, now, limit)))
             # Delivered max_attempts times without being settled: its consumers keep dying on it.
             exhausted = [row[0] for row in candidates if row[1] >= self.retry.max_attempts]
             await self._dead_letter_rows(db, queue, exhausted)
@@ -211,12 +224,10 @@ class EmbeddedBroker(Broker):
                 return []
             rows = list(
                 await db.execute_fetchall(
-                    "UPDATE messages SET attempts = attempts + 1, locked_until = ?, lock_token = ?"
-                    f" WHERE id IN ({_placeholders(claimed)}) RETURNING id, body, attempts",  # noqa: S608
-                    (now + self.visibility_timeout, token, *claimed),
+                    _LOCK, (now + self.visibility_timeout, token, json.dumps(claimed))
                 )
             )
-        deliveries: list[Delivery] = []
+        deliveries: list[EmbeddedDelivery] = []
         for row_id, body, attempts in sorted(rows):
             try:
                 message = Message.from_json(body)
@@ -228,6 +239,9 @@ class EmbeddedBroker(Broker):
                 EmbeddedDelivery(self, queue, message, attempts, row_id=row_id, token=token)
             )
         return deliveries
+
+    def forget(self, consumer: EmbeddedConsumer) -> None:
+        self._consumers.discard(consumer)
 
     async def renew(self, locks: Iterable[tuple[int, str]]) -> None:
         async with self._transaction() as db:
@@ -273,24 +287,24 @@ class EmbeddedBroker(Broker):
     ) -> None:
         if not row_ids:
             return
-        flag = list(await db.execute_fetchall("SELECT dead_letter FROM queues WHERE name = ?", (queue,)))
-        where = f"id IN ({_placeholders(row_ids)})"
+        flag = list(
+            await db.execute_fetchall("SELECT dead_letter FROM queues WHERE name = ?", (queue,))
+        )
         if flag and flag[0][0]:
             target = dead_letter_queue(queue)
             await self._ensure_queue(db, target, dead_letter=False)
             # attempts restart: the dead-letter queue is a queue of its own, with its own retries.
-            await db.execute(
-                "UPDATE messages SET queue = ?, attempts = 0, available_at = ?,"
-                f" locked_until = NULL, lock_token = NULL WHERE {where}",  # noqa: S608
-                (target, time.time(), *row_ids),
-            )
+            await db.execute(_MOVE, (target, time.time(), json.dumps(row_ids)))
             logger.warning("Moved %d message(s) from %s to %s", len(row_ids), queue, target)
         else:
-            await db.execute(f"DELETE FROM messages WHERE {where}", row_ids)  # noqa: S608
-            logger.error("Dropped %d failed message(s) of %s (no dead-letter queue)", len(row_ids), queue)
+            await db.execute(_DELETE, (json.dumps(row_ids),))
+            logger.error(
+                "Dropped %d failed message(s) of %s (no dead-letter queue)", len(row_ids), queue
+            )
 
     @staticmethod
     async def _ensure_queue(db: aiosqlite.Connection, name: str, *, dead_letter: bool) -> None:
+        dead_letter = dead_letter and not is_dead_letter_queue(name)
         await db.execute(
             "INSERT OR IGNORE INTO queues (name, dead_letter) VALUES (?, ?)",
             (name, int(dead_letter)),
@@ -306,7 +320,8 @@ class EmbeddedBroker(Broker):
             raise BrokerUnavailable("the embedded broker is closed")
         if self._db is None:
             await self.connect()
-        assert self._db is not None
+        if self._db is None:
+            raise BrokerUnavailable("the embedded broker is closed")
         return self._db
 
     @asynccontextmanager
@@ -370,7 +385,3 @@ class EmbeddedDelivery(Delivery):
 
 def _route(routing_key: str, bindings: Iterable[tuple[str, str]]) -> list[str]:
     return sorted({queue for queue, pattern in bindings if topic_matches(pattern, routing_key)})
-
-
-def _placeholders(values: Sequence[object]) -> str:
-    return ", ".join("?" * len(values))

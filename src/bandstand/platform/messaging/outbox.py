@@ -1,0 +1,106 @@
+"""The transactional outbox: events are written in the business transaction, published later.
+
+A service's migration creates the table with `op.create_table("outbox", *outbox_columns())`
+(its unique constraint and index come with the columns); tests use `attach_outbox(metadata)`
+before `create_all`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    insert,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bandstand.platform.messaging.idempotency import (
+    attach_processed_messages,
+    mark_processed,
+    processed_messages_columns,
+)
+from bandstand.platform.messaging.message import Message
+
+__all__ = [
+    "OUTBOX_PENDING",
+    "attach_outbox",
+    "attach_processed_messages",
+    "mark_processed",
+    "outbox_columns",
+    "outbox_table",
+    "processed_messages_columns",
+    "publish_event",
+]
+
+OUTBOX_PENDING = "outbox_pending"
+"""Key set in `session.info` once a session has written to the outbox."""
+
+
+def outbox_columns() -> list[Column[Any]]:
+    """Fresh columns of the outbox table (a Column belongs to one Table only)."""
+    return [
+        # BIGINT on PostgreSQL; SQLite autoincrements only an INTEGER PRIMARY KEY.
+        Column(
+            "id",
+            BigInteger().with_variant(Integer(), "sqlite"),
+            primary_key=True,
+            autoincrement=True,
+        ),
+        Column("message_id", String(36), nullable=False, unique=True),
+        Column("routing_key", String(255), nullable=False),
+        # The work queue the message goes to; NULL for events, routed by routing_key.
+        Column("queue", String(255), nullable=True),
+        Column("body", Text(), nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        # Serves the relay's "unpublished, oldest first" and the clean-up of published rows.
+        Column("published_at", DateTime(timezone=True), nullable=True, index=True),
+        Column("attempts", Integer(), nullable=False, default=0, server_default="0"),
+    ]
+
+
+def attach_outbox(metadata: MetaData) -> Table:
+    """The outbox table in a service's MetaData (the existing one if already attached)."""
+    if "outbox" in metadata.tables:
+        return metadata.tables["outbox"]
+    return Table("outbox", metadata, *outbox_columns())
+
+
+outbox_table = attach_outbox(MetaData())
+"""The table the platform's own statements use; any service's identical table works with it."""
+
+
+async def publish_event(
+    session: AsyncSession,
+    type: str,
+    payload: dict[str, Any],
+    *,
+    source: str,
+    queue: str | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Message:
+    """Add a message to the outbox within the session's transaction; the caller commits.
+
+    Without `queue` the message is an event routed by `type`; with it, a work item for that queue.
+    """
+    message = Message.new(type, payload, source, headers=headers)
+    await session.execute(
+        insert(outbox_table).values(
+            message_id=message.id,
+            routing_key=message.type,
+            queue=queue,
+            body=message.to_json().decode(),
+            created_at=message.occurred_at,
+            attempts=0,
+        )
+    )
+    session.info[OUTBOX_PENDING] = True
+    return message

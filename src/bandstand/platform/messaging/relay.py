@@ -1,0 +1,173 @@
+"""The outbox relay: publishes what services wrote to their outbox, at least once, in order."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bandstand.platform.database import Database
+from bandstand.platform.messaging.broker import Broker, BrokerUnavailable
+from bandstand.platform.messaging.message import Message
+from bandstand.platform.messaging.outbox import outbox_table
+
+logger = logging.getLogger(__name__)
+
+_CLEANUP_EVERY = timedelta(minutes=10)
+
+
+class OutboxRelay:
+    """Publishes a database's outbox rows through a broker, with publisher confirms.
+
+    Rows are claimed in id order (with `FOR UPDATE SKIP LOCKED` on PostgreSQL, so replicas share
+    the work; on SQLite the claim takes the write lock), published, then marked published in the
+    same transaction. A crash between publishing and committing publishes the rows again: consumers
+    are idempotent. It polls, and looks at once when woken: register
+    `database.on_commit(relay.wake)`.
+    """
+
+    def __init__(
+        self,
+        database: Database,
+        broker: Broker,
+        *,
+        poll_seconds: float = 1.0,
+        batch_size: int = 100,
+        retry_initial: float = 0.5,
+        retry_max: float = 30.0,
+        keep_published: timedelta | None = timedelta(days=1),
+    ) -> None:
+        self._database = database
+        self._broker = broker
+        self._poll_seconds = poll_seconds
+        self._batch_size = batch_size
+        self._retry_initial = retry_initial
+        self._retry_max = retry_max
+        self._keep_published = keep_published
+        self._wakeup = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._next_cleanup = datetime.now(UTC)
+
+    def start(self) -> None:
+        if self._task is None or self._task.done():
+            self._stopping = False
+            self._task = asyncio.create_task(self._run(), name="outbox-relay")
+
+    async def stop(self, grace: float = 5.0) -> None:
+        """Let the batch in progress finish (for up to `grace` seconds), then stop."""
+        task, self._task = self._task, None
+        if task is None:
+            return
+        self._stopping = True
+        self._wakeup.set()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(task), grace)
+        if not task.done():
+            task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    def wake(self) -> None:
+        self._wakeup.set()
+
+    async def publish_pending(self) -> int:
+        """Publish one batch of unpublished rows; the number published.
+
+        Raises `BrokerUnavailable` when the broker did not accept them; they stay in the outbox.
+        """
+        failure: BrokerUnavailable | None = None
+        async with self._database.session() as session, session.begin():
+            rows = await self._claim(session)
+            if not rows:
+                return 0
+            published: list[int] = []
+            try:
+                await self._publish(rows, published)
+            except BrokerUnavailable as exc:
+                # Commit anyway: the claim counted an attempt, and some groups may have gone out.
+                failure = exc
+            if published:
+                await session.execute(
+                    update(outbox_table)
+                    .where(outbox_table.c.id.in_(published))
+                    .values(published_at=datetime.now(UTC))
+                )
+        if failure is not None:
+            raise failure
+        return len(published)
+
+    async def _claim(self, session: AsyncSession) -> Sequence[Row[tuple[int, str, str | None]]]:
+        pending = (
+            select(outbox_table.c.id)
+            .where(outbox_table.c.published_at.is_(None))
+            .order_by(outbox_table.c.id)
+            .limit(self._batch_size)
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        )
+        # Writing first takes SQLite's write lock at once, so two relays never claim one row.
+        result = await session.execute(
+            update(outbox_table)
+            .where(outbox_table.c.id.in_(pending))
+            .values(attempts=outbox_table.c.attempts + 1)
+            .returning(outbox_table.c.id, outbox_table.c.body, outbox_table.c.queue)
+        )
+        return sorted(result.all(), key=lambda row: row.id)
+
+    async def _publish(
+        self, rows: Sequence[Row[tuple[int, str, str | None]]], published: list[int]
+    ) -> None:
+        # Consecutive rows for one destination go in one confirmed batch, keeping id order.
+        for queue, group in itertools.groupby(rows, key=lambda row: row.queue):
+            batch = list(group)
+            await self._broker.publish([Message.from_json(row.body) for row in batch], queue=queue)
+            published.extend(row.id for row in batch)
+
+    async def _delete_published(self) -> None:
+        if self._keep_published is None or datetime.now(UTC) < self._next_cleanup:
+            return
+        self._next_cleanup = datetime.now(UTC) + _CLEANUP_EVERY
+        cutoff = datetime.now(UTC) - self._keep_published
+        async with self._database.session() as session, session.begin():
+            await session.execute(delete(outbox_table).where(outbox_table.c.published_at < cutoff))
+
+    async def _run(self) -> None:
+        delay = 0.0
+        while not self._stopping:
+            self._wakeup.clear()
+            try:
+                published = await self.publish_pending()
+                await self._delete_published()
+            except BrokerUnavailable as exc:
+                delay = min(max(delay * 2, self._retry_initial), self._retry_max)
+                logger.warning(
+                    "Outbox relay: broker unavailable (%s); retrying in %.1fs", exc, delay
+                )
+                await self._pause(delay)
+                continue
+            except Exception:
+                delay = min(max(delay * 2, self._retry_initial), self._retry_max)
+                logger.exception("Outbox relay failed; retrying in %.1fs", delay)
+                await self._pause(delay)
+                continue
+            delay = 0.0
+            if published < self._batch_size:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wakeup.wait(), self._poll_seconds)
+
+    async def _pause(self, seconds: float) -> None:
+        # Commits do not cut a back-off short, or each one would hit a broker that is down.
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + seconds
+        while not self._stopping and loop.time() < deadline:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wakeup.wait(), deadline - loop.time())
+            self._wakeup.clear()
