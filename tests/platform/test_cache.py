@@ -34,7 +34,8 @@ async def test_values_expire(cache: Cache) -> None:
     await cache.set("short", "v", ttl=0.2)
     assert await cache.get("short") == "v"
     remaining = await cache.ttl("short")
-    assert remaining is not None and 0 < remaining <= 0.2
+    assert remaining is not None
+    assert 0 < remaining <= 0.2
     await asyncio.sleep(0.3)
     assert await cache.get("short") is None
     assert await cache.ttl("short") is None

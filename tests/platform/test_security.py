@@ -79,7 +79,8 @@ async def test_valid_token_gives_the_principal(server: KeyServer, verifier: Toke
     principal = await verifier.verify(_sign(server.keys["k1"], "k1"))
     assert (principal.id, principal.role, principal.token_id) == (7, "user", "token-1")
     assert principal.session_id == "family-1"
-    assert principal.can_act_for(7) and not principal.can_act_for(8)
+    assert principal.can_act_for(7)
+    assert not principal.can_act_for(8)
 
 
 async def test_keys_are_cached(server: KeyServer, verifier: TokenVerifier) -> None:

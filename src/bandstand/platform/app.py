@@ -96,8 +96,6 @@ def create_service_app(
         app.include_router(router, responses=ERROR_RESPONSES)
 
     app.add_middleware(TransactionMiddleware)
-    app.add_middleware(
-        RequestContextMiddleware, service=name, access_log=settings.access_log
-    )
+    app.add_middleware(RequestContextMiddleware, service=name, access_log=settings.access_log)
     app.add_middleware(TrailingSlashMiddleware)
     return app

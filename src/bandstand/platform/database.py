@@ -9,7 +9,12 @@ from typing import Any
 from sqlalchemy import MetaData, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.engine.interfaces import DBAPIConnection
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import ConnectionPoolEntry
 
@@ -30,7 +35,7 @@ def new_metadata() -> MetaData:
 
 
 class ServiceBase(DeclarativeBase):
-    """Base for a service's models: subclass it once per service with `metadata = new_metadata()`."""
+    """Base of a service's models; subclass once per service with `metadata = new_metadata()`."""
 
     __abstract__ = True
 

@@ -42,7 +42,9 @@ def run_env(metadata: MetaData) -> None:
         context.run_migrations()
 
 
-async def upgrade(database: Database, service: str, migrations_dir: Path, revision: str = "head") -> None:
+async def upgrade(
+    database: Database, service: str, migrations_dir: Path, revision: str = "head"
+) -> None:
     config = alembic_config(service, migrations_dir)
 
     def run(connection: Connection) -> None:

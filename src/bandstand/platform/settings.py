@@ -26,14 +26,18 @@ class Settings(BaseSettings):
     )
 
     environment: str = Field("development", description="Free-form name shown in logs.")
-    data_dir: Path = Field(Path("var"), description="Where SQLite files, keys and the embedded broker live.")
+    data_dir: Path = Field(
+        Path("var"), description="Where SQLite files, keys and the embedded broker live."
+    )
     host: str = Field("127.0.0.1", description="Address `bandstand up` and `serve` listen on.")
     port: int = Field(8080, description="Port of `bandstand up` (the gateway).")
     databases: dict[str, str] = Field(
         default_factory=dict,
         description="Database URL per service; default `sqlite+aiosqlite:///<data_dir>/<service>.sqlite3`.",
     )
-    database_pool_size: int = Field(10, description="Connections kept per service engine (PostgreSQL).")
+    database_pool_size: int = Field(
+        10, description="Connections kept per service engine (PostgreSQL)."
+    )
     broker_url: str = Field(
         "embedded://",
         description="`embedded://` (SQLite file in the data dir), `embedded:///path.sqlite3`, or `amqp://...`.",
@@ -44,27 +48,43 @@ class Settings(BaseSettings):
         description="Base URL per service for distributed mode, e.g. `http://127.0.0.1:8001`.",
     )
     jwt_private_key_path: Path | None = Field(
-        None, description="Ed25519 private key (PEM) identity signs with; generated in the data dir if unset."
+        None,
+        description=(
+            "Ed25519 private key (PEM) identity signs with; generated in the data dir if unset."
+        ),
     )
     jwks_url: str | None = Field(
-        None, description="Where services fetch the public keys; default `<identity url>/.well-known/jwks.json`."
+        None,
+        description=(
+            "Where services fetch the public keys; default `<identity url>/.well-known/jwks.json`."
+        ),
     )
     jwt_issuer: str = Field("bandstand-identity", description="`iss` claim of access tokens.")
     jwt_audience: str = Field("bandstand", description="`aud` claim of access tokens.")
     access_token_ttl_seconds: int = Field(900, description="Lifetime of an access token.")
-    refresh_token_ttl_seconds: int = Field(30 * 24 * 3600, description="Lifetime of a refresh token.")
+    refresh_token_ttl_seconds: int = Field(
+        30 * 24 * 3600, description="Lifetime of a refresh token."
+    )
     jwks_cache_seconds: int = Field(300, description="How long services cache the JWKS.")
-    login_max_failures: int = Field(5, description="Failed logins allowed per client IP and username.")
+    login_max_failures: int = Field(
+        5, description="Failed logins allowed per client IP and username."
+    )
     login_failure_window_seconds: int = Field(60, description="Window of the login failure limit.")
     cors_origins: list[str] = Field(default_factory=list, description="Origins allowed by CORS.")
-    max_body_bytes: int = Field(1024 * 1024, description="Largest request body the gateway accepts.")
-    upstream_connect_timeout: float = Field(2.0, description="Gateway connect timeout to a service.")
+    max_body_bytes: int = Field(
+        1024 * 1024, description="Largest request body the gateway accepts."
+    )
+    upstream_connect_timeout: float = Field(
+        2.0, description="Gateway connect timeout to a service."
+    )
     upstream_read_timeout: float = Field(30.0, description="Gateway read timeout from a service.")
     upstream_pool_size: int = Field(256, description="Keep-alive connections the gateway pools.")
     log_level: str = Field("INFO", description="Log level.")
     log_json: bool = Field(True, description="JSON logs (false: human-readable console logs).")
     access_log: bool = Field(True, description="Log one line per request.")
-    outbox_poll_seconds: float = Field(1.0, description="How often the outbox relay looks for work.")
+    outbox_poll_seconds: float = Field(
+        1.0, description="How often the outbox relay looks for work."
+    )
 
     def database_url(self, service: str) -> str:
         configured = self.databases.get(service)
