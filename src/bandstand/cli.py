@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import signal
+import tempfile
 from pathlib import Path
+from types import FrameType
 from typing import Annotated
 
 import typer
 import uvicorn
 from pydantic import ValidationError
 from rich.console import Console
+from sqlalchemy.exc import SQLAlchemyError
 
 from bandstand import __version__, registry
 from bandstand.platform.errors import BandstandError
@@ -33,35 +38,66 @@ DataDirOption = Annotated[
 ]
 
 
+# Longer than the gateway keeps pooled connections idle (30 s), so the service is never the
+# side that closes a connection the gateway is about to reuse.
+SERVICE_KEEP_ALIVE_SECONDS = 75
+
+
 def _settings(data_dir: Path | None = None) -> Settings:
-    if data_dir is not None:
-        os.environ["BANDSTAND_DATA_DIR"] = str(data_dir)
-    settings = Settings()
+    settings = Settings() if data_dir is None else Settings(data_dir=data_dir)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return settings
+
+
+def _known(service: str) -> registry.ServiceEntry:
+    try:
+        return registry.service(service)
+    except KeyError as exc:
+        raise typer.BadParameter(str(exc.args[0]), param_hint="'SERVICE'") from exc
 
 
 def _migrate(settings: Settings, names: list[str]) -> None:
     for name in names:
         entry = registry.service(name)
-        upgrade_blocking(settings.database_url(name), name, entry.migrations)
+        try:
+            upgrade_blocking(settings.database_url(name), name, entry.migrations)
+        except (SQLAlchemyError, OSError) as exc:
+            console.print(f"[red]Migrating {name} failed:[/] {exc}")
+            raise typer.Exit(1) from exc
         console.print(f"[green]✓[/] {name} migrated")
 
 
-def _run_server(app_or_factory: object, host: str, port: int, settings: Settings) -> None:
+def _ignore_signal(_signum: int, _frame: FrameType | None) -> None:
+    return None
+
+
+def _run_server(app: object, host: str, port: int, settings: Settings) -> None:
+    """Serve until SIGINT or SIGTERM, then shut down gracefully and return (status 0)."""
     config = uvicorn.Config(
-        app_or_factory,  # type: ignore[arg-type]
+        app,  # type: ignore[arg-type]
         host=host,
         port=port,
-        loop="uvloop",
-        http="httptools",
         lifespan="on",
         access_log=False,
         log_config=None,
         log_level=settings.log_level.lower(),
+        timeout_keep_alive=SERVICE_KEEP_ALIVE_SECONDS,
         timeout_graceful_shutdown=10,
     )
-    uvicorn.Server(config).run()
+    server = uvicorn.Server(config)
+    # After its graceful shutdown uvicorn raises the signal that stopped it again, for the
+    # handler that was installed before it ran: with Python's defaults that turns a clean stop
+    # into a KeyboardInterrupt (SIGINT) or a death by signal (SIGTERM).
+    stop_signals = (signal.SIGINT, signal.SIGTERM)
+    previous = {sig: signal.signal(sig, _ignore_signal) for sig in stop_signals}
+    try:
+        server.run()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if not server.started:
+        console.print(f"[red]Could not start on {host}:{port}[/] (see the log above)")
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -72,7 +108,8 @@ def up(host: HostOption = None, port: PortOption = None, data_dir: DataDirOption
     _migrate(settings, registry.names())
     runtime = Runtime(settings)
     gateway = registry.embedded_gateway(runtime)
-    host, port = host or settings.host, port or settings.port
+    host = settings.host if host is None else host
+    port = settings.port if port is None else port
     console.print(
         f"[bold]Bandstand {__version__}[/] on http://{host}:{port} "
         f"(services: {', '.join(registry.names())}; data in {settings.data_dir.resolve()})"
@@ -88,22 +125,20 @@ def serve(
     data_dir: DataDirOption = None,
 ) -> None:
     """Run one service alone (distributed mode); `gateway` proxies to the service URLs."""
+    entry = None if service == "gateway" else _known(service)
     settings = _settings(data_dir)
     configure_logging(settings.log_level, json_logs=settings.log_json)
-    host = host or settings.host
-    if service == "gateway":
-        _run_server(registry.distributed_gateway(settings), host, port or settings.port, settings)
+    host = settings.host if host is None else host
+    if entry is None:
+        port = settings.port if port is None else port
+        _run_server(registry.distributed_gateway(settings), host, port, settings)
         return
-    try:
-        entry = registry.service(service)
-    except KeyError as exc:
-        raise typer.BadParameter(str(exc.args[0])) from exc
     _migrate(settings, [service])
     if not settings.resolved_jwks_url() and service != "identity":
         identity = registry.service("identity")
         settings.jwks_url = f"http://127.0.0.1:{identity.default_port}/.well-known/jwks.json"
     application = entry.create_app(Runtime(settings))
-    _run_server(application, host, port or entry.default_port, settings)
+    _run_server(application, host, entry.default_port if port is None else port, settings)
 
 
 @app.command()
@@ -112,11 +147,8 @@ def migrate(
     data_dir: DataDirOption = None,
 ) -> None:
     """Apply database migrations."""
+    names = [_known(service).name] if service else registry.names()
     settings = _settings(data_dir)
-    names = [service] if service else registry.names()
-    for name in names:
-        if name not in registry.names():
-            raise typer.BadParameter(f"unknown service {name!r}")
     _migrate(settings, names)
 
 
@@ -125,16 +157,16 @@ def openapi(
     service: Annotated[str | None, typer.Argument(help="One service; merged when omitted.")] = None,
 ) -> None:
     """Print the OpenAPI schema of one service or of the whole gateway."""
-    import json
-
     from bandstand.gateway.docs import merge_documents
 
-    settings = Settings()
-    runtime = Runtime(settings)
+    entries = [_known(service)] if service else list(registry.SERVICES)
+    # Building an app may create files (identity's signing key): keep them out of the data dir.
+    with tempfile.TemporaryDirectory(prefix="bandstand-openapi-") as scratch:
+        runtime = Runtime(Settings(data_dir=Path(scratch)))
+        documents = {entry.name: entry.create_app(runtime).openapi() for entry in entries}
     if service:
-        document = registry.service(service).create_app(runtime).openapi()
+        document = documents[service]
     else:
-        documents = {entry.name: entry.create_app(runtime).openapi() for entry in registry.SERVICES}
         document = merge_documents("Bandstand", __version__, documents, registry.route_table())
     typer.echo(json.dumps(document, indent=2))
 
@@ -181,3 +213,7 @@ def version() -> None:
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 from bandstand.gateway.app import create_gateway_app
 from bandstand.gateway.proxy import HttpUpstream, InProcessUpstream, Upstream
@@ -18,7 +19,6 @@ from bandstand.gateway.routes import RouteTable
 from bandstand.identity import app as identity_app
 from bandstand.platform.runtime import Runtime
 from bandstand.platform.settings import Settings
-from starlette.types import ASGIApp
 
 SRC = Path(__file__).parent
 

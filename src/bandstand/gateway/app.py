@@ -44,27 +44,37 @@ class BodyLimitMiddleware:
                     return
                 break
         received = 0
+        exceeded = False
         response_started = False
 
         async def counting_receive() -> Message:
-            nonlocal received
+            nonlocal received, exceeded
+            if exceeded:
+                raise _TooLarge
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
+                    exceeded = True
                     raise _TooLarge
             return message
 
-        async def tracking_send(message: Message) -> None:
+        async def guarded_send(message: Message) -> None:
             nonlocal response_started
+            if exceeded and not response_started:
+                # Whatever the app makes of the aborted body (a 500 from an in-process
+                # service, a 502 from the proxy), the client is told 413.
+                return
             response_started = response_started or message["type"] == "http.response.start"
             await send(message)
 
         try:
-            await self.app(scope, counting_receive, tracking_send)
-        except _TooLarge:
-            if not response_started:
-                await send_json(send, 413, self._body())
+            await self.app(scope, counting_receive, guarded_send)
+        except Exception:
+            if not exceeded:
+                raise
+        if exceeded and not response_started:
+            await send_json(send, 413, self._body())
 
     def _body(self) -> dict[str, object]:
         return {"detail": f"Request body larger than {self.max_bytes} bytes"}
@@ -80,7 +90,6 @@ class Gateway:
     def __init__(self, routes: RouteTable, upstreams: Mapping[str, Upstream]) -> None:
         self.routes = routes
         self.upstreams = dict(upstreams)
-        self._openapi: dict[str, Any] | None = None
         self.own = Starlette(
             routes=[
                 Route("/health", self.health),
@@ -95,6 +104,9 @@ class Gateway:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             await self._lifespan(receive, send)
+            return
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1000})
             return
         if scope["type"] != "http":
             return
@@ -115,22 +127,28 @@ class Gateway:
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         message = await receive()
         assert message["type"] == "lifespan.startup"
+        started: list[Upstream] = []
         try:
             for upstream in self.upstreams.values():
                 await upstream.start()
+                started.append(upstream)
         except Exception as exc:
             logger.exception("gateway start failed")
+            await self._stop(started)
             await send({"type": "lifespan.startup.failed", "message": str(exc)})
             return
         await send({"type": "lifespan.startup.complete"})
         message = await receive()
         assert message["type"] == "lifespan.shutdown"
-        for upstream in reversed(list(self.upstreams.values())):
+        await self._stop(started)
+        await send({"type": "lifespan.shutdown.complete"})
+
+    async def _stop(self, upstreams: list[Upstream]) -> None:
+        for upstream in reversed(upstreams):
             try:
                 await upstream.stop()
             except Exception:
                 logger.exception("stopping %s failed", upstream.name)
-        await send({"type": "lifespan.shutdown.complete"})
 
     async def health(self, _request: Request) -> JSONResponse:
         return JSONResponse({"status": "healthy", "service": NAME, "version": __version__})

@@ -23,6 +23,27 @@ def _rename_refs(document: Any, renames: Mapping[str, str]) -> Any:
     return json.loads(text)
 
 
+def _clashing_names(
+    service: str, own: Mapping[str, Any], merged: Mapping[str, Any]
+) -> dict[str, str]:
+    """Names of `own` schemas that differ from a merged one of the same name, with new names.
+
+    Renaming one schema changes the references in others, which may then clash in turn (two
+    services' `HTTPValidationError` differ once their `ValidationError`s are told apart), so
+    the renames grow until nothing more clashes."""
+    renames: dict[str, str] = {}
+    while True:
+        renamed = _rename_refs(own, renames)
+        clashing = {
+            name: f"{service}__{name}"
+            for name, schema in renamed.items()
+            if name not in renames and name in merged and merged[name] != schema
+        }
+        if not clashing:
+            return renames
+        renames.update(clashing)
+
+
 def merge_documents(
     title: str, version: str, documents: Mapping[str, dict[str, Any]], routes: RouteTable
 ) -> dict[str, Any]:
@@ -33,20 +54,16 @@ def merge_documents(
     tags: list[dict[str, Any]] = []
     for service, document in sorted(documents.items()):
         components = document.get("components", {})
-        own = components.get("schemas", {})
-        renames = {
-            name: f"{service}__{name}"
-            for name, schema in own.items()
-            if name in schemas and schemas[name] != schema
-        }
-        own = _rename_refs(own, renames)
+        renames = _clashing_names(service, components.get("schemas", {}), schemas)
+        own = _rename_refs(components.get("schemas", {}), renames)
         for name, schema in own.items():
             schemas[renames.get(name, name)] = schema
         security_schemes.update(components.get("securitySchemes", {}))
         for path, operations in document.get("paths", {}).items():
             if routes.match(path.rstrip("/") or "/") == service:
                 paths[path] = _rename_refs(operations, renames)
-        tags.extend(document.get("tags", []))
+        known_tags = {tag.get("name") for tag in tags}
+        tags.extend(tag for tag in document.get("tags", []) if tag.get("name") not in known_tags)
     merged: dict[str, Any] = {
         "openapi": "3.1.0",
         "info": {"title": title, "version": version},

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 import aiohttp
 from fastapi import FastAPI
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 from yarl import URL
 
 from bandstand.platform.health import run_checks
@@ -29,10 +29,16 @@ HOP_BY_HOP = frozenset(
         b"trailers",
         b"transfer-encoding",
         b"upgrade",
-        b"host",
+        b"proxy-connection",
         b"content-length",
+        # The server in front of the gateway has answered `Expect: 100-continue` already.
+        b"expect",
     }
 )
+# Set by the gateway itself: a value a client sends is replaced, never passed on.
+FORWARDING = frozenset({b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-host"})
+# Added by the server in front of the gateway; the upstream's copy would be a duplicate.
+SERVER_ADDED = frozenset({b"date", b"server"})
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 STREAM_CHUNK = 64 * 1024
 READY_TIMEOUT = 2.0
@@ -80,7 +86,9 @@ class InProcessUpstream:
         self._lifespan: AbstractAsyncContextManager[Any] | None = None
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self.app(scope, receive, send)
+        # A copy: what the service's router writes into its scope (the matched route, the
+        # app) is not the gateway's, whose metrics label the request by upstream in both modes.
+        await self.app(dict(scope), receive, send)
 
     async def start(self) -> None:
         if self._lifespan is None:
@@ -93,7 +101,8 @@ class InProcessUpstream:
             await lifespan.__aexit__(None, None, None)
 
     async def ready(self) -> dict[str, Any]:
-        results = await run_checks(self.app.state.readiness_checks)
+        checks = getattr(self.app.state, "readiness_checks", {})
+        results = await run_checks(checks)
         down = any(result["status"] != "up" for result in results.values())
         return {"status": "down" if down else "up", "checks": results}
 
@@ -116,7 +125,10 @@ class HttpUpstream:
         self.name = name
         self.base_url = URL(base_url.rstrip("/"))
         self._timeout = aiohttp.ClientTimeout(
-            total=None, connect=connect_timeout, sock_connect=connect_timeout, sock_read=read_timeout
+            total=None,
+            connect=connect_timeout,
+            sock_connect=connect_timeout,
+            sock_read=read_timeout,
         )
         self._pool_size = pool_size
         self._session: aiohttp.ClientSession | None = None
@@ -173,20 +185,24 @@ class HttpUpstream:
         return URL(str(self.base_url) + target, encoded=True)
 
     def _headers(self, scope: Scope) -> list[tuple[str, str]]:
+        raw_headers: list[tuple[bytes, bytes]] = list(scope.get("headers", ()))
+        dropped = HOP_BY_HOP | FORWARDING | _connection_tokens(raw_headers)
         headers: list[tuple[str, str]] = []
         forwarded_for: str | None = None
+        host: str | None = None
         has_request_id = False
-        for raw_key, raw_value in scope.get("headers", ()):
+        for raw_key, raw_value in raw_headers:
             key = raw_key.lower()
-            if key in HOP_BY_HOP:
-                continue
             value = raw_value.decode("latin-1")
             if key == b"x-forwarded-for":
-                forwarded_for = value
-                continue
-            if key == b"x-request-id":
+                forwarded_for = f"{forwarded_for}, {value}" if forwarded_for else value
+            elif key == b"host":
+                host = value
+            elif key == b"x-request-id":
                 has_request_id = True
-            headers.append((raw_key.decode("latin-1"), value))
+            if key not in dropped:
+                # Host is kept: links a service builds from its request URL name the gateway.
+                headers.append((raw_key.decode("latin-1"), value))
         client = scope.get("client")
         client_host = client[0] if client else None
         if client_host:
@@ -194,6 +210,8 @@ class HttpUpstream:
         if forwarded_for:
             headers.append(("X-Forwarded-For", forwarded_for))
         headers.append(("X-Forwarded-Proto", scope.get("scheme", "http")))
+        if host:
+            headers.append(("X-Forwarded-Host", host))
         request_id = request_id_var.get()
         if request_id and not has_request_id:
             headers.append(("X-Request-ID", request_id))
@@ -203,10 +221,21 @@ class HttpUpstream:
         if self._session is None:
             await self.start()
         method: str = scope["method"]
-        body = await _read_small_body(scope, receive)
-        data: bytes | AsyncIterator[bytes] = body if body is not None else _stream_body(receive)
-        # A pooled keep-alive connection the service already closed fails at once: a request
-        # whose body we still hold and that is idempotent is retried once.
+        headers = self._headers(scope)
+        length = _content_length(scope)
+        try:
+            body = await _read_small_body(scope, receive, length)
+        except ClientGone:
+            return
+        data: bytes | AsyncIterator[bytes] | None
+        if body is None:
+            data = _stream_body(receive)
+            if length is not None:  # relayed with its length, not re-chunked
+                headers.append(("Content-Length", str(length)))
+        else:
+            data = body if body or length is not None else None
+        # A pooled keep-alive connection the service had already closed fails at once: a
+        # request whose body we still hold and that is idempotent is retried once.
         attempts = 2 if method in IDEMPOTENT and body is not None else 1
         for attempt in range(1, attempts + 1):
             started = False
@@ -217,24 +246,30 @@ class HttpUpstream:
                 await send(message)
 
             try:
-                await self._forward(scope, method, data, tracked_send)
+                await self._forward(method, self._url(scope), headers, data, tracked_send)
                 return
             except (aiohttp.ClientError, TimeoutError, OSError) as exc:
                 if started:  # the service died mid-response: nothing more can be said
                     raise
-                if isinstance(exc, aiohttp.ServerDisconnectedError) and attempt < attempts:
+                if _stale_connection(exc) and attempt < attempts:
+                    logger.info("upstream %s closed a pooled connection; retrying", self.name)
                     continue
                 await self._failed(exc, send)
                 return
 
     async def _forward(
-        self, scope: Scope, method: str, data: bytes | AsyncIterator[bytes], send: Send
+        self,
+        method: str,
+        url: URL,
+        headers: list[tuple[str, str]],
+        data: bytes | AsyncIterator[bytes] | None,
+        send: Send,
     ) -> None:
         assert self._session is not None
         async with self._session.request(
             method,
-            self._url(scope),
-            headers=self._headers(scope),
+            url,
+            headers=headers,
             data=data,
             allow_redirects=False,
         ) as response:
@@ -248,16 +283,36 @@ class HttpUpstream:
         logger.warning("upstream %s unreachable: %s", self.name, exc)
         await send_json(send, 502, {"detail": f"{self.name} service unavailable"})
 
-async def _read_small_body(scope: Scope, receive: Receive) -> bytes | None:
-    """The whole body when it is small and its length known; None means stream it."""
-    length: int | None = None
+
+class ClientGone(Exception):
+    """The client went away before its request body was complete."""
+
+
+def _stale_connection(exc: BaseException) -> bool:
+    """A reused connection the service had closed: safe to retry, unlike a refused connect."""
+    if isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ServerTimeoutError):
+        return False
+    return isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.ClientOSError)
+
+
+def _connection_tokens(headers: list[tuple[bytes, bytes]]) -> frozenset[bytes]:
+    """Header names listed in `Connection`: hop-by-hop for this one message (RFC 9110 7.6.1)."""
+    tokens: set[bytes] = set()
+    for key, value in headers:
+        if key.lower() == b"connection":
+            tokens.update(token.strip().lower() for token in value.split(b",") if token.strip())
+    return frozenset(tokens)
+
+
+def _content_length(scope: Scope) -> int | None:
     for key, value in scope.get("headers", ()):
         if key == b"content-length":
-            try:
-                length = int(value)
-            except ValueError:
-                return None
-            break
+            return int(value) if value.isdigit() else None
+    return None
+
+
+async def _read_small_body(scope: Scope, receive: Receive, length: int | None) -> bytes | None:
+    """The whole body when it is small and its length known; None means stream it."""
     if length is None:
         if scope["method"] in {"GET", "HEAD", "DELETE", "OPTIONS"}:
             return b""
@@ -269,7 +324,7 @@ async def _read_small_body(scope: Scope, receive: Receive) -> bytes | None:
     while more:
         message = await receive()
         if message["type"] == "http.disconnect":
-            break
+            raise ClientGone
         chunks.append(message.get("body", b""))
         more = message.get("more_body", False)
     return b"".join(chunks)
@@ -280,7 +335,9 @@ async def _stream_body(receive: Receive) -> AsyncIterator[bytes]:
     while more:
         message = await receive()
         if message["type"] == "http.disconnect":
-            return
+            # Raising aborts the upstream request; ending the stream here would hand the
+            # service a truncated body as if it were complete.
+            raise ClientGone
         chunk = message.get("body", b"")
         if chunk:
             yield chunk
@@ -288,11 +345,9 @@ async def _stream_body(receive: Receive) -> AsyncIterator[bytes]:
 
 
 async def _relay_response(response: aiohttp.ClientResponse, send: Send) -> None:
-    headers = [
-        (key.lower(), value)
-        for key, value in response.raw_headers
-        if key.lower() not in HOP_BY_HOP or key.lower() == b"content-length"
-    ]
+    raw = list(response.raw_headers)
+    dropped = (HOP_BY_HOP - {b"content-length"}) | SERVER_ADDED | _connection_tokens(raw)
+    headers = [(key.lower(), value) for key, value in raw if key.lower() not in dropped]
     await send({"type": "http.response.start", "status": response.status, "headers": headers})
     length = response.content_length
     if length is not None and length <= STREAM_CHUNK:

@@ -6,18 +6,24 @@ from collections.abc import Iterable
 
 
 class RouteTable:
-    """Longest-prefix match on whole path segments (`/users` matches `/users/7`, not `/usersx`)."""
+    """Longest-prefix match on whole path segments (`/users` matches `/users/7`, not `/usersx`).
+
+    The prefix `/` matches every path, as the last resort."""
 
     def __init__(self, routes: Iterable[tuple[str, str]]) -> None:
-        entries: list[tuple[str, str]] = []
+        owners: dict[str, str] = {}
         for prefix, service in routes:
             normalized = "/" + prefix.strip("/")
-            entries.append((normalized, service))
+            owner = owners.setdefault(normalized, service)
+            if owner != service:
+                raise ValueError(f"prefix {normalized} is claimed by {owner} and {service}")
         # Longest first, so /api/v1/users/me style prefixes win over /api/v1/users.
-        self._entries = sorted(entries, key=lambda entry: len(entry[0]), reverse=True)
+        self._entries = sorted(owners.items(), key=lambda entry: len(entry[0]), reverse=True)
 
     def match(self, path: str) -> str | None:
         for prefix, service in self._entries:
+            if prefix == "/":
+                return service
             if path.startswith(prefix):
                 rest = path[len(prefix) :]
                 if not rest or rest[0] == "/":
