@@ -178,3 +178,9 @@ async def test_database_down_is_503_and_ready_names_it(
         assert ready.status_code == 503
         assert ready.json()["checks"]["database"]["status"] == "down"
         assert "database" in ready.json()["detail"]
+
+
+async def test_metrics_report_the_outbox_backlog(client: httpx.AsyncClient) -> None:
+    await client.post("/api/v1/notes", json={"text": "an event"})
+    metrics = (await client.get("/metrics")).text
+    assert 'bandstand_outbox_pending{service="sample"}' in metrics

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bandstand import __version__
 from bandstand.platform.database import Database
 from bandstand.platform.errors import ERROR_RESPONSES, install_error_handlers
 from bandstand.platform.health import ReadinessCheck, health_router
+from bandstand.platform.messaging.outbox import count_pending
 from bandstand.platform.messaging.relay import OutboxRelay
-from bandstand.platform.observability import RequestContextMiddleware, metrics_endpoint
+from bandstand.platform.observability import (
+    OUTBOX_PENDING,
+    RequestContextMiddleware,
+    metrics_endpoint,
+)
 from bandstand.platform.runtime import Runtime
 from bandstand.platform.transactions import TransactionMiddleware
 
@@ -91,7 +97,13 @@ def create_service_app(
 
     install_error_handlers(app)
     app.include_router(health_router(name, version))
-    app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
+
+    async def metrics(request: Request) -> Response:
+        with contextlib.suppress(Exception):  # a database that is down must not hide metrics
+            OUTBOX_PENDING.labels(name).set(await count_pending(database))
+        return await metrics_endpoint(request)
+
+    app.add_route("/metrics", metrics, include_in_schema=False)
     for router in routers:
         app.include_router(router, responses=ERROR_RESPONSES)
 

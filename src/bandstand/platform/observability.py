@@ -9,7 +9,7 @@ import uuid
 from contextvars import ContextVar
 
 import structlog
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -27,6 +27,12 @@ HTTP_LATENCY = Histogram(
     "Time to answer an HTTP request",
     ["service", "method", "route"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+
+OUTBOX_PENDING = Gauge(
+    "bandstand_outbox_pending",
+    "Events written to a service's outbox and not yet accepted by the broker",
+    ["service"],
 )
 
 _configured = False

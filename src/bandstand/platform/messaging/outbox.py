@@ -19,10 +19,13 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    func,
     insert,
+    select,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bandstand.platform.database import Database
 from bandstand.platform.messaging.idempotency import (
     attach_processed_messages,
     mark_processed,
@@ -104,3 +107,12 @@ async def publish_event(
     )
     session.info[OUTBOX_PENDING] = True
     return message
+
+
+async def count_pending(database: Database) -> int:
+    """Rows of `database`'s outbox the relay has not published yet."""
+    statement = (
+        select(func.count()).select_from(outbox_table).where(outbox_table.c.published_at.is_(None))
+    )
+    async with database.session() as session:
+        return int((await session.execute(statement)).scalar_one())
