@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from bandstand.identity import compat, endpoints
+from bandstand.identity import compat, endpoints, passwords
 from bandstand.identity.authentication import AuthenticationService
 from bandstand.identity.tokens import KeyStore, TokenIssuer
 from bandstand.platform.app import create_service_app
@@ -22,6 +22,9 @@ def create_app(runtime: Runtime) -> FastAPI:
     async def local_jwks() -> dict[str, Any]:
         return keys.jwks()
 
+    async def prepare_passwords(_app: FastAPI) -> None:
+        await passwords.prepare()
+
     # Identity verifies its own tokens with its own public key, never over the network.
     runtime.use_jwks(local_jwks)
     app = create_service_app(
@@ -29,6 +32,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         [endpoints.keys_router, endpoints.router, compat.router],
         runtime,
         description="Users, roles, credentials and tokens.",
+        on_startup=[prepare_passwords],
     )
     app.state.keys = keys
     app.state.authentication = AuthenticationService(

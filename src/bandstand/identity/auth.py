@@ -24,14 +24,32 @@ def _keys(request: Request) -> KeyStore:
     return keys
 
 
+# Where our own gateway and ingress run: loopback and the RFC 1918 / RFC 4193 networks. Not
+# `ip_address(...).is_private`, which also covers documentation, benchmarking and reserved ranges.
+PROXY_NETWORKS = tuple(
+    ipaddress.ip_network(network)
+    for network in (
+        "127.0.0.0/8",
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "::1/128",
+        "fc00::/7",
+    )
+)
+
+
 def _is_internal(host: str | None) -> bool:
+    """Whether `host` may be a proxy of ours, whose X-Forwarded-For is believed."""
     if not host:
         return False
     try:
         address = ipaddress.ip_address(host)
     except ValueError:
         return False
-    return address.is_loopback or address.is_private
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return any(address in network for network in PROXY_NETWORKS)
 
 
 def client_info(request: Request) -> ClientInfo:

@@ -68,9 +68,12 @@ class AuthenticationService:
     async def login(
         self, session: AsyncSession, login: str, password: str, client: ClientInfo
     ) -> IssuedTokens:
-        limit_key = f"login:{client.ip_address or '-'}:{login.strip().lower()}"
-        await self._limiter.ensure_allowed(limit_key, self._failure_limit)
         user = await self.users.by_login(session, login)
+        # One failure counter per client address and account, whichever of its names (username
+        # or email) is tried; names of no account count on their own.
+        subject = f"user:{user.id}" if user is not None else f"name:{login.strip().lower()}"
+        limit_key = f"login:{client.ip_address or '-'}:{subject}"
+        await self._limiter.ensure_allowed(limit_key, self._failure_limit)
         valid = await verify_password(user.password_hash if user else None, password)
         if user is None or not valid or not user.is_active:
             await self._limiter.hit(limit_key, self._failure_limit)
@@ -79,7 +82,7 @@ class AuthenticationService:
         if needs_rehash(user.password_hash):
             user.password_hash = await hash_password(password)
         user.last_login_at = utcnow()
-        tokens = await self._issue(session, user, family_id=str(uuid.uuid4()))
+        tokens = await self.issue(session, user)
         await events.user_logged_in(session, user, client.ip_address, client.user_agent)
         return tokens
 
@@ -100,7 +103,7 @@ class AuthenticationService:
         user = await self.users.get(session, stored.user_id)
         if user is None or not user.is_active:
             raise InvalidRefreshToken()
-        return await self._issue(session, user, family_id=stored.family_id)
+        return await self.issue(session, user, family_id=stored.family_id)
 
     async def logout(
         self, session: AsyncSession, principal: Principal, refresh_token: str | None
@@ -114,7 +117,14 @@ class AuthenticationService:
                 await self.refresh_tokens.revoke_family(session, stored.family_id, now)
         await self._denylist.revoke(principal.token_id, principal.expires_at)
 
-    async def _issue(self, session: AsyncSession, user: User, family_id: str) -> IssuedTokens:
+    async def issue(
+        self, session: AsyncSession, user: User, family_id: str | None = None
+    ) -> IssuedTokens:
+        """An access token and a refresh token for `user`, once the caller has authenticated it.
+
+        Without `family_id` a new login session (refresh-token family) starts.
+        """
+        family_id = family_id or str(uuid.uuid4())
         access = self._issuer.access_token(user.id, user.role, family_id)
         refresh = new_refresh_token()
         await self.refresh_tokens.add(

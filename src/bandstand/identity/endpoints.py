@@ -47,9 +47,7 @@ async def jwks(keys: Keys, response: Response) -> dict[str, Any]:
     summary="Create an account (role user)",
 )
 @legacy_errors("error", validation_status=400)
-async def register(
-    data: UserCreate, session: DBSession, request: Request, response: Response
-) -> RegisterResponse:
+async def register(data: UserCreate, session: DBSession, response: Response) -> RegisterResponse:
     user = await user_service.register(session, data)
     response.headers["Location"] = f"/api/v1/users/{user.id}"
     return RegisterResponse(user=UserRead.model_validate(user))
@@ -81,7 +79,7 @@ async def refresh(data: RefreshRequest, session: DBSession, auth: Authentication
 
 
 @router.post("/logout", response_model=MessageResponse, summary="End this login session")
-@legacy_errors("error")
+@legacy_errors("error", validation_status=400)
 async def logout(
     principal: CurrentUser,
     session: DBSession,

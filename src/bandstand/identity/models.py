@@ -22,11 +22,7 @@ class IdentityBase(ServiceBase):
 
 class User(IdentityBase):
     __tablename__ = "users"
-    __table_args__ = (
-        Index("uq_users_username_lower", func.lower("username"), unique=True),
-        Index("uq_users_email_lower", func.lower("email"), unique=True),
-        Index("ix_users_role", "role"),
-    )
+    __table_args__ = (Index("ix_users_role", "role"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(150))
@@ -37,10 +33,14 @@ class User(IdentityBase):
     role: Mapped[str] = mapped_column(String(20), default="user")
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, onupdate=utcnow
-    )
+    # Set by the service when the account changes (not `onupdate`: a login is not a change).
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+# Usernames and emails are unique ignoring case: functional indexes on the real columns.
+Index("uq_users_username_lower", func.lower(User.username), unique=True)
+Index("uq_users_email_lower", func.lower(User.email), unique=True)
 
 
 class RefreshToken(IdentityBase):
@@ -50,9 +50,7 @@ class RefreshToken(IdentityBase):
     __table_args__ = (Index("ix_refresh_tokens_family_id", "family_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), index=True
-    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     family_id: Mapped[str] = mapped_column(String(36))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -21,9 +21,14 @@ def hasher() -> PasswordHasher:
     )
 
 
-@lru_cache(maxsize=1)
-def _dummy_hash() -> str:
-    return hasher().hash("an unguessable password nobody has")
+@lru_cache(maxsize=4)
+def _dummy_hash(password_hasher: PasswordHasher) -> str:
+    return password_hasher.hash("an unguessable password nobody has")
+
+
+async def prepare() -> None:
+    """Make the unknown-user hash ahead of the first login, so that one costs no more."""
+    await asyncio.to_thread(_dummy_hash, hasher())
 
 
 async def hash_password(password: str) -> str:
@@ -32,11 +37,13 @@ async def hash_password(password: str) -> str:
 
 async def verify_password(password_hash: str | None, password: str) -> bool:
     """Check `password`; with no hash (unknown user) spend the same time and fail."""
-    target = password_hash or _dummy_hash()
+    password_hasher = hasher()
 
     def check() -> bool:
+        # The dummy hash is made with the same hasher, in this thread, the first time it is needed.
+        target = password_hash or _dummy_hash(password_hasher)
         try:
-            return hasher().verify(target, password)
+            return password_hasher.verify(target, password)
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return False
 

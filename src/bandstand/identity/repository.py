@@ -44,12 +44,12 @@ class UserRepository:
     async def _taken(
         self, session: AsyncSession, column: object, value: str, except_id: int | None
     ) -> bool:
-        statement = select(User.id).where(func.lower(column) == value.lower())  # type: ignore[arg-type]
+        statement = select(User.id).where(func.lower(column) == value.lower())
         if except_id is not None:
             statement = statement.where(User.id != except_id)
         return (await session.execute(statement.limit(1))).first() is not None
 
-    def listing(self, *, search: str | None = None, role: str | None = None) -> Select[tuple[User]]:
+    def listing(self, *, search: str | None = None, role: str | None = None) -> Select[User]:
         statement = select(User).order_by(User.id)
         if search:
             pattern = f"%{_escape_like(search.lower())}%"

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.identity import events
@@ -32,6 +33,16 @@ class UserNotFound(NotFound):
         super().__init__(f"User with id {user_id} not found")
 
 
+def _name_taken(exc: IntegrityError) -> UsernameTaken | EmailTaken | None:
+    """The domain error of a unique-index violation on users, when it is one."""
+    message = str(exc.orig)
+    if "uq_users_username_lower" in message:
+        return UsernameTaken()
+    if "uq_users_email_lower" in message:
+        return EmailTaken()
+    return None
+
+
 def check_password_policy(password: str, username: str, email: str) -> None:
     lowered = password.lower()
     if lowered in {username.lower(), email.lower(), email.split("@")[0].lower()}:
@@ -44,7 +55,12 @@ class UserService:
         self.refresh_tokens = RefreshTokenRepository()
 
     async def register(
-        self, session: AsyncSession, data: UserCreate, *, role: str = "user", actor_id: int | None = None
+        self,
+        session: AsyncSession,
+        data: UserCreate,
+        *,
+        role: str = "user",
+        actor_id: int | None = None,
     ) -> User:
         email = str(data.email)
         check_password_policy(data.password, data.username, email)
@@ -58,7 +74,7 @@ class UserService:
             role=role,
             is_active=True,
         )
-        await self.users.add(session, user)
+        await self._write(session, self.users.add(session, user))
         await events.user_registered(session, user, actor_id)
         return user
 
@@ -86,15 +102,22 @@ class UserService:
     ) -> User:
         changes = data.model_dump(exclude_unset=True, exclude_none=True)
         password = changes.pop("password", None)
+        extra: list[str] = []
         if password is not None:
             check_password_policy(
-                password, changes.get("username", user.username), changes.get("email", user.email)
+                password,
+                str(changes.get("username", user.username)),
+                str(changes.get("email", user.email)),
             )
+            extra.append("password")
+        user = await self._apply(session, user, changes, actor, extra_changes=extra)
+        if password is not None:
             user.password_hash = await hash_password(password)
+        if password is not None or changes.get("is_active") is False:
+            # A new password or a deactivation ends every login session of the account.
             await self.refresh_tokens.revoke_user(session, user.id, utcnow())
-        if changes.get("is_active") is False:
-            await self.refresh_tokens.revoke_user(session, user.id, utcnow())
-        return await self._apply(session, user, changes, actor, force=password is not None)
+        await session.flush()
+        return user
 
     async def delete(self, session: AsyncSession, user: User, actor: Principal) -> None:
         user_id = user.id
@@ -109,8 +132,10 @@ class UserService:
         check_password_policy(new, user.username, user.email)
         user.password_hash = await hash_password(new)
         user.updated_at = utcnow()
+        # Other devices must log in again; the access token in hand stays valid until it expires.
         await self.refresh_tokens.revoke_user(session, user.id, utcnow())
         await session.flush()
+        await events.user_updated(session, user, ["password"], user.id)
 
     async def _apply(
         self,
@@ -119,23 +144,37 @@ class UserService:
         changes: dict[str, object],
         actor: Principal,
         *,
-        force: bool = False,
+        extra_changes: Sequence[str] = (),
     ) -> User:
+        """Set the fields that differ, check uniqueness, and publish what changed."""
         changed = [key for key, value in changes.items() if getattr(user, key) != value]
-        if not changed and not force:
+        if not changed and not extra_changes:
             return user
-        if "username" in changed:
-            if await self.users.username_taken(session, str(changes["username"]), except_id=user.id):
-                raise UsernameTaken()
-        if "email" in changed:
-            if await self.users.email_taken(session, str(changes["email"]), except_id=user.id):
-                raise EmailTaken()
+        if "username" in changed and await self.users.username_taken(
+            session, str(changes["username"]), except_id=user.id
+        ):
+            raise UsernameTaken()
+        if "email" in changed and await self.users.email_taken(
+            session, str(changes["email"]), except_id=user.id
+        ):
+            raise EmailTaken()
         for key in changed:
             setattr(user, key, changes[key])
         user.updated_at = utcnow()
-        await session.flush()
-        await events.user_updated(session, user, changed or ["password"], actor.id)
+        await self._write(session, session.flush())
+        await events.user_updated(session, user, [*changed, *extra_changes], actor.id)
         return user
+
+    @staticmethod
+    async def _write(session: AsyncSession, flush: Awaitable[object]) -> None:
+        """Run `flush`; a name taken by a concurrent request since the check is the same 400."""
+        try:
+            await flush
+        except IntegrityError as exc:
+            taken = _name_taken(exc)
+            if taken is None:
+                raise
+            raise taken from exc
 
     async def _ensure_unique(self, session: AsyncSession, username: str, email: str) -> None:
         if await self.users.username_taken(session, username):

@@ -42,7 +42,11 @@ class KeyStore:
         public_raw = private_key.public_key().public_bytes(
             serialization.Encoding.Raw, serialization.PublicFormat.Raw
         )
-        self._public_jwk: dict[str, str] = {"crv": "Ed25519", "kty": "OKP", "x": _b64url(public_raw)}
+        self._public_jwk: dict[str, str] = {
+            "crv": "Ed25519",
+            "kty": "OKP",
+            "x": _b64url(public_raw),
+        }
         # RFC 7638 thumbprint: the kid changes exactly when the key does.
         canonical = json.dumps(self._public_jwk, separators=(",", ":"), sort_keys=True)
         self.kid = _b64url(hashlib.sha256(canonical.encode()).digest())
@@ -72,9 +76,13 @@ def load_or_create_key(path: Path) -> Ed25519PrivateKey:
         serialization.NoEncryption(),
     )
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_bytes(pem)
-    temporary.chmod(0o600)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    # Created readable by the owner only: the key is never on disk with wider permissions.
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(pem)
+        file.flush()
+        os.fsync(file.fileno())
     try:
         # Two processes starting at once must end up with the same key: the first link wins.
         os.link(temporary, path)

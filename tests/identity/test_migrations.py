@@ -1,0 +1,89 @@
+"""Identity's migrations build, on a brand-new database of each engine, exactly the schema its
+models declare."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy.engine import Connection
+
+from bandstand.identity.models import IdentityBase
+from bandstand.platform.database import Database
+from bandstand.platform.migrations import upgrade
+from tests.identity.conftest import MIGRATIONS
+
+# SQLite cannot reflect expression indexes, so the comparison skips them there, saying so; the
+# tests check those indexes from the database's own definitions instead.
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:autogenerate skipping metadata-specified expression"),
+    pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index"),
+]
+
+
+def _differences(connection: Connection) -> list[Any]:
+    context = MigrationContext.configure(
+        connection,
+        opts={
+            "compare_type": True,
+            "include_name": lambda name, kind, _parent: (
+                not (kind == "table" and str(name).startswith("alembic_version"))
+            ),
+        },
+    )
+    return list(compare_metadata(context, IdentityBase.metadata))
+
+
+def _index_definitions(connection: Connection) -> dict[str, str]:
+    """Each index of `users` by name, as the database itself spells its definition."""
+    if connection.dialect.name == "sqlite":
+        query = "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'users'"
+    else:
+        query = "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'users'"
+    rows = connection.execute(sa.text(query)).all()
+    # PostgreSQL spells `lower(username)` as `lower((username)::text)`.
+    return {
+        name: " ".join(str(sql).lower().replace("::text", "").replace("((", "(").split())
+        for name, sql in rows
+    }
+
+
+def _assert_case_insensitive_unique(indexes: dict[str, str]) -> None:
+    for column in ("username", "email"):
+        definition = indexes[f"uq_users_{column}_lower"]
+        assert definition.startswith("create unique index"), definition
+        assert f"lower({column})" in definition, definition
+
+
+async def test_migrations_match_the_models(database_urls: Callable[[str], str]) -> None:
+    database = Database(database_urls("identity"))
+    try:
+        await upgrade(database, "identity", MIGRATIONS)
+        await upgrade(database, "identity", MIGRATIONS)  # a second run is a no-op
+        async with database.engine.connect() as connection:
+            differences = await connection.run_sync(_differences)
+            indexes = await connection.run_sync(_index_definitions)
+    finally:
+        await database.dispose()
+
+    assert differences == []
+    _assert_case_insensitive_unique(indexes)
+
+
+async def test_the_models_alone_build_the_same_unique_indexes(
+    database_urls: Callable[[str], str],
+) -> None:
+    """`create_all` (what other tests and tools use) makes the same case-insensitive indexes."""
+    database = Database(database_urls("identity"))
+    try:
+        async with database.engine.begin() as connection:
+            await connection.run_sync(IdentityBase.metadata.create_all)
+            indexes = await connection.run_sync(_index_definitions)
+    finally:
+        await database.dispose()
+
+    _assert_case_insensitive_unique(indexes)
