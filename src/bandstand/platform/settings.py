@@ -70,6 +70,17 @@ class Settings(BaseSettings):
         5, description="Failed logins allowed per client IP and username."
     )
     login_failure_window_seconds: int = Field(60, description="Window of the login failure limit.")
+    trusted_proxies: list[str] = Field(
+        default_factory=lambda: [
+            "127.0.0.0/8",
+            "10.0.0.0/8",
+            "172.16.0.0/12",
+            "192.168.0.0/16",
+            "::1/128",
+            "fc00::/7",
+        ],
+        description="Networks of our gateway and ingress, whose X-Forwarded-For is believed.",
+    )
     cors_origins: list[str] = Field(default_factory=list, description="Origins allowed by CORS.")
     max_body_bytes: int = Field(
         1024 * 1024, description="Largest request body the gateway accepts."
