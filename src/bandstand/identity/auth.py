@@ -7,21 +7,15 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from bandstand.identity.authentication import AuthenticationService, ClientInfo
-from bandstand.identity.tokens import KeyStore
 from bandstand.platform.clients import client_address
 from bandstand.platform.security import AdminUser, CurrentUser, OptionalUser
 
-__all__ = ["AdminUser", "Authentication", "Client", "CurrentUser", "Keys", "OptionalUser"]
+__all__ = ["AdminUser", "Authentication", "Client", "CurrentUser", "OptionalUser"]
 
 
 def _authentication(request: Request) -> AuthenticationService:
     service: AuthenticationService = request.app.state.authentication
     return service
-
-
-def _keys(request: Request) -> KeyStore:
-    keys: KeyStore = request.app.state.keys
-    return keys
 
 
 def client_info(request: Request) -> ClientInfo:
@@ -31,5 +25,4 @@ def client_info(request: Request) -> ClientInfo:
 
 
 Authentication = Annotated[AuthenticationService, Depends(_authentication)]
-Keys = Annotated[KeyStore, Depends(_keys)]
 Client = Annotated[ClientInfo, Depends(client_info)]

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
 
-from bandstand.identity.auth import AdminUser, Authentication, Client, CurrentUser, Keys
+from bandstand.identity.auth import AdminUser, Authentication, Client, CurrentUser
 from bandstand.identity.schemas import (
     AdminUserUpdate,
     LoginRequest,
@@ -26,6 +26,7 @@ from bandstand.identity.schemas import (
     UserSummary,
 )
 from bandstand.identity.service import user_service
+from bandstand.identity.tokens import JWKS_SCHEMA, KeyStore
 from bandstand.platform.errors import legacy_errors
 from bandstand.platform.pagination import Page, Pagination, paginate
 from bandstand.platform.transactions import DBSession
@@ -34,10 +35,20 @@ router = APIRouter(prefix="/api/v1", tags=["identity"])
 keys_router = APIRouter(tags=["identity"])
 
 
-@keys_router.get("/.well-known/jwks.json", summary="Public keys that verify access tokens")
-async def jwks(keys: Keys, response: Response) -> dict[str, Any]:
-    response.headers["Cache-Control"] = "public, max-age=300"
-    return keys.jwks()
+@keys_router.get(
+    "/.well-known/jwks.json",
+    summary="Public keys that verify access tokens",
+    response_class=Response,
+    responses={200: {"content": {"application/json": {"schema": JWKS_SCHEMA}}}},
+)
+async def jwks(request: Request) -> Response:
+    # Every service fetches this; the document is serialised once, not per request.
+    keys: KeyStore = request.app.state.keys
+    return Response(
+        keys.jwks_json,
+        media_type="application/json",
+        headers={"Cache-Control": "public, max-age=300"},
+    )
 
 
 @router.post(

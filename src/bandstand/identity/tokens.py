@@ -10,6 +10,7 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,20 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from bandstand.platform.settings import Settings
 
+JWKS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "keys": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    name: {"type": "string"} for name in ("kty", "crv", "x", "kid", "alg", "use")
+                },
+            },
+        }
+    },
+}
 KEY_FILE_NAME = "identity-ed25519.pem"
 
 
@@ -55,6 +70,10 @@ class KeyStore:
     def from_settings(cls, settings: Settings) -> KeyStore:
         path = settings.jwt_private_key_path or settings.data_dir / KEY_FILE_NAME
         return cls(load_or_create_key(Path(path)))
+
+    @cached_property
+    def jwks_json(self) -> bytes:
+        return json.dumps(self.jwks(), separators=(",", ":")).encode()
 
     def jwks(self) -> dict[str, Any]:
         return {"keys": [{**self._public_jwk, "kid": self.kid, "alg": "EdDSA", "use": "sig"}]}
