@@ -17,8 +17,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bandstand import __version__
 from bandstand.gateway.docs import collect_documents, merge_documents
-from bandstand.gateway.proxy import Upstream, send_json
+from bandstand.gateway.proxy import Upstream
 from bandstand.gateway.routes import RouteTable
+from bandstand.platform.asgi import send_json
 from bandstand.platform.observability import RequestContextMiddleware, metrics_endpoint
 from bandstand.platform.settings import Settings
 

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from starlette.types import Message, Receive, Scope, Send
 from yarl import URL
 
+from bandstand.platform.asgi import send_json
 from bandstand.platform.health import run_checks
 from bandstand.platform.observability import request_id_var
 
@@ -58,21 +59,6 @@ class Upstream(Protocol):
         ...
 
     async def openapi(self) -> dict[str, Any]: ...
-
-
-async def send_json(send: Send, status: int, body: dict[str, object]) -> None:
-    payload = json.dumps(body).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(payload)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": payload})
 
 
 class InProcessUpstream:

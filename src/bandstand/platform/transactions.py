@@ -7,7 +7,6 @@ client never sees a success whose data was not stored.
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Annotated, Any
 
@@ -16,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bandstand.platform.asgi import send_json
 from bandstand.platform.database import Database
 from bandstand.platform.errors import COMMIT_DESPITE_ERROR, UNAVAILABLE_DETAIL, is_unavailable
 
@@ -61,7 +61,7 @@ class TransactionMiddleware:
                 commit = message["status"] < 400 or bool(state.get(COMMIT_DESPITE_ERROR))
                 failure = await _finish(scope, commit)
                 if failure is not None:
-                    await _send_json(send, *failure)
+                    await send_json(send, failure[0], {"detail": failure[1]})
                     raise _ResponseReplaced
             await send(message)
 
@@ -122,18 +122,3 @@ async def _close(scope: Scope) -> None:
             await session.close()
         except Exception as exc:
             logger.debug("closing the session failed: %s", exc)
-
-
-async def _send_json(send: Send, status: int, detail: str) -> None:
-    body = json.dumps({"detail": detail}).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
