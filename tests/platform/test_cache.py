@@ -107,3 +107,9 @@ async def test_redis_outage_and_recovery(redis_server: object, redis_url: str) -
     await cache.set("after", "yes")
     assert await cache.get("after") == "yes"
     await cache.close()
+
+
+async def test_get_many_keeps_the_order_of_keys(cache: Cache) -> None:
+    await cache.set("a", "1")
+    await cache.set("c", "3")
+    assert await cache.get_many("a", "b", "c") == ["1", None, "3"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import time
 from typing import Any
@@ -163,3 +164,18 @@ async def test_identity_down_with_cached_keys_keeps_verifying(server: KeyServer)
     await verifier.verify(token)
     server.down = True
     assert (await verifier.verify(token)).id == 7
+
+
+async def test_revoking_a_user_ends_tokens_issued_before(
+    server: KeyServer, verifier: TokenVerifier, denylist: Denylist
+) -> None:
+    now = int(time.time())
+    older = _sign(server.keys["k1"], "k1", iat=now - 5, jti="older")
+    other_user = _sign(server.keys["k1"], "k1", iat=now - 5, jti="other", sub="8")
+    await denylist.revoke_user(7)
+    await asyncio.sleep(1.05)  # `iat` has whole seconds
+    newer = _sign(server.keys["k1"], "k1", jti="newer")
+    with pytest.raises(Unauthorized, match="revoked"):
+        await verifier.verify(older)
+    assert (await verifier.verify(other_user)).id == 8
+    assert (await verifier.verify(newer)).id == 7

@@ -16,6 +16,7 @@ from bandstand.identity.schemas import (
     UserRead,
 )
 from bandstand.identity.service import user_service
+from bandstand.platform.security import Revocations
 from bandstand.platform.transactions import DBSession
 
 router = APIRouter(tags=["identity (music player compatibility)"])
@@ -54,14 +55,22 @@ async def legacy_register(data: UserCreate, session: DBSession, response: Respon
 
 @router.put("/users/{user_id}", response_model=UserRead)
 async def legacy_update_user(
-    user_id: int, data: LegacyUserUpdate, admin: AdminUser, session: DBSession
+    user_id: int,
+    data: LegacyUserUpdate,
+    admin: AdminUser,
+    session: DBSession,
+    revocations: Revocations,
 ) -> UserRead:
     user = await user_service.get(session, user_id)
-    return UserRead.model_validate(await user_service.update_by_admin(session, user, data, admin))
+    return UserRead.model_validate(
+        await user_service.update_by_admin(session, user, data, admin, revocations)
+    )
 
 
 @router.delete("/users/{user_id}", response_model=DetailResponse)
-async def legacy_delete_user(user_id: int, admin: AdminUser, session: DBSession) -> DetailResponse:
+async def legacy_delete_user(
+    user_id: int, admin: AdminUser, session: DBSession, revocations: Revocations
+) -> DetailResponse:
     user = await user_service.get(session, user_id)
-    await user_service.delete(session, user, admin)
+    await user_service.delete(session, user, admin, revocations)
     return DetailResponse(detail="User deleted")

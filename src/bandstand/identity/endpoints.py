@@ -29,6 +29,7 @@ from bandstand.identity.service import user_service
 from bandstand.identity.tokens import JWKS_SCHEMA, KeyStore
 from bandstand.platform.errors import legacy_errors
 from bandstand.platform.pagination import Page, Pagination, paginate
+from bandstand.platform.security import Revocations
 from bandstand.platform.transactions import DBSession
 
 router = APIRouter(prefix="/api/v1", tags=["identity"])
@@ -153,17 +154,23 @@ async def get_user(user_id: int, _admin: AdminUser, session: DBSession) -> UserR
 @router.put("/users/{user_id}", response_model=UserRead, summary="Change a user (admin)")
 @router.patch("/users/{user_id}", response_model=UserRead, include_in_schema=False)
 async def update_user(
-    user_id: int, data: AdminUserUpdate, admin: AdminUser, session: DBSession
+    user_id: int,
+    data: AdminUserUpdate,
+    admin: AdminUser,
+    session: DBSession,
+    revocations: Revocations,
 ) -> UserRead:
     user = await user_service.get(session, user_id)
-    user = await user_service.update_by_admin(session, user, data, admin)
+    user = await user_service.update_by_admin(session, user, data, admin, revocations)
     return UserRead.model_validate(user)
 
 
 @router.delete(
     "/users/{user_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a user (admin)"
 )
-async def delete_user(user_id: int, admin: AdminUser, session: DBSession) -> Response:
+async def delete_user(
+    user_id: int, admin: AdminUser, session: DBSession, revocations: Revocations
+) -> Response:
     user = await user_service.get(session, user_id)
-    await user_service.delete(session, user, admin)
+    await user_service.delete(session, user, admin, revocations)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -49,6 +49,10 @@ class UserRepository:
             statement = statement.where(User.id != except_id)
         return (await session.execute(statement.limit(1))).first() is not None
 
+    async def count_active_admins(self, session: AsyncSession) -> int:
+        statement = select(func.count(User.id)).where(User.role == "admin", User.is_active)
+        return int((await session.execute(statement)).scalar_one())
+
     def listing(self, *, search: str | None = None, role: str | None = None) -> Select[User]:
         statement = select(User).order_by(User.id)
         if search:

@@ -12,8 +12,8 @@ from bandstand.identity.models import User, utcnow
 from bandstand.identity.passwords import hash_password, verify_password
 from bandstand.identity.repository import RefreshTokenRepository, UserRepository
 from bandstand.identity.schemas import AdminUserUpdate, LegacyUserUpdate, ProfileUpdate, UserCreate
-from bandstand.platform.errors import BadRequest, NotFound
-from bandstand.platform.security import Principal
+from bandstand.platform.errors import BadRequest, Conflict, NotFound
+from bandstand.platform.security import Denylist, Principal
 
 
 class UsernameTaken(BadRequest):
@@ -26,6 +26,13 @@ class EmailTaken(BadRequest):
 
 class WeakPassword(BadRequest):
     default_detail = "Password must not be the username or email"
+
+
+ROLE_RANK = {"user": 0, "instructor": 1, "admin": 2}
+
+
+class LastAdmin(Conflict):
+    default_detail = "The last active admin cannot be demoted, deactivated or deleted"
 
 
 class UserNotFound(NotFound):
@@ -99,8 +106,14 @@ class UserService:
         user: User,
         data: AdminUserUpdate | LegacyUserUpdate,
         actor: Principal,
+        revocations: Denylist,
     ) -> User:
+        """An admin's change; one that takes rights away ends the user's tokens at once."""
         changes = data.model_dump(exclude_unset=True, exclude_none=True)
+        demoted = ROLE_RANK[str(changes.get("role", user.role))] < ROLE_RANK[user.role]
+        deactivated = changes.get("is_active") is False and user.is_active
+        if (demoted and user.role == "admin") or (deactivated and user.role == "admin"):
+            await self._keep_an_admin(session, user)
         password = changes.pop("password", None)
         extra: list[str] = []
         if password is not None:
@@ -113,14 +126,19 @@ class UserService:
         user = await self._apply(session, user, changes, actor, extra_changes=extra)
         if password is not None:
             user.password_hash = await hash_password(password)
-        if password is not None or changes.get("is_active") is False:
-            # A new password or a deactivation ends every login session of the account.
+        if password is not None or deactivated or demoted:
             await self.refresh_tokens.revoke_user(session, user.id, utcnow())
+            await revocations.revoke_user(user.id)
         await session.flush()
         return user
 
-    async def delete(self, session: AsyncSession, user: User, actor: Principal) -> None:
+    async def delete(
+        self, session: AsyncSession, user: User, actor: Principal, revocations: Denylist
+    ) -> None:
+        if user.role == "admin" and user.is_active:
+            await self._keep_an_admin(session, user)
         user_id = user.id
+        await revocations.revoke_user(user_id)
         await self.users.delete(session, user)
         await events.user_deleted(session, user_id, actor.id)
 
@@ -175,6 +193,10 @@ class UserService:
             if taken is None:
                 raise
             raise taken from exc
+
+    async def _keep_an_admin(self, session: AsyncSession, user: User) -> None:
+        if await self.users.count_active_admins(session) <= 1:
+            raise LastAdmin()
 
     async def _ensure_unique(self, session: AsyncSession, username: str, email: str) -> None:
         if await self.users.username_taken(session, username):

@@ -16,6 +16,10 @@ logger = logging.getLogger("bandstand.cache")
 class Cache(Protocol):
     async def get(self, key: str) -> str | None: ...
 
+    async def get_many(self, *keys: str) -> list[str | None]:
+        """The values of `keys` in order, in one round trip."""
+        ...
+
     async def set(self, key: str, value: str, ttl: float | None = None) -> None: ...
 
     async def delete(self, *keys: str) -> None: ...
@@ -55,6 +59,9 @@ class MemoryCache:
     async def get(self, key: str) -> str | None:
         entry = self._live(key)
         return entry[0] if entry else None
+
+    async def get_many(self, *keys: str) -> list[str | None]:
+        return [await self.get(key) for key in keys]
 
     async def set(self, key: str, value: str, ttl: float | None = None) -> None:
         if len(self._data) >= self._max_entries:
@@ -138,6 +145,17 @@ class RedisCache:
             return await self._fallback.get(key)
         self._recovered()
         return value if value is None else str(value)
+
+    async def get_many(self, *keys: str) -> list[str | None]:
+        from redis.exceptions import RedisError
+
+        try:
+            values = await self._redis.mget(keys)
+        except (RedisError, OSError) as exc:
+            self._failed(exc)
+            return await self._fallback.get_many(*keys)
+        self._recovered()
+        return [value if value is None else str(value) for value in values]
 
     async def set(self, key: str, value: str, ttl: float | None = None) -> None:
         from redis.exceptions import RedisError

@@ -47,7 +47,7 @@ class Runtime:
             jwks_fetch or (jwks_from_url(url) if url else _no_jwks),
             cache_seconds=settings.jwks_cache_seconds,
         )
-        self.denylist = Denylist(self.cache)
+        self.denylist = Denylist(self.cache, token_lifetime=settings.access_token_ttl_seconds)
         self.rate_limiter = RateLimiter(self.cache)
         self.verifier = TokenVerifier(
             self._jwks,

@@ -38,6 +38,7 @@ class Principal:
     token_id: str
     session_id: str | None
     expires_at: int
+    issued_at: int = 0
 
     @property
     def is_admin(self) -> bool:
@@ -105,18 +106,36 @@ def jwks_from_url(url: str, timeout: float = 3.0) -> JWKSFetcher:
 
 
 class Denylist:
-    """Token ids revoked before they expire, shared by every service through the cache."""
+    """Access tokens revoked before they expire, shared by every service through the cache.
 
-    def __init__(self, cache: Cache) -> None:
+    One token is revoked by its id (logout); all of a user's tokens issued so far by a marker
+    holding the revocation time (deactivation, deletion, a role or password set by an admin).
+    """
+
+    def __init__(self, cache: Cache, *, token_lifetime: float = 900) -> None:
         self._cache = cache
+        self._token_lifetime = token_lifetime
 
     async def revoke(self, token_id: str, expires_at: int) -> None:
         ttl = expires_at - time.time()
         if ttl > 0:
             await self._cache.set(f"revoked-jti:{token_id}", "1", ttl=ttl)
 
-    async def is_revoked(self, token_id: str) -> bool:
-        return await self._cache.get(f"revoked-jti:{token_id}") is not None
+    async def revoke_user(self, user_id: int) -> None:
+        """Every token of `user_id` issued before now stops working; new logins are unaffected."""
+        # Kept as long as the longest-lived token issued before now.
+        await self._cache.set(
+            f"revoked-user:{user_id}", str(int(time.time())), ttl=self._token_lifetime + 1
+        )
+
+    async def is_revoked(self, token_id: str, user_id: int, issued_at: int) -> bool:
+        token, user = await self._cache.get_many(
+            f"revoked-jti:{token_id}", f"revoked-user:{user_id}"
+        )
+        if token is not None:
+            return True
+        # iat has whole seconds: a token issued in the second of the revocation survives it.
+        return user is not None and issued_at < int(user)
 
 
 class TokenVerifier:
@@ -153,7 +172,7 @@ class TokenVerifier:
         except jwt.PyJWTError as exc:
             raise Unauthorized("Invalid token") from exc
         principal = _principal(claims)
-        if await self._denylist.is_revoked(principal.token_id):
+        if await self._denylist.is_revoked(principal.token_id, principal.id, principal.issued_at):
             raise Unauthorized("Token revoked")
         return principal
 
@@ -171,6 +190,7 @@ def _principal(claims: dict[str, Any]) -> Principal:
         token_id=token_id,
         session_id=session_id if isinstance(session_id, str) else None,
         expires_at=int(claims["exp"]),
+        issued_at=int(claims["iat"]),
     )
 
 
@@ -213,6 +233,12 @@ def require_role(*roles: str) -> Callable[[Principal], Awaitable[Principal]]:
     return dependency
 
 
+def _denylist(request: Request) -> Denylist:
+    denylist: Denylist = request.app.state.runtime.denylist
+    return denylist
+
+
+Revocations = Annotated[Denylist, Depends(_denylist)]
 OptionalUser = Annotated[Principal | None, Depends(optional_principal)]
 CurrentUser = Annotated[Principal, Depends(current_principal)]
 AdminUser = Annotated[Principal, Depends(require_role("admin"))]
