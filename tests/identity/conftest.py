@@ -9,9 +9,7 @@ about hashing use argon2id at minimal cost; those that are request `production_h
 from __future__ import annotations
 
 import json
-import shutil
-import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from functools import cache
@@ -23,8 +21,6 @@ import pytest
 from argon2 import PasswordHasher, Type
 from fastapi import FastAPI
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import create_async_engine
-from sqlalchemy.pool import NullPool
 
 import bandstand.identity
 from bandstand.identity import passwords
@@ -32,11 +28,10 @@ from bandstand.identity.app import create_app
 from bandstand.identity.models import IdentityBase, RefreshToken, User
 from bandstand.platform.database import Database
 from bandstand.platform.messaging.outbox import outbox_table
-from bandstand.platform.migrations import upgrade_blocking
 from bandstand.platform.runtime import Runtime
 from bandstand.platform.settings import Settings
 from bandstand.platform.testing.client import api_client
-from bandstand.platform.testing.servers import PostgresServer
+from bandstand.platform.testing.databases import MigratedDatabases
 
 MIGRATIONS = Path(bandstand.identity.__file__).parent / "migrations"
 ADMIN_PASSWORD = "admin-Passw0rd!"
@@ -252,56 +247,14 @@ class IdentityHarness:
             return messages
 
 
-# Creating a PostgreSQL database costs up to a second here, and migrating one about 0.1 s, so
-# each engine gets one migrated database per session: PostgreSQL's is emptied before every
-# test, SQLite's is a template file copied for every test.
-
-
-@pytest.fixture(scope="session")
-def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("identity-template") / "identity.sqlite3"
-    upgrade_blocking(f"sqlite+aiosqlite:///{path}", "identity", MIGRATIONS)
-    return path
-
-
-@pytest.fixture(scope="session")
-def _postgres_identity_database(postgres_server: PostgresServer) -> Iterator[str]:
-    name = f"identity_tests_{uuid.uuid4().hex[:12]}"
-    postgres_server.create_database(name)
-    upgrade_blocking(postgres_server.url(name), "identity", MIGRATIONS)
-    yield name
-    if postgres_server.running:
-        postgres_server.drop_database(name)
-
-
 @pytest.fixture
-def _identity_database(engine: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if engine == "sqlite":
-        template: Path = request.getfixturevalue("_sqlite_template")
-        target = tmp_path / "identity.sqlite3"
-        shutil.copyfile(template, target)
-        return f"sqlite+aiosqlite:///{target}"
-    server: PostgresServer = request.getfixturevalue("postgres_server")
-    server.start()  # a no-op unless an earlier test stopped it
-    name: str = request.getfixturevalue("_postgres_identity_database")
-    url: str = server.url(name)
-    return url
-
-
-@pytest.fixture
-async def identity_database_url(_identity_database: str) -> str:
+async def identity_database_url(
+    engine: str, migrated_databases: MigratedDatabases, tmp_path: Path
+) -> str:
     """An empty, migrated identity database on the engine under test."""
-    url = _identity_database
-    if not url.startswith("sqlite"):
-        engine = create_async_engine(url, poolclass=NullPool)
-        try:
-            async with engine.begin() as connection:
-                # DELETE beats TRUNCATE on a few rows; ids keep counting, which no test minds.
-                for table in reversed(IdentityBase.metadata.sorted_tables):
-                    await connection.execute(table.delete())
-        finally:
-            await engine.dispose()
-    return url
+    return await migrated_databases.fresh(
+        engine, "identity", MIGRATIONS, IdentityBase.metadata, tmp_path
+    )
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from typing import NoReturn, TypeVar
 
 import pytest
 
+from bandstand.platform.testing.databases import MigratedDatabases
 from bandstand.platform.testing.servers import (
     EngineUnavailable,
     PostgresServer,
@@ -118,3 +119,25 @@ def redis_url(redis_server: RedisServer) -> str:
     redis_server.start()
     redis_server.flushall()
     return redis_server.url
+
+
+@pytest.fixture(scope="session")
+def _migrated_templates(tmp_path_factory: pytest.TempPathFactory) -> MigratedDatabases:
+    return MigratedDatabases(tmp_path_factory.mktemp("migrated-templates"))
+
+
+@pytest.fixture
+def migrated_databases(
+    _migrated_templates: MigratedDatabases, request: pytest.FixtureRequest
+) -> MigratedDatabases:
+    """Fresh migrated databases per test: `await migrated_databases.fresh(engine, ...)`.
+
+    The PostgreSQL server is asked for only when a test uses that engine; its databases go with
+    it at the end of the session."""
+
+    def postgres() -> PostgresServer:
+        server: PostgresServer = request.getfixturevalue("postgres_server")
+        return server
+
+    _migrated_templates.use_postgres(postgres)
+    return _migrated_templates
