@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
+from typing import TypeVar
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -12,6 +16,16 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 MEMORY_KIB = 19 * 1024
 TIME_COST = 2
 PARALLELISM = 1
+
+
+T = TypeVar("T")
+
+# One hashing thread per core: more would only queue for the CPU while each held 19 MiB.
+_POOL = ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="argon2")
+
+
+async def _in_pool(function: Callable[[], T]) -> T:
+    return await asyncio.get_running_loop().run_in_executor(_POOL, function)
 
 
 @lru_cache(maxsize=1)
@@ -28,11 +42,13 @@ def _dummy_hash(password_hasher: PasswordHasher) -> str:
 
 async def prepare() -> None:
     """Make the unknown-user hash ahead of the first login, so that one costs no more."""
-    await asyncio.to_thread(_dummy_hash, hasher())
+    password_hasher = hasher()
+    await _in_pool(lambda: _dummy_hash(password_hasher))
 
 
 async def hash_password(password: str) -> str:
-    return await asyncio.to_thread(hasher().hash, password)
+    password_hasher = hasher()
+    return await _in_pool(lambda: password_hasher.hash(password))
 
 
 async def verify_password(password_hash: str | None, password: str) -> bool:
@@ -47,7 +63,7 @@ async def verify_password(password_hash: str | None, password: str) -> bool:
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return False
 
-    return await asyncio.to_thread(check) and password_hash is not None
+    return await _in_pool(check) and password_hash is not None
 
 
 def needs_rehash(password_hash: str) -> bool:
