@@ -89,4 +89,4 @@ def distributed_gateway(settings: Settings) -> ASGIApp:
             read_timeout=settings.upstream_read_timeout,
             pool_size=settings.upstream_pool_size,
         )
-    return create_gateway_app(route_table(), upstreams, settings)
+    return create_gateway_app(route_table(), upstreams, settings, access_log=settings.access_log)

@@ -81,7 +81,12 @@ def configure_logging(level: str = "INFO", *, json_logs: bool = True) -> None:
     logging.getLogger("uvicorn").handlers[:] = []
     if not _configured:
         structlog.configure(
-            processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+            # Dropping what is below the level first keeps a silenced access log free.
+            processors=[
+                structlog.stdlib.filter_by_level,
+                *shared,
+                structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+            ],
             logger_factory=structlog.stdlib.LoggerFactory(),
             wrapper_class=structlog.stdlib.BoundLogger,
             cache_logger_on_first_use=True,
