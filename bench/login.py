@@ -121,6 +121,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         tmp = Path(scratch)
         server = h.bandstand_process("up", ["up", "--port", str(port)], tmp / "up")
         with h.started(server, port, "/ready"):
+            memory_before = h.memory_of_tree(server.pid)
             status, body = h.http_request(
                 port,
                 "POST",
@@ -155,6 +156,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "argon2": baseline,
         "login": runs[args.connections],
         "login_one_connection": runs[1],
+        "memory_before_mib": memory_before,
         "memory_after_mib": memory,
     }
 
@@ -226,6 +228,9 @@ def report(data: dict[str, Any], args: argparse.Namespace) -> tuple[str, dict[st
             f"2 threads, {ratios['login_per_argon2_1_thread']:.0%} of 1 thread; "
             f"{login.requests} logins, {login.non_2xx_3xx} non-2xx, "
             f"{login.socket_errors} socket errors.",
+            "",
+            f"Resident memory of the server: {data['memory_before_mib']['rss_mib']:.0f} MiB "
+            f"once ready, {data['memory_after_mib']['rss_mib']:.0f} MiB after the runs.",
         ]
     )
     return text, ratios
