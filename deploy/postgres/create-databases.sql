@@ -1,2 +1,4 @@
 -- One database per service: services never share tables.
 CREATE DATABASE identity;
+CREATE DATABASE music;
+CREATE DATABASE concerts;

@@ -13,10 +13,12 @@ from pathlib import Path
 from fastapi import FastAPI
 from starlette.types import ASGIApp
 
+from bandstand.concerts import app as concerts_app
 from bandstand.gateway.app import create_gateway_app
 from bandstand.gateway.proxy import HttpUpstream, InProcessUpstream, Upstream
 from bandstand.gateway.routes import RouteTable
 from bandstand.identity import app as identity_app
+from bandstand.music import app as music_app
 from bandstand.platform.runtime import Runtime
 from bandstand.platform.settings import Settings
 
@@ -49,6 +51,29 @@ SERVICES: tuple[ServiceEntry, ...] = (
         ),
         migrations=SRC / "identity" / "migrations",
         default_port=8001,
+    ),
+    ServiceEntry(
+        name="music",
+        create_app=music_app.create_app,
+        prefixes=(
+            "/api/v1/songs",
+            "/api/v1/albums",
+            "/api/v1/pictures",
+            "/api/v1/me/likes",
+            "/songs",
+            "/albums",
+            "/song",
+            "/picture",
+        ),
+        migrations=SRC / "music" / "migrations",
+        default_port=8002,
+    ),
+    ServiceEntry(
+        name="concerts",
+        create_app=concerts_app.create_app,
+        prefixes=("/api/v1/concerts", "/api/v1/me/concerts"),
+        migrations=SRC / "concerts" / "migrations",
+        default_port=8003,
     ),
 )
 GATEWAY_PORT = 8080

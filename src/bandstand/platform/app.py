@@ -15,6 +15,7 @@ from bandstand.platform.errors import ERROR_RESPONSES, install_error_handlers
 from bandstand.platform.health import ReadinessCheck, health_router
 from bandstand.platform.messaging.outbox import count_pending
 from bandstand.platform.messaging.relay import OutboxRelay
+from bandstand.platform.messaging.subscriptions import Subscription, SubscriptionRunner
 from bandstand.platform.observability import (
     OUTBOX_PENDING,
     RequestContextMiddleware,
@@ -56,16 +57,19 @@ def create_service_app(
     version: str = __version__,
     on_startup: Sequence[LifecycleHook] = (),
     on_shutdown: Sequence[LifecycleHook] = (),
+    subscriptions: Sequence[Subscription] = (),
 ) -> FastAPI:
     settings = runtime.settings
     database = Database(settings.database_url(name), pool_size=settings.database_pool_size)
     relay = OutboxRelay(database, runtime.broker, poll_seconds=settings.outbox_poll_seconds)
     database.on_commit(relay.wake)
+    subscriber = SubscriptionRunner(database, runtime.broker, subscriptions)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await runtime.start()
         relay.start()
+        subscriber.start()
         try:
             for hook in on_startup:
                 await hook(app)
@@ -73,6 +77,7 @@ def create_service_app(
         finally:
             for hook in on_shutdown:
                 await hook(app)
+            await subscriber.stop()
             await relay.stop()
             await database.dispose()
             await runtime.stop()
@@ -88,6 +93,7 @@ def create_service_app(
     app.state.runtime = runtime
     app.state.database = database
     app.state.outbox_relay = relay
+    app.state.subscriptions = subscriber
     readiness: dict[str, ReadinessCheck] = {
         "database": database.ping,
         "broker": runtime.broker.ping,

@@ -34,6 +34,7 @@ from bandstand.platform.messaging.outbox import (
     publish_event,
 )
 from bandstand.platform.messaging.relay import OutboxRelay
+from bandstand.platform.messaging.subscriptions import Subscription, SubscriptionRunner
 
 __all__ = [
     "EVENTS_EXCHANGE",
@@ -48,6 +49,8 @@ __all__ = [
     "MessageHandler",
     "OutboxRelay",
     "RetryPolicy",
+    "Subscription",
+    "SubscriptionRunner",
     "attach_outbox",
     "attach_processed_messages",
     "create_broker",

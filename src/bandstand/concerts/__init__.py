@@ -1,0 +1,1 @@
+"""Concerts: the concert calendar and who attends what."""

@@ -1,0 +1,1 @@
+"""Music: songs, albums and their tracks, likes, and event pictures."""

@@ -1,0 +1,15 @@
+"""Music's tables (plus the platform outbox and processed messages)."""
+
+from __future__ import annotations
+
+from bandstand.platform.database import ServiceBase, new_metadata
+from bandstand.platform.messaging import attach_outbox, attach_processed_messages
+
+
+class MusicBase(ServiceBase):
+    __abstract__ = True
+    metadata = new_metadata()
+
+
+attach_outbox(MusicBase.metadata)
+attach_processed_messages(MusicBase.metadata)
