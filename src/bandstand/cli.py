@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import tempfile
+from functools import partial
 from pathlib import Path
 from types import FrameType
 from typing import Annotated
@@ -15,9 +16,12 @@ import typer
 import uvicorn
 from pydantic import ValidationError
 from rich.console import Console
+from rich.progress import BarColumn, SpinnerColumn, TextColumn
+from rich.progress import Progress as RichProgress
 from sqlalchemy.exc import SQLAlchemyError
 
 from bandstand import __version__, registry
+from bandstand.platform.database import Database
 from bandstand.platform.errors import BandstandError
 from bandstand.platform.migrations import upgrade_blocking
 from bandstand.platform.observability import configure_logging
@@ -100,12 +104,63 @@ def _run_server(app: object, host: str, port: int, settings: Settings) -> None:
         raise typer.Exit(1)
 
 
+DemoOption = Annotated[
+    bool, typer.Option("--demo", help="Load the demo catalogue (songs, albums, concerts...).")
+]
+
+
+async def _seed_demo(settings: Settings) -> int:
+    created = 0
+    columns = (SpinnerColumn(), TextColumn("{task.description:<10}"), BarColumn())
+    with RichProgress(*columns, TextColumn("{task.completed} records"), console=console) as bar:
+        for entry in registry.with_demo_data():
+            assert entry.seed_demo is not None
+            task = bar.add_task(entry.name, total=None)
+            database = Database(settings.database_url(entry.name))
+            try:
+                async with database.session() as session, session.begin():
+                    created += await entry.seed_demo(session, partial(bar.advance, task))
+            finally:
+                await database.dispose()
+            bar.update(task, total=bar.tasks[task].completed)
+    return created
+
+
+def _seed(settings: Settings) -> None:
+    try:
+        created = asyncio.run(_seed_demo(settings))
+    except (SQLAlchemyError, OSError) as exc:
+        console.print(f"[red]Seeding failed:[/] {exc}")
+        raise typer.Exit(1) from exc
+    if created:
+        console.print(f"[green]✓[/] demo data loaded: {created} rows created")
+    else:
+        console.print("[green]✓[/] demo data already present: nothing to do")
+
+
 @app.command()
-def up(host: HostOption = None, port: PortOption = None, data_dir: DataDirOption = None) -> None:
+def seed(demo: DemoOption = False, data_dir: DataDirOption = None) -> None:
+    """Load data into the databases; `--demo` loads the demo catalogue (safe to repeat)."""
+    if not demo:
+        raise typer.BadParameter("say what to seed: --demo", param_hint="'--demo'")
+    settings = _settings(data_dir)
+    _migrate(settings, [entry.name for entry in registry.with_demo_data()])
+    _seed(settings)
+
+
+@app.command()
+def up(
+    host: HostOption = None,
+    port: PortOption = None,
+    data_dir: DataDirOption = None,
+    demo: DemoOption = False,
+) -> None:
     """Start everything in one process: the gateway with every service mounted in it."""
     settings = _settings(data_dir)
     configure_logging(settings.log_level, json_logs=settings.log_json)
     _migrate(settings, registry.names())
+    if demo:
+        _seed(settings)
     runtime = Runtime(settings)
     gateway = registry.embedded_gateway(runtime)
     host = settings.host if host is None else host

@@ -6,11 +6,12 @@ gateway routes to it (canonical and inherited), its migrations and its default p
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.types import ASGIApp
 
 from bandstand.concerts import app as concerts_app
@@ -24,6 +25,11 @@ from bandstand.platform.settings import Settings
 
 SRC = Path(__file__).parent
 
+Progress = Callable[[int], None]
+# Loads a service's demo data in the session's transaction; returns the rows it created (none
+# when they are all there already) and calls `progress(n)` as it advances by n records.
+DemoSeed = Callable[[AsyncSession, Progress | None], Awaitable[int]]
+
 
 @dataclass(frozen=True)
 class ServiceEntry:
@@ -32,6 +38,7 @@ class ServiceEntry:
     prefixes: tuple[str, ...]
     migrations: Path
     default_port: int
+    seed_demo: DemoSeed | None = None
 
 
 SERVICES: tuple[ServiceEntry, ...] = (
@@ -88,6 +95,10 @@ def service(name: str) -> ServiceEntry:
         if entry.name == name:
             return entry
     raise KeyError(f"unknown service {name!r}; known: {', '.join(names())}")
+
+
+def with_demo_data() -> list[ServiceEntry]:
+    return [entry for entry in SERVICES if entry.seed_demo is not None]
 
 
 def route_table() -> RouteTable:
