@@ -1,0 +1,163 @@
+"""Concerts's canonical API under /api/v1: the calendar, attendance and attendees."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response, status
+
+from bandstand.concerts.schemas import (
+    AttendanceUpdate,
+    Attendee,
+    CityFilter,
+    ConcertCreate,
+    ConcertRead,
+    ConcertUpdate,
+    DateBound,
+    MyAttendance,
+    MyConcert,
+    Ordering,
+    StoredStatus,
+)
+from bandstand.concerts.service import concert_filters, concert_service
+from bandstand.platform.pagination import Page, Pagination, paginate
+from bandstand.platform.security import AdminUser, CurrentUser, OptionalUser
+from bandstand.platform.transactions import DBSession
+
+router = APIRouter(prefix="/api/v1", tags=["concerts"])
+
+Upcoming = Annotated[
+    bool | None,
+    Query(description="true: concerts not started yet; false: concerts already started"),
+]
+
+
+@router.get("/concerts", response_model=Page[ConcertRead], summary="The concert calendar")
+async def list_concerts(
+    session: DBSession,
+    request: Request,
+    pagination: Pagination,
+    viewer: OptionalUser,
+    city: Annotated[CityFilter | None, Query(description="Exact city, any case")] = None,
+    date_from: Annotated[DateBound | None, Query(description="Starts at or after")] = None,
+    date_to: Annotated[
+        DateBound | None, Query(description="Starts at or before (a date: that whole day)")
+    ] = None,
+    upcoming: Upcoming = None,
+    ordering: Annotated[Ordering, Query(description="By start time")] = "date",
+) -> dict[str, Any]:
+    filters = concert_filters(
+        city=city, date_from=date_from, date_to=date_to, upcoming=upcoming, ordering=ordering
+    )
+    page = await paginate(session, concert_service.listing(filters), pagination, request)
+    page["results"] = await concert_service.views(session, page["results"], viewer)
+    return page
+
+
+@router.post(
+    "/concerts",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ConcertRead,
+    summary="Add a concert (admin)",
+)
+async def create_concert(
+    data: ConcertCreate, admin: AdminUser, session: DBSession, response: Response
+) -> ConcertRead:
+    concert = await concert_service.create(session, data, admin.id)
+    response.headers["Location"] = f"/api/v1/concerts/{concert.id}"
+    return await concert_service.view(session, concert, admin)
+
+
+@router.get("/concerts/{concert_id}", response_model=ConcertRead, summary="One concert")
+async def get_concert(concert_id: int, session: DBSession, viewer: OptionalUser) -> ConcertRead:
+    concert = await concert_service.get(session, concert_id)
+    return await concert_service.view(session, concert, viewer)
+
+
+@router.put(
+    "/concerts/{concert_id}", response_model=ConcertRead, summary="Replace a concert (admin)"
+)
+async def replace_concert(
+    concert_id: int, data: ConcertCreate, admin: AdminUser, session: DBSession
+) -> ConcertRead:
+    concert = await concert_service.get(session, concert_id)
+    concert = await concert_service.replace(session, concert, data, admin)
+    return await concert_service.view(session, concert, admin)
+
+
+@router.patch(
+    "/concerts/{concert_id}", response_model=ConcertRead, summary="Change a concert (admin)"
+)
+async def update_concert(
+    concert_id: int, data: ConcertUpdate, admin: AdminUser, session: DBSession
+) -> ConcertRead:
+    concert = await concert_service.get(session, concert_id)
+    concert = await concert_service.update(session, concert, data, admin)
+    return await concert_service.view(session, concert, admin)
+
+
+@router.delete(
+    "/concerts/{concert_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete a concert and its attendance (admin)",
+)
+async def delete_concert(concert_id: int, admin: AdminUser, session: DBSession) -> Response:
+    concert = await concert_service.get(session, concert_id)
+    await concert_service.delete(session, concert, admin)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get(
+    "/concerts/{concert_id}/attendance",
+    response_model=MyAttendance,
+    summary="The caller's own attendance",
+)
+async def get_my_attendance(concert_id: int, user: CurrentUser, session: DBSession) -> MyAttendance:
+    return await concert_service.my_attendance(session, concert_id, user.id)
+
+
+@router.put(
+    "/concerts/{concert_id}/attendance",
+    response_model=MyAttendance,
+    summary='Set the caller\'s own attendance ("-" withdraws it)',
+)
+async def set_my_attendance(
+    concert_id: int, data: AttendanceUpdate, user: CurrentUser, session: DBSession
+) -> MyAttendance:
+    return await concert_service.set_attendance(session, concert_id, user.id, data.status)
+
+
+@router.get(
+    "/concerts/{concert_id}/attendees",
+    response_model=Page[Attendee],
+    summary="Who answered about a concert (admin)",
+)
+async def list_attendees(
+    concert_id: int,
+    _admin: AdminUser,
+    session: DBSession,
+    request: Request,
+    pagination: Pagination,
+    status: StoredStatus | None = None,
+) -> dict[str, Any]:
+    statement = await concert_service.attendees(session, concert_id, status=status)
+    return await paginate(session, statement, pagination, request, transform=Attendee.of)
+
+
+@router.get(
+    "/me/concerts",
+    response_model=Page[MyConcert],
+    summary="The concerts the caller answered about, by start time",
+)
+async def list_my_concerts(
+    user: CurrentUser,
+    session: DBSession,
+    request: Request,
+    pagination: Pagination,
+    status: StoredStatus | None = None,
+    upcoming: Upcoming = None,
+) -> dict[str, Any]:
+    statement = concert_service.my_concerts(user.id, status=status, upcoming=upcoming)
+    page = await paginate(session, statement, pagination, request, scalars=False)
+    page["results"] = await concert_service.my_concert_views(session, page["results"])
+    return page

@@ -1,0 +1,82 @@
+"""Events the concerts service publishes (through the outbox, in the business transaction), and
+the handlers of the events it consumes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import UTC
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bandstand.concerts.models import Concert
+from bandstand.concerts.repository import AttendanceRepository
+from bandstand.platform.messaging import Message, Subscription, publish_event
+
+logger = logging.getLogger(__name__)
+
+SOURCE = "concerts"
+CONCERT_CREATED = "concerts.concert.created"
+CONCERT_UPDATED = "concerts.concert.updated"
+CONCERT_DELETED = "concerts.concert.deleted"
+ATTENDANCE_CHANGED = "concerts.attendance.changed"
+
+IDENTITY_QUEUE = "concerts.identity-events"
+USER_DELETED = "identity.user.deleted"
+
+
+def concert_fields(concert: Concert) -> dict[str, Any]:
+    moment = concert.date if concert.date.tzinfo else concert.date.replace(tzinfo=UTC)
+    return {
+        "concert_id": concert.id,
+        "concert_name": concert.concert_name,
+        "duration": concert.duration,
+        "city": concert.city,
+        "date": moment.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        "venue": concert.venue,
+        "description": concert.description,
+        "picture_id": concert.picture_id,
+    }
+
+
+async def concert_created(session: AsyncSession, concert: Concert, actor_id: int | None) -> None:
+    payload = {**concert_fields(concert), "actor_id": actor_id}
+    await publish_event(session, CONCERT_CREATED, payload, source=SOURCE)
+
+
+async def concert_updated(
+    session: AsyncSession, concert: Concert, changed: Sequence[str], actor_id: int | None
+) -> None:
+    payload = {**concert_fields(concert), "changed": list(changed), "actor_id": actor_id}
+    await publish_event(session, CONCERT_UPDATED, payload, source=SOURCE)
+
+
+async def concert_deleted(session: AsyncSession, concert_id: int, actor_id: int | None) -> None:
+    payload = {"concert_id": concert_id, "actor_id": actor_id}
+    await publish_event(session, CONCERT_DELETED, payload, source=SOURCE)
+
+
+async def attendance_changed(
+    session: AsyncSession, concert_id: int, user_id: int, status: str, previous_status: str
+) -> None:
+    payload = {
+        "concert_id": concert_id,
+        "user_id": user_id,
+        "status": status,
+        "previous_status": previous_status,
+    }
+    await publish_event(session, ATTENDANCE_CHANGED, payload, source=SOURCE)
+
+
+async def on_user_deleted(session: AsyncSession, message: Message) -> None:
+    """Erase the deleted user's attendance (run once per message by the kernel)."""
+    user_id = message.payload.get("user_id")
+    if not isinstance(user_id, int) or isinstance(user_id, bool):
+        # Raising sends the message to be retried and then dead-lettered, where it can be seen.
+        raise ValueError(f"{USER_DELETED} {message.id} has no integer user_id")
+    removed = await AttendanceRepository().remove_user(session, user_id)
+    logger.info("erased %d attendance rows of deleted user %d", removed, user_id)
+
+
+SUBSCRIPTION = Subscription(IDENTITY_QUEUE, {USER_DELETED: on_user_deleted})

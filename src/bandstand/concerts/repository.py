@@ -1,0 +1,185 @@
+"""Every query the concerts service runs."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bandstand.concerts.models import ATTENDING, MAX_ID, Attendance, Concert, city_key
+
+
+def _valid_id(identifier: int) -> bool:
+    """Whether `identifier` fits the INTEGER columns (a larger one cannot exist)."""
+    return 1 <= identifier <= MAX_ID
+
+
+@dataclass(frozen=True)
+class ConcertFilters:
+    """Resolved filters of the concert list: bounds are aware UTC datetimes."""
+
+    city: str | None = None
+    starts_at_or_after: datetime | None = None
+    starts_before: datetime | None = None
+    starts_at_or_before: datetime | None = None
+    descending: bool = False
+
+
+class ConcertRepository:
+    async def get(self, session: AsyncSession, concert_id: int) -> Concert | None:
+        if not _valid_id(concert_id):
+            return None
+        return await session.get(Concert, concert_id)
+
+    async def exists(self, session: AsyncSession, concert_id: int) -> bool:
+        if not _valid_id(concert_id):
+            return False
+        statement = select(Concert.id).where(Concert.id == concert_id)
+        return (await session.execute(statement)).first() is not None
+
+    def listing(self, filters: ConcertFilters) -> Select[Concert]:
+        statement = select(Concert)
+        if filters.city is not None:
+            statement = statement.where(Concert.city_key == city_key(filters.city))
+        if filters.starts_at_or_after is not None:
+            statement = statement.where(Concert.date >= filters.starts_at_or_after)
+        if filters.starts_before is not None:
+            statement = statement.where(Concert.date < filters.starts_before)
+        if filters.starts_at_or_before is not None:
+            statement = statement.where(Concert.date <= filters.starts_at_or_before)
+        if filters.descending:
+            return statement.order_by(Concert.date.desc(), Concert.id.desc())
+        return statement.order_by(Concert.date, Concert.id)
+
+    async def by_name_and_date(
+        self, session: AsyncSession, concert_name: str, date: datetime
+    ) -> Concert | None:
+        statement = select(Concert).where(
+            Concert.concert_name == concert_name, Concert.date == date
+        )
+        return (await session.execute(statement.limit(1))).scalars().first()
+
+    async def add(self, session: AsyncSession, concert: Concert) -> Concert:
+        session.add(concert)
+        await session.flush()
+        return concert
+
+    async def delete(self, session: AsyncSession, concert: Concert) -> None:
+        # The database removes its attendance (ON DELETE CASCADE).
+        await session.delete(concert)
+        await session.flush()
+
+
+class AttendanceRepository:
+    async def get(
+        self, session: AsyncSession, user_id: int, concert_id: int, *, lock: bool = False
+    ) -> Attendance | None:
+        # Core updates bypass the identity map: always read what is stored.
+        statement = (
+            select(Attendance)
+            .where(Attendance.user_id == user_id, Attendance.concert_id == concert_id)
+            .execution_options(populate_existing=True)
+        )
+        if lock:
+            statement = statement.with_for_update()
+        return (await session.execute(statement)).scalars().first()
+
+    async def insert_if_absent(
+        self, session: AsyncSession, user_id: int, concert_id: int, status: str, when: datetime
+    ) -> bool:
+        """Insert the row unless one exists (a concurrent request's); True when inserted."""
+        build = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
+        statement = (
+            build(Attendance)
+            .values(user_id=user_id, concert_id=concert_id, status=status, updated_at=when)
+            .on_conflict_do_nothing(index_elements=["user_id", "concert_id"])
+            .returning(Attendance.user_id)
+        )
+        return (await session.execute(statement)).first() is not None
+
+    async def set_status(
+        self, session: AsyncSession, user_id: int, concert_id: int, status: str, when: datetime
+    ) -> None:
+        await session.execute(
+            update(Attendance)
+            .where(Attendance.user_id == user_id, Attendance.concert_id == concert_id)
+            .values(status=status, updated_at=when)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def remove(self, session: AsyncSession, user_id: int, concert_id: int) -> None:
+        await session.execute(
+            delete(Attendance)
+            .where(Attendance.user_id == user_id, Attendance.concert_id == concert_id)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def remove_user(self, session: AsyncSession, user_id: int) -> int:
+        """Delete every row of `user_id`; the number deleted."""
+        result = await session.execute(
+            delete(Attendance)
+            .where(Attendance.user_id == user_id)
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def attending_counts(
+        self, session: AsyncSession, concert_ids: Collection[int]
+    ) -> dict[int, int]:
+        """ "Attending" answers per concert, for all of `concert_ids` in one query."""
+        if not concert_ids:
+            return {}
+        statement = (
+            select(Attendance.concert_id, func.count())
+            .where(Attendance.concert_id.in_(concert_ids), Attendance.status == ATTENDING)
+            .group_by(Attendance.concert_id)
+        )
+        counts = {
+            int(concert_id): int(count) for concert_id, count in await session.execute(statement)
+        }
+        return {concert_id: counts.get(concert_id, 0) for concert_id in concert_ids}
+
+    async def statuses_of(
+        self, session: AsyncSession, user_id: int, concert_ids: Collection[int]
+    ) -> dict[int, str]:
+        """The user's stored statuses among `concert_ids`, in one query."""
+        if not concert_ids:
+            return {}
+        statement = select(Attendance.concert_id, Attendance.status).where(
+            Attendance.user_id == user_id, Attendance.concert_id.in_(concert_ids)
+        )
+        return {
+            int(concert_id): str(status) for concert_id, status in await session.execute(statement)
+        }
+
+    def of_user(
+        self,
+        user_id: int,
+        *,
+        status: str | None = None,
+        starts_at_or_after: datetime | None = None,
+        starts_before: datetime | None = None,
+    ) -> Select[Attendance, Concert]:
+        statement = (
+            select(Attendance, Concert)
+            .join(Concert, Concert.id == Attendance.concert_id)
+            .where(Attendance.user_id == user_id)
+        )
+        if status is not None:
+            statement = statement.where(Attendance.status == status)
+        if starts_at_or_after is not None:
+            statement = statement.where(Concert.date >= starts_at_or_after)
+        if starts_before is not None:
+            statement = statement.where(Concert.date < starts_before)
+        return statement.order_by(Concert.date, Concert.id)
+
+    def of_concert(self, concert_id: int, *, status: str | None = None) -> Select[Attendance]:
+        statement = select(Attendance).where(Attendance.concert_id == concert_id)
+        if status is not None:
+            statement = statement.where(Attendance.status == status)
+        return statement.order_by(Attendance.user_id)
