@@ -124,6 +124,8 @@ async def test_pagination_links_and_bounds(client: httpx.AsyncClient) -> None:
         next_url = page["next"]
     assert seen == [f"note {number:02d}" for number in range(25)]
     assert (await client.get("/api/v1/notes?page=4&page_size=10")).status_code == 404
+    # An offset beyond any database integer is still only a page past the end.
+    assert (await client.get(f"/api/v1/notes?page={10**30}")).status_code == 404
     assert (await client.get("/api/v1/notes?page_size=1000")).status_code == 422
     assert (await client.get("/api/v1/notes?page=0")).status_code == 422
 

@@ -76,11 +76,16 @@ async def paginate(
     transform: Callable[[Any], Any] | None = None,
     scalars: bool = True,
 ) -> dict[str, Any]:
-    """Run `statement` for one page plus one count query: two statements whatever the size."""
+    """Run `statement` for one page plus one count query: two statements whatever the size
+    (one when the page is past the end)."""
     count_statement = select(func.count()).select_from(statement.order_by(None).subquery())
     count = int((await session.execute(count_statement)).scalar_one())
-    page_statement = statement.limit(params.page_size).offset(params.offset)
-    result = await session.execute(page_statement)
-    rows: Sequence[Any] = result.scalars().all() if scalars else result.all()
+    rows: Sequence[Any] = []
+    # Past the end there is nothing to read, and the offset of a huge page number would not even
+    # fit the database's integer (a 500); build_page answers 404 for it.
+    if params.offset < count:
+        page_statement = statement.limit(params.page_size).offset(params.offset)
+        result = await session.execute(page_statement)
+        rows = result.scalars().all() if scalars else result.all()
     items = [transform(row) for row in rows] if transform else list(rows)
     return build_page(request, params, count, items)
