@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from bandstand.music import compat, endpoints, events
 from bandstand.platform.app import create_service_app
 from bandstand.platform.runtime import Runtime
 
@@ -11,4 +12,10 @@ NAME = "music"
 
 
 def create_app(runtime: Runtime) -> FastAPI:
-    return create_service_app(NAME, [], runtime, description="")
+    return create_service_app(
+        NAME,
+        [*endpoints.routers, *compat.routers],
+        runtime,
+        description="Songs, albums and their tracks, likes, and event pictures.",
+        subscriptions=events.SUBSCRIPTIONS,
+    )

@@ -1,0 +1,129 @@
+"""Albums and their tracks: the list is public, the rest needs a user, changes need an admin."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request, Response, status
+
+from bandstand.music.endpoints.params import AlbumId, Artist, Genre, Search, SongId
+from bandstand.music.schemas import AlbumCreate, AlbumRead, AlbumTrack, AlbumUpdate, TrackCreate
+from bandstand.music.service import album_service
+from bandstand.platform.pagination import Page, Pagination
+from bandstand.platform.security import AdminUser, CurrentUser
+from bandstand.platform.transactions import DBSession
+
+router = APIRouter(prefix="/api/v1", tags=["albums"])
+
+
+@router.get("/albums", response_model=Page[AlbumRead], summary="Albums, filtered and ordered")
+async def list_albums(
+    session: DBSession,
+    request: Request,
+    pagination: Pagination,
+    search: Search = None,
+    genre: Genre = None,
+    artist: Artist = None,
+    ordering: Annotated[
+        Literal["title", "-title"] | None, Query(description="Sort key (default: id)")
+    ] = None,
+) -> dict[str, Any]:
+    return await album_service.page(
+        session, pagination, request, search=search, genre=genre, artist=artist, ordering=ordering
+    )
+
+
+@router.get("/albums/{album_id}", response_model=AlbumRead, summary="One album")
+async def get_album(album_id: AlbumId, _user: CurrentUser, session: DBSession) -> AlbumRead:
+    return AlbumRead.model_validate(await album_service.get(session, album_id))
+
+
+@router.post(
+    "/albums",
+    response_model=AlbumRead,
+    status_code=status.HTTP_201_CREATED,
+    summary="Add an album (admin)",
+)
+async def create_album(
+    data: AlbumCreate, admin: AdminUser, session: DBSession, response: Response
+) -> AlbumRead:
+    album = await album_service.create(session, data, admin.id)
+    response.headers["Location"] = f"/api/v1/albums/{album.id}"
+    return AlbumRead.model_validate(album)
+
+
+@router.put("/albums/{album_id}", response_model=AlbumRead, summary="Change an album (admin)")
+@router.patch("/albums/{album_id}", response_model=AlbumRead, include_in_schema=False)
+async def update_album(
+    album_id: AlbumId, data: AlbumUpdate, admin: AdminUser, session: DBSession
+) -> AlbumRead:
+    album = await album_service.get(session, album_id)
+    album = await album_service.update(session, album, data.changes(), admin.id)
+    return AlbumRead.model_validate(album)
+
+
+@router.delete(
+    "/albums/{album_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete an album (admin); its songs stay in the catalogue",
+)
+async def delete_album(album_id: AlbumId, admin: AdminUser, session: DBSession) -> Response:
+    album = await album_service.get(session, album_id)
+    await album_service.delete(session, album, admin.id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get(
+    "/albums/{album_id}/songs",
+    response_model=Page[AlbumTrack],
+    summary="An album's songs in track order",
+)
+async def list_tracks(
+    album_id: AlbumId,
+    user: CurrentUser,
+    session: DBSession,
+    request: Request,
+    pagination: Pagination,
+) -> dict[str, Any]:
+    return await album_service.tracks_page(session, album_id, pagination, request, user.id)
+
+
+@router.post(
+    "/albums/{album_id}/songs",
+    response_model=AlbumTrack,
+    status_code=status.HTTP_201_CREATED,
+    summary="Put a song on an album at a track number (admin)",
+)
+async def add_track(
+    album_id: AlbumId,
+    data: TrackCreate,
+    admin: AdminUser,
+    session: DBSession,
+    response: Response,
+) -> AlbumTrack:
+    track = await album_service.add_track(session, album_id, data, admin.id)
+    response.headers["Location"] = f"/api/v1/albums/{album_id}/songs/{track.id}"
+    return track
+
+
+@router.get(
+    "/albums/{album_id}/songs/{song_id}",
+    response_model=AlbumTrack,
+    summary="One song of an album, with its track number",
+)
+async def get_track(
+    album_id: AlbumId, song_id: SongId, user: CurrentUser, session: DBSession
+) -> AlbumTrack:
+    return await album_service.track(session, album_id, song_id, user.id)
+
+
+@router.delete(
+    "/albums/{album_id}/songs/{song_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Take a song off an album (admin); the song stays in the catalogue",
+)
+async def remove_track(
+    album_id: AlbumId, song_id: SongId, admin: AdminUser, session: DBSession
+) -> Response:
+    await album_service.remove_track(session, album_id, song_id, admin.id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

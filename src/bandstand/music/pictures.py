@@ -1,0 +1,111 @@
+"""Event pictures' use cases (the concert app's gallery). Same rules as service.py: the
+request's session, no commit, events through the outbox."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bandstand.music import events
+from bandstand.music.models import Picture, utcnow
+from bandstand.music.repository import PictureRepository
+from bandstand.music.schemas import PictureCreate, PictureRead
+from bandstand.platform.errors import BadRequest, Conflict, NotFound
+from bandstand.platform.pagination import PageParams, paginate
+
+
+class PictureNotFound(NotFound):
+    def __init__(self, picture_id: int) -> None:
+        super().__init__(f"Picture with id {picture_id} not found")
+
+
+class PictureIdTaken(Conflict):
+    def __init__(self, picture_id: int) -> None:
+        super().__init__(f"picture with id {picture_id} already present")
+
+
+class PictureService:
+    def __init__(self) -> None:
+        self.pictures = PictureRepository()
+
+    async def get(self, session: AsyncSession, picture_id: int) -> Picture:
+        picture = await self.pictures.get(session, picture_id)
+        if picture is None:
+            raise PictureNotFound(picture_id)
+        return picture
+
+    async def page(
+        self, session: AsyncSession, pagination: PageParams, request: Request
+    ) -> dict[str, Any]:
+        return await paginate(
+            session,
+            self.pictures.listing(),
+            pagination,
+            request,
+            transform=PictureRead.model_validate,
+        )
+
+    async def first(self, session: AsyncSession, limit: int) -> list[Picture]:
+        return list(await self.pictures.first(session, limit))
+
+    async def create(
+        self,
+        session: AsyncSession,
+        data: PictureCreate,
+        actor_id: int | None,
+        *,
+        picture_id: int | None = None,
+    ) -> Picture:
+        """A new picture; `picture_id` only for the legacy routes whose clients chose ids."""
+        if picture_id is not None and await self.pictures.get(session, picture_id) is not None:
+            raise PictureIdTaken(picture_id)
+        now = utcnow()
+        picture = Picture(**data.model_dump(), created_at=now, updated_at=now)
+        if picture_id is not None:
+            picture.id = picture_id
+        await self.pictures.add(session, picture, explicit_id=picture_id is not None)
+        await events.picture_created(session, picture, actor_id)
+        return picture
+
+    async def update(
+        self,
+        session: AsyncSession,
+        picture: Picture,
+        changes: dict[str, Any],
+        actor_id: int | None,
+    ) -> Picture:
+        changed = [key for key, value in changes.items() if getattr(picture, key) != value]
+        if not changed:
+            return picture
+        for key in changed:
+            setattr(picture, key, changes[key])
+        picture.updated_at = utcnow()
+        await session.flush()
+        await events.picture_updated(session, picture, changed, actor_id)
+        return picture
+
+    async def put(
+        self,
+        session: AsyncSession,
+        picture_id: int,
+        changes: dict[str, Any],
+        actor_id: int | None,
+    ) -> Picture:
+        """The concert app's PUT, which works for every id: it creates a missing picture."""
+        picture = await self.pictures.get(session, picture_id)
+        if picture is not None:
+            return await self.update(session, picture, changes, actor_id)
+        if changes.get("pic_url") is None:
+            raise BadRequest(f"pic_url: Field required to create picture {picture_id}")
+        return await self.create(
+            session, PictureCreate.model_validate(changes), actor_id, picture_id=picture_id
+        )
+
+    async def delete(self, session: AsyncSession, picture: Picture, actor_id: int | None) -> None:
+        await self.pictures.delete(session, picture)
+        await events.picture_deleted(session, picture, actor_id)
+
+
+picture_service = PictureService()

@@ -1,0 +1,322 @@
+"""Every query music runs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, delete, func, select, text, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+from bandstand.music.models import Album, AlbumSong, Like, MusicBase, Picture, Song, utcnow
+from bandstand.music.search import search_terms
+
+# What a list shows of a song: everything but the lyrics and the search key.
+SONG_COLUMNS: tuple[InstrumentedAttribute[Any], ...] = (
+    Song.id,
+    Song.title,
+    Song.artist,
+    Song.genre,
+    Song.file_url,
+    Song.duration,
+    Song.description,
+    Song.cover_image_url,
+    Song.release_date,
+    Song.like_count,
+    Song.created_at,
+    Song.updated_at,
+)
+SONG_ORDERINGS: dict[str, tuple[ColumnElement[Any], ...]] = {
+    "title": (Song.title.asc(), Song.id.asc()),
+    "-title": (Song.title.desc(), Song.id.desc()),
+    # NULL dates first ascending, last descending, on both engines (and as the indexes hold them).
+    "release_date": (Song.release_date.asc().nulls_first(), Song.id.asc()),
+    "-release_date": (Song.release_date.desc().nulls_last(), Song.id.desc()),
+    "likes": (Song.like_count.asc(), Song.id.asc()),
+    "-likes": (Song.like_count.desc(), Song.id.desc()),
+}
+# asyncpg and SQLite both accept far more bound parameters; this keeps statements small.
+CHUNK = 500
+
+
+@dataclass(frozen=True)
+class SongFilters:
+    search: str | None = None
+    genre: str | None = None
+    artist: str | None = None
+    album: int | None = None
+    ordering: str | None = None
+
+
+def _escape_like(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _matches(column: InstrumentedAttribute[str], query: str) -> list[ColumnElement[bool]]:
+    """Every word of `query` occurs in `column` (a stored normal form)."""
+    return [column.like(f"%{_escape_like(term)}%", escape="\\") for term in search_terms(query)]
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
+async def _sync_id_sequence(session: AsyncSession, table: str) -> None:
+    """After a row was inserted with an id chosen by the client, move PostgreSQL's sequence past
+    it, so that the next generated id does not collide. SQLite takes max(id) + 1 by itself."""
+    if _dialect(session) == "postgresql":
+        await session.execute(
+            text(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
+                f"GREATEST((SELECT MAX(id) FROM {table}), 1))"
+            )
+        )
+
+
+async def _add(session: AsyncSession, row: MusicBase, *, explicit_id: bool = False) -> None:
+    session.add(row)
+    await session.flush()
+    if explicit_id:
+        await _sync_id_sequence(session, row.__tablename__)
+
+
+def _chunks(values: Sequence[int]) -> Iterable[Sequence[int]]:
+    for start in range(0, len(values), CHUNK):
+        yield values[start : start + CHUNK]
+
+
+class SongRepository:
+    async def get(self, session: AsyncSession, song_id: int) -> Song | None:
+        return await session.get(Song, song_id)
+
+    async def exists(self, session: AsyncSession, song_id: int) -> bool:
+        statement = select(Song.id).where(Song.id == song_id)
+        return (await session.execute(statement)).first() is not None
+
+    async def like_count(self, session: AsyncSession, song_id: int) -> int | None:
+        statement = select(Song.like_count).where(Song.id == song_id)
+        return (await session.execute(statement)).scalar_one_or_none()
+
+    def listing(self, filters: SongFilters) -> Select[Any]:
+        statement = select(*SONG_COLUMNS)
+        if filters.album is not None:
+            statement = statement.join(
+                AlbumSong, (AlbumSong.song_id == Song.id) & (AlbumSong.album_id == filters.album)
+            )
+        if filters.search:
+            statement = statement.where(*_matches(Song.search_text, filters.search))
+        if filters.genre is not None:
+            statement = statement.where(Song.genre == filters.genre)
+        if filters.artist is not None:
+            statement = statement.where(Song.artist == filters.artist)
+        ordering = SONG_ORDERINGS.get(filters.ordering or "", (Song.id.asc(),))
+        return statement.order_by(*ordering)
+
+    async def first(self, session: AsyncSession, limit: int) -> Sequence[Any]:
+        """The first `limit` songs by id, as list rows (no lyrics)."""
+        return list((await session.execute(self.listing(SongFilters()).limit(limit))).all())
+
+    async def first_with_lyrics(self, session: AsyncSession, limit: int) -> Sequence[Any]:
+        statement = select(Song.id, Song.title, Song.lyrics).order_by(Song.id).limit(limit)
+        return (await session.execute(statement)).all()
+
+    async def by_title_and_artist(
+        self, session: AsyncSession, title: str, artist: str
+    ) -> Song | None:
+        statement = select(Song).where(Song.title == title, Song.artist == artist).order_by(Song.id)
+        return (await session.execute(statement.limit(1))).scalar_one_or_none()
+
+    async def add(self, session: AsyncSession, song: Song, *, explicit_id: bool = False) -> None:
+        await _add(session, song, explicit_id=explicit_id)
+
+    async def delete(self, session: AsyncSession, song: Song) -> None:
+        # Its likes and tracks go with it (ON DELETE CASCADE).
+        await session.delete(song)
+        await session.flush()
+
+    async def add_to_like_count(self, session: AsyncSession, song_id: int, delta: int) -> int:
+        """Change the count in one statement (no read-modify-write); the new count."""
+        statement = (
+            update(Song)
+            .where(Song.id == song_id)
+            .values(like_count=Song.like_count + delta)
+            .returning(Song.like_count)
+            .execution_options(synchronize_session=False)
+        )
+        return int((await session.execute(statement)).scalar_one())
+
+    async def decrement_like_counts(self, session: AsyncSession, song_ids: Sequence[int]) -> None:
+        for chunk in _chunks(song_ids):
+            await session.execute(
+                update(Song)
+                .where(Song.id.in_(chunk))
+                .values(like_count=Song.like_count - 1)
+                .execution_options(synchronize_session=False)
+            )
+
+
+class LikeRepository:
+    async def add(self, session: AsyncSession, user_id: int, song_id: int) -> bool:
+        """Store the like; False when it was there already."""
+        build = postgresql_insert if _dialect(session) == "postgresql" else sqlite_insert
+        statement = (
+            build(Like)
+            .values(user_id=user_id, song_id=song_id, created_at=utcnow())
+            .on_conflict_do_nothing()
+            .returning(Like.song_id)
+        )
+        return (await session.execute(statement)).scalar_one_or_none() is not None
+
+    async def remove(self, session: AsyncSession, user_id: int, song_id: int) -> bool:
+        """Delete the like; False when there was none."""
+        statement = (
+            delete(Like)
+            .where(Like.user_id == user_id, Like.song_id == song_id)
+            .returning(Like.song_id)
+            .execution_options(synchronize_session=False)
+        )
+        return (await session.execute(statement)).scalar_one_or_none() is not None
+
+    async def remove_all_of(self, session: AsyncSession, user_id: int) -> list[int]:
+        """Delete every like of `user_id`; the ids of the songs they were on."""
+        statement = (
+            delete(Like)
+            .where(Like.user_id == user_id)
+            .returning(Like.song_id)
+            .execution_options(synchronize_session=False)
+        )
+        return list((await session.execute(statement)).scalars())
+
+    async def is_liked(self, session: AsyncSession, user_id: int, song_id: int) -> bool:
+        statement = select(Like.song_id).where(Like.user_id == user_id, Like.song_id == song_id)
+        return (await session.execute(statement)).first() is not None
+
+    async def liked_among(
+        self, session: AsyncSession, user_id: int, song_ids: Sequence[int]
+    ) -> set[int]:
+        """Which of `song_ids` (one page) `user_id` likes: one statement per page."""
+        if not song_ids:
+            return set()
+        statement = select(Like.song_id).where(Like.user_id == user_id, Like.song_id.in_(song_ids))
+        return set((await session.execute(statement)).scalars())
+
+    def liked_songs(self, user_id: int) -> Select[Any]:
+        """`user_id`'s liked songs, the latest like first."""
+        return (
+            select(*SONG_COLUMNS, Like.created_at.label("liked_at"))
+            .join(Like, Like.song_id == Song.id)
+            .where(Like.user_id == user_id)
+            .order_by(Like.created_at.desc(), Like.song_id.desc())
+        )
+
+
+class AlbumRepository:
+    async def get(self, session: AsyncSession, album_id: int) -> Album | None:
+        return await session.get(Album, album_id)
+
+    async def exists(self, session: AsyncSession, album_id: int) -> bool:
+        statement = select(Album.id).where(Album.id == album_id)
+        return (await session.execute(statement)).first() is not None
+
+    def listing(
+        self,
+        *,
+        search: str | None = None,
+        genre: str | None = None,
+        artist: str | None = None,
+        ordering: str | None = None,
+    ) -> Select[Any]:
+        statement = select(Album)
+        if search:
+            statement = statement.where(*_matches(Album.search_text, search))
+        if genre is not None:
+            statement = statement.where(Album.genre == genre)
+        if artist is not None:
+            statement = statement.where(Album.artist == artist)
+        if ordering == "title":
+            return statement.order_by(Album.title.asc(), Album.id.asc())
+        if ordering == "-title":
+            return statement.order_by(Album.title.desc(), Album.id.desc())
+        return statement.order_by(Album.id)
+
+    async def first(self, session: AsyncSession, limit: int) -> Sequence[Album]:
+        return list((await session.execute(self.listing().limit(limit))).scalars())
+
+    async def by_title_and_artist(
+        self, session: AsyncSession, title: str, artist: str
+    ) -> Album | None:
+        statement = select(Album).where(Album.title == title, Album.artist == artist)
+        return (await session.execute(statement.order_by(Album.id).limit(1))).scalar_one_or_none()
+
+    async def add(self, session: AsyncSession, album: Album) -> None:
+        await _add(session, album)
+
+    async def delete(self, session: AsyncSession, album: Album) -> None:
+        await session.delete(album)
+        await session.flush()
+
+
+class TrackRepository:
+    def tracks(self, album_id: int) -> Select[Any]:
+        """The songs of an album in track order, with their track numbers."""
+        return (
+            select(*SONG_COLUMNS, AlbumSong.track_number)
+            .join(AlbumSong, AlbumSong.song_id == Song.id)
+            .where(AlbumSong.album_id == album_id)
+            .order_by(AlbumSong.track_number, AlbumSong.song_id)
+        )
+
+    async def first(self, session: AsyncSession, album_id: int, limit: int) -> Sequence[Any]:
+        return list((await session.execute(self.tracks(album_id).limit(limit))).all())
+
+    async def track(self, session: AsyncSession, album_id: int, song_id: int) -> Any | None:
+        statement = self.tracks(album_id).where(AlbumSong.song_id == song_id)
+        return (await session.execute(statement)).first()
+
+    async def get(self, session: AsyncSession, album_id: int, song_id: int) -> AlbumSong | None:
+        return await session.get(AlbumSong, (album_id, song_id))
+
+    async def number_taken(self, session: AsyncSession, album_id: int, track_number: int) -> bool:
+        statement = select(AlbumSong.song_id).where(
+            AlbumSong.album_id == album_id, AlbumSong.track_number == track_number
+        )
+        return (await session.execute(statement)).first() is not None
+
+    async def add(self, session: AsyncSession, track: AlbumSong) -> None:
+        await _add(session, track)
+
+    async def delete(self, session: AsyncSession, track: AlbumSong) -> None:
+        await session.delete(track)
+        await session.flush()
+
+    async def count(self, session: AsyncSession, album_id: int) -> int:
+        statement = select(func.count()).where(AlbumSong.album_id == album_id)
+        return int((await session.execute(statement)).scalar_one())
+
+
+class PictureRepository:
+    async def get(self, session: AsyncSession, picture_id: int) -> Picture | None:
+        return await session.get(Picture, picture_id)
+
+    def listing(self) -> Select[Any]:
+        return select(Picture).order_by(Picture.id)
+
+    async def first(self, session: AsyncSession, limit: int) -> Sequence[Picture]:
+        return list((await session.execute(self.listing().limit(limit))).scalars())
+
+    async def by_url(self, session: AsyncSession, pic_url: str) -> Picture | None:
+        statement = select(Picture).where(Picture.pic_url == pic_url).order_by(Picture.id)
+        return (await session.execute(statement.limit(1))).scalar_one_or_none()
+
+    async def add(
+        self, session: AsyncSession, picture: Picture, *, explicit_id: bool = False
+    ) -> None:
+        await _add(session, picture, explicit_id=explicit_id)
+
+    async def delete(self, session: AsyncSession, picture: Picture) -> None:
+        await session.delete(picture)
+        await session.flush()

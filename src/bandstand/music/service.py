@@ -1,0 +1,372 @@
+"""Music's use cases: the catalogue (songs, albums and their tracks) and likes.
+
+Every method takes the request's session and never commits; events go to the outbox in the
+same transaction. Pictures are in `bandstand.music.pictures`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+from fastapi import Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bandstand.music import events
+from bandstand.music.models import Album, AlbumSong, Song, utcnow
+from bandstand.music.repository import (
+    AlbumRepository,
+    LikeRepository,
+    SongFilters,
+    SongRepository,
+    TrackRepository,
+)
+from bandstand.music.schemas import (
+    AlbumCreate,
+    AlbumRead,
+    AlbumTrack,
+    LegacySongCreate,
+    LikedSong,
+    LikeStatus,
+    SongCreate,
+    SongDetail,
+    SongRead,
+    TrackCreate,
+)
+from bandstand.music.search import search_text
+from bandstand.platform.errors import Conflict, NotFound
+from bandstand.platform.pagination import PageParams, paginate
+
+Row = TypeVar("Row", bound=SongRead)
+
+LEGACY_SONG_DEFAULTS: dict[str, Any] = {
+    "artist": "Unknown artist",
+    "genre": "Unknown",
+    "file_url": "",
+    "duration": 0,
+}
+"""The catalogue fields a song created on the concert app's `/song` route lacks."""
+
+
+class SongNotFound(NotFound):
+    def __init__(self, song_id: int) -> None:
+        super().__init__(f"Song with id {song_id} not found.")
+        self.song_id = song_id
+
+
+class AlbumNotFound(NotFound):
+    def __init__(self, album_id: int) -> None:
+        super().__init__(f"Album with id {album_id} not found.")
+
+
+class TrackNotFound(NotFound):
+    def __init__(self, album_id: int, song_id: int) -> None:
+        super().__init__(f"Song with id {song_id} not found on album {album_id}.")
+
+
+class SongIdTaken(Conflict):
+    def __init__(self, song_id: int) -> None:
+        super().__init__(f"song with id {song_id} already present")
+
+
+class SongAlreadyOnAlbum(Conflict):
+    def __init__(self, album_id: int, song_id: int) -> None:
+        super().__init__(f"Song with id {song_id} is already on album {album_id}")
+
+
+class TrackNumberTaken(Conflict):
+    def __init__(self, album_id: int, track_number: int) -> None:
+        super().__init__(f"Album {album_id} already has a track number {track_number}")
+
+
+def _changed(row: Any, changes: dict[str, Any]) -> list[str]:
+    return [key for key, value in changes.items() if getattr(row, key) != value]
+
+
+class SongService:
+    def __init__(self) -> None:
+        self.songs = SongRepository()
+        self.likes = LikeRepository()
+
+    async def get(self, session: AsyncSession, song_id: int) -> Song:
+        song = await self.songs.get(session, song_id)
+        if song is None:
+            raise SongNotFound(song_id)
+        return song
+
+    async def detail(self, session: AsyncSession, song: Song, viewer_id: int | None) -> SongDetail:
+        liked = None
+        if viewer_id is not None:
+            liked = await self.likes.is_liked(session, viewer_id, song.id)
+        return SongDetail.model_validate(song).model_copy(update={"liked_by_me": liked})
+
+    async def page(
+        self,
+        session: AsyncSession,
+        filters: SongFilters,
+        pagination: PageParams,
+        request: Request,
+        viewer_id: int | None,
+    ) -> dict[str, Any]:
+        """One page of songs: a count, the page, and the caller's likes among it (three
+        statements whatever the page size; two without a caller)."""
+        statement = self.songs.listing(filters)
+        page = await paginate(session, statement, pagination, request, scalars=False)
+        page["results"] = await self.rows(session, page["results"], viewer_id, SongRead)
+        return page
+
+    async def first(
+        self, session: AsyncSession, limit: int, viewer_id: int | None
+    ) -> list[SongRead]:
+        rows = await self.songs.first(session, limit)
+        return await self.rows(session, rows, viewer_id, SongRead)
+
+    async def rows(
+        self,
+        session: AsyncSession,
+        rows: Sequence[Any],
+        viewer_id: int | None,
+        model: type[Row],
+    ) -> list[Row]:
+        """List rows as `model`, with `liked_by_me` from one query for all of them."""
+        liked: set[int] | None = None
+        if viewer_id is not None:
+            liked = await self.likes.liked_among(session, viewer_id, [row.id for row in rows])
+        return [
+            model.model_validate(
+                {**row._mapping, "liked_by_me": None if liked is None else row.id in liked}
+            )
+            for row in rows
+        ]
+
+    async def create(
+        self,
+        session: AsyncSession,
+        data: SongCreate,
+        actor_id: int | None,
+        *,
+        song_id: int | None = None,
+    ) -> Song:
+        """A new song; `song_id` only for the legacy route whose clients chose ids."""
+        if song_id is not None and await self.songs.exists(session, song_id):
+            raise SongIdTaken(song_id)
+        now = utcnow()
+        song = Song(
+            **data.model_dump(),
+            search_text=search_text(data.title, data.artist),
+            like_count=0,
+            created_at=now,
+            updated_at=now,
+        )
+        if song_id is not None:
+            song.id = song_id
+        await self.songs.add(session, song, explicit_id=song_id is not None)
+        await events.song_created(session, song, actor_id)
+        return song
+
+    async def create_legacy(
+        self, session: AsyncSession, data: LegacySongCreate, actor_id: int | None
+    ) -> Song:
+        fields = {**LEGACY_SONG_DEFAULTS, "title": data.title, "lyrics": data.lyrics}
+        # Already validated by LegacySongCreate; the defaults are not client input.
+        song = SongCreate.model_construct(**fields)
+        return await self.create(session, song, actor_id, song_id=data.id)
+
+    async def update(
+        self, session: AsyncSession, song: Song, changes: dict[str, Any], actor_id: int | None
+    ) -> Song:
+        changed = _changed(song, changes)
+        if not changed:
+            return song
+        for key in changed:
+            setattr(song, key, changes[key])
+        if "title" in changed or "artist" in changed:
+            song.search_text = search_text(song.title, song.artist)
+        song.updated_at = utcnow()
+        await session.flush()
+        await events.song_updated(session, song, changed, actor_id)
+        return song
+
+    async def delete(self, session: AsyncSession, song: Song, actor_id: int | None) -> None:
+        await self.songs.delete(session, song)
+        await events.song_deleted(session, song, actor_id)
+
+    async def like(self, session: AsyncSession, song_id: int, user_id: int) -> LikeStatus:
+        """The caller likes the song; liking it again changes nothing."""
+        count = await self.songs.like_count(session, song_id)
+        if count is None:
+            raise SongNotFound(song_id)
+        if await self.likes.add(session, user_id, song_id):
+            count = await self.songs.add_to_like_count(session, song_id, 1)
+            await events.song_liked(session, song_id, user_id, count)
+        return LikeStatus(song_id=song_id, liked=True, like_count=count)
+
+    async def unlike(self, session: AsyncSession, song_id: int, user_id: int) -> LikeStatus:
+        """The caller's like goes; when there is none, nothing changes."""
+        count = await self.songs.like_count(session, song_id)
+        if count is None:
+            raise SongNotFound(song_id)
+        if await self.likes.remove(session, user_id, song_id):
+            count = await self.songs.add_to_like_count(session, song_id, -1)
+            await events.song_unliked(session, song_id, user_id, count)
+        return LikeStatus(song_id=song_id, liked=False, like_count=count)
+
+    async def liked_page(
+        self, session: AsyncSession, user_id: int, pagination: PageParams, request: Request
+    ) -> dict[str, Any]:
+        statement = self.likes.liked_songs(user_id)
+        page = await paginate(session, statement, pagination, request, scalars=False)
+        page["results"] = [
+            LikedSong.model_validate({**row._mapping, "liked_by_me": True})
+            for row in page["results"]
+        ]
+        return page
+
+
+class AlbumService:
+    def __init__(self, songs: SongService) -> None:
+        self.albums = AlbumRepository()
+        self.tracks = TrackRepository()
+        self._songs = songs
+
+    async def get(self, session: AsyncSession, album_id: int) -> Album:
+        album = await self.albums.get(session, album_id)
+        if album is None:
+            raise AlbumNotFound(album_id)
+        return album
+
+    async def page(
+        self,
+        session: AsyncSession,
+        pagination: PageParams,
+        request: Request,
+        *,
+        search: str | None = None,
+        genre: str | None = None,
+        artist: str | None = None,
+        ordering: str | None = None,
+    ) -> dict[str, Any]:
+        statement = self.albums.listing(
+            search=search, genre=genre, artist=artist, ordering=ordering
+        )
+        return await paginate(
+            session, statement, pagination, request, transform=AlbumRead.model_validate
+        )
+
+    async def first(self, session: AsyncSession, limit: int) -> list[AlbumRead]:
+        return [
+            AlbumRead.model_validate(album) for album in await self.albums.first(session, limit)
+        ]
+
+    async def create(self, session: AsyncSession, data: AlbumCreate, actor_id: int | None) -> Album:
+        now = utcnow()
+        album = Album(
+            **data.model_dump(),
+            search_text=search_text(data.title, data.artist),
+            created_at=now,
+            updated_at=now,
+        )
+        await self.albums.add(session, album)
+        await events.album_created(session, album, actor_id)
+        return album
+
+    async def update(
+        self, session: AsyncSession, album: Album, changes: dict[str, Any], actor_id: int | None
+    ) -> Album:
+        changed = _changed(album, changes)
+        if not changed:
+            return album
+        for key in changed:
+            setattr(album, key, changes[key])
+        if "title" in changed or "artist" in changed:
+            album.search_text = search_text(album.title, album.artist)
+        album.updated_at = utcnow()
+        await session.flush()
+        await events.album_updated(session, album, changed, actor_id)
+        return album
+
+    async def delete(self, session: AsyncSession, album: Album, actor_id: int | None) -> None:
+        await self.albums.delete(session, album)
+        await events.album_deleted(session, album, actor_id)
+
+    async def tracks_page(
+        self,
+        session: AsyncSession,
+        album_id: int,
+        pagination: PageParams,
+        request: Request,
+        viewer_id: int | None,
+    ) -> dict[str, Any]:
+        await self._ensure_album(session, album_id)
+        statement = self.tracks.tracks(album_id)
+        page = await paginate(session, statement, pagination, request, scalars=False)
+        page["results"] = await self._songs.rows(session, page["results"], viewer_id, AlbumTrack)
+        return page
+
+    async def first_tracks(
+        self, session: AsyncSession, album_id: int, limit: int, viewer_id: int | None
+    ) -> list[AlbumTrack]:
+        await self._ensure_album(session, album_id)
+        rows = await self.tracks.first(session, album_id, limit)
+        return await self._songs.rows(session, rows, viewer_id, AlbumTrack)
+
+    async def track(
+        self, session: AsyncSession, album_id: int, song_id: int, viewer_id: int | None
+    ) -> AlbumTrack:
+        await self._ensure_album(session, album_id)
+        row = await self.tracks.track(session, album_id, song_id)
+        if row is None:
+            raise TrackNotFound(album_id, song_id)
+        (track,) = await self._songs.rows(session, [row], viewer_id, AlbumTrack)
+        return track
+
+    async def add_track(
+        self, session: AsyncSession, album_id: int, data: TrackCreate, actor_id: int
+    ) -> AlbumTrack:
+        album = await self.get(session, album_id)
+        if not await self._songs.songs.exists(session, data.song_id):
+            raise SongNotFound(data.song_id)
+        if await self.tracks.get(session, album_id, data.song_id) is not None:
+            raise SongAlreadyOnAlbum(album_id, data.song_id)
+        if await self.tracks.number_taken(session, album_id, data.track_number):
+            raise TrackNumberTaken(album_id, data.track_number)
+        track = AlbumSong(
+            album_id=album_id,
+            song_id=data.song_id,
+            track_number=data.track_number,
+            created_at=utcnow(),
+        )
+        await self.tracks.add(session, track)
+        await self._tracks_changed(session, album, actor_id, "track_added", track)
+        return await self.track(session, album_id, data.song_id, actor_id)
+
+    async def remove_track(
+        self, session: AsyncSession, album_id: int, song_id: int, actor_id: int
+    ) -> None:
+        album = await self.get(session, album_id)
+        track = await self.tracks.get(session, album_id, song_id)
+        if track is None:
+            raise TrackNotFound(album_id, song_id)
+        await self.tracks.delete(session, track)
+        await self._tracks_changed(session, album, actor_id, "track_removed", track)
+
+    async def _tracks_changed(
+        self, session: AsyncSession, album: Album, actor_id: int, change: str, track: AlbumSong
+    ) -> None:
+        album.updated_at = utcnow()
+        await session.flush()
+        await events.album_updated(
+            session,
+            album,
+            ["tracks"],
+            actor_id,
+            **{change: {"song_id": track.song_id, "track_number": track.track_number}},
+        )
+
+    async def _ensure_album(self, session: AsyncSession, album_id: int) -> None:
+        if not await self.albums.exists(session, album_id):
+            raise AlbumNotFound(album_id)
+
+
+song_service = SongService()
+album_service = AlbumService(song_service)
