@@ -213,3 +213,25 @@ async def test_attendees_of_a_concert_without_answers(
     concert_id = await concerts.add_concert()
     page = await client.get(f"/api/v1/concerts/{concert_id}/attendees", headers=concerts.admin)
     assert page.json() == {"count": 0, "next": None, "previous": None, "results": []}
+
+
+async def test_a_stored_dash_reads_as_no_answer(
+    concerts: Concerts, client: httpx.AsyncClient
+) -> None:
+    """The table allows "-" (the service deletes instead): such a row is no answer anywhere."""
+    concert_id = await concerts.add_concert()
+    await concerts.add_attendance(ALICE_ID, concert_id, "-")
+
+    own = (
+        await client.get(f"/api/v1/concerts/{concert_id}/attendance", headers=concerts.alice)
+    ).json()
+    assert (own["status"], own["updated_at"]) == ("-", None)
+    mine = (await client.get("/api/v1/me/concerts", headers=concerts.alice)).json()
+    assert mine["count"] == 0
+    attendees = await client.get(f"/api/v1/concerts/{concert_id}/attendees", headers=concerts.admin)
+    assert attendees.json()["count"] == 0
+
+    changed = (await _put(client, concert_id, "Attending", concerts.alice)).json()
+    assert (changed["status"], changed["attending_count"]) == ("Attending", 1)
+    (event,) = await concerts.outbox("concerts.attendance.")
+    assert event["payload"]["previous_status"] == "-"

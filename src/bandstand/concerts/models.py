@@ -21,8 +21,10 @@ from bandstand.platform.messaging import attach_outbox, attach_processed_message
 ATTENDING = "Attending"
 NOT_ATTENDING = "Not Attending"
 NO_ANSWER = "-"
-"""The status of a user who has not answered; never stored (no row means no answer)."""
+"""The status of a user who has not answered. The service deletes the row rather than store it;
+a row holding it (allowed by the table) reads exactly like no row."""
 STORED_STATUSES = (ATTENDING, NOT_ATTENDING)
+"""The statuses that are an answer."""
 MAX_ID = 2**31 - 1
 """The largest id an INTEGER column holds: a larger one names nothing."""
 

@@ -11,7 +11,14 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bandstand.concerts.models import ATTENDING, MAX_ID, Attendance, Concert, city_key
+from bandstand.concerts.models import (
+    ATTENDING,
+    MAX_ID,
+    STORED_STATUSES,
+    Attendance,
+    Concert,
+    city_key,
+)
 
 
 def _valid_id(identifier: int) -> bool:
@@ -169,9 +176,8 @@ class AttendanceRepository:
             select(Attendance, Concert)
             .join(Concert, Concert.id == Attendance.concert_id)
             .where(Attendance.user_id == user_id)
+            .where(Attendance.status.in_([status] if status else STORED_STATUSES))
         )
-        if status is not None:
-            statement = statement.where(Attendance.status == status)
         if starts_at_or_after is not None:
             statement = statement.where(Concert.date >= starts_at_or_after)
         if starts_before is not None:
@@ -179,7 +185,8 @@ class AttendanceRepository:
         return statement.order_by(Concert.date, Concert.id)
 
     def of_concert(self, concert_id: int, *, status: str | None = None) -> Select[Attendance]:
-        statement = select(Attendance).where(Attendance.concert_id == concert_id)
-        if status is not None:
-            statement = statement.where(Attendance.status == status)
+        statement = select(Attendance).where(
+            Attendance.concert_id == concert_id,
+            Attendance.status.in_([status] if status else STORED_STATUSES),
+        )
         return statement.order_by(Attendance.user_id)

@@ -218,6 +218,8 @@ class ConcertService:
         self, session: AsyncSession, concert_id: int, row: Attendance | None
     ) -> MyAttendance:
         counts = await self.attendance.attending_counts(session, [concert_id])
+        if row is not None and row.status == NO_ANSWER:
+            row = None
         return MyAttendance(
             concert_id=concert_id,
             status=row.status if row is not None else NO_ANSWER,
