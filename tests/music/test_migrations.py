@@ -24,6 +24,7 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index"),
 ]
 
+
 def _built_on(item: Any, dialect: str) -> bool:
     """Whether `create_all` builds `item` on `dialect` (alembic ignores `ddl_if`)."""
     condition = getattr(item, "_ddl_if", None)
