@@ -13,12 +13,13 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import event, func, select
+from sqlalchemy import delete, event, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import bandstand.music
 from bandstand.music.app import create_app
 from bandstand.music.models import Album, AlbumSong, Like, MusicBase, Picture, Song
+from bandstand.music.search import search_text
 from bandstand.platform.database import Database
 from bandstand.platform.messaging.outbox import outbox_table
 from bandstand.platform.runtime import Runtime
@@ -132,6 +133,25 @@ class MusicHarness:
     async def like(self, song_id: int, headers: dict[str, str]) -> httpx.Response:
         return await self.client.put(f"/api/v1/songs/{song_id}/like", headers=headers)
 
+    async def insert_songs(self, rows: list[dict[str, Any]]) -> list[int]:
+        """Store songs directly (no request, no event): `song_body` fields plus any column."""
+        async with self.session() as session:
+            songs = []
+            for number, overrides in enumerate(rows):
+                fields = {**song_body(number), **overrides}
+                songs.append(
+                    Song(**fields, search_text=search_text(fields["title"], fields["artist"]))
+                )
+            session.add_all(songs)
+            await session.flush()
+            return [song.id for song in songs]
+
+    async def clear(self) -> None:
+        """Delete every song, album and picture (likes and tracks go with them)."""
+        async with self.session() as session:
+            for model in (Song, Album, Picture):
+                await session.execute(delete(model))
+
     async def count(self, table: str) -> int:
         async with self.database.session() as session:
             statement = select(func.count()).select_from(TABLES[table])
@@ -184,11 +204,14 @@ class MusicHarness:
 
     @contextmanager
     def statements(self) -> Iterator[list[str]]:
-        """The SQL statements the app runs inside the block."""
+        """The SQL statements requests run inside the block (the outbox relay, polling on the
+        same engine meanwhile, is left out)."""
         executed: list[str] = []
 
         def record(*args: Any) -> None:
-            executed.append(str(args[2]))
+            statement = str(args[2])
+            if "outbox" not in statement:
+                executed.append(statement)
 
         engine = self.database.engine.sync_engine
         event.listen(engine, "before_cursor_execute", record)

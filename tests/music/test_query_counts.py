@@ -1,0 +1,69 @@
+"""Every list issues the same, small number of SQL statements whatever its page size: a count,
+the page, and for a caller with a token one query for their likes among the page (no N+1)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bandstand.music.models import Album, AlbumSong, Like, Picture, Song
+from tests.music.conftest import USER_ID, MusicHarness
+
+SIZE = 60
+
+
+async def _catalogue(music: MusicHarness) -> dict[str, int]:
+    ids = await music.insert_songs([{"genre": "Rock", "lyrics": "words"} for _ in range(SIZE)])
+    async with music.session() as session:
+        album = Album(title="Album", artist="Band", search_text="album band")
+        session.add(album)
+        session.add_all(Picture(pic_url=f"https://x/{number}.jpg") for number in range(SIZE))
+        session.add_all(
+            Album(title=f"Album {number}", artist="Band", search_text="x") for number in range(SIZE)
+        )
+        await session.flush()
+        session.add_all(
+            AlbumSong(album_id=album.id, song_id=song_id, track_number=number + 1)
+            for number, song_id in enumerate(ids)
+        )
+        session.add_all(Like(user_id=USER_ID, song_id=song_id) for song_id in ids)
+        await session.flush()
+        await session.execute(Song.__table__.update().values(like_count=1))
+        return {"album": album.id}
+
+
+# (path, with a user token, the most statements it may issue)
+LISTS = [
+    ("/api/v1/songs?page_size={size}", False, 2),
+    ("/api/v1/songs?page_size={size}", True, 3),
+    ("/api/v1/songs?page_size={size}&ordering=-likes&genre=Rock&search=song", True, 3),
+    ("/api/v1/songs?page_size={size}&album={album}&ordering=title", True, 3),
+    ("/api/v1/me/likes?page_size={size}", True, 2),
+    ("/api/v1/albums/{album}/songs?page_size={size}", True, 4),
+    ("/api/v1/albums?page_size={size}", False, 2),
+    ("/api/v1/pictures?page_size={size}", False, 2),
+    ("/songs?limit={size}", True, 2),
+    ("/albums/{album}/songs?limit={size}", True, 3),
+    ("/song?limit={size}", False, 1),
+    ("/picture?limit={size}", False, 1),
+]
+
+
+@pytest.mark.parametrize(("path", "signed_in", "most"), LISTS, ids=[p for p, _, _ in LISTS])
+async def test_statements_do_not_grow_with_the_page(
+    music: MusicHarness, path: str, signed_in: bool, most: int
+) -> None:
+    ids = await _catalogue(music)
+    headers = music.user if signed_in else {}
+    counts = []
+    for size in (1, 50):
+        with music.statements() as executed:
+            response = await music.client.get(path.format(size=size, **ids), headers=headers)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        items = body["results"] if isinstance(body, dict) and "results" in body else body
+        if isinstance(items, dict):
+            items = items["songs"]
+        assert len(items) == size, (path, len(items))
+        counts.append(len(executed))
+    assert counts[0] == counts[1], (path, counts)
+    assert counts[1] <= most, (path, counts)
