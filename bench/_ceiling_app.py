@@ -1,0 +1,73 @@
+"""The framework ceiling: a bare FastAPI endpoint returning 50 prebuilt song objects.
+
+Same server settings as a `bandstand` process (uvicorn, uvloop, httptools, no access log), the
+same page shape and song fields as `GET /api/v1/songs`, validated by the same kind of response
+model, but no database, middleware or authentication. `python bench/_ceiling_app.py PORT`.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, date, datetime
+
+import uvicorn
+from fastapi import FastAPI
+from pydantic import BaseModel
+
+
+class Song(BaseModel):
+    id: int
+    title: str
+    artist: str
+    genre: str
+    file_url: str
+    duration: int
+    description: str | None
+    cover_image_url: str | None
+    release_date: date | None
+    lyrics: str | None
+    like_count: int
+    liked_by_me: bool | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class Page(BaseModel):
+    count: int
+    next: str | None
+    previous: str | None
+    results: list[Song]
+
+
+NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+SONGS = [
+    Song(
+        id=index,
+        title=f"Song number {index}",
+        artist=f"Artist {index % 7}",
+        genre="rock",
+        file_url=f"https://cdn.example.com/songs/{index}.mp3",
+        duration=180 + index,
+        description="A prebuilt song",
+        cover_image_url=None,
+        release_date=date(2020, 1, 1),
+        lyrics=None,
+        like_count=1000 - index,
+        liked_by_me=None,
+        created_at=NOW,
+        updated_at=NOW,
+    )
+    for index in range(1, 51)
+]
+PAGE = Page(count=100_000, next="http://127.0.0.1/songs?page=2", previous=None, results=SONGS)
+
+app = FastAPI()
+
+
+@app.get("/songs", response_model=Page)
+async def songs() -> Page:
+    return PAGE
+
+
+if __name__ == "__main__":
+    uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), access_log=False, log_level="warning")

@@ -1,0 +1,191 @@
+"""The song list at scale: 100,000 songs and 1,000,000 likes, against the framework's ceiling.
+
+Targets (through the gateway, 32 connections, on SQLite and on PostgreSQL):
+  GET /api/v1/songs?page_size=50&ordering=-likes keeps >= 50% of the throughput of a bare FastAPI
+  endpoint returning 50 prebuilt song objects (the ceiling), and p99 <= 50 ms;
+  GET /api/v1/songs?page_size=50&search=... p99 <= 50 ms.
+
+Per engine: the music database is migrated by `bandstand migrate music`, filled in bulk (the
+same deterministic catalogue on both engines), analysed, then served by `bandstand up` (the
+gateway with every service in-process). The ceiling runs as its own uvicorn process. Runs are
+sequential, each after a warm-up, repeated `--rounds` times round-robin; medians reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import _harness as h
+import _music_data as data
+from bandstand.music.search import normalize
+
+LIST = "/api/v1/songs?page_size=50&ordering=-likes"
+SEARCH = f"/api/v1/songs?page_size=50&search={data.SEARCH_TERM}"
+CEILING = "/songs"
+TARGET_RATIO = 0.50
+TARGET_P99_MS = 50.0
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--songs", type=int, default=100_000)
+    parser.add_argument("--likes", type=int, default=1_000_000)
+    parser.add_argument("--engines", default="sqlite,postgres", help="comma-separated")
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds per wrk run")
+    parser.add_argument("--warmup", type=float, default=2.0, help="seconds of warm-up per run")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=3, help="repetitions (median reported)")
+    h.common_arguments(parser)
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.songs, args.likes = 5_000, 50_000
+        args.duration, args.warmup, args.rounds = 3.0, 1.0, 1
+    return args
+
+
+def ceiling_process(workdir: Path, port: int) -> h.Process:
+    argv = [sys.executable, str(h.BENCH / "_ceiling_app.py"), str(port)]
+    return h.Process("ceiling", argv, env=h.process_env(), workdir=workdir)
+
+
+def check_responses(port: int, songs: int) -> dict[str, Any]:
+    """The measured pages are what they claim: full, ordered, counted, matching the search."""
+    status, body = h.http_request(port, "GET", LIST, timeout=30)
+    page = json.loads(body)
+    if status != 200 or page["count"] != songs or len(page["results"]) != 50:
+        raise RuntimeError(f"unexpected list response {status}: {body[:300]!r}")
+    counts = [song["like_count"] for song in page["results"]]
+    if counts != sorted(counts, reverse=True):
+        raise RuntimeError("the list is not ordered by likes")
+    status, body = h.http_request(port, "GET", SEARCH, timeout=30)
+    found = json.loads(body)
+    if status != 200 or not found["results"]:
+        raise RuntimeError(f"unexpected search response {status}: {body[:300]!r}")
+    term = normalize(data.SEARCH_TERM)
+    for song in found["results"]:
+        if term not in normalize(f"{song['title']} {song['artist']}"):
+            raise RuntimeError(f"search returned a song that does not match: {song['title']}")
+    return {"list_count": page["count"], "search_count": found["count"]}
+
+
+def measure_engine(engine: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
+    workdir = tmp / engine
+    url, cleanup = data.prepare_database(engine, workdir)
+    try:
+        loaded = data.load(engine, url, workdir, songs=args.songs, likes=args.likes)
+        print(f"  {engine}: loaded {loaded}", file=sys.stderr, flush=True)
+        port, ceiling_port = h.free_port(), h.free_port()
+        server = h.bandstand_process(
+            "bandstand",
+            ["up", "--port", str(port)],
+            workdir / "up",
+            extra_env={"BANDSTAND_DATABASES__MUSIC": url},
+        )
+        ceiling = ceiling_process(workdir / "ceiling", ceiling_port)
+        runs: dict[str, list[h.WrkResult]] = {"ceiling": [], "list": [], "search": []}
+        with h.started(server, port, "/ready"), h.started(ceiling, ceiling_port, CEILING):
+            checked = check_responses(port, args.songs)
+            targets = {
+                "ceiling": (f"http://{h.HOST}:{ceiling_port}{CEILING}", ceiling),
+                "list": (f"http://{h.HOST}:{port}{LIST}", server),
+                "search": (f"http://{h.HOST}:{port}{SEARCH}", server),
+            }
+            for round_number in range(1, args.rounds + 1):
+                print(f"  {engine} round {round_number}/{args.rounds}", file=sys.stderr)
+                for name, (target, process) in targets.items():
+                    result = h.measure_wrk(
+                        target, args, connections=args.connections, servers=[process]
+                    )
+                    runs[name].append(result)
+                    print(
+                        f"    {name:8} {result.requests_per_s:9,.0f} req/s  "
+                        f"p50 {result.p50:7.2f} ms  p99 {result.p99:7.2f} ms",
+                        file=sys.stderr,
+                        flush=True,
+                    )
+            memory = h.memory_of_tree(server.pid)
+    finally:
+        cleanup()
+    return {
+        "engine": engine,
+        "loaded": loaded,
+        "checked": checked,
+        "memory": memory,
+        "runs": {name: [h.to_jsonable(r) for r in results] for name, results in runs.items()},
+        "median": {name: h.median_result(results) for name, results in runs.items()},
+    }
+
+
+def report(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
+    rows, verdicts = [], []
+    for result in results:
+        median = result["median"]
+        ceiling = median["ceiling"]["requests_per_s"]
+        for name in ("ceiling", "list", "search"):
+            m = median[name]
+            rows.append(
+                [
+                    result["engine"],
+                    name,
+                    f"{m['requests_per_s']:,.0f}",
+                    f"{m['latency_ms']['p50']:.2f}",
+                    f"{m['latency_ms']['p99']:.2f}",
+                    f"{m['requests_per_s'] / ceiling:.0%}",
+                    f"{m['cpu_us_per_request'].get('servers', 0.0):.0f}",
+                    m["non_2xx_3xx"] + m["socket_errors"],
+                ]
+            )
+        ratio = median["list"]["requests_per_s"] / ceiling
+        verdicts.append(
+            [
+                result["engine"],
+                "list ≥ 50% of ceiling req/s",
+                f"{ratio:.0%}",
+                h.verdict(ratio >= TARGET_RATIO),
+            ]
+        )
+        for name in ("list", "search"):
+            p99 = median[name]["latency_ms"]["p99"]
+            verdicts.append(
+                [
+                    result["engine"],
+                    f"{name} p99 ≤ 50 ms",
+                    f"{p99:.1f} ms",
+                    h.verdict(p99 <= TARGET_P99_MS),
+                ]
+            )
+    headers = ["engine", "path", "req/s", "p50 ms", "p99 ms", "vs ceiling", "CPU µs/req", "errors"]
+    return "\n".join(
+        [
+            f"### {args.songs:,} songs, {args.likes:,} likes, {args.connections} connections, "
+            f"{args.duration:g} s, median of {args.rounds}",
+            "",
+            h.markdown_table(headers, rows),
+            "",
+            h.markdown_table(["engine", "target", "measured", "result"], verdicts),
+        ]
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    engines = [engine.strip() for engine in args.engines.split(",") if engine.strip()]
+    with tempfile.TemporaryDirectory(prefix="bench-music-") as scratch:
+        results = [measure_engine(engine, args, Path(scratch)) for engine in engines]
+    text = report(results, args)
+    print(text)
+    path = h.write_results(
+        "music_catalogue",
+        {"arguments": vars(args), "machine": h.machine_info(), "results": results},
+    )
+    print(f"\n(all runs in {path.relative_to(h.REPO)})", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
