@@ -321,7 +321,7 @@ class AlbumService:
         return track
 
     async def add_track(
-        self, session: AsyncSession, album_id: int, data: TrackCreate, actor_id: int
+        self, session: AsyncSession, album_id: int, data: TrackCreate, actor_id: int | None
     ) -> AlbumTrack:
         album = await self.get(session, album_id)
         if not await self._songs.songs.exists(session, data.song_id):
@@ -341,7 +341,7 @@ class AlbumService:
         return await self.track(session, album_id, data.song_id, actor_id)
 
     async def remove_track(
-        self, session: AsyncSession, album_id: int, song_id: int, actor_id: int
+        self, session: AsyncSession, album_id: int, song_id: int, actor_id: int | None
     ) -> None:
         album = await self.get(session, album_id)
         track = await self.tracks.get(session, album_id, song_id)
@@ -351,7 +351,12 @@ class AlbumService:
         await self._tracks_changed(session, album, actor_id, "track_removed", track)
 
     async def _tracks_changed(
-        self, session: AsyncSession, album: Album, actor_id: int, change: str, track: AlbumSong
+        self,
+        session: AsyncSession,
+        album: Album,
+        actor_id: int | None,
+        change: str,
+        track: AlbumSong,
     ) -> None:
         album.updated_at = utcnow()
         await session.flush()
