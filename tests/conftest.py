@@ -28,6 +28,8 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
             "log_json": False,
             "access_log": False,
             "outbox_poll_seconds": 0.2,
+            # Tests read what they just wrote; the public response cache has its own tests.
+            "public_cache_seconds": 0,
         }
         values.update(overrides)
         return Settings(_env_file=None, **values)  # type: ignore[arg-type]

@@ -21,6 +21,7 @@ from bandstand.platform.observability import (
     RequestContextMiddleware,
     metrics_endpoint,
 )
+from bandstand.platform.response_cache import PublicResponseCache
 from bandstand.platform.runtime import Runtime
 from bandstand.platform.transactions import TransactionMiddleware
 
@@ -58,7 +59,12 @@ def create_service_app(
     on_startup: Sequence[LifecycleHook] = (),
     on_shutdown: Sequence[LifecycleHook] = (),
     subscriptions: Sequence[Subscription] = (),
+    public_paths: Sequence[str] = (),
 ) -> FastAPI:
+    """A service app on the kernel.
+
+    `public_paths`: public lists whose anonymous GETs may be answered from the shared cache for
+    `settings.public_cache_seconds` (see `platform.response_cache`)."""
     settings = runtime.settings
     database = Database(settings.database_url(name), pool_size=settings.database_pool_size)
     relay = OutboxRelay(database, runtime.broker, poll_seconds=settings.outbox_poll_seconds)
@@ -114,6 +120,14 @@ def create_service_app(
         app.include_router(router, responses=ERROR_RESPONSES)
 
     app.add_middleware(TransactionMiddleware)
+    if public_paths:
+        app.add_middleware(
+            PublicResponseCache,
+            cache=runtime.cache,
+            service=name,
+            paths=public_paths,
+            ttl=settings.public_cache_seconds,
+        )
     app.add_middleware(RequestContextMiddleware, service=name, access_log=settings.access_log)
     app.add_middleware(TrailingSlashMiddleware)
     return app

@@ -96,6 +96,11 @@ class Settings(BaseSettings):
     outbox_poll_seconds: float = Field(
         1.0, description="How often the outbox relay looks for work."
     )
+    public_cache_seconds: float = Field(
+        1.0,
+        ge=0,
+        description="How long anonymous GETs of public lists are served from the cache (0: never).",
+    )
 
     def database_url(self, service: str) -> str:
         configured = self.databases.get(service)

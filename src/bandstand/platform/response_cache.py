@@ -1,0 +1,112 @@
+"""A short-lived shared cache of anonymous GET responses of public lists.
+
+Public lists (songs, concerts, ...) are read far more often than they change, and the same
+pages are asked for again and again. For `ttl` seconds an anonymous request for one of the
+listed paths is answered from the platform cache (memory, or Redis shared by every replica)
+without touching the database: anonymous readers may see a list up to `ttl` seconds old.
+
+Never cached, never served from the cache: requests with an `Authorization` header (their
+answers depend on who asks, e.g. `liked_by_me`), methods other than GET, and responses other
+than a complete 200 with a JSON body. A cache that fails is bypassed, never an error.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from bandstand.platform.cache import Cache
+
+logger = logging.getLogger(__name__)
+
+CACHE_HEADER = b"x-cache"
+_KEPT_HEADERS = frozenset({b"content-type", b"content-length"})
+
+
+class PublicResponseCache:
+    def __init__(
+        self, app: ASGIApp, *, cache: Cache, service: str, paths: Iterable[str], ttl: float
+    ) -> None:
+        self.app = app
+        self.cache = cache
+        self.service = service
+        self.paths = frozenset(path.rstrip("/") or "/" for path in paths)
+        self.ttl = ttl
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not self._cacheable(scope):
+            await self.app(scope, receive, send)
+            return
+        key = self._key(scope)
+        try:
+            stored = await self.cache.get(key)
+        except Exception as exc:
+            logger.warning("response cache unavailable, bypassed: %s", exc)
+            await self.app(scope, receive, send)
+            return
+        if stored is not None:
+            await _replay(stored, send)
+            return
+        await self._fill(key, scope, receive, send)
+
+    def _cacheable(self, scope: Scope) -> bool:
+        if self.ttl <= 0 or scope["type"] != "http" or scope["method"] != "GET":
+            return False
+        if (scope["path"].rstrip("/") or "/") not in self.paths:
+            return False
+        return all(name != b"authorization" for name, _ in scope["headers"])
+
+    def _key(self, scope: Scope) -> str:
+        # Page links are absolute URLs built from the request: the host is part of the answer.
+        host = next((value for name, value in scope["headers"] if name == b"host"), b"")
+        query = scope.get("query_string", b"").decode("latin-1")
+        path = scope["path"].rstrip("/") or "/"
+        return f"response:{self.service}:{scope.get('scheme', 'http')}://{host.decode('latin-1')}{path}?{query}"
+
+    async def _fill(self, key: str, scope: Scope, receive: Receive, send: Send) -> None:
+        start: Message | None = None
+        chunks: list[bytes] = []
+        complete = False
+
+        async def recording_send(message: Message) -> None:
+            nonlocal start, complete
+            if message["type"] == "http.response.start":
+                start = message
+                headers = [*message.get("headers", []), (CACHE_HEADER, b"MISS")]
+                message = {**message, "headers": headers}
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+                complete = not message.get("more_body", False)
+            await send(message)
+
+        await self.app(scope, receive, recording_send)
+        if start is None or start["status"] != 200 or not complete:
+            return
+        headers = [
+            (name, value) for name, value in start.get("headers", []) if name in _KEPT_HEADERS
+        ]
+        if (b"content-type", b"application/json") not in headers:
+            return
+        record = json.dumps(
+            {"headers": [[name.decode(), value.decode()] for name, value in headers]}
+        )
+        try:
+            await self.cache.set(key, f"{record}\n{b''.join(chunks).decode()}", ttl=self.ttl)
+        except Exception as exc:
+            logger.warning("response cache unavailable, not stored: %s", exc)
+
+
+async def _replay(stored: str, send: Send) -> None:
+    record, _, body = stored.partition("\n")
+    headers = [(name.encode(), value.encode()) for name, value in json.loads(record)["headers"]]
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [*headers, (CACHE_HEADER, b"HIT")],
+        }
+    )
+    await send({"type": "http.response.body", "body": body.encode()})

@@ -1,0 +1,124 @@
+"""The short-lived cache of anonymous GETs of public lists."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI, HTTPException
+
+from bandstand.platform.cache import MemoryCache
+from bandstand.platform.response_cache import PublicResponseCache
+
+
+class BrokenCache(MemoryCache):
+    async def get(self, key: str) -> str | None:
+        raise ConnectionError("cache down")
+
+
+def build(cache: MemoryCache, ttl: float = 5.0) -> tuple[Any, dict[str, int]]:
+    calls = {"songs": 0}
+    app = FastAPI()
+
+    @app.get("/songs")
+    async def songs(fail: bool = False) -> dict[str, Any]:
+        calls["songs"] += 1
+        if fail:
+            raise HTTPException(503, "down")
+        return {"served": calls["songs"], "title": "Canción"}
+
+    @app.post("/songs")
+    async def create() -> dict[str, str]:
+        calls["songs"] += 1
+        return {"created": "yes"}
+
+    @app.get("/private")
+    async def private() -> dict[str, int]:
+        calls["songs"] += 1
+        return {"served": calls["songs"]}
+
+    wrapped = PublicResponseCache(app, cache=cache, service="music", paths=["/songs"], ttl=ttl)
+    return wrapped, calls
+
+
+@pytest.fixture
+async def cache() -> AsyncIterator[MemoryCache]:
+    cache = MemoryCache()
+    yield cache
+    await cache.close()
+
+
+def client(app: Any) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
+
+
+async def test_an_anonymous_list_is_served_from_the_cache(cache: MemoryCache) -> None:
+    app, calls = build(cache)
+    async with client(app) as http:
+        first = await http.get("/songs")
+        second = await http.get("/songs/")
+    assert first.headers["x-cache"] == "MISS"
+    assert second.headers["x-cache"] == "HIT"
+    assert second.json() == first.json() == {"served": 1, "title": "Canción"}
+    assert second.headers["content-type"] == "application/json"
+    assert calls["songs"] == 1
+
+
+async def test_each_query_and_host_has_its_own_entry(cache: MemoryCache) -> None:
+    app, calls = build(cache)
+    async with client(app) as http:
+        await http.get("/songs?page=1")
+        await http.get("/songs?page=2")
+        await http.get("/songs?page=1", headers={"Host": "other.example"})
+        assert (await http.get("/songs?page=2")).json()["served"] == 2
+    assert calls["songs"] == 3
+
+
+async def test_requests_with_credentials_are_never_cached(cache: MemoryCache) -> None:
+    app, _calls = build(cache)
+    auth = {"Authorization": "Bearer x"}
+    async with client(app) as http:
+        await http.get("/songs")
+        with_token = await http.get("/songs", headers=auth)
+        again = await http.get("/songs", headers=auth)
+    assert "x-cache" not in with_token.headers
+    assert (with_token.json()["served"], again.json()["served"]) == (2, 3)
+
+
+async def test_errors_other_methods_and_other_paths_are_not_cached(cache: MemoryCache) -> None:
+    app, calls = build(cache)
+    async with client(app) as http:
+        assert (await http.get("/songs?fail=true")).status_code == 503
+        assert (await http.get("/songs?fail=true")).status_code == 503
+        await http.post("/songs")
+        await http.post("/songs")
+        await http.get("/private")
+        await http.get("/private")
+    assert calls["songs"] == 6
+
+
+async def test_entries_expire(cache: MemoryCache) -> None:
+    app, _calls = build(cache, ttl=0.05)
+    async with client(app) as http:
+        await http.get("/songs")
+        await asyncio.sleep(0.1)
+        assert (await http.get("/songs")).json()["served"] == 2
+
+
+async def test_zero_seconds_turns_it_off(cache: MemoryCache) -> None:
+    app, calls = build(cache, ttl=0)
+    async with client(app) as http:
+        await http.get("/songs")
+        response = await http.get("/songs")
+    assert "x-cache" not in response.headers
+    assert calls["songs"] == 2
+
+
+async def test_a_failing_cache_is_bypassed() -> None:
+    app, _calls = build(BrokenCache())
+    async with client(app) as http:
+        assert (await http.get("/songs")).json()["served"] == 1
+        assert (await http.get("/songs")).json()["served"] == 2
