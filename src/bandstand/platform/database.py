@@ -62,11 +62,14 @@ class Database:
     def __init__(self, url: str, *, pool_size: int = 10, echo: bool = False) -> None:
         self.url = url
         self.is_sqlite = is_sqlite(url)
-        engine_options: dict[str, Any] = {"echo": echo, "pool_pre_ping": True}
+        engine_options: dict[str, Any] = {"echo": echo}
         if self.is_sqlite:
+            # A file does not drop connections: no ping (a thread hop per checkout) needed.
             _ensure_sqlite_directory(url)
         else:
-            engine_options.update(pool_size=pool_size, max_overflow=pool_size, pool_timeout=5)
+            engine_options.update(
+                pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size, pool_timeout=5
+            )
         self.engine: AsyncEngine = create_async_engine(url, **engine_options)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)

@@ -67,6 +67,27 @@ def build_page(
     }
 
 
+def count_of(statement: Select[Any]) -> Select[int]:
+    """`SELECT count(*)` over the rows of `statement`.
+
+    Counted in place when that is the same thing: SQLite would otherwise materialise every
+    selected column of a subquery just to count its rows. Statements that group, deduplicate or
+    limit are counted over a subquery.
+    """
+    if (
+        statement._group_by_clauses
+        or statement._distinct
+        or statement._having_criteria
+        or statement._limit_clause is not None
+        or statement._offset_clause is not None
+    ):
+        return select(func.count()).select_from(statement.order_by(None).subquery())
+    counted: Select[int] = statement.with_only_columns(
+        func.count(), maintain_column_froms=True
+    ).order_by(None)
+    return counted
+
+
 async def paginate(
     session: AsyncSession,
     statement: Select[Any],
@@ -78,8 +99,7 @@ async def paginate(
 ) -> dict[str, Any]:
     """Run `statement` for one page plus one count query: two statements whatever the size
     (one when the page is past the end)."""
-    count_statement = select(func.count()).select_from(statement.order_by(None).subquery())
-    count = int((await session.execute(count_statement)).scalar_one())
+    count = int((await session.execute(count_of(statement))).scalar_one())
     rows: Sequence[Any] = []
     # Past the end there is nothing to read, and the offset of a huge page number would not even
     # fit the database's integer (a 500); build_page answers 404 for it.
