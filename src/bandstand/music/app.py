@@ -9,6 +9,16 @@ from bandstand.platform.app import create_service_app
 from bandstand.platform.runtime import Runtime
 
 NAME = "music"
+# Public lists: their anonymous GETs may be answered from the platform's short-lived cache.
+PUBLIC_LISTS = (
+    "/api/v1/songs",
+    "/api/v1/albums",
+    "/api/v1/pictures",
+    "/songs",
+    "/albums",
+    "/song",
+    "/picture",
+)
 
 
 def create_app(runtime: Runtime) -> FastAPI:
@@ -18,4 +28,5 @@ def create_app(runtime: Runtime) -> FastAPI:
         runtime,
         description="Songs, albums and their tracks, likes, and event pictures.",
         subscriptions=events.SUBSCRIPTIONS,
+        public_paths=PUBLIC_LISTS,
     )
