@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import contextmanager
+from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -183,13 +183,20 @@ def token_factory() -> TokenFactory:
     return TokenFactory()
 
 
+@asynccontextmanager
+async def running_concerts(settings: Settings, tokens: TokenFactory) -> AsyncIterator[Concerts]:
+    """The concerts app on `settings`, its lifespan running, trusting `tokens`' key."""
+    app = create_app(Runtime(settings, jwks_fetch=tokens.jwks))
+    async with api_client(app, raise_app_exceptions=False) as client:
+        yield Concerts(app, client, tokens)
+
+
 @pytest.fixture
 async def concerts(
     concerts_settings: Settings, token_factory: TokenFactory
 ) -> AsyncIterator[Concerts]:
-    app = create_app(Runtime(concerts_settings, jwks_fetch=token_factory.jwks))
-    async with api_client(app, raise_app_exceptions=False) as client:
-        yield Concerts(app, client, token_factory)
+    async with running_concerts(concerts_settings, token_factory) as harness:
+        yield harness
 
 
 @pytest.fixture

@@ -9,6 +9,8 @@ from bandstand.platform.app import create_service_app
 from bandstand.platform.runtime import Runtime
 
 NAME = "concerts"
+# The public list: its anonymous GETs may be answered from the platform's short-lived cache.
+PUBLIC_LISTS = ("/api/v1/concerts",)
 
 
 def create_app(runtime: Runtime) -> FastAPI:
@@ -18,4 +20,5 @@ def create_app(runtime: Runtime) -> FastAPI:
         runtime,
         description="The concert calendar and who attends what.",
         subscriptions=[events.SUBSCRIPTION],
+        public_paths=PUBLIC_LISTS,
     )

@@ -1,0 +1,33 @@
+"""The public concert list opts into the platform's short-lived response cache: anonymous GETs
+may be answered from it; requests with a token (whose answers hold `my_status`) never are."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bandstand.platform.settings import Settings
+from bandstand.platform.testing.tokens import TokenFactory
+from tests.concerts.conftest import running_concerts
+
+
+async def test_anonymous_lists_come_from_the_cache_signed_in_ones_never(
+    make_settings: Callable[..., Settings],
+    concerts_database_url: str,
+    token_factory: TokenFactory,
+) -> None:
+    settings = make_settings(databases={"concerts": concerts_database_url}, public_cache_seconds=60)
+    async with running_concerts(settings, token_factory) as concerts:
+        first = await concerts.client.get("/api/v1/concerts")
+        concert_id = await concerts.add_concert()
+        cached = await concerts.client.get("/api/v1/concerts/")
+        assert (first.headers["x-cache"], cached.headers["x-cache"]) == ("MISS", "HIT")
+        assert cached.json() == first.json()
+
+        signed_in = await concerts.client.get("/api/v1/concerts", headers=concerts.alice)
+        assert "x-cache" not in signed_in.headers
+        assert [item["id"] for item in signed_in.json()["results"]] == [concert_id]
+        filtered = await concerts.client.get("/api/v1/concerts?city=glasgow")
+        assert filtered.headers["x-cache"] == "MISS"
+        assert filtered.json()["count"] == 1
+        detail = await concerts.client.get(f"/api/v1/concerts/{concert_id}")
+        assert "x-cache" not in detail.headers
