@@ -242,3 +242,36 @@ def test_createsuperuser_without_input_stops(runner: CliRunner, tmp_path: Path) 
     result = _invoke(runner, "createsuperuser", "--data-dir", str(tmp_path), input="")
     _clean_failure(result)
     assert _users(tmp_path) == []
+
+
+def _count(database: Path, table: str) -> int:
+    with sqlite3.connect(database) as connection:
+        return int(connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # noqa: S608
+
+
+def test_seed_demo_loads_the_catalogue_once(runner: CliRunner, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    first = _invoke(runner, "seed", "--demo", "--data-dir", str(data))
+    assert first.exit_code == 0, first.output
+    assert "demo data loaded" in first.stderr
+    counts = {
+        "songs": _count(data / "music.sqlite3", "songs"),
+        "albums": _count(data / "music.sqlite3", "albums"),
+        "pictures": _count(data / "music.sqlite3", "pictures"),
+        "concerts": _count(data / "concerts.sqlite3", "concerts"),
+    }
+    assert counts["songs"] >= 20
+    assert counts["albums"] >= 5
+    assert counts["pictures"] >= 10
+    assert counts["concerts"] >= 8
+    again = _invoke(runner, "seed", "--demo", "--data-dir", str(data))
+    assert again.exit_code == 0, again.output
+    assert "nothing to do" in again.stderr
+    assert _count(data / "music.sqlite3", "songs") == counts["songs"]
+    assert _count(data / "concerts.sqlite3", "concerts") == counts["concerts"]
+
+
+def test_seed_says_what_to_seed(runner: CliRunner, tmp_path: Path) -> None:
+    result = _invoke(runner, "seed", "--data-dir", str(tmp_path))
+    assert result.exit_code == 2
+    assert "--demo" in result.output

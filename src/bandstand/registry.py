@@ -15,11 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.types import ASGIApp
 
 from bandstand.concerts import app as concerts_app
+from bandstand.concerts import demo as concerts_demo
 from bandstand.gateway.app import create_gateway_app
 from bandstand.gateway.proxy import HttpUpstream, InProcessUpstream, Upstream
 from bandstand.gateway.routes import RouteTable
 from bandstand.identity import app as identity_app
 from bandstand.music import app as music_app
+from bandstand.music import demo as music_demo
 from bandstand.platform.runtime import Runtime
 from bandstand.platform.settings import Settings
 
@@ -74,6 +76,7 @@ SERVICES: tuple[ServiceEntry, ...] = (
         ),
         migrations=SRC / "music" / "migrations",
         default_port=8002,
+        seed_demo=music_demo.seed_demo,
     ),
     ServiceEntry(
         name="concerts",
@@ -81,6 +84,7 @@ SERVICES: tuple[ServiceEntry, ...] = (
         prefixes=("/api/v1/concerts", "/api/v1/me/concerts"),
         migrations=SRC / "concerts" / "migrations",
         default_port=8003,
+        seed_demo=concerts_demo.seed_demo,
     ),
 )
 GATEWAY_PORT = 8080
