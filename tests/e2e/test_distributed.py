@@ -1,7 +1,8 @@
-"""Identity and the gateway as separate `bandstand serve` processes talking HTTP."""
+"""Every service and the gateway as separate `bandstand serve` processes talking HTTP."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 from collections.abc import Callable
@@ -10,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bandstand import registry
 from bandstand.platform.testing.servers import free_port
 from tests.e2e.processes import Bandstand, bandstand_env
 
@@ -21,23 +23,41 @@ def _bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+def _service(name: str, port: int, database_url: str, tmp_path: Path, **settings: str) -> Bandstand:
+    return Bandstand(
+        "serve",
+        name,
+        "--port",
+        str(port),
+        "--data-dir",
+        str(tmp_path / name),
+        env=bandstand_env(**{f"BANDSTAND_DATABASES__{name.upper()}": database_url}, **settings),
+        workdir=tmp_path / name,
+        name=name,
+    )
+
+
 def test_identity_behind_the_gateway(
     postgres_url_factory: Callable[[str], str], tmp_path: Path
 ) -> None:
     identity_port, gateway_port = free_port(), free_port()
     identity_url = f"http://127.0.0.1:{identity_port}"
     gateway_url = f"http://127.0.0.1:{gateway_port}"
-    identity = Bandstand(
-        "serve",
-        "identity",
-        "--port",
-        str(identity_port),
-        "--data-dir",
-        str(tmp_path / "identity"),
-        env=bandstand_env(BANDSTAND_DATABASES__IDENTITY=postgres_url_factory("identity")),
-        workdir=tmp_path / "identity",
-        name="identity",
-    )
+    identity = _service("identity", identity_port, postgres_url_factory("identity"), tmp_path)
+    # The gateway is ready when every service is: the others run too, on their own databases.
+    others = {name: free_port() for name in registry.names() if name != "identity"}
+    jwks = f"{identity_url}/.well-known/jwks.json"
+    services = [
+        identity,
+        *(
+            _service(name, port, postgres_url_factory(name), tmp_path, BANDSTAND_JWKS_URL=jwks)
+            for name, port in others.items()
+        ),
+    ]
+    urls = {
+        f"BANDSTAND_SERVICE_URLS__{name.upper()}": f"http://127.0.0.1:{port}"
+        for name, port in {"identity": identity_port, **others}.items()
+    }
     gateway = Bandstand(
         "serve",
         "gateway",
@@ -45,81 +65,92 @@ def test_identity_behind_the_gateway(
         str(gateway_port),
         "--data-dir",
         str(tmp_path / "gateway"),
-        env=bandstand_env(BANDSTAND_SERVICE_URLS__IDENTITY=identity_url),
+        env=bandstand_env(**urls),
         workdir=tmp_path / "gateway",
         name="gateway",
     )
-    with identity, gateway, httpx.Client(base_url=gateway_url, timeout=10) as http:
-        identity_health = identity.wait_until_serving(f"{identity_url}/health/")
-        assert identity_health.json()["service"] == "identity"
-        gateway_health = gateway.wait_until_serving(f"{gateway_url}/health/")
-        assert gateway_health.json()["service"] == "gateway"
-        ready = gateway.wait_until_serving(f"{gateway_url}/ready")
-        assert ready.json()["services"]["identity"]["checks"]["database"] == {"status": "up"}
-
-        # register -> login -> profile -> refresh -> logout, all through the gateway
-        registered = http.post(
-            "/api/v1/register",
-            json={"username": "grace", "email": "grace@example.com", "password": PASSWORD},
-        )
-        assert registered.status_code == 201, registered.text
-        assert registered.headers["location"].startswith("/api/v1/users/")
-        login = http.post(
-            "/api/v1/login",
-            json={"username": "grace", "password": PASSWORD},
-            headers={"X-Request-ID": "e2e-login-1"},
-        )
-        assert login.status_code == 200, login.text
-        assert login.headers["x-request-id"] == "e2e-login-1"
-        tokens = login.json()
-        profile = http.get("/api/v1/profile", headers=_bearer(tokens["access_token"]))
-        assert profile.status_code == 200, profile.text
-        assert profile.json()["user"]["email"] == "grace@example.com"
-        refreshed = http.post(
-            "/api/v1/token/refresh", json={"refresh_token": tokens["refresh_token"]}
-        )
-        assert refreshed.status_code == 200, refreshed.text
-        pair = refreshed.json()
-        assert pair["refresh_token"] != tokens["refresh_token"]
-        logout = http.post(
-            "/api/v1/logout",
-            json={"refresh_token": pair["refresh_token"]},
-            headers=_bearer(pair["access_token"]),
-        )
-        assert logout.status_code == 200, logout.text
-        again = http.get("/api/v1/profile", headers=_bearer(pair["access_token"]))
-        assert again.status_code == 401
-        assert http.get("/openapi.json").json()["paths"].keys() >= {"/api/v1/login"}
-
-        # One request id in both processes' access logs.
-        for process, service in ((gateway, "gateway"), (identity, "identity")):
-            lines = [json.loads(line) for line in process.log().splitlines() if line[:1] == "{"]
-            assert any(
-                line.get("request_id") == "e2e-login-1"
-                and line.get("service") == service
-                and line.get("path") == "/api/v1/login"
-                and line.get("status") == 200
-                for line in lines
-            ), service
-
-        # Identity stops: the gateway answers 502 at once and says it is not ready.
-        assert identity.stop(signal.SIGTERM) == 0, identity.log()[-4000:]
-        down = http.post("/api/v1/login", json={"username": "grace", "password": PASSWORD})
-        assert down.status_code == 502
-        assert down.json() == {"detail": "identity service unavailable"}
-        not_ready = http.get("/ready")
-        assert not_ready.status_code == 503
-        assert not_ready.json()["detail"] == "unavailable: identity"
-        assert http.get("/health").status_code == 200
-
-        # Identity is back: so is the gateway, with the data kept in PostgreSQL.
-        identity.start()
-        identity.wait_until_serving(f"{identity_url}/health/")
-        back = http.post("/api/v1/login", json={"username": "grace", "password": PASSWORD})
-        assert back.status_code == 200, back.text
-        assert http.get("/ready").status_code == 200
-
+    with contextlib.ExitStack() as stack:
+        for process in [*services, gateway]:
+            stack.enter_context(process)
+        http = stack.enter_context(httpx.Client(base_url=gateway_url, timeout=10))
+        _walk_through(http, identity, gateway, identity_url, gateway_url)
         assert gateway.stop(signal.SIGTERM) == 0, gateway.log()[-4000:]
-        assert identity.stop(signal.SIGTERM) == 0, identity.log()[-4000:]
-    for process in (identity, gateway):
+        for process in services:
+            assert process.stop(signal.SIGTERM) == 0, process.log()[-4000:]
+    for process in [*services, gateway]:
         assert "Traceback" not in process.log(), process.log()[-4000:]
+
+
+def _walk_through(
+    http: httpx.Client,
+    identity: Bandstand,
+    gateway: Bandstand,
+    identity_url: str,
+    gateway_url: str,
+) -> None:
+    identity_health = identity.wait_until_serving(f"{identity_url}/health/")
+    assert identity_health.json()["service"] == "identity"
+    gateway_health = gateway.wait_until_serving(f"{gateway_url}/health/")
+    assert gateway_health.json()["service"] == "gateway"
+    ready = gateway.wait_until_serving(f"{gateway_url}/ready")
+    assert ready.json()["services"]["identity"]["checks"]["database"] == {"status": "up"}
+
+    # register -> login -> profile -> refresh -> logout, all through the gateway
+    registered = http.post(
+        "/api/v1/register",
+        json={"username": "grace", "email": "grace@example.com", "password": PASSWORD},
+    )
+    assert registered.status_code == 201, registered.text
+    assert registered.headers["location"].startswith("/api/v1/users/")
+    login = http.post(
+        "/api/v1/login",
+        json={"username": "grace", "password": PASSWORD},
+        headers={"X-Request-ID": "e2e-login-1"},
+    )
+    assert login.status_code == 200, login.text
+    assert login.headers["x-request-id"] == "e2e-login-1"
+    tokens = login.json()
+    profile = http.get("/api/v1/profile", headers=_bearer(tokens["access_token"]))
+    assert profile.status_code == 200, profile.text
+    assert profile.json()["user"]["email"] == "grace@example.com"
+    refreshed = http.post("/api/v1/token/refresh", json={"refresh_token": tokens["refresh_token"]})
+    assert refreshed.status_code == 200, refreshed.text
+    pair = refreshed.json()
+    assert pair["refresh_token"] != tokens["refresh_token"]
+    logout = http.post(
+        "/api/v1/logout",
+        json={"refresh_token": pair["refresh_token"]},
+        headers=_bearer(pair["access_token"]),
+    )
+    assert logout.status_code == 200, logout.text
+    again = http.get("/api/v1/profile", headers=_bearer(pair["access_token"]))
+    assert again.status_code == 401
+    assert http.get("/openapi.json").json()["paths"].keys() >= {"/api/v1/login"}
+
+    # One request id in both processes' access logs.
+    for process, service in ((gateway, "gateway"), (identity, "identity")):
+        lines = [json.loads(line) for line in process.log().splitlines() if line[:1] == "{"]
+        assert any(
+            line.get("request_id") == "e2e-login-1"
+            and line.get("service") == service
+            and line.get("path") == "/api/v1/login"
+            and line.get("status") == 200
+            for line in lines
+        ), service
+
+    # Identity stops: the gateway answers 502 at once and says it is not ready.
+    assert identity.stop(signal.SIGTERM) == 0, identity.log()[-4000:]
+    down = http.post("/api/v1/login", json={"username": "grace", "password": PASSWORD})
+    assert down.status_code == 502
+    assert down.json() == {"detail": "identity service unavailable"}
+    not_ready = http.get("/ready")
+    assert not_ready.status_code == 503
+    assert not_ready.json()["detail"] == "unavailable: identity"
+    assert http.get("/health").status_code == 200
+
+    # Identity is back: so is the gateway, with the data kept in PostgreSQL.
+    identity.start()
+    identity.wait_until_serving(f"{identity_url}/health/")
+    back = http.post("/api/v1/login", json={"username": "grace", "password": PASSWORD})
+    assert back.status_code == 200, back.text
+    assert http.get("/ready").status_code == 200
