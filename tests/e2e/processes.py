@@ -52,9 +52,11 @@ class Bandstand:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
-    def wait_until_serving(self, url: str, *, status: int = 200) -> httpx.Response:
+    def wait_until_serving(
+        self, url: str, *, status: int = 200, timeout: float = START_TIMEOUT
+    ) -> httpx.Response:
         """Poll `url` until it answers `status`; fail with the log if the process ends first."""
-        deadline = time.monotonic() + START_TIMEOUT
+        deadline = time.monotonic() + timeout
         last: object = None
         while time.monotonic() < deadline:
             assert self.process is not None
@@ -70,7 +72,8 @@ class Bandstand:
             except httpx.HTTPError as exc:
                 last = exc
             time.sleep(0.1)
-        raise AssertionError(f"{url} not serving ({last!r}):\n{self.log()[-4000:]}")
+        body = last.text if isinstance(last, httpx.Response) else ""
+        raise AssertionError(f"{url} not serving ({last!r} {body}):\n{self.log()[-4000:]}")
 
     def stop(self, sig: signal.Signals = signal.SIGTERM, timeout: float = 10) -> int:
         """Send `sig` and wait for the exit status; kill the group if it does not come."""
