@@ -212,3 +212,20 @@ async def test_legacy_picture_dates_and_bad_input(
     )
     assert canonical.status_code == 422  # the canonical API takes ISO dates only
     assert await music.count("pictures") == 1
+
+
+async def test_ids_are_never_reused(music: MusicHarness, client: httpx.AsyncClient) -> None:
+    first, second = await music.add_song(1), await music.add_song(2)
+    await client.delete(f"/api/v1/songs/{second['id']}", headers=music.admin)
+    third = await music.add_song(3)
+    assert third["id"] > second["id"]
+    # A chosen id below the highest ever given does not move the next ids back.
+    await client.delete(f"/api/v1/songs/{first['id']}", headers=music.admin)
+    chosen = await client.post(
+        "/song", json={"id": first["id"], "title": "Back"}, headers=music.admin
+    )
+    assert chosen.status_code == 201
+    assert (await music.add_song(4))["id"] == third["id"] + 1
+    picture = await music.add_picture(1)
+    await client.delete(f"/api/v1/pictures/{picture['id']}", headers=music.admin)
+    assert (await music.add_picture(2))["id"] == picture["id"] + 1

@@ -59,6 +59,8 @@ class Song(MusicBase):
             postgresql_ops={"search_text": "gin_trgm_ops"},
         ).ddl_if(dialect="postgresql"),
         Index("ix_songs_search_text", "search_text").ddl_if(dialect="sqlite"),
+        # Ids are never reused on SQLite either: other services and events keep them.
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -88,6 +90,7 @@ class Album(MusicBase):
     __table_args__ = (
         Index("ix_albums_title_id", "title", "id"),
         Index("ix_albums_artist_id", "artist", "id"),
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -144,7 +147,11 @@ class Picture(MusicBase):
     """A picture taken at an event (the concert app's gallery)."""
 
     __tablename__ = "pictures"
-    __table_args__ = (Index("ix_pictures_event_date_id", "event_date", "id"),)
+    __table_args__ = (
+        Index("ix_pictures_event_date_id", "event_date", "id"),
+        # Concerts keep picture ids: a deleted picture's id must not come back.
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     pic_url: Mapped[str] = mapped_column(String(1000))

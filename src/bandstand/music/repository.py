@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, delete, func, select, text, update
+from sqlalchemy import ColumnElement, Select, delete, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -67,12 +67,14 @@ def _dialect(session: AsyncSession) -> str:
 
 async def _sync_id_sequence(session: AsyncSession, table: str) -> None:
     """After a row was inserted with an id chosen by the client, move PostgreSQL's sequence past
-    it, so that the next generated id does not collide. SQLite takes max(id) + 1 by itself."""
+    it (never back), so that the next generated id neither collides nor reuses an old one.
+    SQLite's AUTOINCREMENT does this by itself."""
     if _dialect(session) == "postgresql":
+        sequence = f"pg_get_serial_sequence('{table}', 'id')"
         await session.execute(
             text(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
-                f"GREATEST((SELECT MAX(id) FROM {table}), 1))"
+                f"SELECT setval({sequence}, "  # noqa: S608 - table names of this module only
+                f"GREATEST((SELECT MAX(id) FROM {table}), nextval({sequence}) - 1))"
             )
         )
 
@@ -292,10 +294,6 @@ class TrackRepository:
     async def delete(self, session: AsyncSession, track: AlbumSong) -> None:
         await session.delete(track)
         await session.flush()
-
-    async def count(self, session: AsyncSession, album_id: int) -> int:
-        statement = select(func.count()).where(AlbumSong.album_id == album_id)
-        return int((await session.execute(statement)).scalar_one())
 
 
 class PictureRepository:

@@ -13,8 +13,10 @@ from typing import Any
 
 from fastapi import APIRouter, Response, status
 from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.music.endpoints.params import Limit
+from bandstand.music.models import Picture, Song
 from bandstand.music.pictures import PictureIdTaken, PictureNotFound, picture_service
 from bandstand.music.schemas import (
     INT_MAX,
@@ -56,7 +58,7 @@ def _already_present(key: str, text: str, **extra: Any) -> JSONResponse:
     return JSONResponse({"detail": text, key: text, **extra}, status_code=status.HTTP_302_FOUND)
 
 
-async def _song(session: DBSession, raw_id: str) -> Any:
+async def _song(session: AsyncSession, raw_id: str) -> Song:
     song_id = _legacy_id(raw_id, "song")
     if song_id > INT_MAX:
         raise LegacySongNotFound(song_id)
@@ -66,14 +68,14 @@ async def _song(session: DBSession, raw_id: str) -> Any:
         raise LegacySongNotFound(song_id) from exc
 
 
-async def _picture(session: DBSession, raw_id: str) -> Any:
+async def _picture(session: AsyncSession, raw_id: str) -> Picture:
     picture_id = _legacy_id(raw_id, "picture")
     if picture_id > INT_MAX:
         raise PictureNotFound(picture_id)
     return await picture_service.get(session, picture_id)
 
 
-def _saved(message: str, picture: Any) -> LegacyPictureSaved:
+def _saved(message: str, picture: Picture) -> LegacyPictureSaved:
     return LegacyPictureSaved(
         Message=message, picture=LegacyPicture.model_validate(picture), id=picture.id
     )

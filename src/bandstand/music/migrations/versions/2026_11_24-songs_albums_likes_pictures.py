@@ -49,6 +49,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_songs"),
         sa.CheckConstraint("duration >= 0", name="ck_songs_duration_not_negative"),
         sa.CheckConstraint("like_count >= 0", name="ck_songs_like_count_not_negative"),
+        sqlite_autoincrement=True,
     )
     op.create_index("ix_songs_like_count_id", "songs", ["like_count", "id"])
     op.create_index("ix_songs_title_id", "songs", ["title", "id"])
@@ -82,6 +83,7 @@ def upgrade() -> None:
         sa.Column("search_text", sa.Text(), nullable=False),
         *_timestamps(),
         sa.PrimaryKeyConstraint("id", name="pk_albums"),
+        sqlite_autoincrement=True,
     )
     op.create_index("ix_albums_title_id", "albums", ["title", "id"])
     op.create_index("ix_albums_artist_id", "albums", ["artist", "id"])
@@ -129,6 +131,7 @@ def upgrade() -> None:
         sa.Column("event_date", sa.Date(), nullable=True),
         *_timestamps(),
         sa.PrimaryKeyConstraint("id", name="pk_pictures"),
+        sqlite_autoincrement=True,
     )
     op.create_index("ix_pictures_event_date_id", "pictures", ["event_date", "id"])
 
