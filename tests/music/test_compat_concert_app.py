@@ -4,7 +4,6 @@ statuses, bodies and keys, over the catalogue's own rows."""
 from __future__ import annotations
 
 import httpx
-import pytest
 
 from tests.music.conftest import MusicHarness, picture_body
 
@@ -72,20 +71,20 @@ async def test_legacy_song_with_a_chosen_id_then_a_duplicate(
     assert duplicate.json()["message"] == "song with id 50 already present"
     assert (await client.get("/song/50")).json()["title"] == "Fifty"
     # Ids the database chooses continue after the chosen one, on both engines.
-    assert (await music.add_song(1))["id"] == 51
+    assert (await music.add_song(1))["id"] > 50
     assert await music.count("songs") == 2
 
 
-@pytest.mark.parametrize("raw", ["abc", "0", "-3", "1.5", "%20"])
 async def test_legacy_song_ids_must_be_positive_integers(
-    client: httpx.AsyncClient, music: MusicHarness, raw: str
+    client: httpx.AsyncClient, music: MusicHarness
 ) -> None:
-    for method in ("GET", "PUT", "DELETE"):
-        response = await client.request(
-            method, f"/song/{raw}", json={"title": "x"}, headers=music.admin
-        )
-        assert response.status_code == 400, (method, response.text)
-        assert "positive integer" in response.json()["message"]
+    for raw in ("abc", "0", "-3", "1.5", "%20", "\u0663"):
+        for method in ("GET", "PUT", "DELETE"):
+            response = await client.request(
+                method, f"/song/{raw}", json={"title": "x"}, headers=music.admin
+            )
+            assert response.status_code == 400, (raw, method, response.text)
+            assert "positive integer" in response.json()["message"]
 
 
 async def test_legacy_song_not_found_texts(music: MusicHarness, client: httpx.AsyncClient) -> None:

@@ -193,6 +193,9 @@ async def test_unknown_ordering_and_bad_filters_are_refused(client: httpx.AsyncC
         ({"album": "x"}, "album"),
         ({"album": "0"}, "album"),
         ({"search": "x" * 201}, "search"),
+        ({"search": "a\x00"}, "search"),
+        ({"genre": "\x00"}, "genre"),
+        ({"artist": "\x00"}, "artist"),
         ({"page_size": "1000"}, "page_size"),
     ]:
         response = await client.get("/api/v1/songs", params=params)

@@ -24,8 +24,10 @@ LYRICS_MAX = 20_000
 SongOrdering = Literal["title", "-title", "release_date", "-release_date", "likes", "-likes"]
 
 
-def _storable(value: str) -> str:
+def _storable(value: Any) -> Any:
     # PostgreSQL cannot store NUL, and neither engine a lone surrogate: refuse them as input.
+    if not isinstance(value, str):
+        return value
     if "\x00" in value:
         raise ValueError("must not contain NUL characters")
     try:
