@@ -3,8 +3,6 @@ the page, and for a caller with a token one query for their likes among the page
 
 from __future__ import annotations
 
-import pytest
-
 from bandstand.music.models import Album, AlbumSong, Like, Picture, Song
 from tests.music.conftest import USER_ID, MusicHarness
 
@@ -48,22 +46,20 @@ LISTS = [
 ]
 
 
-@pytest.mark.parametrize(("path", "signed_in", "most"), LISTS, ids=[p for p, _, _ in LISTS])
-async def test_statements_do_not_grow_with_the_page(
-    music: MusicHarness, path: str, signed_in: bool, most: int
-) -> None:
-    ids = await _catalogue(music)
-    headers = music.user if signed_in else {}
-    counts = []
-    for size in (1, 50):
-        with music.statements() as executed:
-            response = await music.client.get(path.format(size=size, **ids), headers=headers)
-        assert response.status_code == 200, response.text
-        body = response.json()
-        items = body["results"] if isinstance(body, dict) and "results" in body else body
-        if isinstance(items, dict):
-            items = items["songs"]
-        assert len(items) == size, (path, len(items))
-        counts.append(len(executed))
-    assert counts[0] == counts[1], (path, counts)
-    assert counts[1] <= most, (path, counts)
+async def test_statements_do_not_grow_with_the_page(music: MusicHarness) -> None:
+    ids = await _catalogue(music)  # read only: built once for every list
+    for path, signed_in, most in LISTS:
+        headers = music.user if signed_in else {}
+        counts = []
+        for size in (1, 50):
+            with music.statements() as executed:
+                response = await music.client.get(path.format(size=size, **ids), headers=headers)
+            assert response.status_code == 200, (path, response.text)
+            body = response.json()
+            items = body["results"] if isinstance(body, dict) and "results" in body else body
+            if isinstance(items, dict):
+                items = items["songs"]
+            assert len(items) == size, (path, len(items))
+            counts.append(len(executed))
+        assert counts[0] == counts[1], (path, counts)
+        assert counts[1] <= most, (path, counts)

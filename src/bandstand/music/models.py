@@ -132,7 +132,7 @@ class Like(MusicBase):
     __table_args__ = (
         # The primary key serves "this user's like of this song"; these a user's likes newest
         # first and a song's deletion.
-        Index("ix_likes_user_id_created_at", "user_id", "created_at"),
+        Index("ix_likes_user_id_created_at_song_id", "user_id", "created_at", "song_id"),
         Index("ix_likes_song_id", "song_id"),
     )
 

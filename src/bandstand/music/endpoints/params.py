@@ -23,7 +23,5 @@ Search = Annotated[
     ),
 ]
 Genre = Annotated[str | None, Storable, Query(max_length=50, description="Exactly this genre")]
-Artist = Annotated[
-    str | None, Storable, Query(max_length=100, description="Exactly this artist")
-]
+Artist = Annotated[str | None, Storable, Query(max_length=100, description="Exactly this artist")]
 Limit = Annotated[int, Query(ge=1, le=1000, description="At most this many items")]

@@ -118,7 +118,9 @@ def upgrade() -> None:
             ["song_id"], ["songs.id"], name="fk_likes_song_id_songs", ondelete="CASCADE"
         ),
     )
-    op.create_index("ix_likes_user_id_created_at", "likes", ["user_id", "created_at"])
+    op.create_index(
+        "ix_likes_user_id_created_at_song_id", "likes", ["user_id", "created_at", "song_id"]
+    )
     op.create_index("ix_likes_song_id", "likes", ["song_id"])
 
     op.create_table(
