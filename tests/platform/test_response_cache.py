@@ -122,3 +122,26 @@ async def test_a_failing_cache_is_bypassed() -> None:
     async with client(app) as http:
         assert (await http.get("/songs")).json()["served"] == 1
         assert (await http.get("/songs")).json()["served"] == 2
+
+
+async def test_concurrent_misses_compute_the_page_once(cache: MemoryCache) -> None:
+    calls = {"n": 0}
+    release = asyncio.Event()
+
+    async def slow_app(scope: Any, receive: Any, send: Any) -> None:
+        calls["n"] += 1
+        await release.wait()
+        body = b'{"served": %d}' % calls["n"]
+        headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    app = PublicResponseCache(slow_app, cache=cache, service="music", paths=["/songs"], ttl=5)
+    async with client(app) as http:
+        pending = [asyncio.create_task(http.get("/songs")) for _ in range(8)]
+        await asyncio.sleep(0.05)
+        release.set()
+        responses = await asyncio.gather(*pending)
+    assert calls["n"] == 1
+    assert {response.json()["served"] for response in responses} == {1}
+    assert sorted(response.headers["x-cache"] for response in responses) == ["HIT"] * 7 + ["MISS"]

@@ -8,10 +8,16 @@ without touching the database: anonymous readers may see a list up to `ttl` seco
 Never cached, never served from the cache: requests with an `Authorization` header (their
 answers depend on who asks, e.g. `liked_by_me`), methods other than GET, and responses other
 than a complete 200 with a JSON body. A cache that fails is bypassed, never an error.
+
+When an entry is missing, one request per process computes it while the others asking for the
+same key wait for it (up to `FILL_WAIT` seconds), so an expiry under load costs one query, not
+one per waiting connection.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Iterable
@@ -24,6 +30,7 @@ logger = logging.getLogger(__name__)
 
 CACHE_HEADER = b"x-cache"
 _KEPT_HEADERS = frozenset({b"content-type", b"content-length"})
+FILL_WAIT = 5.0
 
 
 class PublicResponseCache:
@@ -35,6 +42,7 @@ class PublicResponseCache:
         self.service = service
         self.paths = frozenset(path.rstrip("/") or "/" for path in paths)
         self.ttl = ttl
+        self._filling: dict[str, asyncio.Event] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not self._cacheable(scope):
@@ -43,6 +51,11 @@ class PublicResponseCache:
         key = self._key(scope)
         try:
             stored = await self.cache.get(key)
+            filling = self._filling.get(key)
+            if stored is None and filling is not None:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(filling.wait(), FILL_WAIT)
+                stored = await self.cache.get(key)
         except Exception as exc:
             logger.warning("response cache unavailable, bypassed: %s", exc)
             await self.app(scope, receive, send)
@@ -50,7 +63,15 @@ class PublicResponseCache:
         if stored is not None:
             await _replay(stored, send)
             return
-        await self._fill(key, scope, receive, send)
+        if key in self._filling:  # the other fill failed or is slow: answer this one directly
+            await self.app(scope, receive, send)
+            return
+        self._filling[key] = done = asyncio.Event()
+        try:
+            await self._fill(key, scope, receive, send)
+        finally:
+            del self._filling[key]
+            done.set()
 
     def _cacheable(self, scope: Scope) -> bool:
         if self.ttl <= 0 or scope["type"] != "http" or scope["method"] != "GET":
