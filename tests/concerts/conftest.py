@@ -5,8 +5,8 @@ at what was stored."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractContextManager, asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 import bandstand.concerts
 from bandstand.concerts.app import create_app
@@ -25,6 +25,7 @@ from bandstand.platform.runtime import Runtime
 from bandstand.platform.settings import Settings
 from bandstand.platform.testing.client import api_client
 from bandstand.platform.testing.databases import MigratedDatabases
+from bandstand.platform.testing.statements import recorded_statements
 from bandstand.platform.testing.tokens import TokenFactory
 
 MIGRATIONS = Path(bandstand.concerts.__file__).parent / "migrations"
@@ -142,23 +143,9 @@ class Concerts:
                 messages.append(message)
             return messages
 
-    @contextmanager
-    def statements(self) -> Iterator[list[str]]:
-        """The SQL statements the service runs inside the block (the outbox relay's polls left
-        out: they run on their own schedule)."""
-        seen: list[str] = []
-
-        def record(*args: Any) -> None:
-            statement = str(args[2])
-            if "outbox" not in statement:
-                seen.append(statement)
-
-        engine = self.database.engine.sync_engine
-        event.listen(engine, "before_cursor_execute", record)
-        try:
-            yield seen
-        finally:
-            event.remove(engine, "before_cursor_execute", record)
+    def statements(self) -> AbstractContextManager[list[str]]:
+        """The SQL statements run inside the block (the outbox relay's polls left out)."""
+        return recorded_statements(self.database)
 
 
 @pytest.fixture

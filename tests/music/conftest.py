@@ -5,15 +5,15 @@ rows through the API and to look at what was stored."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import delete, event, func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import bandstand.music
@@ -26,6 +26,7 @@ from bandstand.platform.runtime import Runtime
 from bandstand.platform.settings import Settings
 from bandstand.platform.testing.client import api_client
 from bandstand.platform.testing.databases import MigratedDatabases
+from bandstand.platform.testing.statements import recorded_statements
 from bandstand.platform.testing.tokens import TokenFactory
 
 MIGRATIONS = Path(bandstand.music.__file__).parent / "migrations"
@@ -202,23 +203,9 @@ class MusicHarness:
         async with self.database.session() as session, session.begin():
             yield session
 
-    @contextmanager
-    def statements(self) -> Iterator[list[str]]:
-        """The SQL statements requests run inside the block (the outbox relay, polling on the
-        same engine meanwhile, is left out)."""
-        executed: list[str] = []
-
-        def record(*args: Any) -> None:
-            statement = str(args[2])
-            if "outbox" not in statement:
-                executed.append(statement)
-
-        engine = self.database.engine.sync_engine
-        event.listen(engine, "before_cursor_execute", record)
-        try:
-            yield executed
-        finally:
-            event.remove(engine, "before_cursor_execute", record)
+    def statements(self) -> AbstractContextManager[list[str]]:
+        """The SQL statements run inside the block (the outbox relay's polls left out)."""
+        return recorded_statements(self.database)
 
 
 @pytest.fixture
