@@ -179,3 +179,30 @@ async def test_revoking_a_user_ends_tokens_issued_before(
         await verifier.verify(older)
     assert (await verifier.verify(other_user)).id == 8
     assert (await verifier.verify(newer)).id == 7
+
+
+async def test_revoking_a_user_is_exact_to_the_millisecond(
+    server: KeyServer, verifier: TokenVerifier, denylist: Denylist
+) -> None:
+    issued = time.time()
+    before = _sign(
+        server.keys["k1"], "k1", iat=int(issued), iat_ms=int(issued * 1000), jti="before"
+    )
+    await asyncio.sleep(0.01)
+    await denylist.revoke_user(7)
+    await asyncio.sleep(0.01)
+    later = time.time()
+    after = _sign(server.keys["k1"], "k1", iat=int(later), iat_ms=int(later * 1000), jti="after")
+    with pytest.raises(Unauthorized, match="revoked"):
+        await verifier.verify(before)
+    assert (await verifier.verify(after)).id == 7
+
+
+async def test_a_millisecond_claim_far_from_iat_is_ignored(
+    server: KeyServer, verifier: TokenVerifier, denylist: Denylist
+) -> None:
+    now = int(time.time())
+    await denylist.revoke_user(7)
+    lying = _sign(server.keys["k1"], "k1", iat=now - 5, iat_ms=(now + 60) * 1000, jti="lying")
+    with pytest.raises(Unauthorized, match="revoked"):
+        await verifier.verify(lying)

@@ -38,7 +38,7 @@ class Principal:
     token_id: str
     session_id: str | None
     expires_at: int
-    issued_at: int = 0
+    issued_at: float = 0
 
     @property
     def is_admin(self) -> bool:
@@ -125,17 +125,18 @@ class Denylist:
         """Every token of `user_id` issued before now stops working; new logins are unaffected."""
         # Kept as long as the longest-lived token issued before now.
         await self._cache.set(
-            f"revoked-user:{user_id}", str(int(time.time())), ttl=self._token_lifetime + 1
+            f"revoked-user:{user_id}", f"{time.time():.3f}", ttl=self._token_lifetime + 1
         )
 
-    async def is_revoked(self, token_id: str, user_id: int, issued_at: int) -> bool:
+    async def is_revoked(self, token_id: str, user_id: int, issued_at: float) -> bool:
         token, user = await self._cache.get_many(
             f"revoked-jti:{token_id}", f"revoked-user:{user_id}"
         )
         if token is not None:
             return True
-        # iat has whole seconds: a token issued in the second of the revocation survives it.
-        return user is not None and issued_at < int(user)
+        # With only whole seconds (no `iat_ms`), a token issued in the second of the revocation
+        # counts as issued before it.
+        return user is not None and issued_at < float(user)
 
 
 class TokenVerifier:
@@ -190,8 +191,15 @@ def _principal(claims: dict[str, Any]) -> Principal:
         token_id=token_id,
         session_id=session_id if isinstance(session_id, str) else None,
         expires_at=int(claims["exp"]),
-        issued_at=int(claims["iat"]),
+        issued_at=_issued_at(claims),
     )
+
+
+def _issued_at(claims: dict[str, Any]) -> float:
+    milliseconds = claims.get("iat_ms")
+    if isinstance(milliseconds, int) and abs(milliseconds / 1000 - claims["iat"]) < 1:
+        return milliseconds / 1000
+    return float(claims["iat"])
 
 
 _bearer = HTTPBearer(auto_error=False, description="An access token from identity's login.")
