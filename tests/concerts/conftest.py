@@ -4,7 +4,6 @@ at what was stored."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractContextManager, asynccontextmanager
 from datetime import UTC, datetime
@@ -25,6 +24,7 @@ from bandstand.platform.runtime import Runtime
 from bandstand.platform.settings import Settings
 from bandstand.platform.testing.client import api_client
 from bandstand.platform.testing.databases import MigratedDatabases
+from bandstand.platform.testing.outbox import outbox_events
 from bandstand.platform.testing.statements import recorded_statements
 from bandstand.platform.testing.tokens import TokenFactory
 
@@ -127,21 +127,10 @@ class Concerts:
             return int((await session.execute(statement)).scalar_one())
 
     async def outbox(self, prefix: str = "concerts.") -> list[dict[str, Any]]:
-        """The decoded messages in the outbox whose type starts with `prefix`, oldest first."""
-        async with self.database.session() as session:
-            rows = await session.execute(
-                select(outbox_table.c.routing_key, outbox_table.c.body, outbox_table.c.queue)
-                .where(outbox_table.c.routing_key.startswith(prefix))
-                .order_by(outbox_table.c.id)
-            )
-            messages = []
-            for routing_key, body, queue in rows:
-                message = json.loads(body)
-                assert message["type"] == routing_key
-                assert message["source"] == "concerts"
-                assert queue is None
-                messages.append(message)
-            return messages
+        """The decoded events in the outbox whose type starts with `prefix`, oldest first."""
+        messages = await outbox_events(self.database, prefix)
+        assert all(message["source"] == "concerts" for message in messages)
+        return messages
 
     def statements(self) -> AbstractContextManager[list[str]]:
         """The SQL statements run inside the block (the outbox relay's polls left out)."""

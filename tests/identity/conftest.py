@@ -27,11 +27,11 @@ from bandstand.identity import passwords
 from bandstand.identity.app import create_app
 from bandstand.identity.models import IdentityBase, RefreshToken, User
 from bandstand.platform.database import Database
-from bandstand.platform.messaging.outbox import outbox_table
 from bandstand.platform.runtime import Runtime
 from bandstand.platform.settings import Settings
 from bandstand.platform.testing.client import api_client
 from bandstand.platform.testing.databases import MigratedDatabases
+from bandstand.platform.testing.outbox import outbox_events
 
 MIGRATIONS = Path(bandstand.identity.__file__).parent / "migrations"
 ADMIN_PASSWORD = "admin-Passw0rd!"
@@ -231,20 +231,8 @@ class IdentityHarness:
             return list((await session.execute(statement.order_by(RefreshToken.id))).scalars())
 
     async def outbox(self, prefix: str = "identity.") -> list[dict[str, Any]]:
-        """The decoded messages in the outbox whose type starts with `prefix`, oldest first."""
-        async with self.database.session() as session:
-            rows = await session.execute(
-                select(outbox_table.c.routing_key, outbox_table.c.body, outbox_table.c.queue)
-                .where(outbox_table.c.routing_key.startswith(prefix))
-                .order_by(outbox_table.c.id)
-            )
-            messages = []
-            for routing_key, body, queue in rows:
-                message = json.loads(body)
-                assert message["type"] == routing_key
-                assert queue is None  # events go to the exchange, not to a work queue
-                messages.append(message)
-            return messages
+        """The decoded events in the outbox whose type starts with `prefix`, oldest first."""
+        return await outbox_events(self.database, prefix)
 
 
 @pytest.fixture

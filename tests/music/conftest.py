@@ -4,7 +4,6 @@ rows through the API and to look at what was stored."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractContextManager, asynccontextmanager
 from pathlib import Path
@@ -21,11 +20,11 @@ from bandstand.music.app import create_app
 from bandstand.music.models import Album, AlbumSong, Like, MusicBase, Picture, Song
 from bandstand.music.search import search_text
 from bandstand.platform.database import Database
-from bandstand.platform.messaging.outbox import outbox_table
 from bandstand.platform.runtime import Runtime
 from bandstand.platform.settings import Settings
 from bandstand.platform.testing.client import api_client
 from bandstand.platform.testing.databases import MigratedDatabases
+from bandstand.platform.testing.outbox import outbox_events
 from bandstand.platform.testing.statements import recorded_statements
 from bandstand.platform.testing.tokens import TokenFactory
 
@@ -184,19 +183,8 @@ class MusicHarness:
         return {song_id: (count, likes.get(song_id, 0)) for song_id, count in counts}
 
     async def outbox(self, prefix: str = "music.") -> list[dict[str, Any]]:
-        """The decoded messages in the outbox whose type starts with `prefix`, oldest first."""
-        async with self.database.session() as session:
-            rows = await session.execute(
-                select(outbox_table.c.routing_key, outbox_table.c.body)
-                .where(outbox_table.c.routing_key.startswith(prefix))
-                .order_by(outbox_table.c.id)
-            )
-            messages = []
-            for routing_key, body in rows:
-                message = json.loads(body)
-                assert message["type"] == routing_key
-                messages.append(message)
-            return messages
+        """The decoded events in the outbox whose type starts with `prefix`, oldest first."""
+        return await outbox_events(self.database, prefix)
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
