@@ -79,8 +79,17 @@ class TrackNumberTaken(Conflict):
         super().__init__(f"Album {album_id} already has a track number {track_number}")
 
 
-def _changed(row: Any, changes: dict[str, Any]) -> list[str]:
-    return [key for key, value in changes.items() if getattr(row, key) != value]
+def _apply(row: Song | Album, changes: dict[str, Any]) -> list[str]:
+    """Set the fields that differ, keep the search key and `updated_at` in step; the changed
+    field names (none: nothing was touched)."""
+    changed = [key for key, value in changes.items() if getattr(row, key) != value]
+    for key in changed:
+        setattr(row, key, changes[key])
+    if "title" in changed or "artist" in changed:
+        row.search_text = search_text(row.title, row.artist)
+    if changed:
+        row.updated_at = utcnow()
+    return changed
 
 
 class SongService:
@@ -175,14 +184,9 @@ class SongService:
     async def update(
         self, session: AsyncSession, song: Song, changes: dict[str, Any], actor_id: int | None
     ) -> Song:
-        changed = _changed(song, changes)
+        changed = _apply(song, changes)
         if not changed:
             return song
-        for key in changed:
-            setattr(song, key, changes[key])
-        if "title" in changed or "artist" in changed:
-            song.search_text = search_text(song.title, song.artist)
-        song.updated_at = utcnow()
         await session.flush()
         await events.song_updated(session, song, changed, actor_id)
         return song
@@ -273,14 +277,9 @@ class AlbumService:
     async def update(
         self, session: AsyncSession, album: Album, changes: dict[str, Any], actor_id: int | None
     ) -> Album:
-        changed = _changed(album, changes)
+        changed = _apply(album, changes)
         if not changed:
             return album
-        for key in changed:
-            setattr(album, key, changes[key])
-        if "title" in changed or "artist" in changed:
-            album.search_text = search_text(album.title, album.artist)
-        album.updated_at = utcnow()
         await session.flush()
         await events.album_updated(session, album, changed, actor_id)
         return album
