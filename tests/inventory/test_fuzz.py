@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from tests.inventory.conftest import Inventory, movie_body
 
 FUZZ = settings(
-    max_examples=25,
+    max_examples=20,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

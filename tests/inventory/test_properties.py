@@ -12,7 +12,7 @@ from bandstand.platform.text_search import normalize
 from tests.inventory.conftest import Inventory
 
 PROPERTIES = settings(
-    max_examples=20,
+    max_examples=15,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

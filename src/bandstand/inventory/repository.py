@@ -83,7 +83,6 @@ class MovieRepository:
         """Delete every movie and genre; the number of movies deleted."""
         await session.execute(delete(MovieGenre).execution_options(synchronize_session=False))
         result = await session.execute(delete(Movie).execution_options(synchronize_session=False))
-        session.expunge_all()
         return int(getattr(result, "rowcount", 0) or 0)
 
     async def count(self, session: AsyncSession) -> int:
