@@ -23,4 +23,5 @@ async def test_the_openapi_document_lists_every_route(inventory: Inventory) -> N
     assert set(paths["/api/v1/movies/{movie_id}"]) == {"get", "put", "patch", "delete"}
     assert set(paths["/api/movies"]) == {"get", "post", "delete"}
     assert set(paths["/api/movies/{movie_id}"]) == {"get", "put", "delete"}
-    assert "requestBody" in paths["/api/movies"]["post"]
+    body = paths["/api/movies"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert {"title", "description"} <= set(body["properties"])

@@ -37,10 +37,14 @@ router = APIRouter(prefix="/api/movies", tags=["movies (streaming platform compa
 
 REQUIRED = "Title and description are required"
 JSON_REQUIRED = "JSON body required"
-# Sent as a JSON body, read by hand: the original's messages decide what a bad body answers.
-JSON_BODY: dict[str, Any] = {
-    "requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}}
-}
+
+
+def _json_body(model: type[BaseModel]) -> dict[str, Any]:
+    """The OpenAPI request body of a route that reads its JSON by hand (the original's messages
+    decide what a bad body answers, so FastAPI does not parse it)."""
+    schema = {"schema": model.model_json_schema()}
+    return {"requestBody": {"content": {"application/json": schema}}}
+
 
 TitleQuery = Annotated[
     str | None,
@@ -110,7 +114,7 @@ async def legacy_list_movies(
     response_model=MovieRead,
     status_code=status.HTTP_201_CREATED,
     summary="Add a movie (admin)",
-    openapi_extra=JSON_BODY,
+    openapi_extra=_json_body(LegacyMovieCreate),
 )
 @legacy_errors("error", validation_status=400)
 async def legacy_create_movie(
@@ -142,7 +146,7 @@ async def legacy_get_movie(movie_id: str, session: DBSession) -> MovieRead:
     "/{movie_id}",
     response_model=MovieRead,
     summary="Change a movie: only the fields sent (admin)",
-    openapi_extra=JSON_BODY,
+    openapi_extra=_json_body(LegacyMovieUpdate),
 )
 @legacy_errors("error", validation_status=400)
 async def legacy_update_movie(
