@@ -69,7 +69,7 @@ async def _json_object(request: Request) -> dict[str, Any] | None:
         return None
     try:
         document = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
         raise BadRequest(JSON_REQUIRED) from exc
     if not isinstance(document, dict):
         raise BadRequest(JSON_REQUIRED)
