@@ -1,8 +1,10 @@
-"""The framework ceiling: a bare FastAPI endpoint returning 50 prebuilt song objects.
+"""The framework ceiling: a bare FastAPI endpoint returning 50 prebuilt song objects, and one
+returning 50 prebuilt movies.
 
 Same server settings as a `bandstand` process (uvicorn, uvloop, httptools, no access log), the
-same page shape and song fields as `GET /api/v1/songs`, validated by the same kind of response
-model, but no database, middleware or authentication. `python bench/_ceiling_app.py PORT`.
+same page shape and fields as `GET /api/v1/songs` (`/songs`) and `GET /api/v1/movies`
+(`/movies`), validated by the same kind of response model, but no database, middleware or
+authentication. `python bench/_ceiling_app.py PORT`.
 """
 
 from __future__ import annotations
@@ -61,12 +63,53 @@ SONGS = [
 ]
 PAGE = Page(count=100_000, next="http://127.0.0.1/songs?page=2", previous=None, results=SONGS)
 
+
+class Movie(BaseModel):
+    id: int
+    title: str
+    description: str
+    release_year: int | None
+    genres: list[str]
+    duration_minutes: int | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class MoviePage(BaseModel):
+    count: int
+    next: str | None
+    previous: str | None
+    results: list[Movie]
+
+
+MOVIES = [
+    Movie(
+        id=index,
+        title=f"Movie number {index}",
+        description=f"The prebuilt story of movie number {index}.",
+        release_year=1950 + index,
+        genres=["Drama", "Mystery"][: 1 + index % 2],
+        duration_minutes=90 + index,
+        created_at=NOW,
+        updated_at=NOW,
+    )
+    for index in range(1, 51)
+]
+MOVIE_PAGE = MoviePage(
+    count=100_000, next="http://127.0.0.1/movies?page=2", previous=None, results=MOVIES
+)
+
 app = FastAPI()
 
 
 @app.get("/songs", response_model=Page)
 async def songs() -> Page:
     return PAGE
+
+
+@app.get("/movies", response_model=MoviePage)
+async def movies() -> MoviePage:
+    return MOVIE_PAGE
 
 
 if __name__ == "__main__":

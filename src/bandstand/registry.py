@@ -20,6 +20,8 @@ from bandstand.gateway.app import create_gateway_app
 from bandstand.gateway.proxy import HttpUpstream, InProcessUpstream, Upstream
 from bandstand.gateway.routes import RouteTable
 from bandstand.identity import app as identity_app
+from bandstand.inventory import app as inventory_app
+from bandstand.inventory import demo as inventory_demo
 from bandstand.music import app as music_app
 from bandstand.music import demo as music_demo
 from bandstand.platform.runtime import Runtime
@@ -85,6 +87,14 @@ SERVICES: tuple[ServiceEntry, ...] = (
         migrations=SRC / "concerts" / "migrations",
         default_port=8003,
         seed_demo=concerts_demo.seed_demo,
+    ),
+    ServiceEntry(
+        name="inventory",
+        create_app=inventory_app.create_app,
+        prefixes=("/api/v1/movies", "/api/movies"),
+        migrations=SRC / "inventory" / "migrations",
+        default_port=8005,
+        seed_demo=inventory_demo.seed_demo,
     ),
 )
 GATEWAY_PORT = 8080

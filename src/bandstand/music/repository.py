@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from bandstand.music.models import Album, AlbumSong, Like, MusicBase, Picture, Song, utcnow
-from bandstand.music.search import search_terms
+from bandstand.platform.text_search import contains_words
 
 # What a list shows of a song: everything but the lyrics and the search key.
 SONG_COLUMNS: tuple[InstrumentedAttribute[Any], ...] = (
@@ -50,15 +50,6 @@ class SongFilters:
     artist: str | None = None
     album: int | None = None
     ordering: str | None = None
-
-
-def _escape_like(term: str) -> str:
-    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _matches(column: InstrumentedAttribute[str], query: str) -> list[ColumnElement[bool]]:
-    """Every word of `query` occurs in `column` (a stored normal form)."""
-    return [column.like(f"%{_escape_like(term)}%", escape="\\") for term in search_terms(query)]
 
 
 def _dialect(session: AsyncSession) -> str:
@@ -110,7 +101,7 @@ class SongRepository:
                 AlbumSong, (AlbumSong.song_id == Song.id) & (AlbumSong.album_id == filters.album)
             )
         if filters.search:
-            statement = statement.where(*_matches(Song.search_text, filters.search))
+            statement = statement.where(*contains_words(Song.search_text, filters.search))
         if filters.genre is not None:
             statement = statement.where(Song.genre == filters.genre)
         if filters.artist is not None:
@@ -234,7 +225,7 @@ class AlbumRepository:
     ) -> Select[Any]:
         statement = select(Album)
         if search:
-            statement = statement.where(*_matches(Album.search_text, search))
+            statement = statement.where(*contains_words(Album.search_text, search))
         if genre is not None:
             statement = statement.where(Album.genre == genre)
         if artist is not None:

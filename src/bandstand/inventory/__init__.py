@@ -1,0 +1,1 @@
+"""The inventory service: the streaming catalogue's movies."""

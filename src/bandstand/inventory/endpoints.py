@@ -1,0 +1,107 @@
+"""Inventory's canonical API under /api/v1: the movie catalogue. Reads are public (as the
+streaming platform's were); writes need an admin."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request, Response, status
+from pydantic import AfterValidator
+
+from bandstand.inventory.models import GENRE_MAX, INT_MAX, TITLE_MAX
+from bandstand.inventory.repository import MovieFilters
+from bandstand.inventory.schemas import (
+    MovieCreate,
+    MovieOrdering,
+    MovieRead,
+    MovieUpdate,
+    storable,
+)
+from bandstand.inventory.service import movie_service
+from bandstand.platform.pagination import Page, Pagination
+from bandstand.platform.security import AdminUser
+from bandstand.platform.transactions import DBSession
+
+router = APIRouter(prefix="/api/v1", tags=["movies"])
+
+# Bounded so that no id reaches the database as a number its INTEGER column cannot hold.
+MovieId = Annotated[int, Path(ge=1, le=INT_MAX, description="The movie's id")]
+# Text parameters refuse NUL, which PostgreSQL cannot compare: a 422, not a database error.
+TitleQuery = Annotated[
+    str | None,
+    AfterValidator(storable),
+    Query(
+        max_length=TITLE_MAX,
+        description="Words that must all occur in the title (whole words or parts of words), "
+        "ignoring case and accents",
+    ),
+]
+GenreQuery = Annotated[
+    str | None,
+    AfterValidator(storable),
+    Query(max_length=GENRE_MAX, description="Movies of this genre, any case"),
+]
+YearQuery = Annotated[int | None, Query(ge=1, le=9999, description="Released this year")]
+OrderingQuery = Annotated[
+    MovieOrdering, Query(description="Sort key, `-` for descending; ties by id")
+]
+
+
+@router.get("/movies", response_model=Page[MovieRead], summary="Movies, filtered and ordered")
+async def list_movies(
+    session: DBSession,
+    request: Request,
+    pagination: Pagination,
+    title: TitleQuery = None,
+    genre: GenreQuery = None,
+    year: YearQuery = None,
+    ordering: OrderingQuery = "id",
+) -> dict[str, Any]:
+    filters = MovieFilters(title=title, genre=genre, year=year, ordering=ordering)
+    return await movie_service.page(session, filters, pagination, request)
+
+
+@router.get("/movies/{movie_id}", response_model=MovieRead, summary="One movie")
+async def get_movie(movie_id: MovieId, session: DBSession) -> MovieRead:
+    return await movie_service.view(session, await movie_service.get(session, movie_id))
+
+
+@router.post(
+    "/movies",
+    response_model=MovieRead,
+    status_code=status.HTTP_201_CREATED,
+    summary="Add a movie (admin)",
+)
+async def create_movie(
+    data: MovieCreate, admin: AdminUser, session: DBSession, response: Response
+) -> MovieRead:
+    movie = await movie_service.create(session, data, admin.id)
+    response.headers["Location"] = f"/api/v1/movies/{movie.id}"
+    return await movie_service.view(session, movie)
+
+
+@router.put("/movies/{movie_id}", response_model=MovieRead, summary="Replace a movie (admin)")
+async def replace_movie(
+    movie_id: MovieId, data: MovieCreate, admin: AdminUser, session: DBSession
+) -> MovieRead:
+    movie = await movie_service.get(session, movie_id)
+    movie = await movie_service.replace(session, movie, data, admin.id)
+    return await movie_service.view(session, movie)
+
+
+@router.patch("/movies/{movie_id}", response_model=MovieRead, summary="Change a movie (admin)")
+async def update_movie(
+    movie_id: MovieId, data: MovieUpdate, admin: AdminUser, session: DBSession
+) -> MovieRead:
+    movie = await movie_service.get(session, movie_id)
+    movie = await movie_service.update(session, movie, data.changes(), admin.id)
+    return await movie_service.view(session, movie)
+
+
+@router.delete(
+    "/movies/{movie_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a movie (admin)"
+)
+async def delete_movie(movie_id: MovieId, admin: AdminUser, session: DBSession) -> Response:
+    movie = await movie_service.get(session, movie_id)
+    await movie_service.delete(session, movie, admin.id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,4 @@
+from bandstand.inventory.models import InventoryBase
+from bandstand.platform.migrations import run_env
+
+run_env(InventoryBase.metadata)

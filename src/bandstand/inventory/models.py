@@ -1,0 +1,117 @@
+"""Inventory's tables: movies and their genres (plus the platform outbox; inventory consumes no
+events, so it keeps no processed-message ids).
+
+Genres are rows of their own, one per movie and genre, so that `?genre=` is an indexed lookup on
+both engines (no JSON or array column, whose operators differ between SQLite and PostgreSQL).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, validates
+
+from bandstand.platform.database import ServiceBase, new_metadata
+from bandstand.platform.messaging import attach_outbox
+from bandstand.platform.text_search import normalize
+
+INT_MAX = 2_147_483_647
+"""The largest value of the INTEGER columns on PostgreSQL: a larger id names nothing."""
+TITLE_MAX = 200
+GENRE_MAX = 50
+EARLIEST_YEAR = 1870
+LATEST_YEAR = 2100
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class InventoryBase(ServiceBase):
+    __abstract__ = True
+    metadata = new_metadata()
+
+
+class Movie(InventoryBase):
+    """A movie of the catalogue. `title_key` is `normalize(title)`, kept by the model itself:
+    the title search and the title ordering read it."""
+
+    __tablename__ = "movies"
+    __table_args__ = (
+        CheckConstraint(
+            f"release_year BETWEEN {EARLIEST_YEAR} AND {LATEST_YEAR}", name="release_year_range"
+        ),
+        CheckConstraint("duration_minutes >= 1", name="duration_minutes_positive"),
+        # Each ordering of the list has its index, with the id as the tie-breaker.
+        Index("ix_movies_title_key_id", "title_key", "id"),
+        Index("ix_movies_release_year_id", "release_year", "id").ddl_if(dialect="sqlite"),
+        # `LIKE '%term%'` is an index search with trigrams on PostgreSQL.
+        Index(
+            "ix_movies_title_key_trgm",
+            "title_key",
+            postgresql_using="gin",
+            postgresql_ops={"title_key": "gin_trgm_ops"},
+        ).ddl_if(dialect="postgresql"),
+        # Ids are never reused on SQLite either: events and other systems keep them.
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(TITLE_MAX))
+    title_key: Mapped[str] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(Text)
+    release_year: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    duration_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    """Running time in minutes."""
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    @validates("title")
+    def _keep_title_key(self, _key: str, title: str) -> str:
+        self.title_key = normalize(title)
+        return title
+
+
+# NULL years sort first ascending on both engines: SQLite's own order, declared on PostgreSQL,
+# whose index would otherwise put them last.
+Index(
+    "ix_movies_release_year_nulls_first_id", Movie.release_year.asc().nulls_first(), Movie.id
+).ddl_if(dialect="postgresql")
+
+
+class MovieGenre(InventoryBase):
+    """One genre of a movie, at its place in the movie's list. `name_key` is `normalize(name)`:
+    a movie holds a genre once whatever its case, and `?genre=` matches it in any case."""
+
+    __tablename__ = "movie_genres"
+    __table_args__ = (
+        CheckConstraint("position >= 0", name="position_not_negative"),
+        UniqueConstraint("movie_id", "name_key", name="uq_movie_genres_movie_id_name_key"),
+        # Serves `?genre=`: the movies of one genre, by id.
+        Index("ix_movie_genres_name_key_movie_id", "name_key", "movie_id"),
+    )
+
+    movie_id: Mapped[int] = mapped_column(
+        ForeignKey("movies.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(String(GENRE_MAX))
+    name_key: Mapped[str] = mapped_column(Text)
+
+    @validates("name")
+    def _keep_name_key(self, _key: str, name: str) -> str:
+        self.name_key = normalize(name)
+        return name
+
+
+attach_outbox(InventoryBase.metadata)

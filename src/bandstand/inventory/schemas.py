@@ -1,0 +1,176 @@
+"""Inventory's request and response bodies. No client field can set an id or a timestamp."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
+
+from bandstand.inventory.models import (
+    EARLIEST_YEAR,
+    GENRE_MAX,
+    LATEST_YEAR,
+    TITLE_MAX,
+    Movie,
+)
+from bandstand.platform.text_search import normalize
+
+DESCRIPTION_MAX = 10_000
+GENRES_MAX = 10
+DURATION_MAX = 100_000
+"""Minutes: longer than the longest film ever shown."""
+MovieOrdering = Literal["id", "-id", "title", "-title", "release_year", "-release_year"]
+
+
+def storable(value: Any) -> Any:
+    """PostgreSQL cannot store NUL, and neither engine a lone surrogate: refuse them as input."""
+    if not isinstance(value, str):
+        return value
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError("must be valid Unicode text") from exc
+    return value
+
+
+def _searchable(value: str) -> str:
+    if not normalize(value):
+        raise ValueError("must contain a letter, digit or symbol")
+    return value
+
+
+def _distinct_genres(genres: list[str]) -> list[str]:
+    """The genres in the order sent, each once whatever its case or accents (the first
+    spelling is kept)."""
+    seen: set[str] = set()
+    kept: list[str] = []
+    for genre in genres:
+        key = normalize(genre)
+        if key not in seen:
+            seen.add(key)
+            kept.append(genre)
+    return kept
+
+
+def _as_utc(moment: datetime) -> datetime:
+    # SQLite hands stored times back without a zone; every stored time is UTC.
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+Title = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX),
+    AfterValidator(storable),
+    AfterValidator(_searchable),
+]
+Description = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=DESCRIPTION_MAX),
+    AfterValidator(storable),
+]
+Genre = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=GENRE_MAX),
+    AfterValidator(storable),
+    AfterValidator(_searchable),
+]
+Genres = Annotated[
+    list[Genre],
+    Field(max_length=GENRES_MAX, description=f"Up to {GENRES_MAX}, each once (any case)"),
+    AfterValidator(_distinct_genres),
+]
+ReleaseYear = Annotated[int, Field(strict=True, ge=EARLIEST_YEAR, le=LATEST_YEAR)]
+DurationMinutes = Annotated[
+    int, Field(strict=True, ge=1, le=DURATION_MAX, description="Running time in minutes")
+]
+UTCDatetime = Annotated[datetime, AfterValidator(_as_utc)]
+
+
+class MovieCreate(BaseModel):
+    """A new movie, or the whole of a replaced one. Unknown fields are refused, so a client
+    cannot smuggle an `id` or a `created_at` in."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: Title
+    description: Description
+    release_year: ReleaseYear | None = None
+    genres: Genres = []
+    duration_minutes: DurationMinutes | None = None
+
+
+_NOT_NULL = ("title", "description", "genres")
+
+
+class MovieUpdate(BaseModel):
+    """A partial change: only the fields sent change; `release_year` and `duration_minutes`
+    may be set to null, `genres` to `[]`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: Title | None = None
+    description: Description | None = None
+    release_year: ReleaseYear | None = None
+    genres: Genres | None = None
+    duration_minutes: DurationMinutes | None = None
+
+    @field_validator(*_NOT_NULL)
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        # Runs only on the fields sent: a default is not validated.
+        if value is None:
+            raise ValueError("cannot be null")
+        return value
+
+    def changes(self) -> dict[str, Any]:
+        return self.model_dump(exclude_unset=True)
+
+
+class LegacyMovieCreate(MovieCreate):
+    """The streaming platform's body: fields it did not know are ignored, as it ignored them."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+class LegacyMovieUpdate(MovieUpdate):
+    model_config = ConfigDict(extra="ignore")
+
+
+class MovieRead(BaseModel):
+    id: int
+    title: str
+    description: str
+    release_year: int | None
+    genres: list[str]
+    duration_minutes: int | None = Field(description="Running time in minutes")
+    created_at: UTCDatetime
+    updated_at: UTCDatetime
+
+    @classmethod
+    def build(cls, movie: Movie, genres: list[str]) -> MovieRead:
+        return cls(
+            id=movie.id,
+            title=movie.title,
+            description=movie.description,
+            release_year=movie.release_year,
+            genres=genres,
+            duration_minutes=movie.duration_minutes,
+            created_at=movie.created_at,
+            updated_at=movie.updated_at,
+        )
+
+
+class Message(BaseModel):
+    """The streaming platform's answer to a deletion."""
+
+    message: str

@@ -1,0 +1,118 @@
+"""Inventory's use cases: the movie catalogue.
+
+Every method takes the request's session and never commits; events go to the outbox in the same
+transaction.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from sqlalchemy import Select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bandstand.inventory import events
+from bandstand.inventory.models import Movie, utcnow
+from bandstand.inventory.repository import GenreRepository, MovieFilters, MovieRepository
+from bandstand.inventory.schemas import MovieCreate, MovieRead
+from bandstand.platform.errors import NotFound
+from bandstand.platform.pagination import PageParams, paginate
+
+
+class MovieNotFound(NotFound):
+    def __init__(self, movie_id: int) -> None:
+        super().__init__(f"Movie with id {movie_id} not found")
+        self.movie_id = movie_id
+
+
+class MovieService:
+    def __init__(self) -> None:
+        self.movies = MovieRepository()
+        self.genres = GenreRepository()
+
+    def listing(self, filters: MovieFilters) -> Select[Any]:
+        return self.movies.listing(filters)
+
+    async def page(
+        self,
+        session: AsyncSession,
+        filters: MovieFilters,
+        pagination: PageParams,
+        request: Request,
+    ) -> dict[str, Any]:
+        """One page of the list: three statements whatever its size (count, page, genres)."""
+        page = await paginate(session, self.listing(filters), pagination, request)
+        page["results"] = await self.views(session, page["results"])
+        return page
+
+    async def first(
+        self, session: AsyncSession, filters: MovieFilters, limit: int
+    ) -> list[MovieRead]:
+        return await self.views(session, await self.movies.first(session, filters, limit))
+
+    async def get(self, session: AsyncSession, movie_id: int) -> Movie:
+        movie = await self.movies.get(session, movie_id)
+        if movie is None:
+            raise MovieNotFound(movie_id)
+        return movie
+
+    async def views(self, session: AsyncSession, movies: list[Movie]) -> list[MovieRead]:
+        genres = await self.genres.of_movies(session, [movie.id for movie in movies])
+        return [MovieRead.build(movie, genres[movie.id]) for movie in movies]
+
+    async def view(self, session: AsyncSession, movie: Movie) -> MovieRead:
+        (read,) = await self.views(session, [movie])
+        return read
+
+    async def create(self, session: AsyncSession, data: MovieCreate, actor_id: int | None) -> Movie:
+        now = utcnow()
+        movie = Movie(**data.model_dump(exclude={"genres"}), created_at=now, updated_at=now)
+        await self.movies.add(session, movie)
+        await self.genres.replace(session, movie.id, data.genres)
+        await events.movie_created(session, movie, actor_id)
+        return movie
+
+    async def replace(
+        self, session: AsyncSession, movie: Movie, data: MovieCreate, actor_id: int | None
+    ) -> Movie:
+        return await self.update(session, movie, data.model_dump(), actor_id)
+
+    async def update(
+        self, session: AsyncSession, movie: Movie, changes: dict[str, Any], actor_id: int | None
+    ) -> Movie:
+        """Set the fields that differ and publish what changed; nothing changes, nothing is
+        sent."""
+        changed = [
+            key
+            for key, value in changes.items()
+            if key != "genres" and getattr(movie, key) != value
+        ]
+        if "genres" in changes:
+            current = (await self.genres.of_movies(session, [movie.id]))[movie.id]
+            if current != changes["genres"]:
+                await self.genres.replace(session, movie.id, changes["genres"])
+                changed.append("genres")
+        if not changed:
+            return movie
+        for key in changed:
+            if key != "genres":
+                setattr(movie, key, changes[key])
+        movie.updated_at = utcnow()
+        await session.flush()
+        await events.movie_updated(session, movie, changed, actor_id)
+        return movie
+
+    async def delete(self, session: AsyncSession, movie: Movie, actor_id: int | None) -> None:
+        movie_id, title = movie.id, movie.title
+        await self.movies.delete(session, movie)
+        await events.movie_deleted(session, movie_id, title, actor_id)
+
+    async def clear(self, session: AsyncSession, actor_id: int | None) -> int:
+        """Delete every movie; the number deleted. One event, however many there were."""
+        deleted = await self.movies.delete_all(session)
+        await events.movies_cleared(session, deleted, actor_id)
+        return deleted
+
+
+movie_service = MovieService()
