@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bandstand.platform.after_commit import discard_after_commit, run_after_commit
 from bandstand.platform.asgi import send_json
 from bandstand.platform.database import Database
 from bandstand.platform.errors import COMMIT_DESPITE_ERROR, UNAVAILABLE_DETAIL, is_unavailable
@@ -85,21 +86,25 @@ async def _finish(scope: Scope, commit: bool) -> tuple[int, str] | None:
     if session is None:
         return None
     if not commit:
+        discard_after_commit(session)
         await _rollback_quietly(session)
         return None
     try:
         await session.commit()
     except IntegrityError as exc:
         logger.warning("commit conflicted: %s", exc)
+        discard_after_commit(session)
         await _rollback_quietly(session)
         return 409, "Conflicts with an existing record"
     except Exception as exc:
+        discard_after_commit(session)
         await _rollback_quietly(session)
         if is_unavailable(exc):
             logger.warning("commit failed, database unavailable: %s", exc)
             return 503, UNAVAILABLE_DETAIL
         logger.error("commit failed", exc_info=exc)
         return 500, "Internal server error"
+    await run_after_commit(session)
     database: Database | None = state.get(_DATABASE_KEY)
     if database is not None and session.info.pop("outbox_pending", False):
         database.notify_committed()
