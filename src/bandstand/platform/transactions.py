@@ -26,7 +26,7 @@ _SESSION_KEY = "bandstand_db_session"
 _DATABASE_KEY = "bandstand_database"
 
 
-def get_session(request: Request) -> AsyncSession:
+async def get_session(request: Request) -> AsyncSession:
     """FastAPI dependency: the session of this request, opened on first use."""
     state: dict[str, Any] = request.scope.setdefault("state", {})
     session = state.get(_SESSION_KEY)
