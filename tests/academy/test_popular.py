@@ -105,3 +105,20 @@ async def test_course_and_lesson_changes_drop_the_ranking(academy: Academy) -> N
     )
     (item,) = (await academy.client.get("/api/v1/courses/popular")).json()["results"]
     assert (item["title"], item["lesson_count"]) == ("Renamed", 1)
+
+
+async def test_anonymous_course_lists_may_come_from_the_response_cache(
+    make_settings: Callable[..., Settings],
+    academy_database_url: str,
+    token_factory: TokenFactory,
+) -> None:
+    settings = make_settings(databases={"academy": academy_database_url}, public_cache_seconds=60)
+    async with running_academy(settings, token_factory) as academy:
+        first = await academy.client.get("/api/v1/courses")
+        course = await academy.add_course()
+        cached = await academy.client.get("/api/v1/courses/")
+        assert (first.headers["x-cache"], cached.headers["x-cache"]) == ("MISS", "HIT")
+        assert cached.json()["count"] == 0
+        signed_in = await academy.client.get("/api/v1/courses", headers=academy.alice)
+        assert "x-cache" not in signed_in.headers
+        assert [item["id"] for item in signed_in.json()["results"]] == [course]

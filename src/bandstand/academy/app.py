@@ -10,6 +10,8 @@ from bandstand.platform.app import create_service_app
 from bandstand.platform.runtime import Runtime
 
 NAME = "academy"
+# The public course list: its anonymous GETs may be answered from the platform's short-lived cache.
+PUBLIC_LISTS = ("/api/v1/courses",)
 
 
 def create_app(
@@ -23,6 +25,7 @@ def create_app(
         runtime,
         description="Courses, lessons, enrolments, each learner's progress and the analytics.",
         subscriptions=[events.subscription(popular)],
+        public_paths=PUBLIC_LISTS,
     )
     app.state.popular_courses = popular
     return app

@@ -12,7 +12,7 @@ from bandstand.platform.security import AdminUser, CurrentUser, InstructorUser, 
 __all__ = ["AdminUser", "CurrentUser", "InstructorUser", "OptionalUser", "Popular"]
 
 
-def _popular(request: Request) -> PopularCourses:
+async def _popular(request: Request) -> PopularCourses:
     popular: PopularCourses = request.app.state.popular_courses
     return popular
 

@@ -10,9 +10,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
+from fastapi.responses import JSONResponse
 
 from bandstand.academy.analytics import analytics_service
 from bandstand.academy.auth import CurrentUser, InstructorUser, OptionalUser, Popular
+from bandstand.academy.popular import POPULAR_LIMIT
 from bandstand.academy.progress import progress_service
 from bandstand.academy.schemas import (
     CompletionResponse,
@@ -32,7 +34,7 @@ from bandstand.academy.schemas import (
 from bandstand.academy.service import can_manage, course_service
 from bandstand.platform.errors import Forbidden, legacy_errors
 from bandstand.platform.pagination import Page, Pagination, build_page, paginate
-from bandstand.platform.transactions import DBSession
+from bandstand.platform.transactions import DBSession, get_session
 
 router = APIRouter(prefix="/api/v1", tags=["academy"])
 learning_platform = legacy_errors("error", validation_status=400)
@@ -87,17 +89,19 @@ create_course_legacy = router.post(
 @router.get(
     "/courses/popular",
     response_model=Page[CourseRead],
-    summary=f"Active courses by enrolments (the first {100})",
+    summary=f"Active courses by enrolments (the first {POPULAR_LIMIT})",
 )
 @learning_platform
-async def popular_courses(
-    session: DBSession, request: Request, pagination: Pagination, popular: Popular
-) -> dict[str, Any]:
-    ranking = await course_service.popular(session, popular)
+async def popular_courses(request: Request, pagination: Pagination, popular: Popular) -> Response:
+    # The cached ranking needs no database session, and was validated when it was built.
+    ranking = await popular.read()
+    if ranking is None:
+        ranking = await course_service.popular(await get_session(request), popular)
     start = pagination.offset
-    return build_page(
+    page = build_page(
         request, pagination, len(ranking), ranking[start : start + pagination.page_size]
     )
+    return JSONResponse(page)
 
 
 @router.get("/courses/{course_id}", response_model=CourseRead, summary="One course")

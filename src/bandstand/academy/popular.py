@@ -11,8 +11,10 @@ A cache that fails is bypassed (the ranking is computed), never an error.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+from contextlib import AbstractAsyncContextManager, nullcontext
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,6 +33,9 @@ class PopularCourses:
     def __init__(self, cache: Cache, *, ttl: float = POPULAR_CACHE_SECONDS) -> None:
         self.cache = cache
         self.ttl = ttl
+        # The last ranking read, decoded: the same stored text is not decoded again.
+        self._last: tuple[str, list[dict[str, Any]]] | None = None
+        self._filling = asyncio.Lock()
 
     @property
     def enabled(self) -> bool:
@@ -47,8 +52,18 @@ class PopularCourses:
             return None
         if stored is None:
             return None
+        if self._last is not None and self._last[0] == stored:
+            return self._last[1]
         items = json.loads(stored)
-        return items if isinstance(items, list) else None
+        if not isinstance(items, list):
+            return None
+        self._last = (stored, items)
+        return items
+
+    def filling(self) -> AbstractAsyncContextManager[object]:
+        """Held while this process computes a missing ranking: the requests that miss meanwhile
+        wait for it instead of computing it too (without a cache, each computes its own)."""
+        return self._filling if self.enabled else nullcontext()
 
     async def store(self, items: list[dict[str, Any]]) -> None:
         if not self.enabled:

@@ -114,14 +114,17 @@ class CourseService:
         return read
 
     async def popular(self, session: AsyncSession, popular: PopularCourses) -> list[dict[str, Any]]:
-        """The ranking of active courses by enrolments, from the cache when it holds it."""
-        cached = await popular.read()
-        if cached is not None:
-            return cached
-        courses = await self.courses.popular(session, POPULAR_LIMIT)
-        ranking = [read.model_dump(mode="json") for read in await self.views(session, courses)]
-        await popular.store(ranking)
-        return ranking
+        """The ranking of active courses by enrolments, as the cache holds it or computed (and
+        then stored): one computation per process at a time."""
+        async with popular.filling():
+            cached = await popular.read()
+            if cached is not None:
+                return cached
+            courses = await self.courses.popular(session, POPULAR_LIMIT)
+            views = await self.views(session, courses)
+            ranking = [read.model_dump(mode="json") for read in views]
+            await popular.store(ranking)
+            return ranking
 
     async def create(
         self,
