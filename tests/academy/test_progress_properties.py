@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from tests.academy.conftest import Academy
 
 PROPERTY_SETTINGS = settings(
-    max_examples=20,
+    max_examples=15,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
