@@ -2,7 +2,8 @@
 
 Services take the session as an argument and never commit. `TransactionMiddleware` commits
 just before the response starts when the status is below 400 and rolls back otherwise, so a
-client never sees a success whose data was not stored.
+client never sees a success whose data was not stored. The transaction's after-commit
+callbacks (`platform.after_commit`) run right after a successful commit, before the response.
 """
 
 from __future__ import annotations

@@ -26,6 +26,8 @@ async def handle_idempotently(
 
     A message this consumer already processed is skipped, so a redelivery changes nothing. The
     caller acks after this returns, i.e. after the commit; if it raises, nothing was committed.
+    The handler's after-commit callbacks (`platform.after_commit`) run after the commit, before
+    the ack.
     """
     message = delivery.message
     async with database.session() as session:
