@@ -14,6 +14,8 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.types import ASGIApp
 
+from bandstand.academy import app as academy_app
+from bandstand.academy import demo as academy_demo
 from bandstand.concerts import app as concerts_app
 from bandstand.concerts import demo as concerts_demo
 from bandstand.gateway.app import create_gateway_app
@@ -95,6 +97,14 @@ SERVICES: tuple[ServiceEntry, ...] = (
         migrations=SRC / "inventory" / "migrations",
         default_port=8005,
         seed_demo=inventory_demo.seed_demo,
+    ),
+    ServiceEntry(
+        name="academy",
+        create_app=academy_app.create_app,
+        prefixes=("/api/v1/courses", "/api/v1/enroll", "/api/v1/progress", "/api/v1/analytics"),
+        migrations=SRC / "academy" / "migrations",
+        default_port=8007,
+        seed_demo=academy_demo.seed_demo,
     ),
 )
 GATEWAY_PORT = 8080

@@ -113,3 +113,39 @@ async def test_get_many_keeps_the_order_of_keys(cache: Cache) -> None:
     await cache.set("a", "1")
     await cache.set("c", "3")
     assert await cache.get_many("a", "b", "c") == ["1", None, "3"]
+
+
+@pytest.mark.redis
+async def test_writes_made_during_an_outage_reach_redis_when_it_is_back(
+    redis_server: object, redis_url: str
+) -> None:
+    """A token revoked, or an entry dropped, while Redis was away stays so for every process
+    once Redis is back; a counter restarts."""
+    cache = RedisCache(redis_url, timeout=0.3)
+    other_process = RedisCache(redis_url, timeout=0.3)
+    await cache.set("stale", "old", ttl=60)
+    redis_server.stop()  # type: ignore[attr-defined]
+    try:
+        await cache.set("revoked-jti:abc", "1", ttl=60)
+        await cache.set("forever", "1")
+        await cache.set("gone-soon", "1", ttl=0.05)
+        await cache.delete("stale")
+        assert await cache.get("revoked-jti:abc") == "1"  # this process knows meanwhile
+        assert await cache.get("stale") is None
+    finally:
+        redis_server.start()  # type: ignore[attr-defined]
+    await other_process.set("stale", "old", ttl=60)  # the restarted server has it again
+    await asyncio.sleep(0.1)
+    # The first call after the outage catches up before it reads.
+    assert await cache.get_many("revoked-jti:abc", "stale", "forever", "gone-soon") == [
+        "1",
+        None,
+        "1",
+        None,
+    ]
+    assert await other_process.get("revoked-jti:abc") == "1"
+    remaining = await other_process.ttl("revoked-jti:abc")
+    assert remaining is not None
+    assert 50 < remaining <= 60
+    await cache.close()
+    await other_process.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 import jwt
@@ -12,7 +13,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from bandstand.platform.cache import MemoryCache
+from bandstand.platform.cache import Cache, MemoryCache, RedisCache
 from bandstand.platform.errors import ServiceUnavailable, Unauthorized
 from bandstand.platform.security import Denylist, JWKSProvider, TokenVerifier
 
@@ -65,9 +66,15 @@ def server() -> KeyServer:
     return KeyServer()
 
 
-@pytest.fixture
-def denylist() -> Denylist:
-    return Denylist(MemoryCache())
+@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
+async def denylist(request: pytest.FixtureRequest) -> AsyncIterator[Denylist]:
+    """The denylist on the in-memory cache and on a real Redis server."""
+    if request.param == "memory":
+        cache: Cache = MemoryCache()
+    else:
+        cache = RedisCache(request.getfixturevalue("redis_url"))
+    yield Denylist(cache)
+    await cache.close()
 
 
 @pytest.fixture
@@ -206,3 +213,11 @@ async def test_a_millisecond_claim_far_from_iat_is_ignored(
     lying = _sign(server.keys["k1"], "k1", iat=now - 5, iat_ms=(now + 60) * 1000, jti="lying")
     with pytest.raises(Unauthorized, match="revoked"):
         await verifier.verify(lying)
+
+
+async def test_revocations_are_kept_only_while_the_token_lives(denylist: Denylist) -> None:
+    await denylist.revoke("live", int(time.time()) + 60)
+    await denylist.revoke("expired", int(time.time()) - 1)  # nothing left to refuse
+    assert await denylist.is_revoked("live", 7, time.time())
+    assert not await denylist.is_revoked("expired", 7, time.time())
+    assert not await denylist.is_revoked("other", 8, time.time())

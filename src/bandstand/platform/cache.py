@@ -1,16 +1,22 @@
 """A small key-value cache: in memory by default, Redis by URL.
 
 The Redis cache degrades instead of failing: while Redis is unreachable, reads miss, writes and
-counters fall back to this process's memory, and the outage is logged once.
+counters fall back to this process's memory, and the outage is logged once. The writes and
+deletions made meanwhile are written to Redis once it answers again (a token revoked, or a
+cached answer dropped, during the outage stays so); counters are not, they restart.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from typing import Protocol
 
 logger = logging.getLogger("bandstand.cache")
+
+MAX_MISSED_WRITES = 10_000
+"""Writes kept for Redis while it is away, at most."""
 
 
 class Cache(Protocol):
@@ -124,6 +130,10 @@ class RedisCache:
         )
         self._fallback = MemoryCache()
         self._down = False
+        # Writes (a value, or None for a deletion) Redis missed while it was away, with their
+        # expiry on the monotonic clock, to apply once it is back.
+        self._missed: dict[str, tuple[str | None, float | None]] = {}
+        self._catching_up = asyncio.Lock()
 
     def _failed(self, exc: Exception) -> None:
         if not self._down:
@@ -135,9 +145,49 @@ class RedisCache:
             logger.info("redis is reachable again")
         self._down = False
 
+    def _miss(self, key: str, value: str | None, ttl: float | None) -> None:
+        if len(self._missed) >= MAX_MISSED_WRITES and key not in self._missed:
+            return  # a long outage: the oldest missed writes are kept, the rest expire locally
+        self._missed[key] = (value, time.monotonic() + ttl if ttl is not None else None)
+
+    async def _catch_up(self) -> None:
+        """Apply the writes Redis missed; what fails again waits for the next success."""
+        from redis.exceptions import RedisError
+
+        missed, self._missed = self._missed, {}
+        now = time.monotonic()
+        try:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for key, (value, expires) in missed.items():
+                    if value is None:
+                        pipe.delete(key)
+                    elif expires is None:
+                        pipe.set(key, value)
+                    elif expires > now:
+                        pipe.set(key, value, px=max(1, int((expires - now) * 1000)))
+                await pipe.execute()
+        except (RedisError, OSError) as exc:
+            self._failed(exc)
+            self._missed = {**missed, **self._missed}
+            return
+        self._recovered()
+        logger.info("redis caught up on %d writes made while it was away", len(missed))
+
+    async def _ready(self) -> bool:
+        """Whether to ask Redis: yes, once it has caught up on what it missed (before anything
+        is read from it, so a revocation made during the outage is never read as missing)."""
+        if not self._missed and not self._catching_up.locked():
+            return True
+        async with self._catching_up:
+            if self._missed:
+                await self._catch_up()
+        return not self._missed
+
     async def get(self, key: str) -> str | None:
         from redis.exceptions import RedisError
 
+        if not await self._ready():
+            return await self._fallback.get(key)
         try:
             value = await self._redis.get(key)
         except (RedisError, OSError) as exc:
@@ -149,6 +199,8 @@ class RedisCache:
     async def get_many(self, *keys: str) -> list[str | None]:
         from redis.exceptions import RedisError
 
+        if not await self._ready():
+            return await self._fallback.get_many(*keys)
         try:
             values = await self._redis.mget(keys)
         except (RedisError, OSError) as exc:
@@ -161,6 +213,9 @@ class RedisCache:
         from redis.exceptions import RedisError
 
         await self._fallback.set(key, value, ttl)
+        if not await self._ready():
+            self._miss(key, value, ttl)
+            return
         try:
             if ttl is not None:
                 await self._redis.set(key, value, px=max(1, int(ttl * 1000)))
@@ -168,6 +223,7 @@ class RedisCache:
                 await self._redis.set(key, value)
         except (RedisError, OSError) as exc:
             self._failed(exc)
+            self._miss(key, value, ttl)
             return
         self._recovered()
 
@@ -177,16 +233,24 @@ class RedisCache:
         await self._fallback.delete(*keys)
         if not keys:
             return
+        if not await self._ready():
+            for key in keys:
+                self._miss(key, None, None)
+            return
         try:
             await self._redis.delete(*keys)
         except (RedisError, OSError) as exc:
             self._failed(exc)
+            for key in keys:
+                self._miss(key, None, None)
             return
         self._recovered()
 
     async def incr(self, key: str, ttl: float) -> tuple[int, float]:
         from redis.exceptions import RedisError
 
+        if not await self._ready():
+            return await self._fallback.incr(key, ttl)
         try:
             async with self._redis.pipeline(transaction=True) as pipe:
                 pipe.incr(key)
@@ -203,6 +267,8 @@ class RedisCache:
     async def ttl(self, key: str) -> float | None:
         from redis.exceptions import RedisError
 
+        if not await self._ready():
+            return await self._fallback.ttl(key)
         try:
             remaining_ms = await self._redis.pttl(key)
         except (RedisError, OSError) as exc:

@@ -241,7 +241,7 @@ def require_role(*roles: str) -> Callable[[Principal], Awaitable[Principal]]:
     return dependency
 
 
-def _denylist(request: Request) -> Denylist:
+async def _denylist(request: Request) -> Denylist:
     denylist: Denylist = request.app.state.runtime.denylist
     return denylist
 

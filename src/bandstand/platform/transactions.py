@@ -2,7 +2,8 @@
 
 Services take the session as an argument and never commit. `TransactionMiddleware` commits
 just before the response starts when the status is below 400 and rolls back otherwise, so a
-client never sees a success whose data was not stored.
+client never sees a success whose data was not stored. The transaction's after-commit
+callbacks (`platform.after_commit`) run right after a successful commit, before the response.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bandstand.platform.after_commit import discard_after_commit, run_after_commit
 from bandstand.platform.asgi import send_json
 from bandstand.platform.database import Database
 from bandstand.platform.errors import COMMIT_DESPITE_ERROR, UNAVAILABLE_DETAIL, is_unavailable
@@ -25,7 +27,7 @@ _SESSION_KEY = "bandstand_db_session"
 _DATABASE_KEY = "bandstand_database"
 
 
-def get_session(request: Request) -> AsyncSession:
+async def get_session(request: Request) -> AsyncSession:
     """FastAPI dependency: the session of this request, opened on first use."""
     state: dict[str, Any] = request.scope.setdefault("state", {})
     session = state.get(_SESSION_KEY)
@@ -85,21 +87,25 @@ async def _finish(scope: Scope, commit: bool) -> tuple[int, str] | None:
     if session is None:
         return None
     if not commit:
+        discard_after_commit(session)
         await _rollback_quietly(session)
         return None
     try:
         await session.commit()
     except IntegrityError as exc:
         logger.warning("commit conflicted: %s", exc)
+        discard_after_commit(session)
         await _rollback_quietly(session)
         return 409, "Conflicts with an existing record"
     except Exception as exc:
+        discard_after_commit(session)
         await _rollback_quietly(session)
         if is_unavailable(exc):
             logger.warning("commit failed, database unavailable: %s", exc)
             return 503, UNAVAILABLE_DETAIL
         logger.error("commit failed", exc_info=exc)
         return 500, "Internal server error"
+    await run_after_commit(session)
     database: Database | None = state.get(_DATABASE_KEY)
     if database is not None and session.info.pop("outbox_pending", False):
         database.notify_committed()

@@ -1,0 +1,1 @@
+"""The academy: courses, lessons, enrolments, each learner's progress and the analytics."""

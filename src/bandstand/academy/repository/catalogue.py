@@ -1,0 +1,171 @@
+"""The catalogue's queries: courses, lessons, and the names of the users academy knows."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy import Select, delete, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bandstand.academy.models import Course, Enrollment, Lesson, Member
+from bandstand.academy.repository.common import like_pattern, upsert_for, valid_id
+
+
+class CourseRepository:
+    async def get(
+        self, session: AsyncSession, course_id: int, *, lock: bool = False, share: bool = False
+    ) -> Course | None:
+        if not valid_id(course_id):
+            return None
+        statement = select(Course).where(Course.id == course_id)
+        if lock or share:
+            statement = statement.with_for_update(read=share and not lock)
+        return (await session.execute(statement)).scalars().first()
+
+    def listing(self, *, difficulty: str | None, search: str | None) -> Select[Course]:
+        statement = select(Course).where(Course.is_active.is_(True))
+        if difficulty is not None:
+            statement = statement.where(Course.difficulty_level == difficulty)
+        if search:
+            pattern = like_pattern(search)
+            statement = statement.where(
+                or_(
+                    func.lower(Course.title).like(pattern, escape="\\"),
+                    func.lower(Course.description).like(pattern, escape="\\"),
+                )
+            )
+        return statement.order_by(Course.id)
+
+    async def popular(self, session: AsyncSession, limit: int) -> Sequence[Course]:
+        """The active courses with the most enrolments (ties: the oldest first)."""
+        enrolled = (
+            select(Enrollment.course_id, func.count().label("enrolled"))
+            .group_by(Enrollment.course_id)
+            .subquery()
+        )
+        count = func.coalesce(enrolled.c.enrolled, 0)
+        statement = (
+            select(Course)
+            .outerjoin(enrolled, enrolled.c.course_id == Course.id)
+            .where(Course.is_active.is_(True))
+            .order_by(count.desc(), Course.id)
+            .limit(limit)
+        )
+        return (await session.execute(statement)).scalars().all()
+
+    async def by_title(self, session: AsyncSession, title: str) -> Course | None:
+        statement = select(Course).where(Course.title == title).limit(1)
+        return (await session.execute(statement)).scalars().first()
+
+    async def add(self, session: AsyncSession, course: Course) -> Course:
+        session.add(course)
+        await session.flush()
+        return course
+
+    async def delete(self, session: AsyncSession, course: Course) -> None:
+        # The database removes its lessons, enrolments and completions (ON DELETE CASCADE).
+        await session.delete(course)
+        await session.flush()
+
+    async def lesson_counts(
+        self, session: AsyncSession, course_ids: Collection[int]
+    ) -> dict[int, int]:
+        """Published lessons per course, in one query."""
+        if not course_ids:
+            return {}
+        statement = (
+            select(Lesson.course_id, func.count())
+            .where(Lesson.course_id.in_(course_ids), Lesson.is_published.is_(True))
+            .group_by(Lesson.course_id)
+        )
+        counts = {int(course): int(n) for course, n in await session.execute(statement)}
+        return {course: counts.get(course, 0) for course in course_ids}
+
+    async def enrollment_counts(
+        self, session: AsyncSession, course_ids: Collection[int]
+    ) -> dict[int, int]:
+        if not course_ids:
+            return {}
+        statement = (
+            select(Enrollment.course_id, func.count())
+            .where(Enrollment.course_id.in_(course_ids))
+            .group_by(Enrollment.course_id)
+        )
+        counts = {int(course): int(n) for course, n in await session.execute(statement)}
+        return {course: counts.get(course, 0) for course in course_ids}
+
+
+class LessonRepository:
+    async def get(self, session: AsyncSession, course_id: int, lesson_id: int) -> Lesson | None:
+        if not valid_id(lesson_id):
+            return None
+        statement = select(Lesson).where(Lesson.id == lesson_id, Lesson.course_id == course_id)
+        return (await session.execute(statement)).scalars().first()
+
+    def of_course(self, course_id: int, *, published_only: bool) -> Select[Lesson]:
+        statement = select(Lesson).where(Lesson.course_id == course_id)
+        if published_only:
+            statement = statement.where(Lesson.is_published.is_(True))
+        return statement.order_by(Lesson.order, Lesson.id)
+
+    async def published(self, session: AsyncSession, course_id: int) -> Sequence[Lesson]:
+        result = await session.execute(self.of_course(course_id, published_only=True))
+        return result.scalars().all()
+
+    async def order_taken(
+        self, session: AsyncSession, course_id: int, order: int, *, besides: int | None = None
+    ) -> bool:
+        statement = select(Lesson.id).where(Lesson.course_id == course_id, Lesson.order == order)
+        if besides is not None:
+            statement = statement.where(Lesson.id != besides)
+        return (await session.execute(statement.limit(1))).first() is not None
+
+    async def add(self, session: AsyncSession, lesson: Lesson) -> Lesson:
+        session.add(lesson)
+        await session.flush()
+        return lesson
+
+    async def delete(self, session: AsyncSession, lesson: Lesson) -> None:
+        await session.delete(lesson)
+        await session.flush()
+
+
+class MemberRepository:
+    async def names(self, session: AsyncSession, user_ids: Collection[int]) -> dict[int, str]:
+        if not user_ids:
+            return {}
+        statement = select(Member.user_id, Member.username).where(Member.user_id.in_(user_ids))
+        return {int(user): str(name) for user, name in await session.execute(statement)}
+
+    async def remember(
+        self, session: AsyncSession, user_id: int, username: str, when: datetime
+    ) -> bool:
+        """Store the user's name as of `when`, unless a later one is stored; True when the stored
+        name changed."""
+        statement = select(Member).where(Member.user_id == user_id).with_for_update()
+        current = (await session.execute(statement)).scalars().first()
+        if current is None:
+            await session.execute(
+                upsert_for(session)(Member)
+                .values(user_id=user_id, username=username, updated_at=when)
+                .on_conflict_do_nothing(index_elements=["user_id"])
+            )
+            return True
+        stored_at = current.updated_at
+        if stored_at.tzinfo is None:  # SQLite hands stored times back without their zone
+            stored_at = stored_at.replace(tzinfo=UTC)
+        if stored_at > when:
+            return False  # an older event delivered late
+        changed = current.username != username
+        current.username = username
+        current.updated_at = when
+        await session.flush()
+        return changed
+
+    async def forget(self, session: AsyncSession, user_id: int) -> None:
+        await session.execute(
+            delete(Member)
+            .where(Member.user_id == user_id)
+            .execution_options(synchronize_session=False)
+        )

@@ -1,0 +1,260 @@
+"""Academy's catalogue use cases: courses and their lessons.
+
+An instructor creates courses (they teach them: `instructor_id` is the caller's id) and changes
+only their own; an admin changes any. A course that is not active, and a lesson that is not
+published, are seen only by those who may change them. Every method takes the request's session
+and never commits; events go to the outbox in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bandstand.academy import events
+from bandstand.academy.models import Course, Lesson, utcnow
+from bandstand.academy.popular import POPULAR_LIMIT, PopularCourses
+from bandstand.academy.progress import (
+    CourseNotFound,
+    LessonNotFound,
+    instructor_name,
+    progress_service,
+)
+from bandstand.academy.repository import CourseRepository, LessonRepository, MemberRepository
+from bandstand.academy.schemas import (
+    CourseCreate,
+    CourseRead,
+    CourseUpdate,
+    LessonCreate,
+    LessonUpdate,
+)
+from bandstand.platform.errors import Conflict, Forbidden
+from bandstand.platform.security import Principal
+
+
+def can_manage(course: Course, principal: Principal | None) -> bool:
+    """Whether `principal` may change `course`: an admin, or the instructor who teaches it."""
+    if principal is None:
+        return False
+    if principal.is_admin:
+        return True
+    return principal.role == "instructor" and course.instructor_id == principal.id
+
+
+class OrderTaken(Conflict):
+    def __init__(self, order: int) -> None:
+        super().__init__(f"A lesson with order {order} already exists in this course")
+
+
+class CourseService:
+    def __init__(self) -> None:
+        self.courses = CourseRepository()
+        self.lessons = LessonRepository()
+        self.members = MemberRepository()
+
+    # Courses
+
+    def listing(self, *, difficulty: str | None, search: str | None) -> Select[Course]:
+        return self.courses.listing(
+            difficulty=difficulty, search=search.strip() if search else None
+        )
+
+    async def get_visible(
+        self, session: AsyncSession, course_id: int, viewer: Principal | None
+    ) -> Course:
+        course = await self.courses.get(session, course_id)
+        if course is None or not (course.is_active or can_manage(course, viewer)):
+            raise CourseNotFound()
+        return course
+
+    async def get_managed(
+        self, session: AsyncSession, course_id: int, principal: Principal, *, lock: bool = False
+    ) -> Course:
+        """The course, for a change by `principal`: 404 when they cannot see it, 403 when they
+        see it but may not change it."""
+        course = await self.courses.get(session, course_id, lock=lock)
+        if course is None or not (course.is_active or can_manage(course, principal)):
+            raise CourseNotFound()
+        if not can_manage(course, principal):
+            raise Forbidden("Only the course's instructor or an admin may change it")
+        return course
+
+    async def views(self, session: AsyncSession, courses: Sequence[Course]) -> list[CourseRead]:
+        """The courses as read: three queries whatever their number."""
+        ids = [course.id for course in courses]
+        lessons = await self.courses.lesson_counts(session, ids)
+        enrolled = await self.courses.enrollment_counts(session, ids)
+        instructors = {c.instructor_id for c in courses if c.instructor_id is not None}
+        names = await self.members.names(session, instructors)
+        return [
+            CourseRead(
+                id=course.id,
+                title=course.title,
+                description=course.description,
+                instructor=instructor_name(course, names),
+                instructor_id=course.instructor_id,
+                difficulty_level=course.difficulty_level,
+                duration_hours=course.duration_hours,
+                price=Decimal(course.price),
+                is_active=course.is_active,
+                lesson_count=lessons[course.id],
+                enrollment_count=enrolled[course.id],
+                created_at=course.created_at,
+                updated_at=course.updated_at,
+            )
+            for course in courses
+        ]
+
+    async def view(self, session: AsyncSession, course: Course) -> CourseRead:
+        (read,) = await self.views(session, [course])
+        return read
+
+    async def popular(self, session: AsyncSession, popular: PopularCourses) -> list[dict[str, Any]]:
+        """The ranking of active courses by enrolments, as the cache holds it or computed (and
+        then stored): one computation per process at a time."""
+        async with popular.filling():
+            cached = await popular.read()
+            if cached is not None:
+                return cached
+            courses = await self.courses.popular(session, POPULAR_LIMIT)
+            views = await self.views(session, courses)
+            ranking = [read.model_dump(mode="json") for read in views]
+            await popular.store(ranking)
+            return ranking
+
+    async def create(
+        self,
+        session: AsyncSession,
+        data: CourseCreate,
+        instructor: Principal | None,
+        popular: PopularCourses,
+    ) -> Course:
+        """A course taught by `instructor` (None: one of the academy's own)."""
+        now = utcnow()
+        course = Course(
+            **data.model_dump(),
+            instructor_id=instructor.id if instructor is not None else None,
+            created_at=now,
+            updated_at=now,
+        )
+        await self.courses.add(session, course)
+        actor = instructor.id if instructor is not None else None
+        await events.course_event(session, events.COURSE_CREATED, course, actor)
+        popular.invalidate(session)
+        return course
+
+    async def update(
+        self,
+        session: AsyncSession,
+        course: Course,
+        data: CourseUpdate,
+        actor: Principal,
+        popular: PopularCourses,
+    ) -> Course:
+        changes = data.changes()
+        changed = [key for key, value in changes.items() if getattr(course, key) != value]
+        if not changed:
+            return course
+        for key in changed:
+            setattr(course, key, changes[key])
+        course.updated_at = utcnow()
+        await session.flush()
+        await events.course_event(session, events.COURSE_UPDATED, course, actor.id, changed)
+        popular.invalidate(session)
+        return course
+
+    async def delete(
+        self, session: AsyncSession, course: Course, actor: Principal, popular: PopularCourses
+    ) -> None:
+        """The course goes with its lessons, enrolments and completions."""
+        await self.courses.delete(session, course)
+        await events.course_event(session, events.COURSE_DELETED, course, actor.id)
+        popular.invalidate(session)
+
+    # Lessons
+
+    def lessons_of(self, course: Course, *, published_only: bool) -> Select[Lesson]:
+        return self.lessons.of_course(course.id, published_only=published_only)
+
+    async def get_lesson(
+        self, session: AsyncSession, course: Course, lesson_id: int, viewer: Principal | None
+    ) -> Lesson:
+        lesson = await self.lessons.get(session, course.id, lesson_id)
+        if lesson is None or not (lesson.is_published or can_manage(course, viewer)):
+            raise LessonNotFound()
+        return lesson
+
+    async def create_lesson(
+        self,
+        session: AsyncSession,
+        course: Course,
+        data: LessonCreate,
+        actor: Principal | None,
+        popular: PopularCourses,
+    ) -> Lesson:
+        """The caller holds the course's row lock (`get_managed(..., lock=True)`)."""
+        if await self.lessons.order_taken(session, course.id, data.order):
+            raise OrderTaken(data.order)
+        now = utcnow()
+        lesson = Lesson(**data.model_dump(), course_id=course.id, created_at=now, updated_at=now)
+        await self.lessons.add(session, lesson)
+        actor_id = actor.id if actor is not None else None
+        await events.lesson_event(session, events.LESSON_CREATED, course.id, lesson.id, actor_id)
+        if lesson.is_published:
+            await self._published_lessons_changed(session, course, popular)
+        return lesson
+
+    async def update_lesson(
+        self,
+        session: AsyncSession,
+        course: Course,
+        lesson: Lesson,
+        data: LessonUpdate,
+        actor: Principal,
+        popular: PopularCourses,
+    ) -> Lesson:
+        changes = data.changes()
+        changed = [key for key, value in changes.items() if getattr(lesson, key) != value]
+        if not changed:
+            return lesson
+        if "order" in changed and await self.lessons.order_taken(
+            session, course.id, changes["order"], besides=lesson.id
+        ):
+            raise OrderTaken(changes["order"])
+        for key in changed:
+            setattr(lesson, key, changes[key])
+        lesson.updated_at = utcnow()
+        await session.flush()
+        await events.lesson_event(
+            session, events.LESSON_UPDATED, course.id, lesson.id, actor.id, changed
+        )
+        if "is_published" in changed:
+            await self._published_lessons_changed(session, course, popular)
+        return lesson
+
+    async def delete_lesson(
+        self,
+        session: AsyncSession,
+        course: Course,
+        lesson: Lesson,
+        actor: Principal,
+        popular: PopularCourses,
+    ) -> None:
+        lesson_id, was_published = lesson.id, lesson.is_published
+        await self.lessons.delete(session, lesson)
+        await events.lesson_event(session, events.LESSON_DELETED, course.id, lesson_id, actor.id)
+        if was_published:
+            await self._published_lessons_changed(session, course, popular)
+
+    async def _published_lessons_changed(
+        self, session: AsyncSession, course: Course, popular: PopularCourses
+    ) -> None:
+        await progress_service.reconcile(session, course.id)
+        popular.invalidate(session)  # the lesson count is part of every course read
+
+
+course_service = CourseService()
