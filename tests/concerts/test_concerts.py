@@ -155,7 +155,8 @@ async def test_upcoming_splits_the_calendar_at_now(
     assert await ids("upcoming=true") == [soon, later]
     assert await ids("upcoming=false") == [past]
     assert await ids("") == [past, soon, later]
-    future = (now + timedelta(days=1)).date().isoformat()
+    # Two days ahead: "Soon" (two hours from now) is at the latest tomorrow, whatever the hour.
+    future = (now + timedelta(days=2)).date().isoformat()
     assert await ids(f"upcoming=true&date_from={future}") == [later]
 
 
