@@ -20,6 +20,7 @@ from bandstand.gateway.app import create_gateway_app
 from bandstand.gateway.proxy import HttpUpstream, InProcessUpstream, Upstream
 from bandstand.gateway.routes import RouteTable
 from bandstand.identity import app as identity_app
+from bandstand.marketplace import app as marketplace_app
 from bandstand.music import app as music_app
 from bandstand.music import demo as music_demo
 from bandstand.platform.runtime import Runtime
@@ -85,6 +86,13 @@ SERVICES: tuple[ServiceEntry, ...] = (
         migrations=SRC / "concerts" / "migrations",
         default_port=8003,
         seed_demo=concerts_demo.seed_demo,
+    ),
+    ServiceEntry(
+        name="marketplace",
+        create_app=marketplace_app.create_app,
+        prefixes=("/api/v1/instruments", "/listInstrument", "/searchInstrument", "/addInstrument"),
+        migrations=SRC / "marketplace" / "migrations",
+        default_port=8004,
     ),
 )
 GATEWAY_PORT = 8080

@@ -1,0 +1,28 @@
+"""Marketplace's application: its routers on the platform kernel."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from bandstand.marketplace import compat, endpoints, imports
+from bandstand.platform.app import create_service_app
+from bandstand.platform.runtime import Runtime
+
+NAME = "marketplace"
+# Public lists: their anonymous GETs may be answered from the platform's short-lived cache.
+PUBLIC_LISTS = (
+    "/api/v1/instruments",
+    "/api/v1/instruments/categories",
+    "/listInstrument",
+    "/searchInstrument",
+)
+
+
+def create_app(runtime: Runtime) -> FastAPI:
+    return create_service_app(
+        NAME,
+        [imports.router, endpoints.router, compat.router],
+        runtime,
+        description="Instrument listings scraped from second-hand sites: search, filters, import.",
+        public_paths=PUBLIC_LISTS,
+    )

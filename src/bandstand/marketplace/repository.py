@@ -1,0 +1,187 @@
+"""Every query the marketplace service runs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bandstand.marketplace import search
+from bandstand.marketplace.models import MAX_ID, Instrument, derived_keys
+
+CONTRACT_FIELDS = (
+    "name",
+    "price",
+    "link",
+    "image",
+    "location",
+    "category",
+    "expiration",
+    "publish",
+    "website",
+)
+"""The fields of a listing in the inherited contract (besides its id)."""
+STORED_FIELDS = (*CONTRACT_FIELDS, "search_text", "category_key", "website_key", "location_key")
+
+ListingRow = dict[str, Any]
+"""A listing's contract fields as plain values (import and bulk writes)."""
+
+
+@dataclass(frozen=True)
+class InstrumentFilters:
+    """Resolved filters of the listing: folded keys, decimal bounds, the day of "now"."""
+
+    today: date
+    words: tuple[str, ...] = ()
+    category_key: str | None = None
+    website_key: str | None = None
+    location_key: str | None = None
+    min_price: Decimal | None = None
+    max_price: Decimal | None = None
+    published_after: date | None = None
+    include_expired: bool = False
+    ordering: str = "id"
+
+
+def _order(filters: InstrumentFilters) -> list[search.OrderTerm]:
+    ordering = filters.ordering
+    if ordering == "relevance" and filters.words:
+        return search.relevance(filters.words)
+    if ordering in ("price", "-price", "publish", "-publish"):
+        column = Instrument.price if ordering.endswith("price") else Instrument.publish
+        direction = column.desc() if ordering.startswith("-") else column.asc()
+        # Listings without a price or date come last either way, on both engines.
+        return [direction.nulls_last(), Instrument.id]
+    return [Instrument.id]
+
+
+class InstrumentRepository:
+    def conditions(self, session: AsyncSession, filters: InstrumentFilters) -> list[Any]:
+        """The WHERE terms of `filters`, full-text matching in the engine's own way."""
+        terms: list[ColumnElement[bool]] = []
+        if filters.words:
+            dialect = session.get_bind().dialect.name
+            terms.append(search.backend(dialect).matches(filters.words))
+        if not filters.include_expired:
+            terms.append(
+                or_(Instrument.expiration.is_(None), Instrument.expiration >= filters.today)
+            )
+        if filters.category_key is not None:
+            terms.append(Instrument.category_key == filters.category_key)
+        if filters.website_key is not None:
+            terms.append(Instrument.website_key == filters.website_key)
+        if filters.location_key is not None:
+            terms.append(Instrument.location_key == filters.location_key)
+        if filters.min_price is not None:
+            terms.append(Instrument.price >= filters.min_price)
+        if filters.max_price is not None:
+            terms.append(Instrument.price <= filters.max_price)
+        if filters.published_after is not None:
+            terms.append(Instrument.publish >= filters.published_after)
+        return terms
+
+    async def count(self, session: AsyncSession, filters: InstrumentFilters) -> int:
+        statement = select(func.count()).select_from(Instrument)
+        statement = statement.where(*self.conditions(session, filters))
+        return int((await session.execute(statement)).scalar_one())
+
+    async def page(
+        self, session: AsyncSession, filters: InstrumentFilters, offset: int, limit: int
+    ) -> Sequence[Instrument]:
+        """One page in the order of `filters`.
+
+        The offset is walked over ids alone (an index-only scan where the engine can), and only
+        the page's own rows are read in full: deep pages stay cheap.
+        """
+        order = _order(filters)
+        ids = (
+            select(Instrument.id)
+            .where(*self.conditions(session, filters))
+            .order_by(*order)
+            .limit(limit)
+            .offset(offset)
+        )
+        statement = select(Instrument).where(Instrument.id.in_(ids)).order_by(*order)
+        return (await session.execute(statement)).scalars().all()
+
+    async def categories(
+        self, session: AsyncSession, filters: InstrumentFilters
+    ) -> list[tuple[str, int]]:
+        """Each category (its first spelling) with its listings under `filters`, largest first."""
+        counted = func.count().label("listings")
+        statement = (
+            select(func.min(Instrument.category), counted)
+            .where(*self.conditions(session, filters), Instrument.category_key.is_not(None))
+            .group_by(Instrument.category_key)
+            .order_by(counted.desc(), Instrument.category_key)
+        )
+        return [(str(name), int(count)) for name, count in await session.execute(statement)]
+
+    async def get(self, session: AsyncSession, instrument_id: int) -> Instrument | None:
+        if not 1 <= instrument_id <= MAX_ID:
+            return None
+        return await session.get(Instrument, instrument_id)
+
+    async def link_taken(
+        self, session: AsyncSession, link: str, *, other_than: int | None = None
+    ) -> bool:
+        statement = select(Instrument.id).where(Instrument.link == link)
+        if other_than is not None:
+            statement = statement.where(Instrument.id != other_than)
+        return (await session.execute(statement.limit(1))).first() is not None
+
+    async def add(self, session: AsyncSession, instrument: Instrument) -> Instrument:
+        session.add(instrument)
+        await session.flush()
+        return instrument
+
+    async def delete(self, session: AsyncSession, instrument: Instrument) -> None:
+        await session.delete(instrument)
+        await session.flush()
+
+    # Bulk writes (import)
+
+    async def stored_by_link(
+        self, session: AsyncSession, links: Sequence[str]
+    ) -> dict[str, ListingRow]:
+        """The contract fields of the stored listings among `links`, by link."""
+        if not links:
+            return {}
+        columns = [getattr(Instrument, name) for name in CONTRACT_FIELDS]
+        statement = select(*columns).where(Instrument.link.in_(links))
+        return {
+            row.link: dict(zip(CONTRACT_FIELDS, row, strict=True))
+            for row in await session.execute(statement)
+        }
+
+    async def upsert(
+        self, session: AsyncSession, rows: Sequence[Mapping[str, Any]], now: datetime
+    ) -> None:
+        """Insert the listings, or update the stored one with the same link where it differs.
+
+        One statement for all rows (executemany); links must be unique within `rows`.
+        """
+        if not rows:
+            return
+        dialect = session.get_bind().dialect.name
+        build = sqlite_insert if dialect == "sqlite" else postgresql_insert
+        statement = build(Instrument)
+        excluded = statement.excluded
+        changed = or_(
+            *(getattr(Instrument, name).is_distinct_from(excluded[name]) for name in STORED_FIELDS)
+        )
+        updates = {name: excluded[name] for name in (*STORED_FIELDS, "updated_at")}
+        upsert = statement.on_conflict_do_update(
+            index_elements=["link"], set_=updates, where=changed
+        )
+        parameters = [
+            {**row, **derived_keys(dict(row)), "created_at": now, "updated_at": now} for row in rows
+        ]
+        await session.execute(upsert, parameters)
