@@ -3,6 +3,7 @@ its lifespan running, tokens signed as identity signs them, and helpers to store
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
@@ -26,6 +27,7 @@ from bandstand.platform.testing.databases import MigratedDatabases
 from bandstand.platform.testing.outbox import outbox_events
 from bandstand.platform.testing.tokens import TokenFactory
 
+_LINKS = itertools.count(1)
 MIGRATIONS = Path(bandstand.marketplace.__file__).parent / "migrations"
 ADMIN_ID = 1
 ALICE_ID = 2
@@ -60,25 +62,30 @@ class Marketplace:
 
     async def add(self, name: str = "Fender Stratocaster", **fields: Any) -> int:
         """Store a listing directly (no request, no event); its id."""
-        now = datetime.now(UTC)
-        values: dict[str, Any] = {
-            "link": f"https://example.com/{len(name)}-{now.timestamp()}-{id(fields)}",
-            "website": "example.com",
-            **fields,
-        }
-        for key in ("expiration", "publish"):
-            if isinstance(values.get(key), str):
-                values[key] = date.fromisoformat(values[key])
-        if isinstance(values.get("price"), str | int | float):
-            values["price"] = Decimal(str(values["price"]))
-        async with self.database.session() as session, session.begin():
-            instrument = Instrument(name=name, created_at=now, updated_at=now, **values)
-            session.add(instrument)
-            await session.flush()
-            return instrument.id
+        (stored,) = await self.add_many([{"name": name, **fields}])
+        return stored
 
     async def add_many(self, rows: list[dict[str, Any]]) -> list[int]:
-        return [await self.add(**row) for row in rows]
+        """Store listings in one transaction, in order; their ids."""
+        now = datetime.now(UTC)
+        instruments = []
+        for row in rows:
+            values: dict[str, Any] = {
+                "link": f"https://example.com/{next(_LINKS)}",
+                "website": "example.com",
+                **row,
+            }
+            for key in ("expiration", "publish"):
+                if isinstance(values.get(key), str):
+                    values[key] = date.fromisoformat(values[key])
+            if isinstance(values.get("price"), str | int | float):
+                values["price"] = Decimal(str(values["price"]))
+            instruments.append(Instrument(created_at=now, updated_at=now, **values))
+        async with self.database.session() as session, session.begin():
+            for instrument in instruments:
+                session.add(instrument)
+                await session.flush()
+            return [instrument.id for instrument in instruments]
 
     async def count(self) -> int:
         async with self.database.session() as session:

@@ -25,7 +25,7 @@ from bandstand.marketplace.schemas import (
     InstrumentUpdate,
 )
 from bandstand.marketplace.service import ListingQuery, instrument_service, listing_filters
-from bandstand.platform.errors import Forbidden, legacy_errors
+from bandstand.platform.errors import Forbidden, Unauthorized, legacy_errors
 from bandstand.platform.pagination import Page, Pagination, build_page
 from bandstand.platform.security import AdminUser, OptionalUser
 from bandstand.platform.transactions import DBSession
@@ -45,7 +45,9 @@ def _filters(
     include_expired: IncludeExpired = False,
     ordering: OrderingParam = None,
 ) -> InstrumentFilters:
-    if include_expired and (viewer is None or viewer.role != "admin"):
+    if include_expired and viewer is None:
+        raise Unauthorized("include_expired: only an admin may see expired listings")
+    if include_expired and viewer is not None and viewer.role != "admin":
         raise Forbidden("include_expired: only an admin may see expired listings")
     query = ListingQuery(
         search=search,
