@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import ColumnElement, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.marketplace import search
@@ -166,22 +165,58 @@ class InstrumentRepository:
     ) -> None:
         """Insert the listings, or update the stored one with the same link where it differs.
 
-        One statement for all rows (executemany); links must be unique within `rows`.
+        One statement for the whole batch, its rows passed as one JSON parameter: SQLite's FTS5
+        table writes its pending words out at every statement (a savepoint), so a statement per
+        row would cost a full-text segment per row. Links must be unique within `rows`.
         """
         if not rows:
             return
         dialect = session.get_bind().dialect.name
-        build = sqlite_insert if dialect == "sqlite" else postgresql_insert
-        statement = build(Instrument)
-        excluded = statement.excluded
-        changed = or_(
-            *(getattr(Instrument, name).is_distinct_from(excluded[name]) for name in STORED_FIELDS)
-        )
-        updates = {name: excluded[name] for name in (*STORED_FIELDS, "updated_at")}
-        upsert = statement.on_conflict_do_update(
-            index_elements=["link"], set_=updates, where=changed
-        )
-        parameters = [
-            {**row, **derived_keys(dict(row)), "created_at": now, "updated_at": now} for row in rows
-        ]
-        await session.execute(upsert, parameters)
+        stamp = now.astimezone(UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+        if dialect != "sqlite":
+            stamp += "+00:00"
+        written = [_json_row({**row, **derived_keys(dict(row))}, stamp) for row in rows]
+        statement = _SQLITE_UPSERT if dialect == "sqlite" else _POSTGRES_UPSERT
+        await session.execute(statement, {"rows": json.dumps(written)})
+
+
+_WRITTEN = (*STORED_FIELDS, "created_at", "updated_at")
+_UPDATED = (*STORED_FIELDS, "updated_at")
+_SET = ", ".join(f"{name} = excluded.{name}" for name in _UPDATED)
+# Built from the fixed column names above only; every value is a bound parameter.
+_SQLITE_UPSERT = text(
+    f"INSERT INTO instruments ({', '.join(_WRITTEN)}) "  # noqa: S608
+    f"SELECT {', '.join(f'value ->> {name!r}' for name in _WRITTEN)} "
+    "FROM json_each(:rows) WHERE true "
+    f"ON CONFLICT (link) DO UPDATE SET {_SET} "
+    f"WHERE {' OR '.join(f'instruments.{n} IS NOT excluded.{n}' for n in STORED_FIELDS)}"
+)
+_POSTGRES_TYPES = {"price": "numeric", "expiration": "date", "publish": "date"}
+_RECORD = ", ".join(
+    f"{name} {_POSTGRES_TYPES.get(name, 'timestamptz' if name.endswith('_at') else 'varchar')}"
+    for name in _WRITTEN
+)
+_POSTGRES_UPSERT = text(
+    f"INSERT INTO instruments ({', '.join(_WRITTEN)}) "  # noqa: S608
+    f"SELECT {', '.join(_WRITTEN)} FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r({_RECORD}) "
+    f"ON CONFLICT (link) DO UPDATE SET {_SET} "
+    f"WHERE ({', '.join(f'instruments.{n}' for n in STORED_FIELDS)}) IS DISTINCT FROM "
+    f"({', '.join(f'excluded.{n}' for n in STORED_FIELDS)})"
+)
+
+
+def _json_row(row: Mapping[str, Any], stamp: str) -> dict[str, Any]:
+    """A listing as JSON values, stored as the ORM stores them on each engine (`stamp`: the
+    time of the write as the engine's text form of a UTC timestamp)."""
+    price = row.get("price")
+    expiration, publish = row.get("expiration"), row.get("publish")
+    return {
+        **{name: row.get(name) for name in STORED_FIELDS},
+        # A JSON number: SQLite stores it as the REAL the ORM would; PostgreSQL casts it exactly
+        # (at most 10 significant digits survive a double).
+        "price": None if price is None else float(price),
+        "expiration": None if expiration is None else expiration.isoformat(),
+        "publish": None if publish is None else publish.isoformat(),
+        "created_at": stamp,
+        "updated_at": stamp,
+    }

@@ -45,11 +45,19 @@ def _no_nul(text: str) -> str:
     return text
 
 
+def _decimal_point(text: str) -> str:
+    """`1.234,56` and `1,234.56` as `1234.56`; a lone comma is a decimal comma (`120,50`)."""
+    if "," in text and "." in text:
+        thousands = "." if text.rfind(",") > text.rfind(".") else ","
+        text = text.replace(thousands, "")
+    return text.replace(",", ".") if text.count(",") == 1 else text
+
+
 def parse_price(value: Any) -> Decimal | None:
     """A price of at most two decimals in [0, 99999999.99]; null stays null.
 
-    Text may carry a currency mark (`€ 120`, `120$`) and a decimal comma (`120,50`), as the
-    scraped sites write prices.
+    Text may carry a currency mark (`€ 120`, `120$`), a decimal comma (`120,50`) and thousands
+    separators (`2.500,00`), as the scraped sites write prices.
     """
     if value is None:
         return None
@@ -58,9 +66,7 @@ def parse_price(value: Any) -> Decimal | None:
     if isinstance(value, int | float | Decimal):
         text = str(value)
     elif isinstance(value, str):
-        text = value.strip().strip(CURRENCY_MARKS).strip()
-        if "," in text and "." not in text:
-            text = text.replace(",", ".")
+        text = _decimal_point(value.strip().strip(CURRENCY_MARKS).strip())
     else:
         raise ValueError("must be a number")
     try:
