@@ -224,8 +224,11 @@ def listing(number: int, rng: random.Random) -> dict[str, Any]:
     website = rng.choice(WEBSITES)
     price = None if rng.random() < 0.03 else round(rng.uniform(low, high) * 20) / 20
     published = TODAY - timedelta(days=rng.randrange(0, 400))
-    # About one listing in ten has expired already; a few never expire.
-    expiration = None if rng.random() < 0.05 else published + timedelta(days=rng.randrange(30, 450))
+    # About one listing in ten has expired already (by TODAY); a few never expire.
+    if rng.random() < 0.05:
+        expiration = None
+    else:
+        expiration = max(published, TODAY) + timedelta(days=rng.randrange(-40, 400))
     return {
         "name": name,
         "price": None if price is None else f"{price:.2f}",

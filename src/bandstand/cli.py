@@ -277,7 +277,7 @@ def import_instruments(
     format: Annotated[
         str | None, typer.Option("--format", help="csv or jsonl (default: from the extension).")
     ] = None,
-    batch_size: Annotated[int, typer.Option(min=1, max=5000, help="Rows per upsert.")] = 1000,
+    batch_size: Annotated[int, typer.Option(min=1, max=2000, help="Rows per upsert.")] = 2000,
     data_dir: DataDirOption = None,
 ) -> None:
     """Import instrument listings; bad rows are reported and skipped, re-imports are no-ops."""

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 
 import bandstand.marketplace
 from bandstand.marketplace.app import create_app
+from bandstand.marketplace.counting import ListingCounter
 from bandstand.marketplace.models import Instrument, MarketplaceBase
 from bandstand.platform.database import Database
 from bandstand.platform.runtime import Runtime
@@ -87,6 +88,13 @@ class Marketplace:
                 await session.flush()
             return [instrument.id for instrument in instruments]
 
+    def use_counter(self, *, ttl: float = 30.0, anchor_every: int = 4) -> ListingCounter:
+        """Reuse counts and page anchors (every `anchor_every` listings) for `ttl` seconds."""
+        runtime: Runtime = self.app.state.runtime
+        counter = ListingCounter(runtime.cache, ttl, anchor_every=anchor_every)
+        self.app.state.listing_counter = counter
+        return counter
+
     async def count(self) -> int:
         async with self.database.session() as session:
             statement = select(func.count()).select_from(Instrument)
@@ -119,7 +127,11 @@ async def marketplace_database_url(
 def marketplace_settings(
     make_settings: Callable[..., Settings], marketplace_database_url: str
 ) -> Settings:
-    return make_settings(databases={"marketplace": marketplace_database_url})
+    # Counts are recounted every time, as tests write straight to the database; the reuse of
+    # counts and anchors has its own tests (`use_counter`).
+    return make_settings(
+        databases={"marketplace": marketplace_database_url}, list_count_cache_seconds=0
+    )
 
 
 @asynccontextmanager

@@ -150,6 +150,8 @@ async def _walk(client: httpx.AsyncClient, first: str, params: dict[str, str]) -
 async def shop(marketplace: Marketplace) -> dict[int, dict[str, Any]]:
     rows = _rows()
     ids = await marketplace.add_many([dict(row) for row in rows])
+    # Deep pages start from anchors every 4 listings: walking them must find the same listings.
+    marketplace.use_counter(anchor_every=4)
     return dict(zip(ids, rows, strict=True))
 
 

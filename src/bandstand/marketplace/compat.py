@@ -15,7 +15,8 @@ from typing import Any
 from fastapi import APIRouter, Request, Response, status
 from pydantic import ValidationError
 
-from bandstand.marketplace.params import price_bound
+from bandstand.marketplace.counting import ListingCounter
+from bandstand.marketplace.params import Counter, price_bound
 from bandstand.marketplace.schemas import InstrumentCreate, LegacyInstrument, LegacyPage
 from bandstand.marketplace.service import (
     LINK_TAKEN,
@@ -63,11 +64,16 @@ def _no_nul(name: str, raw: str | None) -> str | None:
 
 
 async def _legacy_page(
-    session: DBSession, request: Request, query: ListingQuery, page_raw: str | None
+    session: DBSession,
+    request: Request,
+    counter: ListingCounter,
+    query: ListingQuery,
+    page_raw: str | None,
 ) -> LegacyPage:
     page = _page_number(page_raw)
     filters = listing_filters(query, min_price_name="minPrice", max_price_name="maxPrice")
-    count, rows = await instrument_service.page(session, filters, (page - 1) * PAGE_SIZE, PAGE_SIZE)
+    offset = (page - 1) * PAGE_SIZE
+    count, rows = await instrument_service.page(session, counter, filters, offset, PAGE_SIZE)
     total_pages = max(1, math.ceil(count / PAGE_SIZE))
     if page > total_pages:
         raise NotFound(INVALID_PAGE)
@@ -92,6 +98,7 @@ async def _legacy_page(
 async def legacy_list(
     session: DBSession,
     request: Request,
+    counter: Counter,
     page: str | None = None,
     category: str | None = None,
     minPrice: str | None = None,
@@ -103,7 +110,7 @@ async def legacy_list(
         max_price=_price("maxPrice", maxPrice),
         ordering="id",
     )
-    return await _legacy_page(session, request, query, page)
+    return await _legacy_page(session, request, counter, query, page)
 
 
 @router.get(
@@ -113,6 +120,7 @@ async def legacy_list(
 async def legacy_search(
     session: DBSession,
     request: Request,
+    counter: Counter,
     name: str | None = None,
     page: str | None = None,
     category: str | None = None,
@@ -128,7 +136,7 @@ async def legacy_search(
         max_price=_price("maxPrice", maxPrice),
         ordering="id",
     )
-    return await _legacy_page(session, request, query, page)
+    return await _legacy_page(session, request, counter, query, page)
 
 
 def _drf_errors(exc: ValidationError) -> dict[str, list[str]]:
@@ -154,7 +162,7 @@ def _drf_errors(exc: ValidationError) -> dict[str, list[str]]:
 )
 @legacy_errors(validation_status=400)
 async def legacy_add(
-    request: Request, admin: AdminUser, session: DBSession, response: Response
+    request: Request, admin: AdminUser, session: DBSession, response: Response, counter: Counter
 ) -> LegacyInstrument:
     try:
         body = json.loads(await request.body())
@@ -173,6 +181,7 @@ async def legacy_add(
         errors = _drf_errors(exc)
         summary = "; ".join(f"{name}: {' '.join(texts)}" for name, texts in errors.items())
         raise BadRequest(summary, extra=errors) from exc
+    await counter.renew()
     try:
         instrument = await instrument_service.create(session, data, admin.id)
     except LinkTaken as exc:

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, Response, status
 
 from bandstand.marketplace.params import (
+    Counter,
     IncludeExpired,
     InstrumentId,
     MaxPrice,
@@ -73,10 +74,14 @@ Filters = Annotated[InstrumentFilters, Depends(_filters)]
 )
 @legacy_errors(validation_status=400)
 async def list_instruments(
-    session: DBSession, request: Request, pagination: Pagination, filters: Filters
+    session: DBSession,
+    request: Request,
+    pagination: Pagination,
+    filters: Filters,
+    counter: Counter,
 ) -> dict[str, Any]:
     count, rows = await instrument_service.page(
-        session, filters, pagination.offset, pagination.page_size
+        session, counter, filters, pagination.offset, pagination.page_size
     )
     return build_page(request, pagination, count, [InstrumentRead.of(row) for row in rows])
 
@@ -108,8 +113,13 @@ async def get_instrument(
     summary="Add a listing (admin)",
 )
 async def create_instrument(
-    data: InstrumentCreate, admin: AdminUser, session: DBSession, response: Response
+    data: InstrumentCreate,
+    admin: AdminUser,
+    session: DBSession,
+    response: Response,
+    counter: Counter,
 ) -> InstrumentRead:
+    await counter.renew()
     instrument = await instrument_service.create(session, data, admin.id)
     response.headers["Location"] = f"/api/v1/instruments/{instrument.id}"
     return InstrumentRead.of(instrument)
@@ -121,8 +131,13 @@ async def create_instrument(
     summary="Change a listing (admin)",
 )
 async def update_instrument(
-    instrument_id: InstrumentId, data: InstrumentUpdate, admin: AdminUser, session: DBSession
+    instrument_id: InstrumentId,
+    data: InstrumentUpdate,
+    admin: AdminUser,
+    session: DBSession,
+    counter: Counter,
 ) -> InstrumentRead:
+    await counter.renew()
     instrument = await instrument_service.get(session, instrument_id)
     instrument = await instrument_service.update(session, instrument, data, admin.id)
     return InstrumentRead.of(instrument)
@@ -134,8 +149,9 @@ async def update_instrument(
     summary="Delete a listing (admin)",
 )
 async def delete_instrument(
-    instrument_id: InstrumentId, admin: AdminUser, session: DBSession
+    instrument_id: InstrumentId, admin: AdminUser, session: DBSession, counter: Counter
 ) -> Response:
+    await counter.renew()
     instrument = await instrument_service.get(session, instrument_id)
     await instrument_service.delete(session, instrument, admin.id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

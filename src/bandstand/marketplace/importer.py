@@ -26,7 +26,7 @@ from bandstand.marketplace.models import utcnow
 from bandstand.marketplace.repository import CONTRACT_FIELDS, InstrumentRepository, ListingRow
 from bandstand.marketplace.schemas import ImportSummary, InstrumentCreate, RowProblem
 
-BATCH_SIZE = 1000
+BATCH_SIZE = 2000
 MAX_REPORTED_PROBLEMS = 1000
 _REQUIRED = ("name", "link")
 
@@ -167,6 +167,8 @@ class InstrumentImport:
     inserted: int = 0
     updated: int = 0
     unchanged: int = 0
+    superseded: int = 0
+    """Rows whose link came again later in the file (the later row wins)."""
     rejected: int = 0
     problems: list[RowProblem] = field(default_factory=list)
     _batch: dict[str, ListingRow] = field(default_factory=dict)
@@ -191,16 +193,24 @@ class InstrumentImport:
             self.reject(row.line, location[0] if location else None, message)
             return False
         if self._batch.pop(listing["link"], None) is not None:
-            self.unchanged += 1  # a repeated link: its last row wins
+            self.superseded += 1
         self._batch[listing["link"]] = listing
         return len(self._batch) >= self.batch_size
 
-    async def flush(self, session: AsyncSession) -> None:
-        """Write the queued rows: insert the new links, update those that differ."""
-        if not self._batch:
-            return
+    def take(self) -> list[ListingRow]:
+        """The queued rows, leaving the queue empty."""
         rows = list(self._batch.values())
         self._batch.clear()
+        return rows
+
+    async def flush(self, session: AsyncSession) -> None:
+        """Write the queued rows."""
+        await self.write(session, self.take())
+
+    async def write(self, session: AsyncSession, rows: list[ListingRow]) -> None:
+        """Write `rows` (unique links): insert the new links, update those that differ."""
+        if not rows:
+            return
         stored = await self._repository.stored_by_link(session, [row["link"] for row in rows])
         writes = []
         for row in rows:
@@ -226,7 +236,7 @@ class InstrumentImport:
         return ImportSummary(
             inserted=self.inserted,
             updated=self.updated,
-            unchanged=self.unchanged,
+            unchanged=self.unchanged + self.superseded,
             rejected=self.rejected,
             problems=list(self.problems),
         )

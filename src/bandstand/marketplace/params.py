@@ -6,9 +6,10 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import Path, Query
+from fastapi import Depends, Path, Query, Request
 from pydantic import AfterValidator, PlainValidator
 
+from bandstand.marketplace.counting import ListingCounter
 from bandstand.marketplace.models import MAX_ID
 from bandstand.marketplace.schemas import Ordering, parse_date, parse_price
 
@@ -61,3 +62,11 @@ OrderingParam = Annotated[
     Ordering | None,
     Query(description="By price or publication day; `relevance` (the default of a search)"),
 ]
+
+
+def listing_counter(request: Request) -> ListingCounter:
+    counter: ListingCounter = request.app.state.listing_counter
+    return counter
+
+
+Counter = Annotated[ListingCounter, Depends(listing_counter)]

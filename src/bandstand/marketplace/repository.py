@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import json
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select, text
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.marketplace import search
@@ -92,23 +92,43 @@ class InstrumentRepository:
         return int((await session.execute(statement)).scalar_one())
 
     async def page(
-        self, session: AsyncSession, filters: InstrumentFilters, offset: int, limit: int
+        self,
+        session: AsyncSession,
+        filters: InstrumentFilters,
+        offset: int,
+        limit: int,
+        *,
+        after_id: int | None = None,
     ) -> Sequence[Instrument]:
-        """One page in the order of `filters`.
+        """One page in the order of `filters`; `after_id` (id order only) skips to the listings
+        after that id before the offset is counted.
 
         The offset is walked over ids alone (an index-only scan where the engine can), and only
-        the page's own rows are read in full: deep pages stay cheap.
+        the page's own rows are read in full.
         """
         order = _order(filters)
-        ids = (
-            select(Instrument.id)
-            .where(*self.conditions(session, filters))
-            .order_by(*order)
-            .limit(limit)
-            .offset(offset)
-        )
+        conditions = self.conditions(session, filters)
+        if after_id is not None:
+            assert filters.ordering == "id"
+            conditions.append(Instrument.id > after_id)
+        ids = select(Instrument.id).where(*conditions).order_by(*order).limit(limit).offset(offset)
         statement = select(Instrument).where(Instrument.id.in_(ids)).order_by(*order)
         return (await session.execute(statement)).scalars().all()
+
+    async def anchors(
+        self, session: AsyncSession, filters: InstrumentFilters, every: int
+    ) -> list[int]:
+        """The id of every `every`-th listing matching `filters`, in id order, in one scan."""
+        position = func.row_number().over(order_by=Instrument.id).label("position")
+        numbered = (
+            select(Instrument.id.label("id"), position)
+            .where(*self.conditions(session, filters))
+            .subquery()
+        )
+        statement = (
+            select(numbered.c.id).where(numbered.c.position % every == 0).order_by(numbered.c.id)
+        )
+        return [int(anchor) for anchor in (await session.execute(statement)).scalars()]
 
     async def categories(
         self, session: AsyncSession, filters: InstrumentFilters
@@ -165,58 +185,64 @@ class InstrumentRepository:
     ) -> None:
         """Insert the listings, or update the stored one with the same link where it differs.
 
-        One statement for the whole batch, its rows passed as one JSON parameter: SQLite's FTS5
-        table writes its pending words out at every statement (a savepoint), so a statement per
-        row would cost a full-text segment per row. Links must be unique within `rows`.
+        One multi-row statement for the whole batch, handed to the driver as it is: SQLite's
+        FTS5 table writes its pending words out at every statement (a savepoint), so a statement
+        per row would cost a full-text segment per row. Links must be unique within `rows`.
         """
         if not rows:
             return
-        dialect = session.get_bind().dialect.name
-        stamp = now.astimezone(UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
-        if dialect != "sqlite":
-            stamp += "+00:00"
-        written = [_json_row({**row, **derived_keys(dict(row))}, stamp) for row in rows]
-        statement = _SQLITE_UPSERT if dialect == "sqlite" else _POSTGRES_UPSERT
-        await session.execute(statement, {"rows": json.dumps(written)})
+        if len(rows) > MAX_UPSERT_ROWS:
+            raise ValueError(f"at most {MAX_UPSERT_ROWS} rows per upsert")
+        connection = await session.connection()
+        sqlite = connection.dialect.name == "sqlite"
+        stamp: Any = now.astimezone(UTC)
+        if sqlite:  # stored as the ORM stores a time on SQLite
+            stamp = stamp.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+        parameters: list[Any] = []
+        for row in rows:
+            values = {**row, **derived_keys(dict(row))}
+            if sqlite:
+                values = _sqlite_values(values)
+            parameters.extend(values[name] for name in STORED_FIELDS)
+            parameters.extend((stamp, stamp))
+        await connection.exec_driver_sql(_upsert_sql(len(rows), sqlite), tuple(parameters))
 
 
 _WRITTEN = (*STORED_FIELDS, "created_at", "updated_at")
-_UPDATED = (*STORED_FIELDS, "updated_at")
-_SET = ", ".join(f"{name} = excluded.{name}" for name in _UPDATED)
-# Built from the fixed column names above only; every value is a bound parameter.
-_SQLITE_UPSERT = text(
-    f"INSERT INTO instruments ({', '.join(_WRITTEN)}) "  # noqa: S608
-    f"SELECT {', '.join(f'value ->> {name!r}' for name in _WRITTEN)} "
-    "FROM json_each(:rows) WHERE true "
-    f"ON CONFLICT (link) DO UPDATE SET {_SET} "
-    f"WHERE {' OR '.join(f'instruments.{n} IS NOT excluded.{n}' for n in STORED_FIELDS)}"
-)
-_POSTGRES_TYPES = {"price": "numeric", "expiration": "date", "publish": "date"}
-_RECORD = ", ".join(
-    f"{name} {_POSTGRES_TYPES.get(name, 'timestamptz' if name.endswith('_at') else 'varchar')}"
-    for name in _WRITTEN
-)
-_POSTGRES_UPSERT = text(
-    f"INSERT INTO instruments ({', '.join(_WRITTEN)}) "  # noqa: S608
-    f"SELECT {', '.join(_WRITTEN)} FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r({_RECORD}) "
-    f"ON CONFLICT (link) DO UPDATE SET {_SET} "
-    f"WHERE ({', '.join(f'instruments.{n}' for n in STORED_FIELDS)}) IS DISTINCT FROM "
-    f"({', '.join(f'excluded.{n}' for n in STORED_FIELDS)})"
-)
+MAX_UPSERT_ROWS = 32766 // len(_WRITTEN)
+"""As many rows as one statement can carry (both engines bind at most 32,766 values)."""
 
 
-def _json_row(row: Mapping[str, Any], stamp: str) -> dict[str, Any]:
-    """A listing as JSON values, stored as the ORM stores them on each engine (`stamp`: the
-    time of the write as the engine's text form of a UTC timestamp)."""
-    price = row.get("price")
-    expiration, publish = row.get("expiration"), row.get("publish")
+@functools.lru_cache(maxsize=8)
+def _upsert_sql(count: int, sqlite: bool) -> str:
+    # Built from the fixed column names above only; every value is a bound parameter.
+    width = len(_WRITTEN)
+    if sqlite:
+        one = "(" + ", ".join("?" * width) + ")"
+        values = ", ".join([one] * count)
+        changed = " OR ".join(f"instruments.{n} IS NOT excluded.{n}" for n in STORED_FIELDS)
+    else:
+        values = ", ".join(
+            "(" + ", ".join(f"${row * width + column + 1}" for column in range(width)) + ")"
+            for row in range(count)
+        )
+        changed = (
+            f"({', '.join(f'instruments.{n}' for n in STORED_FIELDS)}) IS DISTINCT FROM "
+            f"({', '.join(f'excluded.{n}' for n in STORED_FIELDS)})"
+        )
+    updates = ", ".join(f"{name} = excluded.{name}" for name in (*STORED_FIELDS, "updated_at"))
+    return (
+        f"INSERT INTO instruments ({', '.join(_WRITTEN)}) VALUES {values} "  # noqa: S608
+        f"ON CONFLICT (link) DO UPDATE SET {updates} WHERE {changed}"
+    )
+
+
+def _sqlite_values(values: dict[str, Any]) -> dict[str, Any]:
+    """Values as the ORM binds them on SQLite: a price as a REAL, dates as ISO text."""
+    price, expiration, publish = values["price"], values["expiration"], values["publish"]
     return {
-        **{name: row.get(name) for name in STORED_FIELDS},
-        # A JSON number: SQLite stores it as the REAL the ORM would; PostgreSQL casts it exactly
-        # (at most 10 significant digits survive a double).
+        **values,
         "price": None if price is None else float(price),
         "expiration": None if expiration is None else expiration.isoformat(),
         "publish": None if publish is None else publish.isoformat(),
-        "created_at": stamp,
-        "updated_at": stamp,
     }

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.marketplace import events, text
+from bandstand.marketplace.counting import ListingCounter
 from bandstand.marketplace.models import Instrument, utcnow
 from bandstand.marketplace.repository import InstrumentFilters, InstrumentRepository
 from bandstand.marketplace.schemas import InstrumentCreate, InstrumentUpdate
@@ -88,13 +89,18 @@ class InstrumentService:
         self.instruments = InstrumentRepository()
 
     async def page(
-        self, session: AsyncSession, filters: InstrumentFilters, offset: int, limit: int
+        self,
+        session: AsyncSession,
+        counter: ListingCounter,
+        filters: InstrumentFilters,
+        offset: int,
+        limit: int,
     ) -> tuple[int, Sequence[Instrument]]:
         """The number of listings matching `filters` and those of one page (none past the end)."""
-        count = await self.instruments.count(session, filters)
+        count = await counter.count(session, filters)
         if offset >= count:
             return count, []
-        return count, await self.instruments.page(session, filters, offset, limit)
+        return count, await counter.page(session, filters, offset, limit)
 
     async def categories(
         self, session: AsyncSession, filters: InstrumentFilters

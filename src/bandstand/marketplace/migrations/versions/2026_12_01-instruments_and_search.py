@@ -17,10 +17,11 @@ branch_labels = None
 depends_on = None
 
 # SQLite: an FTS5 table over instruments.search_text (external content: the words are stored
-# once, in instruments), prefix indexes for 2- and 3-letter prefixes, kept in sync by triggers.
+# once, in instruments), kept in sync by triggers. Prefix queries (`strat*`) walk the sorted
+# term index; no extra prefix index, which would triple the cost of every write.
 SQLITE_SEARCH = (
     "CREATE VIRTUAL TABLE instruments_fts USING fts5(search_text, content='instruments',"
-    " content_rowid='id', tokenize='unicode61 remove_diacritics 2', prefix='2 3')",
+    " content_rowid='id', tokenize='unicode61 remove_diacritics 2')",
     "CREATE TRIGGER instruments_fts_insert AFTER INSERT ON instruments BEGIN"
     " INSERT INTO instruments_fts(rowid, search_text) VALUES (new.id, new.search_text); END",
     "CREATE TRIGGER instruments_fts_delete AFTER DELETE ON instruments BEGIN"
@@ -62,8 +63,6 @@ def upgrade() -> None:
         sqlite_autoincrement=True,
     )
     op.create_index("ix_instruments_category_key_id", "instruments", ["category_key", "id"])
-    op.create_index("ix_instruments_website_key_id", "instruments", ["website_key", "id"])
-    op.create_index("ix_instruments_location_key_id", "instruments", ["location_key", "id"])
     op.create_index("ix_instruments_price_id", "instruments", ["price", "id"])
     op.create_index("ix_instruments_publish_id", "instruments", ["publish", "id"])
     op.create_index("ix_instruments_id_expiration", "instruments", ["id", "expiration"])

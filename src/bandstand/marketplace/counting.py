@@ -1,0 +1,91 @@
+"""Counts and deep pages of the listing at a million rows.
+
+An exact `count(*)` of a million listings, or an OFFSET of 500,000 (page 10,000), walks half a
+million index entries: a few hundred milliseconds, on every page of the same list. So, for
+`settings.list_count_cache_seconds`, each list (its filters and the day, which decides what has
+expired) keeps in the platform cache:
+
+- its count, computed exactly once;
+- for the id order, its anchors: the id of every `ANCHOR_EVERY`-th listing, found in one scan
+  when a page deeper than that is first asked for. Page N then starts from the anchor below its
+  offset (`id > anchor`), and walks at most `ANCHOR_EVERY` entries instead of the whole offset.
+
+Any write through the service (create, change, delete, import) moves the marketplace's
+generation, which is part of every key: the next read counts afresh. A write that bypasses the
+service in another process (the import command, which has no access to an in-memory cache)
+shows in counts and deep pages within the cache time at most; with Redis as the cache, the
+command's writes are seen at once by every replica. The setting at 0 counts every time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import asdict
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bandstand.marketplace.models import Instrument
+from bandstand.marketplace.repository import InstrumentFilters, InstrumentRepository
+from bandstand.platform.cache import Cache
+
+ANCHOR_EVERY = 5000
+GENERATION_KEY = "marketplace:listing-generation"
+_GENERATION_TTL = 30 * 24 * 3600.0
+
+
+class ListingCounter:
+    def __init__(self, cache: Cache, ttl: float, *, anchor_every: int = ANCHOR_EVERY) -> None:
+        self.cache = cache
+        self.ttl = ttl
+        self.anchor_every = anchor_every
+        self.instruments = InstrumentRepository()
+
+    async def renew(self) -> None:
+        """Forget every count and anchor: call on every write."""
+        if self.ttl > 0:
+            await self.cache.incr(GENERATION_KEY, _GENERATION_TTL)
+
+    async def _key(self, kind: str, filters: InstrumentFilters) -> str:
+        generation = await self.cache.get(GENERATION_KEY) or "0"
+        described = json.dumps(asdict(filters), default=str, sort_keys=True)
+        digest = hashlib.sha256(described.encode()).hexdigest()[:32]
+        return f"marketplace:{kind}:{generation}:{digest}"
+
+    async def count(self, session: AsyncSession, filters: InstrumentFilters) -> int:
+        if self.ttl <= 0:
+            return await self.instruments.count(session, filters)
+        key = await self._key("count", filters)
+        stored = await self.cache.get(key)
+        if stored is not None:
+            return int(stored)
+        count = await self.instruments.count(session, filters)
+        await self.cache.set(key, str(count), self.ttl)
+        return count
+
+    async def page(
+        self, session: AsyncSession, filters: InstrumentFilters, offset: int, limit: int
+    ) -> Sequence[Instrument]:
+        if self.ttl <= 0 or filters.ordering != "id" or offset < self.anchor_every:
+            return await self.instruments.page(session, filters, offset, limit)
+        anchors = await self._anchors(session, filters)
+        passed = min(offset // self.anchor_every, len(anchors))
+        if passed == 0:
+            return await self.instruments.page(session, filters, offset, limit)
+        return await self.instruments.page(
+            session,
+            filters,
+            offset - passed * self.anchor_every,
+            limit,
+            after_id=anchors[passed - 1],
+        )
+
+    async def _anchors(self, session: AsyncSession, filters: InstrumentFilters) -> list[int]:
+        key = await self._key(f"anchors{self.anchor_every}", filters)
+        stored = await self.cache.get(key)
+        if stored is not None:
+            return [int(anchor) for anchor in json.loads(stored)]
+        anchors = await self.instruments.anchors(session, filters, self.anchor_every)
+        await self.cache.set(key, json.dumps(anchors), self.ttl)
+        return anchors
