@@ -28,6 +28,8 @@ from bandstand.marketplace.schemas import ImportSummary, InstrumentCreate, RowPr
 
 BATCH_SIZE = 2000
 MAX_REPORTED_PROBLEMS = 1000
+TIDY_AFTER_WRITES = 10_000
+"""An import writing this many rows ends by refreshing statistics and merging the search index."""
 _REQUIRED = ("name", "link")
 
 
@@ -227,6 +229,8 @@ class InstrumentImport:
 
     async def finish(self, session: AsyncSession) -> ImportSummary:
         await self.flush(session)
+        if self.inserted + self.updated >= TIDY_AFTER_WRITES:
+            await self._repository.tidy_after_bulk_write(session)
         await events.instruments_imported(
             session, self.inserted, self.updated, self.rejected, self.actor_id
         )

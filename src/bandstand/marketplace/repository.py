@@ -167,6 +167,16 @@ class InstrumentRepository:
 
     # Bulk writes (import)
 
+    async def tidy_after_bulk_write(self, session: AsyncSession) -> None:
+        """Refresh the planner's statistics, and on SQLite merge the full-text index into one
+        segment: after a large import, prefix queries read one segment instead of hundreds."""
+        connection = await session.connection()
+        if connection.dialect.name == "sqlite":
+            await connection.exec_driver_sql(
+                "INSERT INTO instruments_fts(instruments_fts) VALUES ('optimize')"
+            )
+        await connection.exec_driver_sql("ANALYZE instruments")
+
     async def stored_by_link(
         self, session: AsyncSession, links: Sequence[str]
     ) -> dict[str, ListingRow]:
