@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+from datetime import date
+from typing import Any
+
 import httpx
 
+from bandstand.marketplace.counting import ListingCounter
+from bandstand.marketplace.repository import InstrumentFilters
+from bandstand.platform.cache import MemoryCache
 from tests.marketplace.conftest import INSTRUMENT, Marketplace
 
 
@@ -65,3 +72,39 @@ async def test_without_reuse_every_request_counts(
     assert (await client.get("/api/v1/instruments")).json()["count"] == 1
     await marketplace.add("Viola")  # straight to the database, bypassing the service
     assert (await client.get("/api/v1/instruments")).json()["count"] == 2
+
+
+class _SlowCounts:
+    """Stands in for the repository's count: slow, and counting its calls."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.value = 7
+
+    async def count(self, _session: object, _filters: object) -> int:
+        self.calls += 1
+        await asyncio.sleep(0.05)
+        return self.value
+
+
+async def test_one_request_counts_while_the_others_wait_or_get_the_stale_count() -> None:
+    counter = ListingCounter(MemoryCache(), ttl=0.2)
+    slow = _SlowCounts()
+    counter.instruments = slow  # type: ignore[assignment]
+    filters = InstrumentFilters(today=date(2026, 12, 1))
+    session: Any = None
+
+    first = await asyncio.gather(*(counter.count(session, filters) for _ in range(5)))
+    assert first == [7] * 5
+    assert slow.calls == 1
+
+    slow.value = 8
+    await asyncio.sleep(0.25)  # stale now: answered as it was while one request recounts
+    stale = await asyncio.gather(*(counter.count(session, filters) for _ in range(5)))
+    assert sorted(stale) == [7, 7, 7, 7, 8]
+    assert slow.calls == 2
+    assert await counter.count(session, filters) == 8
+
+    await counter.renew()  # a write: the next read counts afresh, and waits for it
+    slow.value = 9
+    assert await counter.count(session, filters) == 9
