@@ -19,11 +19,13 @@ from typing import Any
 import httpx
 import pytest
 
+from bandstand import registry
 from bandstand.platform.testing.servers import free_port
 from tests.e2e.processes import Bandstand, bandstand_env
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.rabbitmq, pytest.mark.redis]
-SERVICES = ("identity", "music", "concerts")
+# Every service runs: the gateway is ready only when all of them are.
+SERVICES = tuple(registry.names())
 ADMIN_PASSWORD = "Admin-Events-Pass-1"
 USER_PASSWORD = "Member-Events-Pass-1"
 
