@@ -23,6 +23,7 @@ BENCHMARKS = (
     "music_catalogue",
     "movie_catalogue",
     "academy_popular",
+    "marketplace_search",
 )
 
 

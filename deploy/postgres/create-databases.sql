@@ -4,3 +4,4 @@ CREATE DATABASE music;
 CREATE DATABASE concerts;
 CREATE DATABASE inventory;
 CREATE DATABASE academy;
+CREATE DATABASE marketplace;

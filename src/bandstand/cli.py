@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import tempfile
+import time
 from functools import partial
 from pathlib import Path
 from types import FrameType
@@ -16,7 +17,13 @@ import typer
 import uvicorn
 from pydantic import ValidationError
 from rich.console import Console
-from rich.progress import BarColumn, SpinnerColumn, TextColumn
+from rich.progress import (
+    BarColumn,
+    SpinnerColumn,
+    TaskProgressColumn,
+    TextColumn,
+    TimeRemainingColumn,
+)
 from rich.progress import Progress as RichProgress
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -258,6 +265,71 @@ def createsuperuser(
         console.print(f"[red]Refused:[/] {exc.detail}")
         raise typer.Exit(1) from exc
     console.print(f"[green]✓[/] admin {user.username} (id {user.id}) created")
+
+
+import_app = typer.Typer(help="Import data from files.", no_args_is_help=True)
+app.add_typer(import_app, name="import")
+
+
+@import_app.command("instruments")
+def import_instruments(
+    file: Annotated[Path, typer.Argument(help="A CSV file with a header row, or JSON Lines.")],
+    format: Annotated[
+        str | None, typer.Option("--format", help="csv or jsonl (default: from the extension).")
+    ] = None,
+    batch_size: Annotated[int, typer.Option(min=1, max=2000, help="Rows per upsert.")] = 2000,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Import instrument listings; bad rows are reported and skipped, re-imports are no-ops."""
+    from bandstand.marketplace.commands import import_instruments as run_import
+    from bandstand.marketplace.importer import ImportFormat, UnreadableFile, format_of
+
+    try:
+        fmt = ImportFormat(format.lower()) if format else format_of(file.name)
+    except (ValueError, UnreadableFile) as exc:
+        raise typer.BadParameter(str(exc), param_hint="'--format'") from exc
+    settings = _settings(data_dir)
+    _migrate(settings, ["marketplace"])
+    try:
+        size = file.stat().st_size
+    except OSError as exc:
+        console.print(f"[red]Cannot read {file}:[/] {exc.strerror}")
+        raise typer.Exit(1) from exc
+    columns = (
+        TextColumn("importing"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.fields[rows]:,} rows"),
+        TextColumn("{task.fields[rate]:,.0f} rows/s"),
+        TimeRemainingColumn(),
+    )
+    with RichProgress(*columns, console=console, transient=False) as bar:
+        task = bar.add_task("import", total=max(size, 1), rows=0, rate=0.0)
+        started = time.monotonic()
+
+        def progress(done: int, rows: int) -> None:
+            rate = rows / max(time.monotonic() - started, 1e-6)
+            bar.update(task, completed=done, rows=rows, rate=rate)
+
+        try:
+            summary = asyncio.run(
+                run_import(settings, file, fmt, batch_size=batch_size, progress=progress)
+            )
+        except (UnreadableFile, OSError) as exc:
+            console.print(f"[red]Cannot import {file}:[/] {exc}")
+            raise typer.Exit(1) from exc
+        except SQLAlchemyError as exc:
+            console.print(f"[red]Import failed:[/] {exc}")
+            raise typer.Exit(1) from exc
+    for problem in summary.problems:
+        field = f" {problem.field}:" if problem.field else ""
+        console.print(f"[yellow]line {problem.line}:[/]{field} {problem.message}")
+    if summary.rejected > len(summary.problems):
+        console.print(f"... and {summary.rejected - len(summary.problems)} more rejected rows")
+    typer.echo(
+        f"inserted {summary.inserted}, updated {summary.updated}, "
+        f"unchanged {summary.unchanged}, rejected {summary.rejected}"
+    )
 
 
 @app.command()

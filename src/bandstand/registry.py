@@ -24,6 +24,7 @@ from bandstand.gateway.routes import RouteTable
 from bandstand.identity import app as identity_app
 from bandstand.inventory import app as inventory_app
 from bandstand.inventory import demo as inventory_demo
+from bandstand.marketplace import app as marketplace_app
 from bandstand.music import app as music_app
 from bandstand.music import demo as music_demo
 from bandstand.platform.runtime import Runtime
@@ -105,6 +106,13 @@ SERVICES: tuple[ServiceEntry, ...] = (
         migrations=SRC / "academy" / "migrations",
         default_port=8007,
         seed_demo=academy_demo.seed_demo,
+    ),
+    ServiceEntry(
+        name="marketplace",
+        create_app=marketplace_app.create_app,
+        prefixes=("/api/v1/instruments", "/listInstrument", "/searchInstrument", "/addInstrument"),
+        migrations=SRC / "marketplace" / "migrations",
+        default_port=8004,
     ),
 )
 GATEWAY_PORT = 8080

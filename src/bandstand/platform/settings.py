@@ -101,6 +101,12 @@ class Settings(BaseSettings):
         ge=0,
         description="How long anonymous GETs of public lists are served from the cache (0: never).",
     )
+    list_count_cache_seconds: float = Field(
+        30.0,
+        ge=0,
+        description="How long the count of a large list, and where its deep pages start, may be "
+        "reused; any write through the service renews them (0: never).",
+    )
 
     def database_url(self, service: str) -> str:
         configured = self.databases.get(service)

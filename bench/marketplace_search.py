@@ -1,0 +1,445 @@
+"""The instrument marketplace at 1,000,000 listings: import, search, deep pages and counts.
+
+Targets (per engine, SQLite and PostgreSQL):
+  import of 1,000,000 CSV rows with `bandstand import instruments` in <= 60 s, peak RSS <= 300 MB;
+  GET /api/v1/instruments?search=<two words>&category=...&page_size=50 through the gateway at
+  16 connections: p95 <= 20 ms; >= 20x the requests/s of the same queries answered as the
+  original system did (`_original_search.py`: unindexed case-insensitive substring scan);
+  deep pages (page 10,000) and the plain list's count: p95 <= 50 ms.
+
+Per engine: a fresh marketplace database is migrated, the generated CSV (bench/gen_instruments.py,
+the same file for both engines) imported by the command (wall time and peak RSS measured by
+/usr/bin/time), the tables analysed, then served by `bandstand up` (gateway and every service
+in one process) with the public response cache off, so every request reaches the database.
+The original's queries run in their own uvicorn process on the same database. wrk rotates over
+eight query pairs; p95 comes from wrk's own latency histogram (a Lua `done` hook).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+from pathlib import Path
+from typing import Any
+
+import _harness as h
+import gen_instruments
+
+QUERIES = [
+    ("fender stratocaster", "Guitarras eléctricas"),
+    ("gibson paul", "Guitarras eléctricas"),
+    ("yamaha digital", "Pianos y teclados"),
+    ("roland drum", "Baterías y percusión"),
+    ("marshall amplifier", "Amplificadores"),
+    ("alhambra guitar", "Guitarras clásicas"),
+    ("stentor violin", "Cuerda frotada"),
+    ("boss pedal", "Efectos y pedales"),
+]
+TARGET_IMPORT_S = 60.0
+TARGET_IMPORT_MIB = 300.0
+TARGET_SEARCH_P95 = 20.0
+TARGET_SPEEDUP = 20.0
+TARGET_DEEP_P95 = 50.0
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--listings", type=int, default=1_000_000)
+    parser.add_argument("--engines", default="sqlite,postgres", help="comma-separated")
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds per wrk run")
+    parser.add_argument("--warmup", type=float, default=2.0)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument(
+        "--original-duration", type=float, default=20.0, help="seconds of the original's run"
+    )
+    parser.add_argument(
+        "--database",
+        help="an already imported marketplace database URL (one engine): skip the import",
+    )
+    h.common_arguments(parser)
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.listings, args.duration, args.warmup = 20_000, 3.0, 1.0
+        args.original_duration = 5.0
+    global DEEP_PAGE
+    DEEP_PAGE = min(DEEP_PAGE, int(args.listings * 0.8) // 50)
+    return args
+
+
+DEEP_PAGE = 10_000
+
+
+def deep_paths() -> list[str]:
+    """Page 10,000 of 50 (offset 499,950) of the canonical and the inherited list."""
+    return [
+        f"/api/v1/instruments?page={DEEP_PAGE}&page_size=50",
+        f"/listInstrument?page={DEEP_PAGE}",
+    ]
+
+
+def search_paths() -> list[str]:
+    return [
+        "/api/v1/instruments?"
+        + urllib.parse.urlencode({"search": words, "category": category, "page_size": 50})
+        for words, category in QUERIES
+    ]
+
+
+def original_paths() -> list[str]:
+    return [
+        "/search?" + urllib.parse.urlencode({"name": words, "category": category})
+        for words, category in QUERIES
+    ]
+
+
+def lua_script(directory: Path, name: str, paths: list[str]) -> tuple[Path, Path]:
+    """A wrk script rotating over `paths` that writes the p95 (µs) to a file when done."""
+    out = directory / f"{name}.p95"
+    script = directory / f"{name}.lua"
+    listed = ", ".join(json.dumps(path) for path in paths)
+    script.write_text(
+        f"local paths = {{{listed}}}\n"
+        "local n = 0\n"
+        "request = function()\n"
+        "  n = n % #paths + 1\n"
+        '  return wrk.format("GET", paths[n])\n'
+        "end\n"
+        "done = function(summary, latency, requests)\n"
+        f'  local f = io.open("{out}", "w")\n'
+        '  f:write(string.format("%d\\n", latency:percentile(95)))\n'
+        "  f:close()\n"
+        "end\n"
+    )
+    return script, out
+
+
+def prepare_database(engine: str, workdir: Path) -> tuple[str, Any]:
+    workdir.mkdir(parents=True, exist_ok=True)
+    if engine == "sqlite":
+        return f"sqlite+aiosqlite:///{workdir / 'marketplace.sqlite3'}", None
+    from bandstand.platform.testing.servers import PostgresServer
+
+    server = PostgresServer()
+    server.start()
+    server.create_database("marketplace_bench")
+    return server.url("marketplace_bench"), server
+
+
+def timed_import(csv_path: Path, url: str, workdir: Path) -> dict[str, Any]:
+    """`bandstand import instruments` under /usr/bin/time: wall seconds, peak RSS, summary."""
+    env = h.process_env({"BANDSTAND_DATABASES__MARKETPLACE": url})
+    migrate = [*h.bandstand_command(), "migrate", "marketplace", "--data-dir", str(workdir / "var")]
+    subprocess.run(migrate, env=env, check=True, capture_output=True)
+    argv = [
+        "/usr/bin/time",
+        "-f",
+        "TIME %e %M %U %S",
+        *h.bandstand_command(),
+        "import",
+        "instruments",
+        str(csv_path),
+        "--data-dir",
+        str(workdir / "var"),
+    ]
+    started = time.monotonic()
+    completed = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
+    wall = time.monotonic() - started
+    measured = re.search(r"TIME ([\d.]+) (\d+) ([\d.]+) ([\d.]+)", completed.stderr)
+    summary = re.search(
+        r"inserted (\d+), updated (\d+), unchanged (\d+), rejected (\d+)", completed.stdout
+    )
+    if completed.returncode != 0 or measured is None or summary is None:
+        raise RuntimeError(f"import failed:\n{completed.stdout}\n{completed.stderr[-2000:]}")
+    return {
+        "seconds": float(measured.group(1)),
+        "seconds_with_start": wall,
+        "peak_rss_mib": int(measured.group(2)) / 1024,
+        "cpu_seconds": float(measured.group(3)) + float(measured.group(4)),
+        "inserted": int(summary.group(1)),
+        "updated": int(summary.group(2)),
+        "unchanged": int(summary.group(3)),
+        "rejected": int(summary.group(4)),
+    }
+
+
+def analyse(engine: str, url: str, server: Any) -> None:
+    """The import analysed the table already; PostgreSQL's index-only scans also want the
+    visibility map that autovacuum would build a little later."""
+    if engine == "postgres":
+        server.execute("VACUUM instruments", "marketplace_bench")
+
+
+def check(port: int, original_port: int) -> dict[str, Any]:
+    """Both sides answer 200 and find the same listings (counts compared per query)."""
+    counts = {}
+    for (words, _category), ours, theirs in zip(
+        QUERIES, search_paths(), original_paths(), strict=True
+    ):
+        status, body = h.http_request(port, "GET", ours, timeout=120)
+        status2, body2 = h.http_request(original_port, "GET", theirs, timeout=120)
+        if status != 200 or status2 != 200:
+            raise RuntimeError(f"{words}: {status} {body[:200]!r} / {status2} {body2[:200]!r}")
+        counts[words] = {
+            "indexed": json.loads(body)["count"],
+            "original": json.loads(body2)["count"],
+        }
+    for path in deep_paths():
+        status, body = h.http_request(port, "GET", path, timeout=120)
+        if status != 200 or len(json.loads(body)["results"]) != 50:
+            raise RuntimeError(f"{path}: {status} {body[:200]!r}")
+    return counts
+
+
+def first_requests(port: int) -> dict[str, float]:
+    """How long the first request of each kind takes, before anything is reused."""
+    timings = {}
+    paths = {
+        "count (list page 1)": "/api/v1/instruments?page_size=50",
+        "deep page (finds the anchors)": deep_paths()[0],
+        "deep page (anchors known)": deep_paths()[1],
+        "search": search_paths()[0],
+    }
+    for name, path in paths.items():
+        started = time.perf_counter()
+        status, body = h.http_request(port, "GET", path, timeout=120)
+        timings[name] = round((time.perf_counter() - started) * 1000, 1)
+        if status != 200:
+            raise RuntimeError(f"{path}: {status} {body[:200]!r}")
+    return timings
+
+
+def one_at_a_time(port: int, original_port: int, rounds: int = 2) -> dict[str, float]:
+    """Median latency of the eight searches sent one at a time, on each side."""
+    timings: dict[str, list[float]] = {"indexed": [], "original": []}
+    for _ in range(rounds):
+        for ours, theirs in zip(search_paths(), original_paths(), strict=True):
+            for side, target, path in (
+                ("indexed", port, ours),
+                ("original", original_port, theirs),
+            ):
+                started = time.perf_counter()
+                h.http_request(target, "GET", path, timeout=120)
+                timings[side].append((time.perf_counter() - started) * 1000)
+    return {side: round(statistics.median(values), 1) for side, values in timings.items()}
+
+
+def wrk(
+    name: str,
+    port: int,
+    paths: list[str],
+    args: argparse.Namespace,
+    tmp: Path,
+    server: h.Process,
+    *,
+    duration: float | None = None,
+) -> dict[str, Any]:
+    script, p95_file = lua_script(tmp, re.sub(r"\W+", "_", name), paths)
+    url = f"http://{h.HOST}:{port}{paths[0]}"
+    h.run_wrk(
+        url, connections=args.connections, duration=args.warmup, script=script, servers=[server]
+    )
+    result = h.run_wrk(
+        url,
+        connections=args.connections,
+        duration=duration or args.duration,
+        script=script,
+        servers=[server],
+        request_timeout=30.0,
+    )
+    p95 = int(p95_file.read_text().strip()) / 1000
+    line = (
+        f"    {name:26} {result.requests_per_s:9,.1f} req/s  p50 {result.p50:8.2f}  "
+        f"p95 {p95:8.2f}  p99 {result.p99:8.2f} ms  "
+        f"errors {result.non_2xx_3xx + result.socket_errors}"
+    )
+    print(line, file=sys.stderr, flush=True)
+    return {**h.to_jsonable(result), "p95": p95}
+
+
+def measure_engine(
+    engine: str, csv_path: Path, args: argparse.Namespace, tmp: Path
+) -> dict[str, Any]:
+    workdir = tmp / engine
+    if args.database:
+        url, server = args.database, None
+        workdir.mkdir(parents=True, exist_ok=True)
+    else:
+        url, server = prepare_database(engine, workdir)
+    try:
+        imported = timed_import(csv_path, url, workdir) if not args.database else {}
+        print(f"  {engine}: import {imported}", file=sys.stderr, flush=True)
+        analyse(engine, url, server)
+        port, original_port = h.free_port(), h.free_port()
+        up = h.bandstand_process(
+            "bandstand",
+            ["up", "--port", str(port)],
+            workdir / "up",
+            extra_env={
+                "BANDSTAND_DATABASES__MARKETPLACE": url,
+                "BANDSTAND_PUBLIC_CACHE_SECONDS": "0",
+            },
+        )
+        # As shipped: anonymous reads of the public lists may come from the 1 s response cache.
+        shipped_port = h.free_port()
+        shipped = h.bandstand_process(
+            "shipped",
+            ["up", "--port", str(shipped_port)],
+            workdir / "shipped",
+            extra_env={"BANDSTAND_DATABASES__MARKETPLACE": url},
+        )
+        original = h.Process(
+            "original",
+            [sys.executable, str(h.BENCH / "_original_search.py"), str(original_port), url],
+            env=h.process_env(),
+            workdir=workdir / "original",
+        )
+        runs: dict[str, Any] = {}
+        with (
+            h.started(up, port, "/ready"),
+            h.started(shipped, shipped_port, "/ready"),
+            h.started(original, original_port, "/docs"),
+        ):
+            cold = first_requests(port)
+            print(f"  {engine}: first requests (ms) {cold}", file=sys.stderr, flush=True)
+            counts = check(port, original_port)
+            runs["search"] = wrk("search", port, search_paths(), args, tmp, up)
+            runs["search, response cache"] = wrk(
+                "search, response cache", shipped_port, search_paths(), args, tmp, shipped
+            )
+            runs["deep page"] = wrk("deep page 10,000", port, [deep_paths()[0]], args, tmp, up)
+            runs["deep page, inherited"] = wrk(
+                "deep page, /listInstrument", port, [deep_paths()[1]], args, tmp, up
+            )
+            runs["count"] = wrk(
+                "list with count", port, ["/api/v1/instruments?page_size=50"], args, tmp, up
+            )
+            sequential = one_at_a_time(port, original_port)
+            print(f"  {engine}: one at a time (ms) {sequential}", file=sys.stderr, flush=True)
+            # Last: the original's scans go on after wrk stops, until its process is stopped.
+            runs["original"] = wrk(
+                "original (substring scan)",
+                original_port,
+                original_paths(),
+                args,
+                tmp,
+                original,
+                duration=args.original_duration,
+            )
+            memory = h.memory_of_tree(up.pid)
+    finally:
+        if server is not None:
+            server.stop()
+    return {
+        "engine": engine,
+        "import": imported,
+        "first_requests_ms": cold,
+        "one_at_a_time_ms": sequential,
+        "counts": counts,
+        "runs": runs,
+        "memory": memory,
+    }
+
+
+def report(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
+    rows, verdicts = [], []
+    for result in results:
+        engine, runs, imported = result["engine"], result["runs"], result["import"]
+        for name, run in runs.items():
+            rows.append(
+                [
+                    engine,
+                    name,
+                    f"{run['requests_per_s']:,.1f}",
+                    f"{run['latency_ms']['p50']:.2f}",
+                    f"{run['p95']:.2f}",
+                    f"{run['latency_ms']['p99']:.2f}",
+                    run["non_2xx_3xx"] + run["socket_errors"],
+                ]
+            )
+        speedup = runs["search"]["requests_per_s"] / max(runs["original"]["requests_per_s"], 1e-9)
+        alone = result["one_at_a_time_ms"]
+        verdicts.append(
+            [
+                engine,
+                "one at a time: original / indexed latency",
+                f"{alone['original'] / max(alone['indexed'], 1e-9):,.0f}x "
+                f"({alone['original']:,.0f} / {alone['indexed']:,.1f} ms)",
+                h.verdict(alone["original"] >= TARGET_SPEEDUP * alone["indexed"]),
+            ]
+        )
+        if imported:
+            verdicts += [
+                [
+                    engine,
+                    "import ≤ 60 s",
+                    f"{imported['seconds']:.1f} s ({imported['cpu_seconds']:.0f} s of CPU)",
+                    h.verdict(imported["seconds"] <= TARGET_IMPORT_S),
+                ],
+                [
+                    engine,
+                    "import peak RSS ≤ 300 MB",
+                    f"{imported['peak_rss_mib']:.0f} MiB",
+                    h.verdict(imported["peak_rss_mib"] <= TARGET_IMPORT_MIB),
+                ],
+            ]
+        verdicts += [
+            [
+                engine,
+                "search p95 ≤ 20 ms",
+                f"{runs['search']['p95']:.1f} ms",
+                h.verdict(runs["search"]["p95"] <= TARGET_SEARCH_P95),
+            ],
+            [
+                engine,
+                "search >= 20x the original",
+                f"{speedup:,.0f}x",
+                h.verdict(speedup >= TARGET_SPEEDUP),
+            ],
+        ]
+        for name in ("deep page", "deep page, inherited", "count"):
+            p95 = runs[name]["p95"]
+            verdicts.append(
+                [engine, f"{name} p95 ≤ 50 ms", f"{p95:.1f} ms", h.verdict(p95 <= TARGET_DEEP_P95)]
+            )
+    headers = ["engine", "path", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors"]
+    return "\n".join(
+        [
+            f"### {args.listings:,} listings, {args.connections} connections, "
+            f"{args.duration:g} s per run",
+            "",
+            h.markdown_table(headers, rows),
+            "",
+            h.markdown_table(["engine", "target", "measured", "result"], verdicts),
+        ]
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    engines = [engine.strip() for engine in args.engines.split(",") if engine.strip()]
+    with tempfile.TemporaryDirectory(prefix="bench-marketplace-") as scratch:
+        tmp = Path(scratch)
+        csv_path = tmp / "listings.csv"
+        if not args.database:
+            with csv_path.open("w", encoding="utf-8", newline="") as out:
+                gen_instruments.write(args.listings, out, "csv", seed=4)
+        results = [measure_engine(engine, csv_path, args, tmp) for engine in engines]
+    text = report(results, args)
+    print(text)
+    path = h.write_results(
+        "marketplace_search",
+        {"arguments": vars(args), "machine": h.machine_info(), "results": results},
+    )
+    print(f"\n(results in {path})", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The instrument marketplace: listings scraped from second-hand sites, their search and import."""

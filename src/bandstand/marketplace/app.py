@@ -1,0 +1,44 @@
+"""Marketplace's application: its routers on the platform kernel."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import FastAPI
+
+from bandstand.marketplace import compat, endpoints, imports
+from bandstand.marketplace.counting import ListingCounter
+from bandstand.platform.app import create_service_app
+from bandstand.platform.runtime import Runtime
+
+NAME = "marketplace"
+# Public lists: their anonymous GETs may be answered from the platform's short-lived cache.
+PUBLIC_LISTS = (
+    "/api/v1/instruments",
+    "/api/v1/instruments/categories",
+    "/listInstrument",
+    "/searchInstrument",
+)
+
+
+def create_app(runtime: Runtime) -> FastAPI:
+    app = create_service_app(
+        NAME,
+        [imports.router, endpoints.router, compat.router],
+        runtime,
+        description="Instrument listings scraped from second-hand sites: search, filters, import.",
+        public_paths=PUBLIC_LISTS,
+    )
+    counter = ListingCounter(runtime.cache, runtime.settings.list_count_cache_seconds)
+    app.state.listing_counter = counter
+    renewals: set[asyncio.Task[None]] = set()
+
+    def renew_after_commit() -> None:
+        # Every marketplace write publishes an event, so this runs after each one commits: a
+        # count computed while it was committing is not reused.
+        task = asyncio.get_running_loop().create_task(counter.renew())
+        renewals.add(task)
+        task.add_done_callback(renewals.discard)
+
+    app.state.database.on_commit(renew_after_commit)
+    return app

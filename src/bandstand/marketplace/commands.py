@@ -1,0 +1,71 @@
+"""Marketplace's administrative commands, run by the CLI outside any request."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from bandstand.marketplace.importer import ImportFormat, InstrumentImport, SourceRow, rows_of
+from bandstand.marketplace.repository import ListingRow
+from bandstand.marketplace.schemas import ImportSummary
+from bandstand.platform.database import Database
+from bandstand.platform.settings import Settings
+
+Progress = Callable[[int, int], None]
+"""Called as `progress(bytes_read, rows_read)` after every batch."""
+
+
+async def import_instruments(
+    settings: Settings,
+    path: Path,
+    fmt: ImportFormat,
+    *,
+    batch_size: int,
+    progress: Progress | None = None,
+    actor_id: int | None = None,
+) -> ImportSummary:
+    """Stream `path` into the marketplace database, one transaction per batch.
+
+    A batch is committed once written, so an import stopped half-way keeps what it wrote and can
+    simply be run again. Raises `UnreadableFile` (or OSError) when the file cannot be read.
+    """
+    database = Database(settings.database_url("marketplace"))
+    run = InstrumentImport(actor_id=actor_id, batch_size=batch_size)
+    read = 0
+
+    def next_batch(rows: Iterator[SourceRow]) -> list[ListingRow] | None:
+        """Read and check rows until a batch is full; None at the end of the file."""
+        nonlocal read
+        for row in rows:
+            read += 1
+            if run.add(row):
+                return run.take()
+        return None
+
+    async def write(batch: list[ListingRow]) -> None:
+        async with database.session() as session, session.begin():
+            await run.write(session, batch)
+
+    try:
+        with path.open("rb") as stream:
+            rows, bytes_read = rows_of(stream, fmt)
+            writing: asyncio.Task[None] | None = None
+            try:
+                # Reading and checking a batch (in a thread) overlaps writing the one before.
+                while (batch := await asyncio.to_thread(next_batch, rows)) is not None:
+                    if writing is not None:
+                        await writing
+                    writing = asyncio.create_task(write(batch))
+                    if progress is not None:
+                        progress(bytes_read(), read)
+            finally:
+                if writing is not None:
+                    await writing
+        async with database.session() as session, session.begin():
+            summary = await run.finish(session)
+        if progress is not None:
+            progress(bytes_read(), read)
+        return summary
+    finally:
+        await database.dispose()

@@ -1,0 +1,157 @@
+"""Marketplace's canonical API under /api/v1: the listings, their categories, admin writes."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, Response, status
+
+from bandstand.marketplace.params import (
+    Counter,
+    IncludeExpired,
+    InstrumentId,
+    MaxPrice,
+    MinPrice,
+    OrderingParam,
+    PublishedAfter,
+    Search,
+    TextFilter,
+)
+from bandstand.marketplace.repository import InstrumentFilters
+from bandstand.marketplace.schemas import (
+    Categories,
+    CategoryCount,
+    InstrumentCreate,
+    InstrumentRead,
+    InstrumentUpdate,
+)
+from bandstand.marketplace.service import ListingQuery, instrument_service, listing_filters
+from bandstand.platform.errors import Forbidden, Unauthorized, legacy_errors
+from bandstand.platform.pagination import Page, Pagination, build_page
+from bandstand.platform.security import AdminUser, OptionalUser
+from bandstand.platform.transactions import DBSession
+
+router = APIRouter(prefix="/api/v1", tags=["marketplace"])
+
+
+def _filters(
+    viewer: OptionalUser,
+    search: Search = None,
+    category: TextFilter = None,
+    website: TextFilter = None,
+    location: TextFilter = None,
+    min_price: MinPrice = None,
+    max_price: MaxPrice = None,
+    published_after: PublishedAfter = None,
+    include_expired: IncludeExpired = False,
+    ordering: OrderingParam = None,
+) -> InstrumentFilters:
+    if include_expired and viewer is None:
+        raise Unauthorized("include_expired: only an admin may see expired listings")
+    if include_expired and viewer is not None and viewer.role != "admin":
+        raise Forbidden("include_expired: only an admin may see expired listings")
+    query = ListingQuery(
+        search=search,
+        category=category,
+        website=website,
+        location=location,
+        min_price=min_price,
+        max_price=max_price,
+        published_after=published_after,
+        include_expired=include_expired,
+        ordering=ordering,
+    )
+    return listing_filters(query)
+
+
+Filters = Annotated[InstrumentFilters, Depends(_filters)]
+
+
+@router.get(
+    "/instruments",
+    response_model=Page[InstrumentRead],
+    summary="Search and filter the listings (expired ones hidden)",
+)
+@legacy_errors(validation_status=400)
+async def list_instruments(
+    session: DBSession,
+    request: Request,
+    pagination: Pagination,
+    filters: Filters,
+    counter: Counter,
+) -> dict[str, Any]:
+    count, rows = await instrument_service.page(
+        session, counter, filters, pagination.offset, pagination.page_size
+    )
+    return build_page(request, pagination, count, [InstrumentRead.of(row) for row in rows])
+
+
+@router.get(
+    "/instruments/categories",
+    response_model=Categories,
+    summary="Each category with its number of listings under the same filters",
+)
+@legacy_errors(validation_status=400)
+async def list_categories(session: DBSession, filters: Filters) -> Categories:
+    counted = await instrument_service.categories(session, filters)
+    return Categories(results=[CategoryCount(category=c, count=n) for c, n in counted])
+
+
+@router.get("/instruments/{instrument_id}", response_model=InstrumentRead, summary="One listing")
+async def get_instrument(
+    instrument_id: InstrumentId, session: DBSession, viewer: OptionalUser
+) -> InstrumentRead:
+    admin = viewer is not None and viewer.role == "admin"
+    instrument = await instrument_service.get(session, instrument_id, include_expired=admin)
+    return InstrumentRead.of(instrument)
+
+
+@router.post(
+    "/instruments",
+    status_code=status.HTTP_201_CREATED,
+    response_model=InstrumentRead,
+    summary="Add a listing (admin)",
+)
+async def create_instrument(
+    data: InstrumentCreate,
+    admin: AdminUser,
+    session: DBSession,
+    response: Response,
+    counter: Counter,
+) -> InstrumentRead:
+    await counter.renew()
+    instrument = await instrument_service.create(session, data, admin.id)
+    response.headers["Location"] = f"/api/v1/instruments/{instrument.id}"
+    return InstrumentRead.of(instrument)
+
+
+@router.patch(
+    "/instruments/{instrument_id}",
+    response_model=InstrumentRead,
+    summary="Change a listing (admin)",
+)
+async def update_instrument(
+    instrument_id: InstrumentId,
+    data: InstrumentUpdate,
+    admin: AdminUser,
+    session: DBSession,
+    counter: Counter,
+) -> InstrumentRead:
+    await counter.renew()
+    instrument = await instrument_service.get(session, instrument_id)
+    instrument = await instrument_service.update(session, instrument, data, admin.id)
+    return InstrumentRead.of(instrument)
+
+
+@router.delete(
+    "/instruments/{instrument_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete a listing (admin)",
+)
+async def delete_instrument(
+    instrument_id: InstrumentId, admin: AdminUser, session: DBSession, counter: Counter
+) -> Response:
+    await counter.renew()
+    instrument = await instrument_service.get(session, instrument_id)
+    await instrument_service.delete(session, instrument, admin.id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

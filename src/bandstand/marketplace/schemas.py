@@ -1,0 +1,241 @@
+"""Marketplace's request and response bodies. No client field can set an id or a timestamp.
+
+The field rules are the inherited contract's (B): `name` ≤500, `price` decimal(10,2) or null,
+`link` ≤1000 and unique, `website` ≤500, `image` ≤1000, `location` ≤500, `category` ≤200,
+`expiration` and `publish` dates `YYYY-MM-DD` or null. The import reads its rows with the same
+rules (`InstrumentCreate`), so a listing refused by the API is refused by the import too.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    StringConstraints,
+    model_validator,
+)
+
+from bandstand.marketplace.models import (
+    CATEGORY_MAX,
+    IMAGE_MAX,
+    LINK_MAX,
+    LOCATION_MAX,
+    NAME_MAX,
+    PRICE_MAX,
+    WEBSITE_MAX,
+    Instrument,
+)
+
+Ordering = Literal["price", "-price", "publish", "-publish", "relevance"]
+CURRENCY_MARKS = "€$£"
+
+
+def _no_nul(text: str) -> str:
+    # PostgreSQL cannot store NUL in text; refusing it keeps both engines alike.
+    if "\x00" in text:
+        raise ValueError("must not contain NUL characters")
+    return text
+
+
+def _decimal_point(text: str) -> str:
+    """`1.234,56` and `1,234.56` as `1234.56`; a lone comma is a decimal comma (`120,50`)."""
+    if "," in text and "." in text:
+        thousands = "." if text.rfind(",") > text.rfind(".") else ","
+        text = text.replace(thousands, "")
+    return text.replace(",", ".") if text.count(",") == 1 else text
+
+
+def parse_price(value: Any) -> Decimal | None:
+    """A price of at most two decimals in [0, 99999999.99]; null stays null.
+
+    Text may carry a currency mark (`€ 120`, `120$`), a decimal comma (`120,50`) and thousands
+    separators (`2.500,00`), as the scraped sites write prices.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise ValueError("must be a number")
+    if isinstance(value, int | float | Decimal):
+        text = str(value)
+    elif isinstance(value, str):
+        text = _decimal_point(value.strip().strip(CURRENCY_MARKS).strip())
+    else:
+        raise ValueError("must be a number")
+    try:
+        price = Decimal(text)
+    except (InvalidOperation, ValueError):
+        raise ValueError("must be a number") from None
+    if not price.is_finite():
+        raise ValueError("must be a finite number")
+    if price < 0:
+        raise ValueError("must not be negative")
+    if price > PRICE_MAX:
+        raise ValueError(f"must be at most {PRICE_MAX}")
+    if price != price.quantize(Decimal("0.01")):
+        raise ValueError("must have at most 2 decimal places")
+    return price.quantize(Decimal("0.01"))
+
+
+def parse_date(value: Any) -> date | None:
+    """A date written `YYYY-MM-DD`; null stays null."""
+    if value is None or (isinstance(value, date) and not isinstance(value, datetime)):
+        return value
+    if isinstance(value, str) and len(value.strip()) == 10:
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise ValueError("must be a date written YYYY-MM-DD")
+
+
+def _price_text(price: Decimal | None) -> str | None:
+    return None if price is None else f"{price:.2f}"
+
+
+def _as_utc(moment: datetime) -> datetime:
+    # SQLite hands stored times back without a zone; every stored time is UTC.
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+Storable = AfterValidator(_no_nul)
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX), Storable
+]
+Link = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=LINK_MAX), Storable
+]
+Website = Annotated[str, StringConstraints(strip_whitespace=True, max_length=WEBSITE_MAX), Storable]
+Image = Annotated[str, StringConstraints(strip_whitespace=True, max_length=IMAGE_MAX), Storable]
+Location = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=LOCATION_MAX), Storable
+]
+Category = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=CATEGORY_MAX), Storable
+]
+Price = Annotated[
+    Decimal | None,
+    PlainValidator(parse_price, json_schema_input_type=str | float | None),
+    Field(description='Decimal with 2 places, e.g. "123.45"'),
+]
+ListingDate = Annotated[date | None, PlainValidator(parse_date, json_schema_input_type=str | None)]
+PriceText = Annotated[
+    Decimal | None,
+    PlainSerializer(_price_text, return_type=str | None),
+    Field(description='Decimal string with 2 places, e.g. "123.45"'),
+]
+UTCDatetime = Annotated[datetime, AfterValidator(_as_utc)]
+
+
+class StrictBody(BaseModel):
+    """Unknown fields are refused, so a client cannot smuggle `id` or `created_at` in."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class InstrumentCreate(StrictBody):
+    name: Name
+    price: Price = None
+    link: Link
+    image: Image | None = None
+    location: Location | None = None
+    category: Category | None = None
+    expiration: ListingDate = None
+    publish: ListingDate = None
+    website: Website
+
+
+_NOT_NULL = ("name", "link", "website")
+
+
+class InstrumentUpdate(StrictBody):
+    """A partial change: only the fields sent change; the optional ones may be set to null."""
+
+    name: Name | None = None
+    price: Price = None
+    link: Link | None = None
+    image: Image | None = None
+    location: Location | None = None
+    category: Category | None = None
+    expiration: ListingDate = None
+    publish: ListingDate = None
+    website: Website | None = None
+
+    @model_validator(mode="after")
+    def _no_null_for_required(self) -> InstrumentUpdate:
+        nulls = [n for n in _NOT_NULL if n in self.model_fields_set and getattr(self, n) is None]
+        if nulls:
+            raise ValueError(f"{', '.join(nulls)} cannot be null")
+        return self
+
+    def changes(self) -> dict[str, Any]:
+        return self.model_dump(exclude_unset=True)
+
+
+class LegacyInstrument(BaseModel):
+    """The inherited shape: exactly the contract's fields."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    price: PriceText
+    link: str
+    image: str | None
+    location: str | None
+    category: str | None
+    expiration: date | None
+    publish: date | None
+    website: str
+
+
+class InstrumentRead(LegacyInstrument):
+    created_at: UTCDatetime
+    updated_at: UTCDatetime
+
+    @classmethod
+    def of(cls, instrument: Instrument) -> InstrumentRead:
+        return cls.model_validate(instrument)
+
+
+class LegacyPage(BaseModel):
+    """The inherited page: 50 per page, with the page count and the current page."""
+
+    next: str | None
+    previous: str | None
+    count: int
+    total_pages: int
+    current_page: int
+    results: list[LegacyInstrument]
+
+
+class CategoryCount(BaseModel):
+    category: str
+    count: int
+
+
+class Categories(BaseModel):
+    results: list[CategoryCount]
+
+
+class RowProblem(BaseModel):
+    line: int = Field(description="1-based line of the file where the row starts")
+    field: str | None = Field(description="The field at fault; null when the row is unreadable")
+    message: str
+
+
+class ImportSummary(BaseModel):
+    inserted: int
+    updated: int
+    unchanged: int
+    rejected: int
+    problems: list[RowProblem] = Field(
+        description="The rejected rows' problems (the first ones, when there are very many)"
+    )
