@@ -2,3 +2,4 @@
 CREATE DATABASE identity;
 CREATE DATABASE music;
 CREATE DATABASE concerts;
+CREATE DATABASE billing;

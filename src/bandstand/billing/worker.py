@@ -1,0 +1,156 @@
+"""`bandstand worker billing`: consumes `billing_queue` and bills each order once.
+
+- Prefetch `settings.worker_prefetch`; a message is acked only after its transaction committed.
+- A message that cannot name an order is dead-lettered at once (it can never succeed). One whose
+  processing raises is retried with back-off (`worker_retry_seconds`, doubling) and dead-lettered
+  to `billing_queue.dlq` on its 5th failure.
+- Crashes count too. RabbitMQ does not count a message that comes back because its worker died
+  (only the redelivered flag tells), so the worker counts those on the order row (`redeliveries`)
+  and adds them to the broker's count: a message that kills its worker every time is
+  dead-lettered after 5 tries instead of killing workers for ever. A message only waiting in the
+  prefetch buffer of a worker that died counts as tried once, the price of not writing to the
+  database before every message. The embedded broker counts each delivery itself.
+- The database being down is no failure of the message: the worker holds it unacked and tries
+  again with back-off until the database answers, then goes on. RabbitMQ being down: the
+  connection comes back by itself, and unacked messages are delivered again (idempotently).
+- SIGTERM or SIGINT: take no new message, finish those in hand, ack them, exit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from bandstand.billing.dead_letters import order_id_of
+from bandstand.billing.events import BILLING_QUEUE, QUEUES
+from bandstand.billing.processing import OrderProcessor
+from bandstand.platform.app import declare_queues
+from bandstand.platform.database import Database
+from bandstand.platform.errors import is_unavailable
+from bandstand.platform.messaging import (
+    Broker,
+    Consumer,
+    Delivery,
+    OutboxRelay,
+    RetryPolicy,
+    create_broker,
+)
+from bandstand.platform.settings import Settings
+
+logger = logging.getLogger("bandstand.billing.worker")
+
+T = TypeVar("T")
+MAX_ATTEMPTS = 5
+_BACKOFF_INITIAL = 0.2
+_BACKOFF_MAX = 5.0
+_SHUTDOWN_GRACE = 30.0
+
+
+class BillingWorker:
+    def __init__(
+        self, settings: Settings, *, broker: Broker | None = None, database: Database | None = None
+    ) -> None:
+        self.settings = settings
+        retry = RetryPolicy(max_attempts=MAX_ATTEMPTS, base_delay=settings.worker_retry_seconds)
+        self.broker = broker or create_broker(settings.broker_url, settings.data_dir, retry=retry)
+        self.database = database or Database(
+            settings.database_url("billing"), pool_size=settings.database_pool_size
+        )
+        self.processor = OrderProcessor(self.database)
+        prepare = declare_queues(self.broker, QUEUES)
+        self.relay = OutboxRelay(
+            self.database,
+            self.broker,
+            poll_seconds=settings.outbox_poll_seconds,
+            prepare=prepare,
+        )
+        self.database.on_commit(self.relay.wake)
+        self._prepare = prepare
+        self._consumer: Consumer | None = None
+        self.consuming = asyncio.Event()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Consume until `stop` is set, then shut down gracefully."""
+        self.relay.start()
+        try:
+            subscribe = asyncio.create_task(self._subscribe(stop))
+            await stop.wait()
+            subscribe.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await subscribe
+        finally:
+            await self.close()
+
+    async def close(self) -> None:
+        consumer, self._consumer = self._consumer, None
+        if consumer is not None:
+            await consumer.stop(_SHUTDOWN_GRACE)
+        await self.relay.stop()
+        await self.broker.close()
+        await self.database.dispose()
+
+    async def _subscribe(self, stop: asyncio.Event) -> None:
+        """Declare the queue and consume it, retrying with back-off while the broker is away."""
+        delay = _BACKOFF_INITIAL
+        while not stop.is_set():
+            try:
+                await self.broker.connect()
+                await self._prepare()
+                self._consumer = await self.broker.consume(
+                    BILLING_QUEUE, self.handle, prefetch=self.settings.worker_prefetch
+                )
+            except Exception as exc:
+                logger.warning(
+                    "cannot consume %s yet (%s); retrying in %.1f s", BILLING_QUEUE, exc, delay
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, _BACKOFF_MAX)
+                continue
+            logger.info("consuming %s", BILLING_QUEUE)
+            self.consuming.set()
+            return
+
+    async def handle(self, delivery: Delivery) -> None:
+        order_id = order_id_of(delivery.message)
+        if order_id is None:
+            logger.error("message %s names no order: dead-lettering it", delivery.message.id)
+            await delivery.reject(requeue=False)
+            return
+        attempts = delivery.attempts
+        if delivery.redelivered:
+            attempts += await self._with_database(lambda: self.processor.count_redelivery(order_id))
+        if attempts > MAX_ATTEMPTS:
+            logger.error(
+                "order %s: its message came back %d times: dead-lettering it", order_id, attempts
+            )
+            await delivery.reject(requeue=False)
+            return
+        status = await self._with_database(
+            lambda: self.processor.process(order_id, delivery.message)
+        )
+        if status is not None:
+            logger.info("order %s %s", order_id, status)
+
+    async def _with_database(self, action: Callable[[], Awaitable[T]]) -> T:
+        """Run `action`, waiting out a database that is down (the message stays unacked)."""
+        delay = _BACKOFF_INITIAL
+        while True:
+            try:
+                return await action()
+            except Exception as exc:
+                if not is_unavailable(exc):
+                    raise
+                logger.warning("billing database unavailable (%s); retrying in %.1f s", exc, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, _BACKOFF_MAX)
+
+
+async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
+    """The entry point `bandstand worker billing` runs."""
+    await BillingWorker(settings).run(stop)
+
+
+__all__ = ["BillingWorker", "run_worker"]
