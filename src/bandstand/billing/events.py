@@ -7,13 +7,14 @@ payload is the order as JSON (the streaming platform's queue carried the order a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bandstand.billing.models import Order
-from bandstand.platform.messaging import publish_event
+from bandstand.billing.models import FAILED, Order
+from bandstand.platform.messaging import publish_event, publish_events
 
 SOURCE = "billing"
 ORDER_CREATED = "billing.order.created"
@@ -48,9 +49,23 @@ async def order_created(session: AsyncSession, order: Order, actor_id: int | Non
     await publish_event(session, ORDER_CREATED, payload, source=SOURCE)
 
 
-async def order_completed(session: AsyncSession, order: Order) -> None:
+async def orders_created(
+    session: AsyncSession, orders: Sequence[Order], actor_id: int | None
+) -> None:
+    created = [(ORDER_CREATED, {**order_document(order), "actor_id": actor_id}) for order in orders]
+    await publish_events(session, created, source=SOURCE)
+
+
+def outcome_event(order: Order) -> tuple[str, dict[str, Any]]:
+    """The event of a processed order: `billing.order.completed` or `billing.order.failed`."""
+    if order.status == FAILED:
+        return ORDER_FAILED, {
+            "order_id": str(order.id),
+            "user_id": order.user_id,
+            "failure_reason": order.failure_reason,
+        }
     assert order.processed_at is not None
-    payload = {
+    return ORDER_COMPLETED, {
         "order_id": str(order.id),
         "user_id": order.user_id,
         "number_of_items": order.number_of_items,
@@ -61,13 +76,3 @@ async def order_completed(session: AsyncSession, order: Order) -> None:
         "processed_at": order.processed_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
         "actor_id": order.created_by,
     }
-    await publish_event(session, ORDER_COMPLETED, payload, source=SOURCE)
-
-
-async def order_failed(session: AsyncSession, order: Order) -> None:
-    payload = {
-        "order_id": str(order.id),
-        "user_id": order.user_id,
-        "failure_reason": order.failure_reason,
-    }
-    await publish_event(session, ORDER_FAILED, payload, source=SOURCE)

@@ -5,10 +5,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime
-from decimal import Decimal
+from typing import cast
 
-from sqlalchemy import Select, func, insert, select, update
+from sqlalchemy import Select, Table, bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -58,6 +57,13 @@ class OrderRepository:
         )
         return (await session.execute(statement)).first() is not None
 
+    async def add_many(self, session: AsyncSession, orders: Collection[Order]) -> None:
+        """Insert orders without Idempotency-Keys, in one statement."""
+        columns = [column.key for column in Order.__table__.columns]
+        rows = [{key: getattr(order, key) for key in columns} for order in orders]
+        if rows:
+            await session.execute(insert(Order), rows)
+
     def listing(self, filters: OrderFilters) -> Select[Order]:
         statement = select(Order)
         if filters.user_id is not None:
@@ -66,33 +72,56 @@ class OrderRepository:
             statement = statement.where(Order.status == filters.status)
         return statement.order_by(Order.created_at.desc(), Order.id.desc())
 
-    async def finish(
-        self,
-        session: AsyncSession,
-        order_id: uuid.UUID,
-        *,
-        status: str,
-        processed_at: datetime,
-        failure_reason: str | None = None,
-        tax_rate: Decimal | None = None,
-        net_amount: Decimal | None = None,
-        tax_amount: Decimal | None = None,
-    ) -> bool:
-        """Move a pending order to `status`; False when it was no longer pending."""
-        result = await session.execute(
-            update(Order)
-            .where(Order.id == order_id, Order.status == PENDING)
-            .values(
-                status=status,
-                processed_at=processed_at,
-                failure_reason=failure_reason,
-                tax_rate=tax_rate,
-                net_amount=net_amount,
-                tax_amount=tax_amount,
-            )
-            .execution_options(synchronize_session=False)
+    async def lock_many(
+        self, session: AsyncSession, order_ids: Collection[uuid.UUID]
+    ) -> dict[uuid.UUID, Order]:
+        """The orders among `order_ids`, locked for this transaction (in id order: no deadlock
+        between two workers locking overlapping sets)."""
+        statement = (
+            select(Order)
+            .where(Order.id.in_(order_ids))
+            .order_by(Order.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
         )
-        return int(getattr(result, "rowcount", 0) or 0) == 1
+        orders = (await session.execute(statement)).scalars().all()
+        for order in orders:
+            session.expunge(order)  # changes go through `finish_many` only
+        return {order.id: order for order in orders}
+
+    async def finish_many(self, session: AsyncSession, orders: Collection[Order]) -> None:
+        """Store the outcome of each order (status, processed_at, reason, tax lines) if it is
+        still pending, in one statement run for all of them."""
+        if not orders:
+            return
+        table = cast(Table, Order.__table__)
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("b_id"), table.c.status == PENDING)
+            .values(
+                status=bindparam("b_status"),
+                processed_at=bindparam("b_processed_at"),
+                failure_reason=bindparam("b_failure_reason"),
+                tax_rate=bindparam("b_tax_rate"),
+                net_amount=bindparam("b_net_amount"),
+                tax_amount=bindparam("b_tax_amount"),
+            )
+        )
+        await session.execute(
+            statement,
+            [
+                {
+                    "b_id": order.id,
+                    "b_status": order.status,
+                    "b_processed_at": order.processed_at,
+                    "b_failure_reason": order.failure_reason,
+                    "b_tax_rate": order.tax_rate,
+                    "b_net_amount": order.net_amount,
+                    "b_tax_amount": order.tax_amount,
+                }
+                for order in orders
+            ],
+        )
 
     async def count_redelivery(self, session: AsyncSession, order_id: uuid.UUID) -> int | None:
         """Add one to the order's redeliveries; the new count, or None without such an order."""

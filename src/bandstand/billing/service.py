@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Select
@@ -67,7 +68,36 @@ class OrderService:
             existing = await self._replay(session, user_id, idempotency_key, request_hash)
             if existing is not None:
                 return Placed(existing, replayed=True)
-        order = Order(
+        order = self._new_order(data, caller, user_id, idempotency_key, request_hash)
+        if not await self.repository.add(session, order):
+            # A concurrent request with the same key won the race: answer with its order.
+            assert idempotency_key is not None
+            existing = await self._replay(session, user_id, idempotency_key, request_hash)
+            if existing is None:
+                raise IdempotencyKeyReused()
+            return Placed(existing, replayed=True)
+        await events.order_created(session, order, caller.id)
+        return Placed(order, replayed=False)
+
+    async def place_batch(
+        self, session: AsyncSession, orders: Sequence[OrderCreate], caller: Principal
+    ) -> list[Order]:
+        """Place many orders at once (no Idempotency-Keys): each is exactly what `place` stores,
+        its row and its `billing.order.created` message, in two statements for the batch."""
+        placed = [self._new_order(data, caller, self.billed_user(caller, data)) for data in orders]
+        await self.repository.add_many(session, placed)
+        await events.orders_created(session, placed, caller.id)
+        return placed
+
+    def _new_order(
+        self,
+        data: OrderCreate,
+        caller: Principal,
+        user_id: int,
+        idempotency_key: str | None = None,
+        request_hash: str | None = None,
+    ) -> Order:
+        return Order(
             id=uuid.uuid4(),
             user_id=user_id,
             number_of_items=data.number_of_items,
@@ -80,15 +110,6 @@ class OrderService:
             request_hash=request_hash,
             redeliveries=0,
         )
-        if not await self.repository.add(session, order):
-            # A concurrent request with the same key won the race: answer with its order.
-            assert idempotency_key is not None
-            existing = await self._replay(session, user_id, idempotency_key, request_hash)
-            if existing is None:
-                raise IdempotencyKeyReused()
-            return Placed(existing, replayed=True)
-        await events.order_created(session, order, caller.id)
-        return Placed(order, replayed=False)
 
     async def _replay(
         self, session: AsyncSession, user_id: int, key: str, request_hash: str | None

@@ -97,7 +97,7 @@ class Settings(BaseSettings):
         1.0, description="How often the outbox relay looks for work."
     )
     worker_prefetch: int = Field(
-        16, ge=1, description="Messages a worker takes from its queue before acking the first."
+        64, ge=1, description="Messages a worker takes from its queue before acking the first."
     )
     worker_retry_seconds: float = Field(
         1.0,
