@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.billing.models import FAILED, Order
-from bandstand.platform.messaging import publish_event, publish_events
+from bandstand.platform.messaging import publish_events
 
 SOURCE = "billing"
 ORDER_CREATED = "billing.order.created"
@@ -45,8 +45,7 @@ def order_document(order: Order) -> dict[str, Any]:
 
 
 async def order_created(session: AsyncSession, order: Order, actor_id: int | None) -> None:
-    payload = {**order_document(order), "actor_id": actor_id}
-    await publish_event(session, ORDER_CREATED, payload, source=SOURCE)
+    await orders_created(session, [order], actor_id)
 
 
 async def orders_created(

@@ -46,7 +46,8 @@ class OrderRepository:
         """
         values = {column.key: getattr(order, column.key) for column in Order.__table__.columns}
         if order.idempotency_key is None:
-            await session.execute(insert(Order).values(**values))
+            # Values as parameters: the compiled statement is cached, not rebuilt per order.
+            await session.execute(insert(Order), values)
             return True
         build = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
         statement = (
