@@ -8,8 +8,9 @@
   (only the redelivered flag tells), so the worker counts those on the order row (`redeliveries`)
   and adds them to the broker's count: a message that kills its worker every time is
   dead-lettered after 5 tries instead of killing workers for ever. A message only waiting in the
-  prefetch buffer of a worker that died counts as tried once, the price of not writing to the
-  database before every message. The embedded broker counts each delivery itself.
+  prefetch buffer of a worker that died or stopped counts as tried once too, the price of not
+  writing to the database before every message. The embedded broker counts each delivery
+  itself.
 - The database being down is no failure of the message: the worker holds it unacked and tries
   again with back-off until the database answers, then goes on. RabbitMQ being down: the
   connection comes back by itself, and unacked messages are delivered again (idempotently).
