@@ -193,10 +193,11 @@ def create_broker(url: str, data_dir: Path, *, retry: RetryPolicy | None = None)
         location = f"{parts.netloc}{parts.path}"
         path = Path(location) if location else Path("broker.sqlite3")
         # `?visibility_timeout=S`: how soon the message of a consumer that died comes back.
-        options = {key: float(value) for key, value in parse_qsl(parts.query)}
-        unknown = set(options) - {"visibility_timeout"}
+        query = dict(parse_qsl(parts.query))
+        unknown = set(query) - {"visibility_timeout"}
         if unknown:
             raise ValueError(f"unknown embedded broker options: {sorted(unknown)}")
+        options = {key: float(value) for key, value in query.items()}
         return EmbeddedBroker(
             path if path.is_absolute() else data_dir / path, retry=policy, **options
         )
