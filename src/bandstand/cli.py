@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import partial
@@ -256,8 +257,26 @@ def worker(
         raise typer.BadParameter(str(exc.args[0]), param_hint="'NAME'") from exc
     settings = _settings(data_dir)
     configure_logging(settings.log_level, json_logs=settings.log_json)
-    _migrate(settings, [entry.name])
+    _migrate_when_reachable(settings, entry)
     asyncio.run(_run_worker(main, settings))
+
+
+def _migrate_when_reachable(settings: Settings, entry: registry.ServiceEntry) -> None:
+    """Migrate the worker's database, waiting with back-off while it cannot be reached (a worker
+    that started before its database must not process messages against a missing schema)."""
+    delay = 0.5
+    while True:
+        try:
+            upgrade_blocking(settings.database_url(entry.name), entry.name, entry.migrations)
+        except (SQLAlchemyError, OSError) as exc:
+            console.print(
+                f"[yellow]{entry.name} database not ready ({exc}); retrying in {delay:g} s"
+            )
+            time.sleep(delay)
+            delay = min(delay * 2, 10.0)
+            continue
+        console.print(f"[green]✓[/] {entry.name} migrated")
+        return
 
 
 @app.command()

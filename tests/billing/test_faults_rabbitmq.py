@@ -3,7 +3,8 @@
 3. RabbitMQ stops during a stream of orders and starts again: every order that got a 202 ends
    completed (the outbox keeps them while the broker is away).
 4. The billing database stops while the worker processes: nothing is acked or lost, and the
-   worker resumes by itself when the database is back.
+   worker resumes by itself when the database is back (and a worker started while its database
+   is down waits for it).
 5. A poison message ends in billing_queue.dlq after 5 attempts and, once the cause is fixed, is
    re-driven and processed.
 """
@@ -138,3 +139,26 @@ async def test_poison_message_is_dead_lettered_then_redriven(
         await wait_for(lambda: all_completed(billing.database, 1), 30, "re-driven", worker)
         assert worker.stop(signal.SIGTERM, timeout=30) == 0
     assert list(await completed_events(billing.database)) == [str(missing)]
+
+
+async def test_worker_started_before_its_database_waits_for_it(
+    billing: Billing, postgres_server: PostgresServer, tmp_path: Path
+) -> None:
+    settings = billing.app.state.runtime.settings
+    worker = worker_process(settings, tmp_path)
+    try:
+        await asyncio.to_thread(postgres_server.stop)
+        try:
+            worker.start()
+            await asyncio.sleep(3)
+            assert worker.process is not None
+            assert worker.process.poll() is None, worker.log()[-4000:]
+        finally:
+            await asyncio.to_thread(postgres_server.start)
+        accepted = await post_orders(billing, 20)
+        await wait_for(lambda: all_completed(billing.database, 20), 60, "completed", worker)
+        assert worker.stop(signal.SIGTERM, timeout=30) == 0
+    finally:
+        worker.kill()
+    assert set(await completed_events(billing.database)) == set(accepted)
+    assert "database not ready" in worker.log()

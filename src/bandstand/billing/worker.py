@@ -48,6 +48,7 @@ MAX_ATTEMPTS = 5
 _BACKOFF_INITIAL = 0.2
 _BACKOFF_MAX = 5.0
 _SHUTDOWN_GRACE = 30.0
+_CLOSE_TIMEOUT = 10.0
 
 
 class BillingWorker:
@@ -87,12 +88,17 @@ class BillingWorker:
             await self.close()
 
     async def close(self) -> None:
+        """Finish the messages in hand (up to the grace period), then let go of everything;
+        each step is bounded, so a broker or database that is gone cannot hold the exit."""
         consumer, self._consumer = self._consumer, None
         if consumer is not None:
             await consumer.stop(_SHUTDOWN_GRACE)
-        await self.relay.stop()
-        await self.broker.close()
-        await self.database.dispose()
+        for step in (self.relay.stop, self.broker.close, self.database.dispose):
+            try:
+                async with asyncio.timeout(_CLOSE_TIMEOUT):
+                    await step()
+            except Exception as exc:
+                logger.warning("worker shutdown: %s did not finish cleanly: %r", step, exc)
 
     async def _subscribe(self, stop: asyncio.Event) -> None:
         """Declare the queue and consume it, retrying with back-off while the broker is away."""
