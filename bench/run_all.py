@@ -24,6 +24,7 @@ BENCHMARKS = (
     "movie_catalogue",
     "academy_popular",
     "marketplace_search",
+    "billing_pipeline",
 )
 
 

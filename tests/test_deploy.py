@@ -51,10 +51,16 @@ def test_kubernetes_manifests_are_complete() -> None:
         assert name in by_kind["Service"]
         assert name in by_kind["HorizontalPodAutoscaler"]
     assert "Ingress" in by_kind
+    workers = {f"{name}-worker" for entry in registry.SERVICES for name in entry.workers}
+    assert workers <= by_kind["Deployment"]
     for document in documents:
         if document["kind"] != "Deployment":
             continue
         container = document["spec"]["template"]["spec"]["containers"][0]
+        if document["metadata"]["name"] in workers:
+            # A worker serves no HTTP: Kubernetes watches its process.
+            assert container["args"][:2] == ["worker", document["metadata"]["name"][:-7]]
+            continue
         assert container["readinessProbe"]["httpGet"]["path"] in {"/ready", "/health/"}
         assert container["livenessProbe"]["httpGet"]["path"] == "/health/"
         assert container["args"][0] == "serve"

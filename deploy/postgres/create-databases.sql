@@ -5,3 +5,4 @@ CREATE DATABASE concerts;
 CREATE DATABASE inventory;
 CREATE DATABASE academy;
 CREATE DATABASE marketplace;
+CREATE DATABASE billing;

@@ -6,8 +6,12 @@ import asyncio
 import json
 import os
 import signal
+import subprocess
+import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from types import FrameType
@@ -155,6 +159,40 @@ def seed(demo: DemoOption = False, data_dir: DataDirOption = None) -> None:
     _seed(settings)
 
 
+WORKER_STOP_SECONDS = 40
+
+
+@contextmanager
+def _worker_children(settings: Settings) -> Iterator[list[subprocess.Popen[bytes]]]:
+    """Every registered worker as a child process, stopped (SIGTERM, then waited for) on exit."""
+    children = [
+        subprocess.Popen(  # noqa: S603 - our own interpreter and command
+            [
+                sys.executable,
+                "-m",
+                "bandstand.cli",
+                "worker",
+                name,
+                "--data-dir",
+                str(settings.data_dir.resolve()),
+            ]
+        )
+        for name in registry.worker_names()
+    ]
+    try:
+        yield children
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        for child in children:
+            try:
+                child.wait(WORKER_STOP_SECONDS)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+
+
 @app.command()
 def up(
     host: HostOption = None,
@@ -174,9 +212,11 @@ def up(
     port = settings.port if port is None else port
     console.print(
         f"[bold]Bandstand {__version__}[/] on http://{host}:{port} "
-        f"(services: {', '.join(registry.names())}; data in {settings.data_dir.resolve()})"
+        f"(services: {', '.join(registry.names())}; workers: {', '.join(registry.worker_names())};"
+        f" data in {settings.data_dir.resolve()})"
     )
-    _run_server(gateway, host, port, settings)
+    with _worker_children(settings):
+        _run_server(gateway, host, port, settings)
 
 
 @app.command()
@@ -201,6 +241,48 @@ def serve(
         settings.jwks_url = f"http://127.0.0.1:{identity.default_port}/.well-known/jwks.json"
     application = entry.create_app(Runtime(settings))
     _run_server(application, host, entry.default_port if port is None else port, settings)
+
+
+async def _run_worker(main: registry.WorkerMain, settings: Settings) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await main(settings, stop)
+
+
+@app.command()
+def worker(
+    name: Annotated[str, typer.Argument(help="A worker name, e.g. `billing`.")],
+    data_dir: DataDirOption = None,
+) -> None:
+    """Run one worker until SIGTERM or Ctrl-C, then finish the messages in hand and exit."""
+    try:
+        entry, main = registry.worker(name)
+    except KeyError as exc:
+        raise typer.BadParameter(str(exc.args[0]), param_hint="'NAME'") from exc
+    settings = _settings(data_dir)
+    configure_logging(settings.log_level, json_logs=settings.log_json)
+    _migrate_when_reachable(settings, entry)
+    asyncio.run(_run_worker(main, settings))
+
+
+def _migrate_when_reachable(settings: Settings, entry: registry.ServiceEntry) -> None:
+    """Migrate the worker's database, waiting with back-off while it cannot be reached (a worker
+    that started before its database must not process messages against a missing schema)."""
+    delay = 0.5
+    while True:
+        try:
+            upgrade_blocking(settings.database_url(entry.name), entry.name, entry.migrations)
+        except (SQLAlchemyError, OSError) as exc:
+            console.print(
+                f"[yellow]{entry.name} database not ready ({exc}); retrying in {delay:g} s"
+            )
+            time.sleep(delay)
+            delay = min(delay * 2, 10.0)
+            continue
+        console.print(f"[green]✓[/] {entry.name} migrated")
+        return
 
 
 @app.command()

@@ -6,8 +6,9 @@ gateway routes to it (canonical and inherited), its migrations and its default p
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -16,6 +17,8 @@ from starlette.types import ASGIApp
 
 from bandstand.academy import app as academy_app
 from bandstand.academy import demo as academy_demo
+from bandstand.billing import app as billing_app
+from bandstand.billing import worker as billing_worker
 from bandstand.concerts import app as concerts_app
 from bandstand.concerts import demo as concerts_demo
 from bandstand.gateway.app import create_gateway_app
@@ -36,6 +39,8 @@ Progress = Callable[[int], None]
 # Loads a service's demo data in the session's transaction; returns the rows it created (none
 # when they are all there already) and calls `progress(n)` as it advances by n records.
 DemoSeed = Callable[[AsyncSession, Progress | None], Awaitable[int]]
+# A worker process's main coroutine: it runs until the event is set, then stops gracefully.
+WorkerMain = Callable[[Settings, asyncio.Event], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,8 @@ class ServiceEntry:
     migrations: Path
     default_port: int
     seed_demo: DemoSeed | None = None
+    workers: Mapping[str, WorkerMain] = field(default_factory=dict)
+    """Worker processes by name (`bandstand worker NAME`; children of `bandstand up`)."""
 
 
 SERVICES: tuple[ServiceEntry, ...] = (
@@ -114,6 +121,14 @@ SERVICES: tuple[ServiceEntry, ...] = (
         migrations=SRC / "marketplace" / "migrations",
         default_port=8004,
     ),
+    ServiceEntry(
+        name="billing",
+        create_app=billing_app.create_app,
+        prefixes=("/api/v1/billing", "/api/billing"),
+        migrations=SRC / "billing" / "migrations",
+        default_port=8006,
+        workers={"billing": billing_worker.run_worker},
+    ),
 )
 GATEWAY_PORT = 8080
 
@@ -127,6 +142,18 @@ def service(name: str) -> ServiceEntry:
         if entry.name == name:
             return entry
     raise KeyError(f"unknown service {name!r}; known: {', '.join(names())}")
+
+
+def worker_names() -> list[str]:
+    return [name for entry in SERVICES for name in entry.workers]
+
+
+def worker(name: str) -> tuple[ServiceEntry, WorkerMain]:
+    """The service a worker belongs to, and its main coroutine."""
+    for entry in SERVICES:
+        if name in entry.workers:
+            return entry, entry.workers[name]
+    raise KeyError(f"unknown worker {name!r}; known: {', '.join(worker_names())}")
 
 
 def with_demo_data() -> list[ServiceEntry]:

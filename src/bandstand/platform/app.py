@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI, Request, Response
@@ -13,6 +13,7 @@ from bandstand import __version__
 from bandstand.platform.database import Database
 from bandstand.platform.errors import ERROR_RESPONSES, install_error_handlers
 from bandstand.platform.health import ReadinessCheck, health_router
+from bandstand.platform.messaging.broker import Broker
 from bandstand.platform.messaging.outbox import count_pending
 from bandstand.platform.messaging.relay import OutboxRelay
 from bandstand.platform.messaging.subscriptions import Subscription, SubscriptionRunner
@@ -49,6 +50,18 @@ def strip_trailing_slash(scope: Scope) -> None:
             scope["raw_path"] = raw.rstrip(b"/") or b"/"
 
 
+def declare_queues(
+    broker: Broker, queues: Mapping[str, Sequence[str]]
+) -> Callable[[], Awaitable[None]]:
+    """Declares each durable queue with its bindings (idempotent); raises `BrokerUnavailable`."""
+
+    async def declare() -> None:
+        for queue, routing_keys in queues.items():
+            await broker.declare_queue(queue, routing_keys)
+
+    return declare
+
+
 def create_service_app(
     name: str,
     routers: Sequence[APIRouter],
@@ -60,14 +73,23 @@ def create_service_app(
     on_shutdown: Sequence[LifecycleHook] = (),
     subscriptions: Sequence[Subscription] = (),
     public_paths: Sequence[str] = (),
+    queues: Mapping[str, Sequence[str]] | None = None,
 ) -> FastAPI:
     """A service app on the kernel.
 
     `public_paths`: public lists whose anonymous GETs may be answered from the shared cache for
-    `settings.public_cache_seconds` (see `platform.response_cache`)."""
+    `settings.public_cache_seconds` (see `platform.response_cache`).
+    `queues`: durable queues (name → routing-key patterns) that must exist before this service
+    publishes, so that its events reach them even while their consumer has never run; the relay
+    declares them before publishing and again after the broker was lost."""
     settings = runtime.settings
     database = Database(settings.database_url(name), pool_size=settings.database_pool_size)
-    relay = OutboxRelay(database, runtime.broker, poll_seconds=settings.outbox_poll_seconds)
+    relay = OutboxRelay(
+        database,
+        runtime.broker,
+        poll_seconds=settings.outbox_poll_seconds,
+        prepare=declare_queues(runtime.broker, queues) if queues else None,
+    )
     database.on_commit(relay.wake)
     subscriber = SubscriptionRunner(database, runtime.broker, subscriptions)
 

@@ -96,6 +96,14 @@ class Settings(BaseSettings):
     outbox_poll_seconds: float = Field(
         1.0, description="How often the outbox relay looks for work."
     )
+    worker_prefetch: int = Field(
+        64, ge=1, description="Messages a worker takes from its queue before acking the first."
+    )
+    worker_retry_seconds: float = Field(
+        1.0,
+        gt=0,
+        description="A worker's first retry delay for a failing message (doubling, 5 attempts).",
+    )
     public_cache_seconds: float = Field(
         1.0,
         ge=0,

@@ -32,6 +32,7 @@ from bandstand.platform.messaging.outbox import (
     attach_outbox,
     outbox_columns,
     publish_event,
+    publish_events,
 )
 from bandstand.platform.messaging.relay import OutboxRelay
 from bandstand.platform.messaging.subscriptions import Subscription, SubscriptionRunner
@@ -61,4 +62,5 @@ __all__ = [
     "outbox_columns",
     "processed_messages_columns",
     "publish_event",
+    "publish_events",
 ]

@@ -6,7 +6,7 @@ import abc
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from bandstand.platform.messaging.message import Message
 
@@ -44,7 +44,15 @@ class RetryPolicy:
 
 
 class Delivery(abc.ABC):
-    """A message handed to a consumer; settle it exactly once with `ack` or `reject`."""
+    """A message handed to a consumer; settle it exactly once with `ack` or `reject`.
+
+    `attempts` counts the failed deliveries the broker knows of, plus this one. `redelivered` is
+    True when the broker hands the message out again because a consumer took it and went away
+    without settling it (RabbitMQ's redelivered flag): RabbitMQ does not count those in
+    `attempts`, the embedded broker does.
+    """
+
+    redelivered: bool = False
 
     def __init__(self, queue: str, message: Message, attempts: int, retry: RetryPolicy) -> None:
         self.queue = queue
@@ -172,7 +180,9 @@ class Broker(abc.ABC):
 
 
 def create_broker(url: str, data_dir: Path, *, retry: RetryPolicy | None = None) -> Broker:
-    """The broker for a URL: `embedded://` (SQLite in `data_dir`), `embedded:///file`, `amqp://`."""
+    """The broker for a URL: `embedded://` (SQLite in `data_dir`), `embedded:///file`, `amqp://`.
+
+    The embedded broker takes `?visibility_timeout=SECONDS` (default 60)."""
     # Imported here: each backend module imports this one.
     from bandstand.platform.messaging.embedded import EmbeddedBroker
     from bandstand.platform.messaging.rabbitmq import RabbitMQBroker
@@ -182,7 +192,15 @@ def create_broker(url: str, data_dir: Path, *, retry: RetryPolicy | None = None)
     if parts.scheme == "embedded":
         location = f"{parts.netloc}{parts.path}"
         path = Path(location) if location else Path("broker.sqlite3")
-        return EmbeddedBroker(path if path.is_absolute() else data_dir / path, retry=policy)
+        # `?visibility_timeout=S`: how soon the message of a consumer that died comes back.
+        query = dict(parse_qsl(parts.query))
+        unknown = set(query) - {"visibility_timeout"}
+        if unknown:
+            raise ValueError(f"unknown embedded broker options: {sorted(unknown)}")
+        options = {key: float(value) for key, value in query.items()}
+        return EmbeddedBroker(
+            path if path.is_absolute() else data_dir / path, retry=policy, **options
+        )
     if parts.scheme in ("amqp", "amqps"):
         return RabbitMQBroker(url, retry=policy)
     raise ValueError(f"unsupported broker URL scheme: {parts.scheme!r}")

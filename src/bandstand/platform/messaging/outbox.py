@@ -7,7 +7,7 @@ before `create_all`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -42,6 +42,7 @@ __all__ = [
     "outbox_table",
     "processed_messages_columns",
     "publish_event",
+    "publish_events",
 ]
 
 OUTBOX_PENDING = "outbox_pending"
@@ -107,6 +108,34 @@ async def publish_event(
     )
     session.info[OUTBOX_PENDING] = True
     return message
+
+
+async def publish_events(
+    session: AsyncSession,
+    events: Sequence[tuple[str, dict[str, Any]]],
+    *,
+    source: str,
+) -> list[Message]:
+    """Add many events `(type, payload)` to the outbox in one statement; the caller commits."""
+    messages = [Message.new(type, payload, source) for type, payload in events]
+    if not messages:
+        return messages
+    await session.execute(
+        insert(outbox_table),
+        [
+            {
+                "message_id": message.id,
+                "routing_key": message.type,
+                "queue": None,
+                "body": message.to_json().decode(),
+                "created_at": message.occurred_at,
+                "attempts": 0,
+            }
+            for message in messages
+        ],
+    )
+    session.info[OUTBOX_PENDING] = True
+    return messages
 
 
 async def count_pending(database: Database) -> int:

@@ -193,7 +193,9 @@ class RabbitMQBroker(Broker):
         attempts = incoming.headers.get(ATTEMPTS_HEADER)
         if not isinstance(attempts, int) or incoming.headers.get(ATTEMPTS_QUEUE_HEADER) != queue:
             attempts = 1
-        return RabbitMQDelivery(self, queue, message, attempts, incoming)
+        delivery = RabbitMQDelivery(self, queue, message, attempts, incoming)
+        delivery.redelivered = bool(incoming.redelivered)
+        return delivery
 
     async def retry_later(
         self, queue: str, incoming: AbstractIncomingMessage, attempts: int, delay: float

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import itertools
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, select, update
@@ -31,6 +31,10 @@ class OutboxRelay:
     same transaction. A crash between publishing and committing publishes the rows again: consumers
     are idempotent. It polls, and looks at once when woken: register
     `database.on_commit(relay.wake)`.
+
+    `prepare` (e.g. declaring the queues bound to the events published) runs before the first
+    publication and again after every failure, so a broker that was down or lost its topology has
+    it back before any message is routed.
     """
 
     def __init__(
@@ -43,6 +47,7 @@ class OutboxRelay:
         retry_initial: float = 0.5,
         retry_max: float = 30.0,
         keep_published: timedelta | None = timedelta(days=1),
+        prepare: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._database = database
         self._broker = broker
@@ -51,6 +56,8 @@ class OutboxRelay:
         self._retry_initial = retry_initial
         self._retry_max = retry_max
         self._keep_published = keep_published
+        self._prepare = prepare
+        self._prepared = prepare is None
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -84,6 +91,9 @@ class OutboxRelay:
         Raises `BrokerUnavailable` when the broker did not accept them; they stay in the outbox.
         """
         failure: BrokerUnavailable | None = None
+        if not self._prepared and self._prepare is not None:
+            await self._prepare()
+            self._prepared = True
         async with self._database.session() as session, session.begin():
             rows = await self._claim(session)
             if not rows:
@@ -147,6 +157,7 @@ class OutboxRelay:
                 published = await self.publish_pending()
                 await self._delete_published()
             except BrokerUnavailable as exc:
+                self._prepared = self._prepare is None
                 delay = min(max(delay * 2, self._retry_initial), self._retry_max)
                 logger.warning(
                     "Outbox relay: broker unavailable (%s); retrying in %.1fs", exc, delay

@@ -1,0 +1,413 @@
+"""Billing end to end: orders accepted (202) and completed in the database, per second.
+
+Distributed: PostgreSQL and RabbitMQ (private servers of `bandstand.platform.testing.servers`),
+one `bandstand serve billing` and one `bandstand worker billing`. wrk POSTs `/api/billing` with a
+user's token for `--duration` seconds; meanwhile the billing database is polled for completed
+orders. Reported: accepted orders/s and their latency, end-to-end orders/s (first 202 to the last
+order completed), and how long after the load stopped the queue (and the outbox) were empty and
+every accepted order was completed.
+
+Baseline, same run, same RabbitMQ: the streaming platform's way of publishing, one new broker
+connection per request (`_original_billing_gateway.py`), under the same wrk load.
+
+Embedded: `bandstand up` (SQLite, the embedded broker, the worker as a child process), the same
+load through the gateway for a shorter time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import http.server
+import json
+import sqlite3
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+import _harness as h
+from bandstand.platform.testing.servers import PostgresServer, RabbitMQServer
+from bandstand.platform.testing.tokens import TokenFactory
+
+ORDER = {"user_id": "usr_2", "number_of_items": 3, "total_amount": 99.97}
+LUA = """\
+wrk.method = "POST"
+wrk.path = "/api/billing"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer {token}"
+wrk.body = '{body}'
+"""
+TARGET_RATE = 1000.0
+TARGET_P99_MS = 50.0
+TARGET_DRAIN_S = 5.0
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=float, default=60.0, help="seconds of load")
+    parser.add_argument("--embedded-duration", type=float, default=20.0)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--report", type=Path, help="print the table of a saved results file")
+    h.common_arguments(parser)
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.duration, args.embedded_duration = 5.0, 5.0
+    return args
+
+
+def serve_jwks(tokens: TokenFactory) -> tuple[http.server.ThreadingHTTPServer, str]:
+    """The test key's JWKS over HTTP, as identity would publish it."""
+    document = json.dumps(asyncio.run(tokens.jwks())).encode()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(document)))
+            self.end_headers()
+            self.wfile.write(document)
+
+        def log_message(self, *_args: object) -> None:
+            return
+
+    server = http.server.ThreadingHTTPServer((h.HOST, h.free_port()), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://{h.HOST}:{server.server_address[1]}/.well-known/jwks.json"
+
+
+class Poller:
+    """Samples (time, completed, total) from the billing database every 0.1 s in a thread."""
+
+    def __init__(self, count: Any) -> None:
+        self._count = count
+        self.samples: list[tuple[float, int, int]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> Poller:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            completed, total = self._count()
+            self.samples.append((time.perf_counter(), completed, total))
+            time.sleep(0.1)
+
+    def wait_all_completed(self, timeout: float) -> float | None:
+        deadline = time.perf_counter() + timeout
+        while time.perf_counter() < deadline:
+            if self.samples and self.samples[-1][1] == self.samples[-1][2] > 0:
+                return self.samples[-1][0]
+            time.sleep(0.05)
+        return None
+
+
+def pg_counter(dsn: str) -> Any:
+    async def count() -> tuple[int, int]:
+        connection = await asyncpg.connect(dsn)
+        try:
+            row = await connection.fetchrow(
+                "SELECT count(*) FILTER (WHERE status = 'completed'), count(*) FROM orders"
+            )
+            return int(row[0]), int(row[1])
+        finally:
+            await connection.close()
+
+    return lambda: asyncio.run(count())
+
+
+def sqlite_counter(path: Path) -> Any:
+    def count() -> tuple[int, int]:
+        if not path.exists():
+            return 0, 0
+        with sqlite3.connect(path, timeout=10) as connection:
+            try:
+                row = connection.execute(
+                    "SELECT sum(status = 'completed'), count(*) FROM orders"
+                ).fetchone()
+            except sqlite3.OperationalError:
+                return 0, 0
+        return int(row[0] or 0), int(row[1])
+
+    return count
+
+
+def end_to_end(
+    poller: Poller, load_started: float, load_ended: float, accepted: int
+) -> dict[str, Any]:
+    done_at = poller.wait_all_completed(timeout=120)
+    samples = poller.samples
+    first_done = next((t for t, completed, _ in samples if completed > 0), None)
+    completed = samples[-1][1] if samples else 0
+    result: dict[str, Any] = {
+        "accepted": accepted,
+        "completed": completed,
+        "all_completed_s_after_load": None if done_at is None else done_at - load_ended,
+    }
+    if done_at is not None:
+        result["end_to_end_orders_per_s"] = completed / (done_at - load_started)
+    # Sustained completion rate while the load ran (orders completed between 10% and 90%).
+    during = [(t, c) for t, c, _ in samples if load_started <= t <= load_ended]
+    if len(during) > 10:
+        a, b = during[len(during) // 10], during[-len(during) // 10]
+        result["completed_per_s_during_load"] = (b[1] - a[1]) / (b[0] - a[0])
+    result["first_completed_s_after_start"] = (
+        None if first_done is None else first_done - load_started
+    )
+    return result
+
+
+def distributed(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
+    tokens = TokenFactory()
+    jwks_server, jwks_url = serve_jwks(tokens)
+    script = tmp / "order.lua"
+    script.write_text(
+        LUA.format(token=tokens.token(user_id=2, lifetime=3600), body=json.dumps(ORDER))
+    )
+    postgres, rabbitmq = PostgresServer(), RabbitMQServer()
+    results: dict[str, Any] = {}
+    try:
+        postgres.start()
+        rabbitmq.start()
+        postgres.create_database("billing_bench")
+        env = {
+            "BANDSTAND_DATABASES__BILLING": postgres.url("billing_bench"),
+            "BANDSTAND_BROKER_URL": rabbitmq.url,
+            "BANDSTAND_JWKS_URL": jwks_url,
+        }
+        port = h.free_port()
+        api = h.bandstand_process(
+            "billing", ["serve", "billing", "--port", str(port)], tmp / "api", extra_env=env
+        )
+        worker = h.bandstand_process("worker", ["worker", "billing"], tmp / "worker", extra_env=env)
+        counter = pg_counter(postgres.dsn("billing_bench"))
+        url = f"http://{h.HOST}:{port}/api/billing"
+        with h.started(api, port), worker:
+            h.run_wrk(url, connections=4, duration=2, script=script)  # warm-up
+            results["ours"] = measure(args, url, script, [api, worker], counter, rabbitmq)
+        rabbitmq.reset()
+        baseline_port = h.free_port()
+        baseline = h.Process(
+            "original",
+            [
+                sys.executable,
+                str(h.BENCH / "_original_billing_gateway.py"),
+                str(baseline_port),
+                rabbitmq.url,
+            ],
+            env=h.process_env(),
+            workdir=tmp / "original",
+        )
+        baseline_url = f"http://{h.HOST}:{baseline_port}/api/billing"
+        with h.started(baseline, baseline_port, ready_path="/health"):
+            h.run_wrk(baseline_url, connections=4, duration=2, script=script)
+            h.settle(args)
+            results["original"] = {
+                "load": h.run_wrk(
+                    baseline_url,
+                    connections=args.connections,
+                    duration=args.duration,
+                    script=script,
+                    servers=[baseline],
+                )
+            }
+    finally:
+        jwks_server.shutdown()
+        postgres.cleanup()
+        rabbitmq.cleanup()
+    return results
+
+
+def measure(
+    args: argparse.Namespace,
+    url: str,
+    script: Path,
+    servers: list[h.Process],
+    counter: Any,
+    rabbitmq: RabbitMQServer | None,
+    duration: float | None = None,
+) -> dict[str, Any]:
+    h.settle(args)
+    with Poller(counter) as poller:
+        time.sleep(0.3)
+        before = poller.samples[-1][2] if poller.samples else 0
+        started = time.perf_counter()
+        load = h.run_wrk(
+            url,
+            connections=args.connections,
+            duration=duration or args.duration,
+            script=script,
+            servers=servers,
+        )
+        ended = time.perf_counter()
+        queue_empty = queue_empty_after(rabbitmq, ended) if rabbitmq is not None else None
+        outcome = end_to_end(poller, started, ended, load.requests)
+    last = poller.samples[-1]
+    # wrk counts the answers it read; requests in flight when it stopped are stored too.
+    outcome["stored"] = last[2] - before
+    outcome["all_stored_completed"] = last[1] == last[2]
+    return {"load": load, **outcome, "queue_empty_s_after_load": queue_empty}
+
+
+def queue_empty_after(rabbitmq: RabbitMQServer, ended: float) -> float | None:
+    """Seconds after `ended` until the billing queues hold no message (ready or unacked)."""
+    while time.perf_counter() < ended + 120:
+        listing = rabbitmq.ctl("list_queues", "name", "messages", "--no-table-headers", "-q")
+        depth = sum(
+            int(parts[1])
+            for line in listing.splitlines()
+            if (parts := line.split()) and parts[0].startswith("billing_queue")
+        )
+        if depth == 0:
+            return time.perf_counter() - ended
+        time.sleep(0.1)
+    return None
+
+
+def embedded(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
+    port = h.free_port()
+    up = h.bandstand_process("up", ["up", "--port", str(port)], tmp / "embedded")
+    base = f"http://{h.HOST}:{port}"
+    with h.started(up, port):
+        user = {"username": "bench", "email": "bench@example.com", "password": "Bench-Pass-123"}
+        status, _ = h.http_request(port, "POST", "/api/v1/register", user)
+        assert status == 201, status
+        credentials = {"username": "bench", "password": "Bench-Pass-123"}
+        status, body = h.http_request(port, "POST", "/api/v1/login", credentials)
+        assert status == 200, status
+        token = json.loads(body)["access_token"]
+        order = {**ORDER, "user_id": json.loads(body)["user"]["id"]}
+        script = tmp / "embedded-order.lua"
+        script.write_text(LUA.format(token=token, body=json.dumps(order)))
+        url = f"{base}/api/billing"
+        h.run_wrk(url, connections=4, duration=2, script=script)
+        counter = sqlite_counter(tmp / "embedded" / "var" / "billing.sqlite3")
+        return measure(args, url, script, [up], counter, None, duration=args.embedded_duration)
+
+
+def _load(run: dict[str, Any]) -> tuple[float, float, float]:
+    load = run["load"]
+    return load["requests_per_s"], load["latency_ms"]["p50"], load["latency_ms"]["p99"]
+
+
+def _seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
+def report(results: dict[str, Any]) -> str:
+    """The table of BENCHMARKS.md, from the saved (JSON) results."""
+    ours, original, local = results["ours"], results["original"], results["embedded"]
+    rate, p50, p99 = _load(ours)
+    original_rate, original_p50, original_p99 = _load(original)
+    local_rate, local_p50, local_p99 = _load(local)
+    e2e = ours.get("end_to_end_orders_per_s") or 0.0
+    drain = ours["queue_empty_s_after_load"]
+    target = f"≥ {TARGET_RATE:,.0f}"
+    rows = [
+        [
+            "RabbitMQ + PostgreSQL: accepted orders/s",
+            f"{rate:,.0f}",
+            target,
+            h.verdict(rate >= TARGET_RATE),
+        ],
+        [
+            "end-to-end orders/s (first 202 → last completed)",
+            f"{e2e:,.0f}",
+            target,
+            h.verdict(e2e >= TARGET_RATE),
+        ],
+        [
+            "completed/s while the load ran",
+            f"{ours.get('completed_per_s_during_load', 0):,.0f}",
+            "",
+            "",
+        ],
+        [
+            "accept latency p50 / p99 (ms)",
+            f"{p50:.1f} / {p99:.1f}",
+            f"p99 ≤ {TARGET_P99_MS:g}",
+            h.verdict(p99 <= TARGET_P99_MS),
+        ],
+        [
+            "queue empty after the load stopped (s)",
+            _seconds(drain),
+            f"≤ {TARGET_DRAIN_S:g}",
+            h.verdict(drain is not None and drain <= TARGET_DRAIN_S),
+        ],
+        [
+            "every order completed after the load stopped (s)",
+            _seconds(ours["all_completed_s_after_load"]),
+            "",
+            "",
+        ],
+        [
+            "orders stored during the load; all completed",
+            f"{ours['stored']:,}; {ours['all_stored_completed']}",
+            "all",
+            h.verdict(ours["all_stored_completed"]),
+        ],
+        [
+            "original (a broker connection per request): accepted orders/s",
+            f"{original_rate:,.0f}",
+            "",
+            "",
+        ],
+        [
+            "original accept latency p50 / p99 (ms)",
+            f"{original_p50:.1f} / {original_p99:.1f}",
+            "",
+            "",
+        ],
+        [
+            "ratio of accepted orders/s, ours / original",
+            f"{rate / max(original_rate, 1e-9):.2f}",
+            "",
+            "",
+        ],
+        ["embedded (`bandstand up`): accepted orders/s", f"{local_rate:,.0f}", "", ""],
+        [
+            "embedded: end-to-end orders/s",
+            f"{local.get('end_to_end_orders_per_s') or 0:,.0f}",
+            "",
+            "",
+        ],
+        ["embedded accept latency p50 / p99 (ms)", f"{local_p50:.1f} / {local_p99:.1f}", "", ""],
+        [
+            "embedded: every order completed after the load stopped (s)",
+            _seconds(local["all_completed_s_after_load"]),
+            "",
+            "",
+        ],
+    ]
+    return h.markdown_table(["measure", "value", "target", ""], rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.report:
+        print(report(json.loads(args.report.read_text())))
+        return 0
+    with tempfile.TemporaryDirectory(prefix="bench-billing-") as scratch:
+        tmp = Path(scratch)
+        results = distributed(args, tmp)
+        results["embedded"] = embedded(args, tmp)
+    results["duration_s"] = args.duration
+    results["connections"] = args.connections
+    path = h.write_results("billing_pipeline", results)
+    print(report(json.loads(path.read_text())))
+    print(f"\n(wrk, {args.connections} connections; results in {path})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

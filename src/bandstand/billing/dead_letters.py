@@ -1,0 +1,102 @@
+"""The dead-letter queue of `billing_queue`: what admins see, and putting messages back.
+
+A message lands in `billing_queue.dlq` after failing all its attempts (or at once when it cannot
+be read). Looking takes the messages off the queue and hands them back unsettled; re-driving
+publishes a fresh copy (its attempts start again) to `billing_queue`, then removes the dead one.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bandstand.billing.events import BILLING_QUEUE
+from bandstand.billing.repository import OrderRepository
+from bandstand.platform.errors import ServiceUnavailable
+from bandstand.platform.messaging import Broker, BrokerUnavailable, Delivery, Message
+from bandstand.platform.messaging.broker import dead_letter_queue
+
+DEAD_LETTER_QUEUE = dead_letter_queue(BILLING_QUEUE)
+MAX_BATCH = 1000
+
+
+class BrokerDown(ServiceUnavailable):
+    def __init__(self) -> None:
+        super().__init__("Message broker unavailable, try again shortly")
+
+
+def order_id_of(message: Message) -> uuid.UUID | None:
+    value = message.payload.get("order_id")
+    if not isinstance(value, str):
+        return None
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
+async def _take(broker: Broker, limit: int) -> list[Delivery]:
+    taken: list[Delivery] = []
+    while len(taken) < limit:
+        delivery = await broker.get(DEAD_LETTER_QUEUE)
+        if delivery is None:
+            break
+        taken.append(delivery)
+    return taken
+
+
+async def _give_back(deliveries: Collection[Delivery]) -> None:
+    for delivery in deliveries:
+        if not delivery.settled:
+            await delivery.release()
+
+
+class DeadLetterService:
+    def __init__(self, repository: OrderRepository | None = None) -> None:
+        self.repository = repository or OrderRepository()
+
+    async def peek(self, broker: Broker, limit: int) -> tuple[int, list[Message]]:
+        """How many messages are dead, and the first `limit` of them (left in the queue)."""
+        taken: list[Delivery] = []
+        try:
+            count = await broker.queue_depth(DEAD_LETTER_QUEUE)
+            taken = await _take(broker, limit)
+            return count, [delivery.message for delivery in taken]
+        except BrokerUnavailable as exc:
+            raise BrokerDown() from exc
+        finally:
+            await _give_back(taken)
+
+    async def redrive(
+        self, session: AsyncSession, broker: Broker, message_ids: Collection[str] | None
+    ) -> list[str]:
+        """Put dead messages (all, or those of `message_ids`) back on `billing_queue`."""
+        wanted = None if message_ids is None else set(message_ids)
+        taken: list[Delivery] = []
+        redriven: list[str] = []
+        try:
+            taken = await _take(broker, MAX_BATCH)
+            chosen = [d for d in taken if wanted is None or d.message.id in wanted]
+            for delivery in chosen:
+                copy = Message.new(
+                    delivery.message.type,
+                    delivery.message.payload,
+                    delivery.message.source,
+                    headers={**delivery.message.headers, "redriven-from": delivery.message.id},
+                )
+                await broker.publish([copy], queue=BILLING_QUEUE)
+                await delivery.ack()
+                redriven.append(delivery.message.id)
+        except BrokerUnavailable as exc:
+            raise BrokerDown() from exc
+        finally:
+            await _give_back(taken)
+        order_ids = [order_id for d in taken if (order_id := order_id_of(d.message))]
+        # Crashes counted before the fix must not dead-letter the re-driven message early.
+        await self.repository.reset_redeliveries(session, order_ids)
+        return redriven
+
+
+dead_letter_service = DeadLetterService()

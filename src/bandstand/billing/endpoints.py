@@ -1,0 +1,131 @@
+"""Billing's canonical API under /api/v1/billing: orders, and the dead letters (admin)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Header, Query, Request, Response, status
+
+from bandstand.billing.dead_letters import dead_letter_service, order_id_of
+from bandstand.billing.schemas import (
+    DeadLetter,
+    DeadLetters,
+    OrderCreate,
+    OrderRead,
+    OrderStatus,
+    RedriveRequest,
+    RedriveResult,
+    parse_idempotency_key,
+)
+from bandstand.billing.service import order_service
+from bandstand.platform.errors import BadRequest
+from bandstand.platform.messaging import Broker
+from bandstand.platform.pagination import Page, Pagination, paginate
+from bandstand.platform.security import AdminUser, CurrentUser
+from bandstand.platform.transactions import DBSession
+
+router = APIRouter(prefix="/api/v1/billing", tags=["billing"])
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description="Repeat a request safely: the same key from the same user returns the "
+        "same order and never creates a second one",
+    ),
+]
+
+
+def idempotency_key(value: str | None) -> str | None:
+    try:
+        return parse_idempotency_key(value)
+    except ValueError as exc:
+        raise BadRequest(f"Idempotency-Key: {exc}") from exc
+
+
+def broker_of(request: Request) -> Broker:
+    broker: Broker = request.app.state.runtime.broker
+    return broker
+
+
+@router.post(
+    "/orders",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=OrderRead,
+    summary="Place an order; the worker processes it (poll its status)",
+)
+async def place_order(
+    data: OrderCreate,
+    user: CurrentUser,
+    session: DBSession,
+    response: Response,
+    key: IdempotencyKey = None,
+) -> OrderRead:
+    placed = await order_service.place(session, data, user, idempotency_key(key))
+    response.headers["Location"] = f"/api/v1/billing/orders/{placed.order.id}"
+    if placed.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return OrderRead.of(placed.order)
+
+
+@router.get(
+    "/orders",
+    response_model=Page[OrderRead],
+    summary="Orders, newest first: the caller's own; an admin's sees all",
+)
+async def list_orders(
+    user: CurrentUser,
+    session: DBSession,
+    request: Request,
+    pagination: Pagination,
+    status: OrderStatus | None = None,
+    user_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+) -> dict[str, Any]:
+    statement = order_service.listing(user, status=status, user_id=user_id)
+    return await paginate(session, statement, pagination, request, transform=OrderRead.of)
+
+
+@router.get("/orders/{order_id}", response_model=OrderRead, summary="One order (owner or admin)")
+async def get_order(order_id: uuid.UUID, user: CurrentUser, session: DBSession) -> OrderRead:
+    return OrderRead.of(await order_service.get(session, order_id, user))
+
+
+@router.get(
+    "/dead-letters",
+    response_model=DeadLetters,
+    summary="Messages of billing_queue that failed every attempt (admin)",
+)
+async def list_dead_letters(
+    _admin: AdminUser,
+    request: Request,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+) -> DeadLetters:
+    count, messages = await dead_letter_service.peek(broker_of(request), limit)
+    results = [
+        DeadLetter(
+            message_id=message.id,
+            type=message.type,
+            occurred_at=message.occurred_at,
+            order_id=str(order_id) if (order_id := order_id_of(message)) else None,
+            payload=message.payload,
+        )
+        for message in messages
+    ]
+    return DeadLetters(queue="billing_queue.dlq", count=count, results=results)
+
+
+@router.post(
+    "/dead-letters/redrive",
+    response_model=RedriveResult,
+    summary="Put dead messages back on billing_queue, all or by message id (admin)",
+)
+async def redrive_dead_letters(
+    _admin: AdminUser,
+    request: Request,
+    session: DBSession,
+    data: Annotated[RedriveRequest | None, Body()] = None,
+) -> RedriveResult:
+    ids = data.message_ids if data is not None else None
+    redriven = await dead_letter_service.redrive(session, broker_of(request), ids)
+    return RedriveResult(redriven=len(redriven), message_ids=redriven)

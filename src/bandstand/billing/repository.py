@@ -1,0 +1,152 @@
+"""Every query the billing service runs."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import cast
+
+from sqlalchemy import Select, Table, bindparam, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bandstand.billing.models import PENDING, Order
+
+
+@dataclass(frozen=True)
+class OrderFilters:
+    user_id: int | None = None
+    status: str | None = None
+
+
+class OrderRepository:
+    async def get(
+        self, session: AsyncSession, order_id: uuid.UUID, *, lock: bool = False
+    ) -> Order | None:
+        statement = (
+            select(Order).where(Order.id == order_id).execution_options(populate_existing=True)
+        )
+        if lock:
+            statement = statement.with_for_update()
+        return (await session.execute(statement)).scalars().first()
+
+    async def by_idempotency_key(
+        self, session: AsyncSession, user_id: int, key: str
+    ) -> Order | None:
+        statement = select(Order).where(Order.user_id == user_id, Order.idempotency_key == key)
+        return (await session.execute(statement)).scalars().first()
+
+    async def add(self, session: AsyncSession, order: Order) -> bool:
+        """Insert `order`; False when its (user, Idempotency-Key) is taken (nothing inserted).
+
+        One statement without a savepoint: a concurrent request with the same key waits for the
+        other to commit, then finds the conflict.
+        """
+        values = {column.key: getattr(order, column.key) for column in Order.__table__.columns}
+        if order.idempotency_key is None:
+            # Values as parameters: the compiled statement is cached, not rebuilt per order.
+            await session.execute(insert(Order), values)
+            return True
+        build = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
+        statement = (
+            build(Order)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["user_id", "idempotency_key"])
+            .returning(Order.id)
+        )
+        return (await session.execute(statement)).first() is not None
+
+    async def add_many(self, session: AsyncSession, orders: Collection[Order]) -> None:
+        """Insert orders without Idempotency-Keys, in one statement."""
+        columns = [column.key for column in Order.__table__.columns]
+        rows = [{key: getattr(order, key) for key in columns} for order in orders]
+        if rows:
+            await session.execute(insert(Order), rows)
+
+    def listing(self, filters: OrderFilters) -> Select[Order]:
+        statement = select(Order)
+        if filters.user_id is not None:
+            statement = statement.where(Order.user_id == filters.user_id)
+        if filters.status is not None:
+            statement = statement.where(Order.status == filters.status)
+        return statement.order_by(Order.created_at.desc(), Order.id.desc())
+
+    async def lock_many(
+        self, session: AsyncSession, order_ids: Collection[uuid.UUID]
+    ) -> dict[uuid.UUID, Order]:
+        """The orders among `order_ids`, locked for this transaction (in id order: no deadlock
+        between two workers locking overlapping sets)."""
+        statement = (
+            select(Order)
+            .where(Order.id.in_(order_ids))
+            .order_by(Order.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        orders = (await session.execute(statement)).scalars().all()
+        for order in orders:
+            session.expunge(order)  # changes go through `finish_many` only
+        return {order.id: order for order in orders}
+
+    async def finish_many(self, session: AsyncSession, orders: Collection[Order]) -> None:
+        """Store the outcome of each order (status, processed_at, reason, tax lines) if it is
+        still pending, in one statement run for all of them."""
+        if not orders:
+            return
+        table = cast(Table, Order.__table__)
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("b_id"), table.c.status == PENDING)
+            .values(
+                status=bindparam("b_status"),
+                processed_at=bindparam("b_processed_at"),
+                failure_reason=bindparam("b_failure_reason"),
+                tax_rate=bindparam("b_tax_rate"),
+                net_amount=bindparam("b_net_amount"),
+                tax_amount=bindparam("b_tax_amount"),
+            )
+        )
+        await session.execute(
+            statement,
+            [
+                {
+                    "b_id": order.id,
+                    "b_status": order.status,
+                    "b_processed_at": order.processed_at,
+                    "b_failure_reason": order.failure_reason,
+                    "b_tax_rate": order.tax_rate,
+                    "b_net_amount": order.net_amount,
+                    "b_tax_amount": order.tax_amount,
+                }
+                for order in orders
+            ],
+        )
+
+    async def count_redelivery(self, session: AsyncSession, order_id: uuid.UUID) -> int | None:
+        """Add one to the order's redeliveries; the new count, or None without such an order."""
+        result = await session.execute(
+            update(Order)
+            .where(Order.id == order_id)
+            .values(redeliveries=Order.redeliveries + 1)
+            .returning(Order.redeliveries)
+            .execution_options(synchronize_session=False)
+        )
+        count = result.scalar_one_or_none()
+        return None if count is None else int(count)
+
+    async def reset_redeliveries(
+        self, session: AsyncSession, order_ids: Collection[uuid.UUID]
+    ) -> None:
+        if order_ids:
+            await session.execute(
+                update(Order)
+                .where(Order.id.in_(order_ids))
+                .values(redeliveries=0)
+                .execution_options(synchronize_session=False)
+            )
+
+    async def count_by_status(self, session: AsyncSession) -> dict[str, int]:
+        statement = select(Order.status, func.count()).group_by(Order.status)
+        return {str(status): int(count) for status, count in await session.execute(statement)}

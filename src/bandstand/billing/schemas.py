@@ -1,0 +1,189 @@
+"""Billing's request and response bodies. No client field can set an id, status or timestamp.
+
+User ids are identity's integers. The streaming platform's clients sent them as strings such as
+`"usr_123"`: the inherited shape is accepted as well, as an integer, a string of digits, or
+`usr_` followed by digits, all meaning the same user.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator
+
+from bandstand.billing.models import AMOUNT_DIGITS, MAX_ID, Order
+
+MAX_ITEMS_PER_ORDER = 1_000_000
+MAX_AMOUNT = Decimal(10 ** (AMOUNT_DIGITS - 2)) - Decimal("0.01")
+_USER_ID = re.compile(r"(?:usr_)?([0-9]{1,10})")
+_CURRENCY = re.compile(r"[A-Za-z]{3}")
+_IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
+
+OrderStatus = Literal["pending", "completed", "failed"]
+
+
+def parse_user_id(value: Any) -> int:
+    """An integer user id from an integer, a digit string or `usr_<digits>`."""
+    if isinstance(value, bool):
+        raise ValueError("must be a user id (an integer, or a string like 'usr_123')")
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, str) and (match := _USER_ID.fullmatch(value.strip())):
+        number = int(str(match.group(1)))
+    else:
+        raise ValueError("must be a user id (an integer, or a string like 'usr_123')")
+    if not 1 <= number <= MAX_ID:
+        raise ValueError(f"must be between 1 and {MAX_ID}")
+    return number
+
+
+def parse_items(value: Any) -> int:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("must be a whole number")
+    number: int = value
+    if not 1 <= number <= MAX_ITEMS_PER_ORDER:
+        raise ValueError(f"must be between 1 and {MAX_ITEMS_PER_ORDER}")
+    return number
+
+
+def parse_amount(value: Any) -> Decimal:
+    """A non-negative amount with at most two decimal places, from a JSON number or string."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
+        raise ValueError("must be an amount such as 99.97")
+    try:
+        amount = Decimal(str(value).strip())
+    except InvalidOperation as exc:
+        raise ValueError("must be an amount such as 99.97") from exc
+    if not amount.is_finite():
+        raise ValueError("must be a finite amount")
+    if amount < 0:
+        raise ValueError("must not be negative")
+    if amount != amount.quantize(Decimal("0.01")):
+        raise ValueError("must have at most two decimal places")
+    if amount > MAX_AMOUNT:
+        raise ValueError(f"must be at most {MAX_AMOUNT}")
+    return amount.quantize(Decimal("0.01"))
+
+
+def parse_currency(value: Any) -> str:
+    if not isinstance(value, str) or not _CURRENCY.fullmatch(value.strip()):
+        raise ValueError("must be a three-letter ISO 4217 code such as EUR")
+    return value.strip().upper()
+
+
+def parse_idempotency_key(value: str | None) -> str | None:
+    """The `Idempotency-Key` header: 1 to 255 visible ASCII characters, or absent."""
+    if value is None:
+        return None
+    if not _IDEMPOTENCY_KEY.fullmatch(value):
+        raise ValueError("must be 1 to 255 visible ASCII characters")
+    return value
+
+
+UserId = Annotated[
+    int,
+    PlainValidator(parse_user_id, json_schema_input_type=int | str),
+    Field(description="The billed user: their own id by default (an admin may bill anyone)"),
+]
+Items = Annotated[int, PlainValidator(parse_items, json_schema_input_type=int), Field(ge=1)]
+AmountIn = Annotated[
+    Decimal,
+    PlainValidator(parse_amount, json_schema_input_type=float | str),
+    Field(description="Gross amount, taxes included, at most two decimal places"),
+]
+Currency = Annotated[str, PlainValidator(parse_currency, json_schema_input_type=str)]
+Money = Annotated[
+    Decimal, PlainSerializer(lambda amount: f"{amount:.2f}", return_type=str, when_used="json")
+]
+
+
+def as_utc(moment: datetime | None) -> datetime | None:
+    # SQLite hands stored times back without a zone; every stored time is UTC.
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+class OrderCreate(BaseModel):
+    """A new order. Fields the client may not set (id, status, times) are ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    user_id: UserId | None = None
+    number_of_items: Items
+    total_amount: AmountIn
+    currency: Currency = "EUR"
+
+    def fingerprint(self, user_id: int) -> dict[str, Any]:
+        """What an Idempotency-Key is bound to: the same key must come with the same order."""
+        return {
+            "user_id": user_id,
+            "number_of_items": self.number_of_items,
+            "total_amount": f"{self.total_amount:.2f}",
+            "currency": self.currency,
+        }
+
+
+class OrderRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    user_id: int
+    number_of_items: int
+    total_amount: Money
+    currency: str
+    status: OrderStatus
+    created_at: datetime
+    processed_at: datetime | None
+    failure_reason: str | None
+    tax_rate: Decimal | None = Field(description="Tax rate applied, once processed")
+    net_amount: Money | None = Field(description="Amount before tax, once processed")
+    tax_amount: Money | None = Field(description="Tax included in total_amount, once processed")
+
+    @classmethod
+    def of(cls, order: Order) -> OrderRead:
+        read = cls.model_validate(order)
+        read.created_at = as_utc(order.created_at) or order.created_at
+        read.processed_at = as_utc(order.processed_at)
+        return read
+
+
+class OrderAccepted(BaseModel):
+    """The streaming platform's 202 body."""
+
+    message: Literal["Message posted"] = "Message posted"
+    order_id: uuid.UUID
+    status: OrderStatus
+
+
+class DeadLetter(BaseModel):
+    message_id: str
+    type: str
+    occurred_at: datetime
+    order_id: str | None
+    payload: dict[str, Any]
+
+
+class DeadLetters(BaseModel):
+    queue: str
+    count: int
+    results: list[DeadLetter]
+
+
+class RedriveRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    message_ids: list[Annotated[str, Field(min_length=1, max_length=64)]] | None = Field(
+        default=None, max_length=1000, description="Only these messages; all when omitted"
+    )
+
+
+class RedriveResult(BaseModel):
+    redriven: int
+    message_ids: list[str]

@@ -1,0 +1,225 @@
+"""`bandstand worker billing`: consumes `billing_queue` and bills each order once.
+
+- Prefetch `settings.worker_prefetch`; a message is acked only after its transaction committed.
+- A message that cannot name an order is dead-lettered at once (it can never succeed). One whose
+  processing raises is retried with back-off (`worker_retry_seconds`, doubling) and dead-lettered
+  to `billing_queue.dlq` on its 5th failure.
+- Crashes count too. RabbitMQ does not count a message that comes back because its worker died
+  (only the redelivered flag tells), so the worker counts those on the order row (`redeliveries`)
+  and adds them to the broker's count: a message that kills its worker every time is
+  dead-lettered after 5 tries instead of killing workers for ever. A message only waiting in the
+  prefetch buffer of a worker that died or stopped counts as tried once too, the price of not
+  writing to the database before every message. The embedded broker counts each delivery
+  itself.
+- The database being down is no failure of the message: the worker holds it unacked and tries
+  again with back-off until the database answers, then goes on. RabbitMQ being down: the
+  connection comes back by itself, and unacked messages are delivered again (idempotently).
+- SIGTERM or SIGINT: take no new message, finish those in hand, ack them, exit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from bandstand.billing.dead_letters import order_id_of
+from bandstand.billing.events import BILLING_QUEUE, QUEUES
+from bandstand.billing.processing import OrderMissing, OrderProcessor, Outcome, WorkItem
+from bandstand.platform.app import declare_queues
+from bandstand.platform.database import Database
+from bandstand.platform.errors import is_unavailable
+from bandstand.platform.messaging import (
+    Broker,
+    Consumer,
+    Delivery,
+    OutboxRelay,
+    RetryPolicy,
+    create_broker,
+)
+from bandstand.platform.settings import Settings
+
+logger = logging.getLogger("bandstand.billing.worker")
+
+T = TypeVar("T")
+MAX_ATTEMPTS = 5
+_BACKOFF_INITIAL = 0.2
+_BACKOFF_MAX = 5.0
+_SHUTDOWN_GRACE = 30.0
+_CLOSE_TIMEOUT = 10.0
+
+
+class BillingWorker:
+    def __init__(
+        self, settings: Settings, *, broker: Broker | None = None, database: Database | None = None
+    ) -> None:
+        self.settings = settings
+        retry = RetryPolicy(max_attempts=MAX_ATTEMPTS, base_delay=settings.worker_retry_seconds)
+        self.broker = broker or create_broker(settings.broker_url, settings.data_dir, retry=retry)
+        self.database = database or Database(
+            settings.database_url("billing"), pool_size=settings.database_pool_size
+        )
+        self.processor = OrderProcessor(self.database)
+        self.batches = Batcher(self.processor.process, max_size=settings.worker_prefetch)
+        prepare = declare_queues(self.broker, QUEUES)
+        self.relay = OutboxRelay(
+            self.database,
+            self.broker,
+            poll_seconds=settings.outbox_poll_seconds,
+            prepare=prepare,
+        )
+        self.database.on_commit(self.relay.wake)
+        self._prepare = prepare
+        self._consumer: Consumer | None = None
+        self.consuming = asyncio.Event()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Consume until `stop` is set, then shut down gracefully."""
+        self.relay.start()
+        try:
+            subscribe = asyncio.create_task(self._subscribe(stop))
+            await stop.wait()
+            subscribe.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await subscribe
+        finally:
+            await self.close()
+
+    async def close(self) -> None:
+        """Finish the messages in hand (up to the grace period), then let go of everything;
+        each step is bounded, so a broker or database that is gone cannot hold the exit."""
+        consumer, self._consumer = self._consumer, None
+        if consumer is not None:
+            await consumer.stop(_SHUTDOWN_GRACE)
+        for step in (self.relay.stop, self.broker.close, self.database.dispose):
+            try:
+                async with asyncio.timeout(_CLOSE_TIMEOUT):
+                    await step()
+            except Exception as exc:
+                logger.warning("worker shutdown: %s did not finish cleanly: %r", step, exc)
+
+    async def _subscribe(self, stop: asyncio.Event) -> None:
+        """Declare the queue and consume it, retrying with back-off while the broker is away."""
+        delay = _BACKOFF_INITIAL
+        while not stop.is_set():
+            try:
+                await self.broker.connect()
+                await self._prepare()
+                self._consumer = await self.broker.consume(
+                    BILLING_QUEUE, self.handle, prefetch=self.settings.worker_prefetch
+                )
+            except Exception as exc:
+                logger.warning(
+                    "cannot consume %s yet (%s); retrying in %.1f s", BILLING_QUEUE, exc, delay
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, _BACKOFF_MAX)
+                continue
+            logger.info("consuming %s", BILLING_QUEUE)
+            self.consuming.set()
+            return
+
+    async def handle(self, delivery: Delivery) -> None:
+        order_id = order_id_of(delivery.message)
+        if order_id is None:
+            logger.error("message %s names no order: dead-lettering it", delivery.message.id)
+            await delivery.reject(requeue=False)
+            return
+        attempts = delivery.attempts
+        if delivery.redelivered:
+            attempts += await self._with_database(lambda: self.processor.count_redelivery(order_id))
+        if attempts > MAX_ATTEMPTS:
+            logger.error(
+                "order %s: its message came back %d times: dead-lettering it", order_id, attempts
+            )
+            await delivery.reject(requeue=False)
+            return
+        item = WorkItem(order_id, delivery.message)
+        outcome = await self._with_database(lambda: self.batches.submit(item))
+        if isinstance(outcome, OrderMissing):
+            raise outcome
+        if outcome is not None:
+            logger.debug("order %s %s", order_id, outcome)
+
+    async def _with_database(self, action: Callable[[], Awaitable[T]]) -> T:
+        """Run `action`, waiting out a database that is down (the message stays unacked)."""
+        delay = _BACKOFF_INITIAL
+        while True:
+            try:
+                return await action()
+            except Exception as exc:
+                if not is_unavailable(exc):
+                    raise
+                logger.warning("billing database unavailable (%s); retrying in %.1f s", exc, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, _BACKOFF_MAX)
+
+
+class Batcher:
+    """Groups the messages in hand into one transaction: while one batch is being processed,
+    the messages arriving wait and form the next (at most `max_size`), so a lone message goes
+    at once and a stream goes in batches. A batch that fails for another reason than the
+    database being down is processed again one message at a time, so that only the message at
+    fault fails."""
+
+    def __init__(
+        self, process: Callable[[list[WorkItem]], Awaitable[list[Outcome]]], *, max_size: int
+    ) -> None:
+        self._process = process
+        self._max_size = max_size
+        self._pending: list[tuple[WorkItem, asyncio.Future[Outcome]]] = []
+        self._drain_task: asyncio.Task[None] | None = None
+
+    async def submit(self, item: WorkItem) -> Outcome:
+        future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        self._pending.append((item, future))
+        if self._drain_task is None or self._drain_task.done():
+            self._drain_task = asyncio.create_task(self._drain(), name="billing-batches")
+        return await future
+
+    async def _drain(self) -> None:
+        while self._pending:
+            batch = self._pending[: self._max_size]
+            del self._pending[: self._max_size]
+            batch = [(item, future) for item, future in batch if not future.done()]
+            if batch:
+                await self._run(batch)
+
+    async def _run(self, batch: list[tuple[WorkItem, asyncio.Future[Outcome]]]) -> None:
+        try:
+            outcomes = await self._process([item for item, _ in batch])
+        except Exception as exc:
+            if len(batch) == 1 or is_unavailable(exc):
+                for _, future in batch:
+                    _settle(future, exc)
+                return
+            logger.warning("a batch of %d failed (%s): one by one now", len(batch), exc)
+            for item, future in batch:
+                try:
+                    [outcome] = await self._process([item])
+                except Exception as single:
+                    _settle(future, single)
+                else:
+                    _settle(future, outcome)
+            return
+        for (_, future), outcome in zip(batch, outcomes, strict=True):
+            _settle(future, outcome)
+
+
+def _settle(future: asyncio.Future[Outcome], result: Outcome | BaseException) -> None:
+    if future.done():  # its handler was cancelled (shutdown): the message goes back
+        return
+    if isinstance(result, BaseException) and not isinstance(result, OrderMissing):
+        future.set_exception(result)
+    else:
+        future.set_result(result)
+
+
+async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
+    """The entry point `bandstand worker billing` runs."""
+    await BillingWorker(settings).run(stop)
+
+
+__all__ = ["BillingWorker", "run_worker"]
