@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.types import ASGIApp
 
+from bandstand.admin import app as admin_app
 from bandstand.concerts import app as concerts_app
 from bandstand.concerts import demo as concerts_demo
 from bandstand.gateway.app import create_gateway_app
@@ -22,6 +23,7 @@ from bandstand.gateway.routes import RouteTable
 from bandstand.identity import app as identity_app
 from bandstand.music import app as music_app
 from bandstand.music import demo as music_demo
+from bandstand.platform.directory import asgi_probe, http_probe
 from bandstand.platform.runtime import Runtime
 from bandstand.platform.settings import Settings
 
@@ -86,6 +88,18 @@ SERVICES: tuple[ServiceEntry, ...] = (
         default_port=8003,
         seed_demo=concerts_demo.seed_demo,
     ),
+    ServiceEntry(
+        name="admin",
+        create_app=admin_app.create_app,
+        prefixes=(
+            "/api/v1/logs",
+            "/api/v1/settings",
+            "/api/v1/dashboard",
+            "/api/v1/health-check",
+        ),
+        migrations=SRC / "admin" / "migrations",
+        default_port=8008,
+    ),
 )
 GATEWAY_PORT = 8080
 
@@ -111,10 +125,21 @@ def route_table() -> RouteTable:
 
 def embedded_gateway(runtime: Runtime) -> ASGIApp:
     """Every service in this process behind the gateway: no network hop between them."""
-    upstreams: dict[str, Upstream] = {
-        entry.name: InProcessUpstream(entry.name, entry.create_app(runtime)) for entry in SERVICES
-    }
+    upstreams: dict[str, Upstream] = {}
+    for entry in SERVICES:
+        app = entry.create_app(runtime)
+        upstreams[entry.name] = InProcessUpstream(entry.name, app)
+        runtime.services.register(entry.name, asgi_probe(app))
     return create_gateway_app(route_table(), upstreams, runtime.settings, access_log=False)
+
+
+def distributed_runtime(settings: Settings) -> Runtime:
+    """The runtime of one service run alone: the other services are reached over HTTP."""
+    runtime = Runtime(settings)
+    for entry in SERVICES:
+        url = settings.service_url(entry.name) or f"http://127.0.0.1:{entry.default_port}"
+        runtime.services.register(entry.name, http_probe(url))
+    return runtime
 
 
 def distributed_gateway(settings: Settings) -> ASGIApp:
