@@ -22,6 +22,10 @@ from bandstand.admin.models import (
     SongPopularity,
 )
 
+DEFERRED_JOIN_OFFSET = 200
+"""From this offset on, a page is found by its ids first: skipping rows in an index is cheap,
+skipping them in the table is not."""
+
 
 def _insert(session: AsyncSession) -> Any:
     """The dialect's INSERT, which has ON CONFLICT (both engines this platform runs on)."""
@@ -71,10 +75,13 @@ class AuditRepository:
     async def page(
         self, session: AsyncSession, filters: AuditFilters, limit: int, offset: int
     ) -> list[AuditEntry]:
-        """Newest first. The page's ids come from an index alone (cheap to skip over, even deep
-        into the log); only the page's rows are then read."""
-        ids = self._where(select(AuditEntry.id), filters)
-        ids = ids.order_by(AuditEntry.occurred_at.desc(), AuditEntry.id.desc())
+        """Newest first. Past the first pages, the page's ids come from an index alone (cheap
+        to skip over, even deep into the log) and only the page's rows are then read."""
+        newest_first = (AuditEntry.occurred_at.desc(), AuditEntry.id.desc())
+        if offset < DEFERRED_JOIN_OFFSET:
+            rows = self._where(select(AuditEntry), filters).order_by(*newest_first)
+            return list((await session.execute(rows.limit(limit).offset(offset))).scalars())
+        ids = self._where(select(AuditEntry.id), filters).order_by(*newest_first)
         page_ids = list((await session.execute(ids.limit(limit).offset(offset))).scalars())
         if not page_ids:
             return []
