@@ -16,7 +16,7 @@ from pathlib import Path
 import _harness as h
 
 BENCH = Path(__file__).resolve().parent
-BENCHMARKS = ("gateway_overhead", "login", "startup_memory", "music_catalogue")
+BENCHMARKS = ("gateway_overhead", "login", "startup_memory", "music_catalogue", "audit_log")
 
 
 def main(argv: list[str] | None = None) -> int:
