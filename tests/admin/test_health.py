@@ -145,8 +145,11 @@ async def test_the_cache_down_degrades(admin: Admin, monkeypatch: pytest.MonkeyP
 async def ready_server() -> AsyncIterator[str]:
     """A service's /ready over real HTTP on a loopback port."""
 
-    async def answer(_request: web.Request) -> web.Response:
-        return web.json_response({"status": "ready", "checks": UP, "queues": {"q": 1}})
+    async def answer(request: web.Request) -> web.Response:
+        body: dict[str, Any] = {"status": "ready", "checks": UP}
+        if request.query.get("queues") == "1":
+            body["queues"] = {"q": 1}
+        return web.json_response(body)
 
     app = web.Application()
     app.router.add_get("/ready", answer)
@@ -181,3 +184,13 @@ def test_the_registry_fills_the_directory_in_both_modes(
     runtime = registry.Runtime(settings)
     registry.embedded_gateway(runtime)
     assert runtime.services.names() == registry.names()
+
+
+async def test_ready_reports_queue_depths_only_when_asked(admin: Admin) -> None:
+    """An orchestrator's frequent probes do not pay for measuring queues."""
+    await admin.subscribed()
+    plain = await admin.client.get("/ready")
+    assert plain.status_code == 200
+    assert "queues" not in plain.json()
+    asked = await admin.client.get("/ready?queues=1")
+    assert asked.json()["queues"] == {AUDIT_QUEUE: 0, f"{AUDIT_QUEUE}.dlq": 0}

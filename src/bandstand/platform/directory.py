@@ -19,6 +19,9 @@ import aiohttp
 from starlette.types import ASGIApp, Message
 
 PROBE_TIMEOUT_SECONDS = 2.0
+READINESS_PATH = "/ready"
+READINESS_QUERY = "queues=1"
+"""The probes ask for the depths of the queues each service consumes as well."""
 
 
 @dataclass(frozen=True)
@@ -70,7 +73,9 @@ class ServiceDirectory:
         return dict(zip(self._probes, results, strict=True))
 
 
-def asgi_probe(app: ASGIApp, path: str = "/ready") -> ReadinessProbe:
+def asgi_probe(
+    app: ASGIApp, path: str = READINESS_PATH, query: str = READINESS_QUERY
+) -> ReadinessProbe:
     """Call `path` of an app in this process, as a server would, without a network hop."""
 
     async def probe() -> tuple[int, dict[str, Any]]:
@@ -82,7 +87,7 @@ def asgi_probe(app: ASGIApp, path: str = "/ready") -> ReadinessProbe:
             "scheme": "http",
             "path": path,
             "raw_path": path.encode(),
-            "query_string": b"",
+            "query_string": query.encode(),
             "root_path": "",
             "headers": [(b"host", b"localhost"), (b"accept", b"application/json")],
             "client": ("127.0.0.1", 0),
@@ -113,9 +118,11 @@ def asgi_probe(app: ASGIApp, path: str = "/ready") -> ReadinessProbe:
     return probe
 
 
-def http_probe(base_url: str, path: str = "/ready") -> ReadinessProbe:
+def http_probe(
+    base_url: str, path: str = READINESS_PATH, query: str = READINESS_QUERY
+) -> ReadinessProbe:
     """GET `path` of the service at `base_url` (a new connection each time: probes are rare)."""
-    url = base_url.rstrip("/") + path
+    url = base_url.rstrip("/") + path + (f"?{query}" if query else "")
 
     async def probe() -> tuple[int, dict[str, Any]]:
         async with aiohttp.ClientSession() as session, session.get(url) as response:

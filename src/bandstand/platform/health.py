@@ -1,7 +1,9 @@
 """`/health/` (alive) and `/ready` (every dependency answers) for every service.
 
-`/ready` also reports the depth of each queue the service consumes (and of its dead-letter
-queue), so one look at every service's readiness shows the backlog of the whole platform."""
+`/ready?queues=1` also reports the depth of each queue the service consumes (and of its
+dead-letter queue), so one look at every service's readiness shows the backlog of the whole
+platform. Only when asked: measuring a queue on RabbitMQ opens channels, which the frequent
+probes of an orchestrator should not cost."""
 
 from __future__ import annotations
 
@@ -77,7 +79,9 @@ def health_router(service: str, version: str) -> APIRouter:
         runner = getattr(request.app.state, "subscriptions", None)
         runtime = getattr(request.app.state, "runtime", None)
         queues: list[str] = list(getattr(runner, "queues", []))
-        if queues and runtime is not None and results.get("broker", {}).get("status") == "up":
+        wanted = request.query_params.get("queues", "").lower() in ("1", "true", "yes")
+        broker_up = results.get("broker", {}).get("status") == "up"
+        if wanted and queues and runtime is not None and broker_up:
             payload["queues"] = await queue_depths(runtime.broker, queues)
         if down:
             payload["detail"] = f"unavailable: {', '.join(down)}"
