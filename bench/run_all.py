@@ -25,6 +25,7 @@ BENCHMARKS = (
     "academy_popular",
     "marketplace_search",
     "billing_pipeline",
+    "audit_log",
 )
 
 

@@ -6,3 +6,4 @@ CREATE DATABASE inventory;
 CREATE DATABASE academy;
 CREATE DATABASE marketplace;
 CREATE DATABASE billing;
+CREATE DATABASE admin;

@@ -239,7 +239,7 @@ def serve(
     if not settings.resolved_jwks_url() and service != "identity":
         identity = registry.service("identity")
         settings.jwks_url = f"http://127.0.0.1:{identity.default_port}/.well-known/jwks.json"
-    application = entry.create_app(Runtime(settings))
+    application = entry.create_app(registry.distributed_runtime(settings))
     _run_server(application, host, entry.default_port if port is None else port, settings)
 
 

@@ -17,6 +17,7 @@ from starlette.types import ASGIApp
 
 from bandstand.academy import app as academy_app
 from bandstand.academy import demo as academy_demo
+from bandstand.admin import app as admin_app
 from bandstand.billing import app as billing_app
 from bandstand.billing import worker as billing_worker
 from bandstand.concerts import app as concerts_app
@@ -30,6 +31,7 @@ from bandstand.inventory import demo as inventory_demo
 from bandstand.marketplace import app as marketplace_app
 from bandstand.music import app as music_app
 from bandstand.music import demo as music_demo
+from bandstand.platform.directory import asgi_probe, http_probe
 from bandstand.platform.runtime import Runtime
 from bandstand.platform.settings import Settings
 
@@ -129,6 +131,18 @@ SERVICES: tuple[ServiceEntry, ...] = (
         default_port=8006,
         workers={"billing": billing_worker.run_worker},
     ),
+    ServiceEntry(
+        name="admin",
+        create_app=admin_app.create_app,
+        prefixes=(
+            "/api/v1/logs",
+            "/api/v1/settings",
+            "/api/v1/dashboard",
+            "/api/v1/health-check",
+        ),
+        migrations=SRC / "admin" / "migrations",
+        default_port=8008,
+    ),
 )
 GATEWAY_PORT = 8080
 
@@ -166,10 +180,21 @@ def route_table() -> RouteTable:
 
 def embedded_gateway(runtime: Runtime) -> ASGIApp:
     """Every service in this process behind the gateway: no network hop between them."""
-    upstreams: dict[str, Upstream] = {
-        entry.name: InProcessUpstream(entry.name, entry.create_app(runtime)) for entry in SERVICES
-    }
+    upstreams: dict[str, Upstream] = {}
+    for entry in SERVICES:
+        app = entry.create_app(runtime)
+        upstreams[entry.name] = InProcessUpstream(entry.name, app)
+        runtime.services.register(entry.name, asgi_probe(app))
     return create_gateway_app(route_table(), upstreams, runtime.settings, access_log=False)
+
+
+def distributed_runtime(settings: Settings) -> Runtime:
+    """The runtime of one service run alone: the other services are reached over HTTP."""
+    runtime = Runtime(settings)
+    for entry in SERVICES:
+        url = settings.service_url(entry.name) or f"http://127.0.0.1:{entry.default_port}"
+        runtime.services.register(entry.name, http_probe(url))
+    return runtime
 
 
 def distributed_gateway(settings: Settings) -> ASGIApp:

@@ -162,3 +162,25 @@ def _erase_a_user(http: httpx.Client) -> None:
     assert deleted.status_code in (200, 204), deleted.text
     _eventually(lambda: song_state()["like_count"] == 0 and attendees() == 0)
     assert http.get("/api/v1/me/likes", headers=user).status_code == 401
+    if "admin" in SERVICES:
+        _audited(http, admin, user_id)
+
+
+def _audited(http: httpx.Client, admin: dict[str, str], user_id: int) -> None:
+    """Admin's audit queue, bound to every routing key on RabbitMQ, recorded the deletion; its
+    deep health check asked every service over HTTP."""
+
+    def deletions() -> list[dict[str, Any]]:
+        response = http.get("/api/v1/logs/?action=identity.user.deleted", headers=admin)
+        assert response.status_code == 200, response.text
+        results: list[dict[str, Any]] = response.json()["results"]
+        return results
+
+    _eventually(lambda: len(deletions()) == 1)
+    (entry,) = deletions()
+    assert entry["service"] == "identity"
+    assert entry["object_id"] == str(user_id)
+    health = http.get("/api/v1/health-check/", headers=admin)
+    assert health.status_code == 200, health.text
+    assert health.json()["status"] == "healthy", health.text
+    assert set(health.json()["checks"]["services"]) == set(SERVICES)

@@ -16,7 +16,7 @@ from bandstand.platform.health import ReadinessCheck, health_router
 from bandstand.platform.messaging.broker import Broker
 from bandstand.platform.messaging.outbox import count_pending
 from bandstand.platform.messaging.relay import OutboxRelay
-from bandstand.platform.messaging.subscriptions import Subscription, SubscriptionRunner
+from bandstand.platform.messaging.subscriptions import Subscribing, SubscriptionRunner
 from bandstand.platform.observability import (
     OUTBOX_PENDING,
     RequestContextMiddleware,
@@ -71,7 +71,7 @@ def create_service_app(
     version: str = __version__,
     on_startup: Sequence[LifecycleHook] = (),
     on_shutdown: Sequence[LifecycleHook] = (),
-    subscriptions: Sequence[Subscription] = (),
+    subscriptions: Sequence[Subscribing] = (),
     public_paths: Sequence[str] = (),
     queues: Mapping[str, Sequence[str]] | None = None,
 ) -> FastAPI:

@@ -1,4 +1,9 @@
-"""`/health/` (alive) and `/ready` (every dependency answers) for every service."""
+"""`/health/` (alive) and `/ready` (every dependency answers) for every service.
+
+`/ready?queues=1` also reports the depth of each queue the service consumes (and of its
+dead-letter queue), so one look at every service's readiness shows the backlog of the whole
+platform. Only when asked: measuring a queue on RabbitMQ opens channels, which the frequent
+probes of an orchestrator should not cost."""
 
 from __future__ import annotations
 
@@ -9,6 +14,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+
+from bandstand.platform.messaging.broker import Broker, dead_letter_queue
 
 ReadinessCheck = Callable[[], Awaitable[None]]
 CHECK_TIMEOUT_SECONDS = 2.0
@@ -36,6 +43,21 @@ async def run_checks(checks: dict[str, ReadinessCheck]) -> dict[str, dict[str, A
     return dict(zip(checks, results, strict=True))
 
 
+async def queue_depths(broker: Broker, queues: list[str]) -> dict[str, int]:
+    """Messages waiting in each queue and its dead-letter queue; a queue that cannot be
+    measured (not declared yet, broker gone meanwhile) is left out."""
+    names = [name for queue in queues for name in (queue, dead_letter_queue(queue))]
+
+    async def one(name: str) -> int | None:
+        try:
+            return await asyncio.wait_for(broker.queue_depth(name), CHECK_TIMEOUT_SECONDS)
+        except Exception:
+            return None
+
+    depths = await asyncio.gather(*(one(name) for name in names))
+    return {name: depth for name, depth in zip(names, depths, strict=True) if depth is not None}
+
+
 def health_router(service: str, version: str) -> APIRouter:
     router = APIRouter(tags=["health"])
     body = {"status": "healthy", "service": service, "version": version}
@@ -54,6 +76,13 @@ def health_router(service: str, version: str) -> APIRouter:
             "service": service,
             "checks": results,
         }
+        runner = getattr(request.app.state, "subscriptions", None)
+        runtime = getattr(request.app.state, "runtime", None)
+        queues: list[str] = list(getattr(runner, "queues", []))
+        wanted = request.query_params.get("queues", "").lower() in ("1", "true", "yes")
+        broker_up = results.get("broker", {}).get("status") == "up"
+        if wanted and queues and runtime is not None and broker_up:
+            payload["queues"] = await queue_depths(runtime.broker, queues)
         if down:
             payload["detail"] = f"unavailable: {', '.join(down)}"
         return JSONResponse(payload, status_code=503 if down else 200)

@@ -11,6 +11,7 @@ import asyncio
 import logging
 
 from bandstand.platform.cache import Cache, create_cache
+from bandstand.platform.directory import ServiceDirectory
 from bandstand.platform.errors import ServiceUnavailable
 from bandstand.platform.messaging.broker import Broker, create_broker
 from bandstand.platform.ratelimit import RateLimiter
@@ -47,6 +48,8 @@ class Runtime:
             jwks_fetch or (jwks_from_url(url) if url else _no_jwks),
             cache_seconds=settings.jwks_cache_seconds,
         )
+        # Filled by the composition root for the services that report on the others.
+        self.services = ServiceDirectory()
         self.denylist = Denylist(self.cache, token_lifetime=settings.access_token_ttl_seconds)
         self.rate_limiter = RateLimiter(self.cache)
         self.verifier = TokenVerifier(

@@ -5,6 +5,7 @@ A service writes messages to its outbox with `publish_event` in the business tra
 consumers handle them with `handle_idempotently`, which records processed message ids.
 """
 
+from bandstand.platform.messaging.batching import BatchHandler, BatchSubscription
 from bandstand.platform.messaging.broker import (
     EVENTS_EXCHANGE,
     Broker,
@@ -35,11 +36,17 @@ from bandstand.platform.messaging.outbox import (
     publish_events,
 )
 from bandstand.platform.messaging.relay import OutboxRelay
-from bandstand.platform.messaging.subscriptions import Subscription, SubscriptionRunner
+from bandstand.platform.messaging.subscriptions import (
+    Subscribing,
+    Subscription,
+    SubscriptionRunner,
+)
 
 __all__ = [
     "EVENTS_EXCHANGE",
     "OUTBOX_PENDING",
+    "BatchHandler",
+    "BatchSubscription",
     "Broker",
     "BrokerUnavailable",
     "Consumer",
@@ -50,6 +57,7 @@ __all__ = [
     "MessageHandler",
     "OutboxRelay",
     "RetryPolicy",
+    "Subscribing",
     "Subscription",
     "SubscriptionRunner",
     "attach_outbox",

@@ -7,6 +7,7 @@ A service's migration creates the table with
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -67,3 +68,34 @@ async def mark_processed(session: AsyncSession, message_id: str, consumer: str) 
     except IntegrityError:
         return False
     return True
+
+
+async def mark_all_processed(
+    session: AsyncSession, message_ids: Sequence[str], consumer: str
+) -> set[str]:
+    """Record each message as processed by `consumer`; the ids that were not recorded before.
+
+    One statement for the whole batch, in the session's transaction."""
+    if not message_ids:
+        return set()
+    now = datetime.now(UTC)
+    unique = list(dict.fromkeys(message_ids))
+    dialect = session.get_bind().dialect.name
+    if dialect not in ("sqlite", "postgresql"):
+        return {
+            message_id
+            for message_id in unique
+            if await mark_processed(session, message_id, consumer)
+        }
+    rows = [
+        {"message_id": message_id, "consumer": consumer, "processed_at": now}
+        for message_id in unique
+    ]
+    build = sqlite_insert if dialect == "sqlite" else postgresql_insert
+    statement = (
+        build(processed_messages_table)
+        .on_conflict_do_nothing()
+        .returning(processed_messages_table.c.message_id)
+    )
+    result = await session.execute(statement, rows)
+    return {str(message_id) for message_id in result.scalars().all()}

@@ -12,11 +12,12 @@ import asyncio
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.platform.database import Database
-from bandstand.platform.messaging.broker import Broker, Consumer
+from bandstand.platform.messaging.broker import Broker, Consumer, Handler
 from bandstand.platform.messaging.consumer import MessageHandler, idempotent_handler
 from bandstand.platform.messaging.message import Message
 
@@ -43,6 +44,24 @@ class Subscription:
             return
         await handler(session, message)
 
+    def delivery_handler(self, database: Database) -> Handler:
+        return idempotent_handler(database, self.queue, self.handle)
+
+
+class Subscribing(Protocol):
+    """What the runner needs of a subscription (`Subscription`, `BatchSubscription`)."""
+
+    @property
+    def queue(self) -> str: ...
+
+    @property
+    def routing_keys(self) -> tuple[str, ...]: ...
+
+    @property
+    def prefetch(self) -> int: ...
+
+    def delivery_handler(self, database: Database) -> Handler: ...
+
 
 class SubscriptionRunner:
     """Keeps each subscription consuming, retrying with back-off while the broker is away."""
@@ -51,7 +70,7 @@ class SubscriptionRunner:
         self,
         database: Database,
         broker: Broker,
-        subscriptions: Sequence[Subscription],
+        subscriptions: Sequence[Subscribing],
         *,
         retry_initial: float = 0.5,
         retry_max: float = 15.0,
@@ -64,6 +83,11 @@ class SubscriptionRunner:
         self._consumers: list[Consumer] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._subscribed: dict[str, asyncio.Event] = {}
+
+    @property
+    def queues(self) -> list[str]:
+        """The queues this runner consumes."""
+        return [subscription.queue for subscription in self._subscriptions]
 
     def start(self) -> None:
         for subscription in self._subscriptions:
@@ -90,14 +114,14 @@ class SubscriptionRunner:
             except Exception:
                 logger.exception("stopping the consumer of %s failed", consumer.queue)
 
-    async def _subscribe(self, subscription: Subscription) -> None:
+    async def _subscribe(self, subscription: Subscribing) -> None:
         delay = self._retry_initial
         while True:
             try:
                 await self._broker.declare_queue(subscription.queue, subscription.routing_keys)
                 consumer = await self._broker.consume(
                     subscription.queue,
-                    idempotent_handler(self._database, subscription.queue, subscription.handle),
+                    subscription.delivery_handler(self._database),
                     prefetch=subscription.prefetch,
                 )
             except Exception as exc:

@@ -1,0 +1,1 @@
+"""The admin service: the audit log of every event, settings, dashboard figures, deep health."""

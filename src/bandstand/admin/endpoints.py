@@ -1,0 +1,156 @@
+"""Admin's API under /api/v1 (contract D of the learning platform's admin service): the audit
+log, settings, the dashboard and the deep health check. Admin role everywhere except the public
+settings. Errors repeat their text under `error`; validation errors answer 400."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request, Response, status
+from fastapi.responses import JSONResponse
+
+from bandstand.admin.health import deep_health
+from bandstand.admin.schemas import (
+    KEY_PATTERN,
+    AuditEntryRead,
+    Dashboard,
+    PublicSetting,
+    SettingCreate,
+    SettingRead,
+    SettingUpdate,
+    Storable,
+)
+from bandstand.admin.service import (
+    audit_filters,
+    audit_service,
+    dashboard_service,
+    setting_service,
+)
+from bandstand.platform.errors import legacy_errors
+from bandstand.platform.pagination import Page, Pagination, build_page, paginate
+from bandstand.platform.security import AdminUser
+from bandstand.platform.transactions import DBSession
+
+router = APIRouter(prefix="/api/v1", tags=["admin"])
+
+SettingKeyPath = Annotated[str, Path(pattern=KEY_PATTERN, description="The setting's key")]
+MAX_ACTOR_ID = 2**63 - 1
+
+
+@router.get("/logs", response_model=Page[AuditEntryRead], summary="The audit log, newest first")
+@legacy_errors("error", validation_status=400)
+async def list_logs(
+    _admin: AdminUser,
+    session: DBSession,
+    request: Request,
+    pagination: Pagination,
+    action: Annotated[
+        str | None, Storable, Query(max_length=255, description="Exactly this event type")
+    ] = None,
+    user: Annotated[
+        int | None, Query(ge=0, le=MAX_ACTOR_ID, description="Entries of this acting user id")
+    ] = None,
+    date_from: Annotated[date | None, Query(description="On or after this UTC day")] = None,
+    date_to: Annotated[date | None, Query(description="On or before this UTC day")] = None,
+    service: Annotated[
+        str | None, Storable, Query(max_length=50, description="Published by this service")
+    ] = None,
+) -> dict[str, Any]:
+    filters = audit_filters(
+        service=service, action=action, user=user, date_from=date_from, date_to=date_to
+    )
+    count = await audit_service.count(session, filters)
+    entries = []
+    # Past the end there is nothing to read; build_page answers 404 "Invalid page.".
+    if pagination.offset < count:
+        entries = await audit_service.page(
+            session, filters, pagination.page_size, pagination.offset
+        )
+    return build_page(request, pagination, count, [AuditEntryRead.of(e) for e in entries])
+
+
+@router.get("/settings", response_model=Page[SettingRead], summary="Every setting (admin)")
+@legacy_errors("error", validation_status=400)
+async def list_settings(
+    _admin: AdminUser, session: DBSession, request: Request, pagination: Pagination
+) -> dict[str, Any]:
+    statement = setting_service.listing()
+    return await paginate(
+        session, statement, pagination, request, transform=SettingRead.model_validate
+    )
+
+
+@router.get(
+    "/settings/public", response_model=Page[PublicSetting], summary="The public settings (anyone)"
+)
+@legacy_errors("error", validation_status=400)
+async def list_public_settings(
+    session: DBSession, request: Request, pagination: Pagination
+) -> dict[str, Any]:
+    statement = setting_service.listing(public_only=True)
+    return await paginate(
+        session, statement, pagination, request, transform=PublicSetting.model_validate
+    )
+
+
+@router.post(
+    "/settings",
+    status_code=status.HTTP_201_CREATED,
+    response_model=SettingRead,
+    summary="Add a setting (admin)",
+)
+@legacy_errors("error", validation_status=400)
+async def create_setting(
+    data: SettingCreate, admin: AdminUser, session: DBSession, response: Response
+) -> SettingRead:
+    setting = await setting_service.create(session, data, admin.id)
+    response.headers["Location"] = f"/api/v1/settings/{setting.key}"
+    return SettingRead.model_validate(setting)
+
+
+@router.get("/settings/{key}", response_model=SettingRead, summary="One setting (admin)")
+@legacy_errors("error", validation_status=400)
+async def get_setting(key: SettingKeyPath, _admin: AdminUser, session: DBSession) -> SettingRead:
+    return SettingRead.model_validate(await setting_service.get(session, key))
+
+
+@router.put("/settings/{key}", response_model=SettingRead, summary="Change a setting (admin)")
+@router.patch("/settings/{key}", response_model=SettingRead, include_in_schema=False)
+@legacy_errors("error", validation_status=400)
+async def update_setting(
+    key: SettingKeyPath, data: SettingUpdate, admin: AdminUser, session: DBSession
+) -> SettingRead:
+    setting = await setting_service.update(session, key, data, admin.id)
+    return SettingRead.model_validate(setting)
+
+
+@router.delete(
+    "/settings/{key}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a setting (admin)"
+)
+@legacy_errors("error", validation_status=400)
+async def delete_setting(key: SettingKeyPath, admin: AdminUser, session: DBSession) -> Response:
+    await setting_service.delete(session, key, admin.id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/dashboard", response_model=Dashboard, summary="The platform's figures (admin)")
+@legacy_errors("error", validation_status=400)
+async def dashboard(_admin: AdminUser, session: DBSession) -> Dashboard:
+    return await dashboard_service.figures(session)
+
+
+@router.get(
+    "/health-check",
+    summary="Every service, database, the broker and the cache (admin)",
+    responses={503: {"description": "The platform is unhealthy"}},
+)
+@legacy_errors("error", validation_status=400)
+async def health_check(_admin: AdminUser, request: Request) -> JSONResponse:
+    status_code, body = await deep_health(
+        request.app.state.runtime,
+        request.app.state.database,
+        service=request.app.state.service_name,
+        probe_seconds=request.app.state.health_probe_timeout,
+    )
+    return JSONResponse(body, status_code=status_code)

@@ -1,0 +1,186 @@
+"""Admin's request and response bodies (Pydantic v2)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
+
+from bandstand.admin.models import AuditEntry
+
+KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$"
+RESERVED_KEYS = frozenset({"public"})
+"""`/settings/public` is the list of public settings, so no setting may be called that."""
+
+
+def _storable(value: Any) -> Any:
+    # PostgreSQL cannot store NUL, and neither engine a lone surrogate: refuse them as input.
+    if not isinstance(value, str):
+        return value
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError("must be valid Unicode text") from exc
+    return value
+
+
+Storable = AfterValidator(_storable)
+SettingKey = Annotated[str, StringConstraints(pattern=KEY_PATTERN)]
+Value = Annotated[str, Storable, Field(max_length=10_000)]
+Description = Annotated[str, Storable, Field(max_length=500)]
+
+
+class SettingBase(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SettingCreate(SettingBase):
+    key: SettingKey = Field(description="Letters, digits, `_`, `.` and `-`; at most 100.")
+    value: Value
+    description: Description = ""
+    is_public: bool = False
+
+    @field_validator("key")
+    @classmethod
+    def _not_reserved(cls, key: str) -> str:
+        if key.lower() in RESERVED_KEYS:
+            raise ValueError(f"{key!r} is reserved")
+        return key
+
+
+class SettingUpdate(SettingBase):
+    """Any of the fields; at least one."""
+
+    value: Value | None = None
+    description: Description | None = None
+    is_public: bool | None = None
+
+    @field_validator("value", "description", "is_public", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("must not be null")
+        return value
+
+    def changes(self) -> dict[str, Any]:
+        return self.model_dump(exclude_unset=True)
+
+
+class SettingRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    key: str
+    value: str
+    description: str
+    is_public: bool
+    created_at: datetime
+    updated_at: datetime
+    updated_by: int | None
+
+
+class PublicSetting(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    key: str
+    value: str
+    description: str
+    is_public: bool
+
+
+class AuditEntryRead(BaseModel):
+    """Contract D's entry (`user`, `model_name`, `object_id`, `created_at`) and ours."""
+
+    id: int
+    user: int | None
+    action: str
+    model_name: str | None
+    object_id: str | None
+    details: dict[str, Any]
+    ip_address: str | None
+    user_agent: str | None
+    created_at: datetime
+    event_id: str
+    occurred_at: datetime
+    recorded_at: datetime
+    service: str
+    actor_id: int | None
+    target_type: str | None
+    target_id: str | None
+
+    @classmethod
+    def of(cls, entry: AuditEntry) -> AuditEntryRead:
+        return cls(
+            id=entry.id,
+            user=entry.actor_id,
+            action=entry.action,
+            model_name=entry.target_type,
+            object_id=entry.target_id,
+            details=entry.details,
+            ip_address=entry.ip_address,
+            user_agent=entry.user_agent,
+            created_at=entry.occurred_at,
+            event_id=entry.event_id,
+            occurred_at=entry.occurred_at,
+            recorded_at=entry.recorded_at,
+            service=entry.service,
+            actor_id=entry.actor_id,
+            target_type=entry.target_type,
+            target_id=entry.target_id,
+        )
+
+
+class DayCount(BaseModel):
+    date: date
+    count: int
+
+
+class DayOrders(BaseModel):
+    date: date
+    count: int
+    revenue: dict[str, str] = Field(description="Per currency, decimal strings with two places.")
+
+
+class TopSong(BaseModel):
+    song_id: int
+    title: str | None
+    artist: str | None
+    like_count: int
+
+
+class UserFigures(BaseModel):
+    total: int
+    new_this_week: int
+    new_this_month: int
+
+
+class ActivityFigures(BaseModel):
+    logs_this_week: int
+    logins_this_week: int
+    orders_completed_this_week: int
+    enrolments_this_week: int
+
+
+class SystemFigures(BaseModel):
+    total_settings: int
+
+
+class Dashboard(BaseModel):
+    users: UserFigures
+    activity: ActivityFigures
+    system: SystemFigures
+    timestamp: datetime
+    registrations_per_day: list[DayCount]
+    logins_per_day: list[DayCount]
+    orders_per_day: list[DayOrders]
+    enrolments_per_day: list[DayCount]
+    top_songs: list[TopSong]

@@ -1,0 +1,139 @@
+"""The services of the platform by name, each with a probe of its readiness.
+
+A service that reports on the others (the admin console's deep health check) asks this
+directory, never another service's package. The composition root fills it: in embedded mode
+with in-process calls to each app's `/ready`, in distributed mode with HTTP calls to each
+service's URL. Empty by default.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+from starlette.types import ASGIApp, Message
+
+PROBE_TIMEOUT_SECONDS = 2.0
+READINESS_PATH = "/ready"
+READINESS_QUERY = "queues=1"
+"""The probes ask for the depths of the queues each service consumes as well."""
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """What a service's `/ready` answered: its status code and body, or why there was none."""
+
+    status_code: int | None
+    body: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def ready(self) -> bool:
+        return self.status_code == 200
+
+
+ReadinessProbe = Callable[[], Awaitable[tuple[int, dict[str, Any]]]]
+"""Asks one service's `/ready`: its status code and JSON body; raises when it cannot."""
+
+
+class ServiceDirectory:
+    def __init__(self) -> None:
+        self._probes: dict[str, ReadinessProbe] = {}
+
+    def register(self, name: str, probe: ReadinessProbe) -> None:
+        """Add `name`, or replace its probe."""
+        self._probes[name] = probe
+
+    def names(self) -> list[str]:
+        return list(self._probes)
+
+    async def readiness(self, probe_seconds: float = PROBE_TIMEOUT_SECONDS) -> dict[str, Readiness]:
+        """Every service's readiness, asked concurrently, each within `probe_seconds`."""
+
+        async def one(probe: ReadinessProbe) -> Readiness:
+            started = time.perf_counter()
+            try:
+                status_code, body = await asyncio.wait_for(probe(), probe_seconds)
+            except TimeoutError:
+                return Readiness(
+                    None, error=f"no answer within {probe_seconds:g}s", seconds=probe_seconds
+                )
+            except Exception as exc:
+                elapsed = time.perf_counter() - started
+                return Readiness(None, error=str(exc) or type(exc).__name__, seconds=elapsed)
+            return Readiness(status_code, body, seconds=time.perf_counter() - started)
+
+        results = await asyncio.gather(*(one(probe) for probe in self._probes.values()))
+        return dict(zip(self._probes, results, strict=True))
+
+
+def asgi_probe(
+    app: ASGIApp, path: str = READINESS_PATH, query: str = READINESS_QUERY
+) -> ReadinessProbe:
+    """Call `path` of an app in this process, as a server would, without a network hop."""
+
+    async def probe() -> tuple[int, dict[str, Any]]:
+        scope: dict[str, Any] = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "GET",
+            "scheme": "http",
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": query.encode(),
+            "root_path": "",
+            "headers": [(b"host", b"localhost"), (b"accept", b"application/json")],
+            "client": ("127.0.0.1", 0),
+            "server": ("localhost", 80),
+        }
+        status_code = 500
+        chunks: list[bytes] = []
+        request_sent = False
+
+        async def receive() -> Message:
+            nonlocal request_sent
+            if not request_sent:
+                request_sent = True
+                return {"type": "http.request", "body": b"", "more_body": False}
+            await asyncio.Event().wait()  # the client never disconnects first
+            raise AssertionError("unreachable")
+
+        async def send(message: Message) -> None:
+            nonlocal status_code
+            if message["type"] == "http.response.start":
+                status_code = int(message["status"])
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+
+        await app(scope, receive, send)
+        return status_code, _json_object(b"".join(chunks))
+
+    return probe
+
+
+def http_probe(
+    base_url: str, path: str = READINESS_PATH, query: str = READINESS_QUERY
+) -> ReadinessProbe:
+    """GET `path` of the service at `base_url` (a new connection each time: probes are rare)."""
+    url = base_url.rstrip("/") + path + (f"?{query}" if query else "")
+
+    async def probe() -> tuple[int, dict[str, Any]]:
+        async with aiohttp.ClientSession() as session, session.get(url) as response:
+            return response.status, _json_object(await response.read())
+
+    return probe
+
+
+def _json_object(body: bytes) -> dict[str, Any]:
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return {}
+    return document if isinstance(document, dict) else {}
