@@ -45,6 +45,7 @@ async def import_instruments(
 
     async def write(batch: list[ListingRow]) -> None:
         async with database.session() as session, session.begin():
+            await run.prepare(session)
             await run.write(session, batch)
 
     try:

@@ -177,6 +177,49 @@ class InstrumentRepository:
             )
         await connection.exec_driver_sql("ANALYZE instruments")
 
+    async def prepare_bulk_write(self, session: AsyncSession) -> None:
+        """Ready the session's connection for a long series of batches (the import command).
+
+        On SQLite, a page cache of 64 MiB instead of 2: the unique index on `link` and the
+        full-text index of a million listings are written at random places, and with the small
+        default cache most of a batch's time went to reading their pages back in."""
+        connection = await session.connection()
+        if connection.dialect.name == "sqlite":
+            await connection.exec_driver_sql(f"PRAGMA cache_size=-{BULK_CACHE_KIB}")
+
+    def merges_in_database(self, session: AsyncSession) -> bool:
+        """True when `merge` is available (PostgreSQL): the comparison with the stored rows is
+        then made by the database, in the statement that writes them."""
+        return session.get_bind().dialect.name == "postgresql"
+
+    async def merge(
+        self, session: AsyncSession, rows: Sequence[Mapping[str, Any]], now: datetime
+    ) -> tuple[int, int]:
+        """PostgreSQL: insert the listings, or update the stored one with the same link where it
+        differs; (inserted, updated). Links must be unique within `rows`.
+
+        The batch is copied (`COPY`, binary) into a temporary table, then merged by one
+        `INSERT ... SELECT ... ON CONFLICT` that reports which rows it inserted (`xmax = 0`) and
+        which it updated; a stored row equal to its new version is not written at all.
+        """
+        if not rows:
+            return 0, 0
+        connection = await session.connection()
+        await connection.exec_driver_sql(_STAGING_SQL)  # also begins the driver's transaction
+        raw = await connection.get_raw_connection()
+        records = [
+            tuple({**row, **derived_keys(dict(row))}[name] for name in STORED_FIELDS)
+            for row in rows
+        ]
+        await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
+            _STAGING, records=records, columns=STORED_FIELDS
+        )
+        result = await connection.exec_driver_sql(_MERGE_SQL, (now.astimezone(UTC),))
+        written = [bool(inserted) for (inserted,) in result]
+        await connection.exec_driver_sql(f"DROP TABLE {_STAGING}")
+        inserted = sum(written)
+        return inserted, len(written) - inserted
+
     async def stored_by_link(
         self, session: AsyncSession, links: Sequence[str]
     ) -> dict[str, ListingRow]:
@@ -219,6 +262,23 @@ class InstrumentRepository:
 
 
 _WRITTEN = (*STORED_FIELDS, "created_at", "updated_at")
+BULK_CACHE_KIB = 65536
+_STAGING = "instruments_import"
+_STAGING_SQL = (
+    f"CREATE TEMPORARY TABLE {_STAGING} (name text, price numeric(10, 2), link text, image text,"
+    " location text, category text, expiration date, publish date, website text,"
+    " search_text text, category_key text, website_key text, location_key text)"
+    " ON COMMIT DROP"
+)
+_MERGE_SQL = (
+    f"INSERT INTO instruments ({', '.join(_WRITTEN)}) "  # noqa: S608 (fixed names only)
+    f"SELECT {', '.join(STORED_FIELDS)}, $1::timestamptz, $1::timestamptz FROM {_STAGING} "
+    "ON CONFLICT (link) DO UPDATE SET "
+    + ", ".join(f"{name} = excluded.{name}" for name in (*STORED_FIELDS, "updated_at"))
+    + f" WHERE ({', '.join(f'instruments.{n}' for n in STORED_FIELDS)}) IS DISTINCT FROM "
+    f"({', '.join(f'excluded.{n}' for n in STORED_FIELDS)}) "
+    "RETURNING (xmax = 0) AS inserted"
+)
 MAX_UPSERT_ROWS = 32766 // len(_WRITTEN)
 """As many rows as one statement can carry (both engines bind at most 32,766 values)."""
 
