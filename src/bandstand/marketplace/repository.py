@@ -207,10 +207,10 @@ class InstrumentRepository:
         connection = await session.connection()
         await connection.exec_driver_sql(_STAGING_SQL)  # also begins the driver's transaction
         raw = await connection.get_raw_connection()
-        records = [
-            tuple({**row, **derived_keys(dict(row))}[name] for name in STORED_FIELDS)
-            for row in rows
-        ]
+        records = []
+        for row in rows:
+            values = {**row, **derived_keys(dict(row))}
+            records.append(tuple(values[name] for name in STORED_FIELDS))
         await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
             _STAGING, records=records, columns=STORED_FIELDS
         )
