@@ -278,25 +278,10 @@ class InstrumentImport:
         """Write `rows` (unique links): insert the new links, update those that differ."""
         if not rows:
             return
-        if self._repository.merges_in_database(session):
-            inserted, updated = await self._repository.merge(session, rows, utcnow())
-            self.inserted += inserted
-            self.updated += updated
-            self.unchanged += len(rows) - inserted - updated
-            return
-        stored = await self._repository.stored_by_link(session, [row["link"] for row in rows])
-        writes = []
-        for row in rows:
-            before = stored.get(row["link"])
-            if before is None:
-                self.inserted += 1
-                writes.append(row)
-            elif before != row:
-                self.updated += 1
-                writes.append(row)
-            else:
-                self.unchanged += 1
-        await self._repository.upsert(session, writes, utcnow())
+        inserted, updated = await self._repository.merge(session, rows, utcnow())
+        self.inserted += inserted
+        self.updated += updated
+        self.unchanged += len(rows) - inserted - updated
 
     async def finish(self, session: AsyncSession) -> ImportSummary:
         await self.flush(session)

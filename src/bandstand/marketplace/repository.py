@@ -187,24 +187,25 @@ class InstrumentRepository:
         if connection.dialect.name == "sqlite":
             await connection.exec_driver_sql(f"PRAGMA cache_size=-{BULK_CACHE_KIB}")
 
-    def merges_in_database(self, session: AsyncSession) -> bool:
-        """True when `merge` is available (PostgreSQL): the comparison with the stored rows is
-        then made by the database, in the statement that writes them."""
-        return session.get_bind().dialect.name == "postgresql"
-
     async def merge(
         self, session: AsyncSession, rows: Sequence[Mapping[str, Any]], now: datetime
     ) -> tuple[int, int]:
-        """PostgreSQL: insert the listings, or update the stored one with the same link where it
-        differs; (inserted, updated). Links must be unique within `rows`.
+        """Insert the listings, or update the stored one with the same link where it differs;
+        (inserted, updated). Links must be unique within `rows`. A stored row equal to its new
+        version is not written at all: the database compares them, in the writing statement.
 
-        The batch is copied (`COPY`, binary) into a temporary table, then merged by one
-        `INSERT ... SELECT ... ON CONFLICT` that reports which rows it inserted (`xmax = 0`) and
-        which it updated; a stored row equal to its new version is not written at all.
+        SQLite: one multi-row upsert (`upsert`) that returns the rows it wrote, those whose
+        `created_at` is this batch's time being the inserted ones. PostgreSQL: the batch is
+        copied (`COPY`, binary) into a temporary table, then merged by one `INSERT ... SELECT
+        ... ON CONFLICT` that reports which rows it inserted (`xmax = 0`) and which it updated.
         """
         if not rows:
             return 0, 0
         connection = await session.connection()
+        if connection.dialect.name == "sqlite":
+            created = await self.upsert(session, rows, now)
+            inserted = sum(1 for stamp in created if stamp == _sqlite_stamp(now))
+            return inserted, len(created) - inserted
         await connection.exec_driver_sql(_STAGING_SQL)  # also begins the driver's transaction
         raw = await connection.get_raw_connection()
         records = []
@@ -220,37 +221,23 @@ class InstrumentRepository:
         inserted = sum(written)
         return inserted, len(written) - inserted
 
-    async def stored_by_link(
-        self, session: AsyncSession, links: Sequence[str]
-    ) -> dict[str, ListingRow]:
-        """The contract fields of the stored listings among `links`, by link."""
-        if not links:
-            return {}
-        columns = [getattr(Instrument, name) for name in CONTRACT_FIELDS]
-        statement = select(*columns).where(Instrument.link.in_(links))
-        return {
-            row.link: dict(zip(CONTRACT_FIELDS, row, strict=True))
-            for row in await session.execute(statement)
-        }
-
     async def upsert(
         self, session: AsyncSession, rows: Sequence[Mapping[str, Any]], now: datetime
-    ) -> None:
-        """Insert the listings, or update the stored one with the same link where it differs.
+    ) -> list[Any]:
+        """Insert the listings, or update the stored one with the same link where it differs;
+        the `created_at` of every row written (inserted or updated).
 
         One multi-row statement for the whole batch, handed to the driver as it is: SQLite's
         FTS5 table writes its pending words out at every statement (a savepoint), so a statement
         per row would cost a full-text segment per row. Links must be unique within `rows`.
         """
         if not rows:
-            return
+            return []
         if len(rows) > MAX_UPSERT_ROWS:
             raise ValueError(f"at most {MAX_UPSERT_ROWS} rows per upsert")
         connection = await session.connection()
         sqlite = connection.dialect.name == "sqlite"
-        stamp: Any = now.astimezone(UTC)
-        if sqlite:  # stored as the ORM stores a time on SQLite
-            stamp = stamp.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+        stamp: Any = _sqlite_stamp(now) if sqlite else now.astimezone(UTC)
         parameters: list[Any] = []
         for row in rows:
             values = {**row, **derived_keys(dict(row))}
@@ -258,7 +245,8 @@ class InstrumentRepository:
                 values = _sqlite_values(values)
             parameters.extend(values[name] for name in STORED_FIELDS)
             parameters.extend((stamp, stamp))
-        await connection.exec_driver_sql(_upsert_sql(len(rows), sqlite), tuple(parameters))
+        result = await connection.exec_driver_sql(_upsert_sql(len(rows), sqlite), tuple(parameters))
+        return [created for (created,) in result]
 
 
 _WRITTEN = (*STORED_FIELDS, "created_at", "updated_at")
@@ -303,8 +291,13 @@ def _upsert_sql(count: int, sqlite: bool) -> str:
     updates = ", ".join(f"{name} = excluded.{name}" for name in (*STORED_FIELDS, "updated_at"))
     return (
         f"INSERT INTO instruments ({', '.join(_WRITTEN)}) VALUES {values} "  # noqa: S608
-        f"ON CONFLICT (link) DO UPDATE SET {updates} WHERE {changed}"
+        f"ON CONFLICT (link) DO UPDATE SET {updates} WHERE {changed} RETURNING created_at"
     )
+
+
+def _sqlite_stamp(now: datetime) -> str:
+    """A time as the ORM stores it on SQLite (UTC, no zone)."""
+    return now.astimezone(UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 def _sqlite_values(values: dict[str, Any]) -> dict[str, Any]:
