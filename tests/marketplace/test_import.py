@@ -10,10 +10,15 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
 from typer.testing import CliRunner
 
 from bandstand.cli import app as cli
 from bandstand.marketplace import importer
+from bandstand.marketplace.repository import CONTRACT_FIELDS
+from bandstand.marketplace.schemas import InstrumentCreate
 from bandstand.platform.settings import Settings
 from tests.marketplace.conftest import ADMIN_ID, Marketplace
 
@@ -219,3 +224,48 @@ def test_the_generator_writes_importable_listings(
         cli, ["import", "instruments", str(out), "--data-dir", str(tmp_path)], env=env
     )
     assert "inserted 300, updated 0, unchanged 0, rejected 0" in result.output, result.output
+
+
+CELLS = st.one_of(
+    st.none(),
+    st.text(max_size=8),
+    st.sampled_from(
+        [
+            *(" 12,50 ", "€ 3", "1.234,5", "-1", "1e3", "0.001", "nan", "2026-01-31", "2026-1-31"),
+            *("x" * 201, "y" * 501, "z" * 1001, " a\x00", "\x1f a ", "\u2003b", "https://h.e/p"),
+        ]
+    ),
+    st.integers(-5, 5),
+)
+
+
+VALID = {
+    "name": "Piano Yamaha U1",
+    "price": "2.500,00",
+    "link": "https://s.example/2",
+    "image": None,
+    "location": " Madrid ",
+    "category": "Pianos",
+    "expiration": "2099-01-01",
+    "publish": None,
+    "website": "s.example",
+}
+
+
+@settings(max_examples=300, deadline=None)
+@given(changes=st.dictionaries(st.sampled_from(CONTRACT_FIELDS), CELLS, max_size=3))
+def test_a_row_is_read_as_the_model_reads_it(changes: dict[str, Any]) -> None:
+    # The import checks plain rows without the model: the same listing, or a refusal.
+    values = {**VALID, **changes}
+    known = dict(values)
+    if known["website"] is None and isinstance(known["link"], str):
+        known["website"] = importer.urlsplit(known["link"].strip()).hostname or ""
+    try:
+        expected: dict[str, Any] | None = InstrumentCreate.model_validate(known).model_dump()
+    except ValidationError:
+        expected = None
+    try:
+        found: dict[str, Any] | None = importer.listing_of(values)
+    except ValidationError:
+        found = None
+    assert found == expected

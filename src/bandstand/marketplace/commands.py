@@ -12,6 +12,9 @@ from bandstand.marketplace.schemas import ImportSummary
 from bandstand.platform.database import Database
 from bandstand.platform.settings import Settings
 
+COMMIT_ROWS = 20_000
+"""Rows written per transaction: one commit per batch made SQLite write most of its index
+pages (to the WAL, then again to the file) at every batch of 2,000."""
 Progress = Callable[[int, int], None]
 """Called as `progress(bytes_read, rows_read)` after every batch."""
 
@@ -25,10 +28,10 @@ async def import_instruments(
     progress: Progress | None = None,
     actor_id: int | None = None,
 ) -> ImportSummary:
-    """Stream `path` into the marketplace database, one transaction per batch.
+    """Stream `path` into the marketplace database, a transaction every `COMMIT_ROWS` rows.
 
-    A batch is committed once written, so an import stopped half-way keeps what it wrote and can
-    simply be run again. Raises `UnreadableFile` (or OSError) when the file cannot be read.
+    What is committed stays, so an import stopped half-way keeps what it wrote and can simply be
+    run again. Raises `UnreadableFile` (or OSError) when the file cannot be read.
     """
     database = Database(settings.database_url("marketplace"))
     run = InstrumentImport(actor_id=actor_id, batch_size=batch_size)
@@ -43,9 +46,17 @@ async def import_instruments(
                 return run.take()
         return None
 
+    session = database.session()
+    uncommitted = 0
+
     async def write(batch: list[ListingRow]) -> None:
-        async with database.session() as session, session.begin():
-            await run.write(session, batch)
+        nonlocal uncommitted
+        await run.prepare(session)
+        await run.write(session, batch)
+        uncommitted += len(batch)
+        if uncommitted >= COMMIT_ROWS:
+            await session.commit()
+            uncommitted = 0
 
     try:
         with path.open("rb") as stream:
@@ -62,10 +73,11 @@ async def import_instruments(
             finally:
                 if writing is not None:
                     await writing
-        async with database.session() as session, session.begin():
-            summary = await run.finish(session)
+        summary = await run.finish(session)
+        await session.commit()
         if progress is not None:
             progress(bytes_read(), read)
         return summary
     finally:
+        await session.close()
         await database.dispose()

@@ -22,9 +22,23 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.marketplace import events
-from bandstand.marketplace.models import utcnow
+from bandstand.marketplace.models import (
+    CATEGORY_MAX,
+    IMAGE_MAX,
+    LINK_MAX,
+    LOCATION_MAX,
+    NAME_MAX,
+    WEBSITE_MAX,
+    utcnow,
+)
 from bandstand.marketplace.repository import CONTRACT_FIELDS, InstrumentRepository, ListingRow
-from bandstand.marketplace.schemas import ImportSummary, InstrumentCreate, RowProblem
+from bandstand.marketplace.schemas import (
+    ImportSummary,
+    InstrumentCreate,
+    RowProblem,
+    parse_date,
+    parse_price,
+)
 
 BATCH_SIZE = 2000
 MAX_REPORTED_PROBLEMS = 1000
@@ -151,13 +165,60 @@ def read_jsonl(lines: _CountingLines) -> Iterator[SourceRow]:
 def listing_of(values: dict[str, Any]) -> ListingRow:
     """The row as a listing, by the API's own rules; raises ValidationError.
 
-    A row without a website takes the host of its link (the site it was scraped from).
+    A row without a website takes the host of its link (the site it was scraped from). The
+    common case, a valid row of text cells, is checked by `_plain_listing` (the same rules
+    written out, several times faster than the model); anything else goes through the model,
+    which also words the problem of a bad row.
     """
     known = {name: values[name] for name in CONTRACT_FIELDS if name in values}
     link = known.get("link")
     if known.get("website") is None and isinstance(link, str):
         known["website"] = urlsplit(link.strip()).hostname or ""
+    listing = _plain_listing(known)
+    if listing is not None:
+        return listing
     return InstrumentCreate.model_validate(known).model_dump()
+
+
+_TEXT_FIELDS = (
+    ("name", NAME_MAX, True),
+    ("link", LINK_MAX, True),
+    ("image", IMAGE_MAX, False),
+    ("location", LOCATION_MAX, False),
+    ("category", CATEGORY_MAX, False),
+    ("website", WEBSITE_MAX, True),
+)
+_EDGES = " \t\r\n"
+
+
+def _plain_listing(known: dict[str, Any]) -> ListingRow | None:
+    """`InstrumentCreate`'s result for a row whose every value is text or null and valid; None
+    as soon as a value is anything else (the model then decides, and words the problem)."""
+    listing: ListingRow = {}
+    for name, limit, required in _TEXT_FIELDS:
+        value = known.get(name)
+        if value is None:
+            if required:
+                return None
+            listing[name] = None
+            continue
+        if type(value) is not str:
+            return None
+        value = value.strip(_EDGES)
+        if value != value.strip() or len(value) > limit or "\x00" in value:
+            return None  # other whitespace at an edge (the model's own stripping), or refused
+        if required and name != "website" and not value:
+            return None
+        listing[name] = value
+    try:
+        for name in ("price", "expiration", "publish"):
+            value = known.get(name)
+            if value is not None and type(value) is not str:
+                return None
+            listing[name] = parse_price(value) if name == "price" else parse_date(value)
+    except ValueError:
+        return None
+    return listing
 
 
 @dataclass
@@ -205,6 +266,10 @@ class InstrumentImport:
         self._batch.clear()
         return rows
 
+    async def prepare(self, session: AsyncSession) -> None:
+        """Ready `session` for a long series of batches (a large import)."""
+        await self._repository.prepare_bulk_write(session)
+
     async def flush(self, session: AsyncSession) -> None:
         """Write the queued rows."""
         await self.write(session, self.take())
@@ -213,19 +278,10 @@ class InstrumentImport:
         """Write `rows` (unique links): insert the new links, update those that differ."""
         if not rows:
             return
-        stored = await self._repository.stored_by_link(session, [row["link"] for row in rows])
-        writes = []
-        for row in rows:
-            before = stored.get(row["link"])
-            if before is None:
-                self.inserted += 1
-                writes.append(row)
-            elif before != row:
-                self.updated += 1
-                writes.append(row)
-            else:
-                self.unchanged += 1
-        await self._repository.upsert(session, writes, utcnow())
+        inserted, updated = await self._repository.merge(session, rows, utcnow())
+        self.inserted += inserted
+        self.updated += updated
+        self.unchanged += len(rows) - inserted - updated
 
     async def finish(self, session: AsyncSession) -> ImportSummary:
         await self.flush(session)

@@ -177,37 +177,67 @@ class InstrumentRepository:
             )
         await connection.exec_driver_sql("ANALYZE instruments")
 
-    async def stored_by_link(
-        self, session: AsyncSession, links: Sequence[str]
-    ) -> dict[str, ListingRow]:
-        """The contract fields of the stored listings among `links`, by link."""
-        if not links:
-            return {}
-        columns = [getattr(Instrument, name) for name in CONTRACT_FIELDS]
-        statement = select(*columns).where(Instrument.link.in_(links))
-        return {
-            row.link: dict(zip(CONTRACT_FIELDS, row, strict=True))
-            for row in await session.execute(statement)
-        }
+    async def prepare_bulk_write(self, session: AsyncSession) -> None:
+        """Ready the session's connection for a long series of batches (the import command).
+
+        On SQLite, a page cache of 64 MiB instead of 2: the unique index on `link` and the
+        full-text index of a million listings are written at random places, and with the small
+        default cache most of a batch's time went to reading their pages back in."""
+        connection = await session.connection()
+        if connection.dialect.name == "sqlite":
+            await connection.exec_driver_sql(f"PRAGMA cache_size=-{BULK_CACHE_KIB}")
+
+    async def merge(
+        self, session: AsyncSession, rows: Sequence[Mapping[str, Any]], now: datetime
+    ) -> tuple[int, int]:
+        """Insert the listings, or update the stored one with the same link where it differs;
+        (inserted, updated). Links must be unique within `rows`. A stored row equal to its new
+        version is not written at all: the database compares them, in the writing statement.
+
+        SQLite: one multi-row upsert (`upsert`) that returns the rows it wrote, those whose
+        `created_at` is this batch's time being the inserted ones. PostgreSQL: the batch is
+        copied (`COPY`, binary) into a temporary table, then merged by one `INSERT ... SELECT
+        ... ON CONFLICT` that reports which rows it inserted (`xmax = 0`) and which it updated.
+        """
+        if not rows:
+            return 0, 0
+        connection = await session.connection()
+        if connection.dialect.name == "sqlite":
+            created = await self.upsert(session, rows, now)
+            inserted = sum(1 for stamp in created if stamp == _sqlite_stamp(now))
+            return inserted, len(created) - inserted
+        await connection.exec_driver_sql(_STAGING_SQL)  # also begins the driver's transaction
+        raw = await connection.get_raw_connection()
+        records = []
+        for row in rows:
+            values = {**row, **derived_keys(dict(row))}
+            records.append(tuple(values[name] for name in STORED_FIELDS))
+        await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
+            _STAGING, records=records, columns=STORED_FIELDS
+        )
+        result = await connection.exec_driver_sql(_MERGE_SQL, (now.astimezone(UTC),))
+        written = [bool(inserted) for (inserted,) in result]
+        await connection.exec_driver_sql(f"DROP TABLE {_STAGING}")
+        inserted = sum(written)
+        return inserted, len(written) - inserted
 
     async def upsert(
         self, session: AsyncSession, rows: Sequence[Mapping[str, Any]], now: datetime
-    ) -> None:
-        """Insert the listings, or update the stored one with the same link where it differs.
+    ) -> list[Any]:
+        """Insert the listings, or update the stored one with the same link where it differs;
+        the `created_at` of every row written (inserted or updated).
 
         One multi-row statement for the whole batch, handed to the driver as it is: SQLite's
         FTS5 table writes its pending words out at every statement (a savepoint), so a statement
         per row would cost a full-text segment per row. Links must be unique within `rows`.
         """
         if not rows:
-            return
+            return []
         if len(rows) > MAX_UPSERT_ROWS:
             raise ValueError(f"at most {MAX_UPSERT_ROWS} rows per upsert")
         connection = await session.connection()
         sqlite = connection.dialect.name == "sqlite"
-        stamp: Any = now.astimezone(UTC)
-        if sqlite:  # stored as the ORM stores a time on SQLite
-            stamp = stamp.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+        stamp: Any = _sqlite_stamp(now) if sqlite else now.astimezone(UTC)
         parameters: list[Any] = []
         for row in rows:
             values = {**row, **derived_keys(dict(row))}
@@ -215,10 +245,28 @@ class InstrumentRepository:
                 values = _sqlite_values(values)
             parameters.extend(values[name] for name in STORED_FIELDS)
             parameters.extend((stamp, stamp))
-        await connection.exec_driver_sql(_upsert_sql(len(rows), sqlite), tuple(parameters))
+        result = await connection.exec_driver_sql(_upsert_sql(len(rows), sqlite), tuple(parameters))
+        return [created for (created,) in result]
 
 
 _WRITTEN = (*STORED_FIELDS, "created_at", "updated_at")
+BULK_CACHE_KIB = 65536
+_STAGING = "instruments_import"
+_STAGING_SQL = (
+    f"CREATE TEMPORARY TABLE {_STAGING} (name text, price numeric(10, 2), link text, image text,"
+    " location text, category text, expiration date, publish date, website text,"
+    " search_text text, category_key text, website_key text, location_key text)"
+    " ON COMMIT DROP"
+)
+_MERGE_SQL = (
+    f"INSERT INTO instruments ({', '.join(_WRITTEN)}) "  # noqa: S608 (fixed names only)
+    f"SELECT {', '.join(STORED_FIELDS)}, $1::timestamptz, $1::timestamptz FROM {_STAGING} "
+    "ON CONFLICT (link) DO UPDATE SET "
+    + ", ".join(f"{name} = excluded.{name}" for name in (*STORED_FIELDS, "updated_at"))
+    + f" WHERE ({', '.join(f'instruments.{n}' for n in STORED_FIELDS)}) IS DISTINCT FROM "
+    f"({', '.join(f'excluded.{n}' for n in STORED_FIELDS)}) "
+    "RETURNING (xmax = 0) AS inserted"
+)
 MAX_UPSERT_ROWS = 32766 // len(_WRITTEN)
 """As many rows as one statement can carry (both engines bind at most 32,766 values)."""
 
@@ -243,8 +291,13 @@ def _upsert_sql(count: int, sqlite: bool) -> str:
     updates = ", ".join(f"{name} = excluded.{name}" for name in (*STORED_FIELDS, "updated_at"))
     return (
         f"INSERT INTO instruments ({', '.join(_WRITTEN)}) VALUES {values} "  # noqa: S608
-        f"ON CONFLICT (link) DO UPDATE SET {updates} WHERE {changed}"
+        f"ON CONFLICT (link) DO UPDATE SET {updates} WHERE {changed} RETURNING created_at"
     )
+
+
+def _sqlite_stamp(now: datetime) -> str:
+    """A time as the ORM stores it on SQLite (UTC, no zone)."""
+    return now.astimezone(UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 def _sqlite_values(values: dict[str, Any]) -> dict[str, Any]:
