@@ -5,19 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
-from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from bandstand.academy.demo import demo_courses, seed_demo
 from bandstand.academy.models import AcademyBase, Course, Lesson
 from bandstand.platform.database import Database
 from bandstand.platform.migrations import upgrade
+from bandstand.platform.testing.schema import schema_differences
 from tests.academy.conftest import MIGRATIONS, Academy
 
 NOW = datetime(2027, 1, 1, tzinfo=UTC)
@@ -43,19 +40,6 @@ REFUSED = [
 ]
 
 
-def _differences(connection: Connection) -> list[Any]:
-    context = MigrationContext.configure(
-        connection,
-        opts={
-            "compare_type": True,
-            "include_name": lambda name, kind, _parent: (
-                not (kind == "table" and str(name).startswith("alembic_version"))
-            ),
-        },
-    )
-    return list(compare_metadata(context, AcademyBase.metadata))
-
-
 async def test_migrations_match_the_models_and_constraints_hold(
     database_urls: Callable[[str], str],
 ) -> None:
@@ -64,7 +48,7 @@ async def test_migrations_match_the_models_and_constraints_hold(
         await upgrade(database, "academy", MIGRATIONS)
         await upgrade(database, "academy", MIGRATIONS)  # a second run is a no-op
         async with database.engine.connect() as connection:
-            differences = await connection.run_sync(_differences)
+            differences = await connection.run_sync(schema_differences(AcademyBase.metadata))
             tables = await connection.run_sync(lambda c: sorted(sa.inspect(c).get_table_names()))
         async with database.engine.begin() as connection:
             await connection.execute(

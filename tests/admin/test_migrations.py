@@ -4,30 +4,14 @@ models declare; a second run changes nothing."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import sqlalchemy as sa
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
-from sqlalchemy.engine import Connection
 
 from bandstand.admin.models import AdminBase
 from bandstand.platform.database import Database
 from bandstand.platform.migrations import upgrade
+from bandstand.platform.testing.schema import schema_differences
 from tests.admin.conftest import MIGRATIONS
-
-
-def _differences(connection: Connection) -> list[Any]:
-    context = MigrationContext.configure(
-        connection,
-        opts={
-            "compare_type": True,
-            "include_name": lambda name, kind, _parent: (
-                not (kind == "table" and str(name).startswith("alembic_version"))
-            ),
-        },
-    )
-    return list(compare_metadata(context, AdminBase.metadata))
 
 
 async def test_migrations_match_the_models(database_urls: Callable[[str], str]) -> None:
@@ -36,7 +20,7 @@ async def test_migrations_match_the_models(database_urls: Callable[[str], str]) 
         await upgrade(database, "admin", MIGRATIONS)
         await upgrade(database, "admin", MIGRATIONS)
         async with database.engine.connect() as connection:
-            differences = await connection.run_sync(_differences)
+            differences = await connection.run_sync(schema_differences(AdminBase.metadata))
             tables = await connection.run_sync(lambda c: sorted(sa.inspect(c).get_table_names()))
     finally:
         await database.dispose()

@@ -10,28 +10,13 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
-from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from bandstand.billing.models import BillingBase, Order
 from bandstand.platform.database import Database
 from bandstand.platform.migrations import upgrade
+from bandstand.platform.testing.schema import schema_differences
 from tests.billing.conftest import MIGRATIONS
-
-
-def _differences(connection: Connection) -> list[Any]:
-    context = MigrationContext.configure(
-        connection,
-        opts={
-            "compare_type": True,
-            "include_name": lambda name, kind, _parent: (
-                not (kind == "table" and str(name).startswith("alembic_version"))
-            ),
-        },
-    )
-    return list(compare_metadata(context, BillingBase.metadata))
 
 
 async def test_migrations_match_the_models(database_urls: Callable[[str], str]) -> None:
@@ -40,7 +25,7 @@ async def test_migrations_match_the_models(database_urls: Callable[[str], str]) 
         await upgrade(database, "billing", MIGRATIONS)
         await upgrade(database, "billing", MIGRATIONS)  # a second run is a no-op
         async with database.engine.connect() as connection:
-            differences = await connection.run_sync(_differences)
+            differences = await connection.run_sync(schema_differences(BillingBase.metadata))
             tables = await connection.run_sync(lambda c: sorted(sa.inspect(c).get_table_names()))
     finally:
         await database.dispose()

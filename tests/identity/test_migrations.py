@@ -4,17 +4,14 @@ models declare."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import pytest
-import sqlalchemy as sa
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from sqlalchemy.engine import Connection
 
 from bandstand.identity.models import IdentityBase
 from bandstand.platform.database import Database
 from bandstand.platform.migrations import upgrade
+from bandstand.platform.testing.schema import index_definitions, schema_differences
 from tests.identity.conftest import MIGRATIONS
 
 # SQLite cannot reflect expression indexes, so the comparison skips them there, saying so; the
@@ -25,30 +22,12 @@ pytestmark = [
 ]
 
 
-def _differences(connection: Connection) -> list[Any]:
-    context = MigrationContext.configure(
-        connection,
-        opts={
-            "compare_type": True,
-            "include_name": lambda name, kind, _parent: (
-                not (kind == "table" and str(name).startswith("alembic_version"))
-            ),
-        },
-    )
-    return list(compare_metadata(context, IdentityBase.metadata))
-
-
 def _index_definitions(connection: Connection) -> dict[str, str]:
     """Each index of `users` by name, as the database itself spells its definition."""
-    if connection.dialect.name == "sqlite":
-        query = "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'users'"
-    else:
-        query = "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'users'"
-    rows = connection.execute(sa.text(query)).all()
     # PostgreSQL spells `lower(username)` as `lower((username)::text)`.
     return {
-        name: " ".join(str(sql).lower().replace("::text", "").replace("((", "(").split())
-        for name, sql in rows
+        name: sql.replace("::text", "").replace("((", "(")
+        for name, sql in index_definitions("users")(connection).items()
     }
 
 
@@ -65,7 +44,7 @@ async def test_migrations_match_the_models(database_urls: Callable[[str], str]) 
         await upgrade(database, "identity", MIGRATIONS)
         await upgrade(database, "identity", MIGRATIONS)  # a second run is a no-op
         async with database.engine.connect() as connection:
-            differences = await connection.run_sync(_differences)
+            differences = await connection.run_sync(schema_differences(IdentityBase.metadata))
             indexes = await connection.run_sync(_index_definitions)
     finally:
         await database.dispose()

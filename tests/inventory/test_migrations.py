@@ -5,18 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
-from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from bandstand.inventory.models import InventoryBase
 from bandstand.platform.database import Database
 from bandstand.platform.migrations import upgrade
+from bandstand.platform.testing.schema import index_definitions, schema_differences
 from tests.inventory.conftest import MIGRATIONS
 
 # Alembic compares the NULLS FIRST index as an expression only by name, saying so; the tests read
@@ -25,37 +22,6 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore:autogenerate skipping metadata-specified expression"),
     pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index"),
 ]
-
-
-def _built_on(item: Any, dialect: str) -> bool:
-    """Whether `create_all` builds `item` on `dialect` (alembic ignores `ddl_if`)."""
-    condition = getattr(item, "_ddl_if", None)
-    return condition is None or condition.dialect in (None, dialect)
-
-
-def _differences(connection: Connection) -> list[Any]:
-    dialect = connection.dialect.name
-
-    def include(item: Any, name: str | None, kind: str, reflected: bool, _other: Any) -> bool:
-        if kind == "table":
-            return not str(name).startswith("alembic_version")
-        if kind == "index":
-            return reflected or _built_on(item, dialect)
-        return True
-
-    context = MigrationContext.configure(
-        connection, opts={"compare_type": True, "include_object": include}
-    )
-    return list(compare_metadata(context, InventoryBase.metadata))
-
-
-def _index_definitions(connection: Connection) -> dict[str, str]:
-    if connection.dialect.name == "sqlite":
-        query = "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'movies'"
-    else:
-        query = "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'movies'"
-    rows = connection.execute(sa.text(query)).all()
-    return {name: " ".join(str(sql).lower().split()) for name, sql in rows}
 
 
 def _check_engine_indexes(dialect: str, indexes: dict[str, str]) -> None:
@@ -82,9 +48,9 @@ async def test_migrations_match_the_models(database_urls: Callable[[str], str]) 
         await upgrade(database, "inventory", MIGRATIONS)
         await upgrade(database, "inventory", MIGRATIONS)  # a second run is a no-op
         async with database.engine.connect() as connection:
-            differences = await connection.run_sync(_differences)
+            differences = await connection.run_sync(schema_differences(InventoryBase.metadata))
             tables = await connection.run_sync(lambda c: sorted(sa.inspect(c).get_table_names()))
-            indexes = await connection.run_sync(_index_definitions)
+            indexes = await connection.run_sync(index_definitions("movies"))
             dialect = connection.dialect.name
     finally:
         await database.dispose()
@@ -103,7 +69,7 @@ async def test_the_models_alone_build_the_same_engine_indexes(
             if connection.dialect.name == "postgresql":
                 await connection.execute(sa.text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
             await connection.run_sync(InventoryBase.metadata.create_all)
-            indexes = await connection.run_sync(_index_definitions)
+            indexes = await connection.run_sync(index_definitions("movies"))
             dialect = connection.dialect.name
     finally:
         await database.dispose()

@@ -5,42 +5,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
-from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from bandstand.marketplace.models import MarketplaceBase
 from bandstand.platform.database import Database
 from bandstand.platform.migrations import upgrade
+from bandstand.platform.testing.schema import schema_differences
 from tests.marketplace.conftest import MIGRATIONS
 
 # Created by the migration for one engine only; the models describe them in search.py.
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 ENGINE_SPECIFIC = {"instruments_fts", "ix_instruments_search"}
-
-
-def _differences(connection: Connection) -> list[Any]:
-    context = MigrationContext.configure(
-        connection,
-        opts={
-            "compare_type": True,
-            "include_name": lambda name, kind, _parent: (
-                not (
-                    (
-                        kind == "table"
-                        and str(name).startswith(("alembic_version", "instruments_fts"))
-                    )
-                    or name in ENGINE_SPECIFIC
-                )
-            ),
-        },
-    )
-    return list(compare_metadata(context, MarketplaceBase.metadata))
 
 
 async def test_migrations_match_the_models(
@@ -51,7 +29,13 @@ async def test_migrations_match_the_models(
         await upgrade(database, "marketplace", MIGRATIONS)
         await upgrade(database, "marketplace", MIGRATIONS)  # a second run is a no-op
         async with database.engine.connect() as connection:
-            differences = await connection.run_sync(_differences)
+            differences = await connection.run_sync(
+                schema_differences(
+                    MarketplaceBase.metadata,
+                    skip_table_prefixes=("instruments_fts",),
+                    skip_names=ENGINE_SPECIFIC,
+                )
+            )
             inspected = await connection.run_sync(
                 lambda c: (
                     sorted(sa.inspect(c).get_table_names()),

@@ -4,17 +4,14 @@ models declare, with the engine-specific indexes the list and the search rely on
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
-from sqlalchemy.engine import Connection
 
 from bandstand.music.models import MusicBase
 from bandstand.platform.database import Database
 from bandstand.platform.migrations import upgrade
+from bandstand.platform.testing.schema import index_definitions, schema_differences
 from tests.music.conftest import MIGRATIONS
 
 # Alembic compares the NULLS FIRST index as an expression only by name, saying so; the tests read
@@ -23,37 +20,6 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore:autogenerate skipping metadata-specified expression"),
     pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index"),
 ]
-
-
-def _built_on(item: Any, dialect: str) -> bool:
-    """Whether `create_all` builds `item` on `dialect` (alembic ignores `ddl_if`)."""
-    condition = getattr(item, "_ddl_if", None)
-    return condition is None or condition.dialect in (None, dialect)
-
-
-def _differences(connection: Connection) -> list[Any]:
-    dialect = connection.dialect.name
-
-    def include(item: Any, name: str | None, kind: str, reflected: bool, _other: Any) -> bool:
-        if kind == "table":
-            return not str(name).startswith("alembic_version")
-        if kind == "index":
-            return reflected or _built_on(item, dialect)
-        return True
-
-    context = MigrationContext.configure(
-        connection, opts={"compare_type": True, "include_object": include}
-    )
-    return list(compare_metadata(context, MusicBase.metadata))
-
-
-def _index_definitions(connection: Connection) -> dict[str, str]:
-    if connection.dialect.name == "sqlite":
-        query = "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'songs'"
-    else:
-        query = "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'songs'"
-    rows = connection.execute(sa.text(query)).all()
-    return {name: " ".join(str(sql).lower().split()) for name, sql in rows}
 
 
 def _check_engine_indexes(dialect: str, indexes: dict[str, str]) -> None:
@@ -75,8 +41,8 @@ async def test_migrations_match_the_models(database_urls: Callable[[str], str]) 
         await upgrade(database, "music", MIGRATIONS)
         await upgrade(database, "music", MIGRATIONS)  # a second run is a no-op
         async with database.engine.connect() as connection:
-            differences = await connection.run_sync(_differences)
-            indexes = await connection.run_sync(_index_definitions)
+            differences = await connection.run_sync(schema_differences(MusicBase.metadata))
+            indexes = await connection.run_sync(index_definitions("songs"))
             dialect = connection.dialect.name
     finally:
         await database.dispose()
@@ -94,7 +60,7 @@ async def test_the_models_alone_build_the_same_engine_indexes(
             if connection.dialect.name == "postgresql":
                 await connection.execute(sa.text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
             await connection.run_sync(MusicBase.metadata.create_all)
-            indexes = await connection.run_sync(_index_definitions)
+            indexes = await connection.run_sync(index_definitions("songs"))
             dialect = connection.dialect.name
     finally:
         await database.dispose()

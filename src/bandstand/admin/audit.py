@@ -45,6 +45,8 @@ ORDERS_COMPLETED = "orders_completed"
 EVENTS = "events"
 USERS = "users"
 MAX_BIGINT = 2**63 - 1
+# ISO 4217's code for "no currency": revenue of an order that named none.
+NO_CURRENCY = "XXX"
 
 
 def _text(value: Any, length: int) -> str | None:
@@ -145,7 +147,7 @@ class Aggregates:
         elif kind == ENROLMENT_CREATED:
             self._daily(ENROLMENTS, day)
         elif kind == ORDER_COMPLETED:
-            currency = _text(payload.get("currency"), 3) or "XXX"
+            currency = _text(payload.get("currency"), 3) or NO_CURRENCY
             self._daily(f"{ORDERS_COMPLETED}:{currency.upper()}", day, _amount(payload))
         elif kind in (SONG_CREATED, SONG_UPDATED, SONG_DELETED, SONG_LIKED, SONG_UNLIKED):
             self._song(kind, payload, moment)
