@@ -53,6 +53,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--embedded-duration", type=float, default=20.0)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--report", type=Path, help="print the table of a saved results file")
+    parser.add_argument(
+        "--only-ours",
+        action="store_true",
+        help="measure RabbitMQ + PostgreSQL only: no original, no embedded run (no report table)",
+    )
     h.common_arguments(parser)
     args = parser.parse_args(argv)
     if args.quick:
@@ -195,6 +200,8 @@ def distributed(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         with h.started(api, port), worker:
             h.run_wrk(url, connections=4, duration=2, script=script)  # warm-up
             results["ours"] = measure(args, url, script, [api, worker], counter, rabbitmq)
+        if args.only_ours:
+            return results
         rabbitmq.reset()
         baseline_port = h.free_port()
         baseline = h.Process(
@@ -400,6 +407,9 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-billing-") as scratch:
         tmp = Path(scratch)
         results = distributed(args, tmp)
+        if args.only_ours:
+            print(json.dumps(results["ours"], indent=2, default=str))
+            return 0
         results["embedded"] = embedded(args, tmp)
     results["duration_s"] = args.duration
     results["connections"] = args.connections

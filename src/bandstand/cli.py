@@ -19,6 +19,7 @@ from typing import Annotated
 
 import typer
 import uvicorn
+import uvloop
 from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import (
@@ -264,7 +265,9 @@ def worker(
     settings = _settings(data_dir)
     configure_logging(settings.log_level, json_logs=settings.log_json)
     _migrate_when_reachable(settings, entry)
-    asyncio.run(_run_worker(main, settings))
+    # The event loop uvicorn runs the services on, for the same reason: less CPU per message.
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(_run_worker(main, settings))
 
 
 def _migrate_when_reachable(settings: Settings, entry: registry.ServiceEntry) -> None:

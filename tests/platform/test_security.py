@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from bandstand.platform.cache import Cache, MemoryCache, RedisCache
 from bandstand.platform.errors import ServiceUnavailable, Unauthorized
+from bandstand.platform import security
 from bandstand.platform.security import Denylist, JWKSProvider, TokenVerifier
 
 ISSUER, AUDIENCE = "bandstand-identity", "bandstand"
@@ -154,6 +155,77 @@ async def test_revoked_token_is_401(
     await denylist.revoke("token-1", int(time.time()) + 60)
     with pytest.raises(Unauthorized, match="revoked"):
         await verifier.verify(token)
+
+
+class DecodeCounter:
+    """Counts the signature checks (`jwt.decode`) the verifier makes."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.calls = 0
+        real = jwt.decode
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            self.calls += 1
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(security.jwt, "decode", counted)
+
+
+def _remembering(server: KeyServer, denylist: Denylist, **options: Any) -> TokenVerifier:
+    provider = JWKSProvider(server.fetch, cache_seconds=300, min_refetch=0)
+    return TokenVerifier(provider, denylist, issuer=ISSUER, audience=AUDIENCE, **options)
+
+
+async def test_a_verified_token_is_not_checked_again_for_a_while(
+    server: KeyServer, denylist: Denylist, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    decodes = DecodeCounter(monkeypatch)
+    verifier = _remembering(server, denylist, reverify_seconds=60)
+    token = _sign(server.keys["k1"], "k1")
+    principals = [await verifier.verify(token) for _ in range(5)]
+    assert decodes.calls == 1
+    assert {p.id for p in principals} == {7}
+
+
+async def test_a_token_is_checked_again_after_reverify_seconds(
+    server: KeyServer, denylist: Denylist, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    decodes = DecodeCounter(monkeypatch)
+    verifier = _remembering(server, denylist, reverify_seconds=30)
+    token = _sign(server.keys["k1"], "k1")
+    await verifier.verify(token)
+    later = time.time() + 31
+    monkeypatch.setattr(security.time, "time", lambda: later)
+    await verifier.verify(token)
+    assert decodes.calls == 2
+
+
+async def test_a_remembered_token_is_checked_in_full_once_it_expires(
+    server: KeyServer, denylist: Denylist, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past its `exp` a remembered token goes through the full check again, which refuses it
+    (`test_bad_claims_are_401` shows the refusal of an expired token)."""
+    decodes = DecodeCounter(monkeypatch)
+    verifier = _remembering(server, denylist, reverify_seconds=600)
+    now = int(time.time())
+    token = _sign(server.keys["k1"], "k1", exp=now + 5)
+    await verifier.verify(token)
+    monkeypatch.setattr(security.time, "time", lambda: now + 5.0)
+    await verifier.verify(token)  # the real clock: not expired yet for PyJWT
+    assert decodes.calls == 2
+
+
+async def test_only_the_latest_tokens_are_remembered(
+    server: KeyServer, denylist: Denylist, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    decodes = DecodeCounter(monkeypatch)
+    verifier = _remembering(server, denylist, remembered=2)
+    first, second, third = (_sign(server.keys["k1"], "k1", jti=f"t{i}") for i in range(3))
+    for token in (first, second, third, third, second):
+        await verifier.verify(token)
+    assert decodes.calls == 3
+    await verifier.verify(first)  # forgotten: checked again
+    assert decodes.calls == 4
 
 
 async def test_identity_down_without_cached_keys_is_503(

@@ -14,12 +14,10 @@ from typing import Any
 from fastapi import APIRouter, Request, Response, status
 from pydantic import ValidationError
 
-from bandstand.billing.endpoints import IdempotencyKey, idempotency_key
+from bandstand.billing.endpoints import IdempotencyKey, accepted_headers, place
 from bandstand.billing.schemas import OrderAccepted, OrderCreate
-from bandstand.billing.service import order_service
 from bandstand.platform.errors import BadRequest, legacy_errors
 from bandstand.platform.security import CurrentUser
-from bandstand.platform.transactions import DBSession
 
 router = APIRouter(tags=["billing (streaming platform compatibility)"])
 
@@ -68,13 +66,10 @@ async def read_order(request: Request) -> OrderCreate:
 async def legacy_place_order(
     request: Request,
     user: CurrentUser,
-    session: DBSession,
     response: Response,
     key: IdempotencyKey = None,
 ) -> OrderAccepted:
     data = await read_order(request)
-    placed = await order_service.place(session, data, user, idempotency_key(key))
-    response.headers["Location"] = f"/api/v1/billing/orders/{placed.order.id}"
-    if placed.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
+    placed = await place(request, data, user, key)
+    accepted_headers(response, placed)
     return OrderAccepted(order_id=placed.order.id, status=placed.order.status)

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Header, Query, Request, Response, status
 
 from bandstand.billing.dead_letters import dead_letter_service, order_id_of
+from bandstand.billing.intake import intake_of
 from bandstand.billing.schemas import (
     DeadLetter,
     DeadLetters,
@@ -18,12 +19,12 @@ from bandstand.billing.schemas import (
     RedriveResult,
     parse_idempotency_key,
 )
-from bandstand.billing.service import order_service
+from bandstand.billing.service import Placed, order_service
 from bandstand.platform.errors import BadRequest
 from bandstand.platform.messaging import Broker
 from bandstand.platform.pagination import Page, Pagination, paginate
-from bandstand.platform.security import AdminUser, CurrentUser
-from bandstand.platform.transactions import DBSession
+from bandstand.platform.security import AdminUser, CurrentUser, Principal
+from bandstand.platform.transactions import DBSession, get_session
 
 router = APIRouter(prefix="/api/v1/billing", tags=["billing"])
 
@@ -44,6 +45,22 @@ def idempotency_key(value: str | None) -> str | None:
         raise BadRequest(f"Idempotency-Key: {exc}") from exc
 
 
+async def place(request: Request, data: OrderCreate, caller: Principal, key: str | None) -> Placed:
+    """Place an order for either route: by group commit, or one by one with a key."""
+    checked_key = idempotency_key(key)
+    if checked_key is None:
+        order = await intake_of(request).place(order_service.new_order(data, caller))
+        return Placed(order, replayed=False)
+    session = await get_session(request)
+    return await order_service.place(session, data, caller, checked_key)
+
+
+def accepted_headers(response: Response, placed: Placed) -> None:
+    response.headers["Location"] = f"/api/v1/billing/orders/{placed.order.id}"
+    if placed.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+
+
 def broker_of(request: Request) -> Broker:
     broker: Broker = request.app.state.runtime.broker
     return broker
@@ -58,14 +75,12 @@ def broker_of(request: Request) -> Broker:
 async def place_order(
     data: OrderCreate,
     user: CurrentUser,
-    session: DBSession,
+    request: Request,
     response: Response,
     key: IdempotencyKey = None,
 ) -> OrderRead:
-    placed = await order_service.place(session, data, user, idempotency_key(key))
-    response.headers["Location"] = f"/api/v1/billing/orders/{placed.order.id}"
-    if placed.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
+    placed = await place(request, data, user, key)
+    accepted_headers(response, placed)
     return OrderRead.of(placed.order)
 
 

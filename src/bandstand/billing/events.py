@@ -44,14 +44,11 @@ def order_document(order: Order) -> dict[str, Any]:
     }
 
 
-async def order_created(session: AsyncSession, order: Order, actor_id: int | None) -> None:
-    await orders_created(session, [order], actor_id)
-
-
-async def orders_created(
-    session: AsyncSession, orders: Sequence[Order], actor_id: int | None
-) -> None:
-    created = [(ORDER_CREATED, {**order_document(order), "actor_id": actor_id}) for order in orders]
+async def orders_created(session: AsyncSession, orders: Sequence[Order]) -> None:
+    """`billing.order.created` of each order; its actor is whoever placed it."""
+    created = [
+        (ORDER_CREATED, {**order_document(order), "actor_id": order.created_by}) for order in orders
+    ]
     await publish_events(session, created, source=SOURCE)
 
 

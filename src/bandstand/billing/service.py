@@ -68,7 +68,7 @@ class OrderService:
             existing = await self._replay(session, user_id, idempotency_key, request_hash)
             if existing is not None:
                 return Placed(existing, replayed=True)
-        order = self._new_order(data, caller, user_id, idempotency_key, request_hash)
+        order = self.new_order(data, caller, idempotency_key, request_hash)
         if not await self.repository.add(session, order):
             # A concurrent request with the same key won the race: answer with its order.
             assert idempotency_key is not None
@@ -76,7 +76,7 @@ class OrderService:
             if existing is None:
                 raise IdempotencyKeyReused()
             return Placed(existing, replayed=True)
-        await events.order_created(session, order, caller.id)
+        await events.orders_created(session, [order])
         return Placed(order, replayed=False)
 
     async def place_batch(
@@ -84,19 +84,20 @@ class OrderService:
     ) -> list[Order]:
         """Place many orders at once (no Idempotency-Keys): each is exactly what `place` stores,
         its row and its `billing.order.created` message, in two statements for the batch."""
-        placed = [self._new_order(data, caller, self.billed_user(caller, data)) for data in orders]
+        placed = [self.new_order(data, caller) for data in orders]
         await self.repository.add_many(session, placed)
-        await events.orders_created(session, placed, caller.id)
+        await events.orders_created(session, placed)
         return placed
 
-    def _new_order(
+    def new_order(
         self,
         data: OrderCreate,
         caller: Principal,
-        user_id: int,
         idempotency_key: str | None = None,
         request_hash: str | None = None,
     ) -> Order:
+        """A pending order of `data`, billed to whom `billed_user` says (not stored yet)."""
+        user_id = self.billed_user(caller, data)
         return Order(
             id=uuid.uuid4(),
             user_id=user_id,

@@ -31,6 +31,7 @@ from bandstand.billing.processing import OrderMissing, OrderProcessor, Outcome, 
 from bandstand.platform.app import declare_queues
 from bandstand.platform.database import Database
 from bandstand.platform.errors import is_unavailable
+from bandstand.platform.group_commit import GroupCommit
 from bandstand.platform.messaging import (
     Broker,
     Consumer,
@@ -62,7 +63,9 @@ class BillingWorker:
             settings.database_url("billing"), pool_size=settings.database_pool_size
         )
         self.processor = OrderProcessor(self.database)
-        self.batches = Batcher(self.processor.process, max_size=settings.worker_prefetch)
+        self.batches: GroupCommit[WorkItem, Outcome] = GroupCommit(
+            self.processor.process, max_size=settings.worker_prefetch, name="billing-batches"
+        )
         prepare = declare_queues(self.broker, QUEUES)
         self.relay = OutboxRelay(
             self.database,
@@ -155,66 +158,6 @@ class BillingWorker:
                 logger.warning("billing database unavailable (%s); retrying in %.1f s", exc, delay)
             await asyncio.sleep(delay)
             delay = min(delay * 2, _BACKOFF_MAX)
-
-
-class Batcher:
-    """Groups the messages in hand into one transaction: while one batch is being processed,
-    the messages arriving wait and form the next (at most `max_size`), so a lone message goes
-    at once and a stream goes in batches. A batch that fails for another reason than the
-    database being down is processed again one message at a time, so that only the message at
-    fault fails."""
-
-    def __init__(
-        self, process: Callable[[list[WorkItem]], Awaitable[list[Outcome]]], *, max_size: int
-    ) -> None:
-        self._process = process
-        self._max_size = max_size
-        self._pending: list[tuple[WorkItem, asyncio.Future[Outcome]]] = []
-        self._drain_task: asyncio.Task[None] | None = None
-
-    async def submit(self, item: WorkItem) -> Outcome:
-        future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
-        self._pending.append((item, future))
-        if self._drain_task is None or self._drain_task.done():
-            self._drain_task = asyncio.create_task(self._drain(), name="billing-batches")
-        return await future
-
-    async def _drain(self) -> None:
-        while self._pending:
-            batch = self._pending[: self._max_size]
-            del self._pending[: self._max_size]
-            batch = [(item, future) for item, future in batch if not future.done()]
-            if batch:
-                await self._run(batch)
-
-    async def _run(self, batch: list[tuple[WorkItem, asyncio.Future[Outcome]]]) -> None:
-        try:
-            outcomes = await self._process([item for item, _ in batch])
-        except Exception as exc:
-            if len(batch) == 1 or is_unavailable(exc):
-                for _, future in batch:
-                    _settle(future, exc)
-                return
-            logger.warning("a batch of %d failed (%s): one by one now", len(batch), exc)
-            for item, future in batch:
-                try:
-                    [outcome] = await self._process([item])
-                except Exception as single:
-                    _settle(future, single)
-                else:
-                    _settle(future, outcome)
-            return
-        for (_, future), outcome in zip(batch, outcomes, strict=True):
-            _settle(future, outcome)
-
-
-def _settle(future: asyncio.Future[Outcome], result: Outcome | BaseException) -> None:
-    if future.done():  # its handler was cancelled (shutdown): the message goes back
-        return
-    if isinstance(result, BaseException) and not isinstance(result, OrderMissing):
-        future.set_exception(result)
-    else:
-        future.set_result(result)
 
 
 async def run_worker(settings: Settings, stop: asyncio.Event) -> None:

@@ -11,6 +11,7 @@ import asyncio
 import json
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -140,15 +141,52 @@ class Denylist:
 
 
 class TokenVerifier:
+    """Verifies access tokens; a token whose signature was checked in the last
+    `reverify_seconds` is not checked again (a client sends the same token with every request,
+    and an EdDSA verification costs more than the rest of a small request). Expiry and the
+    denylist are checked on every request."""
+
     def __init__(
-        self, keys: JWKSProvider, denylist: Denylist, *, issuer: str, audience: str
+        self,
+        keys: JWKSProvider,
+        denylist: Denylist,
+        *,
+        issuer: str,
+        audience: str,
+        reverify_seconds: float = 60.0,
+        remembered: int = 4096,
     ) -> None:
         self._keys = keys
         self._denylist = denylist
         self._issuer = issuer
         self._audience = audience
+        self._reverify_seconds = reverify_seconds
+        self._remembered = remembered
+        self._verified: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
 
     async def verify(self, token: str) -> Principal:
+        principal = self._recently_verified(token) or await self._verify_signature(token)
+        if await self._denylist.is_revoked(principal.token_id, principal.id, principal.issued_at):
+            raise Unauthorized("Token revoked")
+        return principal
+
+    def _recently_verified(self, token: str) -> Principal | None:
+        entry = self._verified.get(token)
+        if entry is None:
+            return None
+        principal, checked_until = entry
+        if time.time() >= min(checked_until, principal.expires_at):
+            del self._verified[token]  # verified again, which reports an expiry
+            return None
+        self._verified.move_to_end(token)
+        return principal
+
+    def _remember(self, token: str, principal: Principal) -> None:
+        self._verified[token] = (principal, time.time() + self._reverify_seconds)
+        while len(self._verified) > self._remembered:
+            self._verified.popitem(last=False)
+
+    async def _verify_signature(self, token: str) -> Principal:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
@@ -173,8 +211,7 @@ class TokenVerifier:
         except jwt.PyJWTError as exc:
             raise Unauthorized("Invalid token") from exc
         principal = _principal(claims)
-        if await self._denylist.is_revoked(principal.token_id, principal.id, principal.issued_at):
-            raise Unauthorized("Token revoked")
+        self._remember(token, principal)
         return principal
 
 
