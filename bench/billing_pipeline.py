@@ -117,6 +117,18 @@ class Poller:
         return None
 
 
+class EngineTree:
+    """A server the fixtures started, measured like the processes under test (its CPU)."""
+
+    def __init__(self, name: str, server: PostgresServer | RabbitMQServer) -> None:
+        self.name = name
+        self._server = server
+
+    def tree(self) -> list[int]:
+        pid = self._server.pid
+        return [] if pid is None else h.descendants(pid)
+
+
 def pg_counter(dsn: str) -> Any:
     async def count() -> tuple[int, int]:
         connection = await asyncpg.connect(dsn)
@@ -199,7 +211,9 @@ def distributed(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         url = f"http://{h.HOST}:{port}/api/billing"
         with h.started(api, port), worker:
             h.run_wrk(url, connections=4, duration=2, script=script)  # warm-up
-            results["ours"] = measure(args, url, script, [api, worker], counter, rabbitmq)
+            engines = [EngineTree("postgres", postgres), EngineTree("rabbitmq", rabbitmq)]
+            measured = [api, worker, *engines]
+            results["ours"] = measure(args, url, script, measured, counter, rabbitmq)
         if args.only_ours:
             return results
         rabbitmq.reset()
@@ -225,7 +239,7 @@ def distributed(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
                     connections=args.connections,
                     duration=args.duration,
                     script=script,
-                    servers=[baseline],
+                    servers=[baseline, EngineTree("rabbitmq", rabbitmq)],
                 )
             }
     finally:

@@ -13,9 +13,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from bandstand.platform import security
 from bandstand.platform.cache import Cache, MemoryCache, RedisCache
 from bandstand.platform.errors import ServiceUnavailable, Unauthorized
-from bandstand.platform import security
 from bandstand.platform.security import Denylist, JWKSProvider, TokenVerifier
 
 ISSUER, AUDIENCE = "bandstand-identity", "bandstand"

@@ -44,6 +44,7 @@ class GroupCommit(Generic[Item, Result]):
         self._pending.append((item, future))
         if self._drain_task is None or self._drain_task.done():
             self._drain_task = asyncio.create_task(self._drain(), name=self._name)
+            self._drain_task.add_done_callback(self._release_waiting)
         return await future
 
     async def _drain(self) -> None:
@@ -56,12 +57,16 @@ class GroupCommit(Generic[Item, Result]):
                 batch = [(item, future) for item, future in batch if not future.done()]
                 if batch:
                     await self._run(batch)
-        except asyncio.CancelledError:
-            # Shutting down: nobody may wait for ever on an item that will not be written.
-            for _, future in [*batch, *self._pending]:
+        finally:
+            for _, future in batch:
+                future.cancel()  # a no-op for the settled ones
+
+    def _release_waiting(self, task: asyncio.Task[None]) -> None:
+        """A writer stopped (shutting down) before it wrote them: nobody may wait for ever."""
+        if task.cancelled() or task.exception() is not None:
+            for _, future in self._pending:
                 future.cancel()
             self._pending.clear()
-            raise
 
     async def _run(self, batch: list[tuple[Item, asyncio.Future[Result]]]) -> None:
         try:

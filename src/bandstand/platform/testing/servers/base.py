@@ -274,6 +274,11 @@ class ManagedServer:
         return self._process is not None and self._process.poll() is None
 
     @property
+    def pid(self) -> int | None:
+        """The process id of the server's main process while it runs (to measure its CPU)."""
+        return self._process.pid if self.running and self._process is not None else None
+
+    @property
     def workdir(self) -> Path:
         """The server's private directory (created on first start)."""
         if self._workdir is None:
