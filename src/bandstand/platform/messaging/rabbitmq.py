@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager, suppress
 from typing import Any, NamedTuple
 
@@ -27,6 +27,7 @@ from aio_pika.exceptions import CONNECTION_EXCEPTIONS, ChannelNotFoundEntity
 from aiormq.exceptions import ChannelPreconditionFailed
 from yarl import URL
 
+from bandstand.platform.messaging.acks import AckWindow
 from bandstand.platform.messaging.broker import (
     EVENTS_EXCHANGE,
     Broker,
@@ -178,22 +179,28 @@ class RabbitMQBroker(Broker):
         self._consumers.discard(consumer)
 
     async def delivery(
-        self, queue: str, incoming: AbstractIncomingMessage
+        self, queue: str, incoming: AbstractIncomingMessage, acks: AckWindow | None = None
     ) -> RabbitMQDelivery | None:
-        """Wrap a received message; a malformed one is dead-lettered and None returned."""
+        """Wrap a received message; a malformed one is dead-lettered and None returned.
+
+        With `acks` (a consumer's), its acks go out with the others of the same moment."""
         try:
             message = Message.from_json(incoming.body)
         except MessageFormatError:
             logger.exception(
                 "Dead-lettering malformed message %s on %s", incoming.message_id, queue
             )
-            async with self.guard("reject a malformed message"):
-                await incoming.reject(requeue=False)
+            try:
+                async with self.guard("reject a malformed message"):
+                    await incoming.reject(requeue=False)
+            finally:
+                if acks is not None:
+                    acks.forget(incoming)
             return None
         attempts = incoming.headers.get(ATTEMPTS_HEADER)
         if not isinstance(attempts, int) or incoming.headers.get(ATTEMPTS_QUEUE_HEADER) != queue:
             attempts = 1
-        delivery = RabbitMQDelivery(self, queue, message, attempts, incoming)
+        delivery = RabbitMQDelivery(self, queue, message, attempts, incoming, acks)
         delivery.redelivered = bool(incoming.redelivered)
         return delivery
 
@@ -335,19 +342,31 @@ class RabbitMQDelivery(Delivery):
         message: Message,
         attempts: int,
         incoming: AbstractIncomingMessage,
+        acks: AckWindow | None = None,
     ) -> None:
         super().__init__(queue, message, attempts, broker.retry)
         self._broker = broker
         self._incoming = incoming
+        self._acks = acks
 
     async def _ack(self) -> None:
         async with self._broker.guard("ack"):
-            await self._incoming.ack()
+            if self._acks is None:
+                await self._incoming.ack()
+            else:
+                await self._acks.ack(self._incoming)
 
     async def _retry(self, delay: float) -> None:
         await self._broker.retry_later(self.queue, self._incoming, self.attempts + 1, delay)
-        async with self._broker.guard("ack"):
-            await self._incoming.ack()
+        await self._ack()
+
+    async def _settle_alone(self, action: str, settle: Callable[[], Awaitable[None]]) -> None:
+        try:
+            async with self._broker.guard(action):
+                await settle()
+        finally:
+            if self._acks is not None:
+                self._acks.forget(self._incoming)
 
     async def _dead_letter(self) -> None:
         logger.warning(
@@ -357,12 +376,10 @@ class RabbitMQDelivery(Delivery):
             self.queue,
             self.attempts,
         )
-        async with self._broker.guard("reject"):
-            await self._incoming.reject(requeue=False)
+        await self._settle_alone("reject", lambda: self._incoming.reject(requeue=False))
 
     async def _release(self) -> None:
-        async with self._broker.guard("release"):
-            await self._incoming.nack(requeue=True)
+        await self._settle_alone("release", lambda: self._incoming.nack(requeue=True))
 
 
 def _milliseconds(delay: float) -> int:

@@ -15,6 +15,7 @@ from aio_pika.abc import (
 )
 from aio_pika.exceptions import CONNECTION_EXCEPTIONS
 
+from bandstand.platform.messaging.acks import AckWindow
 from bandstand.platform.messaging.broker import Consumer, Handler
 from bandstand.platform.messaging.dispatch import dispatch
 
@@ -39,6 +40,7 @@ class RabbitMQConsumer(Consumer):
         self._channel: AbstractRobustChannel | None = None
         self._amqp_queue: AbstractQueue | None = None
         self._tag: str | None = None
+        self._acks = AckWindow()
 
     async def start(
         self, connection: AbstractRobustConnection, declaration: dict[str, Any]
@@ -77,8 +79,9 @@ class RabbitMQConsumer(Consumer):
         task = asyncio.current_task()
         assert task is not None
         self._in_flight.add(task)
+        self._acks.delivered(incoming)
         try:
-            delivery = await self._broker.delivery(self.queue, incoming)
+            delivery = await self._broker.delivery(self.queue, incoming, self._acks)
             if delivery is not None:
                 await dispatch(delivery, self._handler)
         except Exception:
