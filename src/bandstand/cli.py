@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import os
 import signal
@@ -87,6 +88,14 @@ def _ignore_signal(_signum: int, _frame: FrameType | None) -> None:
     return None
 
 
+def _freeze_startup_objects() -> None:
+    """Leave what start-up built (modules, routes, models, settings) out of the collector's
+    full passes: a request makes garbage, and each full pass otherwise walks all of it again,
+    a pause of tens of milliseconds in a busy service."""
+    gc.collect()
+    gc.freeze()
+
+
 def _run_server(app: object, host: str, port: int, settings: Settings) -> None:
     """Serve until SIGINT or SIGTERM, then shut down gracefully and return (status 0)."""
     config = uvicorn.Config(
@@ -101,6 +110,7 @@ def _run_server(app: object, host: str, port: int, settings: Settings) -> None:
         timeout_graceful_shutdown=10,
     )
     server = uvicorn.Server(config)
+    _freeze_startup_objects()
     # After its graceful shutdown uvicorn raises the signal that stopped it again, for the
     # handler that was installed before it ran: with Python's defaults that turns a clean stop
     # into a KeyboardInterrupt (SIGINT) or a death by signal (SIGTERM).
@@ -266,6 +276,7 @@ def worker(
     configure_logging(settings.log_level, json_logs=settings.log_json)
     _migrate_when_reachable(settings, entry)
     # The event loop uvicorn runs the services on, for the same reason: less CPU per message.
+    _freeze_startup_objects()
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
         runner.run(_run_worker(main, settings))
 
