@@ -7,7 +7,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import cast
 
-from sqlalchemy import Select, Table, bindparam, func, insert, select, update
+from sqlalchemy import Select, Table, bindparam, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -96,8 +96,12 @@ class OrderRepository:
 
     async def finish_many(self, session: AsyncSession, orders: Collection[Order]) -> None:
         """Store the outcome of each order (status, processed_at, reason, tax lines) if it is
-        still pending, in one statement run for all of them."""
+        still pending: one statement for all of them (on PostgreSQL one execution too, the
+        values passed as arrays)."""
         if not orders:
+            return
+        if session.get_bind().dialect.name == "postgresql":
+            await session.execute(_FINISH_FROM_ARRAYS, _outcome_arrays(orders))
             return
         table = cast(Table, Order.__table__)
         statement = (
@@ -154,3 +158,38 @@ class OrderRepository:
     async def count_by_status(self, session: AsyncSession) -> dict[str, int]:
         statement = select(Order.status, func.count()).group_by(Order.status)
         return {str(status): int(count) for status, count in await session.execute(statement)}
+
+
+_OUTCOME_COLUMNS = (
+    "status",
+    "processed_at",
+    "failure_reason",
+    "tax_rate",
+    "net_amount",
+    "tax_amount",
+)
+
+_FINISH_FROM_ARRAYS = text(
+    """
+    UPDATE orders SET
+        status = outcome.status,
+        processed_at = outcome.processed_at,
+        failure_reason = outcome.failure_reason,
+        tax_rate = outcome.tax_rate,
+        net_amount = outcome.net_amount,
+        tax_amount = outcome.tax_amount
+    FROM unnest(
+        CAST(:id AS uuid[]), CAST(:status AS varchar[]), CAST(:processed_at AS timestamptz[]),
+        CAST(:failure_reason AS text[]), CAST(:tax_rate AS numeric[]),
+        CAST(:net_amount AS numeric[]), CAST(:tax_amount AS numeric[])
+    ) AS outcome(id, status, processed_at, failure_reason, tax_rate, net_amount, tax_amount)
+    WHERE orders.id = outcome.id AND orders.status = 'pending'
+    """
+)
+
+
+def _outcome_arrays(orders: Collection[Order]) -> dict[str, list[object]]:
+    arrays: dict[str, list[object]] = {"id": [order.id for order in orders]}
+    for column in _OUTCOME_COLUMNS:
+        arrays[column] = [getattr(order, column) for order in orders]
+    return arrays
