@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bandstand.billing.models import FAILED, Order
+from bandstand.billing.models import FAILED, BillableOrder, Order
 from bandstand.platform.messaging import publish_events
 
 SOURCE = "billing"
@@ -52,7 +52,7 @@ async def orders_created(session: AsyncSession, orders: Sequence[Order]) -> None
     await publish_events(session, created, source=SOURCE)
 
 
-def outcome_event(order: Order) -> tuple[str, dict[str, Any]]:
+def outcome_event(order: BillableOrder) -> tuple[str, dict[str, Any]]:
     """The event of a processed order: `billing.order.completed` or `billing.order.failed`."""
     if order.status == FAILED:
         return ORDER_FAILED, {

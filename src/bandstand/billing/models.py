@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -83,3 +84,22 @@ class Order(BillingBase):
 
 attach_outbox(BillingBase.metadata)
 attach_processed_messages(BillingBase.metadata)
+
+
+@dataclass(slots=True)
+class BillableOrder:
+    """An order as the worker bills it: the stored values it checks, and the outcome it sets
+    (plain values read in one statement; `OrderRepository.finish_many` stores the outcome)."""
+
+    id: uuid.UUID
+    user_id: int
+    number_of_items: int
+    total_amount: Decimal
+    currency: str
+    status: str
+    created_by: int | None
+    processed_at: datetime | None = None
+    failure_reason: str | None = None
+    tax_rate: Decimal | None = None
+    net_amount: Decimal | None = None
+    tax_amount: Decimal | None = None

@@ -18,7 +18,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from bandstand.billing import events
-from bandstand.billing.models import COMPLETED, FAILED, PENDING, Order, utcnow
+from bandstand.billing.models import COMPLETED, FAILED, PENDING, BillableOrder, utcnow
 from bandstand.billing.repository import OrderRepository
 from bandstand.billing.rules import OrderRejected, check_order
 from bandstand.platform.database import Database
@@ -41,7 +41,7 @@ Outcome = str | None | OrderMissing
 """The new status of the order, None when it was not pending any more, or why it failed."""
 
 
-def _same_order(payload: dict[str, Any], order: Order) -> bool:
+def _same_order(payload: dict[str, Any], order: BillableOrder) -> bool:
     try:
         amount = Decimal(str(payload.get("total_amount")))
     except InvalidOperation:
@@ -54,7 +54,7 @@ def _same_order(payload: dict[str, Any], order: Order) -> bool:
     )
 
 
-def decide(order: Order, message: Message) -> None:
+def decide(order: BillableOrder, message: Message) -> None:
     """Apply the rules to a pending order: completed with its tax lines, or failed with why."""
     order.processed_at = utcnow()
     try:
@@ -79,7 +79,7 @@ class OrderProcessor:
         outcomes: list[Outcome] = []
         async with self.database.session() as session, session.begin():
             orders = await self.repository.lock_many(session, {i.order_id for i in items})
-            finished: list[Order] = []
+            finished: list[BillableOrder] = []
             for item in items:
                 order = orders.get(item.order_id)
                 if order is None:

@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bandstand.billing.models import PENDING, Order
+from bandstand.billing.models import PENDING, BillableOrder, Order
 
 
 @dataclass(frozen=True)
@@ -79,22 +79,18 @@ class OrderRepository:
 
     async def lock_many(
         self, session: AsyncSession, order_ids: Collection[uuid.UUID]
-    ) -> dict[uuid.UUID, Order]:
+    ) -> dict[uuid.UUID, BillableOrder]:
         """The orders among `order_ids`, locked for this transaction (in id order: no deadlock
         between two workers locking overlapping sets)."""
+        table = cast(Table, Order.__table__)
+        columns = [table.c[name] for name in _BILLABLE_COLUMNS]
         statement = (
-            select(Order)
-            .where(Order.id.in_(order_ids))
-            .order_by(Order.id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
+            select(*columns).where(table.c.id.in_(order_ids)).order_by(table.c.id).with_for_update()
         )
-        orders = (await session.execute(statement)).scalars().all()
-        for order in orders:
-            session.expunge(order)  # changes go through `finish_many` only
-        return {order.id: order for order in orders}
+        rows = (await session.execute(statement)).all()
+        return {row.id: BillableOrder(*row) for row in rows}
 
-    async def finish_many(self, session: AsyncSession, orders: Collection[Order]) -> None:
+    async def finish_many(self, session: AsyncSession, orders: Collection[BillableOrder]) -> None:
         """Store the outcome of each order (status, processed_at, reason, tax lines) if it is
         still pending: one statement for all of them (on PostgreSQL one execution too, the
         values passed as arrays)."""
@@ -160,6 +156,17 @@ class OrderRepository:
         return {str(status): int(count) for status, count in await session.execute(statement)}
 
 
+_BILLABLE_COLUMNS = (
+    "id",
+    "user_id",
+    "number_of_items",
+    "total_amount",
+    "currency",
+    "status",
+    "created_by",
+)
+"""What `BillableOrder` is read from, in the order of its fields."""
+
 _OUTCOME_COLUMNS = (
     "status",
     "processed_at",
@@ -188,7 +195,7 @@ _FINISH_FROM_ARRAYS = text(
 )
 
 
-def _outcome_arrays(orders: Collection[Order]) -> dict[str, list[object]]:
+def _outcome_arrays(orders: Collection[BillableOrder]) -> dict[str, list[object]]:
     arrays: dict[str, list[object]] = {"id": [order.id for order in orders]}
     for column in _OUTCOME_COLUMNS:
         arrays[column] = [getattr(order, column) for order in orders]

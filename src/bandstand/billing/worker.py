@@ -59,8 +59,11 @@ class BillingWorker:
         self.settings = settings
         retry = RetryPolicy(max_attempts=MAX_ATTEMPTS, base_delay=settings.worker_retry_seconds)
         self.broker = broker or create_broker(settings.broker_url, settings.data_dir, retry=retry)
+        # No ping per checkout: `_with_database` already waits out a database that went away.
         self.database = database or Database(
-            settings.database_url("billing"), pool_size=settings.database_pool_size
+            settings.database_url("billing"),
+            pool_size=settings.database_pool_size,
+            pre_ping=False,
         )
         self.processor = OrderProcessor(self.database)
         self.batches: GroupCommit[WorkItem, Outcome] = GroupCommit(
