@@ -13,6 +13,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.billing.models import PENDING, BillableOrder, Order
+from bandstand.platform.bulk import insert_rows, one_of
 
 
 @dataclass(frozen=True)
@@ -65,9 +66,9 @@ class OrderRepository:
         the orders are not in the session anyway."""
         table = cast(Table, Order.__table__)
         keys = table.columns.keys()
-        rows = [{key: order.__dict__.get(key) for key in keys} for order in orders]
-        if rows:
-            await session.execute(insert(table), rows)
+        await insert_rows(
+            session, table, [{key: order.__dict__.get(key) for key in keys} for order in orders]
+        )
 
     def listing(self, filters: OrderFilters) -> Select[Order]:
         statement = select(Order)
@@ -85,7 +86,10 @@ class OrderRepository:
         table = cast(Table, Order.__table__)
         columns = [table.c[name] for name in _BILLABLE_COLUMNS]
         statement = (
-            select(*columns).where(table.c.id.in_(order_ids)).order_by(table.c.id).with_for_update()
+            select(*columns)
+            .where(one_of(session, table.c.id, order_ids))
+            .order_by(table.c.id)
+            .with_for_update()
         )
         rows = (await session.execute(statement)).all()
         return {row.id: BillableOrder(*row) for row in rows}

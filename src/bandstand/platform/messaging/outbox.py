@@ -25,6 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bandstand.platform.bulk import insert_rows
 from bandstand.platform.database import Database
 from bandstand.platform.messaging.idempotency import (
     attach_processed_messages,
@@ -120,8 +121,9 @@ async def publish_events(
     messages = [Message.new(type, payload, source) for type, payload in events]
     if not messages:
         return messages
-    await session.execute(
-        insert(outbox_table),
+    await insert_rows(
+        session,
+        outbox_table,
         [
             {
                 "message_id": message.id,

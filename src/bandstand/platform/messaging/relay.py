@@ -13,6 +13,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bandstand.platform.bulk import one_of
 from bandstand.platform.database import Database
 from bandstand.platform.messaging.broker import Broker, BrokerUnavailable
 from bandstand.platform.messaging.message import Message
@@ -107,7 +108,7 @@ class OutboxRelay:
             if published:
                 await session.execute(
                     update(outbox_table)
-                    .where(outbox_table.c.id.in_(published))
+                    .where(one_of(session, outbox_table.c.id, published))
                     .values(published_at=datetime.now(UTC))
                 )
         if failure is not None:
