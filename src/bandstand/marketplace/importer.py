@@ -31,7 +31,12 @@ from bandstand.marketplace.models import (
     WEBSITE_MAX,
     utcnow,
 )
-from bandstand.marketplace.repository import CONTRACT_FIELDS, InstrumentRepository, ListingRow
+from bandstand.marketplace.repository import (
+    CONTRACT_FIELDS,
+    InstrumentRepository,
+    ListingRow,
+    with_derived_keys,
+)
 from bandstand.marketplace.schemas import (
     ImportSummary,
     InstrumentCreate,
@@ -257,7 +262,8 @@ class InstrumentImport:
             return False
         if self._batch.pop(listing["link"], None) is not None:
             self.superseded += 1
-        self._batch[listing["link"]] = listing
+        # Folded here, in the reading thread, rather than by the writer.
+        self._batch[listing["link"]] = with_derived_keys(listing)
         return len(self._batch) >= self.batch_size
 
     def take(self) -> list[ListingRow]:

@@ -182,17 +182,23 @@ class InstrumentRepository:
 
         On SQLite, a page cache of 64 MiB instead of 2: the unique index on `link` and the
         full-text index of a million listings are written at random places, and with the small
-        default cache most of a batch's time went to reading their pages back in."""
+        default cache most of a batch's time went to reading their pages back in. On
+        PostgreSQL, commits that do not wait for the WAL to reach the disk: a crash of the
+        server may lose the import's last transactions, which running it again writes anew."""
         connection = await session.connection()
         if connection.dialect.name == "sqlite":
             await connection.exec_driver_sql(f"PRAGMA cache_size=-{BULK_CACHE_KIB}")
+        else:
+            await connection.exec_driver_sql("SET synchronous_commit = off")
 
     async def merge(
         self, session: AsyncSession, rows: Sequence[Mapping[str, Any]], now: datetime
     ) -> tuple[int, int]:
         """Insert the listings, or update the stored one with the same link where it differs;
-        (inserted, updated). Links must be unique within `rows`. A stored row equal to its new
-        version is not written at all: the database compares them, in the writing statement.
+        (inserted, updated). Links must be unique within `rows`; a row may carry its folded
+        keys already (`with_derived_keys`, done by the import while it reads). A stored row
+        equal to its new version is not written at all: the database compares them, in the
+        writing statement.
 
         SQLite: one multi-row upsert (`upsert`) that returns the rows it wrote, those whose
         `created_at` is this batch's time being the inserted ones. PostgreSQL: the batch is
@@ -204,13 +210,14 @@ class InstrumentRepository:
         connection = await session.connection()
         if connection.dialect.name == "sqlite":
             created = await self.upsert(session, rows, now)
-            inserted = sum(1 for stamp in created if stamp == _sqlite_stamp(now))
+            stamp = _sqlite_stamp(now)
+            inserted = sum(1 for written in created if written == stamp)
             return inserted, len(created) - inserted
         await connection.exec_driver_sql(_STAGING_SQL)  # also begins the driver's transaction
         raw = await connection.get_raw_connection()
         records = []
         for row in rows:
-            values = {**row, **derived_keys(dict(row))}
+            values = with_derived_keys(row)
             records.append(tuple(values[name] for name in STORED_FIELDS))
         await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
             _STAGING, records=records, columns=STORED_FIELDS
@@ -240,13 +247,20 @@ class InstrumentRepository:
         stamp: Any = _sqlite_stamp(now) if sqlite else now.astimezone(UTC)
         parameters: list[Any] = []
         for row in rows:
-            values = {**row, **derived_keys(dict(row))}
+            values = with_derived_keys(row)
             if sqlite:
                 values = _sqlite_values(values)
             parameters.extend(values[name] for name in STORED_FIELDS)
             parameters.extend((stamp, stamp))
         result = await connection.exec_driver_sql(_upsert_sql(len(rows), sqlite), tuple(parameters))
         return [created for (created,) in result]
+
+
+def with_derived_keys(row: Mapping[str, Any]) -> dict[str, Any]:
+    """`row` with its folded keys, computed unless it has them already."""
+    if "search_text" in row:
+        return dict(row)
+    return {**row, **derived_keys(dict(row))}
 
 
 _WRITTEN = (*STORED_FIELDS, "created_at", "updated_at")
