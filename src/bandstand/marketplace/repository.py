@@ -61,6 +61,18 @@ def _order(filters: InstrumentFilters) -> list[search.OrderTerm]:
     return [Instrument.id]
 
 
+def _category_is(key: str, *, searched: bool) -> ColumnElement[bool]:
+    """The category filter. With words, the full-text index leads and the category is checked
+    on its matches, over an expression no index covers (`category_key || ''`, the same test):
+    otherwise PostgreSQL ANDs a bitmap of the whole category (a tenth of the table here) with
+    the full-text one, and as a search and its category go together (fender stratocaster in
+    electric guitars) that removed almost no row, at twice the time of the search alone.
+    SQLite plans it so already."""
+    if searched:
+        return Instrument.category_key.concat("") == key
+    return Instrument.category_key == key
+
+
 class InstrumentRepository:
     def conditions(self, session: AsyncSession, filters: InstrumentFilters) -> list[Any]:
         """The WHERE terms of `filters`, full-text matching in the engine's own way."""
@@ -73,7 +85,7 @@ class InstrumentRepository:
                 or_(Instrument.expiration.is_(None), Instrument.expiration >= filters.today)
             )
         if filters.category_key is not None:
-            terms.append(Instrument.category_key == filters.category_key)
+            terms.append(_category_is(filters.category_key, searched=bool(filters.words)))
         if filters.website_key is not None:
             terms.append(Instrument.website_key == filters.website_key)
         if filters.location_key is not None:
