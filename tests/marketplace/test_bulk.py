@@ -19,12 +19,13 @@ HEADER = "name,price,link,image,location,category,expiration,publish,website\n"
 NAMES = ["Guitarra Fender Stratocaster", "Piano Yamaha P-45", "Violín Stentor", "Bajo Fender"]
 
 
-def _csv(tmp_path: Path, count: int, first: int = 0) -> Path:
+def _csv(tmp_path: Path, count: int, first: int = 0, *, extra: tuple[str, ...] = ()) -> Path:
     lines = [
         f"{NAMES[n % len(NAMES)]} {n},{n}.50,https://b.example/{n},,Madrid,Cat {n % 3},,,b.example"
         for n in range(first, first + count)
     ]
-    path = tmp_path / f"listings-{first}.csv"
+    lines.extend(extra)
+    path = tmp_path / f"listings-{first}-{len(extra)}.csv"
     path.write_text(HEADER + "\n".join(lines) + "\n", encoding="utf-8")
     return path
 
@@ -90,12 +91,16 @@ async def test_a_large_first_import_builds_the_indexes_after_the_rows_and_keeps_
 
     builds = _before_build(monkeypatch, write_during_the_load)
 
-    assert await _import(marketplace_settings, _csv(tmp_path, 40)) == (40, 0, 0)
+    # The last row repeats the first one's link, batches later: it updates that listing.
+    again = "Guitarra Gibson Les Paul 0,0.50,https://b.example/0,,Madrid,Cat 0,,,b.example"
+    first_load = _csv(tmp_path, 40, extra=(again,))
+    assert await _import(marketplace_settings, first_load) == (40, 1, 0)
 
     assert builds == [True]
     assert _expected(marketplace) <= await _names(marketplace)
-    assert await _found(client, "fender") == 20
-    assert await _found(client, "fender strat", category="cat 0") == 4
+    assert await _found(client, "fender") == 19
+    assert await _found(client, "gibson paul", category="cat 0") == 1
+    assert await _found(client, "fender strat", category="cat 0") == 3
     assert await _found(client, "stentor 38") == 1
     assert await _found(client, "contrabajo", category="cat 1") == 1
     # The triggers are back: later writes reach the full-text index at once.
@@ -104,8 +109,11 @@ async def test_a_large_first_import_builds_the_indexes_after_the_rows_and_keeps_
     assert created.status_code == 201
     assert await _found(client, "ukelele kala") == 1
     # The same file again changes nothing; a newer one updates what changed.
-    assert await _import(marketplace_settings, _csv(tmp_path, 40)) == (0, 0, 40)
-    assert await _import(marketplace_settings, _csv(tmp_path, 10, first=35)) == (5, 0, 5)
+    as_stored = _csv(tmp_path, 39, first=1, extra=(again,))
+    assert await _import(marketplace_settings, as_stored) == (0, 0, 40)
+    changed = "Bajo Fender 39,45.00,https://b.example/39,,Madrid,Cat 0,,,b.example"
+    newer = _csv(tmp_path, 10, first=35, extra=(changed,))
+    assert await _import(marketplace_settings, newer) == (5, 1, 5)
     assert builds == [True]  # the table had listings: nothing deferred
 
 
