@@ -100,8 +100,8 @@ async def is_empty(connection: AsyncConnection) -> bool:
 
 async def begin(session: AsyncSession, *, large: bool) -> bool:
     """Start an import: build whatever an earlier load left missing, then defer the indexes
-    when the file is `large` and the table empty. True when they were deferred (call `build`
-    at the end, or `restore` on failure). Commits."""
+    when the file is `large` and the table empty. True when they were deferred: call `build`
+    at the end, whether the load succeeded or not. Commits."""
     connection = await session.connection()
     await restore(session)
     deferring = large and await is_empty(connection)
