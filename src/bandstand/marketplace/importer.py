@@ -29,13 +29,13 @@ from bandstand.marketplace.models import (
     LOCATION_MAX,
     NAME_MAX,
     WEBSITE_MAX,
+    derived_keys,
     utcnow,
 )
 from bandstand.marketplace.repository import (
     CONTRACT_FIELDS,
     InstrumentRepository,
     ListingRow,
-    with_derived_keys,
 )
 from bandstand.marketplace.schemas import (
     ImportSummary,
@@ -263,7 +263,8 @@ class InstrumentImport:
         if self._batch.pop(listing["link"], None) is not None:
             self.superseded += 1
         # Folded here, in the reading thread, rather than by the writer.
-        self._batch[listing["link"]] = with_derived_keys(listing)
+        listing.update(derived_keys(listing))
+        self._batch[listing["link"]] = listing
         return len(self._batch) >= self.batch_size
 
     def take(self) -> list[ListingRow]:

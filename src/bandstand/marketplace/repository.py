@@ -208,7 +208,7 @@ class InstrumentRepository:
     ) -> tuple[int, int]:
         """Insert the listings, or update the stored one with the same link where it differs;
         (inserted, updated). Links must be unique within `rows`; a row may carry its folded
-        keys already (`with_derived_keys`, done by the import while it reads). A stored row
+        keys already (the import computes them while it reads). A stored row
         equal to its new version is not written at all: the database compares them, in the
         writing statement.
 
@@ -268,11 +268,11 @@ class InstrumentRepository:
         return [created for (created,) in result]
 
 
-def with_derived_keys(row: Mapping[str, Any]) -> dict[str, Any]:
-    """`row` with its folded keys, computed unless it has them already."""
+def with_derived_keys(row: Mapping[str, Any]) -> Mapping[str, Any]:
+    """`row` with its folded keys: itself when it has them already, else a new mapping."""
     if "search_text" in row:
-        return dict(row)
-    return {**row, **derived_keys(dict(row))}
+        return row
+    return {**row, **derived_keys(row)}
 
 
 _WRITTEN = (*STORED_FIELDS, "created_at", "updated_at")
@@ -326,7 +326,7 @@ def _sqlite_stamp(now: datetime) -> str:
     return now.astimezone(UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
-def _sqlite_values(values: dict[str, Any]) -> dict[str, Any]:
+def _sqlite_values(values: Mapping[str, Any]) -> Mapping[str, Any]:
     """Values as the ORM binds them on SQLite: a price as a REAL, dates as ISO text."""
     price, expiration, publish = values["price"], values["expiration"], values["publish"]
     return {
