@@ -12,8 +12,11 @@ import pytest
 
 from bandstand.marketplace import bulk, commands
 from bandstand.marketplace.importer import ImportFormat, InstrumentImport
+from bandstand.marketplace.models import MarketplaceBase
 from bandstand.platform.settings import Settings
+from bandstand.platform.testing.schema import schema_differences
 from tests.marketplace.conftest import INSTRUMENT, Marketplace
+from tests.marketplace.test_migrations import ENGINE_SPECIFIC
 
 HEADER = "name,price,link,image,location,category,expiration,publish,website\n"
 NAMES = ["Guitarra Fender Stratocaster", "Piano Yamaha P-45", "Violín Stentor", "Bajo Fender"]
@@ -38,6 +41,17 @@ async def _import(settings: Settings, path: Path) -> tuple[int, int, int]:
 async def _names(marketplace: Marketplace) -> set[str]:
     async with marketplace.database.engine.connect() as connection:
         return await bulk.present_names(connection)
+
+
+async def _schema_differences(marketplace: Marketplace) -> list[Any]:
+    async with marketplace.database.engine.connect() as connection:
+        return await connection.run_sync(
+            schema_differences(
+                MarketplaceBase.metadata,
+                skip_table_prefixes=("instruments_fts",),
+                skip_names=ENGINE_SPECIFIC,
+            )
+        )
 
 
 async def _found(client: httpx.AsyncClient, query: str, **filters: str) -> int:
@@ -98,6 +112,7 @@ async def test_a_large_first_import_builds_the_indexes_after_the_rows_and_keeps_
 
     assert builds == [True]
     assert _expected(marketplace) <= await _names(marketplace)
+    assert await _schema_differences(marketplace) == []  # built as the migration built them
     assert await _found(client, "fender") == 19
     assert await _found(client, "gibson paul", category="cat 0") == 1
     assert await _found(client, "fender strat", category="cat 0") == 3
