@@ -171,8 +171,9 @@ def timed_import(csv_path: Path, url: str, workdir: Path) -> dict[str, Any]:
 
 def analyse(engine: str, url: str, server: Any) -> None:
     """The import analysed the table already; PostgreSQL's index-only scans also want the
-    visibility map that autovacuum would build a little later."""
-    if engine == "postgres":
+    visibility map that autovacuum would build a little later. A database given with
+    `--database` is taken as it is."""
+    if engine == "postgres" and server is not None:
         server.execute("VACUUM instruments", "marketplace_bench")
 
 

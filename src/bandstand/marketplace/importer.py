@@ -29,9 +29,14 @@ from bandstand.marketplace.models import (
     LOCATION_MAX,
     NAME_MAX,
     WEBSITE_MAX,
+    derived_keys,
     utcnow,
 )
-from bandstand.marketplace.repository import CONTRACT_FIELDS, InstrumentRepository, ListingRow
+from bandstand.marketplace.repository import (
+    CONTRACT_FIELDS,
+    InstrumentRepository,
+    ListingRow,
+)
 from bandstand.marketplace.schemas import (
     ImportSummary,
     InstrumentCreate,
@@ -257,6 +262,8 @@ class InstrumentImport:
             return False
         if self._batch.pop(listing["link"], None) is not None:
             self.superseded += 1
+        # Folded here, in the reading thread, rather than by the writer.
+        listing.update(derived_keys(listing))
         self._batch[listing["link"]] = listing
         return len(self._batch) >= self.batch_size
 

@@ -9,6 +9,7 @@ engine's own: an FTS5 table kept in sync by triggers on SQLite, a GIN index over
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -92,7 +93,7 @@ class Instrument(MarketplaceBase):
         return location
 
 
-def derived_keys(row: dict[str, object]) -> dict[str, object]:
+def derived_keys(row: Mapping[str, object]) -> dict[str, object]:
     """The folded columns of a listing given as a dict of its contract fields (bulk writes)."""
     name = row["name"]
     assert isinstance(name, str)
