@@ -195,6 +195,8 @@ _FINISH_FROM_ARRAYS = text(
         CAST(:net_amount AS numeric[]), CAST(:tax_amount AS numeric[])
     ) AS outcome(id, status, processed_at, failure_reason, tax_rate, net_amount, tax_amount)
     WHERE orders.id = outcome.id AND orders.status = 'pending'
+        -- Also as a key list, so the orders are found by their index, not a join over them all.
+        AND orders.id = ANY(CAST(:id AS uuid[]))
     """
 )
 
