@@ -110,6 +110,23 @@ async def test_stopping_the_writer_releases_every_waiting_caller() -> None:
     assert all(isinstance(r, asyncio.CancelledError) for r in results)
 
 
+async def test_with_a_linger_items_arriving_soon_after_join_the_first_batch() -> None:
+    writer = Writer()
+    group: GroupCommit[int, str] = GroupCommit(writer.write, max_size=10, name="test", linger=0.05)
+    first = asyncio.create_task(group.submit(0))
+    await asyncio.sleep(0.01)
+    rest = [asyncio.create_task(group.submit(i)) for i in range(1, 4)]
+    assert await asyncio.gather(first, *rest) == [f"stored {i}" for i in range(4)]
+    assert writer.batches == [[0, 1, 2, 3]]
+
+
+async def test_a_full_batch_does_not_linger() -> None:
+    writer = Writer()
+    group: GroupCommit[int, str] = GroupCommit(writer.write, max_size=3, name="test", linger=60)
+    results = await asyncio.wait_for(asyncio.gather(*(group.submit(i) for i in range(3))), 5)
+    assert results == ["stored 0", "stored 1", "stored 2"]
+
+
 def test_a_batch_holds_at_least_one_item() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         GroupCommit(Writer().write, max_size=0, name="test")

@@ -29,12 +29,17 @@ Process = Callable[[list[Item]], Awaitable[Sequence[Result]]]
 
 
 class GroupCommit(Generic[Item, Result]):
-    def __init__(self, process: Process[Item, Result], *, max_size: int, name: str) -> None:
+    def __init__(
+        self, process: Process[Item, Result], *, max_size: int, name: str, linger: float = 0.0
+    ) -> None:
+        """`linger`: seconds a batch that is not full waits for more items before it is
+        written (for callers that trade a little latency for fewer, larger transactions)."""
         if max_size < 1:
             raise ValueError("max_size must be at least 1")
         self._process = process
         self._max_size = max_size
         self._name = name
+        self._linger = linger
         self._pending: list[tuple[Item, asyncio.Future[Result]]] = []
         self._drain_task: asyncio.Task[None] | None = None
 
@@ -51,6 +56,8 @@ class GroupCommit(Generic[Item, Result]):
         batch: list[tuple[Item, asyncio.Future[Result]]] = []
         try:
             while self._pending:
+                if self._linger > 0 and len(self._pending) < self._max_size:
+                    await asyncio.sleep(self._linger)
                 batch = self._pending[: self._max_size]
                 del self._pending[: self._max_size]
                 # A caller that was cancelled (its client left) no longer wants its item.

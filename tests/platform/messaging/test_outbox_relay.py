@@ -236,6 +236,30 @@ async def test_a_commit_wakes_the_relay(database: Database, broker: EmbeddedBrok
         await relay.stop()
 
 
+async def test_a_lingering_relay_publishes_the_commits_of_its_linger_together(
+    database: Database, broker: EmbeddedBroker
+) -> None:
+    await broker.declare_queue("audit", ["identity.#"])
+    counting = FlakyBroker(broker)
+    relay = OutboxRelay(database, counting, poll_seconds=60, linger=0.2)
+    database.on_commit(relay.wake)
+    relay.start()
+    try:
+        await asyncio.sleep(0.05)  # the relay found nothing and sleeps for a minute
+        calls_before = counting.calls
+        for n in range(3):
+            await register(database, f"user{n}@example.com")
+            database.notify_committed()
+
+        async def delivered() -> bool:
+            return await broker.queue_depth("audit") == 3
+
+        await eventually(delivered, timeout=3)
+        assert counting.calls - calls_before == 1
+    finally:
+        await relay.stop()
+
+
 async def test_large_backlogs_go_out_in_batches(database: Database, broker: EmbeddedBroker) -> None:
     await broker.declare_queue("audit", ["identity.#"])
     async with database.session() as session, session.begin():

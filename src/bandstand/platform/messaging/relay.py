@@ -49,6 +49,7 @@ class OutboxRelay:
         retry_max: float = 30.0,
         keep_published: timedelta | None = timedelta(days=1),
         prepare: Callable[[], Awaitable[None]] | None = None,
+        linger: float = 0.0,
     ) -> None:
         self._database = database
         self._broker = broker
@@ -59,6 +60,7 @@ class OutboxRelay:
         self._keep_published = keep_published
         self._prepare = prepare
         self._prepared = prepare is None
+        self._linger = linger
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -174,6 +176,9 @@ class OutboxRelay:
             if published < self._batch_size:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wakeup.wait(), self._poll_seconds)
+                if self._linger > 0:
+                    # Woken by a commit: let the next few commits join this batch.
+                    await asyncio.sleep(self._linger)
 
     async def _pause(self, seconds: float) -> None:
         # Commits do not cut a back-off short, or each one would hit a broker that is down.
