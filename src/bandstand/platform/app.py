@@ -88,6 +88,7 @@ def create_service_app(
         database,
         runtime.broker,
         poll_seconds=settings.outbox_poll_seconds,
+        linger=settings.outbox_linger_seconds,
         prepare=declare_queues(runtime.broker, queues) if queues else None,
     )
     database.on_commit(relay.wake)

@@ -96,6 +96,12 @@ class Settings(BaseSettings):
     outbox_poll_seconds: float = Field(
         1.0, description="How often the outbox relay looks for work."
     )
+    outbox_linger_seconds: float = Field(
+        0.005,
+        ge=0,
+        description="How long the outbox relay, woken by a commit, waits for the next commits "
+        "to publish them together.",
+    )
     worker_prefetch: int = Field(
         64, ge=1, description="Messages a worker takes from its queue before acking the first."
     )
