@@ -52,9 +52,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--connections",
         type=int,
-        default=32,
+        default=24,
         help="wrk's clients, each waiting for its answer before the next order: at a given rate "
-        "the accept latency grows with them (32 at 1,000 orders/s: 32 ms on average), and "
+        "the accept latency grows with them (24 at 1,000 orders/s: 24 ms on average), and "
         "fewer clients leave the batches small",
     )
     parser.add_argument("--report", type=Path, help="print the table of a saved results file")
