@@ -127,6 +127,17 @@ async def test_a_full_batch_does_not_linger() -> None:
     assert results == ["stored 0", "stored 1", "stored 2"]
 
 
+async def test_a_lingering_batch_goes_as_soon_as_it_is_full() -> None:
+    writer = Writer()
+    group: GroupCommit[int, str] = GroupCommit(writer.write, max_size=3, name="test", linger=60)
+    first = asyncio.create_task(group.submit(0))
+    await asyncio.sleep(0.01)  # the first item lingers
+    rest = [asyncio.create_task(group.submit(i)) for i in (1, 2)]
+    results = await asyncio.wait_for(asyncio.gather(first, *rest), 5)
+    assert results == ["stored 0", "stored 1", "stored 2"]
+    assert writer.batches == [[0, 1, 2]]
+
+
 def test_a_batch_holds_at_least_one_item() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         GroupCommit(Writer().write, max_size=0, name="test")

@@ -2,8 +2,9 @@
 
 While one batch is being written, the items that arrive wait and form the next one (at most
 `max_size`), so a lone item goes at once and a stream goes in batches whose size follows the
-load: there is no timer to wait for. Each caller gets its own item's result, or the exception
-that stopped it.
+load. With a `linger`, a batch that is not full also waits that long for company (no longer
+once it is full): fewer, larger transactions for callers that can spare the latency. Each
+caller gets its own item's result, or the exception that stopped it.
 
 A batch that fails for another reason than the database being unavailable is written again one
 item at a time, so that only the item at fault fails; an unavailable database fails the whole
@@ -13,6 +14,7 @@ batch at once (each caller decides whether to wait or to answer 503).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
@@ -41,12 +43,15 @@ class GroupCommit(Generic[Item, Result]):
         self._name = name
         self._linger = linger
         self._pending: list[tuple[Item, asyncio.Future[Result]]] = []
+        self._full = asyncio.Event()
         self._drain_task: asyncio.Task[None] | None = None
 
     async def submit(self, item: Item) -> Result:
         """Wait until `item` is written (with whatever arrived beside it); its result."""
         future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
         self._pending.append((item, future))
+        if len(self._pending) >= self._max_size:
+            self._full.set()
         if self._drain_task is None or self._drain_task.done():
             self._drain_task = asyncio.create_task(self._drain(), name=self._name)
             self._drain_task.add_done_callback(self._release_waiting)
@@ -57,9 +62,12 @@ class GroupCommit(Generic[Item, Result]):
         try:
             while self._pending:
                 if self._linger > 0 and len(self._pending) < self._max_size:
-                    await asyncio.sleep(self._linger)
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._full.wait(), self._linger)
                 batch = self._pending[: self._max_size]
                 del self._pending[: self._max_size]
+                if len(self._pending) < self._max_size:
+                    self._full.clear()
                 # A caller that was cancelled (its client left) no longer wants its item.
                 batch = [(item, future) for item, future in batch if not future.done()]
                 if batch:

@@ -15,21 +15,17 @@ poison message is retried and dead-lettered by itself, never the batch with it.
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from collections.abc import Awaitable, Callable, Sequence
-from contextlib import suppress
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.platform.database import Database
+from bandstand.platform.group_commit import GroupCommit
 from bandstand.platform.messaging.broker import Delivery, Handler
 from bandstand.platform.messaging.idempotency import mark_all_processed
 from bandstand.platform.messaging.message import Message
 from bandstand.platform.messaging.outbox import OUTBOX_PENDING
-
-logger = logging.getLogger(__name__)
 
 BatchHandler = Callable[[AsyncSession, Sequence[Message]], Awaitable[None]]
 
@@ -59,67 +55,27 @@ class BatchSubscription:
 
 
 class _Batcher:
+    """The deliveries of one subscription, written by group commit (`platform.group_commit`):
+    a batch waits `max_wait` for company, and one that fails is handled again message by
+    message."""
+
     def __init__(self, database: Database, subscription: BatchSubscription) -> None:
         self._database = database
         self._subscription = subscription
-        self._pending: list[tuple[Message, asyncio.Future[None]]] = []
-        self._full = asyncio.Event()
-        self._lock = asyncio.Lock()
+        self._group: GroupCommit[Message, None] = GroupCommit(
+            self._transaction,
+            max_size=subscription.batch_size,
+            name=f"batch-{subscription.queue}",
+            linger=subscription.max_wait,
+        )
 
     async def handle(self, delivery: Delivery) -> None:
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pending.append((delivery.message, future))
-        if len(self._pending) >= self._subscription.batch_size:
-            self._full.set()
-        if len(self._pending) == 1:
-            # The first message of a batch leads it: waits for the others, then commits them all.
-            await self._lead(self._full)
-        await future
+        await self._group.submit(delivery.message)
 
-    async def _lead(self, full: asyncio.Event) -> None:
-        batch: list[tuple[Message, asyncio.Future[None]]] = []
-        try:
-            with suppress(TimeoutError):
-                await asyncio.wait_for(full.wait(), self._subscription.max_wait)
-            async with self._lock:
-                batch, self._pending = self._pending, []
-                self._full = asyncio.Event()
-                await self._run(batch)
-        finally:
-            # Cancelled (the consumer stops): the messages not settled go back to the broker.
-            if not batch:
-                batch, self._pending = self._pending, []
-                self._full = asyncio.Event()
-            for _, future in batch:
-                if not future.done():
-                    future.cancel()
-
-    async def _run(self, batch: list[tuple[Message, asyncio.Future[None]]]) -> None:
-        messages = list({message.id: message for message, _ in batch}.values())
-        try:
-            await self._transaction(messages)
-        except Exception as exc:
-            if len(messages) == 1:
-                _settle(batch, {messages[0].id: exc})
-                return
-            logger.warning(
-                "a batch of %d messages of %s failed (%s); handling them one by one",
-                len(messages),
-                self._subscription.queue,
-                exc or type(exc).__name__,
-            )
-            failures: dict[str, BaseException] = {}
-            for message in messages:
-                try:
-                    await self._transaction([message])
-                except Exception as single:
-                    failures[message.id] = single
-            _settle(batch, failures)
-        else:
-            _settle(batch, {})
-
-    async def _transaction(self, messages: Sequence[Message]) -> None:
+    async def _transaction(self, batch: list[Message]) -> list[None]:
         subscription = self._subscription
+        # A message delivered twice into one batch is handled once.
+        messages = list({message.id: message for message in batch}.values())
         async with self._database.session() as session:
             async with session.begin():
                 if subscription.record_processed:
@@ -131,16 +87,4 @@ class _Batcher:
                     await subscription.handler(session, messages)
             if session.info.get(OUTBOX_PENDING):
                 self._database.notify_committed()
-
-
-def _settle(
-    batch: list[tuple[Message, asyncio.Future[None]]], failures: dict[str, BaseException]
-) -> None:
-    for message, future in batch:
-        if future.done():
-            continue
-        failure = failures.get(message.id)
-        if failure is None:
-            future.set_result(None)
-        else:
-            future.set_exception(failure)
+        return [None] * len(batch)
