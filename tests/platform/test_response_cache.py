@@ -19,14 +19,14 @@ class BrokenCache(MemoryCache):
         raise ConnectionError("cache down")
 
 
-def build(cache: MemoryCache, ttl: float = 5.0) -> tuple[Any, dict[str, int]]:
-    calls = {"songs": 0}
+def build(cache: MemoryCache, ttl: float = 5.0, stale: float = 10.0) -> tuple[Any, dict[str, int]]:
+    calls = {"songs": 0, "failing": 0}
     app = FastAPI()
 
     @app.get("/songs")
     async def songs(fail: bool = False) -> dict[str, Any]:
         calls["songs"] += 1
-        if fail:
+        if fail or calls["failing"]:
             raise HTTPException(503, "down")
         return {"served": calls["songs"], "title": "Canción"}
 
@@ -40,7 +40,9 @@ def build(cache: MemoryCache, ttl: float = 5.0) -> tuple[Any, dict[str, int]]:
         calls["songs"] += 1
         return {"served": calls["songs"]}
 
-    wrapped = PublicResponseCache(app, cache=cache, service="music", paths=["/songs"], ttl=ttl)
+    wrapped = PublicResponseCache(
+        app, cache=cache, service="music", paths=["/songs"], ttl=ttl, stale=stale
+    )
     return wrapped, calls
 
 
@@ -101,11 +103,59 @@ async def test_errors_other_methods_and_other_paths_are_not_cached(cache: Memory
 
 
 async def test_entries_expire(cache: MemoryCache) -> None:
-    app, _calls = build(cache, ttl=0.05)
+    app, _calls = build(cache, ttl=0.05, stale=0.05)
     async with client(app) as http:
         await http.get("/songs")
-        await asyncio.sleep(0.1)
-        assert (await http.get("/songs")).json()["served"] == 2
+        await asyncio.sleep(0.12)
+        again = await http.get("/songs")
+    assert again.headers["x-cache"] == "MISS"
+    assert again.json()["served"] == 2
+
+
+async def until_refreshed(app: PublicResponseCache) -> None:
+    for _ in range(100):
+        if not app._refreshing:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the background refresh never ended")
+
+
+async def test_an_expired_entry_is_answered_while_one_refresh_runs(cache: MemoryCache) -> None:
+    app, calls = build(cache, ttl=0.05)
+    async with client(app) as http:
+        await http.get("/songs")
+        await asyncio.sleep(0.08)
+        stale = await asyncio.gather(*(http.get("/songs") for _ in range(6)))
+        await until_refreshed(app)
+        refreshed = await http.get("/songs")
+    assert {response.headers["x-cache"] for response in stale} == {"STALE"}
+    assert {response.json()["served"] for response in stale} == {1}
+    assert calls["songs"] == 2  # one refresh for the six stale answers
+    assert refreshed.headers["x-cache"] == "HIT"
+    assert refreshed.json()["served"] == 2
+
+
+async def test_a_failed_refresh_keeps_the_stale_entry_until_it_ages_out(
+    cache: MemoryCache,
+) -> None:
+    app, calls = build(cache, ttl=0.05, stale=0.3)
+    async with client(app) as http:
+        await http.get("/songs")
+        calls["failing"] = 1
+        await asyncio.sleep(0.08)
+        during = await http.get("/songs")
+        await until_refreshed(app)
+        still = await http.get("/songs")
+        await until_refreshed(app)
+        await asyncio.sleep(0.3)
+        after = await http.get("/songs")
+    assert (during.status_code, during.headers["x-cache"], during.json()["served"]) == (
+        200,
+        "STALE",
+        1,
+    )
+    assert (still.status_code, still.json()["served"]) == (200, 1)
+    assert after.status_code == 503
 
 
 async def test_zero_seconds_turns_it_off(cache: MemoryCache) -> None:

@@ -10,8 +10,15 @@ answers depend on who asks, e.g. `liked_by_me`), methods other than GET, and res
 than a complete 200 with a JSON body. A cache that fails is bypassed, never an error.
 
 When an entry is missing, one request per process computes it while the others asking for the
-same key wait for it (up to `FILL_WAIT` seconds), so an expiry under load costs one query, not
-one per waiting connection.
+same key wait for it (up to `FILL_WAIT` seconds), so a first request under load costs one query,
+not one per waiting connection.
+
+An entry older than `ttl` is not dropped at once: for `stale` seconds more it is still answered
+(`x-cache: STALE`) while one task per process computes its successor in the background, so
+under load no request waits for an expiry: without this, every connection reaching a popular
+key in the moment it expired waited for the one slow query that refilled it. An entry is never
+answered more than `ttl + stale` seconds after it was computed, so while the database is away
+a page stays readable for that long, then the request reaches the service and its 503.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from collections.abc import Iterable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -31,18 +39,29 @@ logger = logging.getLogger(__name__)
 CACHE_HEADER = b"x-cache"
 _KEPT_HEADERS = frozenset({b"content-type", b"content-length"})
 FILL_WAIT = 5.0
+STALE_SECONDS = 10.0
+REFRESH_TIMEOUT = 30.0
 
 
 class PublicResponseCache:
     def __init__(
-        self, app: ASGIApp, *, cache: Cache, service: str, paths: Iterable[str], ttl: float
+        self,
+        app: ASGIApp,
+        *,
+        cache: Cache,
+        service: str,
+        paths: Iterable[str],
+        ttl: float,
+        stale: float = STALE_SECONDS,
     ) -> None:
         self.app = app
         self.cache = cache
         self.service = service
         self.paths = frozenset(path.rstrip("/") or "/" for path in paths)
         self.ttl = ttl
+        self.stale = stale
         self._filling: dict[str, asyncio.Event] = {}
+        self._refreshing: dict[str, asyncio.Task[None]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not self._cacheable(scope):
@@ -61,7 +80,10 @@ class PublicResponseCache:
             await self.app(scope, receive, send)
             return
         if stored is not None:
-            await _replay(stored, send)
+            fresh = self._is_fresh(stored)
+            if not fresh and key not in self._refreshing:
+                self._refresh_in_background(key, scope)
+            await _replay(stored, send, b"HIT" if fresh else b"STALE")
             return
         if key in self._filling:  # the other fill failed or is slow: answer this one directly
             await self.app(scope, receive, send)
@@ -79,6 +101,37 @@ class PublicResponseCache:
         if (scope["path"].rstrip("/") or "/") not in self.paths:
             return False
         return all(name != b"authorization" for name, _ in scope["headers"])
+
+    def _is_fresh(self, stored: str) -> bool:
+        record = json.loads(stored.partition("\n")[0])
+        return bool(time.time() - record.get("stored_at", 0.0) <= self.ttl)
+
+    def _refresh_in_background(self, key: str, scope: Scope) -> None:
+        refresh_scope = {**scope, "state": dict(scope.get("state", {}))}
+        task = asyncio.create_task(self._refresh(key, refresh_scope))
+        self._refreshing[key] = task
+        task.add_done_callback(lambda _task: self._refreshing.pop(key, None))
+
+    async def _refresh(self, key: str, scope: Scope) -> None:
+        answered = asyncio.Event()
+        requested = False
+
+        async def receive() -> Message:
+            nonlocal requested
+            if not requested:
+                requested = True
+                return {"type": "http.request", "body": b"", "more_body": False}
+            await answered.wait()  # like a client that hangs up once it has its answer
+            return {"type": "http.disconnect"}
+
+        async def discard(message: Message) -> None:
+            if message["type"] == "http.response.body" and not message.get("more_body", False):
+                answered.set()
+
+        try:
+            await asyncio.wait_for(self._fill(key, scope, receive, discard), REFRESH_TIMEOUT)
+        except Exception:
+            logger.exception("refreshing a cached response failed; the stale one stays")
 
     def _key(self, scope: Scope) -> str:
         # Page links are absolute URLs built from the request: the host is part of the answer.
@@ -112,22 +165,26 @@ class PublicResponseCache:
         if (b"content-type", b"application/json") not in headers:
             return
         record = json.dumps(
-            {"headers": [[name.decode(), value.decode()] for name, value in headers]}
+            {
+                "headers": [[name.decode(), value.decode()] for name, value in headers],
+                "stored_at": time.time(),
+            }
         )
+        body = b"".join(chunks).decode()
         try:
-            await self.cache.set(key, f"{record}\n{b''.join(chunks).decode()}", ttl=self.ttl)
+            await self.cache.set(key, f"{record}\n{body}", ttl=self.ttl + self.stale)
         except Exception as exc:
             logger.warning("response cache unavailable, not stored: %s", exc)
 
 
-async def _replay(stored: str, send: Send) -> None:
+async def _replay(stored: str, send: Send, state: bytes) -> None:
     record, _, body = stored.partition("\n")
     headers = [(name.encode(), value.encode()) for name, value in json.loads(record)["headers"]]
     await send(
         {
             "type": "http.response.start",
             "status": 200,
-            "headers": [*headers, (CACHE_HEADER, b"HIT")],
+            "headers": [*headers, (CACHE_HEADER, state)],
         }
     )
     await send({"type": "http.response.body", "body": body.encode()})
