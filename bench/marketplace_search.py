@@ -9,8 +9,10 @@ Targets (per engine, SQLite and PostgreSQL):
 
 Per engine: a fresh marketplace database is migrated, the generated CSV (bench/gen_instruments.py,
 the same file for both engines) imported by the command (wall time and peak RSS measured by
-/usr/bin/time), the tables analysed, then served by `bandstand up` (gateway and every service
-in one process) with the public response cache off, so every request reaches the database.
+/usr/bin/time), the tables analysed, then served by two `bandstand up` processes (gateway and
+every service in one process): one as shipped, where anonymous reads of the public lists may
+come from the 1 s response cache, and one with that cache off, so every request reaches the
+database. Each path is measured on both.
 The original's queries run in their own uvicorn process on the same database. wrk rotates over
 eight query pairs; p95 comes from wrk's own latency histogram (a Lua `done` hook).
 """
@@ -96,6 +98,19 @@ def original_paths() -> list[str]:
     return [
         "/search?" + urllib.parse.urlencode({"name": words, "category": category})
         for words, category in QUERIES
+    ]
+
+
+NO_CACHE = ", response cache off"
+
+
+def measured_paths() -> list[tuple[str, list[str]]]:
+    """What wrk measures, each as shipped and again with the response cache off."""
+    return [
+        ("search", search_paths()),
+        ("deep page", [deep_paths()[0]]),
+        ("deep page, inherited", [deep_paths()[1]]),
+        ("count", ["/api/v1/instruments?page_size=50"]),
     ]
 
 
@@ -310,17 +325,9 @@ def measure_engine(
             cold = first_requests(port)
             print(f"  {engine}: first requests (ms) {cold}", file=sys.stderr, flush=True)
             counts = check(port, original_port)
-            runs["search"] = wrk("search", port, search_paths(), args, tmp, up)
-            runs["search, response cache"] = wrk(
-                "search, response cache", shipped_port, search_paths(), args, tmp, shipped
-            )
-            runs["deep page"] = wrk("deep page 10,000", port, [deep_paths()[0]], args, tmp, up)
-            runs["deep page, inherited"] = wrk(
-                "deep page, /listInstrument", port, [deep_paths()[1]], args, tmp, up
-            )
-            runs["count"] = wrk(
-                "list with count", port, ["/api/v1/instruments?page_size=50"], args, tmp, up
-            )
+            for name, paths in measured_paths():
+                runs[name] = wrk(name, shipped_port, paths, args, tmp, shipped)
+                runs[f"{name}{NO_CACHE}"] = wrk(f"{name}{NO_CACHE}", port, paths, args, tmp, up)
             sequential = one_at_a_time(port, original_port)
             print(f"  {engine}: one at a time (ms) {sequential}", file=sys.stderr, flush=True)
             # Last: the original's scans go on after wrk stops, until its process is stopped.
@@ -364,7 +371,6 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
                     run["non_2xx_3xx"] + run["socket_errors"],
                 ]
             )
-        speedup = runs["search"]["requests_per_s"] / max(runs["original"]["requests_per_s"], 1e-9)
         alone = result["one_at_a_time_ms"]
         verdicts.append(
             [
@@ -390,25 +396,33 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
                     h.verdict(imported["peak_rss_mib"] <= TARGET_IMPORT_MIB),
                 ],
             ]
-        verdicts += [
-            [
-                engine,
-                "search p95 ≤ 20 ms",
-                f"{runs['search']['p95']:.1f} ms",
-                h.verdict(runs["search"]["p95"] <= TARGET_SEARCH_P95),
-            ],
-            [
-                engine,
-                "search >= 20x the original",
-                f"{speedup:,.0f}x",
-                h.verdict(speedup >= TARGET_SPEEDUP),
-            ],
-        ]
-        for name in ("deep page", "deep page, inherited", "count"):
-            p95 = runs[name]["p95"]
-            verdicts.append(
-                [engine, f"{name} p95 ≤ 50 ms", f"{p95:.1f} ms", h.verdict(p95 <= TARGET_DEEP_P95)]
-            )
+        for suffix in ("", NO_CACHE):
+            search = runs[f"search{suffix}"]
+            speedup = search["requests_per_s"] / max(runs["original"]["requests_per_s"], 1e-9)
+            verdicts += [
+                [
+                    engine,
+                    f"search p95 ≤ 20 ms{suffix}",
+                    f"{search['p95']:.1f} ms",
+                    h.verdict(search["p95"] <= TARGET_SEARCH_P95),
+                ],
+                [
+                    engine,
+                    f"search >= 20x the original's req/s{suffix}",
+                    f"{speedup:,.0f}x",
+                    h.verdict(speedup >= TARGET_SPEEDUP),
+                ],
+            ]
+            for name in ("deep page", "deep page, inherited", "count"):
+                p95 = runs[f"{name}{suffix}"]["p95"]
+                verdicts.append(
+                    [
+                        engine,
+                        f"{name} p95 ≤ 50 ms{suffix}",
+                        f"{p95:.1f} ms",
+                        h.verdict(p95 <= TARGET_DEEP_P95),
+                    ]
+                )
     headers = ["engine", "path", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors"]
     return "\n".join(
         [

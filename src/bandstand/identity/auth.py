@@ -13,12 +13,12 @@ from bandstand.platform.security import AdminUser, CurrentUser, OptionalUser
 __all__ = ["AdminUser", "Authentication", "Client", "CurrentUser", "OptionalUser"]
 
 
-def _authentication(request: Request) -> AuthenticationService:
+async def _authentication(request: Request) -> AuthenticationService:
     service: AuthenticationService = request.app.state.authentication
     return service
 
 
-def client_info(request: Request) -> ClientInfo:
+async def client_info(request: Request) -> ClientInfo:
     return ClientInfo(
         ip_address=client_address(request), user_agent=request.headers.get("user-agent")
     )

@@ -64,7 +64,7 @@ OrderingParam = Annotated[
 ]
 
 
-def listing_counter(request: Request) -> ListingCounter:
+async def listing_counter(request: Request) -> ListingCounter:
     counter: ListingCounter = request.app.state.listing_counter
     return counter
 

@@ -28,6 +28,9 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
+SQLITE_POOL_SIZE = 32
+"""Connections a SQLite database keeps open: each is a thread and a 2 MiB page cache."""
+
 CommitHook = Callable[[AsyncSession], Awaitable[None] | None]
 
 
@@ -73,6 +76,12 @@ class Database:
         if self.is_sqlite:
             # A file does not drop connections: no ping (a thread hop per checkout) needed.
             _ensure_sqlite_directory(url)
+            if ":memory:" not in url:
+                # Keep as many connections as requests run at once: past the pool's size each
+                # overflow connection is closed when returned, and the next one opened anew
+                # costs a thread, the file and its pragmas (measured: 500 new connections in
+                # 800 list requests at 16 at a time, a third of their CPU).
+                engine_options.update(pool_size=SQLITE_POOL_SIZE, max_overflow=SQLITE_POOL_SIZE)
         else:
             engine_options.update(
                 pool_pre_ping=pre_ping, pool_size=pool_size, max_overflow=pool_size, pool_timeout=5
