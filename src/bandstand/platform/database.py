@@ -31,6 +31,12 @@ NAMING_CONVENTION = {
 SQLITE_POOL_SIZE = 32
 """Connections a SQLite database keeps open: each is a thread and a 2 MiB page cache."""
 
+SQLITE_MMAP_BYTES = 1 << 30
+"""How much of a SQLite file each connection reads through a memory map (address space only):
+a page read is then a memory access instead of a `read` call into a 2 MiB private cache, and
+every connection shares the one OS cache (measured: a fifth less CPU for a search matching
+17,000 of 1,000,000 listings)."""
+
 CommitHook = Callable[[AsyncSession], Awaitable[None] | None]
 
 
@@ -56,6 +62,7 @@ def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEn
         "PRAGMA foreign_keys=ON",
         "PRAGMA busy_timeout=10000",
         "PRAGMA synchronous=NORMAL",
+        f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}",
     ):
         cursor.execute(pragma)
     cursor.close()

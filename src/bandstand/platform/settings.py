@@ -113,7 +113,8 @@ class Settings(BaseSettings):
     public_cache_seconds: float = Field(
         1.0,
         ge=0,
-        description="How long anonymous GETs of public lists are served from the cache (0: never).",
+        description="How long anonymous GETs of public lists are served from the cache (0: never); "
+        "older entries are answered for 10 s more while one background request refreshes them.",
     )
     list_count_cache_seconds: float = Field(
         30.0,
