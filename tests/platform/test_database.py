@@ -7,26 +7,18 @@ from pathlib import Path
 
 from sqlalchemy import event, text
 
-from bandstand.platform.database import SQLITE_MMAP_BYTES, SQLITE_POOL_SIZE, Database
+from bandstand.platform.database import SQLITE_POOL_SIZE, Database
 
 
-async def pragma(database: Database, name: str) -> int:
-    async with database.engine.connect() as connection:
-        return int((await connection.execute(text(f"PRAGMA {name}"))).scalar_one())
-
-
-async def test_sqlite_reads_through_a_memory_map_unless_told_not_to(tmp_path: Path) -> None:
-    serving = Database(f"sqlite+aiosqlite:///{tmp_path / 'a.sqlite3'}")
-    importing = Database(f"sqlite+aiosqlite:///{tmp_path / 'a.sqlite3'}", sqlite_mmap_bytes=0)
+async def test_sqlite_connections_write_ahead(tmp_path: Path) -> None:
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'a.sqlite3'}")
     try:
-        assert await pragma(serving, "mmap_size") == SQLITE_MMAP_BYTES
-        assert await pragma(importing, "mmap_size") == 0
-        async with serving.engine.connect() as connection:
+        async with database.engine.connect() as connection:
             mode = (await connection.execute(text("PRAGMA journal_mode"))).scalar_one()
-        assert mode == "wal"
+            timeout = (await connection.execute(text("PRAGMA busy_timeout"))).scalar_one()
+        assert (mode, timeout) == ("wal", 10000)
     finally:
-        await serving.dispose()
-        await importing.dispose()
+        await database.dispose()
 
 
 async def test_concurrent_requests_reuse_sqlite_connections(tmp_path: Path) -> None:

@@ -36,7 +36,7 @@ async def import_instruments(
     run again. A large file imported into an empty table is loaded with the secondary indexes
     built at the end (`bulk`). Raises `UnreadableFile` (or OSError) when the file cannot be read.
     """
-    database = Database(settings.database_url("marketplace"), sqlite_mmap_bytes=0)
+    database = Database(settings.database_url("marketplace"))
     run = InstrumentImport(actor_id=actor_id, batch_size=batch_size)
     read = 0
 

@@ -31,13 +31,6 @@ NAMING_CONVENTION = {
 SQLITE_POOL_SIZE = 32
 """Connections a SQLite database keeps open: each is a thread and a 2 MiB page cache."""
 
-SQLITE_MMAP_BYTES = 1 << 30
-"""How much of a SQLite file each connection reads through a memory map: a page read is then a
-memory access instead of a `read` call into a 2 MiB private cache, and every connection shares
-the one OS cache (measured: a fifth less CPU for a search matching 17,000 of 1,000,000
-listings). Mapped pages count in the process's resident memory, although the OS can drop
-them as it drops its file cache."""
-
 CommitHook = Callable[[AsyncSession], Awaitable[None] | None]
 
 
@@ -56,40 +49,27 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
-def _sqlite_pragmas(mmap_bytes: int) -> Callable[[DBAPIConnection, ConnectionPoolEntry], None]:
-    def configure(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
-        cursor = dbapi_connection.cursor()
-        for pragma in (
-            "PRAGMA journal_mode=WAL",
-            "PRAGMA foreign_keys=ON",
-            "PRAGMA busy_timeout=10000",
-            "PRAGMA synchronous=NORMAL",
-            f"PRAGMA mmap_size={int(mmap_bytes)}",
-        ):
-            cursor.execute(pragma)
-        cursor.close()
-
-    return configure
+def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
+    cursor = dbapi_connection.cursor()
+    for pragma in (
+        "PRAGMA journal_mode=WAL",
+        "PRAGMA foreign_keys=ON",
+        "PRAGMA busy_timeout=10000",
+        "PRAGMA synchronous=NORMAL",
+    ):
+        cursor.execute(pragma)
+    cursor.close()
 
 
 class Database:
     """One service's engine and session factory."""
 
     def __init__(
-        self,
-        url: str,
-        *,
-        pool_size: int = 10,
-        echo: bool = False,
-        pre_ping: bool = True,
-        sqlite_mmap_bytes: int = SQLITE_MMAP_BYTES,
+        self, url: str, *, pool_size: int = 10, echo: bool = False, pre_ping: bool = True
     ) -> None:
         """`pre_ping=False`: a connection the server dropped fails its next statement instead
         of being replaced at checkout (one round trip saved per checkout), for callers that
-        retry on an unavailable database anyway, such as workers.
-
-        `sqlite_mmap_bytes=0` for a process that writes a large part of the file (a bulk
-        import): the pages it maps count in its resident memory, while its reads gain little."""
+        retry on an unavailable database anyway, such as workers."""
         self.url = url
         self.is_sqlite = is_sqlite(url)
         engine_options: dict[str, Any] = {"echo": echo}
@@ -117,7 +97,7 @@ class Database:
                 }
         self.engine: AsyncEngine = create_async_engine(url, **engine_options)
         if self.is_sqlite:
-            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas(sqlite_mmap_bytes))
+            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
             SQLiteWriterQueue(self.engine)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         self._after_commit: list[Callable[[], None]] = []
