@@ -5,6 +5,11 @@ A bad row (missing name or link, unparsable price or date, over-long field...) i
 its line and field and skipped; the rows around it are still imported. A link repeated in a file
 is taken from its last row. Rows equal to what is stored are not written at all, so importing
 the same file again changes nothing, and a newer version of a file updates the changed rows only.
+
+One exception, the price of reading in constant memory: a link repeated in rows farther apart
+than a batch (`BATCH_SIZE` rows) is written once per batch, the later row last. Importing such a
+file again rewrites that listing (its first row, then its last: the same values in the end, a
+new `updated_at`) and counts it as updated.
 """
 
 from __future__ import annotations
