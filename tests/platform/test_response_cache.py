@@ -114,7 +114,7 @@ async def test_entries_expire(cache: MemoryCache) -> None:
 
 async def until_refreshed(app: PublicResponseCache) -> None:
     for _ in range(100):
-        if not app._refreshing:
+        if not app.refreshes.running:
             return
         await asyncio.sleep(0.01)
     raise AssertionError("the background refresh never ended")
@@ -195,3 +195,33 @@ async def test_concurrent_misses_compute_the_page_once(cache: MemoryCache) -> No
     assert calls["n"] == 1
     assert {response.json()["served"] for response in responses} == {1}
     assert sorted(response.headers["x-cache"] for response in responses) == ["HIT"] * 7 + ["MISS"]
+
+
+async def test_stopping_cancels_the_refreshes_still_running(cache: MemoryCache) -> None:
+    started, release = asyncio.Event(), asyncio.Event()
+    calls = {"n": 0}
+
+    async def slow_second_time(scope: Any, receive: Any, send: Any) -> None:
+        calls["n"] += 1
+        if calls["n"] > 1:
+            started.set()
+            await release.wait()
+        body = b'{"served": %d}' % calls["n"]
+        await send({"type": "http.response.start", "status": 200, "headers": JSON})
+        await send({"type": "http.response.body", "body": body})
+
+    app = PublicResponseCache(
+        slow_second_time, cache=cache, service="music", paths=["/songs"], ttl=0.01
+    )
+    async with client(app) as http:
+        await http.get("/songs")
+        await asyncio.sleep(0.03)
+        assert (await http.get("/songs")).headers["x-cache"] == "STALE"
+        await asyncio.wait_for(started.wait(), 1)
+        (refresh,) = app.refreshes.running.values()
+        await app.refreshes.stop()
+    assert refresh.cancelled()
+    assert not app.refreshes.running
+
+
+JSON = [(b"content-type", b"application/json")]

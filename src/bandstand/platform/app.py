@@ -22,7 +22,7 @@ from bandstand.platform.observability import (
     RequestContextMiddleware,
     metrics_endpoint,
 )
-from bandstand.platform.response_cache import PublicResponseCache
+from bandstand.platform.response_cache import BackgroundRefreshes, PublicResponseCache
 from bandstand.platform.runtime import Runtime
 from bandstand.platform.transactions import TransactionMiddleware
 
@@ -93,6 +93,7 @@ def create_service_app(
     )
     database.on_commit(relay.wake)
     subscriber = SubscriptionRunner(database, runtime.broker, subscriptions)
+    refreshes = BackgroundRefreshes()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -106,6 +107,7 @@ def create_service_app(
         finally:
             for hook in on_shutdown:
                 await hook(app)
+            await refreshes.stop()
             await subscriber.stop()
             await relay.stop()
             await database.dispose()
@@ -150,6 +152,7 @@ def create_service_app(
             service=name,
             paths=public_paths,
             ttl=settings.public_cache_seconds,
+            refreshes=refreshes,
         )
     app.add_middleware(RequestContextMiddleware, service=name, access_log=settings.access_log)
     app.add_middleware(TrailingSlashMiddleware)

@@ -28,7 +28,8 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Coroutine, Iterable
+from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -43,6 +44,28 @@ STALE_SECONDS = 10.0
 REFRESH_TIMEOUT = 30.0
 
 
+class BackgroundRefreshes:
+    """The refreshes running in the background, one per key: a service stops them before it
+    closes its database."""
+
+    def __init__(self) -> None:
+        self.running: dict[str, asyncio.Task[None]] = {}
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.running
+
+    def start(self, key: str, refresh: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(refresh)
+        self.running[key] = task
+        task.add_done_callback(lambda _task: self.running.pop(key, None))
+
+    async def stop(self) -> None:
+        tasks = list(self.running.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
 class PublicResponseCache:
     def __init__(
         self,
@@ -53,6 +76,7 @@ class PublicResponseCache:
         paths: Iterable[str],
         ttl: float,
         stale: float = STALE_SECONDS,
+        refreshes: BackgroundRefreshes | None = None,
     ) -> None:
         self.app = app
         self.cache = cache
@@ -61,7 +85,7 @@ class PublicResponseCache:
         self.ttl = ttl
         self.stale = stale
         self._filling: dict[str, asyncio.Event] = {}
-        self._refreshing: dict[str, asyncio.Task[None]] = {}
+        self.refreshes = refreshes if refreshes is not None else BackgroundRefreshes()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not self._cacheable(scope):
@@ -81,8 +105,9 @@ class PublicResponseCache:
             return
         if stored is not None:
             fresh = self._is_fresh(stored)
-            if not fresh and key not in self._refreshing:
-                self._refresh_in_background(key, scope)
+            if not fresh and key not in self.refreshes:
+                refresh_scope = {**scope, "state": dict(scope.get("state", {}))}
+                self.refreshes.start(key, self._refresh(key, refresh_scope))
             await _replay(stored, send, b"HIT" if fresh else b"STALE")
             return
         if key in self._filling:  # the other fill failed or is slow: answer this one directly
@@ -105,12 +130,6 @@ class PublicResponseCache:
     def _is_fresh(self, stored: str) -> bool:
         record = json.loads(stored.partition("\n")[0])
         return bool(time.time() - record.get("stored_at", 0.0) <= self.ttl)
-
-    def _refresh_in_background(self, key: str, scope: Scope) -> None:
-        refresh_scope = {**scope, "state": dict(scope.get("state", {}))}
-        task = asyncio.create_task(self._refresh(key, refresh_scope))
-        self._refreshing[key] = task
-        task.add_done_callback(lambda _task: self._refreshing.pop(key, None))
 
     async def _refresh(self, key: str, scope: Scope) -> None:
         answered = asyncio.Event()
