@@ -18,6 +18,8 @@ from typing import Any
 import aiohttp
 from starlette.types import ASGIApp, Message
 
+from bandstand.platform.asgi import bodiless_request
+
 PROBE_TIMEOUT_SECONDS = 2.0
 READINESS_PATH = "/ready"
 READINESS_QUERY = "queues=1"
@@ -95,15 +97,6 @@ def asgi_probe(
         }
         status_code = 500
         chunks: list[bytes] = []
-        request_sent = False
-
-        async def receive() -> Message:
-            nonlocal request_sent
-            if not request_sent:
-                request_sent = True
-                return {"type": "http.request", "body": b"", "more_body": False}
-            await asyncio.Event().wait()  # the client never disconnects first
-            raise AssertionError("unreachable")
 
         async def send(message: Message) -> None:
             nonlocal status_code
@@ -112,7 +105,7 @@ def asgi_probe(
             elif message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
 
-        await app(scope, receive, send)
+        await app(scope, bodiless_request(), send)
         return status_code, _json_object(b"".join(chunks))
 
     return probe

@@ -33,6 +33,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bandstand.platform.asgi import bodiless_request
 from bandstand.platform.cache import Cache
 
 logger = logging.getLogger(__name__)
@@ -133,22 +134,14 @@ class PublicResponseCache:
 
     async def _refresh(self, key: str, scope: Scope) -> None:
         answered = asyncio.Event()
-        requested = False
-
-        async def receive() -> Message:
-            nonlocal requested
-            if not requested:
-                requested = True
-                return {"type": "http.request", "body": b"", "more_body": False}
-            await answered.wait()  # like a client that hangs up once it has its answer
-            return {"type": "http.disconnect"}
 
         async def discard(message: Message) -> None:
             if message["type"] == "http.response.body" and not message.get("more_body", False):
                 answered.set()
 
         try:
-            await asyncio.wait_for(self._fill(key, scope, receive, discard), REFRESH_TIMEOUT)
+            filled = self._fill(key, scope, bodiless_request(answered), discard)
+            await asyncio.wait_for(filled, REFRESH_TIMEOUT)
         except Exception:
             logger.exception("refreshing a cached response failed; the stale one stays")
 
