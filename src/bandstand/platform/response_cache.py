@@ -105,11 +105,13 @@ class PublicResponseCache:
             await self.app(scope, receive, send)
             return
         if stored is not None:
-            fresh = self._is_fresh(stored)
+            head, _, body = stored.partition("\n")
+            record = json.loads(head)
+            fresh = time.time() - record.get("stored_at", 0.0) <= self.ttl
             if not fresh and key not in self.refreshes:
                 refresh_scope = {**scope, "state": dict(scope.get("state", {}))}
                 self.refreshes.start(key, self._refresh(key, refresh_scope))
-            await _replay(stored, send, b"HIT" if fresh else b"STALE")
+            await _replay(record, body, send, b"HIT" if fresh else b"STALE")
             return
         if key in self._filling:  # the other fill failed or is slow: answer this one directly
             await self.app(scope, receive, send)
@@ -127,10 +129,6 @@ class PublicResponseCache:
         if (scope["path"].rstrip("/") or "/") not in self.paths:
             return False
         return all(name != b"authorization" for name, _ in scope["headers"])
-
-    def _is_fresh(self, stored: str) -> bool:
-        record = json.loads(stored.partition("\n")[0])
-        return bool(time.time() - record.get("stored_at", 0.0) <= self.ttl)
 
     async def _refresh(self, key: str, scope: Scope) -> None:
         answered = asyncio.Event()
@@ -189,9 +187,8 @@ class PublicResponseCache:
             logger.warning("response cache unavailable, not stored: %s", exc)
 
 
-async def _replay(stored: str, send: Send, state: bytes) -> None:
-    record, _, body = stored.partition("\n")
-    headers = [(name.encode(), value.encode()) for name, value in json.loads(record)["headers"]]
+async def _replay(record: dict[str, Any], body: str, send: Send, state: bytes) -> None:
+    headers = [(name.encode(), value.encode()) for name, value in record["headers"]]
     await send(
         {
             "type": "http.response.start",
