@@ -121,10 +121,12 @@ async def until_refreshed(app: PublicResponseCache) -> None:
 
 
 async def test_an_expired_entry_is_answered_while_one_refresh_runs(cache: MemoryCache) -> None:
-    app, calls = build(cache, ttl=0.05)
+    # A ttl long enough that the refreshed entry is still fresh at the next request on a slow
+    # machine.
+    app, calls = build(cache, ttl=0.3)
     async with client(app) as http:
         await http.get("/songs")
-        await asyncio.sleep(0.08)
+        await asyncio.sleep(0.4)
         stale = await asyncio.gather(*(http.get("/songs") for _ in range(6)))
         await until_refreshed(app)
         refreshed = await http.get("/songs")
@@ -138,16 +140,16 @@ async def test_an_expired_entry_is_answered_while_one_refresh_runs(cache: Memory
 async def test_a_failed_refresh_keeps_the_stale_entry_until_it_ages_out(
     cache: MemoryCache,
 ) -> None:
-    app, calls = build(cache, ttl=0.05, stale=0.3)
+    app, calls = build(cache, ttl=0.1, stale=1.0)
     async with client(app) as http:
         await http.get("/songs")
         calls["failing"] = 1
-        await asyncio.sleep(0.08)
+        await asyncio.sleep(0.15)
         during = await http.get("/songs")
         await until_refreshed(app)
         still = await http.get("/songs")
         await until_refreshed(app)
-        await asyncio.sleep(0.3)
+        await asyncio.sleep(1.0)
         after = await http.get("/songs")
     assert (during.status_code, during.headers["x-cache"], during.json()["served"]) == (
         200,
