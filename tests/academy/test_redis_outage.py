@@ -122,7 +122,9 @@ async def test_services_degrade_while_redis_is_away_and_recover(
         assert await _popular(school) == [(second, 1), (first, 0)]
         another_process = RedisCache(redis_url)
         try:
-            revoked = [key async for key in another_process._redis.scan_iter("revoked-jti:*")]
+            revoked = [
+                key async for key in another_process._redis.scan_iter("security:revoked-jti:*")
+            ]
         finally:
             await another_process.close()
         assert len(revoked) == 1

@@ -22,7 +22,8 @@ async def test_the_denylist_entry_lives_as_long_as_the_token(
         assert response.status_code == 200
 
         claims = jwt.decode(tokens.access_token, options={"verify_signature": False})
-        ttl = await identity.app.state.runtime.cache.ttl(f"revoked-jti:{claims['jti']}")
+        store = identity.app.state.runtime.security_store
+        ttl = await store.ttl(f"revoked-jti:{claims['jti']}")
         assert ttl is not None
         assert claims["exp"] - time.time() - 5 <= ttl <= claims["exp"] - time.time() + 1
 

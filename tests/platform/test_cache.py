@@ -7,7 +7,15 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bandstand.platform.cache import Cache, CacheUnavailable, MemoryCache, RedisCache, create_cache
+from bandstand.platform.cache import (
+    MIN_SWEEP_ENTRIES,
+    Cache,
+    CacheUnavailable,
+    MemoryCache,
+    RedisCache,
+    create_cache,
+    create_security_store,
+)
 from bandstand.platform.errors import RateLimited
 from bandstand.platform.ratelimit import Limit, RateLimiter
 
@@ -62,17 +70,74 @@ async def test_rate_limiter_blocks_after_limit_and_resets(cache: Cache) -> None:
     await limiter.ensure_allowed("login:ip:ada", limit)
 
 
+async def test_reserving_counts_first_so_a_burst_gets_only_the_limit(cache: Cache) -> None:
+    limiter = RateLimiter(cache)
+    limit = Limit(5, 30)
+
+    async def attempt() -> int | None:
+        try:
+            await limiter.reserve("login:ip:ada", limit)
+        except RateLimited as refused:
+            return refused.retry_after
+        return None
+
+    outcomes = await asyncio.gather(*(attempt() for _ in range(20)))
+    assert outcomes.count(None) == 5
+    assert all(1 <= retry <= 30 for retry in outcomes if retry is not None)
+    await limiter.reset("login:ip:ada")
+    assert await limiter.reserve("login:ip:ada", limit) == 1
+    await limiter.release("login:ip:ada", limit)
+    assert await limiter.reserve("login:ip:ada", limit) == 1
+
+
 def test_unknown_cache_url_is_refused() -> None:
     with pytest.raises(ValueError, match="unsupported cache URL"):
         create_cache("memcached://localhost")
 
 
-async def test_memory_cache_evicts_when_full() -> None:
-    cache = MemoryCache(max_entries=10)
-    for number in range(25):
-        await cache.set(f"k{number}", "v")
-    assert await cache.get("k24") == "v"
-    assert len(cache._data) <= 10
+async def test_memory_cache_is_bounded_by_bytes() -> None:
+    cache = MemoryCache(max_bytes=10_000)
+    for number in range(1_000):
+        await cache.set(f"k{number}", "v" * 100)
+    assert cache.size_bytes <= 10_000
+    assert await cache.get("k999") == "v" * 100
+    assert await cache.get("k0") is None
+    # A rewritten entry counts as the newest, and its old size is not counted twice.
+    await cache.set("k999", "w")
+    assert await cache.get("k999") == "w"
+    await cache.delete(*(f"k{number}" for number in range(1_000)))
+    assert (len(cache), cache.size_bytes) == (0, 0)
+
+
+async def test_the_security_store_keeps_every_live_entry_and_sweeps_expired_ones() -> None:
+    store = create_security_store("memory://")
+    assert isinstance(store, MemoryCache)
+    await store.set("revoked-jti:early", "1", ttl=3600)
+    for number in range(250_000):
+        await store.set(f"k{number}", "1", ttl=3600)
+    assert await store.get("revoked-jti:early") == "1"
+    assert len(store) == 250_001
+
+    expired = create_security_store("memory://")
+    assert isinstance(expired, MemoryCache)
+    for number in range(5_000):
+        await expired.set(f"gone{number}", "1", ttl=-1)  # already expired
+    assert len(expired) < MIN_SWEEP_ENTRIES
+
+
+@pytest.mark.redis
+async def test_the_security_store_has_its_own_keys_in_redis(redis_url: str) -> None:
+    cache, store = create_cache(redis_url), create_security_store(redis_url)
+    try:
+        await store.set("revoked-jti:abc", "1", ttl=60)
+        assert await cache.get("revoked-jti:abc") is None
+        assert await cache.get("security:revoked-jti:abc") == "1"
+        assert await store.get("revoked-jti:abc") == "1"
+        assert await store.incr("counter", 60) == (1, pytest.approx(60, abs=1))
+        assert await store.incr("counter", 60, -1) == (0, pytest.approx(60, abs=1))
+    finally:
+        await cache.close()
+        await store.close()
 
 
 async def test_redis_down_degrades_to_this_process() -> None:

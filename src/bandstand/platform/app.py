@@ -128,7 +128,7 @@ def create_service_app(
     readiness: dict[str, ReadinessCheck] = {
         "database": database.ping,
         "broker": runtime.broker.ping,
-        "cache": runtime.cache.ping,
+        "cache": runtime.ping_cache,
     }
     app.state.readiness_checks = readiness
 

@@ -1,4 +1,9 @@
-"""A small key-value cache: in memory by default, Redis by URL.
+"""A small key-value store: in memory by default, Redis by URL.
+
+Two of them serve a process (see `platform.runtime`): the cache of answers (response cache, list
+counts, rankings), bounded by bytes and free to forget, and the security store (revoked tokens
+and sessions, rate-limit counters), which never drops an entry before it expires, so no amount
+of cached answers can bring a revoked token or a locked login back.
 
 The Redis cache degrades instead of failing: while Redis is unreachable, reads miss, writes and
 counters fall back to this process's memory, and the outage is logged once. The writes and
@@ -30,8 +35,8 @@ class Cache(Protocol):
 
     async def delete(self, *keys: str) -> None: ...
 
-    async def incr(self, key: str, ttl: float) -> tuple[int, float]:
-        """Add one to a counter that expires `ttl` seconds after its first increment.
+    async def incr(self, key: str, ttl: float, amount: int = 1) -> tuple[int, float]:
+        """Add `amount` to a counter that expires `ttl` seconds after its first increment.
 
         Returns the new value and the seconds left before it expires."""
         ...
@@ -45,12 +50,49 @@ class Cache(Protocol):
     async def close(self) -> None: ...
 
 
-class MemoryCache:
-    """A per-process cache with expiry; the default of embedded mode."""
+ENTRY_OVERHEAD = 100
+"""Bytes counted per in-memory entry beside its key and value (the dict slot, the tuple, ...)."""
 
-    def __init__(self, max_entries: int = 100_000) -> None:
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+MIN_SWEEP_ENTRIES = 1024
+
+
+def _size(key: str, value: str) -> int:
+    return len(key) + len(value) + ENTRY_OVERHEAD
+
+
+class MemoryCache:
+    """A per-process store with expiry; the default of embedded mode.
+
+    With `max_bytes`, a cache: past that many bytes (counted as characters of keys and values
+    plus `ENTRY_OVERHEAD` per entry) the expired entries go, then the oldest written, down to
+    nine tenths of the bound. With `max_bytes=None`, a store that never drops a live entry:
+    expired entries are swept whenever it has doubled since the last sweep."""
+
+    def __init__(self, max_bytes: int | None = DEFAULT_MAX_BYTES) -> None:
         self._data: dict[str, tuple[str, float | None]] = {}
-        self._max_entries = max_entries
+        self._max_bytes = max_bytes
+        self._bytes = 0
+        self._sweep_at = MIN_SWEEP_ENTRIES
+
+    @property
+    def size_bytes(self) -> int:
+        """The bytes its entries are counted as."""
+        return self._bytes
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def _drop(self, key: str) -> None:
+        entry = self._data.pop(key, None)
+        if entry is not None:
+            self._bytes -= _size(key, entry[0])
+
+    def _put(self, key: str, value: str, expires: float | None) -> None:
+        self._drop(key)  # a rewritten entry counts as the newest
+        self._data[key] = (value, expires)
+        self._bytes += _size(key, value)
+        self._make_room()
 
     def _live(self, key: str) -> tuple[str, float | None] | None:
         entry = self._data.get(key)
@@ -58,7 +100,7 @@ class MemoryCache:
             return None
         expires = entry[1]
         if expires is not None and expires <= time.monotonic():
-            del self._data[key]
+            self._drop(key)
             return None
         return entry
 
@@ -70,22 +112,21 @@ class MemoryCache:
         return [await self.get(key) for key in keys]
 
     async def set(self, key: str, value: str, ttl: float | None = None) -> None:
-        if len(self._data) >= self._max_entries:
-            self._evict()
         expires = time.monotonic() + ttl if ttl is not None else None
-        self._data[key] = (value, expires)
+        self._put(key, value, expires)
 
     async def delete(self, *keys: str) -> None:
         for key in keys:
-            self._data.pop(key, None)
+            self._drop(key)
 
-    async def incr(self, key: str, ttl: float) -> tuple[int, float]:
+    async def incr(self, key: str, ttl: float, amount: int = 1) -> tuple[int, float]:
         now = time.monotonic()
         entry = self._live(key)
         if entry is None:
-            self._data[key] = ("1", now + ttl)
-            return 1, ttl
-        value, expires = int(entry[0]) + 1, entry[1]
+            self._put(key, str(amount), now + ttl)
+            return amount, ttl
+        value, expires = int(entry[0]) + amount, entry[1]
+        self._bytes += len(str(value)) - len(entry[0])
         self._data[key] = (str(value), expires)
         return value, (expires - now) if expires is not None else ttl
 
@@ -100,15 +141,25 @@ class MemoryCache:
 
     async def close(self) -> None:
         self._data.clear()
+        self._bytes = 0
 
-    def _evict(self) -> None:
+    def _sweep_expired(self) -> None:
         now = time.monotonic()
-        expired = [k for k, (_, exp) in self._data.items() if exp is not None and exp <= now]
-        for key in expired:
-            del self._data[key]
-        if len(self._data) >= self._max_entries:
-            for key in list(self._data)[: self._max_entries // 10]:
-                del self._data[key]
+        for key in [k for k, (_, exp) in self._data.items() if exp is not None and exp <= now]:
+            self._drop(key)
+
+    def _make_room(self) -> None:
+        if self._max_bytes is None:
+            if len(self._data) >= self._sweep_at:
+                self._sweep_expired()
+                self._sweep_at = max(MIN_SWEEP_ENTRIES, 2 * len(self._data))
+            return
+        if self._bytes <= self._max_bytes:
+            return
+        self._sweep_expired()
+        target = self._max_bytes * 9 // 10
+        while self._bytes > target and self._data:
+            self._drop(next(iter(self._data)))
 
 
 class CacheUnavailable(ConnectionError):
@@ -116,9 +167,19 @@ class CacheUnavailable(ConnectionError):
 
 
 class RedisCache:
-    """Redis-backed cache shared by every process; falls back to memory while Redis is down."""
+    """Redis-backed store shared by every process; falls back to memory while Redis is down.
 
-    def __init__(self, url: str, *, timeout: float = 0.5) -> None:
+    `prefix` is put before every key in Redis (the security store's keys have their own);
+    `fallback` is the in-memory store used meanwhile (by default a bounded cache)."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        timeout: float = 0.5,
+        prefix: str = "",
+        fallback: MemoryCache | None = None,
+    ) -> None:
         from redis.asyncio import Redis
 
         self._redis = Redis.from_url(
@@ -128,12 +189,16 @@ class RedisCache:
             socket_connect_timeout=timeout,
             health_check_interval=30,
         )
-        self._fallback = MemoryCache()
+        self._prefix = prefix
+        self._fallback = fallback if fallback is not None else MemoryCache()
         self._down = False
         # Writes (a value, or None for a deletion) Redis missed while it was away, with their
         # expiry on the monotonic clock, to apply once it is back.
         self._missed: dict[str, tuple[str | None, float | None]] = {}
         self._catching_up = asyncio.Lock()
+
+    def _k(self, key: str) -> str:
+        return self._prefix + key
 
     def _failed(self, exc: Exception) -> None:
         if not self._down:
@@ -160,11 +225,11 @@ class RedisCache:
             async with self._redis.pipeline(transaction=False) as pipe:
                 for key, (value, expires) in missed.items():
                     if value is None:
-                        pipe.delete(key)
+                        pipe.delete(self._k(key))
                     elif expires is None:
-                        pipe.set(key, value)
+                        pipe.set(self._k(key), value)
                     elif expires > now:
-                        pipe.set(key, value, px=max(1, int((expires - now) * 1000)))
+                        pipe.set(self._k(key), value, px=max(1, int((expires - now) * 1000)))
                 await pipe.execute()
         except (RedisError, OSError) as exc:
             self._failed(exc)
@@ -189,7 +254,7 @@ class RedisCache:
         if not await self._ready():
             return await self._fallback.get(key)
         try:
-            value = await self._redis.get(key)
+            value = await self._redis.get(self._k(key))
         except (RedisError, OSError) as exc:
             self._failed(exc)
             return await self._fallback.get(key)
@@ -202,7 +267,7 @@ class RedisCache:
         if not await self._ready():
             return await self._fallback.get_many(*keys)
         try:
-            values = await self._redis.mget(keys)
+            values = await self._redis.mget([self._k(key) for key in keys])
         except (RedisError, OSError) as exc:
             self._failed(exc)
             return await self._fallback.get_many(*keys)
@@ -218,9 +283,9 @@ class RedisCache:
             return
         try:
             if ttl is not None:
-                await self._redis.set(key, value, px=max(1, int(ttl * 1000)))
+                await self._redis.set(self._k(key), value, px=max(1, int(ttl * 1000)))
             else:
-                await self._redis.set(key, value)
+                await self._redis.set(self._k(key), value)
         except (RedisError, OSError) as exc:
             self._failed(exc)
             self._miss(key, value, ttl)
@@ -238,7 +303,7 @@ class RedisCache:
                 self._miss(key, None, None)
             return
         try:
-            await self._redis.delete(*keys)
+            await self._redis.delete(*(self._k(key) for key in keys))
         except (RedisError, OSError) as exc:
             self._failed(exc)
             for key in keys:
@@ -246,20 +311,20 @@ class RedisCache:
             return
         self._recovered()
 
-    async def incr(self, key: str, ttl: float) -> tuple[int, float]:
+    async def incr(self, key: str, ttl: float, amount: int = 1) -> tuple[int, float]:
         from redis.exceptions import RedisError
 
         if not await self._ready():
-            return await self._fallback.incr(key, ttl)
+            return await self._fallback.incr(key, ttl, amount)
         try:
             async with self._redis.pipeline(transaction=True) as pipe:
-                pipe.incr(key)
-                pipe.pexpire(key, max(1, int(ttl * 1000)), nx=True)
-                pipe.pttl(key)
+                pipe.incrby(self._k(key), amount)
+                pipe.pexpire(self._k(key), max(1, int(ttl * 1000)), nx=True)
+                pipe.pttl(self._k(key))
                 value, _, remaining_ms = await pipe.execute()
         except (RedisError, OSError) as exc:
             self._failed(exc)
-            return await self._fallback.incr(key, ttl)
+            return await self._fallback.incr(key, ttl, amount)
         self._recovered()
         remaining = remaining_ms / 1000 if remaining_ms and remaining_ms > 0 else ttl
         return int(value), remaining
@@ -270,7 +335,7 @@ class RedisCache:
         if not await self._ready():
             return await self._fallback.ttl(key)
         try:
-            remaining_ms = await self._redis.pttl(key)
+            remaining_ms = await self._redis.pttl(self._k(key))
         except (RedisError, OSError) as exc:
             self._failed(exc)
             return await self._fallback.ttl(key)
@@ -291,9 +356,32 @@ class RedisCache:
         await self._redis.aclose()
 
 
-def create_cache(url: str) -> Cache:
+SECURITY_PREFIX = "security:"
+"""Key prefix of the security store in Redis."""
+
+
+def _is_redis(url: str) -> bool:
+    return url.startswith(("redis://", "rediss://", "unix://"))
+
+
+def _unsupported(url: str) -> ValueError:
+    return ValueError(f"unsupported cache URL {url!r}: use memory:// or redis://")
+
+
+def create_cache(url: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Cache:
+    """The cache of answers; in memory it holds at most `max_bytes`."""
     if url.startswith("memory://") or not url:
-        return MemoryCache()
-    if url.startswith(("redis://", "rediss://", "unix://")):
+        return MemoryCache(max_bytes)
+    if _is_redis(url):
         return RedisCache(url)
-    raise ValueError(f"unsupported cache URL {url!r}: use memory:// or redis://")
+    raise _unsupported(url)
+
+
+def create_security_store(url: str) -> Cache:
+    """The store of revocations and rate-limit counters: never evicted before expiry in memory;
+    in Redis under its own key prefix, with an unbounded in-memory fallback."""
+    if url.startswith("memory://") or not url:
+        return MemoryCache(max_bytes=None)
+    if _is_redis(url):
+        return RedisCache(url, prefix=SECURITY_PREFIX, fallback=MemoryCache(max_bytes=None))
+    raise _unsupported(url)

@@ -1,4 +1,10 @@
-"""Fixed-window rate limits on top of the platform cache (shared through Redis when configured)."""
+"""Fixed-window rate limits in the platform's security store (shared through Redis when
+configured, never evicted before the window ends).
+
+`reserve` counts an attempt before the work it guards and refuses it once the window is used
+up, in one atomic step: concurrent attempts cannot all pass a check made before any of them is
+counted. An attempt that turns out not to count (a successful login) gives its slot back with
+`release`, or clears the key with `reset`."""
 
 from __future__ import annotations
 
@@ -16,8 +22,8 @@ class Limit:
 
 
 class RateLimiter:
-    def __init__(self, cache: Cache, namespace: str = "ratelimit") -> None:
-        self._cache = cache
+    def __init__(self, store: Cache, namespace: str = "ratelimit") -> None:
+        self._cache = store
         self._namespace = namespace
 
     def _key(self, key: str) -> str:
@@ -29,6 +35,24 @@ class RateLimiter:
         if used is not None and int(used) >= limit.count:
             retry_after = await self._retry_after(key, limit)
             raise RateLimited(retry_after, "Too many attempts, try again later")
+
+    async def reserve(self, key: str, limit: Limit) -> int:
+        """Count one attempt of `key`, or raise `RateLimited` when the window has no slot left.
+
+        Returns the attempts counted in the window, this one included."""
+        used, remaining = await self._cache.incr(self._key(key), limit.window_seconds)
+        if used > limit.count:
+            raise RateLimited(math.ceil(remaining), "Too many attempts, try again later")
+        return used
+
+    async def release(self, key: str, limit: Limit) -> None:
+        """Give back a slot `reserve` took."""
+        await self._cache.incr(self._key(key), limit.window_seconds, -1)
+
+    async def record(self, key: str, window_seconds: float) -> int:
+        """Count one event of `key` in a window that never refuses; returns the count so far."""
+        used, _ = await self._cache.incr(self._key(key), window_seconds)
+        return used
 
     async def hit(self, key: str, limit: Limit) -> int:
         """Count one use of `key`; returns how many uses are left in the window."""

@@ -1,8 +1,8 @@
 """What one process shares between the services it runs: settings, cache, broker and keys.
 
-In embedded mode every service in the process uses the same runtime, so the in-memory cache
-(and with it the token denylist) is one. Started and stopped by reference count: the first app
-to start it connects, the last one to stop closes.
+In embedded mode every service in the process uses the same runtime, so the in-memory cache and
+the security store (token denylist, rate limits) are one each. Started and stopped by reference
+count: the first app to start it connects, the last one to stop closes.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from bandstand.platform.cache import Cache, create_cache
+from bandstand.platform.cache import Cache, create_cache, create_security_store
 from bandstand.platform.directory import ServiceDirectory
 from bandstand.platform.errors import ServiceUnavailable
 from bandstand.platform.messaging.broker import Broker, create_broker
@@ -37,11 +37,16 @@ class Runtime:
         settings: Settings,
         *,
         cache: Cache | None = None,
+        security_store: Cache | None = None,
         broker: Broker | None = None,
         jwks_fetch: JWKSFetcher | None = None,
     ) -> None:
         self.settings = settings
-        self.cache = cache or create_cache(settings.cache_url)
+        # Cached answers, free to forget; security state apart, never evicted before expiry.
+        self.cache = cache or create_cache(settings.cache_url, max_bytes=settings.cache_max_bytes)
+        self.security_store = security_store or create_security_store(
+            settings.security_store_url or settings.cache_url
+        )
         self.broker = broker or create_broker(settings.broker_url, settings.data_dir)
         url = settings.resolved_jwks_url()
         self._jwks = JWKSProvider(
@@ -50,8 +55,10 @@ class Runtime:
         )
         # Filled by the composition root for the services that report on the others.
         self.services = ServiceDirectory()
-        self.denylist = Denylist(self.cache, token_lifetime=settings.access_token_ttl_seconds)
-        self.rate_limiter = RateLimiter(self.cache)
+        self.denylist = Denylist(
+            self.security_store, token_lifetime=settings.access_token_ttl_seconds
+        )
+        self.rate_limiter = RateLimiter(self.security_store)
         self.verifier = TokenVerifier(
             self._jwks,
             self.denylist,
@@ -71,6 +78,12 @@ class Runtime:
             audience=self.settings.jwt_audience,
         )
 
+    async def ping_cache(self) -> None:
+        """Raises when the cache or the security store cannot be reached."""
+        await self.cache.ping()
+        if self.security_store is not self.cache:
+            await self.security_store.ping()
+
     async def start(self) -> None:
         async with self._lock:
             self._users += 1
@@ -88,3 +101,4 @@ class Runtime:
                 return
             await self.broker.close()
             await self.cache.close()
+            await self.security_store.close()

@@ -2,7 +2,7 @@
 
 Only identity signs tokens. Every other service verifies them here against identity's JWKS,
 cached and refetched when a token names an unknown `kid`, and checks the shared denylist of
-revoked token ids kept in the platform cache.
+revoked tokens, login sessions and users kept in the platform's security store.
 """
 
 from __future__ import annotations
@@ -107,33 +107,45 @@ def jwks_from_url(url: str, timeout: float = 3.0) -> JWKSFetcher:
 
 
 class Denylist:
-    """Access tokens revoked before they expire, shared by every service through the cache.
+    """Access tokens revoked before they expire, shared by every service through the security
+    store (never evicted before expiry, unlike cached answers).
 
-    One token is revoked by its id (logout); all of a user's tokens issued so far by a marker
-    holding the revocation time (deactivation, deletion, a role or password set by an admin).
+    One token is revoked by its id; every token of a login session by its session id (`sid`:
+    logout, a refresh token replayed, a password changed elsewhere); all of a user's tokens issued
+    so far by a marker holding the revocation time (deactivation, deletion, a role or password
+    set by an admin).
     """
 
-    def __init__(self, cache: Cache, *, token_lifetime: float = 900) -> None:
-        self._cache = cache
+    def __init__(self, store: Cache, *, token_lifetime: float = 900) -> None:
+        self._store = store
         self._token_lifetime = token_lifetime
 
     async def revoke(self, token_id: str, expires_at: int) -> None:
         ttl = expires_at - time.time()
         if ttl > 0:
-            await self._cache.set(f"revoked-jti:{token_id}", "1", ttl=ttl)
+            await self._store.set(f"revoked-jti:{token_id}", "1", ttl=ttl)
+
+    async def revoke_session(self, session_id: str) -> None:
+        """Every access token of the login session `session_id`, issued or to be issued."""
+        # Kept as long as the longest-lived token issued before now; the session's refresh
+        # tokens are revoked in identity's database, so no newer access token is issued in it.
+        await self._store.set(f"revoked-sid:{session_id}", "1", ttl=self._token_lifetime + 1)
 
     async def revoke_user(self, user_id: int) -> None:
         """Every token of `user_id` issued before now stops working; new logins are unaffected."""
         # Kept as long as the longest-lived token issued before now.
-        await self._cache.set(
+        await self._store.set(
             f"revoked-user:{user_id}", f"{time.time():.3f}", ttl=self._token_lifetime + 1
         )
 
-    async def is_revoked(self, token_id: str, user_id: int, issued_at: float) -> bool:
-        token, user = await self._cache.get_many(
-            f"revoked-jti:{token_id}", f"revoked-user:{user_id}"
-        )
-        if token is not None:
+    async def is_revoked(
+        self, token_id: str, user_id: int, issued_at: float, session_id: str | None = None
+    ) -> bool:
+        keys = [f"revoked-jti:{token_id}", f"revoked-user:{user_id}"]
+        if session_id is not None:
+            keys.append(f"revoked-sid:{session_id}")
+        token, user, *revoked_session = await self._store.get_many(*keys)
+        if token is not None or any(value is not None for value in revoked_session):
             return True
         # With only whole seconds (no `iat_ms`), a token issued in the second of the revocation
         # counts as issued before it.
@@ -166,7 +178,9 @@ class TokenVerifier:
 
     async def verify(self, token: str) -> Principal:
         principal = self._recently_verified(token) or await self._verify_signature(token)
-        if await self._denylist.is_revoked(principal.token_id, principal.id, principal.issued_at):
+        if await self._denylist.is_revoked(
+            principal.token_id, principal.id, principal.issued_at, principal.session_id
+        ):
             raise Unauthorized("Token revoked")
         return principal
 

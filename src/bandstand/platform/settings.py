@@ -43,6 +43,18 @@ class Settings(BaseSettings):
         description="`embedded://` (SQLite file in the data dir), `embedded:///path.sqlite3`, or `amqp://...`.",
     )
     cache_url: str = Field("memory://", description="`memory://` or `redis://host:port/db`.")
+    cache_max_bytes: int = Field(
+        64 * 1024 * 1024,
+        ge=1024,
+        description="Largest size of the in-memory cache of answers; past it the oldest go.",
+    )
+    security_store_url: str = Field(
+        "",
+        description="Where revoked tokens and sessions and rate-limit counters live, apart from "
+        "cached answers: `memory://` (never evicted before expiry) or `redis://...` (keys "
+        "prefixed `security:`; use a Redis whose `maxmemory-policy` is `noeviction`). "
+        "Empty: the cache's URL.",
+    )
     service_urls: dict[str, str] = Field(
         default_factory=dict,
         description="Base URL per service for distributed mode, e.g. `http://127.0.0.1:8001`.",
@@ -70,6 +82,27 @@ class Settings(BaseSettings):
         5, description="Failed logins allowed per client IP and username."
     )
     login_failure_window_seconds: int = Field(60, description="Window of the login failure limit.")
+    login_max_failures_per_address: int = Field(
+        20, ge=1, description="Failed logins allowed per client IP, whatever the account."
+    )
+    login_account_delay_after: int = Field(
+        10,
+        ge=1,
+        description="Failed logins of one account, from any address, before each further login "
+        "of it is delayed (doubling from 0.5 s); the account is never locked.",
+    )
+    login_account_window_seconds: int = Field(
+        900, ge=1, description="Window of the per-account failure count."
+    )
+    login_account_max_delay_seconds: float = Field(
+        8.0, ge=0, description="Longest delay of a login of an account under attack."
+    )
+    password_hashing_max_concurrent: int = Field(
+        8,
+        ge=1,
+        description="Password hashes (register, login, password change) computed or waiting at "
+        "once per process; past it, 503 with `Retry-After`.",
+    )
     trusted_proxies: list[str] = Field(
         default_factory=lambda: [
             "127.0.0.0/8",
