@@ -246,7 +246,7 @@ async def test_legacy_list_users_is_a_bare_list(
 async def test_legacy_get_user(
     identity: IdentityHarness, client: httpx.AsyncClient, member_tokens: Tokens
 ) -> None:
-    response = await client.get(f"/users/{identity.admin.id}", headers=member_tokens.headers)
+    response = await client.get(f"/users/{identity.member.id}", headers=member_tokens.headers)
     assert response.status_code == 200
     user = response.json()
     assert {
@@ -258,7 +258,7 @@ async def test_legacy_get_user(
         "created_at",
         "updated_at",
     } <= set(user)
-    assert user["username"] == "boss"
+    assert user["username"] == "member"
 
     missing = await client.get("/users/42", headers=member_tokens.headers)
     assert missing.status_code == 404

@@ -117,10 +117,11 @@ async def test_the_profile_cannot_set_role_id_state_or_password(
     assert await identity.users_snapshot() == before
 
 
-async def test_change_password_revokes_refresh_tokens(
+async def test_change_password_keeps_this_session_and_ends_the_others(
     identity: IdentityHarness, client: httpx.AsyncClient
 ) -> None:
     tokens = await identity.login("member", USER_PASSWORD)
+    elsewhere = await identity.login("member", USER_PASSWORD)
 
     response = await client.post(
         PASSWORD,
@@ -131,9 +132,11 @@ async def test_change_password_revokes_refresh_tokens(
     assert response.status_code == 200, response.text
     assert response.json() == {"message": "Password changed successfully"}
     refresh = await client.post(
-        "/api/v1/token/refresh", json={"refresh_token": tokens.refresh_token}
+        "/api/v1/token/refresh", json={"refresh_token": elsewhere.refresh_token}
     )
     assert refresh.status_code == 401
+    kept = await client.post("/api/v1/token/refresh", json={"refresh_token": tokens.refresh_token})
+    assert kept.status_code == 200
     old = await client.post("/api/v1/login", json={"username": "member", "password": USER_PASSWORD})
     assert old.status_code == 401
     await identity.login("member", "brand-new-secret")

@@ -18,6 +18,7 @@ NAME = "identity"
 def create_app(runtime: Runtime) -> FastAPI:
     settings = runtime.settings
     keys = KeyStore.from_settings(settings)
+    passwords.limit_concurrency(settings.password_hashing_max_concurrent)
 
     async def local_jwks() -> dict[str, Any]:
         return keys.jwks()

@@ -7,16 +7,18 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from bandstand.identity.auth import AdminUser, Authentication, Client, CurrentUser
+from bandstand.identity.models import User
 from bandstand.identity.schemas import (
     DetailResponse,
     LegacyLoginRequest,
     LegacyLoginResponse,
     LegacyUserUpdate,
+    PublicUser,
     UserCreate,
     UserRead,
 )
 from bandstand.identity.service import user_service
-from bandstand.platform.security import Revocations
+from bandstand.platform.security import Principal, Revocations
 from bandstand.platform.transactions import DBSession
 
 router = APIRouter(tags=["identity (music player compatibility)"])
@@ -32,18 +34,37 @@ async def legacy_login(
     )
 
 
-@router.get("/users", response_model=list[UserRead])
+def _as_seen_by(viewer: Principal, user: User) -> UserRead | PublicUser:
+    """The full record for its owner and admins; only the public fields for anyone else."""
+    if viewer.can_act_for(user.id):
+        return UserRead.model_validate(user)
+    return PublicUser.model_validate(user)
+
+
+@router.get(
+    "/users",
+    response_model=list[UserRead | PublicUser],
+    description="Every field of the caller's own record (of every record, for an admin); only "
+    "`id`, `username` and the names of the others.",
+)
 async def legacy_list_users(
-    _user: CurrentUser,
+    viewer: CurrentUser,
     session: DBSession,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-) -> list[UserRead]:
-    return [UserRead.model_validate(user) for user in await user_service.first(session, limit)]
+) -> list[UserRead | PublicUser]:
+    return [_as_seen_by(viewer, user) for user in await user_service.first(session, limit)]
 
 
-@router.get("/users/{user_id}", response_model=UserRead)
-async def legacy_get_user(user_id: int, _user: CurrentUser, session: DBSession) -> UserRead:
-    return UserRead.model_validate(await user_service.get(session, user_id))
+@router.get(
+    "/users/{user_id}",
+    response_model=UserRead | PublicUser,
+    description="Every field for the account's owner and admins; only `id`, `username` and "
+    "the names for anyone else.",
+)
+async def legacy_get_user(
+    user_id: int, viewer: CurrentUser, session: DBSession
+) -> UserRead | PublicUser:
+    return _as_seen_by(viewer, await user_service.get(session, user_id))
 
 
 @router.post("/users", response_model=UserRead, status_code=status.HTTP_201_CREATED)

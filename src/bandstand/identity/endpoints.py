@@ -124,10 +124,12 @@ async def update_profile(
 )
 @legacy_errors("error", validation_status=400)
 async def change_password(
-    data: PasswordChange, principal: CurrentUser, session: DBSession
+    data: PasswordChange, principal: CurrentUser, session: DBSession, revocations: Revocations
 ) -> MessageResponse:
     user = await user_service.get(session, principal.id)
-    await user_service.change_password(session, user, data.current_password, data.new_password)
+    await user_service.change_password(
+        session, user, data.current_password, data.new_password, principal, revocations
+    )
     return MessageResponse(message="Password changed successfully")
 
 

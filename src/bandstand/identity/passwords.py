@@ -1,4 +1,9 @@
-"""argon2id password hashing at OWASP's parameters, off the event loop."""
+"""argon2id password hashing at OWASP's parameters, off the event loop.
+
+Every hash and check (register, login, password change) holds one slot of `HASHING` from the
+moment it is asked for until its thread has finished; with every slot taken, the request is
+refused at once with 503 and `Retry-After`, so a flood of logins (even for names of no account)
+cannot queue up unbounded work on every core."""
 
 from __future__ import annotations
 
@@ -12,6 +17,8 @@ from typing import TypeVar
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from bandstand.platform.concurrency import ConcurrencyLimit
+
 # OWASP: m=19 MiB, t=2, p=1.
 MEMORY_KIB = 19 * 1024
 TIME_COST = 2
@@ -24,8 +31,25 @@ T = TypeVar("T")
 _POOL = ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="argon2")
 
 
+HASHING = ConcurrencyLimit(8)
+"""Hashes computed or waiting at once in this process (`password_hashing_max_concurrent`)."""
+
+
+def limit_concurrency(limit: int) -> None:
+    HASHING.limit = limit
+
+
 async def _in_pool(function: Callable[[], T]) -> T:
-    return await asyncio.get_running_loop().run_in_executor(_POOL, function)
+    HASHING.acquire()
+    try:
+        future = _POOL.submit(function)
+    except BaseException:
+        HASHING.release()
+        raise
+    # Given back when the thread is done, not when the caller stops waiting (a cancelled
+    # request's hash still runs to its end).
+    future.add_done_callback(lambda _future: HASHING.release())
+    return await asyncio.wrap_future(future)
 
 
 @lru_cache(maxsize=1)

@@ -108,9 +108,27 @@ class RefreshTokenRepository:
             .values(revoked_at=when)
         )
 
-    async def revoke_user(self, session: AsyncSession, user_id: int, when: datetime) -> None:
-        await session.execute(
-            update(RefreshToken)
-            .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
-            .values(revoked_at=when)
+    async def revoke_user(
+        self,
+        session: AsyncSession,
+        user_id: int,
+        when: datetime,
+        *,
+        except_family: str | None = None,
+    ) -> list[str]:
+        """Revoke the user's refresh tokens (but those of `except_family`); returns the login
+        sessions that still had one unexpired, whose access tokens may be alive."""
+        live = (
+            select(RefreshToken.family_id)
+            .where(RefreshToken.user_id == user_id, RefreshToken.expires_at > when)
+            .distinct()
         )
+        revoke = update(RefreshToken).where(
+            RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None)
+        )
+        if except_family is not None:
+            live = live.where(RefreshToken.family_id != except_family)
+            revoke = revoke.where(RefreshToken.family_id != except_family)
+        families = list((await session.execute(live)).scalars())
+        await session.execute(revoke.values(revoked_at=when))
+        return families

@@ -85,6 +85,18 @@ class UserRead(BaseModel):
     updated_at: UTCDatetime
 
 
+class PublicUser(BaseModel):
+    """What anyone logged in may see of another account: never its email, role or state."""
+
+    # Forbidding other keys keeps a full record from ever validating as this shape.
+    model_config = ConfigDict(from_attributes=True, extra="forbid")
+
+    id: int
+    username: str
+    first_name: str
+    last_name: str
+
+
 class UserSummary(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 

@@ -143,15 +143,29 @@ class UserService:
         await events.user_deleted(session, user_id, actor.id)
 
     async def change_password(
-        self, session: AsyncSession, user: User, current: str, new: str
+        self,
+        session: AsyncSession,
+        user: User,
+        current: str,
+        new: str,
+        actor: Principal,
+        revocations: Denylist,
     ) -> None:
         if not await verify_password(user.password_hash, current):
             raise BadRequest("Current password is incorrect")
         check_password_policy(new, user.username, user.email)
         user.password_hash = await hash_password(new)
         user.updated_at = utcnow()
-        # Other devices must log in again; the access token in hand stays valid until it expires.
-        await self.refresh_tokens.revoke_user(session, user.id, utcnow())
+        # Every other login session ends, its access tokens included; the caller's goes on.
+        if actor.session_id is None:
+            await self.refresh_tokens.revoke_user(session, user.id, utcnow())
+            await revocations.revoke_user(user.id)
+        else:
+            others = await self.refresh_tokens.revoke_user(
+                session, user.id, utcnow(), except_family=actor.session_id
+            )
+            for session_id in others:
+                await revocations.revoke_session(session_id)
         await session.flush()
         await events.user_updated(session, user, ["password"], user.id)
 
