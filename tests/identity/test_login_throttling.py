@@ -126,6 +126,8 @@ async def test_past_the_hashing_bound_password_work_is_refused_with_503(
         first = asyncio.create_task(_login(client, "nobody-at-all"))
         try:
             await asyncio.wait_for(asyncio.to_thread(held.entered.wait, 10), 15)
+            store = identity.app.state.runtime.security_store
+            entries = len(store)
             refused: list[httpx.Response] = []
             for method, path, body, headers in (
                 ("POST", LOGIN, {"username": "ghost", "password": WRONG}, {}),
@@ -144,6 +146,8 @@ async def test_past_the_hashing_bound_password_work_is_refused_with_503(
             ):
                 request = client.request(method, path, json=body, headers=headers)
                 refused.append(await asyncio.wait_for(request, 10))
+            # Refused before anything was counted: a flood of them costs the store nothing.
+            assert len(store) == entries
         finally:
             held.go_on.set()
         assert await first == 401

@@ -7,6 +7,7 @@ while the security store uses its own keys on one that does not."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Callable, Iterator
 
 import httpx
@@ -106,3 +107,26 @@ async def test_cached_answers_never_evict_security_state_in_redis(
         assert progress[-1] < CACHED_ENTRIES  # the cache's server did evict
 
         await _still_refused(identity.client, revoked)
+
+
+@pytest.mark.redis
+@pytest.mark.parametrize("engine", ["sqlite"])
+async def test_a_security_store_on_an_evicting_redis_is_reported(
+    make_settings: Callable[..., Settings],
+    identity_database_url: str,
+    redis_url: str,
+    evicting_redis: RedisServer,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING, logger="bandstand.runtime")
+    safe = make_settings(
+        databases={"identity": identity_database_url},
+        cache_url=evicting_redis.url,
+        security_store_url=redis_url,
+    )
+    async with running_identity(safe, seed=False):
+        assert not [r for r in caplog.records if "may evict" in r.getMessage()]
+    unsafe = safe.model_copy(update={"security_store_url": evicting_redis.url})
+    async with running_identity(unsafe, seed=False):
+        (warning,) = [r for r in caplog.records if "may evict" in r.getMessage()]
+        assert "allkeys-lru" in warning.getMessage()

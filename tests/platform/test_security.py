@@ -293,3 +293,19 @@ async def test_revocations_are_kept_only_while_the_token_lives(denylist: Denylis
     assert await denylist.is_revoked("live", 7, time.time())
     assert not await denylist.is_revoked("expired", 7, time.time())
     assert not await denylist.is_revoked("other", 8, time.time())
+
+
+async def test_revoking_a_session_ends_every_token_issued_in_it(
+    server: KeyServer, verifier: TokenVerifier, denylist: Denylist
+) -> None:
+    first = _sign(server.keys["k1"], "k1", jti="first", sid="session-a")
+    rotated = _sign(server.keys["k1"], "k1", jti="rotated", sid="session-a")
+    other_session = _sign(server.keys["k1"], "k1", jti="other", sid="session-b")
+    assert (await verifier.verify(rotated)).session_id == "session-a"
+
+    await denylist.revoke_session("session-a")
+
+    for token in (first, rotated):
+        with pytest.raises(Unauthorized, match="revoked"):
+            await verifier.verify(token)
+    assert (await verifier.verify(other_session)).session_id == "session-b"

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bandstand.identity import events
+from bandstand.identity import events, passwords
 from bandstand.identity.models import RefreshToken, User, utcnow
 from bandstand.identity.passwords import hash_password, needs_rehash, verify_password
 from bandstand.identity.repository import RefreshTokenRepository, UserRepository
@@ -93,6 +93,9 @@ class AuthenticationService:
     async def login(
         self, session: AsyncSession, login: str, password: str, client: ClientInfo
     ) -> IssuedTokens:
+        # Refused before anything is looked up or counted while every hashing slot is taken: a
+        # flood of such requests costs neither queries nor entries in the security store.
+        passwords.HASHING.ensure_free()
         user = await self.users.by_login(session, login)
         # Failure counters per client address and account, whichever of its names (username or
         # email) is tried; names of no account count on their own.

@@ -342,6 +342,18 @@ class RedisCache:
         self._recovered()
         return remaining_ms / 1000 if remaining_ms and remaining_ms > 0 else None
 
+    async def eviction_policy(self) -> str | None:
+        """The server's `maxmemory-policy` when it may evict keys (a `maxmemory` is set and the
+        policy is not `noeviction`); None when it never evicts or cannot be asked."""
+        from redis.exceptions import RedisError
+
+        try:
+            info = await self._redis.info("memory")
+        except (RedisError, OSError):
+            return None
+        policy = str(info.get("maxmemory_policy", "noeviction"))
+        return policy if int(info.get("maxmemory") or 0) and policy != "noeviction" else None
+
     async def ping(self) -> None:
         from redis.exceptions import RedisError
 

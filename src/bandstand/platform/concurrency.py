@@ -29,6 +29,12 @@ class ConcurrencyLimit:
     def in_use(self) -> int:
         return self._in_use
 
+    def ensure_free(self) -> None:
+        """Raise `Busy` when no slot is free now: a cheap early refusal before other work (the
+        slot itself is taken later, with `acquire`)."""
+        if self._in_use >= self.limit:
+            raise Busy(headers={"Retry-After": str(self.retry_after)})
+
     def acquire(self) -> None:
         """Take a slot, or raise `Busy` (503 with `Retry-After`) when none is free."""
         with self._lock:

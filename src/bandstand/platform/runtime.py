@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from bandstand.platform.cache import Cache, create_cache, create_security_store
+from bandstand.platform.cache import Cache, RedisCache, create_cache, create_security_store
 from bandstand.platform.directory import ServiceDirectory
 from bandstand.platform.errors import ServiceUnavailable
 from bandstand.platform.messaging.broker import Broker, create_broker
@@ -93,6 +93,18 @@ class Runtime:
                 await self.broker.connect()
             except Exception as exc:  # the relay keeps retrying; the service still starts
                 logger.warning("broker not reachable at start, will retry: %s", exc)
+            await self._check_security_store()
+
+    async def _check_security_store(self) -> None:
+        if not isinstance(self.security_store, RedisCache):
+            return
+        policy = await self.security_store.eviction_policy()
+        if policy is not None:
+            logger.warning(
+                "the security store's Redis may evict keys (maxmemory-policy %s): revoked tokens "
+                "and login limits could be forgotten early; give it a Redis with noeviction",
+                policy,
+            )
 
     async def stop(self) -> None:
         async with self._lock:
