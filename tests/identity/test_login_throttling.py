@@ -118,6 +118,8 @@ async def test_past_the_hashing_bound_password_work_is_refused_with_503(
     settings = make_settings(
         databases={"identity": identity_database_url}, password_hashing_max_concurrent=1
     )
+    # The bound is the process's; the next app sets its own, and this test restores it anyway.
+    monkeypatch.setattr(passwords.HASHING, "limit", passwords.HASHING.limit)
     async with running_identity(settings) as identity:
         member = await identity.tokens(identity.member)
         held = _HeldHasher()
