@@ -22,21 +22,29 @@ CACHED_ENTRIES = 200_000
 LOGIN = "/api/v1/login/"
 
 
-async def _revoke_and_lock(identity: IdentityHarness) -> dict[str, str]:
-    """Log a session out and lock `member`'s login from the test client's address; returns the
-    headers of the revoked access token."""
+async def _revoke_and_lock(identity: IdentityHarness) -> list[dict[str, str]]:
+    """Log a session out, deactivate a user, and lock `member`'s login from the test client's
+    address; returns the headers of the two revoked access tokens."""
     tokens = await identity.tokens(identity.member)
     assert (await identity.client.post("/api/v1/logout", headers=tokens.headers)).is_success
+    leaver = await identity.add_user("leaver")
+    leaver_tokens = await identity.tokens(leaver)
+    admin = await identity.tokens(identity.admin)
+    deactivated = await identity.client.put(
+        f"/api/v1/users/{leaver.id}", json={"is_active": False}, headers=admin.headers
+    )
+    assert deactivated.status_code == 200
     wrong = {"username": "member", "password": "wrong-password"}
     statuses = [(await identity.client.post(LOGIN, json=wrong)).status_code for _ in range(6)]
     assert statuses == [401] * 5 + [429]
-    return tokens.headers
+    return [tokens.headers, leaver_tokens.headers]
 
 
-async def _still_refused(client: httpx.AsyncClient, revoked: dict[str, str]) -> None:
-    profile = await client.get("/api/v1/profile", headers=revoked)
-    assert profile.status_code == 401
-    assert profile.json()["detail"] == "Token revoked"
+async def _still_refused(client: httpx.AsyncClient, revoked: list[dict[str, str]]) -> None:
+    for headers in revoked:
+        profile = await client.get("/api/v1/profile", headers=headers)
+        assert profile.status_code == 401
+        assert profile.json()["detail"] == "Token revoked"
     right = await client.post(LOGIN, json={"username": "member", "password": USER_PASSWORD})
     assert right.status_code == 429
 
