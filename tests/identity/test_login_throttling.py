@@ -164,3 +164,11 @@ async def test_past_the_hashing_bound_password_work_is_refused_with_503(
         )
         statuses = [await _login(client, "ghost") for _ in range(5)]
         assert statuses == [401] * 5
+
+
+async def test_the_login_routes_document_429_and_503(client: httpx.AsyncClient) -> None:
+    paths = (await client.get("/openapi.json")).json()["paths"]
+    for path in ("/api/v1/login", "/auth/login"):
+        responses = paths[path]["post"]["responses"]
+        assert {"429", "503"} <= set(responses), path
+        assert "Retry-After" in responses["429"]["description"]

@@ -6,7 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from bandstand.identity.auth import AdminUser, Authentication, Client, CurrentUser
+from bandstand.identity.auth import (
+    LOGIN_RESPONSES,
+    AdminUser,
+    Authentication,
+    Client,
+    CurrentUser,
+)
 from bandstand.identity.models import User
 from bandstand.identity.schemas import (
     DetailResponse,
@@ -24,7 +30,7 @@ from bandstand.platform.transactions import DBSession
 router = APIRouter(tags=["identity (music player compatibility)"])
 
 
-@router.post("/auth/login", response_model=LegacyLoginResponse)
+@router.post("/auth/login", response_model=LegacyLoginResponse, responses=LOGIN_RESPONSES)
 async def legacy_login(
     data: LegacyLoginRequest, session: DBSession, auth: Authentication, client: Client
 ) -> LegacyLoginResponse:

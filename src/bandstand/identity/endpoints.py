@@ -6,7 +6,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
 
-from bandstand.identity.auth import AdminUser, Authentication, Client, CurrentUser
+from bandstand.identity.auth import (
+    LOGIN_RESPONSES,
+    AdminUser,
+    Authentication,
+    Client,
+    CurrentUser,
+)
 from bandstand.identity.schemas import (
     AdminUserUpdate,
     LoginRequest,
@@ -65,7 +71,12 @@ async def register(data: UserCreate, session: DBSession, response: Response) -> 
     return RegisterResponse(user=UserRead.model_validate(user))
 
 
-@router.post("/login", response_model=LoginResponse, summary="Log in with username or email")
+@router.post(
+    "/login",
+    response_model=LoginResponse,
+    summary="Log in with username or email",
+    responses=LOGIN_RESPONSES,
+)
 @legacy_errors("error", validation_status=400)
 async def login(
     data: LoginRequest, session: DBSession, auth: Authentication, client: Client
