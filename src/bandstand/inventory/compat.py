@@ -16,7 +16,7 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
-from pydantic import AfterValidator, BaseModel, ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.inventory.models import TITLE_MAX, Movie
@@ -26,10 +26,10 @@ from bandstand.inventory.schemas import (
     LegacyMovieUpdate,
     Message,
     MovieRead,
-    storable,
 )
 from bandstand.inventory.service import MovieNotFound, movie_service
 from bandstand.platform.errors import BadRequest, NotFound, legacy_errors
+from bandstand.platform.schemas import StorableText
 from bandstand.platform.security import AdminUser
 from bandstand.platform.transactions import DBSession
 
@@ -48,8 +48,8 @@ def _json_body(model: type[BaseModel]) -> dict[str, Any]:
 
 TitleQuery = Annotated[
     str | None,
-    AfterValidator(storable),
-    Query(max_length=TITLE_MAX, description="Part of the title, ignoring case and accents"),
+    StorableText(max_length=TITLE_MAX),
+    Query(description="Part of the title, ignoring case and accents"),
 ]
 Limit = Annotated[int, Query(ge=1, le=1000, description="At most this many movies, by id")]
 

@@ -13,10 +13,11 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
-    StringConstraints,
     ValidationInfo,
     field_validator,
 )
+
+from bandstand.platform.schemas import StorableText
 
 INT_MAX = 2_147_483_647
 """The largest value of the INTEGER columns on PostgreSQL."""
@@ -24,40 +25,18 @@ LYRICS_MAX = 20_000
 SongOrdering = Literal["title", "-title", "release_date", "-release_date", "likes", "-likes"]
 
 
-def _storable(value: Any) -> Any:
-    # PostgreSQL cannot store NUL, and neither engine a lone surrogate: refuse them as input.
-    if not isinstance(value, str):
-        return value
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise ValueError("must be valid Unicode text") from exc
-    return value
-
-
 def _as_utc(moment: datetime) -> datetime:
     # SQLite hands stored times back without a zone; every stored time is UTC.
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-Storable = AfterValidator(_storable)
-Title = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), Storable
-]
-Genre = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50), Storable
-]
-Url = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255), Storable
-]
-Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500), Storable]
-Lyrics = Annotated[str, StringConstraints(max_length=LYRICS_MAX), Storable]
-Place = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100), Storable]
-PictureUrl = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000), Storable
-]
+Title = Annotated[str, StorableText(strip_whitespace=True, min_length=1, max_length=100)]
+Genre = Annotated[str, StorableText(strip_whitespace=True, min_length=1, max_length=50)]
+Url = Annotated[str, StorableText(strip_whitespace=True, min_length=1, max_length=255)]
+Description = Annotated[str, StorableText(strip_whitespace=True, max_length=500)]
+Lyrics = Annotated[str, StorableText(max_length=LYRICS_MAX)]
+Place = Annotated[str, StorableText(strip_whitespace=True, max_length=100)]
+PictureUrl = Annotated[str, StorableText(strip_whitespace=True, min_length=1, max_length=1000)]
 Duration = Annotated[int, Field(ge=0, le=INT_MAX, description="Seconds")]
 Id = Annotated[int, Field(ge=1, le=INT_MAX)]
 UTCDatetime = Annotated[datetime, AfterValidator(_as_utc)]
