@@ -87,6 +87,7 @@ SERVICES: tuple[ServiceEntry, ...] = (
             "/albums",
             "/song",
             "/picture",
+            "/count",
         ),
         migrations=SRC / "music" / "migrations",
         default_port=8002,

@@ -98,6 +98,23 @@ async def test_completing_needs_an_enrolment(academy: Academy) -> None:
     assert missing.status_code == 404
 
 
+async def test_completing_in_a_hidden_course_answers_404_as_if_missing(academy: Academy) -> None:
+    hidden = await academy.add_course("Hidden", is_active=False)
+    lesson = await academy.add_lesson(hidden, 1)
+    missing = await academy.client.put(
+        "/api/v1/courses/999/lessons/1/completion", headers=academy.alice
+    )
+    url = f"/api/v1/courses/{hidden}/lessons/{lesson}/completion"
+    # Enrolled or not, a learner cannot tell a hidden course from one that does not exist.
+    refused = await academy.client.put(url, headers=academy.alice)
+    assert (refused.status_code, refused.json()) == (missing.status_code, missing.json())
+    await academy.add_enrollment(BOB_ID, hidden)
+    enrolled = await academy.client.put(url, headers=academy.bob)
+    assert (enrolled.status_code, enrolled.json()) == (404, missing.json())
+    assert missing.json()["error"] == "Course not found"
+    assert await academy.completions() == []
+
+
 async def test_publishing_a_lesson_lowers_progress_and_reopens_completion(academy: Academy) -> None:
     course_id, lessons = await _course_with_lessons(academy, 2)
     await academy.client.post(f"/api/v1/enroll/{course_id}", headers=academy.alice)

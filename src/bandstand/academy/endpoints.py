@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 
+from bandstand.academy.access import can_manage
 from bandstand.academy.analytics import analytics_service
 from bandstand.academy.auth import CurrentUser, InstructorUser, OptionalUser, Popular
 from bandstand.academy.popular import POPULAR_LIMIT
@@ -31,7 +32,7 @@ from bandstand.academy.schemas import (
     ProgressResponse,
     SearchText,
 )
-from bandstand.academy.service import can_manage, course_service
+from bandstand.academy.service import course_service
 from bandstand.platform.errors import Forbidden, legacy_errors
 from bandstand.platform.pagination import Page, Pagination, build_page, paginate
 from bandstand.platform.transactions import DBSession, get_session

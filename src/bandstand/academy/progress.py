@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.academy import events
+from bandstand.academy.access import can_see
 from bandstand.academy.models import Course, Enrollment, utcnow
 from bandstand.academy.popular import PopularCourses
 from bandstand.academy.repository import (
@@ -119,7 +120,7 @@ class ProgressService:
         """Mark a published lesson done for the caller (again: changes nothing)."""
         # A shared lock: completions go together, a publication waits for them (and they for it).
         course = await self.courses.get(session, course_id, share=True)
-        if course is None:
+        if course is None or not can_see(course, user):
             raise CourseNotFound()
         enrollment = await self.enrollments.get(session, user.id, course.id, lock=True)
         if enrollment is None:

@@ -14,21 +14,15 @@ from pydantic import (
     Field,
     PlainSerializer,
     StrictBool,
-    StringConstraints,
     field_validator,
 )
+
+from bandstand.platform.schemas import StorableText
 
 Difficulty = Literal["BEGINNER", "INTERMEDIATE", "ADVANCED"]
 MAX_DURATION_HOURS = 10_000
 MAX_LESSON_MINUTES = 10_000
 MAX_ORDER = 100_000
-
-
-def _no_nul(text: str) -> str:
-    # PostgreSQL cannot store NUL in text; refusing it here keeps both engines alike.
-    if "\x00" in text:
-        raise ValueError("must not contain NUL characters")
-    return text
 
 
 def _web_address(text: str) -> str:
@@ -47,14 +41,12 @@ def as_utc(moment: datetime) -> datetime:
 UTCDatetime = Annotated[datetime, AfterValidator(as_utc)]
 Title = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
-    AfterValidator(_no_nul),
+    StorableText(strip_whitespace=True, min_length=1, max_length=200),
 ]
-LongText = Annotated[str, StringConstraints(max_length=100_000), AfterValidator(_no_nul)]
+LongText = Annotated[str, StorableText(max_length=100_000)]
 VideoUrl = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, max_length=500),
-    AfterValidator(_no_nul),
+    StorableText(strip_whitespace=True, max_length=500),
     AfterValidator(_web_address),
 ]
 Hours = Annotated[int, Field(strict=True, ge=0, le=MAX_DURATION_HOURS)]
@@ -69,7 +61,7 @@ Price = Annotated[
 Money = Annotated[
     Decimal, PlainSerializer(lambda value: f"{value:.2f}", return_type=str, when_used="always")
 ]
-SearchText = Annotated[str, StringConstraints(max_length=200), AfterValidator(_no_nul)]
+SearchText = Annotated[str, StorableText(max_length=200)]
 
 
 class StrictBody(BaseModel):

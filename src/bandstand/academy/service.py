@@ -16,6 +16,7 @@ from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.academy import events
+from bandstand.academy.access import can_manage, can_see
 from bandstand.academy.models import Course, Lesson, utcnow
 from bandstand.academy.popular import POPULAR_LIMIT, PopularCourses
 from bandstand.academy.progress import (
@@ -34,15 +35,6 @@ from bandstand.academy.schemas import (
 )
 from bandstand.platform.errors import Conflict, Forbidden
 from bandstand.platform.security import Principal
-
-
-def can_manage(course: Course, principal: Principal | None) -> bool:
-    """Whether `principal` may change `course`: an admin, or the instructor who teaches it."""
-    if principal is None:
-        return False
-    if principal.is_admin:
-        return True
-    return principal.role == "instructor" and course.instructor_id == principal.id
 
 
 class OrderTaken(Conflict):
@@ -67,7 +59,7 @@ class CourseService:
         self, session: AsyncSession, course_id: int, viewer: Principal | None
     ) -> Course:
         course = await self.courses.get(session, course_id)
-        if course is None or not (course.is_active or can_manage(course, viewer)):
+        if course is None or not can_see(course, viewer):
             raise CourseNotFound()
         return course
 
@@ -77,7 +69,7 @@ class CourseService:
         """The course, for a change by `principal`: 404 when they cannot see it, 403 when they
         see it but may not change it."""
         course = await self.courses.get(session, course_id, lock=lock)
-        if course is None or not (course.is_active or can_manage(course, principal)):
+        if course is None or not can_see(course, principal):
             raise CourseNotFound()
         if not can_manage(course, principal):
             raise Forbidden("Only the course's instructor or an admin may change it")

@@ -19,7 +19,6 @@ from bandstand.admin.schemas import (
     SettingCreate,
     SettingRead,
     SettingUpdate,
-    Storable,
 )
 from bandstand.admin.service import (
     audit_filters,
@@ -29,6 +28,7 @@ from bandstand.admin.service import (
 )
 from bandstand.platform.errors import legacy_errors
 from bandstand.platform.pagination import Page, Pagination, build_page, paginate
+from bandstand.platform.schemas import StorableText
 from bandstand.platform.security import AdminUser
 from bandstand.platform.transactions import DBSession
 
@@ -46,7 +46,7 @@ async def list_logs(
     request: Request,
     pagination: Pagination,
     action: Annotated[
-        str | None, Storable, Query(max_length=255, description="Exactly this event type")
+        str | None, StorableText(max_length=255), Query(description="Exactly this event type")
     ] = None,
     user: Annotated[
         int | None, Query(ge=0, le=MAX_ACTOR_ID, description="Entries of this acting user id")
@@ -54,7 +54,7 @@ async def list_logs(
     date_from: Annotated[date | None, Query(description="On or after this UTC day")] = None,
     date_to: Annotated[date | None, Query(description="On or before this UTC day")] = None,
     service: Annotated[
-        str | None, Storable, Query(max_length=50, description="Published by this service")
+        str | None, StorableText(max_length=50), Query(description="Published by this service")
     ] = None,
 ) -> dict[str, Any]:
     filters = audit_filters(

@@ -6,7 +6,6 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -15,29 +14,16 @@ from pydantic import (
 )
 
 from bandstand.admin.models import AuditEntry
+from bandstand.platform.schemas import StorableText
 
 KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$"
 RESERVED_KEYS = frozenset({"public"})
 """`/settings/public` is the list of public settings, so no setting may be called that."""
 
 
-def _storable(value: Any) -> Any:
-    # PostgreSQL cannot store NUL, and neither engine a lone surrogate: refuse them as input.
-    if not isinstance(value, str):
-        return value
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise ValueError("must be valid Unicode text") from exc
-    return value
-
-
-Storable = AfterValidator(_storable)
 SettingKey = Annotated[str, StringConstraints(pattern=KEY_PATTERN)]
-Value = Annotated[str, Storable, Field(max_length=10_000)]
-Description = Annotated[str, Storable, Field(max_length=500)]
+Value = Annotated[str, StorableText(max_length=10_000)]
+Description = Annotated[str, StorableText(max_length=500)]
 
 
 class SettingBase(BaseModel):

@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator
 
 from bandstand.billing.models import AMOUNT_DIGITS, MAX_ID, Order
+from bandstand.platform.schemas import StorableText
 
 MAX_ITEMS_PER_ORDER = 1_000_000
 MAX_AMOUNT = Decimal(10 ** (AMOUNT_DIGITS - 2)) - Decimal("0.01")
@@ -179,7 +180,7 @@ class DeadLetters(BaseModel):
 class RedriveRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    message_ids: list[Annotated[str, Field(min_length=1, max_length=64)]] | None = Field(
+    message_ids: list[Annotated[str, StorableText(min_length=1, max_length=64)]] | None = Field(
         default=None, max_length=1000, description="Only these messages; all when omitted"
     )
 

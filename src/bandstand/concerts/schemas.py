@@ -11,24 +11,17 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainValidator,
-    StringConstraints,
     model_validator,
 )
 
 from bandstand.concerts.models import MAX_ID, Attendance, Concert
+from bandstand.platform.schemas import StorableText
 
 MAX_DURATION = 7 * 24 * 60  # a week-long festival, in minutes
 
 Status = Literal["Attending", "Not Attending", "-"]
 StoredStatus = Literal["Attending", "Not Attending"]
 Ordering = Literal["date", "-date"]
-
-
-def _no_nul(text: str) -> str:
-    # PostgreSQL cannot store NUL in text; refusing it here keeps both engines alike.
-    if "\x00" in text:
-        raise ValueError("must not contain NUL characters")
-    return text
 
 
 def _to_utc(moment: datetime) -> datetime:
@@ -73,10 +66,10 @@ def next_day_start(day: date) -> datetime | None:
         return None
 
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-City = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-Venue = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
-Description = Annotated[str, StringConstraints(max_length=5000)]
+Name = Annotated[str, StorableText(strip_whitespace=True, min_length=1, max_length=200)]
+City = Annotated[str, StorableText(strip_whitespace=True, min_length=1, max_length=100)]
+Venue = Annotated[str, StorableText(strip_whitespace=True, max_length=200)]
+Description = Annotated[str, StorableText(max_length=5000)]
 Duration = Annotated[int, Field(strict=True, ge=1, le=MAX_DURATION, description="Minutes")]
 PictureId = Annotated[
     int, Field(strict=True, ge=1, le=MAX_ID, description="A picture of the music service")
@@ -87,7 +80,7 @@ StartTime = Annotated[
     Field(description="Start, ISO 8601; without a zone it is taken as UTC"),
 ]
 UTCDatetime = Annotated[datetime, AfterValidator(_as_utc)]
-CityFilter = Annotated[str, StringConstraints(max_length=100), AfterValidator(_no_nul)]
+CityFilter = Annotated[str, StorableText(max_length=100)]
 # Plain parsing: pydantic's own would take a date-time with a zero time for a date.
 DateBound = Annotated[date | datetime, PlainValidator(parse_date_bound, json_schema_input_type=str)]
 
@@ -99,12 +92,12 @@ class StrictBody(BaseModel):
 
 
 class ConcertCreate(StrictBody):
-    concert_name: Annotated[Name, AfterValidator(_no_nul)]
+    concert_name: Name
     duration: Duration
-    city: Annotated[City, AfterValidator(_no_nul)]
+    city: City
     date: StartTime
-    venue: Annotated[Venue, AfterValidator(_no_nul)] = ""
-    description: Annotated[Description, AfterValidator(_no_nul)] = ""
+    venue: Venue = ""
+    description: Description = ""
     picture_id: PictureId | None = None
 
 
@@ -114,12 +107,12 @@ _NOT_NULL = ("concert_name", "duration", "city", "date", "venue", "description")
 class ConcertUpdate(StrictBody):
     """A partial change: only the fields sent are changed; `picture_id` may be set to null."""
 
-    concert_name: Annotated[Name, AfterValidator(_no_nul)] | None = None
+    concert_name: Name | None = None
     duration: Duration | None = None
-    city: Annotated[City, AfterValidator(_no_nul)] | None = None
+    city: City | None = None
     date: StartTime | None = None
-    venue: Annotated[Venue, AfterValidator(_no_nul)] | None = None
-    description: Annotated[Description, AfterValidator(_no_nul)] | None = None
+    venue: Venue | None = None
+    description: Description | None = None
     picture_id: PictureId | None = None
 
     @model_validator(mode="after")

@@ -35,6 +35,7 @@ from bandstand.identity.service import user_service
 from bandstand.identity.tokens import JWKS_SCHEMA, KeyStore
 from bandstand.platform.errors import legacy_errors
 from bandstand.platform.pagination import Page, Pagination, paginate
+from bandstand.platform.schemas import StorableText
 from bandstand.platform.security import Revocations
 from bandstand.platform.transactions import DBSession
 
@@ -150,7 +151,7 @@ async def list_users(
     session: DBSession,
     request: Request,
     pagination: Pagination,
-    search: Annotated[str | None, Query(max_length=100)] = None,
+    search: Annotated[str | None, StorableText(max_length=100), Query()] = None,
     role: Role | None = None,
 ) -> dict[str, Any]:
     statement = user_service.users.listing(search=search, role=role)

@@ -11,16 +11,22 @@ from pydantic import (
     ConfigDict,
     EmailStr,
     Field,
-    StringConstraints,
     model_validator,
 )
 
+from bandstand.platform.schemas import StorableText
+
 Username = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=3, max_length=150, pattern=r"^[\w.@+-]+$"),
+    StorableText(strip_whitespace=True, min_length=3, max_length=150, pattern=r"^[\w.@+-]+$"),
 ]
-Password = Annotated[str, StringConstraints(min_length=8, max_length=128)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, max_length=150)]
+Password = Annotated[str, StorableText(min_length=8, max_length=128)]
+Name = Annotated[str, StorableText(strip_whitespace=True, max_length=150)]
+LoginName = Annotated[str, StorableText(min_length=1, max_length=254)]
+"""A username or an email as typed at login."""
+GivenPassword = Annotated[str, StorableText(min_length=1, max_length=128)]
+"""A password as typed, to check against the stored hash."""
+TokenText = Annotated[str, StorableText(min_length=1, max_length=512)]
 Role = Literal["user", "instructor", "admin"]
 
 
@@ -42,7 +48,7 @@ class UserCreate(StrictBody):
     username: Username
     email: EmailStr = Field(max_length=254)
     password: Password
-    password_confirm: str | None = Field(None, max_length=128)
+    password_confirm: Annotated[str, StorableText(max_length=128)] | None = None
     first_name: Name = ""
     last_name: Name = ""
 
@@ -107,9 +113,9 @@ class UserSummary(BaseModel):
 
 
 class LoginRequest(StrictBody):
-    username: str | None = Field(None, min_length=1, max_length=254)
-    email: str | None = Field(None, min_length=1, max_length=254)
-    password: str = Field(min_length=1, max_length=128)
+    username: LoginName | None = None
+    email: LoginName | None = None
+    password: GivenPassword
 
     @model_validator(mode="after")
     def _has_login(self) -> LoginRequest:
@@ -123,20 +129,20 @@ class LoginRequest(StrictBody):
 
 
 class LegacyLoginRequest(BaseModel):
-    email: str = Field(min_length=1, max_length=254)
-    password: str = Field(min_length=1, max_length=128)
+    email: LoginName
+    password: GivenPassword
 
 
 class RefreshRequest(StrictBody):
-    refresh_token: str = Field(min_length=1, max_length=512)
+    refresh_token: TokenText
 
 
 class LogoutRequest(StrictBody):
-    refresh_token: str | None = Field(None, max_length=512)
+    refresh_token: Annotated[str, StorableText(max_length=512)] | None = None
 
 
 class PasswordChange(StrictBody):
-    current_password: str = Field(min_length=1, max_length=128)
+    current_password: GivenPassword
     new_password: Password
 
 

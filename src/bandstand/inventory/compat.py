@@ -11,12 +11,9 @@ deliberate difference: the original left them open).
 
 from __future__ import annotations
 
-import json
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
-from fastapi.exceptions import RequestValidationError
-from pydantic import AfterValidator, BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.inventory.models import TITLE_MAX, Movie
@@ -26,10 +23,11 @@ from bandstand.inventory.schemas import (
     LegacyMovieUpdate,
     Message,
     MovieRead,
-    storable,
 )
 from bandstand.inventory.service import MovieNotFound, movie_service
 from bandstand.platform.errors import BadRequest, NotFound, legacy_errors
+from bandstand.platform.json_body import body_schema, json_object, validated
+from bandstand.platform.schemas import StorableText
 from bandstand.platform.security import AdminUser
 from bandstand.platform.transactions import DBSession
 
@@ -39,50 +37,17 @@ REQUIRED = "Title and description are required"
 JSON_REQUIRED = "JSON body required"
 
 
-def _json_body(model: type[BaseModel]) -> dict[str, Any]:
-    """The OpenAPI request body of a route that reads its JSON by hand (the original's messages
-    decide what a bad body answers, so FastAPI does not parse it)."""
-    schema = {"schema": model.model_json_schema()}
-    return {"requestBody": {"content": {"application/json": schema}}}
-
-
 TitleQuery = Annotated[
     str | None,
-    AfterValidator(storable),
-    Query(max_length=TITLE_MAX, description="Part of the title, ignoring case and accents"),
+    StorableText(max_length=TITLE_MAX),
+    Query(description="Part of the title, ignoring case and accents"),
 ]
 Limit = Annotated[int, Query(ge=1, le=1000, description="At most this many movies, by id")]
-
-
-M = TypeVar("M", bound=BaseModel)
 
 
 class MovieNotFoundHere(NotFound):
     def __init__(self) -> None:
         super().__init__("Movie not found")
-
-
-async def _json_object(request: Request) -> dict[str, Any] | None:
-    """The body as a JSON object; None when there is no body; 400 when it is not an object."""
-    raw = await request.body()
-    if not raw.strip():
-        return None
-    try:
-        document = json.loads(raw)
-    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
-        raise BadRequest(JSON_REQUIRED) from exc
-    if not isinstance(document, dict):
-        raise BadRequest(JSON_REQUIRED)
-    return document
-
-
-def _validated(model: type[M], document: dict[str, Any]) -> M:
-    """`document` as `model`; a field error answers 400 naming the field (the kernel's form)."""
-    try:
-        return model.model_validate(document)
-    except ValidationError as exc:
-        errors = [{**error, "loc": ("body", *error["loc"])} for error in exc.errors()]
-        raise RequestValidationError(errors) from exc
 
 
 def _missing(value: Any) -> bool:
@@ -114,16 +79,16 @@ async def legacy_list_movies(
     response_model=MovieRead,
     status_code=status.HTTP_201_CREATED,
     summary="Add a movie (admin)",
-    openapi_extra=_json_body(LegacyMovieCreate),
+    openapi_extra=body_schema(LegacyMovieCreate),
 )
 @legacy_errors("error", validation_status=400)
 async def legacy_create_movie(
     request: Request, admin: AdminUser, session: DBSession, response: Response
 ) -> MovieRead:
-    document = await _json_object(request) or {}
+    document = await json_object(request, JSON_REQUIRED) or {}
     if _missing(document.get("title")) or _missing(document.get("description")):
         raise BadRequest(REQUIRED)
-    data = _validated(LegacyMovieCreate, document)
+    data = validated(LegacyMovieCreate, document)
     movie = await movie_service.create(session, data, admin.id)
     response.headers["Location"] = f"/api/movies/{movie.id}"
     return await movie_service.view(session, movie)
@@ -146,17 +111,17 @@ async def legacy_get_movie(movie_id: str, session: DBSession) -> MovieRead:
     "/{movie_id}",
     response_model=MovieRead,
     summary="Change a movie: only the fields sent (admin)",
-    openapi_extra=_json_body(LegacyMovieUpdate),
+    openapi_extra=body_schema(LegacyMovieUpdate),
 )
 @legacy_errors("error", validation_status=400)
 async def legacy_update_movie(
     movie_id: str, request: Request, admin: AdminUser, session: DBSession
 ) -> MovieRead:
     movie = await _movie(session, movie_id)
-    document = await _json_object(request)
+    document = await json_object(request, JSON_REQUIRED)
     if not document:
         raise BadRequest(JSON_REQUIRED)
-    data = _validated(LegacyMovieUpdate, document)
+    data = validated(LegacyMovieUpdate, document)
     movie = await movie_service.update(session, movie, data.changes(), admin.id)
     return await movie_service.view(session, movie)
 

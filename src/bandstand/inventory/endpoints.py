@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response, status
-from pydantic import AfterValidator
 
 from bandstand.inventory.models import GENRE_MAX, INT_MAX, TITLE_MAX
 from bandstand.inventory.repository import MovieFilters
@@ -15,10 +14,10 @@ from bandstand.inventory.schemas import (
     MovieOrdering,
     MovieRead,
     MovieUpdate,
-    storable,
 )
 from bandstand.inventory.service import movie_service
 from bandstand.platform.pagination import Page, Pagination
+from bandstand.platform.schemas import StorableText
 from bandstand.platform.security import AdminUser
 from bandstand.platform.transactions import DBSession
 
@@ -29,17 +28,16 @@ MovieId = Annotated[int, Path(ge=1, le=INT_MAX, description="The movie's id")]
 # Text parameters refuse NUL, which PostgreSQL cannot compare: a 422, not a database error.
 TitleQuery = Annotated[
     str | None,
-    AfterValidator(storable),
+    StorableText(max_length=TITLE_MAX),
     Query(
-        max_length=TITLE_MAX,
         description="Words that must all occur in the title (whole words or parts of words), "
         "ignoring case and accents",
     ),
 ]
 GenreQuery = Annotated[
     str | None,
-    AfterValidator(storable),
-    Query(max_length=GENRE_MAX, description="Movies of this genre, any case"),
+    StorableText(max_length=GENRE_MAX),
+    Query(description="Movies of this genre, any case"),
 ]
 YearQuery = Annotated[int | None, Query(ge=1, le=9999, description="Released this year")]
 OrderingQuery = Annotated[

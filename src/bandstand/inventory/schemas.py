@@ -10,7 +10,6 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    StringConstraints,
     field_validator,
 )
 
@@ -21,6 +20,7 @@ from bandstand.inventory.models import (
     TITLE_MAX,
     Movie,
 )
+from bandstand.platform.schemas import StorableText
 from bandstand.platform.text_search import normalize
 
 DESCRIPTION_MAX = 10_000
@@ -28,19 +28,6 @@ GENRES_MAX = 10
 DURATION_MAX = 100_000
 """Minutes: longer than the longest film ever shown."""
 MovieOrdering = Literal["id", "-id", "title", "-title", "release_year", "-release_year"]
-
-
-def storable(value: Any) -> Any:
-    """PostgreSQL cannot store NUL, and neither engine a lone surrogate: refuse them as input."""
-    if not isinstance(value, str):
-        return value
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise ValueError("must be valid Unicode text") from exc
-    return value
 
 
 def _searchable(value: str) -> str:
@@ -69,19 +56,16 @@ def _as_utc(moment: datetime) -> datetime:
 
 Title = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX),
-    AfterValidator(storable),
+    StorableText(strip_whitespace=True, min_length=1, max_length=TITLE_MAX),
     AfterValidator(_searchable),
 ]
 Description = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=DESCRIPTION_MAX),
-    AfterValidator(storable),
+    StorableText(strip_whitespace=True, min_length=1, max_length=DESCRIPTION_MAX),
 ]
 Genre = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=GENRE_MAX),
-    AfterValidator(storable),
+    StorableText(strip_whitespace=True, min_length=1, max_length=GENRE_MAX),
     AfterValidator(_searchable),
 ]
 Genres = Annotated[

@@ -26,6 +26,7 @@ from bandstand.marketplace.service import (
     listing_filters,
 )
 from bandstand.platform.errors import BadRequest, NotFound, legacy_errors
+from bandstand.platform.schemas import NUL_MESSAGE, unstorable_reason
 from bandstand.platform.security import AdminUser
 from bandstand.platform.transactions import DBSession
 
@@ -57,9 +58,12 @@ def _price(name: str, raw: str | None) -> Any:
         raise _field_error(name, "A valid number is required.") from exc
 
 
-def _no_nul(name: str, raw: str | None) -> str | None:
-    if raw is not None and "\x00" in raw:
-        raise _field_error(name, "Null characters are not allowed.")
+def _storable(name: str, raw: str | None) -> str | None:
+    reason = None if raw is None else unstorable_reason(raw)
+    if reason == NUL_MESSAGE:
+        raise _field_error(name, "Null characters are not allowed.")  # DRF's own words
+    if reason is not None:
+        raise _field_error(name, f"It {reason}.")
     return raw
 
 
@@ -105,7 +109,7 @@ async def legacy_list(
     maxPrice: str | None = None,
 ) -> LegacyPage:
     query = ListingQuery(
-        category=_no_nul("category", category),
+        category=_storable("category", category),
         min_price=_price("minPrice", minPrice),
         max_price=_price("maxPrice", maxPrice),
         ordering="id",
@@ -130,8 +134,8 @@ async def legacy_search(
     if name is None or not name.strip():
         raise _field_error("name", "This query parameter is required.")
     query = ListingQuery(
-        search=_no_nul("name", name),
-        category=_no_nul("category", category),
+        search=_storable("name", name),
+        category=_storable("category", category),
         min_price=_price("minPrice", minPrice),
         max_price=_price("maxPrice", maxPrice),
         ordering="id",

@@ -49,6 +49,7 @@ from bandstand.marketplace.schemas import (
     parse_date,
     parse_price,
 )
+from bandstand.platform.schemas import unstorable_reason
 
 BATCH_SIZE = 2000
 MAX_REPORTED_PROBLEMS = 1000
@@ -215,7 +216,7 @@ def _plain_listing(known: dict[str, Any]) -> ListingRow | None:
         if type(value) is not str:
             return None
         value = value.strip(_EDGES)
-        if value != value.strip() or len(value) > limit or "\x00" in value:
+        if value != value.strip() or len(value) > limit or unstorable_reason(value):
             return None  # other whitespace at an edge (the model's own stripping), or refused
         if required and name != "website" and not value:
             return None

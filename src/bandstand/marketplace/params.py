@@ -7,17 +7,12 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import Depends, Path, Query, Request
-from pydantic import AfterValidator, PlainValidator
+from pydantic import PlainValidator
 
 from bandstand.marketplace.counting import ListingCounter
 from bandstand.marketplace.models import MAX_ID
 from bandstand.marketplace.schemas import Ordering, parse_date, parse_price
-
-
-def _no_nul(value: str) -> str:
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    return value
+from bandstand.platform.schemas import StorableText
 
 
 def price_bound(value: Any) -> Decimal | None:
@@ -40,14 +35,13 @@ PriceBound = Annotated[
 ]
 Search = Annotated[
     str | None,
-    AfterValidator(_no_nul),
+    StorableText(max_length=200),
     Query(
-        max_length=200,
         description="Words that must all start a word of the name, in any order, ignoring case "
         "and accents",
     ),
 ]
-TextFilter = Annotated[str | None, AfterValidator(_no_nul), Query(max_length=500)]
+TextFilter = Annotated[str | None, StorableText(max_length=500), Query()]
 MinPrice = Annotated[PriceBound, Query(description="At least this price")]
 MaxPrice = Annotated[PriceBound, Query(description="At most this price (`Infinity`: no bound)")]
 PublishedAfter = Annotated[

@@ -19,7 +19,6 @@ from pydantic import (
     Field,
     PlainSerializer,
     PlainValidator,
-    StringConstraints,
     model_validator,
 )
 
@@ -33,16 +32,10 @@ from bandstand.marketplace.models import (
     WEBSITE_MAX,
     Instrument,
 )
+from bandstand.platform.schemas import StorableText
 
 Ordering = Literal["price", "-price", "publish", "-publish", "relevance"]
 CURRENCY_MARKS = "€$£"
-
-
-def _no_nul(text: str) -> str:
-    # PostgreSQL cannot store NUL in text; refusing it keeps both engines alike.
-    if "\x00" in text:
-        raise ValueError("must not contain NUL characters")
-    return text
 
 
 def _decimal_point(text: str) -> str:
@@ -105,21 +98,12 @@ def _as_utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-Storable = AfterValidator(_no_nul)
-Name = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX), Storable
-]
-Link = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=LINK_MAX), Storable
-]
-Website = Annotated[str, StringConstraints(strip_whitespace=True, max_length=WEBSITE_MAX), Storable]
-Image = Annotated[str, StringConstraints(strip_whitespace=True, max_length=IMAGE_MAX), Storable]
-Location = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=LOCATION_MAX), Storable
-]
-Category = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=CATEGORY_MAX), Storable
-]
+Name = Annotated[str, StorableText(strip_whitespace=True, min_length=1, max_length=NAME_MAX)]
+Link = Annotated[str, StorableText(strip_whitespace=True, min_length=1, max_length=LINK_MAX)]
+Website = Annotated[str, StorableText(strip_whitespace=True, max_length=WEBSITE_MAX)]
+Image = Annotated[str, StorableText(strip_whitespace=True, max_length=IMAGE_MAX)]
+Location = Annotated[str, StorableText(strip_whitespace=True, max_length=LOCATION_MAX)]
+Category = Annotated[str, StorableText(strip_whitespace=True, max_length=CATEGORY_MAX)]
 Price = Annotated[
     Decimal | None,
     PlainValidator(parse_price, json_schema_input_type=str | float | None),

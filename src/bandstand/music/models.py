@@ -159,6 +159,9 @@ class Picture(MusicBase):
     event_state: Mapped[str | None] = mapped_column(String(100), nullable=True)
     event_city: Mapped[str | None] = mapped_column(String(100), nullable=True)
     event_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    event_date_text: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    """`event_date` as the concert app sent it (`11/16/2022`), which its routes give back;
+    null when it was sent in ISO form, or through the canonical API."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 

@@ -57,12 +57,16 @@ class PictureService:
         actor_id: int | None,
         *,
         picture_id: int | None = None,
+        event_date_text: str | None = None,
     ) -> Picture:
-        """A new picture; `picture_id` only for the legacy routes whose clients chose ids."""
+        """A new picture; `picture_id` only for the legacy routes whose clients chose ids, and
+        `event_date_text` for their dates, kept in the form they were sent."""
         if picture_id is not None and await self.pictures.get(session, picture_id) is not None:
             raise PictureIdTaken(picture_id)
         now = utcnow()
-        picture = Picture(**data.model_dump(), created_at=now, updated_at=now)
+        picture = Picture(
+            **data.model_dump(), event_date_text=event_date_text, created_at=now, updated_at=now
+        )
         if picture_id is not None:
             picture.id = picture_id
         await self.pictures.add(session, picture, explicit_id=picture_id is not None)
@@ -76,6 +80,9 @@ class PictureService:
         changes: dict[str, Any],
         actor_id: int | None,
     ) -> Picture:
+        if "event_date" in changes:
+            # A date sent without its legacy text form is shown in ISO form from now on.
+            changes = {"event_date_text": None, **changes}
         changed = [key for key, value in changes.items() if getattr(picture, key) != value]
         if not changed:
             return picture
@@ -83,7 +90,8 @@ class PictureService:
             setattr(picture, key, changes[key])
         picture.updated_at = utcnow()
         await session.flush()
-        await events.picture_updated(session, picture, changed, actor_id)
+        public = dict.fromkeys("event_date" if key == "event_date_text" else key for key in changed)
+        await events.picture_updated(session, picture, list(public), actor_id)
         return picture
 
     async def put(
@@ -99,9 +107,18 @@ class PictureService:
             return await self.update(session, picture, changes, actor_id)
         if changes.get("pic_url") is None:
             raise BadRequest(f"pic_url: Field required to create picture {picture_id}")
+        fields = dict(changes)
+        text = fields.pop("event_date_text", None)
         return await self.create(
-            session, PictureCreate.model_validate(changes), actor_id, picture_id=picture_id
+            session,
+            PictureCreate.model_validate(fields),
+            actor_id,
+            picture_id=picture_id,
+            event_date_text=text,
         )
+
+    async def count(self, session: AsyncSession) -> int:
+        return await self.pictures.count(session)
 
     async def delete(self, session: AsyncSession, picture: Picture, actor_id: int | None) -> None:
         await self.pictures.delete(session, picture)

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, delete, select, text, update
+from sqlalchemy import ColumnElement, Select, delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -112,6 +112,9 @@ class SongRepository:
     async def first(self, session: AsyncSession, limit: int) -> Sequence[Any]:
         """The first `limit` songs by id, as list rows (no lyrics)."""
         return list((await session.execute(self.listing(SongFilters()).limit(limit))).all())
+
+    async def count(self, session: AsyncSession) -> int:
+        return int((await session.execute(select(func.count()).select_from(Song))).scalar_one())
 
     async def first_with_lyrics(self, session: AsyncSession, limit: int) -> Sequence[Any]:
         statement = select(Song.id, Song.title, Song.lyrics).order_by(Song.id).limit(limit)
@@ -296,6 +299,10 @@ class PictureRepository:
 
     async def first(self, session: AsyncSession, limit: int) -> Sequence[Picture]:
         return list((await session.execute(self.listing().limit(limit))).scalars())
+
+    async def count(self, session: AsyncSession) -> int:
+        statement = select(func.count()).select_from(Picture)
+        return int((await session.execute(statement)).scalar_one())
 
     async def by_url(self, session: AsyncSession, pic_url: str) -> Picture | None:
         statement = select(Picture).where(Picture.pic_url == pic_url).order_by(Picture.id)

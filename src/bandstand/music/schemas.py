@@ -10,13 +10,16 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
-    StringConstraints,
+    TypeAdapter,
+    ValidationError,
     ValidationInfo,
+    computed_field,
     field_validator,
 )
+
+from bandstand.platform.schemas import StorableText
 
 INT_MAX = 2_147_483_647
 """The largest value of the INTEGER columns on PostgreSQL."""
@@ -24,59 +27,49 @@ LYRICS_MAX = 20_000
 SongOrdering = Literal["title", "-title", "release_date", "-release_date", "likes", "-likes"]
 
 
-def _storable(value: Any) -> Any:
-    # PostgreSQL cannot store NUL, and neither engine a lone surrogate: refuse them as input.
-    if not isinstance(value, str):
-        return value
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise ValueError("must be valid Unicode text") from exc
-    return value
-
-
 def _as_utc(moment: datetime) -> datetime:
     # SQLite hands stored times back without a zone; every stored time is UTC.
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-Storable = AfterValidator(_storable)
-Title = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), Storable
-]
-Genre = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50), Storable
-]
-Url = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255), Storable
-]
-Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500), Storable]
-Lyrics = Annotated[str, StringConstraints(max_length=LYRICS_MAX), Storable]
-Place = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100), Storable]
-PictureUrl = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000), Storable
-]
+Title = Annotated[str, StorableText(strip_whitespace=True, min_length=1, max_length=100)]
+Genre = Annotated[str, StorableText(strip_whitespace=True, min_length=1, max_length=50)]
+Url = Annotated[str, StorableText(strip_whitespace=True, min_length=1, max_length=255)]
+Description = Annotated[str, StorableText(strip_whitespace=True, max_length=500)]
+Lyrics = Annotated[str, StorableText(max_length=LYRICS_MAX)]
+Place = Annotated[str, StorableText(strip_whitespace=True, max_length=100)]
+PictureUrl = Annotated[str, StorableText(strip_whitespace=True, min_length=1, max_length=1000)]
 Duration = Annotated[int, Field(ge=0, le=INT_MAX, description="Seconds")]
 Id = Annotated[int, Field(ge=1, le=INT_MAX)]
 UTCDatetime = Annotated[datetime, AfterValidator(_as_utc)]
 
-_US_DATE = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*$")
+_US_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+_DATE = TypeAdapter(date)
 
 
-def _legacy_date(value: Any) -> Any:
-    """The concert app sent `MM/DD/YYYY`; ISO dates pass through to the usual parsing."""
-    if isinstance(value, str) and (match := _US_DATE.match(value)):
+def parse_legacy_date(text: str) -> date:
+    """The concert app's `MM/DD/YYYY` (or `M/D/YYYY`), or an ISO date."""
+    if match := _US_DATE.match(text):
         month, day, year = (int(part) for part in match.groups())
         try:
             return date(year, month, day)
         except ValueError as exc:
-            raise ValueError(f"invalid date {value!r}: {exc}") from exc
-    return value
+            raise ValueError(f"invalid date {text!r}: {exc}") from exc
+    try:
+        return _DATE.validate_python(text)
+    except ValidationError as exc:
+        raise ValueError(f"invalid date {text!r}: use MM/DD/YYYY or YYYY-MM-DD") from exc
 
 
-LegacyDate = Annotated[date, BeforeValidator(_legacy_date)]
+def _legacy_date(text: str) -> str:
+    parse_legacy_date(text)
+    return text
+
+
+LegacyDate = Annotated[
+    str, StorableText(strip_whitespace=True, max_length=10), AfterValidator(_legacy_date)
+]
+"""A date as the concert app sent it; it is given back in the same form."""
 
 
 class StrictBody(BaseModel):
@@ -245,7 +238,14 @@ class PictureRead(BaseModel):
 # The concert app's legacy routes (contract E)
 
 
-class LegacySongCreate(StrictBody):
+class LenientBody(BaseModel):
+    """The concert app's bodies: fields the route does not know are ignored (its Mongo original
+    stored anything a client sent); those it knows are validated as usual."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+class LegacySongCreate(LenientBody):
     """A song as the concert app created it: a title and lyrics, optionally its id.
 
     The catalogue fields it lacks get defaults: artist `Unknown artist`, genre `Unknown`,
@@ -257,47 +257,95 @@ class LegacySongCreate(StrictBody):
     lyrics: Lyrics | None = None
 
 
-class LegacySongUpdate(PartialUpdate):
+class LegacySongUpdate(LenientBody, PartialUpdate):
+    """A change of a song; `id` may be sent, equal to the path's."""
+
+    model_config = ConfigDict(extra="ignore")
     not_nullable = ("title",)
 
+    id: Id | None = None
     title: Title | None = None
     lyrics: Lyrics | None = None
 
+    def changes(self) -> dict[str, Any]:
+        return self.model_dump(exclude_unset=True, exclude={"id"})
+
+
+def object_id(number: int) -> dict[str, str]:
+    """A stand-in for the Mongo document id the original sent as `_id` (in Mongo's extended
+    JSON, as its `json_util` wrote it): the song's id in 24 hexadecimal digits."""
+    return {"$oid": f"{number:024x}"}
+
 
 class LegacySong(BaseModel):
+    """`_id` stands in for the original's Mongo document id, which its clients may read."""
+
     model_config = ConfigDict(from_attributes=True)
 
     id: int
     title: str
     lyrics: str | None
 
+    @computed_field(alias="_id")  # type: ignore[prop-decorator]
+    @property
+    def object_id(self) -> dict[str, str]:
+        return object_id(self.id)
+
+
+class LegacySongCreated(LegacySong):
+    inserted_id: int
+
 
 class LegacySongs(BaseModel):
     songs: list[LegacySong]
 
 
-class LegacyPictureCreate(StrictBody):
-    """A picture as the concert app created it; `event_date` may be `MM/DD/YYYY` or ISO."""
+class LegacyCounts(BaseModel):
+    """`/count` of both original services, now on one path."""
 
-    id: Id | None = None
+    count: int = Field(description="Songs")
+    length: int = Field(description="Pictures")
+
+
+class LegacyPictureFields(LenientBody):
     pic_url: PictureUrl
     event_country: Place | None = None
     event_state: Place | None = None
     event_city: Place | None = None
     event_date: LegacyDate | None = None
 
-    def picture(self) -> PictureCreate:
-        return PictureCreate.model_validate(self.model_dump(exclude={"id"}))
+    def stored(self, fields: dict[str, Any]) -> dict[str, Any]:
+        """`fields` (this body's) as stored: the date parsed, and the text it was sent as
+        kept beside it when that is not the ISO form."""
+        if "event_date" in fields:
+            text = fields["event_date"]
+            parsed = None if text is None else parse_legacy_date(text)
+            fields["event_date"] = parsed
+            keep = parsed is not None and text != parsed.isoformat()
+            fields["event_date_text"] = text if keep else None
+        return fields
 
 
-class LegacyPictureUpdate(PartialUpdate):
+class LegacyPictureCreate(LegacyPictureFields):
+    """A picture as the concert app created it; `event_date` may be `MM/DD/YYYY` or ISO."""
+
+    id: Id | None = None
+
+    def fields(self) -> dict[str, Any]:
+        return self.stored(self.model_dump(exclude={"id"}))
+
+
+class LegacyPictureUpdate(LegacyPictureFields, PartialUpdate):
+    """The concert app's PUT: clients send the object read back, `id` included."""
+
+    model_config = ConfigDict(extra="ignore")
     not_nullable = ("pic_url",)
 
-    pic_url: PictureUrl | None = None
-    event_country: Place | None = None
-    event_state: Place | None = None
-    event_city: Place | None = None
-    event_date: LegacyDate | None = None
+    id: Id | None = None
+    pic_url: PictureUrl | None = None  # type: ignore[assignment]
+
+    def changes(self) -> dict[str, Any]:
+        return self.stored(self.model_dump(exclude_unset=True, exclude={"id"}))
 
 
 class LegacyPicture(BaseModel):
@@ -308,7 +356,21 @@ class LegacyPicture(BaseModel):
     event_country: str | None
     event_state: str | None
     event_city: str | None
-    event_date: date | None
+    event_date: str | None
+
+    @classmethod
+    def of(cls, picture: Any) -> LegacyPicture:
+        """`picture` with its date in the form it was sent."""
+        given = picture.event_date_text
+        day = picture.event_date
+        return cls(
+            id=picture.id,
+            pic_url=picture.pic_url,
+            event_country=picture.event_country,
+            event_state=picture.event_state,
+            event_city=picture.event_city,
+            event_date=given if given is not None else (day.isoformat() if day else None),
+        )
 
 
 class LegacyPictureSaved(BaseModel):

@@ -173,6 +173,9 @@ class SongService:
         await events.song_created(session, song, actor_id)
         return song
 
+    async def count(self, session: AsyncSession) -> int:
+        return await self.songs.count(session)
+
     async def create_legacy(
         self, session: AsyncSession, data: LegacySongCreate, actor_id: int | None
     ) -> Song:
