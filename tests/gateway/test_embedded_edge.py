@@ -177,3 +177,40 @@ async def test_nesting_within_the_limit_and_brackets_in_strings_are_left_to_the_
             headers={**platform.admin, "Content-Type": "application/json"},
         )
         assert response.status_code == 422, response.text
+
+
+# Each service on its own (distributed mode): the same limits without the gateway in front
+
+DIRECT_ROUTES = {
+    "identity": "/api/v1/register",
+    "music": "/song",
+    "inventory": "/api/movies",
+    "marketplace": "/addInstrument",
+    "billing": "/api/billing",
+    "admin": "/api/v1/settings",
+}
+
+
+async def _chunked(data: bytes) -> AsyncIterator[bytes]:
+    for start in range(0, len(data), 512):
+        yield data[start : start + 512]
+
+
+@pytest.mark.parametrize("service", list(DIRECT_ROUTES))
+async def test_each_service_enforces_the_body_limits_itself(
+    settings: Settings, service: str
+) -> None:
+    limit = 2048
+    alone = settings.model_copy(update={"max_body_bytes": limit})
+    app = registry.service(service).create_app(Runtime(alone))
+    path = DIRECT_ROUTES[service]
+    too_large = b'{"title": "' + b"x" * limit + b'"}'
+    json_body = {"Content-Type": "application/json"}
+    async with api_client(app, client=(PEER, 50000)) as client:
+        for content in (too_large, _chunked(too_large)):
+            response = await client.post(path, content=content, headers=json_body)
+            assert response.status_code == 413, response.text
+            assert response.json() == {"detail": f"Request body larger than {limit} bytes"}
+        deep = await client.post(path, content=b"[" * 1500, headers=json_body)
+        assert deep.status_code == 400, deep.text
+        assert deep.json() == {"detail": "Request body nested deeper than 200 levels"}
