@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import signal
@@ -10,6 +11,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from bandstand import registry
 from bandstand.platform.testing.servers import free_port
@@ -45,9 +48,8 @@ def test_identity_behind_the_gateway(
     gateway_url = f"http://127.0.0.1:{gateway_port}"
     # Services believe X-Forwarded-For from the gateway (on loopback here) alone.
     trust_gateway = {"BANDSTAND_TRUSTED_PROXIES": '["127.0.0.1/32"]'}
-    identity = _service(
-        "identity", identity_port, postgres_url_factory("identity"), tmp_path, **trust_gateway
-    )
+    identity_database = postgres_url_factory("identity")
+    identity = _service("identity", identity_port, identity_database, tmp_path, **trust_gateway)
     # The gateway is ready when every service is: the others run too, on their own databases.
     others = {name: free_port() for name in registry.names() if name != "identity"}
     jwks = f"{identity_url}/.well-known/jwks.json"
@@ -85,6 +87,7 @@ def test_identity_behind_the_gateway(
             stack.enter_context(process)
         http = stack.enter_context(httpx.Client(base_url=gateway_url, timeout=10))
         _walk_through(http, identity, gateway, identity_url, gateway_url)
+        _admin_sees_the_detail(http, identity_database)
         assert gateway.stop(signal.SIGTERM) == 0, gateway.log()[-4000:]
         for process in services:
             assert process.stop(signal.SIGTERM) == 0, process.log()[-4000:]
@@ -179,3 +182,30 @@ def _walk_through(
     back = http.post("/api/v1/login", json={"username": "grace", "password": PASSWORD})
     assert back.status_code == 200, back.text
     assert http.get("/ready").status_code == 200
+
+
+def _admin_sees_the_detail(http: httpx.Client, identity_database: str) -> None:
+    """The gateway checks an admin's token against identity's keys, fetched over HTTP."""
+    registered = http.post(
+        "/api/v1/register",
+        json={"username": "root", "email": "root@example.com", "password": PASSWORD},
+    )
+    assert registered.status_code == 201, registered.text
+
+    async def promote() -> None:
+        engine = create_async_engine(identity_database)
+        async with engine.begin() as connection:
+            await connection.execute(
+                text("UPDATE users SET role = 'admin' WHERE username = 'root'")
+            )
+        await engine.dispose()
+
+    asyncio.run(promote())
+    login = http.post("/api/v1/login", json={"username": "root", "password": PASSWORD})
+    assert login.status_code == 200, login.text
+    admin = _bearer(login.json()["access_token"])
+    metrics = http.get("/metrics", headers=admin)
+    assert metrics.status_code == 200
+    assert "bandstand_http_requests_total" in metrics.text
+    ready = http.get("/ready", headers=admin)
+    assert ready.json()["services"]["identity"]["checks"]["database"] == {"status": "up"}
