@@ -5,13 +5,15 @@ chunked body passes the limit. A body whose brackets nest deeper than `MAX_NESTI
 Python's parsers recurse once per level, and a body of 100,000 `[` would otherwise end as a
 `RecursionError` in whichever parser a route uses. The body is read whole before the route runs
 (it is at most `max_bytes`, and every route reads its body whole anyway), so a refused body never
-reaches a route.
+reaches a parser: reading it raises an HTTP 400 instead, which the route's own error handling
+renders (with the inherited error key of a compatibility route).
 """
 
 from __future__ import annotations
 
 import re
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bandstand.platform.asgi import send_json
@@ -105,7 +107,7 @@ class RequestBodyLimits:
                 return
             if meter.feed(chunk):
                 detail = f"Request body nested deeper than {self.max_nesting} levels"
-                await send_json(send, 400, {"detail": detail})
+                await self.app(scope, _refuse(detail), send)
                 return
             chunks.append(chunk)
         await self.app(scope, _replay(b"".join(chunks), receive), send)
@@ -142,3 +144,12 @@ def _replay(body: bytes, receive: Receive) -> Receive:
         return await receive()
 
     return replay
+
+
+def _refuse(detail: str) -> Receive:
+    """A body no route may read: reading it is a 400 with `detail`."""
+
+    async def refuse() -> Message:
+        raise HTTPException(400, detail)
+
+    return refuse
