@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import json
 from pathlib import Path
 from typing import Any
 
@@ -75,3 +77,25 @@ def test_dockerfile_runs_the_cli_as_a_non_root_user() -> None:
     assert 'ENTRYPOINT ["bandstand"]' in dockerfile
     assert "uv sync --frozen --no-dev" in dockerfile
     assert "USER bandstand" in dockerfile
+
+
+def test_services_believe_forwarded_addresses_from_the_gateway_alone() -> None:
+    compose = yaml.safe_load((DEPLOY / "docker-compose.yml").read_text())
+    services = compose["services"]
+    gateway_address = services["gateway"]["networks"]["default"]["ipv4_address"]
+    # Clients reach the compose gateway directly: it trusts nobody's header.
+    assert json.loads(services["gateway"]["environment"]["BANDSTAND_TRUSTED_PROXIES"]) == []
+    for entry in registry.SERVICES:
+        trusted = json.loads(services[entry.name]["environment"]["BANDSTAND_TRUSTED_PROXIES"])
+        assert trusted == [f"{gateway_address}/32"]
+    subnet = compose["networks"]["default"]["ipam"]["config"][0]["subnet"]
+    assert ipaddress.ip_address(gateway_address) in ipaddress.ip_network(subnet)
+
+    (config,) = [
+        document
+        for document in _k8s_documents()
+        if document["kind"] == "ConfigMap" and document["metadata"]["name"] == "bandstand-config"
+    ]
+    networks = json.loads(config["data"]["BANDSTAND_TRUSTED_PROXIES"])
+    assert networks
+    assert all(ipaddress.ip_network(network).is_private for network in networks)

@@ -108,6 +108,10 @@ def _run_server(app: object, host: str, port: int, settings: Settings) -> None:
         log_level=settings.log_level.lower(),
         timeout_keep_alive=SERVICE_KEEP_ALIVE_SECONDS,
         timeout_graceful_shutdown=10,
+        # Forwarded headers are read by the app (`platform.clients`), from
+        # BANDSTAND_TRUSTED_PROXIES only and checking each hop is an address; uvicorn's own
+        # reading (loopback trusted, any hop believed) would rewrite the client before it.
+        proxy_headers=False,
     )
     server = uvicorn.Server(config)
     _freeze_startup_objects()

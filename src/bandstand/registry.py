@@ -186,7 +186,14 @@ def embedded_gateway(runtime: Runtime) -> ASGIApp:
         app = entry.create_app(runtime)
         upstreams[entry.name] = InProcessUpstream(entry.name, app)
         runtime.services.register(entry.name, asgi_probe(app))
-    return create_gateway_app(route_table(), upstreams, runtime.settings, access_log=False)
+    return create_gateway_app(
+        route_table(),
+        upstreams,
+        runtime.settings,
+        access_log=False,
+        # Looked up per call: identity, mounted here, points the runtime at its own keys.
+        verify=lambda token: runtime.verifier.verify(token),
+    )
 
 
 def distributed_runtime(settings: Settings) -> Runtime:
@@ -210,4 +217,13 @@ def distributed_gateway(settings: Settings) -> ASGIApp:
             read_timeout=settings.upstream_read_timeout,
             pool_size=settings.upstream_pool_size,
         )
-    return create_gateway_app(route_table(), upstreams, settings, access_log=settings.access_log)
+    # Only to check an admin's token for /metrics and /ready: never started, no broker used.
+    runtime = Runtime(settings)
+    return create_gateway_app(
+        route_table(),
+        upstreams,
+        settings,
+        access_log=settings.access_log,
+        verify=runtime.verifier.verify,
+        on_shutdown=[runtime.cache.close],
+    )

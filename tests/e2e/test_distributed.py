@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import signal
@@ -10,6 +11,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from bandstand import registry
 from bandstand.platform.testing.servers import free_port
@@ -43,14 +46,24 @@ def test_identity_behind_the_gateway(
     identity_port, gateway_port = free_port(), free_port()
     identity_url = f"http://127.0.0.1:{identity_port}"
     gateway_url = f"http://127.0.0.1:{gateway_port}"
-    identity = _service("identity", identity_port, postgres_url_factory("identity"), tmp_path)
+    # Services believe X-Forwarded-For from the gateway (on loopback here) alone.
+    trust_gateway = {"BANDSTAND_TRUSTED_PROXIES": '["127.0.0.1/32"]'}
+    identity_database = postgres_url_factory("identity")
+    identity = _service("identity", identity_port, identity_database, tmp_path, **trust_gateway)
     # The gateway is ready when every service is: the others run too, on their own databases.
     others = {name: free_port() for name in registry.names() if name != "identity"}
     jwks = f"{identity_url}/.well-known/jwks.json"
     services = [
         identity,
         *(
-            _service(name, port, postgres_url_factory(name), tmp_path, BANDSTAND_JWKS_URL=jwks)
+            _service(
+                name,
+                port,
+                postgres_url_factory(name),
+                tmp_path,
+                BANDSTAND_JWKS_URL=jwks,
+                **trust_gateway,
+            )
             for name, port in others.items()
         ),
     ]
@@ -74,6 +87,7 @@ def test_identity_behind_the_gateway(
             stack.enter_context(process)
         http = stack.enter_context(httpx.Client(base_url=gateway_url, timeout=10))
         _walk_through(http, identity, gateway, identity_url, gateway_url)
+        _admin_sees_the_detail(http, identity_database)
         assert gateway.stop(signal.SIGTERM) == 0, gateway.log()[-4000:]
         for process in services:
             assert process.stop(signal.SIGTERM) == 0, process.log()[-4000:]
@@ -93,7 +107,21 @@ def _walk_through(
     gateway_health = gateway.wait_until_serving(f"{gateway_url}/health/")
     assert gateway_health.json()["service"] == "gateway"
     ready = gateway.wait_until_serving(f"{gateway_url}/ready")
-    assert ready.json()["services"]["identity"]["checks"]["database"] == {"status": "up"}
+    assert ready.json() == {"status": "ready"}
+    assert http.get("/metrics").status_code == 401
+
+    # The gateway replaces what a client says of its address: rotating it does not escape
+    # the login limit, which the service applies to the address the gateway saw.
+    statuses = [
+        http.post(
+            "/api/v1/login",
+            json={"username": "nobody", "password": PASSWORD},
+            headers={"X-Forwarded-For": f"198.51.100.{n}"},
+        ).status_code
+        for n in range(1, 8)
+    ]
+    assert statuses[:5] == [401] * 5
+    assert set(statuses[5:]) == {429}
 
     # register -> login -> profile -> refresh -> logout, all through the gateway
     registered = http.post(
@@ -145,7 +173,7 @@ def _walk_through(
     assert down.json() == {"detail": "identity service unavailable"}
     not_ready = http.get("/ready")
     assert not_ready.status_code == 503
-    assert not_ready.json()["detail"] == "unavailable: identity"
+    assert not_ready.json() == {"status": "not ready"}
     assert http.get("/health").status_code == 200
 
     # Identity is back: so is the gateway, with the data kept in PostgreSQL.
@@ -154,3 +182,30 @@ def _walk_through(
     back = http.post("/api/v1/login", json={"username": "grace", "password": PASSWORD})
     assert back.status_code == 200, back.text
     assert http.get("/ready").status_code == 200
+
+
+def _admin_sees_the_detail(http: httpx.Client, identity_database: str) -> None:
+    """The gateway checks an admin's token against identity's keys, fetched over HTTP."""
+    registered = http.post(
+        "/api/v1/register",
+        json={"username": "root", "email": "root@example.com", "password": PASSWORD},
+    )
+    assert registered.status_code == 201, registered.text
+
+    async def promote() -> None:
+        engine = create_async_engine(identity_database)
+        async with engine.begin() as connection:
+            await connection.execute(
+                text("UPDATE users SET role = 'admin' WHERE username = 'root'")
+            )
+        await engine.dispose()
+
+    asyncio.run(promote())
+    login = http.post("/api/v1/login", json={"username": "root", "password": PASSWORD})
+    assert login.status_code == 200, login.text
+    admin = _bearer(login.json()["access_token"])
+    metrics = http.get("/metrics", headers=admin)
+    assert metrics.status_code == 200
+    assert "bandstand_http_requests_total" in metrics.text
+    ready = http.get("/ready", headers=admin)
+    assert ready.json()["services"]["identity"]["checks"]["database"] == {"status": "up"}

@@ -13,16 +13,21 @@ from fastapi import FastAPI
 from bandstand import __version__
 from bandstand.gateway.app import create_gateway_app
 from bandstand.gateway.proxy import InProcessUpstream, Upstream
+from bandstand.platform.runtime import Runtime
 from bandstand.platform.settings import Settings
 from bandstand.platform.testing.client import api_client
+from bandstand.platform.testing.tokens import TokenFactory
 from tests.gateway.upstreams import ROUTES, alpha_app, beta_app, header
 
 LIMIT = 1024
+TOKENS = TokenFactory()
+ADMIN = TOKENS.headers(user_id=1, role="admin")
 
 
 def _gateway(settings: Settings, *apps: FastAPI) -> Any:
     upstreams: dict[str, Upstream] = {app.title: InProcessUpstream(app.title, app) for app in apps}
-    return create_gateway_app(ROUTES, upstreams, settings, access_log=False)
+    verifier = Runtime(settings, jwks_fetch=TOKENS.jwks).verifier
+    return create_gateway_app(ROUTES, upstreams, settings, access_log=False, verify=verifier.verify)
 
 
 @pytest.fixture
@@ -81,7 +86,7 @@ async def test_health(client: httpx.AsyncClient, path: str) -> None:
 
 
 async def test_ready_when_every_service_is(client: httpx.AsyncClient) -> None:
-    response = await client.get("/ready")
+    response = await client.get("/ready", headers=ADMIN)
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "ready"
@@ -89,12 +94,12 @@ async def test_ready_when_every_service_is(client: httpx.AsyncClient) -> None:
     assert body["services"]["beta"]["checks"] == {"database": {"status": "up"}}
 
 
-async def test_ready_names_the_service_that_is_down(
+async def test_ready_names_the_service_that_is_down_to_an_admin(
     make_settings: Callable[..., Settings],
 ) -> None:
     gateway = _gateway(make_settings(), alpha_app(), beta_app(ready=False))
     async with api_client(gateway) as http:
-        response = await http.get("/ready/")
+        response = await http.get("/ready/", headers=ADMIN)
     assert response.status_code == 503
     body = response.json()
     assert body["detail"] == "unavailable: beta"
@@ -105,9 +110,26 @@ async def test_ready_names_the_service_that_is_down(
     assert body["services"]["alpha"]["status"] == "up"
 
 
+@pytest.mark.parametrize(
+    "headers",
+    [{}, TOKENS.headers(role="user"), {"Authorization": "Bearer not-a-token"}],
+    ids=["anonymous", "user", "bad-token"],
+)
+async def test_ready_tells_anyone_else_its_status_alone(
+    make_settings: Callable[..., Settings], headers: dict[str, str]
+) -> None:
+    for ready, status, word in ((True, 200, "ready"), (False, 503, "not ready")):
+        gateway = _gateway(make_settings(), alpha_app(), beta_app(ready=ready))
+        async with api_client(gateway) as http:
+            response = await http.get("/ready", headers=headers)
+        assert response.status_code == status
+        assert response.json() == {"status": word}
+        assert "database is down" not in response.text
+
+
 async def test_metrics_count_requests_per_upstream(client: httpx.AsyncClient) -> None:
     await client.get("/api/v1/beta/counted")
-    response = await client.get("/metrics")
+    response = await client.get("/metrics", headers=ADMIN)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
     assert re.search(
@@ -115,6 +137,29 @@ async def test_metrics_count_requests_per_upstream(client: httpx.AsyncClient) ->
         r'service="gateway",status="200"\} [1-9]',
         response.text,
     )
+
+
+async def test_metrics_are_for_admins(client: httpx.AsyncClient) -> None:
+    anonymous = await client.get("/metrics")
+    assert anonymous.status_code == 401
+    assert anonymous.headers["www-authenticate"] == "Bearer"
+    assert "bandstand_http_requests_total" not in anonymous.text
+    forged = await client.get("/metrics", headers={"Authorization": "Bearer x.y.z"})
+    assert forged.status_code == 401
+    user = await client.get("/metrics", headers=TOKENS.headers(role="user"))
+    assert user.status_code == 403
+    assert "bandstand_http_requests_total" not in user.text
+
+
+async def test_metrics_public_by_setting(make_settings: Callable[..., Settings]) -> None:
+    gateway = _gateway(make_settings(metrics_public=True), alpha_app(), beta_app(ready=False))
+    async with api_client(gateway) as http:
+        metrics = await http.get("/metrics")
+        ready = await http.get("/ready")
+    assert metrics.status_code == 200
+    assert "bandstand_http_requests_total" in metrics.text
+    assert ready.status_code == 503
+    assert ready.json()["detail"] == "unavailable: beta"
 
 
 async def test_docs_page_points_at_the_merged_document(client: httpx.AsyncClient) -> None:

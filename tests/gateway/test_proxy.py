@@ -171,8 +171,8 @@ async def test_request_headers_are_relayed_without_hop_by_hop_ones(
     for name in ("x-hop", "keep-alive", "te", "upgrade", "proxy-authorization"):
         assert header(echoed, name) == [], name
     assert [value.lower() for value in header(echoed, "connection")] in ([], ["keep-alive"])
-    # The client's address is appended to the chain it came with.
-    assert header(echoed, "x-forwarded-for") == ["198.51.100.7, 203.0.113.10"]
+    # The client's own X-Forwarded-For is replaced by the address the gateway saw.
+    assert header(echoed, "x-forwarded-for") == ["203.0.113.10"]
     # What the gateway itself saw, not what the client claimed.
     assert header(echoed, "x-forwarded-proto") == ["http"]
     assert header(echoed, "x-forwarded-host") == ["testserver"]
@@ -184,6 +184,44 @@ async def test_forwarded_headers_are_added(client: httpx.AsyncClient) -> None:
     echoed = (await client.get("/api/v1/beta/y")).json()
     assert header(echoed, "x-forwarded-for") == ["203.0.113.10"]
     assert header(echoed, "x-forwarded-proto") == ["http"]
+
+
+async def test_a_forged_chain_from_an_untrusted_client_is_replaced(
+    client: httpx.AsyncClient,
+) -> None:
+    forged = [("X-Forwarded-For", "6.6.6.6"), ("X-Forwarded-For", "10.0.0.1, 127.0.0.1")]
+    echoed = (await client.get("/api/v1/alpha/x", headers=forged)).json()
+    assert header(echoed, "x-forwarded-for") == ["203.0.113.10"]
+
+
+@pytest.mark.parametrize(
+    ("chain", "client_address"),
+    [
+        # The ingress (10.0.0.2, trusted) appended the address it saw: that one is the client.
+        ("6.6.6.6, 198.51.100.7", "198.51.100.7"),
+        # Trusted hops are walked over, up to the first address that is not a proxy of ours.
+        ("6.6.6.6, 198.51.100.7, 10.9.9.9", "198.51.100.7"),
+        # A hop that is not an address ends the walk: the last trusted hop is the client.
+        ("198.51.100.7, not-an-ip, 10.9.9.9", "10.9.9.9"),
+        ("198.51.100.7, 10.9.9.9:443", "10.0.0.2"),
+        ("", "10.0.0.2"),
+    ],
+)
+async def test_behind_a_trusted_ingress_the_chain_is_walked(
+    make_settings: Callable[..., Settings],
+    upstream: tuple[str, web.Application],
+    chain: str,
+    client_address: str,
+) -> None:
+    url, _app = upstream
+    settings = make_settings(trusted_proxies=["10.0.0.0/8"])
+    gateway = _gateway(settings, url, url)
+    async with api_client(gateway, client=("10.0.0.2", 40000)) as http:
+        headers = {"X-Forwarded-For": chain, "X-Forwarded-Proto": "https"}
+        echoed = (await http.get("/api/v1/alpha/x", headers=headers)).json()
+    assert header(echoed, "x-forwarded-for") == [client_address]
+    # The ingress terminated TLS: what it says of the scheme is believed too.
+    assert header(echoed, "x-forwarded-proto") == ["https"]
 
 
 async def test_request_id_is_made_and_passed_on(client: httpx.AsyncClient) -> None:
@@ -370,9 +408,15 @@ async def test_ready_and_docs_through_http(
     url, _app = upstream
     closed = f"http://127.0.0.1:{free_port()}"
     async with api_client(_gateway(make_settings(), url, closed)) as http:
+        anonymous = await http.get("/ready")
+    # Anyone may learn the gateway is not ready; not which service, nor the error's text.
+    assert anonymous.status_code == 503
+    assert anonymous.json() == {"status": "not ready"}
+    async with api_client(_gateway(make_settings(metrics_public=True), url, closed)) as http:
         ready = await http.get("/ready")
         document = (await http.get("/openapi.json")).json()
     assert ready.status_code == 503
+    assert "unreachable" in ready.json()["services"]["beta"]["error"]
     body = ready.json()
     assert body["detail"] == "unavailable: beta"
     assert body["services"]["alpha"] == {

@@ -187,22 +187,6 @@ async def test_failures_of_unknown_names_are_limited_too(client: httpx.AsyncClie
     assert [await _fail(client, "ghost") for _ in range(6)] == [401] * 5 + [429]
 
 
-async def test_behind_the_gateway_the_forwarded_address_is_limited(
-    identity: IdentityHarness,
-) -> None:
-    first = {"X-Forwarded-For": "192.0.2.50, 198.51.100.1"}
-    second = {"X-Forwarded-For": "198.51.100.2"}
-    async with identity.client_from("127.0.0.1") as gateway:
-        assert [await _fail(gateway, headers=first) for _ in range(6)] == [401] * 5 + [429]
-        assert await _fail(gateway, headers=second) == 401
-        success = await gateway.post(
-            LOGIN, json={"username": "member", "password": USER_PASSWORD}, headers=second
-        )
-        assert success.status_code == 200
-    (event,) = await identity.outbox("identity.user.logged_in")
-    assert event["payload"]["ip_address"] == "198.51.100.2"
-
-
 async def test_login_needs_a_username_or_an_email(
     identity: IdentityHarness, client: httpx.AsyncClient
 ) -> None:

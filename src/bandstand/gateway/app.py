@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -20,11 +20,17 @@ from bandstand.gateway.docs import collect_documents, merge_documents
 from bandstand.gateway.proxy import Upstream
 from bandstand.gateway.routes import RouteTable
 from bandstand.platform.asgi import send_json
+from bandstand.platform.clients import ForwardedClientMiddleware
+from bandstand.platform.errors import BandstandError
 from bandstand.platform.observability import RequestContextMiddleware, metrics_endpoint
+from bandstand.platform.security import Principal
 from bandstand.platform.settings import Settings
 
 logger = logging.getLogger("bandstand.gateway")
 NAME = "gateway"
+# Checks an access token (identity's verification, as every service does it).
+Verify = Callable[[str], Awaitable[Principal]]
+Hook = Callable[[], Awaitable[None]]
 
 
 class BodyLimitMiddleware:
@@ -86,16 +92,31 @@ class _TooLarge(Exception):
 
 
 class Gateway:
-    """Dispatches by path prefix; owns only /health, /ready, /metrics, /docs and /openapi.json."""
+    """Dispatches by path prefix; owns only /health, /ready, /metrics, /docs and /openapi.json.
 
-    def __init__(self, routes: RouteTable, upstreams: Mapping[str, Upstream]) -> None:
+    `/metrics` and the detail of `/ready` (which service and check is down, and why) are for
+    admins, unless `public_metrics`: anyone else gets 401/403 from `/metrics`, and from `/ready`
+    its status alone (200 or 503), which is all an orchestrator's probe reads."""
+
+    def __init__(
+        self,
+        routes: RouteTable,
+        upstreams: Mapping[str, Upstream],
+        *,
+        verify: Verify | None = None,
+        public_metrics: bool = False,
+        on_shutdown: Sequence[Hook] = (),
+    ) -> None:
         self.routes = routes
         self.upstreams = dict(upstreams)
+        self.verify = verify
+        self.public_metrics = public_metrics
+        self.on_shutdown = list(on_shutdown)
         self.own = Starlette(
             routes=[
                 Route("/health", self.health),
                 Route("/ready", self.ready),
-                Route("/metrics", metrics_endpoint),
+                Route("/metrics", self.metrics),
                 Route("/openapi.json", self.openapi),
                 Route("/docs", self.docs),
             ]
@@ -150,15 +171,53 @@ class Gateway:
                 await upstream.stop()
             except Exception:
                 logger.exception("stopping %s failed", upstream.name)
+        for hook in self.on_shutdown:
+            try:
+                await hook()
+            except Exception:
+                logger.exception("gateway shutdown hook failed")
+
+    async def _caller(self, request: Request) -> Principal | None:
+        """The verified caller of a request with a bearer token; None for anyone else."""
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if self.verify is None or scheme.lower() != "bearer" or not token.strip():
+            return None
+        try:
+            return await self.verify(token.strip())
+        except BandstandError:
+            return None
+
+    async def _admin_only(self, request: Request) -> JSONResponse | None:
+        """None when the request may see operational detail; otherwise the refusal."""
+        if self.public_metrics:
+            return None
+        caller = await self._caller(request)
+        if caller is None:
+            return JSONResponse(
+                {"detail": "Not authenticated"},
+                status_code=401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        if not caller.is_admin:
+            return JSONResponse({"detail": "Insufficient permissions"}, status_code=403)
+        return None
+
+    async def metrics(self, request: Request) -> Response:
+        refused = await self._admin_only(request)
+        return refused or await metrics_endpoint(request)
 
     async def health(self, _request: Request) -> JSONResponse:
         return JSONResponse({"status": "healthy", "service": NAME, "version": __version__})
 
-    async def ready(self, _request: Request) -> JSONResponse:
+    async def ready(self, request: Request) -> JSONResponse:
         names = list(self.upstreams)
         results = await asyncio.gather(*(self.upstreams[name].ready() for name in names))
         services = dict(zip(names, results, strict=True))
         down = [name for name, result in services.items() if result["status"] != "up"]
+        if await self._admin_only(request) is not None:
+            # Which dependency failed, and its error's text, are for admins only.
+            status = "not ready" if down else "ready"
+            return JSONResponse({"status": status}, status_code=503 if down else 200)
         body: dict[str, Any] = {
             "status": "not ready" if down else "ready",
             "service": NAME,
@@ -183,8 +242,17 @@ def create_gateway_app(
     settings: Settings,
     *,
     access_log: bool = True,
+    verify: Verify | None = None,
+    on_shutdown: Sequence[Hook] = (),
 ) -> ASGIApp:
-    app: ASGIApp = Gateway(routes, upstreams)
+    """The gateway; `verify` checks an admin's token for `/metrics` and `/ready`'s detail."""
+    app: ASGIApp = Gateway(
+        routes,
+        upstreams,
+        verify=verify,
+        public_metrics=settings.metrics_public,
+        on_shutdown=on_shutdown,
+    )
     app = BodyLimitMiddleware(app, settings.max_body_bytes)
     if settings.cors_origins:
         app = CORSMiddleware(
@@ -195,4 +263,5 @@ def create_gateway_app(
             expose_headers=["X-Request-ID", "Location", "Retry-After"],
             allow_credentials=True,
         )
-    return RequestContextMiddleware(app, service=NAME, access_log=access_log)
+    app = RequestContextMiddleware(app, service=NAME, access_log=access_log)
+    return ForwardedClientMiddleware(app, settings.trusted_proxies)

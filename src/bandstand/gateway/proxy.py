@@ -36,7 +36,8 @@ HOP_BY_HOP = frozenset(
         b"expect",
     }
 )
-# Set by the gateway itself: a value a client sends is replaced, never passed on.
+# Set by the gateway itself: a value a client sends is replaced, never passed on (the client's
+# address and scheme come from the scope, where `ForwardedClientMiddleware` put them).
 FORWARDING = frozenset({b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-host"})
 # Added by the server in front of the gateway; the upstream's copy would be a duplicate.
 SERVER_ADDED = frozenset({b"date", b"server"})
@@ -174,27 +175,23 @@ class HttpUpstream:
         raw_headers: list[tuple[bytes, bytes]] = list(scope.get("headers", ()))
         dropped = HOP_BY_HOP | FORWARDING | _connection_tokens(raw_headers)
         headers: list[tuple[str, str]] = []
-        forwarded_for: str | None = None
         host: str | None = None
         has_request_id = False
         for raw_key, raw_value in raw_headers:
             key = raw_key.lower()
             value = raw_value.decode("latin-1")
-            if key == b"x-forwarded-for":
-                forwarded_for = f"{forwarded_for}, {value}" if forwarded_for else value
-            elif key == b"host":
+            if key == b"host":
                 host = value
             elif key == b"x-request-id":
                 has_request_id = True
             if key not in dropped:
                 # Host is kept: links a service builds from its request URL name the gateway.
                 headers.append((raw_key.decode("latin-1"), value))
+        # The client as the gateway established it (its peer, or what a trusted ingress said):
+        # what the client itself sent is replaced, never passed on for a service to believe.
         client = scope.get("client")
-        client_host = client[0] if client else None
-        if client_host:
-            forwarded_for = f"{forwarded_for}, {client_host}" if forwarded_for else client_host
-        if forwarded_for:
-            headers.append(("X-Forwarded-For", forwarded_for))
+        if client and client[0]:
+            headers.append(("X-Forwarded-For", client[0]))
         headers.append(("X-Forwarded-Proto", scope.get("scheme", "http")))
         if host:
             headers.append(("X-Forwarded-Host", host))

@@ -10,6 +10,7 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bandstand import __version__
+from bandstand.platform.clients import ForwardedClientMiddleware
 from bandstand.platform.database import Database
 from bandstand.platform.errors import ERROR_RESPONSES, install_error_handlers
 from bandstand.platform.health import ReadinessCheck, health_router
@@ -22,6 +23,7 @@ from bandstand.platform.observability import (
     RequestContextMiddleware,
     metrics_endpoint,
 )
+from bandstand.platform.request_body import RequestBodyLimits
 from bandstand.platform.response_cache import BackgroundRefreshes, PublicResponseCache
 from bandstand.platform.runtime import Runtime
 from bandstand.platform.transactions import TransactionMiddleware
@@ -154,6 +156,8 @@ def create_service_app(
             ttl=settings.public_cache_seconds,
             refreshes=refreshes,
         )
+    app.add_middleware(RequestBodyLimits, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware, service=name, access_log=settings.access_log)
     app.add_middleware(TrailingSlashMiddleware)
+    app.add_middleware(ForwardedClientMiddleware, trusted=settings.trusted_proxies)
     return app

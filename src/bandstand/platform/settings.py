@@ -104,19 +104,19 @@ class Settings(BaseSettings):
         "once per process; past it, 503 with `Retry-After`.",
     )
     trusted_proxies: list[str] = Field(
-        default_factory=lambda: [
-            "127.0.0.0/8",
-            "10.0.0.0/8",
-            "172.16.0.0/12",
-            "192.168.0.0/16",
-            "::1/128",
-            "fc00::/7",
-        ],
-        description="Networks of our gateway and ingress, whose X-Forwarded-For is believed.",
+        default_factory=list,
+        description="Networks of the proxies in front (the ingress before the gateway, the "
+        "gateway before a service) whose X-Forwarded-For and X-Forwarded-Proto are believed; "
+        "empty: nobody's, the socket's peer is the client.",
     )
     cors_origins: list[str] = Field(default_factory=list, description="Origins allowed by CORS.")
     max_body_bytes: int = Field(
-        1024 * 1024, description="Largest request body the gateway accepts."
+        1024 * 1024, description="Largest request body the gateway and every service accept."
+    )
+    metrics_public: bool = Field(
+        False,
+        description="Serve the gateway's `/metrics` and the detail of its `/ready` to anyone "
+        "(false: to admins only; anonymous `/ready` answers its status alone).",
     )
     upstream_connect_timeout: float = Field(
         2.0, description="Gateway connect timeout to a service."
