@@ -6,13 +6,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import BigInteger, Column, DateTime, Integer, Table, func, insert, select, text
 
+from bandstand import registry
 from bandstand.platform.database import Database, new_metadata
 from bandstand.platform.messaging import attach_outbox, attach_processed_messages
 from bandstand.platform.retention import RetentionJob, RetentionRule, kernel_rules, lock_key
+from bandstand.platform.runtime import Runtime
 from bandstand.platform.settings import Settings
 
 NOW = datetime.now(UTC)
@@ -159,3 +162,15 @@ async def test_only_one_replica_prunes_at_a_time_on_postgresql(
     assert report.deleted == {"outbox": 12}
     # The lock is released after a run: the next runner gets it.
     assert not (await replica_a.run_once()).skipped
+
+
+def test_every_service_has_the_job_and_admin_prunes_its_audit_log(tmp_path: Path) -> None:
+    runtime = Runtime(Settings(data_dir=tmp_path))
+    for entry in registry.SERVICES:
+        job = entry.create_app(runtime).state.retention
+        tables = {rule.table.name: rule.days for rule in job.rules}
+        assert tables["outbox"] == 7
+        assert tables["processed_messages"] == 30
+        assert ("audit_log" in tables) == (entry.name == "admin")
+        if entry.name == "admin":
+            assert tables["audit_log"] == 365
