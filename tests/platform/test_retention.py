@@ -4,6 +4,7 @@ across replicas on PostgreSQL. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -174,3 +175,37 @@ def test_every_service_has_the_job_and_admin_prunes_its_audit_log(tmp_path: Path
         assert ("audit_log" in tables) == (entry.name == "admin")
         if entry.name == "admin":
             assert tables["audit_log"] == 365
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("engine", ["postgres"])
+async def test_of_two_concurrent_runners_only_one_prunes_on_postgresql(
+    engine: str, database: Database
+) -> None:
+    await add_outbox(database, 9, published_days_ago=30)
+    replica_a = RetentionJob("svc", database, kernel_rules(settings()), batch_size=4)
+    replica_b = RetentionJob("svc", database, kernel_rules(settings()), batch_size=4)
+    advisory_held = text(
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+        " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+    )
+    # A row lock of someone else's transaction stalls replica A in its first batch, with its
+    # advisory lock taken.
+    async with database.engine.connect() as blocker:
+        transaction = await blocker.begin()
+        await blocker.execute(
+            select(outbox.c.id).where(outbox.c.message_id == "m-0").with_for_update()
+        )
+        running_a = asyncio.create_task(replica_a.run_once())
+        async with asyncio.timeout(20):
+            while not (await blocker.scalar(advisory_held)):
+                await asyncio.sleep(0.02)
+        report_b = await replica_b.run_once()
+        await transaction.rollback()
+    report_a = await running_a
+
+    assert report_b.skipped
+    assert report_b.deleted == {}
+    assert not report_a.skipped
+    assert report_a.deleted == {"outbox": 9}
+    assert await rows(database, outbox) == 0
