@@ -7,12 +7,9 @@ import gc
 import json
 import os
 import signal
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from types import FrameType
@@ -40,6 +37,7 @@ from bandstand.platform.migrations import upgrade_blocking
 from bandstand.platform.observability import configure_logging
 from bandstand.platform.runtime import Runtime
 from bandstand.platform.settings import Settings
+from bandstand.platform.supervisor import Supervisor
 
 app = typer.Typer(
     help="Bandstand: one backend platform for a music & media business.",
@@ -177,35 +175,14 @@ def seed(demo: DemoOption = False, data_dir: DataDirOption = None) -> None:
 WORKER_STOP_SECONDS = 40
 
 
-@contextmanager
-def _worker_children(settings: Settings) -> Iterator[list[subprocess.Popen[bytes]]]:
-    """Every registered worker as a child process, stopped (SIGTERM, then waited for) on exit."""
-    children = [
-        subprocess.Popen(  # noqa: S603 - our own interpreter and command
-            [
-                sys.executable,
-                "-m",
-                "bandstand.cli",
-                "worker",
-                name,
-                "--data-dir",
-                str(settings.data_dir.resolve()),
-            ]
-        )
+def _worker_supervisor(settings: Settings) -> Supervisor:
+    """Every registered worker as a supervised child process (`bandstand worker NAME`)."""
+    data_dir = str(settings.data_dir.resolve())
+    commands = {
+        name: [sys.executable, "-m", "bandstand.cli", "worker", name, "--data-dir", data_dir]
         for name in registry.worker_names()
-    ]
-    try:
-        yield children
-    finally:
-        for child in children:
-            if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
-        for child in children:
-            try:
-                child.wait(WORKER_STOP_SECONDS)
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait()
+    }
+    return Supervisor(commands, stop_timeout=WORKER_STOP_SECONDS)
 
 
 @app.command()
@@ -222,7 +199,8 @@ def up(
     if demo:
         _seed(settings)
     runtime = Runtime(settings)
-    gateway = registry.embedded_gateway(runtime)
+    workers = _worker_supervisor(settings)
+    gateway = registry.embedded_gateway(runtime, workers)
     host = settings.host if host is None else host
     port = settings.port if port is None else port
     console.print(
@@ -230,8 +208,11 @@ def up(
         f"(services: {', '.join(registry.names())}; workers: {', '.join(registry.worker_names())};"
         f" data in {settings.data_dir.resolve()})"
     )
-    with _worker_children(settings):
+    workers.start()
+    try:
         _run_server(gateway, host, port, settings)
+    finally:
+        workers.stop()
 
 
 @app.command()

@@ -34,6 +34,7 @@ from bandstand.music import demo as music_demo
 from bandstand.platform.directory import asgi_probe, http_probe
 from bandstand.platform.runtime import Runtime
 from bandstand.platform.settings import Settings
+from bandstand.platform.supervisor import Supervisor
 
 SRC = Path(__file__).parent
 
@@ -179,11 +180,17 @@ def route_table() -> RouteTable:
     return RouteTable((prefix, entry.name) for entry in SERVICES for prefix in entry.prefixes)
 
 
-def embedded_gateway(runtime: Runtime) -> ASGIApp:
-    """Every service in this process behind the gateway: no network hop between them."""
+def embedded_gateway(runtime: Runtime, workers: Supervisor | None = None) -> ASGIApp:
+    """Every service in this process behind the gateway: no network hop between them.
+
+    With `workers` (the children of `bandstand up`), a worker that is down or keeps failing makes
+    the readiness of its service answer 503 naming it (`worker:NAME`)."""
     upstreams: dict[str, Upstream] = {}
     for entry in SERVICES:
         app = entry.create_app(runtime)
+        for name in entry.workers:
+            if workers is not None and name in workers.names():
+                app.state.readiness_checks[f"worker:{name}"] = workers.readiness_check(name)
         upstreams[entry.name] = InProcessUpstream(entry.name, app)
         runtime.services.register(entry.name, asgi_probe(app))
     return create_gateway_app(

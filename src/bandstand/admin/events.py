@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bandstand.admin.audit import aggregate, entry_values
+from bandstand.admin.audit import USER_DELETED, aggregate, entry_values
 from bandstand.admin.repository import AuditRepository, StatsRepository
 from bandstand.platform.messaging import BatchSubscription, Message, publish_event
 
@@ -53,6 +53,16 @@ async def record_events(session: AsyncSession, messages: Sequence[Message]) -> N
     skipped = len(unique) - len(fresh)
     if skipped:
         logger.info("audit: %d event(s) already recorded, skipped", skipped)
+    deleted_users = [
+        user_id
+        for message in unique
+        if message.type == USER_DELETED
+        and isinstance(user_id := message.payload.get("user_id"), int)
+        and not isinstance(user_id, bool)
+    ]
+    if deleted_users:
+        # A deleted user's address and browser are personal data the log no longer needs.
+        await _audit.erase_client_details(session, deleted_users)
 
 
 SUBSCRIPTION = BatchSubscription(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, case, delete, func, select
+from sqlalchemy import Select, bindparam, case, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +22,8 @@ from bandstand.admin.models import (
     SongPopularity,
 )
 
+CLIENT_DETAILS = frozenset({"ip_address", "user_agent"})
+"""What an event says of the client it came from: erased once its user is deleted."""
 DEFERRED_JOIN_OFFSET = 200
 """From this offset on, a page is found by its ids first: skipping rows in an index is cheap,
 skipping them in the table is not."""
@@ -58,6 +60,38 @@ class AuditRepository:
         )
         result = await session.execute(statement, list(rows))
         return {str(event_id) for event_id in result.scalars().all()}
+
+    async def erase_client_details(self, session: AsyncSession, user_ids: Sequence[int]) -> int:
+        """Forget the IP address and user agent of every entry the users acted in (their
+        columns, and their keys in `details`); the number of entries changed."""
+        if not user_ids:
+            return 0
+        rows = await session.execute(
+            select(AuditEntry.id, AuditEntry.ip_address, AuditEntry.user_agent, AuditEntry.details)
+            .where(AuditEntry.actor_id.in_(list(user_ids)))
+            .order_by(AuditEntry.id)
+        )
+        changes = [
+            {
+                "entry_id": entry_id,
+                "new_details": {
+                    key: value for key, value in details.items() if key not in CLIENT_DETAILS
+                },
+            }
+            for entry_id, ip_address, user_agent, details in rows
+            if ip_address is not None
+            or user_agent is not None
+            or (isinstance(details, dict) and CLIENT_DETAILS.intersection(details))
+        ]
+        if changes:
+            table = AuditEntry.metadata.tables[AuditEntry.__tablename__]
+            await session.execute(
+                update(table)
+                .where(table.c.id == bindparam("entry_id"))
+                .values(ip_address=None, user_agent=None, details=bindparam("new_details")),
+                changes,
+            )
+        return len(changes)
 
     def _where(self, statement: Select[Any], filters: AuditFilters) -> Select[Any]:
         if filters.service is not None:

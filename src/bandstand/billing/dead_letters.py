@@ -2,7 +2,13 @@
 
 A message lands in `billing_queue.dlq` after failing all its attempts (or at once when it cannot
 be read). Looking takes the messages off the queue and hands them back unsettled; re-driving
-publishes a fresh copy (its attempts start again) to `billing_queue`, then removes the dead one.
+publishes a fresh copy (its attempts start again) to `billing_queue`, then removes the dead one;
+deleting removes it for good.
+
+A message whose body is not a message at all stays parked in the queue (the broker hands it out
+with `malformed` set) and is listed with its raw body. Re-driving everything leaves it (no worker
+can read it); re-driving it by id puts its body back on `billing_queue` unchanged, for a worker
+that has learnt to read it.
 """
 
 from __future__ import annotations
@@ -57,13 +63,13 @@ class DeadLetterService:
     def __init__(self, repository: OrderRepository | None = None) -> None:
         self.repository = repository or OrderRepository()
 
-    async def peek(self, broker: Broker, limit: int) -> tuple[int, list[Message]]:
+    async def peek(self, broker: Broker, limit: int) -> tuple[int, list[Delivery]]:
         """How many messages are dead, and the first `limit` of them (left in the queue)."""
         taken: list[Delivery] = []
         try:
             count = await broker.queue_depth(DEAD_LETTER_QUEUE)
             taken = await _take(broker, limit)
-            return count, [delivery.message for delivery in taken]
+            return count, list(taken)
         except BrokerUnavailable as exc:
             raise BrokerDown() from exc
         finally:
@@ -78,8 +84,19 @@ class DeadLetterService:
         redriven: list[str] = []
         try:
             taken = await _take(broker, MAX_BATCH)
-            chosen = [d for d in taken if wanted is None or d.message.id in wanted]
+            chosen = [
+                d
+                for d in taken
+                if (d.malformed is None and wanted is None) or (wanted and d.message.id in wanted)
+            ]
             for delivery in chosen:
+                if delivery.malformed is not None and delivery.raw is not None:
+                    await broker.publish_raw(
+                        BILLING_QUEUE, delivery.raw, message_id=delivery.message.id
+                    )
+                    await delivery.ack()
+                    redriven.append(delivery.message.id)
+                    continue
                 copy = Message.new(
                     delivery.message.type,
                     delivery.message.payload,
@@ -97,6 +114,23 @@ class DeadLetterService:
         # Crashes counted before the fix must not dead-letter the re-driven message early.
         await self.repository.reset_redeliveries(session, order_ids)
         return redriven
+
+    async def delete(self, broker: Broker, message_ids: Collection[str]) -> list[str]:
+        """Remove the dead messages of `message_ids` for good; the ids of those removed."""
+        wanted = set(message_ids)
+        taken: list[Delivery] = []
+        deleted: list[str] = []
+        try:
+            taken = await _take(broker, MAX_BATCH)
+            for delivery in taken:
+                if delivery.message.id in wanted:
+                    await delivery.ack()
+                    deleted.append(delivery.message.id)
+        except BrokerUnavailable as exc:
+            raise BrokerDown() from exc
+        finally:
+            await _give_back(taken)
+        return deleted
 
 
 dead_letter_service = DeadLetterService()

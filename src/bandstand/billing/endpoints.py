@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header, Query, Request, Response, status
+from fastapi import APIRouter, Body, Header, Path, Query, Request, Response, status
 
 from bandstand.billing.dead_letters import dead_letter_service, order_id_of
 from bandstand.billing.intake import intake_of
@@ -20,8 +20,8 @@ from bandstand.billing.schemas import (
     parse_idempotency_key,
 )
 from bandstand.billing.service import Placed, order_service
-from bandstand.platform.errors import BadRequest
-from bandstand.platform.messaging import Broker
+from bandstand.platform.errors import BadRequest, NotFound
+from bandstand.platform.messaging import Broker, Delivery
 from bandstand.platform.pagination import Page, Pagination, paginate
 from bandstand.platform.security import AdminUser, CurrentUser, Principal
 from bandstand.platform.transactions import DBSession, get_session
@@ -116,18 +116,33 @@ async def list_dead_letters(
     request: Request,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> DeadLetters:
-    count, messages = await dead_letter_service.peek(broker_of(request), limit)
-    results = [
-        DeadLetter(
+    count, deliveries = await dead_letter_service.peek(broker_of(request), limit)
+    return DeadLetters(
+        queue="billing_queue.dlq", count=count, results=[_dead_letter(d) for d in deliveries]
+    )
+
+
+def _dead_letter(delivery: Delivery) -> DeadLetter:
+    message = delivery.message
+    if delivery.malformed is not None:
+        raw = (delivery.raw or b"").decode(errors="replace")
+        return DeadLetter(
             message_id=message.id,
-            type=message.type,
-            occurred_at=message.occurred_at,
-            order_id=str(order_id) if (order_id := order_id_of(message)) else None,
-            payload=message.payload,
+            type=None,
+            occurred_at=None,
+            order_id=None,
+            payload=None,
+            malformed=True,
+            error=delivery.malformed,
+            body=raw,
         )
-        for message in messages
-    ]
-    return DeadLetters(queue="billing_queue.dlq", count=count, results=results)
+    return DeadLetter(
+        message_id=message.id,
+        type=message.type,
+        occurred_at=message.occurred_at,
+        order_id=str(order_id) if (order_id := order_id_of(message)) else None,
+        payload=message.payload,
+    )
 
 
 @router.post(
@@ -144,3 +159,18 @@ async def redrive_dead_letters(
     ids = data.message_ids if data is not None else None
     redriven = await dead_letter_service.redrive(session, broker_of(request), ids)
     return RedriveResult(redriven=len(redriven), message_ids=redriven)
+
+
+@router.delete(
+    "/dead-letters/{message_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete a dead message for good (admin)",
+)
+async def delete_dead_letter(
+    _admin: AdminUser,
+    request: Request,
+    message_id: Annotated[str, Path(min_length=1, max_length=64)],
+) -> Response:
+    if not await dead_letter_service.delete(broker_of(request), [message_id]):
+        raise NotFound("Dead letter not found")
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -165,10 +165,15 @@ class OrderAccepted(BaseModel):
 
 class DeadLetter(BaseModel):
     message_id: str
-    type: str
-    occurred_at: datetime
+    type: str | None = Field(description="None when the body is not a message (`malformed`)")
+    occurred_at: datetime | None
     order_id: str | None
-    payload: dict[str, Any]
+    payload: dict[str, Any] | None
+    malformed: bool = Field(
+        False, description="The body is not a message: kept here, listed with its raw `body`"
+    )
+    error: str | None = Field(None, description="Why the body could not be read")
+    body: str | None = Field(None, description="The raw body of a malformed message")
 
 
 class DeadLetters(BaseModel):

@@ -25,6 +25,7 @@ from bandstand.platform.observability import (
 )
 from bandstand.platform.request_body import RequestBodyLimits
 from bandstand.platform.response_cache import BackgroundRefreshes, PublicResponseCache
+from bandstand.platform.retention import RetentionJob, RetentionRule, kernel_rules
 from bandstand.platform.runtime import Runtime
 from bandstand.platform.transactions import TransactionMiddleware
 
@@ -76,6 +77,7 @@ def create_service_app(
     subscriptions: Sequence[Subscribing] = (),
     public_paths: Sequence[str] = (),
     queues: Mapping[str, Sequence[str]] | None = None,
+    retention: Sequence[RetentionRule] = (),
 ) -> FastAPI:
     """A service app on the kernel.
 
@@ -83,7 +85,8 @@ def create_service_app(
     `settings.public_cache_seconds` (see `platform.response_cache`).
     `queues`: durable queues (name → routing-key patterns) that must exist before this service
     publishes, so that its events reach them even while their consumer has never run; the relay
-    declares them before publishing and again after the broker was lost."""
+    declares them before publishing and again after the broker was lost.
+    `retention`: the service's own tables to prune, besides the kernel's (`platform.retention`)."""
     settings = runtime.settings
     database = Database(settings.database_url(name), pool_size=settings.database_pool_size)
     relay = OutboxRelay(
@@ -96,12 +99,20 @@ def create_service_app(
     database.on_commit(relay.wake)
     subscriber = SubscriptionRunner(database, runtime.broker, subscriptions)
     refreshes = BackgroundRefreshes()
+    pruning = RetentionJob(
+        name,
+        database,
+        [*kernel_rules(settings), *retention],
+        interval_seconds=settings.retention_interval_seconds,
+        batch_size=settings.retention_batch_size,
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await runtime.start()
         relay.start()
         subscriber.start()
+        pruning.start()
         try:
             for hook in on_startup:
                 await hook(app)
@@ -109,6 +120,7 @@ def create_service_app(
         finally:
             for hook in on_shutdown:
                 await hook(app)
+            await pruning.stop()
             await refreshes.stop()
             await subscriber.stop()
             await relay.stop()
@@ -127,6 +139,7 @@ def create_service_app(
     app.state.database = database
     app.state.outbox_relay = relay
     app.state.subscriptions = subscriber
+    app.state.retention = pruning
     readiness: dict[str, ReadinessCheck] = {
         "database": database.ping,
         "broker": runtime.broker.ping,

@@ -155,6 +155,24 @@ class Settings(BaseSettings):
         description="How long the count of a large list, and where its deep pages start, may be "
         "reused; any write through the service renews them (0: never).",
     )
+    retention_outbox_days: int = Field(
+        7, ge=0, description="Days published outbox rows are kept (0: forever)."
+    )
+    retention_processed_messages_days: int = Field(
+        30, ge=0, description="Days the ids of processed messages are kept (0: forever)."
+    )
+    retention_audit_days: int = Field(
+        365, ge=0, description="Days admin keeps audit log entries (0: forever)."
+    )
+    retention_interval_seconds: float = Field(
+        3600.0,
+        gt=0,
+        description="How often each service prunes what is past its retention (once across "
+        "replicas, in batches).",
+    )
+    retention_batch_size: int = Field(
+        1000, ge=1, description="Rows the retention job deletes per transaction."
+    )
 
     def database_url(self, service: str) -> str:
         configured = self.databases.get(service)

@@ -148,6 +148,9 @@ class FlakyBroker(Broker):
             raise BrokerUnavailable("down for the test")
         await self.inner.publish(messages, queue=queue)
 
+    async def publish_raw(self, queue: str, body: bytes, *, message_id: str) -> None:
+        await self.inner.publish_raw(queue, body, message_id=message_id)
+
     async def consume(self, queue: str, handler: Handler, *, prefetch: int = 10) -> Consumer:
         return await self.inner.consume(queue, handler, prefetch=prefetch)
 

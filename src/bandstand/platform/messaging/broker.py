@@ -5,6 +5,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
@@ -23,6 +24,13 @@ def dead_letter_queue(queue: str) -> str:
 
 def is_dead_letter_queue(queue: str) -> bool:
     return queue.endswith(".dlq")
+
+
+def stand_in(message_id: str) -> Message:
+    """The `message` of a parked delivery: only its id is known."""
+    return Message(
+        id=message_id, type="", occurred_at=datetime.fromtimestamp(0, UTC), payload={}, source=""
+    )
 
 
 @dataclass(frozen=True)
@@ -53,6 +61,11 @@ class Delivery(abc.ABC):
     """
 
     redelivered: bool = False
+    malformed: str | None = None
+    """Why the body is not a `Message`, for a message parked in a dead-letter queue: nothing
+    drops it there; it is handed out with this set, `raw` its body and `message` a stand-in
+    carrying only its id (the broker's message id), to be listed, re-driven or deleted."""
+    raw: bytes | None = None
 
     def __init__(self, queue: str, message: Message, attempts: int, retry: RetryPolicy) -> None:
         self.queue = queue
@@ -155,6 +168,11 @@ class Broker(abc.ABC):
         """
 
     @abc.abstractmethod
+    async def publish_raw(self, queue: str, body: bytes, *, message_id: str) -> None:
+        """Put `body` as it is on the work queue `queue` (re-driving a parked message whose body
+        is not a `Message`). Raises `BrokerUnavailable`."""
+
+    @abc.abstractmethod
     async def consume(self, queue: str, handler: Handler, *, prefetch: int = 10) -> Consumer:
         """Run `handler` for each message of `queue`, at most `prefetch` at a time.
 
@@ -164,7 +182,10 @@ class Broker(abc.ABC):
 
     @abc.abstractmethod
     async def get(self, queue: str) -> Delivery | None:
-        """Take one message, or None when none is ready."""
+        """Take one message, or None when none is ready.
+
+        A body that is not a `Message` is dead-lettered on a queue that has a dead-letter queue
+        and handed out parked (`Delivery.malformed`) on a dead-letter queue."""
 
     @abc.abstractmethod
     async def queue_depth(self, name: str) -> int:

@@ -28,6 +28,7 @@ from bandstand.platform.messaging.broker import (
     RetryPolicy,
     dead_letter_queue,
     is_dead_letter_queue,
+    stand_in,
 )
 from bandstand.platform.messaging.embedded_consumer import EmbeddedConsumer
 from bandstand.platform.messaging.message import Message, MessageFormatError
@@ -59,7 +60,7 @@ _NEXT_READY = f"SELECT id, attempts FROM messages WHERE {_READY} ORDER BY id LIM
 # Row ids travel as one JSON array parameter, so no statement is assembled from values.
 _LOCK = (
     "UPDATE messages SET attempts = attempts + 1, locked_until = ?, lock_token = ?"
-    " WHERE id IN (SELECT value FROM json_each(?)) RETURNING id, body, attempts"
+    " WHERE id IN (SELECT value FROM json_each(?)) RETURNING id, body, attempts, message_id"
 )
 _MOVE = (
     "UPDATE messages SET queue = ?, attempts = 0, available_at = ?, locked_until = NULL,"
@@ -173,6 +174,19 @@ class EmbeddedBroker(Broker):
             if consumer.queue in targets:
                 consumer.wake()
 
+    async def publish_raw(self, queue: str, body: bytes, *, message_id: str) -> None:
+        async with self._transaction() as db:
+            now = time.time()
+            await self._ensure_queue(db, queue, dead_letter=True)
+            await db.execute(
+                "INSERT INTO messages (queue, message_id, routing_key, body, available_at,"
+                " created_at) VALUES (?, ?, '', ?, ?, ?)",
+                (queue, message_id, body.decode(errors="replace"), now, now),
+            )
+        for consumer in self._consumers:
+            if consumer.queue == queue:
+                consumer.wake()
+
     async def consume(self, queue: str, handler: Handler, *, prefetch: int = 10) -> Consumer:
         await self._ready()
         consumer = EmbeddedConsumer(self, queue, handler, prefetch=prefetch)
@@ -228,10 +242,17 @@ class EmbeddedBroker(Broker):
                 )
             )
         deliveries: list[EmbeddedDelivery] = []
-        for row_id, body, attempts in sorted(rows):
+        for row_id, body, attempts, message_id in sorted(rows):
             try:
                 message = Message.from_json(body)
-            except MessageFormatError:
+            except MessageFormatError as exc:
+                if is_dead_letter_queue(queue):
+                    parked = EmbeddedDelivery(
+                        self, queue, stand_in(message_id), attempts, row_id=row_id, token=token
+                    )
+                    parked.malformed, parked.raw = str(exc), str(body).encode()
+                    deliveries.append(parked)
+                    continue
                 logger.exception("Dead-lettering malformed message row %s of %s", row_id, queue)
                 await self.dead_letter(queue, row_id, token)
                 continue

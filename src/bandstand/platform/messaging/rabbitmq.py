@@ -9,6 +9,7 @@ attempts, or rejected without requeue, is rejected and RabbitMQ dead-letters it 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager, suppress
@@ -38,6 +39,7 @@ from bandstand.platform.messaging.broker import (
     RetryPolicy,
     dead_letter_queue,
     is_dead_letter_queue,
+    stand_in,
 )
 from bandstand.platform.messaging.message import Message, MessageFormatError
 from bandstand.platform.messaging.rabbitmq_consumer import RabbitMQConsumer
@@ -140,6 +142,14 @@ class RabbitMQBroker(Broker):
             exchange, [(_amqp_message(message), queue or message.type) for message in messages]
         )
 
+    async def publish_raw(self, queue: str, body: bytes, *, message_id: str) -> None:
+        await self._known_queue(queue)
+        _, channel, _ = await self._ready()
+        message = aio_pika.Message(
+            body=body, message_id=message_id, delivery_mode=aio_pika.DeliveryMode.PERSISTENT
+        )
+        await self.publish_confirmed(channel.default_exchange, [(message, queue)])
+
     async def consume(self, queue: str, handler: Handler, *, prefetch: int = 10) -> Consumer:
         await self._known_queue(queue)
         link = await self._ready()
@@ -181,12 +191,19 @@ class RabbitMQBroker(Broker):
     async def delivery(
         self, queue: str, incoming: AbstractIncomingMessage, acks: AckWindow | None = None
     ) -> RabbitMQDelivery | None:
-        """Wrap a received message; a malformed one is dead-lettered and None returned.
+        """Wrap a received message; a malformed one is dead-lettered and None returned (on a
+        dead-letter queue it is parked: handed out with `malformed` set).
 
         With `acks` (a consumer's), its acks go out with the others of the same moment."""
         try:
             message = Message.from_json(incoming.body)
-        except MessageFormatError:
+        except MessageFormatError as exc:
+            if is_dead_letter_queue(queue):
+                # A body without a message id is named by its digest: stable across listings.
+                message_id = incoming.message_id or hashlib.sha256(incoming.body).hexdigest()[:32]
+                parked = RabbitMQDelivery(self, queue, stand_in(message_id), 1, incoming, acks)
+                parked.malformed, parked.raw = str(exc), bytes(incoming.body)
+                return parked
             logger.exception(
                 "Dead-lettering malformed message %s on %s", incoming.message_id, queue
             )
