@@ -150,7 +150,12 @@ async def test_worker_started_before_its_database_waits_for_it(
         await asyncio.to_thread(postgres_server.stop)
         try:
             worker.start()
-            await asyncio.sleep(3)
+
+            async def waiting_for_the_database() -> bool:
+                return "database not ready" in worker.log()
+
+            # It tries, finds the database down, and waits alive instead of exiting.
+            await wait_for(waiting_for_the_database, 60, "the worker waiting", worker)
             assert worker.process is not None
             assert worker.process.poll() is None, worker.log()[-4000:]
         finally:
