@@ -159,6 +159,15 @@ async def test_the_relay_delivers_events_to_a_queue_bound_to_identity(
     outbox = await identity.outbox()
     assert [message.id for message in received] == [event["id"] for event in outbox]
     assert await broker.get(queue) is None
-    async with identity.database.session() as session:
-        published = await session.execute(select(outbox_table.c.published_at))
-        assert all(moment is not None for (moment,) in published)
+
+    async def all_stamped() -> bool:
+        # The relay stamps `published_at` after the broker confirmed, so a consumer may see
+        # the messages a moment before the stamps.
+        async with identity.database.session() as session:
+            published = await session.execute(select(outbox_table.c.published_at))
+            return all(moment is not None for (moment,) in published)
+
+    deadline = asyncio.get_running_loop().time() + 10
+    while not await all_stamped():
+        assert asyncio.get_running_loop().time() < deadline, "outbox rows never stamped"
+        await asyncio.sleep(0.05)
