@@ -15,7 +15,7 @@ def event(type: str = "identity.user.registered", **payload: object) -> Message:
 
 
 async def eventually(
-    check: Callable[[], Awaitable[bool]], *, timeout: float = 5.0, interval: float = 0.02
+    check: Callable[[], Awaitable[bool]], *, timeout: float = 30.0, interval: float = 0.02
 ) -> None:
     """Wait until `check()` is true; fail after `timeout` seconds."""
     async with asyncio.timeout(timeout):
