@@ -21,14 +21,14 @@ UP = {"database": {"status": "up"}, "broker": {"status": "up"}, "cache": {"statu
 
 
 def ready(queues: dict[str, int] | None = None) -> ReadinessProbe:
-    async def probe() -> tuple[int, dict[str, Any]]:
+    async def probe(_authorization: str | None) -> tuple[int, dict[str, Any]]:
         return 200, {"status": "ready", "checks": UP, "queues": queues or {}}
 
     return probe
 
 
 def database_down() -> ReadinessProbe:
-    async def probe() -> tuple[int, dict[str, Any]]:
+    async def probe(_authorization: str | None) -> tuple[int, dict[str, Any]]:
         checks = {**UP, "database": {"status": "down", "error": "connection refused"}}
         return 503, {"status": "not ready", "checks": checks, "detail": "unavailable: database"}
 
@@ -36,14 +36,14 @@ def database_down() -> ReadinessProbe:
 
 
 def unreachable() -> ReadinessProbe:
-    async def probe() -> tuple[int, dict[str, Any]]:
+    async def probe(_authorization: str | None) -> tuple[int, dict[str, Any]]:
         raise ConnectionRefusedError("connection refused")
 
     return probe
 
 
 def silent() -> ReadinessProbe:
-    async def probe() -> tuple[int, dict[str, Any]]:
+    async def probe(_authorization: str | None) -> tuple[int, dict[str, Any]]:
         await asyncio.Event().wait()
         raise AssertionError("unreachable")
 
@@ -194,3 +194,44 @@ async def test_ready_reports_queue_depths_only_when_asked(admin: Admin) -> None:
     assert "queues" not in plain.json()
     asked = await admin.client.get("/ready?queues=1")
     assert asked.json()["queues"] == {AUDIT_QUEUE: 0, f"{AUDIT_QUEUE}.dlq": 0}
+
+
+async def test_ready_tells_why_a_check_failed_to_admins_only(
+    admin: Admin, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def refuse() -> None:
+        raise ConnectionRefusedError("cache at secret-host:6379 refused the connection")
+
+    monkeypatch.setattr(admin.runtime.cache, "ping", refuse)
+    anonymous = await admin.client.get("/ready")
+    assert anonymous.status_code == 503
+    assert anonymous.json()["checks"]["cache"] == {"status": "down"}
+    assert "secret-host" not in anonymous.text
+    as_user = await admin.client.get("/ready", headers=admin.alice)
+    assert "secret-host" not in as_user.text
+    as_admin = await admin.client.get("/ready", headers=admin.admin)
+    assert as_admin.status_code == 503
+    assert "secret-host" in as_admin.json()["checks"]["cache"]["error"]
+
+
+async def test_the_deep_health_check_asks_services_with_the_admins_token(admin: Admin) -> None:
+    """A service reached over HTTP shows why its checks failed to an admin's token only, so
+    the deep health check sends the admin's own."""
+    sent: list[str | None] = []
+
+    async def answer(request: web.Request) -> web.Response:
+        sent.append(request.headers.get("Authorization"))
+        return web.json_response({"status": "ready", "checks": UP})
+
+    app = web.Application()
+    app.router.add_get("/ready", answer)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        status, _ = await _check(admin, identity=http_probe(f"http://127.0.0.1:{port}"))
+    finally:
+        await runner.cleanup()
+    assert status == 200
+    assert sent == [admin.admin["Authorization"]]

@@ -152,5 +152,6 @@ async def health_check(_admin: AdminUser, request: Request) -> JSONResponse:
         request.app.state.database,
         service=request.app.state.service_name,
         probe_seconds=request.app.state.health_probe_timeout,
+        authorization=request.headers.get("authorization"),
     )
     return JSONResponse(body, status_code=status_code)

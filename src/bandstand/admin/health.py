@@ -67,12 +67,13 @@ async def deep_health(
     *,
     service: str,
     probe_seconds: float = PROBE_TIMEOUT_SECONDS,
+    authorization: str | None = None,
 ) -> tuple[int, dict[str, Any]]:
     """The status code and body of `GET /api/v1/health-check`."""
     own = await run_checks(
         {"database": database.ping, "broker": runtime.broker.ping, "cache": runtime.cache.ping}
     )
-    readiness = await runtime.services.readiness(probe_seconds)
+    readiness = await runtime.services.readiness(probe_seconds, authorization)
     services = {name: _service_report(answer) for name, answer in readiness.items()}
     databases = {name: _database_status(answer) for name, answer in readiness.items()}
     databases.setdefault(service, own["database"])

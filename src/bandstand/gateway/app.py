@@ -211,10 +211,14 @@ class Gateway:
 
     async def ready(self, request: Request) -> JSONResponse:
         names = list(self.upstreams)
-        results = await asyncio.gather(*(self.upstreams[name].ready() for name in names))
+        refused = await self._admin_only(request)
+        authorization = None if refused else request.headers.get("authorization")
+        results = await asyncio.gather(
+            *(self.upstreams[name].ready(authorization) for name in names)
+        )
         services = dict(zip(names, results, strict=True))
         down = [name for name, result in services.items() if result["status"] != "up"]
-        if await self._admin_only(request) is not None:
+        if refused is not None:
             # Which dependency failed, and its error's text, are for admins only.
             status = "not ready" if down else "ready"
             return JSONResponse({"status": status}, status_code=503 if down else 200)

@@ -55,8 +55,9 @@ class Upstream(Protocol):
 
     async def stop(self) -> None: ...
 
-    async def ready(self) -> dict[str, Any]:
-        """`{"status": "up"|"down", ...}` from the service's own readiness checks."""
+    async def ready(self, authorization: str | None = None) -> dict[str, Any]:
+        """`{"status": "up"|"down", ...}` from the service's own readiness checks; sent
+        `authorization` (an admin's), a remote service tells why a check failed."""
         ...
 
     async def openapi(self) -> dict[str, Any]: ...
@@ -87,7 +88,7 @@ class InProcessUpstream:
             lifespan, self._lifespan = self._lifespan, None
             await lifespan.__aexit__(None, None, None)
 
-    async def ready(self) -> dict[str, Any]:
+    async def ready(self, authorization: str | None = None) -> dict[str, Any]:
         checks = getattr(self.app.state, "readiness_checks", {})
         results = await run_checks(checks)
         down = any(result["status"] != "up" for result in results.values())
@@ -138,13 +139,16 @@ class HttpUpstream:
             await self._session.close()
             self._session = None
 
-    async def ready(self) -> dict[str, Any]:
+    async def ready(self, authorization: str | None = None) -> dict[str, Any]:
         if self._session is None:
             await self.start()
         assert self._session is not None
+        headers = {"Authorization": authorization} if authorization else {}
         try:
             async with self._session.get(
-                self.base_url / "ready", timeout=aiohttp.ClientTimeout(total=READY_TIMEOUT)
+                self.base_url / "ready",
+                headers=headers,
+                timeout=aiohttp.ClientTimeout(total=READY_TIMEOUT),
             ) as response:
                 body = json.loads(await response.read())
         except (aiohttp.ClientError, TimeoutError, OSError, ValueError) as exc:

@@ -40,8 +40,9 @@ class Readiness:
         return self.status_code == 200
 
 
-ReadinessProbe = Callable[[], Awaitable[tuple[int, dict[str, Any]]]]
-"""Asks one service's `/ready`: its status code and JSON body; raises when it cannot."""
+ReadinessProbe = Callable[[str | None], Awaitable[tuple[int, dict[str, Any]]]]
+"""Asks one service's `/ready`, sending the given Authorization header (an admin's token
+opens the checks' errors): its status code and JSON body; raises when it cannot."""
 
 
 class ServiceDirectory:
@@ -55,13 +56,16 @@ class ServiceDirectory:
     def names(self) -> list[str]:
         return list(self._probes)
 
-    async def readiness(self, probe_seconds: float = PROBE_TIMEOUT_SECONDS) -> dict[str, Readiness]:
-        """Every service's readiness, asked concurrently, each within `probe_seconds`."""
+    async def readiness(
+        self, probe_seconds: float = PROBE_TIMEOUT_SECONDS, authorization: str | None = None
+    ) -> dict[str, Readiness]:
+        """Every service's readiness, asked concurrently, each within `probe_seconds`, with
+        the caller's `authorization` (an admin's token shows why a check failed)."""
 
         async def one(probe: ReadinessProbe) -> Readiness:
             started = time.perf_counter()
             try:
-                status_code, body = await asyncio.wait_for(probe(), probe_seconds)
+                status_code, body = await asyncio.wait_for(probe(authorization), probe_seconds)
             except TimeoutError:
                 return Readiness(
                     None, error=f"no answer within {probe_seconds:g}s", seconds=probe_seconds
@@ -80,7 +84,10 @@ def asgi_probe(
 ) -> ReadinessProbe:
     """Call `path` of an app in this process, as a server would, without a network hop."""
 
-    async def probe() -> tuple[int, dict[str, Any]]:
+    async def probe(authorization: str | None) -> tuple[int, dict[str, Any]]:
+        headers = [(b"host", b"localhost"), (b"accept", b"application/json")]
+        if authorization:
+            headers.append((b"authorization", authorization.encode("latin-1")))
         scope: dict[str, Any] = {
             "type": "http",
             "asgi": {"version": "3.0"},
@@ -91,7 +98,7 @@ def asgi_probe(
             "raw_path": path.encode(),
             "query_string": query.encode(),
             "root_path": "",
-            "headers": [(b"host", b"localhost"), (b"accept", b"application/json")],
+            "headers": headers,
             "client": ("127.0.0.1", 0),
             "server": ("localhost", 80),
         }
@@ -117,8 +124,12 @@ def http_probe(
     """GET `path` of the service at `base_url` (a new connection each time: probes are rare)."""
     url = base_url.rstrip("/") + path + (f"?{query}" if query else "")
 
-    async def probe() -> tuple[int, dict[str, Any]]:
-        async with aiohttp.ClientSession() as session, session.get(url) as response:
+    async def probe(authorization: str | None) -> tuple[int, dict[str, Any]]:
+        headers = {"Authorization": authorization} if authorization else {}
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(url, headers=headers) as response,
+        ):
             return response.status, _json_object(await response.read())
 
     return probe

@@ -8,6 +8,7 @@ probes of an orchestrator should not cost."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -16,6 +17,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from bandstand.platform.messaging.broker import Broker, dead_letter_queue
+from bandstand.platform.security import Principal
+
+logger = logging.getLogger("bandstand.health")
 
 ReadinessCheck = Callable[[], Awaitable[None]]
 CHECK_TIMEOUT_SECONDS = 2.0
@@ -41,6 +45,26 @@ async def run_checks(checks: dict[str, ReadinessCheck]) -> dict[str, dict[str, A
 
     results = await asyncio.gather(*(one(check) for check in checks.values()))
     return dict(zip(checks, results, strict=True))
+
+
+async def shown_to_admins_only(request: Request) -> bool:
+    """True when the caller sends an admin's valid access token.
+
+    Why a check failed (an exception's text: hosts, ports, driver messages) is operational
+    detail; anyone else learns only which check is down."""
+    runtime = getattr(request.app.state, "runtime", None)
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if runtime is None or scheme.lower() != "bearer" or not token:
+        return False
+    try:
+        principal: Principal = await runtime.verifier.verify(token.strip())
+    except Exception:
+        return False
+    return principal.is_admin
+
+
+def without_errors(results: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {name: {"status": result["status"]} for name, result in results.items()}
 
 
 async def queue_depths(broker: Broker, queues: list[str]) -> dict[str, int]:
@@ -71,6 +95,13 @@ def health_router(service: str, version: str) -> APIRouter:
         checks: dict[str, ReadinessCheck] = request.app.state.readiness_checks
         results = await run_checks(checks)
         down = [name for name, result in results.items() if result["status"] != "up"]
+        if down:
+            logger.warning(
+                "not ready",
+                extra={"checks": {name: results[name].get("error") for name in down}},
+            )
+        if not await shown_to_admins_only(request):
+            results = without_errors(results)
         payload: dict[str, Any] = {
             "status": "not ready" if down else "ready",
             "service": service,
