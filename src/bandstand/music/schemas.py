@@ -18,6 +18,8 @@ from pydantic import (
     field_validator,
 )
 
+from bandstand.platform.datetimes import IsoDate
+
 INT_MAX = 2_147_483_647
 """The largest value of the INTEGER columns on PostgreSQL."""
 LYRICS_MAX = 20_000
@@ -58,7 +60,7 @@ Place = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100),
 PictureUrl = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000), Storable
 ]
-Duration = Annotated[int, Field(ge=0, le=INT_MAX, description="Seconds")]
+Duration = Annotated[int, Field(strict=True, ge=0, le=INT_MAX, description="Seconds")]
 Id = Annotated[int, Field(ge=1, le=INT_MAX)]
 UTCDatetime = Annotated[datetime, AfterValidator(_as_utc)]
 
@@ -76,7 +78,7 @@ def _legacy_date(value: Any) -> Any:
     return value
 
 
-LegacyDate = Annotated[date, BeforeValidator(_legacy_date)]
+LegacyDate = Annotated[IsoDate, BeforeValidator(_legacy_date)]
 
 
 class StrictBody(BaseModel):
@@ -113,7 +115,7 @@ class SongCreate(StrictBody):
     duration: Duration
     description: Description | None = None
     cover_image_url: Url | None = None
-    release_date: date | None = None
+    release_date: IsoDate | None = None
     lyrics: Lyrics | None = None
 
 
@@ -127,7 +129,7 @@ class SongUpdate(PartialUpdate):
     duration: Duration | None = None
     description: Description | None = None
     cover_image_url: Url | None = None
-    release_date: date | None = None
+    release_date: IsoDate | None = None
     lyrics: Lyrics | None = None
 
 
@@ -216,7 +218,7 @@ class PictureCreate(StrictBody):
     event_country: Place | None = None
     event_state: Place | None = None
     event_city: Place | None = None
-    event_date: date | None = None
+    event_date: IsoDate | None = None
 
 
 class PictureUpdate(PartialUpdate):
@@ -226,7 +228,7 @@ class PictureUpdate(PartialUpdate):
     event_country: Place | None = None
     event_state: Place | None = None
     event_city: Place | None = None
-    event_date: date | None = None
+    event_date: IsoDate | None = None
 
 
 class PictureRead(BaseModel):
