@@ -132,7 +132,7 @@ async def test_an_entry_has_the_contract_shape_and_ours(admin: Admin) -> None:
     assert item["details"] == login.payload
     assert item["ip_address"] == "192.0.2.9"
     assert item["user_agent"] == "Firefox"
-    assert item["created_at"].startswith("2027-01-10T08:00:00")
+    assert item["created_at"] in ("2027-01-10T08:00:00Z", "2027-01-10T08:00:00+00:00")
     assert item["service"] == "identity"
     assert item["target_type"] == "user"
     assert item["event_id"] == login.id
@@ -159,6 +159,7 @@ async def test_twenty_per_page_with_links(admin: Admin) -> None:
         ("user=-1", "user"),
         ("date_from=2027-13-01", "date_from"),
         ("date_to=yesterday", "date_to"),
+        ("date_to=0", "date_to"),
         ("date_from=2027-02-02&date_to=2027-02-01", "date_from"),
         ("page=0", "page"),
         ("page_size=1000", "page_size"),

@@ -35,6 +35,8 @@ async def test_create_read_update_delete(admin: Admin) -> None:
     assert listed["results"][0]["key"] == "site.name"
     one = await admin.client.get("/api/v1/settings/site.name/", headers=admin.admin)
     assert one.json()["value"] == "Bandstand"
+    # Stored times come back in UTC with their offset, a JSON Schema `date-time`.
+    assert one.json()["created_at"].endswith(("Z", "+00:00")), one.json()["created_at"]
 
     updated = await admin.client.put(
         "/api/v1/settings/site.name/", json={"value": "Bandstand Live"}, headers=admin.admin
@@ -99,6 +101,7 @@ async def test_a_duplicate_key_is_409_and_changes_nothing(admin: Admin) -> None:
         ({"key": "k", "value": "v" * 10_001}, "value"),
         ({"key": "k", "value": "v", "description": "d" * 501}, "description"),
         ({"key": "k", "value": "v", "is_public": "maybe"}, "is_public"),
+        ({"key": "k", "value": "v", "is_public": 1}, "is_public"),
         ({"key": "k", "value": "v", "created_at": "2020-01-01"}, "created_at"),
         ({"key": "k", "value": "v", "updated_by": 9}, "updated_by"),
     ],
@@ -119,6 +122,7 @@ async def test_bad_creations_are_400_naming_the_field_and_store_nothing(
         ({}, "body"),
         ({"value": None}, "value"),
         ({"is_public": None}, "is_public"),
+        ({"is_public": 0}, "is_public"),
         ({"value": 3}, "value"),
         ({"description": "d" * 501}, "description"),
         ({"key": "renamed"}, "key"),

@@ -22,6 +22,8 @@ URL = "/api/v1/billing/orders"
         ({**ORDER, "total_amount": -0.01}, "total_amount"),
         ({**ORDER, "total_amount": "1.001"}, "total_amount"),
         ({**ORDER, "total_amount": "Infinity"}, "total_amount"),
+        ({**ORDER, "total_amount": 1e300}, "total_amount"),
+        ({**ORDER, "total_amount": "9" * 40}, "total_amount"),
         ({**ORDER, "total_amount": [1]}, "total_amount"),
         ({**ORDER, "user_id": "usr_"}, "user_id"),
         ({**ORDER, "user_id": 2**31}, "user_id"),

@@ -70,6 +70,9 @@ async def test_json_that_is_not_an_object(billing: Billing) -> None:
         ({"total_amount": "abc"}, "total_amount"),
         ({"total_amount": "NaN"}, "total_amount"),
         ({"total_amount": 1e12}, "total_amount"),
+        # Too large for the column, and too large to round to cents at Decimal's precision.
+        ({"total_amount": 1e300}, "total_amount"),
+        ({"total_amount": "9" * 40}, "total_amount"),
         ({"total_amount": None}, "total_amount"),
         ({"user_id": "usr_abc"}, "user_id"),
         ({"user_id": 0}, "user_id"),

@@ -52,6 +52,9 @@ CONCERT_CASES = [
     Case("date", _with(date="2027-13-01T20:00:00Z")),
     Case("date", _with(date="9999-12-31T23:00:00-05:00")),
     Case("date", _with(date=None)),
+    # The document says a date-time string: a number is not one, nor a numeral.
+    Case("date", _with(date=1_800_000_000)),
+    Case("date", _with(date="0")),
     Case("picture_id", _with(picture_id=0)),
     Case("picture_id", _with(picture_id=2**31)),
     Case("picture_id", _with(picture_id="4")),

@@ -100,6 +100,8 @@ ROUTES = [
         dates=("event_date",), forbidden=(), legacy_key="Message",
     ),
 ]  # fmt: skip
+# Integers that take no boolean (pydantic's lax mode reads `true` as 1).
+DOCUMENTED_STRICT = {"duration"}
 # The concert app's bodies ignore fields they do not know (test_compat_concert_app.py).
 NOT_NULLABLE = {
     "/api/v1/songs/{song}": ("title", "artist", "genre", "file_url", "duration"),
@@ -127,8 +129,13 @@ def _cases(route: WriteRoute) -> list[tuple[str, Any, str]]:
         cases.append((f"low {name}", {**valid, name: low - 1}, name))
         cases.append((f"high {name}", {**valid, name: high + 1}, name))
         cases.append((f"text as {name}", {**valid, name: "seven"}, name))
+    for name in route.integers.keys() & DOCUMENTED_STRICT:
+        cases.append((f"boolean as {name}", {**valid, name: True}, name))
     for name in route.dates:
         cases.append((f"bad {name}", {**valid, name: "2026-02-30"}, name))
+        # The document says a string: neither a number nor a numeral is a date.
+        cases.append((f"number as {name}", {**valid, name: 0}, name))
+        cases.append((f"numeral as {name}", {**valid, name: "0"}, name))
     for name in route.forbidden:
         cases.append((f"forbidden {name}", {**valid, name: 1}, name))
     for name in NOT_NULLABLE.get(route.path, ()):

@@ -4,7 +4,6 @@ settings. Errors repeat their text under `error`; validation errors answer 400."
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response, status
@@ -26,6 +25,7 @@ from bandstand.admin.service import (
     dashboard_service,
     setting_service,
 )
+from bandstand.platform.datetimes import IsoDate
 from bandstand.platform.errors import legacy_errors
 from bandstand.platform.pagination import Page, Pagination, build_page, paginate
 from bandstand.platform.schemas import StorableText
@@ -51,8 +51,8 @@ async def list_logs(
     user: Annotated[
         int | None, Query(ge=0, le=MAX_ACTOR_ID, description="Entries of this acting user id")
     ] = None,
-    date_from: Annotated[date | None, Query(description="On or after this UTC day")] = None,
-    date_to: Annotated[date | None, Query(description="On or before this UTC day")] = None,
+    date_from: Annotated[IsoDate | None, Query(description="On or after this UTC day")] = None,
+    date_to: Annotated[IsoDate | None, Query(description="On or before this UTC day")] = None,
     service: Annotated[
         str | None, StorableText(max_length=50), Query(description="Published by this service")
     ] = None,

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
     StringConstraints,
     field_validator,
 )
 
 from bandstand.admin.models import AuditEntry
+from bandstand.platform.datetimes import UTCDatetime
 from bandstand.platform.schemas import StorableText
 
 KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$"
@@ -34,7 +36,7 @@ class SettingCreate(SettingBase):
     key: SettingKey = Field(description="Letters, digits, `_`, `.` and `-`; at most 100.")
     value: Value
     description: Description = ""
-    is_public: bool = False
+    is_public: StrictBool = False
 
     @field_validator("key")
     @classmethod
@@ -49,7 +51,7 @@ class SettingUpdate(SettingBase):
 
     value: Value | None = None
     description: Description | None = None
-    is_public: bool | None = None
+    is_public: StrictBool | None = None
 
     @field_validator("value", "description", "is_public", mode="before")
     @classmethod
@@ -69,8 +71,8 @@ class SettingRead(BaseModel):
     value: str
     description: str
     is_public: bool
-    created_at: datetime
-    updated_at: datetime
+    created_at: UTCDatetime
+    updated_at: UTCDatetime
     updated_by: int | None
 
 
@@ -94,10 +96,10 @@ class AuditEntryRead(BaseModel):
     details: dict[str, Any]
     ip_address: str | None
     user_agent: str | None
-    created_at: datetime
+    created_at: UTCDatetime
     event_id: str
-    occurred_at: datetime
-    recorded_at: datetime
+    occurred_at: UTCDatetime
+    recorded_at: UTCDatetime
     service: str
     actor_id: int | None
     target_type: str | None
@@ -164,7 +166,7 @@ class Dashboard(BaseModel):
     users: UserFigures
     activity: ActivityFigures
     system: SystemFigures
-    timestamp: datetime
+    timestamp: UTCDatetime
     registrations_per_day: list[DayCount]
     logins_per_day: list[DayCount]
     orders_per_day: list[DayOrders]

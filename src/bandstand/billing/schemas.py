@@ -65,10 +65,11 @@ def parse_amount(value: Any) -> Decimal:
         raise ValueError("must be a finite amount")
     if amount < 0:
         raise ValueError("must not be negative")
-    if amount != amount.quantize(Decimal("0.01")):
-        raise ValueError("must have at most two decimal places")
+    # Bounded before quantizing: a quantized 1e300 exceeds the context's precision and raises.
     if amount > MAX_AMOUNT:
         raise ValueError(f"must be at most {MAX_AMOUNT}")
+    if amount != amount.quantize(Decimal("0.01")):
+        raise ValueError("must have at most two decimal places")
     return amount.quantize(Decimal("0.01"))
 
 

@@ -15,6 +15,7 @@ from pydantic import (
 )
 
 from bandstand.concerts.models import MAX_ID, Attendance, Concert
+from bandstand.platform.datetimes import IsoDatetime
 from bandstand.platform.schemas import StorableText
 
 MAX_DURATION = 7 * 24 * 60  # a week-long festival, in minutes
@@ -75,7 +76,7 @@ PictureId = Annotated[
     int, Field(strict=True, ge=1, le=MAX_ID, description="A picture of the music service")
 ]
 StartTime = Annotated[
-    datetime,
+    IsoDatetime,
     AfterValidator(_to_utc),
     Field(description="Start, ISO 8601; without a zone it is taken as UTC"),
 ]

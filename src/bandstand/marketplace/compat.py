@@ -160,7 +160,12 @@ def _drf_errors(exc: ValidationError) -> dict[str, list[str]]:
     summary="Add a listing (admin)",
     openapi_extra={
         "requestBody": {
-            "content": {"application/json": {"schema": InstrumentCreate.model_json_schema()}}
+            # Fields it does not know are ignored, as the original did: allowed, not refused.
+            "content": {
+                "application/json": {
+                    "schema": {**InstrumentCreate.model_json_schema(), "additionalProperties": True}
+                }
+            }
         }
     },
 )

@@ -19,6 +19,7 @@ from pydantic import (
     field_validator,
 )
 
+from bandstand.platform.datetimes import IsoDate
 from bandstand.platform.schemas import StorableText
 
 INT_MAX = 2_147_483_647
@@ -39,12 +40,12 @@ Description = Annotated[str, StorableText(strip_whitespace=True, max_length=500)
 Lyrics = Annotated[str, StorableText(max_length=LYRICS_MAX)]
 Place = Annotated[str, StorableText(strip_whitespace=True, max_length=100)]
 PictureUrl = Annotated[str, StorableText(strip_whitespace=True, min_length=1, max_length=1000)]
-Duration = Annotated[int, Field(ge=0, le=INT_MAX, description="Seconds")]
+Duration = Annotated[int, Field(strict=True, ge=0, le=INT_MAX, description="Seconds")]
 Id = Annotated[int, Field(ge=1, le=INT_MAX)]
 UTCDatetime = Annotated[datetime, AfterValidator(_as_utc)]
 
 _US_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
-_DATE = TypeAdapter(date)
+_DATE = TypeAdapter(IsoDate)
 
 
 def parse_legacy_date(text: str) -> date:
@@ -106,7 +107,7 @@ class SongCreate(StrictBody):
     duration: Duration
     description: Description | None = None
     cover_image_url: Url | None = None
-    release_date: date | None = None
+    release_date: IsoDate | None = None
     lyrics: Lyrics | None = None
 
 
@@ -120,7 +121,7 @@ class SongUpdate(PartialUpdate):
     duration: Duration | None = None
     description: Description | None = None
     cover_image_url: Url | None = None
-    release_date: date | None = None
+    release_date: IsoDate | None = None
     lyrics: Lyrics | None = None
 
 
@@ -209,7 +210,7 @@ class PictureCreate(StrictBody):
     event_country: Place | None = None
     event_state: Place | None = None
     event_city: Place | None = None
-    event_date: date | None = None
+    event_date: IsoDate | None = None
 
 
 class PictureUpdate(PartialUpdate):
@@ -219,7 +220,7 @@ class PictureUpdate(PartialUpdate):
     event_country: Place | None = None
     event_state: Place | None = None
     event_city: Place | None = None
-    event_date: date | None = None
+    event_date: IsoDate | None = None
 
 
 class PictureRead(BaseModel):

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -93,23 +93,71 @@ class ServiceUnavailable(BandstandError):
     default_detail = "Service unavailable"
 
 
+class ValidationErrorItem(BaseModel):
+    """One refused field: its error type, where it is (`["body", "price"]`) and why."""
+
+    type: str
+    loc: list[str | int]
+    msg: str
+
+
 class ErrorBody(BaseModel):
-    detail: str
+    """Every error answer. `detail` is a text, or the list of refused fields of an invalid
+    request. Inherited routes repeat the text under their original key (`error`, `message` or
+    `Message`), and a few add their own keys (a refused field's name with its messages)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    detail: str | list[ValidationErrorItem]
+    error: str | None = None
+    message: str | None = None
+    Message: str | None = None
 
 
-class ValidationErrorBody(BaseModel):
-    detail: list[dict[str, Any]]
+ERRORS: tuple[type[BandstandError], ...] = (
+    BadRequest,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    Conflict,
+    PayloadTooLarge,
+    RateLimited,
+    ServiceUnavailable,
+)
+"""The errors any route may answer with, documented on every route (see `error_responses`)."""
 
-
-ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    400: {"model": ErrorBody, "description": "Bad request"},
-    401: {"model": ErrorBody, "description": "Missing, invalid, expired or revoked token"},
-    403: {"model": ErrorBody, "description": "The caller's role does not allow this"},
-    404: {"model": ErrorBody, "description": "Not found"},
-    409: {"model": ErrorBody, "description": "Conflicts with what is stored"},
-    422: {"model": ValidationErrorBody, "description": "A field is missing or invalid"},
-    503: {"model": ErrorBody, "description": "A database, broker or cache is unreachable"},
+_DESCRIPTIONS: dict[int, str] = {
+    400: "Malformed or invalid request (inherited routes also answer invalid fields with 400)",
+    401: "Missing, invalid, expired or revoked token",
+    403: "The caller's role does not allow this",
+    404: "Not found",
+    409: "Conflicts with what is stored",
+    413: "Request body too large",
+    422: "A field is missing or invalid",
+    429: "Too many requests; `Retry-After` says when to try again",
+    503: "A database, broker or cache is unreachable, or the service is saturated",
 }
+_RETRY_AFTER = {
+    "Retry-After": {"description": "Seconds to wait before retrying", "schema": {"type": "string"}}
+}
+
+
+def error_responses() -> dict[int | str, dict[str, Any]]:
+    """OpenAPI responses for every error status a route may send, all with `ErrorBody`."""
+    statuses = sorted({error.status_code for error in ERRORS} | {422})
+    responses: dict[int | str, dict[str, Any]] = {}
+    for status_code in statuses:
+        response: dict[str, Any] = {
+            "model": ErrorBody,
+            "description": _DESCRIPTIONS.get(status_code, "Error"),
+        }
+        if status_code in (429, 503):
+            response["headers"] = _RETRY_AFTER
+        responses[status_code] = response
+    return responses
+
+
+ERROR_RESPONSES = error_responses()
 
 
 @dataclass(frozen=True)

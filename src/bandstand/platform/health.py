@@ -90,7 +90,11 @@ def health_router(service: str, version: str) -> APIRouter:
     async def health() -> dict[str, str]:
         return body
 
-    @router.get("/ready", summary="Readiness: database, broker and cache answer")
+    @router.get(
+        "/ready",
+        summary="Readiness: database, broker and cache answer",
+        responses={503: {"description": "A database, broker or cache does not answer"}},
+    )
     async def ready(request: Request) -> JSONResponse:
         checks: dict[str, ReadinessCheck] = request.app.state.readiness_checks
         results = await run_checks(checks)
