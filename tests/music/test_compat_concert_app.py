@@ -300,3 +300,26 @@ async def test_ids_are_never_reused(music: MusicHarness, client: httpx.AsyncClie
     picture = await music.add_picture(1)
     await client.delete(f"/api/v1/pictures/{picture['id']}", headers=music.admin)
     assert (await music.add_picture(2))["id"] == picture["id"] + 1
+
+
+async def test_a_chosen_id_cannot_use_up_the_catalogues_ids(
+    music: MusicHarness, client: httpx.AsyncClient
+) -> None:
+    """PostgreSQL's ids are INTEGERs: a client choosing the largest would leave the catalogue
+    none to choose, and every later creation would fail."""
+    for path, body in (
+        ("/song", {"id": 2_147_483_647, "title": "Last"}),
+        ("/picture", {**picture_body(1), "id": 2_147_483_647}),
+    ):
+        refused = await client.post(path, json=body, headers=music.admin)
+        assert refused.status_code == 400, refused.text
+        assert "id" in refused.text
+    refused = await client.put("/picture/2147483647", json=picture_body(2), headers=music.admin)
+    assert refused.status_code == 400, refused.text
+    highest = await client.post(
+        "/song", json={"id": 1_000_000_000, "title": "Highest"}, headers=music.admin
+    )
+    assert highest.status_code == 201, highest.text
+    assert (await music.add_song(1))["id"] == 1_000_000_001
+    assert await music.count("songs") == 2
+    assert await music.count("pictures") == 0

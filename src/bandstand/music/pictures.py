@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bandstand.music import events
 from bandstand.music.models import Picture, utcnow
 from bandstand.music.repository import PictureRepository
-from bandstand.music.schemas import PictureCreate, PictureRead
+from bandstand.music.schemas import CHOSEN_ID_MAX, PictureCreate, PictureRead
 from bandstand.platform.errors import BadRequest, Conflict, NotFound
 from bandstand.platform.pagination import PageParams, paginate
 
@@ -105,6 +105,8 @@ class PictureService:
         picture = await self.pictures.get(session, picture_id)
         if picture is not None:
             return await self.update(session, picture, changes, actor_id)
+        if picture_id > CHOSEN_ID_MAX:
+            raise BadRequest(f"id: a new picture's id is at most {CHOSEN_ID_MAX}")
         if changes.get("pic_url") is None:
             raise BadRequest(f"pic_url: Field required to create picture {picture_id}")
         fields = dict(changes)

@@ -42,6 +42,10 @@ Place = Annotated[str, StorableText(strip_whitespace=True, max_length=100)]
 PictureUrl = Annotated[str, StorableText(strip_whitespace=True, min_length=1, max_length=1000)]
 Duration = Annotated[int, Field(strict=True, ge=0, le=INT_MAX, description="Seconds")]
 Id = Annotated[int, Field(ge=1, le=INT_MAX)]
+CHOSEN_ID_MAX = 1_000_000_000
+"""The highest id a client may choose (the concert app's routes): the ids above it stay for
+the catalogue to choose, so one request cannot use up every id PostgreSQL's INTEGER holds."""
+ChosenId = Annotated[int, Field(ge=1, le=CHOSEN_ID_MAX)]
 UTCDatetime = Annotated[datetime, AfterValidator(_as_utc)]
 
 _US_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
@@ -253,7 +257,7 @@ class LegacySongCreate(LenientBody):
     file_url `""` (no audio file), duration 0, and no description, cover or release date.
     """
 
-    id: Id | None = None
+    id: ChosenId | None = None
     title: Title
     lyrics: Lyrics | None = None
 
@@ -330,7 +334,7 @@ class LegacyPictureFields(LenientBody):
 class LegacyPictureCreate(LegacyPictureFields):
     """A picture as the concert app created it; `event_date` may be `MM/DD/YYYY` or ISO."""
 
-    id: Id | None = None
+    id: ChosenId | None = None
 
     def fields(self) -> dict[str, Any]:
         return self.stored(self.model_dump(exclude={"id"}))
