@@ -235,3 +235,17 @@ async def test_the_deep_health_check_asks_services_with_the_admins_token(admin: 
         await runner.cleanup()
     assert status == 200
     assert sent == [admin.admin["Authorization"]]
+
+
+async def test_the_security_store_down_shows_as_the_cache(
+    admin: Admin, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def refuse() -> None:
+        raise ConnectionRefusedError("security store refused the connection")
+
+    monkeypatch.setattr(admin.runtime.security_store, "ping", refuse)
+    status, body = await _check(admin, identity=ready())
+    assert status == 200
+    assert body["status"] == "degraded"
+    assert body["checks"]["cache"]["status"] == "down"
+    assert "security store" in body["checks"]["cache"]["error"]

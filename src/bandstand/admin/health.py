@@ -71,7 +71,7 @@ async def deep_health(
 ) -> tuple[int, dict[str, Any]]:
     """The status code and body of `GET /api/v1/health-check`."""
     own = await run_checks(
-        {"database": database.ping, "broker": runtime.broker.ping, "cache": runtime.cache.ping}
+        {"database": database.ping, "broker": runtime.broker.ping, "cache": runtime.ping_cache}
     )
     readiness = await runtime.services.readiness(probe_seconds, authorization)
     services = {name: _service_report(answer) for name, answer in readiness.items()}
