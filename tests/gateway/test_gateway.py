@@ -21,7 +21,8 @@ from tests.gateway.upstreams import ROUTES, alpha_app, beta_app, header
 
 LIMIT = 1024
 TOKENS = TokenFactory()
-ADMIN = TOKENS.headers(user_id=1, role="admin")
+# Made once at import: it must outlive the whole run, however long.
+ADMIN = TOKENS.headers(user_id=1, role="admin", lifetime=24 * 3600)
 
 
 def _gateway(settings: Settings, *apps: FastAPI) -> Any:

@@ -43,8 +43,11 @@ class TokenFactory:
         }
         return jwt.encode(payload, self._key, algorithm="EdDSA", headers={"kid": self.kid})
 
-    def headers(self, *, user_id: int = 1, role: str = "user") -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token(user_id=user_id, role=role)}"}
+    def headers(
+        self, *, user_id: int = 1, role: str = "user", lifetime: int = 300
+    ) -> dict[str, str]:
+        token = self.token(user_id=user_id, role=role, lifetime=lifetime)
+        return {"Authorization": f"Bearer {token}"}
 
     async def jwks(self) -> dict[str, Any]:
         """The public key as a JWKS document: pass as `Runtime(..., jwks_fetch=tokens.jwks)`."""
