@@ -196,4 +196,3 @@ class Broker(abc.ABC):
     @abc.abstractmethod
     async def ping(self) -> None:
         """Raise `BrokerUnavailable` when the broker cannot be used."""
-
