@@ -12,11 +12,10 @@ from bandstand.cli.migrate import migrate
 from bandstand.cli.openapi import openapi
 from bandstand.cli.seed import seed
 from bandstand.cli.serve import serve
-from bandstand.cli.server import SERVICE_KEEP_ALIVE_SECONDS
 from bandstand.cli.up import up
 from bandstand.cli.worker import worker
 
-__all__ = ["SERVICE_KEEP_ALIVE_SECONDS", "app", "main"]
+__all__ = ["app", "create_cli", "main"]
 
 
 def version() -> None:
