@@ -12,7 +12,7 @@ import sys
 import uvicorn
 
 from bandstand.academy.app import create_app
-from bandstand.cli import SERVICE_KEEP_ALIVE_SECONDS
+from bandstand.cli.server import SERVICE_KEEP_ALIVE_SECONDS
 from bandstand.platform.observability import configure_logging
 from bandstand.platform.runtime import Runtime
 from bandstand.platform.settings import Settings

@@ -1,36 +1,48 @@
 """The composition root: the one module that names every service.
 
 Adding a service is a new package and one entry here: its app factory, the path prefixes the
-gateway routes to it (canonical and inherited), its migrations and its default port.
+gateway routes to it (canonical and inherited), its migrations, its default port, the event
+queues it consumes, its worker processes and its commands. The CLI and `bandstand up` iterate
+these entries and name no service themselves.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import typer
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.types import ASGIApp
 
+from bandstand import __version__
 from bandstand.academy import app as academy_app
 from bandstand.academy import demo as academy_demo
+from bandstand.academy import events as academy_events
 from bandstand.admin import app as admin_app
+from bandstand.admin import events as admin_events
 from bandstand.billing import app as billing_app
 from bandstand.billing import worker as billing_worker
 from bandstand.concerts import app as concerts_app
 from bandstand.concerts import demo as concerts_demo
+from bandstand.concerts import events as concerts_events
 from bandstand.gateway.app import create_gateway_app
+from bandstand.gateway.docs import merge_documents
 from bandstand.gateway.proxy import HttpUpstream, InProcessUpstream, Upstream
 from bandstand.gateway.routes import RouteTable
 from bandstand.identity import app as identity_app
+from bandstand.identity import cli as identity_cli
 from bandstand.inventory import app as inventory_app
 from bandstand.inventory import demo as inventory_demo
 from bandstand.marketplace import app as marketplace_app
+from bandstand.marketplace import cli as marketplace_cli
 from bandstand.music import app as music_app
 from bandstand.music import demo as music_demo
+from bandstand.music import events as music_events
 from bandstand.platform.directory import asgi_probe, http_probe
 from bandstand.platform.runtime import Runtime
 from bandstand.platform.settings import Settings
@@ -44,6 +56,8 @@ Progress = Callable[[int], None]
 DemoSeed = Callable[[AsyncSession, Progress | None], Awaitable[int]]
 # A worker process's main coroutine: it runs until the event is set, then stops gracefully.
 WorkerMain = Callable[[Settings, asyncio.Event], Awaitable[None]]
+# A command of the `bandstand` CLI: a function (mounted under its name) or a group of commands.
+Command = typer.Typer | Callable[..., None]
 
 
 @dataclass(frozen=True)
@@ -56,6 +70,11 @@ class ServiceEntry:
     seed_demo: DemoSeed | None = None
     workers: Mapping[str, WorkerMain] = field(default_factory=dict)
     """Worker processes by name (`bandstand worker NAME`; children of `bandstand up`)."""
+    consumers: tuple[str, ...] = ()
+    """The durable queues of the event subscriptions the service's app consumes: they run in
+    its web process, started and stopped with the app (`create_service_app(subscriptions=)`)."""
+    commands: Sequence[Command] = ()
+    """Its commands of the `bandstand` CLI (`bandstand createsuperuser`, `bandstand import`)."""
 
 
 SERVICES: tuple[ServiceEntry, ...] = (
@@ -75,6 +94,7 @@ SERVICES: tuple[ServiceEntry, ...] = (
         ),
         migrations=SRC / "identity" / "migrations",
         default_port=8001,
+        commands=(identity_cli.createsuperuser,),
     ),
     ServiceEntry(
         name="music",
@@ -93,6 +113,7 @@ SERVICES: tuple[ServiceEntry, ...] = (
         migrations=SRC / "music" / "migrations",
         default_port=8002,
         seed_demo=music_demo.seed_demo,
+        consumers=(music_events.IDENTITY_EVENTS_QUEUE,),
     ),
     ServiceEntry(
         name="concerts",
@@ -101,6 +122,7 @@ SERVICES: tuple[ServiceEntry, ...] = (
         migrations=SRC / "concerts" / "migrations",
         default_port=8003,
         seed_demo=concerts_demo.seed_demo,
+        consumers=(concerts_events.IDENTITY_QUEUE,),
     ),
     ServiceEntry(
         name="inventory",
@@ -117,6 +139,7 @@ SERVICES: tuple[ServiceEntry, ...] = (
         migrations=SRC / "academy" / "migrations",
         default_port=8007,
         seed_demo=academy_demo.seed_demo,
+        consumers=(academy_events.IDENTITY_QUEUE,),
     ),
     ServiceEntry(
         name="marketplace",
@@ -124,6 +147,7 @@ SERVICES: tuple[ServiceEntry, ...] = (
         prefixes=("/api/v1/instruments", "/listInstrument", "/searchInstrument", "/addInstrument"),
         migrations=SRC / "marketplace" / "migrations",
         default_port=8004,
+        commands=(marketplace_cli.import_app,),
     ),
     ServiceEntry(
         name="billing",
@@ -144,9 +168,12 @@ SERVICES: tuple[ServiceEntry, ...] = (
         ),
         migrations=SRC / "admin" / "migrations",
         default_port=8008,
+        consumers=(admin_events.AUDIT_QUEUE,),
     ),
 )
 GATEWAY_PORT = 8080
+JWKS_SERVICE = "identity"
+"""The service whose JWKS the others verify tokens with (`/.well-known/jwks.json`)."""
 
 
 def names() -> list[str]:
@@ -172,12 +199,26 @@ def worker(name: str) -> tuple[ServiceEntry, WorkerMain]:
     raise KeyError(f"unknown worker {name!r}; known: {', '.join(worker_names())}")
 
 
+def consumer_names() -> list[str]:
+    return [queue for entry in SERVICES for queue in entry.consumers]
+
+
+def commands() -> list[Command]:
+    """Every service's CLI commands, in registry order."""
+    return [command for entry in SERVICES for command in entry.commands]
+
+
 def with_demo_data() -> list[ServiceEntry]:
     return [entry for entry in SERVICES if entry.seed_demo is not None]
 
 
 def route_table() -> RouteTable:
     return RouteTable((prefix, entry.name) for entry in SERVICES for prefix in entry.prefixes)
+
+
+def merged_openapi(documents: Mapping[str, dict[str, Any]]) -> dict[str, Any]:
+    """The gateway's OpenAPI document from each service's (the document `/openapi.json` serves)."""
+    return merge_documents("Bandstand", __version__, documents, route_table())
 
 
 def embedded_gateway(runtime: Runtime, workers: Supervisor | None = None) -> ASGIApp:

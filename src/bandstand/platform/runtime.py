@@ -13,7 +13,8 @@ import logging
 from bandstand.platform.cache import Cache, RedisCache, create_cache, create_security_store
 from bandstand.platform.directory import ServiceDirectory
 from bandstand.platform.errors import ServiceUnavailable
-from bandstand.platform.messaging.broker import Broker, create_broker
+from bandstand.platform.messaging.broker import Broker
+from bandstand.platform.messaging.factory import create_broker
 from bandstand.platform.ratelimit import RateLimiter
 from bandstand.platform.security import (
     Denylist,

@@ -14,7 +14,6 @@ from bandstand.platform.messaging.broker import (
     Delivery,
     Handler,
     RetryPolicy,
-    create_broker,
     dead_letter_queue,
 )
 from bandstand.platform.messaging.consumer import (
@@ -22,6 +21,7 @@ from bandstand.platform.messaging.consumer import (
     handle_idempotently,
     idempotent_handler,
 )
+from bandstand.platform.messaging.factory import create_broker
 from bandstand.platform.messaging.idempotency import (
     attach_processed_messages,
     mark_processed,

@@ -6,8 +6,6 @@ import abc
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
-from urllib.parse import parse_qsl, urlsplit
 
 from bandstand.platform.messaging.message import Message
 
@@ -198,30 +196,3 @@ class Broker(abc.ABC):
     @abc.abstractmethod
     async def ping(self) -> None:
         """Raise `BrokerUnavailable` when the broker cannot be used."""
-
-
-def create_broker(url: str, data_dir: Path, *, retry: RetryPolicy | None = None) -> Broker:
-    """The broker for a URL: `embedded://` (SQLite in `data_dir`), `embedded:///file`, `amqp://`.
-
-    The embedded broker takes `?visibility_timeout=SECONDS` (default 60)."""
-    # Imported here: each backend module imports this one.
-    from bandstand.platform.messaging.embedded import EmbeddedBroker
-    from bandstand.platform.messaging.rabbitmq import RabbitMQBroker
-
-    policy = retry or RetryPolicy()
-    parts = urlsplit(url)
-    if parts.scheme == "embedded":
-        location = f"{parts.netloc}{parts.path}"
-        path = Path(location) if location else Path("broker.sqlite3")
-        # `?visibility_timeout=S`: how soon the message of a consumer that died comes back.
-        query = dict(parse_qsl(parts.query))
-        unknown = set(query) - {"visibility_timeout"}
-        if unknown:
-            raise ValueError(f"unknown embedded broker options: {sorted(unknown)}")
-        options = {key: float(value) for key, value in query.items()}
-        return EmbeddedBroker(
-            path if path.is_absolute() else data_dir / path, retry=policy, **options
-        )
-    if parts.scheme in ("amqp", "amqps"):
-        return RabbitMQBroker(url, retry=policy)
-    raise ValueError(f"unsupported broker URL scheme: {parts.scheme!r}")

@@ -1,0 +1,5 @@
+"""`python -m bandstand.cli`: the `bandstand` command (how `bandstand up` starts its workers)."""
+
+from bandstand.cli import main
+
+main()

@@ -1,0 +1,56 @@
+"""`bandstand seed --demo`: the demo catalogue of every service that has one."""
+
+from __future__ import annotations
+
+import asyncio
+from functools import partial
+
+import typer
+from rich.progress import BarColumn, SpinnerColumn, TextColumn
+from rich.progress import Progress as RichProgress
+from sqlalchemy.exc import SQLAlchemyError
+
+from bandstand import registry
+from bandstand.cli.common import DemoOption, migrate
+from bandstand.platform.commands import DataDirOption, command_settings, console
+from bandstand.platform.database import Database
+from bandstand.platform.settings import Settings
+
+
+async def _seed_demo(settings: Settings) -> int:
+    created = 0
+    columns = (SpinnerColumn(), TextColumn("{task.description:<10}"), BarColumn())
+    with RichProgress(*columns, TextColumn("{task.completed} records"), console=console) as bar:
+        for entry in registry.with_demo_data():
+            assert entry.seed_demo is not None
+            task = bar.add_task(entry.name, total=None)
+            database = Database(settings.database_url(entry.name))
+            try:
+                async with database.session() as session, session.begin():
+                    created += await entry.seed_demo(session, partial(bar.advance, task))
+            finally:
+                await database.dispose()
+            bar.update(task, total=bar.tasks[task].completed)
+    return created
+
+
+def load_demo_data(settings: Settings) -> None:
+    """Seed the (migrated) databases with the demo data, saying how many rows it created."""
+    try:
+        created = asyncio.run(_seed_demo(settings))
+    except (SQLAlchemyError, OSError) as exc:
+        console.print(f"[red]Seeding failed:[/] {exc}")
+        raise typer.Exit(1) from exc
+    if created:
+        console.print(f"[green]✓[/] demo data loaded: {created} rows created")
+    else:
+        console.print("[green]✓[/] demo data already present: nothing to do")
+
+
+def seed(demo: DemoOption = False, data_dir: DataDirOption = None) -> None:
+    """Load data into the databases; `--demo` loads the demo catalogue (safe to repeat)."""
+    if not demo:
+        raise typer.BadParameter("say what to seed: --demo", param_hint="'--demo'")
+    settings = command_settings(data_dir)
+    migrate(settings, [entry.name for entry in registry.with_demo_data()])
+    load_demo_data(settings)
