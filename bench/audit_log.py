@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import statistics
 import sys
 import tempfile
@@ -27,29 +26,19 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
-import aio_pika
 import uvloop
 from fastapi import APIRouter, Query, Request
-from sqlalchemy import MetaData, func, select
+from sqlalchemy import select
 
 import _harness as h
-import bandstand.admin
-from _audit_data import KINDS, SEED, START, events, load_entries
+from _audit_data import START, load_entries
+from _audit_ingest import MIGRATIONS, ingest, median_run
 from bandstand.admin.app import create_app
-from bandstand.admin.events import SUBSCRIPTION, record_events
 from bandstand.admin.models import AuditEntry
 from bandstand.admin.repository import AuditRepository
 from bandstand.admin.schemas import AuditEntryRead
 from bandstand.admin.service import audit_filters, audit_service
 from bandstand.platform.database import Database
-from bandstand.platform.messaging import (
-    Message,
-    Subscription,
-    SubscriptionRunner,
-    attach_processed_messages,
-    create_broker,
-    dead_letter_queue,
-)
 from bandstand.platform.migrations import upgrade
 from bandstand.platform.pagination import Pagination, paginate
 from bandstand.platform.runtime import Runtime
@@ -60,7 +49,6 @@ from bandstand.platform.testing.servers import PostgresServer, RabbitMQServer
 from bandstand.platform.testing.tokens import TokenFactory
 from bandstand.platform.transactions import DBSession
 
-MIGRATIONS = Path(bandstand.admin.__file__).parent / "migrations"
 TARGET_EVENTS_PER_SECOND = 2_000.0
 TARGET_P95_MS = 30.0
 
@@ -80,117 +68,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.events, args.baseline_events, args.entries, args.requests = 2_000, 500, 50_000, 20
         args.rounds = 1
     return args
-
-
-# --- ingestion -----------------------------------------------------------------------------------
-
-
-async def _one_by_one(session: Any, message: Message) -> None:
-    await record_events(session, [message])
-
-
-async def ingest(strategy: str, amqp_url: str, database_url: str, count: int) -> dict[str, Any]:
-    database = Database(database_url)
-    await upgrade(database, "admin", MIGRATIONS)
-    queue = f"bench.audit.{strategy}"
-    batches: list[int] = []
-    handled = 0
-
-    async def counted(session: Any, messages: Any) -> None:
-        nonlocal handled
-        batches.append(len(messages))
-        if strategy == "batched":
-            await SUBSCRIPTION.handler(session, messages)
-        handled += len(messages)
-
-    if strategy in ("batched", "ceiling"):
-        subscription: Any = SUBSCRIPTION.__class__(
-            queue,
-            SUBSCRIPTION.routing_keys,
-            counted,
-            batch_size=SUBSCRIPTION.batch_size,
-            max_wait=SUBSCRIPTION.max_wait,
-            record_processed=SUBSCRIPTION.record_processed,
-        )
-    else:
-        # The kernel's ordinary subscription: one transaction per event, with processed ids.
-        metadata = MetaData()
-        attach_processed_messages(metadata)
-        async with database.engine.begin() as connection:
-            await connection.run_sync(metadata.create_all)
-        handlers = {type_: _one_by_one for type_, _ in KINDS}
-        subscription = Subscription(queue, handlers)
-    broker = create_broker(amqp_url, Path(tempfile.gettempdir()))
-    await broker.connect()
-    try:
-        await broker.declare_queue(queue, ("#",))
-        messages = events(count, SEED + len(strategy))
-        for start in range(0, count, 1_000):
-            await broker.publish(messages[start : start + 1_000])
-        runner = SubscriptionRunner(database, broker, [subscription])
-        started = time.perf_counter()
-        runner.start()
-        try:
-            while handled < count if strategy == "ceiling" else await _entries(database) < count:
-                await asyncio.sleep(0.1)
-            elapsed = time.perf_counter() - started
-        finally:
-            await runner.stop()
-        # Redelivered: nothing more is recorded.
-        await broker.publish(messages[:100])
-        runner = SubscriptionRunner(database, broker, [subscription])
-        runner.start()
-        try:
-            await asyncio.sleep(1.0)
-            while await broker.queue_depth(queue) > 0:
-                await asyncio.sleep(0.5)
-            await asyncio.sleep(0.5)
-        finally:
-            await runner.stop()
-        recorded = await _entries(database)
-        await _delete_queues(amqp_url, [queue, dead_letter_queue(queue)])
-    finally:
-        await broker.close()
-        await database.dispose()
-    return {
-        "strategy": strategy,
-        "events": count,
-        "seconds": round(elapsed, 3),
-        "events_per_second": round(count / elapsed, 1),
-        "recorded_after_redelivery": recorded,
-        "batches": len(batches),
-        "mean_batch": round(statistics.mean(batches), 1) if batches else None,
-    }
-
-
-async def _delete_queues(amqp_url: str, names: list[str]) -> None:
-    """Every queue bound to `#` receives every event: the next run must not feed this one's."""
-    connection = await aio_pika.connect(amqp_url)
-    try:
-        for name in names:
-            channel = await connection.channel()
-            with contextlib.suppress(aio_pika.exceptions.AMQPError):
-                await channel.queue_delete(name)
-            with contextlib.suppress(aio_pika.exceptions.AMQPError):
-                await channel.close()
-    finally:
-        await connection.close()
-
-
-def _median_run(runs: list[dict[str, Any]], strategy: str) -> dict[str, Any]:
-    """The run of median throughput of `strategy`, with every run's throughput beside it."""
-    mine = sorted((run for run in runs if run["strategy"] == strategy), key=_rate)
-    return {**mine[len(mine) // 2], "all_events_per_second": [_rate(run) for run in mine]}
-
-
-def _rate(run: dict[str, Any]) -> float:
-    return float(run["events_per_second"])
-
-
-async def _entries(database: Database) -> int:
-    async with database.session() as session:
-        statement = select(func.count()).select_from(AuditEntry)
-        return int((await session.execute(statement)).scalar_one())
 
 
 # --- the list over 1M entries --------------------------------------------------------------------
@@ -377,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 runs.append(result)
             ingestion = [
-                _median_run(runs, strategy) for strategy in ("baseline", "batched", "ceiling")
+                median_run(runs, strategy) for strategy in ("baseline", "batched", "ceiling")
             ]
             listing: list[dict[str, Any]] = []
             if not args.ingestion_only:

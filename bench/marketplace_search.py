@@ -33,6 +33,7 @@ from typing import Any
 
 import _harness as h
 import gen_instruments
+from _marketplace_report import NO_CACHE, report
 
 QUERIES = [
     ("fender stratocaster", "Guitarras eléctricas"),
@@ -44,11 +45,6 @@ QUERIES = [
     ("stentor violin", "Cuerda frotada"),
     ("boss pedal", "Efectos y pedales"),
 ]
-TARGET_IMPORT_S = 60.0
-TARGET_IMPORT_MIB = 300.0
-TARGET_SEARCH_P95 = 20.0
-TARGET_SPEEDUP = 20.0
-TARGET_DEEP_P95 = 50.0
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -99,9 +95,6 @@ def original_paths() -> list[str]:
         "/search?" + urllib.parse.urlencode({"name": words, "category": category})
         for words, category in QUERIES
     ]
-
-
-NO_CACHE = ", response cache off"
 
 
 def measured_paths() -> list[tuple[str, list[str]]]:
@@ -353,87 +346,6 @@ def measure_engine(
         "runs": runs,
         "memory": memory,
     }
-
-
-def report(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
-    rows, verdicts = [], []
-    for result in results:
-        engine, runs, imported = result["engine"], result["runs"], result["import"]
-        for name, run in runs.items():
-            rows.append(
-                [
-                    engine,
-                    name,
-                    f"{run['requests_per_s']:,.1f}",
-                    f"{run['latency_ms']['p50']:.2f}",
-                    f"{run['p95']:.2f}",
-                    f"{run['latency_ms']['p99']:.2f}",
-                    run["non_2xx_3xx"] + run["socket_errors"],
-                ]
-            )
-        alone = result["one_at_a_time_ms"]
-        verdicts.append(
-            [
-                engine,
-                "one at a time: original / indexed latency",
-                f"{alone['original'] / max(alone['indexed'], 1e-9):,.0f}x "
-                f"({alone['original']:,.0f} / {alone['indexed']:,.1f} ms)",
-                h.verdict(alone["original"] >= TARGET_SPEEDUP * alone["indexed"]),
-            ]
-        )
-        if imported:
-            verdicts += [
-                [
-                    engine,
-                    "import ≤ 60 s",
-                    f"{imported['seconds']:.1f} s ({imported['cpu_seconds']:.0f} s of CPU)",
-                    h.verdict(imported["seconds"] <= TARGET_IMPORT_S),
-                ],
-                [
-                    engine,
-                    "import peak RSS ≤ 300 MB",
-                    f"{imported['peak_rss_mib']:.0f} MiB",
-                    h.verdict(imported["peak_rss_mib"] <= TARGET_IMPORT_MIB),
-                ],
-            ]
-        for suffix in ("", NO_CACHE):
-            search = runs[f"search{suffix}"]
-            speedup = search["requests_per_s"] / max(runs["original"]["requests_per_s"], 1e-9)
-            verdicts += [
-                [
-                    engine,
-                    f"search p95 ≤ 20 ms{suffix}",
-                    f"{search['p95']:.1f} ms",
-                    h.verdict(search["p95"] <= TARGET_SEARCH_P95),
-                ],
-                [
-                    engine,
-                    f"search >= 20x the original's req/s{suffix}",
-                    f"{speedup:,.0f}x",
-                    h.verdict(speedup >= TARGET_SPEEDUP),
-                ],
-            ]
-            for name in ("deep page", "deep page, inherited", "count"):
-                p95 = runs[f"{name}{suffix}"]["p95"]
-                verdicts.append(
-                    [
-                        engine,
-                        f"{name} p95 ≤ 50 ms{suffix}",
-                        f"{p95:.1f} ms",
-                        h.verdict(p95 <= TARGET_DEEP_P95),
-                    ]
-                )
-    headers = ["engine", "path", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors"]
-    return "\n".join(
-        [
-            f"### {args.listings:,} listings, {args.connections} connections, "
-            f"{args.duration:g} s per run",
-            "",
-            h.markdown_table(headers, rows),
-            "",
-            h.markdown_table(["engine", "target", "measured", "result"], verdicts),
-        ]
-    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from bandstand.marketplace import bulk, commands
-from bandstand.marketplace.importer import ImportFormat, InstrumentImport
+from bandstand.marketplace.imports import bulk, command
+from bandstand.marketplace.imports.importer import ImportFormat, InstrumentImport
 from bandstand.marketplace.models import MarketplaceBase
 from bandstand.platform.settings import Settings
 from bandstand.platform.testing.schema import schema_differences
@@ -34,7 +34,7 @@ def _csv(tmp_path: Path, count: int, first: int = 0, *, extra: tuple[str, ...] =
 
 
 async def _import(settings: Settings, path: Path) -> tuple[int, int, int]:
-    summary = await commands.import_instruments(settings, path, ImportFormat.CSV, batch_size=3)
+    summary = await command.import_instruments(settings, path, ImportFormat.CSV, batch_size=3)
     return summary.inserted, summary.updated, summary.unchanged
 
 

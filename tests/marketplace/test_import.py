@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from typer.testing import CliRunner
 
 from bandstand.cli import app as cli
-from bandstand.marketplace import importer
+from bandstand.marketplace.imports import importer
 from bandstand.marketplace.repository import CONTRACT_FIELDS
 from bandstand.marketplace.schemas import InstrumentCreate
 from bandstand.platform.settings import Settings

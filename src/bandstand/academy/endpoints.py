@@ -14,8 +14,7 @@ from fastapi.responses import JSONResponse
 
 from bandstand.academy.access import can_manage
 from bandstand.academy.analytics import analytics_service
-from bandstand.academy.auth import CurrentUser, InstructorUser, OptionalUser, Popular
-from bandstand.academy.popular import POPULAR_LIMIT
+from bandstand.academy.popular import POPULAR_LIMIT, Popular
 from bandstand.academy.progress import progress_service
 from bandstand.academy.schemas import (
     CompletionResponse,
@@ -35,6 +34,7 @@ from bandstand.academy.schemas import (
 from bandstand.academy.service import course_service
 from bandstand.platform.errors import Forbidden, legacy_errors
 from bandstand.platform.pagination import Page, Pagination, build_page, paginate
+from bandstand.platform.security import CurrentUser, InstructorUser, OptionalUser
 from bandstand.platform.transactions import DBSession, get_session
 
 router = APIRouter(prefix="/api/v1", tags=["academy"])

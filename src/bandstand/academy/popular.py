@@ -15,8 +15,9 @@ import asyncio
 import json
 import logging
 from contextlib import AbstractAsyncContextManager, nullcontext
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.platform.after_commit import after_commit
@@ -82,3 +83,12 @@ class PopularCourses:
             await self.cache.delete(KEY)
         except Exception as exc:
             logger.warning("popular courses: cache unavailable, not dropped: %s", exc)
+
+
+async def _popular(request: Request) -> PopularCourses:
+    popular: PopularCourses = request.app.state.popular_courses
+    return popular
+
+
+Popular = Annotated[PopularCourses, Depends(_popular)]
+"""The routes' typed dependency on the app's `PopularCourses`."""

@@ -15,7 +15,9 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Annotated
 
+from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.identity import events, passwords
@@ -23,8 +25,9 @@ from bandstand.identity.models import RefreshToken, User, utcnow
 from bandstand.identity.passwords import hash_password, needs_rehash, verify_password
 from bandstand.identity.repository import RefreshTokenRepository, UserRepository
 from bandstand.identity.tokens import TokenIssuer, hash_refresh_token, new_refresh_token
+from bandstand.platform.clients import client_address
 from bandstand.platform.concurrency import Busy
-from bandstand.platform.errors import RateLimited, Unauthorized
+from bandstand.platform.errors import ErrorBody, RateLimited, Unauthorized
 from bandstand.platform.ratelimit import Limit, RateLimiter
 from bandstand.platform.security import Denylist, Principal
 from bandstand.platform.settings import Settings
@@ -193,3 +196,34 @@ class AuthenticationService:
             ),
         )
         return IssuedTokens(user, access.token, refresh, access.expires_in)
+
+
+# The routes' typed dependencies on this service, and the refusals its logins document.
+
+LOGIN_RESPONSES: dict[int | str, dict[str, object]] = {
+    429: {
+        "model": ErrorBody,
+        "description": "Too many failed logins from this address (for this account); see "
+        "`Retry-After`",
+    },
+    503: {
+        "model": ErrorBody,
+        "description": "Too many passwords being checked at once, or a database or cache is "
+        "unreachable; see `Retry-After`",
+    },
+}
+
+
+async def _authentication(request: Request) -> AuthenticationService:
+    service: AuthenticationService = request.app.state.authentication
+    return service
+
+
+async def client_info(request: Request) -> ClientInfo:
+    return ClientInfo(
+        ip_address=client_address(request), user_agent=request.headers.get("user-agent")
+    )
+
+
+Authentication = Annotated[AuthenticationService, Depends(_authentication)]
+Client = Annotated[ClientInfo, Depends(client_info)]

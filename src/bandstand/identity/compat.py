@@ -6,12 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from bandstand.identity.auth import (
+from bandstand.identity.authentication import (
     LOGIN_RESPONSES,
-    AdminUser,
     Authentication,
     Client,
-    CurrentUser,
 )
 from bandstand.identity.models import User
 from bandstand.identity.schemas import (
@@ -24,7 +22,7 @@ from bandstand.identity.schemas import (
     UserRead,
 )
 from bandstand.identity.service import user_service
-from bandstand.platform.security import Principal, Revocations
+from bandstand.platform.security import AdminUser, CurrentUser, Principal, Revocations
 from bandstand.platform.transactions import DBSession
 
 router = APIRouter(tags=["identity (music player compatibility)"])

@@ -6,12 +6,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
 
-from bandstand.identity.auth import (
+from bandstand.identity.authentication import (
     LOGIN_RESPONSES,
-    AdminUser,
     Authentication,
     Client,
-    CurrentUser,
 )
 from bandstand.identity.schemas import (
     AdminUserUpdate,
@@ -36,7 +34,7 @@ from bandstand.identity.tokens import JWKS_SCHEMA, KeyStore
 from bandstand.platform.errors import legacy_errors
 from bandstand.platform.pagination import Page, Pagination, paginate
 from bandstand.platform.schemas import StorableText
-from bandstand.platform.security import Revocations
+from bandstand.platform.security import AdminUser, CurrentUser, Revocations
 from bandstand.platform.transactions import DBSession
 
 router = APIRouter(prefix="/api/v1", tags=["identity"])

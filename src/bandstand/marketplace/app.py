@@ -6,8 +6,9 @@ import asyncio
 
 from fastapi import FastAPI
 
-from bandstand.marketplace import compat, endpoints, imports
+from bandstand.marketplace import compat, endpoints
 from bandstand.marketplace.counting import ListingCounter
+from bandstand.marketplace.imports import endpoints as imports
 from bandstand.platform.app import create_service_app
 from bandstand.platform.runtime import Runtime
 

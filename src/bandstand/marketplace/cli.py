@@ -37,8 +37,8 @@ def import_instruments(
 ) -> None:
     """Import instrument listings; bad rows are reported and skipped, re-imports are no-ops."""
     # Imported when run: the import pipeline is not part of starting the platform.
-    from bandstand.marketplace.commands import import_instruments as run_import
-    from bandstand.marketplace.importer import ImportFormat, UnreadableFile, format_of
+    from bandstand.marketplace.imports import ImportFormat, UnreadableFile, format_of
+    from bandstand.marketplace.imports import import_instruments as run_import
 
     try:
         fmt = ImportFormat(format.lower()) if format else format_of(file.name)

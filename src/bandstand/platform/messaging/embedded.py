@@ -23,7 +23,6 @@ from bandstand.platform.messaging.broker import (
     Broker,
     BrokerUnavailable,
     Consumer,
-    Delivery,
     Handler,
     RetryPolicy,
     dead_letter_queue,
@@ -31,6 +30,7 @@ from bandstand.platform.messaging.broker import (
     stand_in,
 )
 from bandstand.platform.messaging.embedded_consumer import EmbeddedConsumer
+from bandstand.platform.messaging.embedded_delivery import EmbeddedDelivery
 from bandstand.platform.messaging.message import Message, MessageFormatError
 from bandstand.platform.messaging.topic import topic_matches
 
@@ -373,35 +373,6 @@ class EmbeddedBroker(Broker):
                 if isinstance(exc, sqlite3.Error):
                     raise BrokerUnavailable(f"embedded broker error: {exc}") from exc
                 raise
-
-
-class EmbeddedDelivery(Delivery):
-    def __init__(
-        self,
-        broker: EmbeddedBroker,
-        queue: str,
-        message: Message,
-        attempts: int,
-        *,
-        row_id: int,
-        token: str,
-    ) -> None:
-        super().__init__(queue, message, attempts, broker.retry)
-        self.row_id = row_id
-        self.token = token
-        self._broker = broker
-
-    async def _ack(self) -> None:
-        await self._broker.ack(self.row_id, self.token)
-
-    async def _retry(self, delay: float) -> None:
-        await self._broker.retry_later(self.row_id, self.token, delay)
-
-    async def _dead_letter(self) -> None:
-        await self._broker.dead_letter(self.queue, self.row_id, self.token)
-
-    async def _release(self) -> None:
-        await self._broker.release(self.row_id, self.token)
 
 
 def _route(routing_key: str, bindings: Iterable[tuple[str, str]]) -> list[str]:

@@ -11,7 +11,8 @@ from bandstand.platform.messaging.broker import BrokerUnavailable, Consumer, Han
 from bandstand.platform.messaging.dispatch import dispatch
 
 if TYPE_CHECKING:
-    from bandstand.platform.messaging.embedded import EmbeddedBroker, EmbeddedDelivery
+    from bandstand.platform.messaging.embedded import EmbeddedBroker
+    from bandstand.platform.messaging.embedded_delivery import EmbeddedDelivery
 
 logger = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager, suppress
 from typing import Any, NamedTuple
 
@@ -43,6 +43,7 @@ from bandstand.platform.messaging.broker import (
 )
 from bandstand.platform.messaging.message import Message, MessageFormatError
 from bandstand.platform.messaging.rabbitmq_consumer import RabbitMQConsumer
+from bandstand.platform.messaging.rabbitmq_delivery import RabbitMQDelivery, amqp_message
 
 logger = logging.getLogger(__name__)
 
@@ -139,7 +140,7 @@ class RabbitMQBroker(Broker):
             await self._known_queue(queue)
             exchange = channel.default_exchange
         await self.publish_confirmed(
-            exchange, [(_amqp_message(message), queue or message.type) for message in messages]
+            exchange, [(amqp_message(message), queue or message.type) for message in messages]
         )
 
     async def publish_raw(self, queue: str, body: bytes, *, message_id: str) -> None:
@@ -351,70 +352,9 @@ class _Link(NamedTuple):
     exchange: AbstractExchange
 
 
-class RabbitMQDelivery(Delivery):
-    def __init__(
-        self,
-        broker: RabbitMQBroker,
-        queue: str,
-        message: Message,
-        attempts: int,
-        incoming: AbstractIncomingMessage,
-        acks: AckWindow | None = None,
-    ) -> None:
-        super().__init__(queue, message, attempts, broker.retry)
-        self._broker = broker
-        self._incoming = incoming
-        self._acks = acks
-
-    async def _ack(self) -> None:
-        async with self._broker.guard("ack"):
-            if self._acks is None:
-                await self._incoming.ack()
-            else:
-                await self._acks.ack(self._incoming)
-
-    async def _retry(self, delay: float) -> None:
-        await self._broker.retry_later(self.queue, self._incoming, self.attempts + 1, delay)
-        await self._ack()
-
-    async def _settle_alone(self, action: str, settle: Callable[[], Awaitable[None]]) -> None:
-        try:
-            async with self._broker.guard(action):
-                await settle()
-        finally:
-            if self._acks is not None:
-                self._acks.forget(self._incoming)
-
-    async def _dead_letter(self) -> None:
-        logger.warning(
-            "Dead-lettering message %s (%s) from %s after %d attempt(s)",
-            self.message.id,
-            self.message.type,
-            self.queue,
-            self.attempts,
-        )
-        await self._settle_alone("reject", lambda: self._incoming.reject(requeue=False))
-
-    async def _release(self) -> None:
-        await self._settle_alone("release", lambda: self._incoming.nack(requeue=True))
-
-
 def _milliseconds(delay: float) -> int:
     return max(int(delay * 1000), 0)
 
 
 def _retry_queue_name(queue: str, delay: float) -> str:
     return f"{queue}.retry.{_milliseconds(delay)}"
-
-
-def _amqp_message(message: Message) -> aio_pika.Message:
-    return aio_pika.Message(
-        body=message.to_json(),
-        headers=dict(message.headers),
-        content_type="application/json",
-        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-        message_id=message.id,
-        type=message.type,
-        timestamp=message.occurred_at,
-        app_id=message.source,
-    )

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from bandstand.marketplace.importer import (
+from bandstand.marketplace.imports.importer import (
     ImportFormat,
     InstrumentImport,
     UnreadableFile,

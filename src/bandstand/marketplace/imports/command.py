@@ -1,4 +1,4 @@
-"""Marketplace's administrative commands, run by the CLI outside any request."""
+"""The command line's import: a file streamed into the database outside any request."""
 
 from __future__ import annotations
 
@@ -6,8 +6,13 @@ import asyncio
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from bandstand.marketplace import bulk
-from bandstand.marketplace.importer import ImportFormat, InstrumentImport, SourceRow, rows_of
+from bandstand.marketplace.imports import bulk
+from bandstand.marketplace.imports.importer import (
+    ImportFormat,
+    InstrumentImport,
+    SourceRow,
+    rows_of,
+)
 from bandstand.marketplace.repository import ListingRow
 from bandstand.marketplace.schemas import ImportSummary
 from bandstand.platform.database import Database
