@@ -4,7 +4,7 @@ legacy routes, whose clients choose ids), a like count or a timestamp."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
@@ -19,18 +19,12 @@ from pydantic import (
     field_validator,
 )
 
-from bandstand.platform.datetimes import IsoDate
-from bandstand.platform.schemas import StorableText
+from bandstand.platform.schemas import IsoDate, StorableText, StrictBody, UTCDatetime
 
 INT_MAX = 2_147_483_647
 """The largest value of the INTEGER columns on PostgreSQL."""
 LYRICS_MAX = 20_000
 SongOrdering = Literal["title", "-title", "release_date", "-release_date", "likes", "-likes"]
-
-
-def _as_utc(moment: datetime) -> datetime:
-    # SQLite hands stored times back without a zone; every stored time is UTC.
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 Title = Annotated[str, StorableText(strip_whitespace=True, min_length=1, max_length=100)]
@@ -46,7 +40,6 @@ CHOSEN_ID_MAX = 1_000_000_000
 """The highest id a client may choose (the concert app's routes): the ids above it stay for
 the catalogue to choose, so one request cannot use up every id PostgreSQL's INTEGER holds."""
 ChosenId = Annotated[int, Field(ge=1, le=CHOSEN_ID_MAX)]
-UTCDatetime = Annotated[datetime, AfterValidator(_as_utc)]
 
 _US_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 _DATE = TypeAdapter(IsoDate)
@@ -75,12 +68,6 @@ LegacyDate = Annotated[
     str, StorableText(strip_whitespace=True, max_length=10), AfterValidator(_legacy_date)
 ]
 """A date as the concert app sent it; it is given back in the same form."""
-
-
-class StrictBody(BaseModel):
-    """Unknown fields are refused, so a client cannot smuggle an id, a count or a time in."""
-
-    model_config = ConfigDict(extra="forbid")
 
 
 class PartialUpdate(StrictBody):
