@@ -16,6 +16,7 @@ from bandstand.platform.clock import utcnow
 from bandstand.platform.schemas import (
     IsoDate,
     MoneyText,
+    PartialBody,
     StorableStr,
     StorableText,
     StrictBody,
@@ -149,3 +150,26 @@ def test_a_date_is_iso_text_only(given: object) -> None:
     with pytest.raises(ValidationError):
         Priced.model_validate({"amount": "1", "day": given})
     assert Priced.model_validate({"amount": "1", "day": "2024-02-29"}).day == date(2024, 2, 29)
+
+
+class Change(PartialBody):
+    not_nullable = ("name",)
+
+    name: Annotated[str, StorableText(max_length=5)] | None = None
+    note: str | None = None
+
+
+class EveryField(PartialBody):
+    not_nullable = "*"
+
+    name: str | None = None
+
+
+def test_a_partial_body_keeps_what_was_left_out_and_refuses_a_required_null() -> None:
+    assert Change.model_validate({"note": None}).changes() == {"note": None}
+    assert Change.model_validate({}).changes() == {}
+    for model, body in ((Change, {"name": None}), (EveryField, {"name": None})):
+        with pytest.raises(ValidationError) as caught:
+            model.model_validate(body)
+        (error,) = caught.value.errors()
+        assert (error["loc"], error["msg"]) == (("name",), "Value error, cannot be null")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,
@@ -13,10 +13,15 @@ from pydantic import (
     ConfigDict,
     Field,
     StrictBool,
-    field_validator,
 )
 
-from bandstand.platform.schemas import MoneyText, StorableText, StrictBody, UTCDatetime
+from bandstand.platform.schemas import (
+    MoneyText,
+    PartialBody,
+    StorableText,
+    StrictBody,
+    UTCDatetime,
+)
 
 Difficulty = Literal["BEGINNER", "INTERMEDIATE", "ADVANCED"]
 MAX_DURATION_HOURS = 10_000
@@ -54,21 +59,6 @@ Price = Annotated[
 SearchText = Annotated[str, StorableText(max_length=200)]
 
 
-class PartialBody(StrictBody):
-    """A partial change: only the fields sent are changed, and none of them can be set to null
-    (defaults are not validated, so only a null that was sent is refused)."""
-
-    @field_validator("*")
-    @classmethod
-    def _not_null(cls, value: Any) -> Any:
-        if value is None:
-            raise ValueError("cannot be null")
-        return value
-
-    def changes(self) -> dict[str, Any]:
-        return self.model_dump(exclude_unset=True)
-
-
 class CourseCreate(StrictBody):
     title: Title
     description: LongText = ""
@@ -79,6 +69,8 @@ class CourseCreate(StrictBody):
 
 
 class CourseUpdate(PartialBody):
+    not_nullable = "*"
+
     title: Title | None = None
     description: LongText | None = None
     difficulty_level: Difficulty | None = None
@@ -113,6 +105,8 @@ class LessonCreate(StrictBody):
 
 
 class LessonUpdate(PartialBody):
+    not_nullable = "*"
+
     title: Title | None = None
     content: LongText | None = None
     video_url: VideoUrl | None = None

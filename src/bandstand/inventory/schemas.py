@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
-    field_validator,
 )
 
 from bandstand.inventory.models import (
@@ -19,7 +18,7 @@ from bandstand.inventory.models import (
     TITLE_MAX,
     Movie,
 )
-from bandstand.platform.schemas import StorableText, StrictBody, UTCDatetime
+from bandstand.platform.schemas import PartialBody, StorableText, StrictBody, UTCDatetime
 from bandstand.platform.text_search import normalize
 
 DESCRIPTION_MAX = 10_000
@@ -87,26 +86,16 @@ class MovieCreate(StrictBody):
 _NOT_NULL = ("title", "description", "genres")
 
 
-class MovieUpdate(StrictBody):
+class MovieUpdate(PartialBody):
     """A partial change: only the fields sent change; `release_year` and `duration_minutes`
     may be set to null, `genres` to `[]`."""
 
+    not_nullable = _NOT_NULL
     title: Title | None = None
     description: Description | None = None
     release_year: ReleaseYear | None = None
     genres: Genres | None = None
     duration_minutes: DurationMinutes | None = None
-
-    @field_validator(*_NOT_NULL)
-    @classmethod
-    def _not_null(cls, value: Any) -> Any:
-        # Runs only on the fields sent: a default is not validated.
-        if value is None:
-            raise ValueError("cannot be null")
-        return value
-
-    def changes(self) -> dict[str, Any]:
-        return self.model_dump(exclude_unset=True)
 
 
 class LegacyMovieCreate(MovieCreate):

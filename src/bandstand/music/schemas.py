@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -14,12 +14,16 @@ from pydantic import (
     Field,
     TypeAdapter,
     ValidationError,
-    ValidationInfo,
     computed_field,
-    field_validator,
 )
 
-from bandstand.platform.schemas import IsoDate, StorableText, StrictBody, UTCDatetime
+from bandstand.platform.schemas import (
+    IsoDate,
+    PartialBody,
+    StorableText,
+    StrictBody,
+    UTCDatetime,
+)
 
 INT_MAX = 2_147_483_647
 """The largest value of the INTEGER columns on PostgreSQL."""
@@ -70,23 +74,6 @@ LegacyDate = Annotated[
 """A date as the concert app sent it; it is given back in the same form."""
 
 
-class PartialUpdate(StrictBody):
-    """A partial update: fields left out are kept; `null` clears only an optional field."""
-
-    not_nullable: ClassVar[tuple[str, ...]] = ()
-
-    @field_validator("*")
-    @classmethod
-    def _required_stay_set(cls, value: Any, info: ValidationInfo) -> Any:
-        # Runs for fields the client sent only: a left-out field keeps its default unvalidated.
-        if value is None and info.field_name in cls.not_nullable:
-            raise ValueError("cannot be null")
-        return value
-
-    def changes(self) -> dict[str, Any]:
-        return self.model_dump(exclude_unset=True)
-
-
 # Songs
 
 
@@ -102,7 +89,7 @@ class SongCreate(StrictBody):
     lyrics: Lyrics | None = None
 
 
-class SongUpdate(PartialUpdate):
+class SongUpdate(PartialBody):
     not_nullable = ("title", "artist", "genre", "file_url", "duration")
 
     title: Title | None = None
@@ -165,7 +152,7 @@ class AlbumCreate(StrictBody):
     cover_image_url: Url | None = None
 
 
-class AlbumUpdate(PartialUpdate):
+class AlbumUpdate(PartialBody):
     not_nullable = ("title", "artist")
 
     title: Title | None = None
@@ -204,7 +191,7 @@ class PictureCreate(StrictBody):
     event_date: IsoDate | None = None
 
 
-class PictureUpdate(PartialUpdate):
+class PictureUpdate(PartialBody):
     not_nullable = ("pic_url",)
 
     pic_url: PictureUrl | None = None
@@ -249,7 +236,7 @@ class LegacySongCreate(LenientBody):
     lyrics: Lyrics | None = None
 
 
-class LegacySongUpdate(LenientBody, PartialUpdate):
+class LegacySongUpdate(LenientBody, PartialBody):
     """A change of a song; `id` may be sent, equal to the path's."""
 
     model_config = ConfigDict(extra="ignore")
@@ -327,7 +314,7 @@ class LegacyPictureCreate(LegacyPictureFields):
         return self.stored(self.model_dump(exclude={"id"}))
 
 
-class LegacyPictureUpdate(LegacyPictureFields, PartialUpdate):
+class LegacyPictureUpdate(LegacyPictureFields, PartialBody):
     """The concert app's PUT: clients send the object read back, `id` included."""
 
     model_config = ConfigDict(extra="ignore")

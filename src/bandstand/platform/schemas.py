@@ -31,7 +31,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     AfterValidator,
@@ -40,6 +40,8 @@ from pydantic import (
     ConfigDict,
     PlainSerializer,
     StringConstraints,
+    ValidationInfo,
+    field_validator,
 )
 
 NUL_MESSAGE = "must not contain NUL characters"
@@ -85,6 +87,25 @@ class StrictBody(BaseModel):
     timestamp in."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+class PartialBody(StrictBody):
+    """A partial update: fields left out are kept (`changes()` is what was sent); a null sent
+    for a field of `not_nullable` (`"*"`: every field) is refused, so null clears only an
+    optional field."""
+
+    not_nullable: ClassVar[tuple[str, ...] | Literal["*"]] = ()
+
+    @field_validator("*")
+    @classmethod
+    def _required_stay_set(cls, value: Any, info: ValidationInfo) -> Any:
+        # Runs for fields the client sent only: a left-out field keeps its default unvalidated.
+        if value is None and (cls.not_nullable == "*" or info.field_name in cls.not_nullable):
+            raise ValueError("cannot be null")
+        return value
+
+    def changes(self) -> dict[str, Any]:
+        return self.model_dump(exclude_unset=True)
 
 
 def as_utc(moment: datetime) -> datetime:
