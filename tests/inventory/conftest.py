@@ -17,7 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import bandstand.inventory
 from bandstand.inventory.app import create_app
-from bandstand.inventory.models import InventoryBase, Movie, MovieGenre, utcnow
+from bandstand.inventory.models import InventoryBase, Movie, MovieGenre
+from bandstand.platform.clock import utcnow
 from bandstand.platform.database import Database
 from bandstand.platform.messaging.outbox import outbox_table
 from bandstand.platform.runtime import Runtime

@@ -15,6 +15,7 @@ from bandstand.platform.text_search import (
     contains_phrase,
     contains_words,
     escape_like,
+    fold,
     normalize,
     search_terms,
 )
@@ -77,3 +78,15 @@ def test_conditions_match_words_or_a_phrase_with_wildcards_taken_literally() -> 
         assert found(contains_phrase(_Row.key, "100%")) == ["100% cafe"]
         assert found(*contains_words(_Row.key, "a_b")) == ["a_b"]
         assert found(contains_phrase(_Row.key, "k\\s")) == [r"back\slash"]
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=40))
+def test_the_ascii_shortcut_folds_as_the_full_decomposition_does(text: str) -> None:
+    decomposed = unicodedata.normalize("NFKD", text).casefold()
+    assert fold(text) == unicodedata.normalize("NFKD", decomposed)
+
+
+@given(st.text(max_size=40))
+def test_normalize_is_fold_with_whitespace_collapsed(text: str) -> None:
+    assert normalize(text) == " ".join(fold(text).split())
+    assert not any(unicodedata.combining(char) for char in fold(text))

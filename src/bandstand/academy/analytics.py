@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bandstand.academy.models import Course, utcnow
+from bandstand.academy.models import Course
 from bandstand.academy.progress import percentage, progress_service
 from bandstand.academy.repository import (
     CompletionRepository,
@@ -19,8 +19,9 @@ from bandstand.academy.schemas import (
     DayCount,
     LessonFunnel,
     MyAnalytics,
-    as_utc,
 )
+from bandstand.platform.clock import utcnow
+from bandstand.platform.schemas import as_utc
 
 RECENT_ACTIVITY = 10
 

@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bandstand.academy.models import Course, Enrollment
 from bandstand.academy.popular import PopularCourses
 from bandstand.academy.repository import EnrollmentRepository, MemberRepository
-from bandstand.academy.schemas import as_utc
 from bandstand.platform.messaging import Message, Subscription, publish_event
+from bandstand.platform.schemas import iso_utc
 
 logger = logging.getLogger(__name__)
 
@@ -34,10 +34,6 @@ USER_REGISTERED = "identity.user.registered"
 USER_UPDATED = "identity.user.updated"
 USER_LOGGED_IN = "identity.user.logged_in"
 USER_DELETED = "identity.user.deleted"
-
-
-def _iso(moment: datetime) -> str:
-    return as_utc(moment).isoformat().replace("+00:00", "Z")
 
 
 async def _publish(session: AsyncSession, event_type: str, payload: dict[str, Any]) -> None:
@@ -100,7 +96,7 @@ async def enrollment_completed(
         "enrollment_id": enrollment_id,
         "course_id": course_id,
         "user_id": user_id,
-        "completed_at": _iso(when),
+        "completed_at": iso_utc(when),
     }
     await _publish(session, ENROLLMENT_COMPLETED, payload)
 

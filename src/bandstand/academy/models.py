@@ -3,7 +3,7 @@ the users it has heard of (plus the platform outbox and processed messages)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import (
@@ -20,16 +20,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from bandstand.platform.clock import utcnow
 from bandstand.platform.database import ServiceBase, new_metadata
 from bandstand.platform.messaging import attach_outbox, attach_processed_messages
 
 DIFFICULTY_LEVELS = ("BEGINNER", "INTERMEDIATE", "ADVANCED")
 MAX_ID = 2**31 - 1
 """The largest id an INTEGER column holds: a larger one names nothing."""
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class AcademyBase(ServiceBase):

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.academy import events
 from bandstand.academy.access import can_see
-from bandstand.academy.models import Course, Enrollment, utcnow
+from bandstand.academy.models import Course, Enrollment
 from bandstand.academy.popular import PopularCourses
 from bandstand.academy.repository import (
     CompletionRepository,
@@ -35,6 +35,7 @@ from bandstand.academy.schemas import (
     EnrollmentRead,
     ProgressItem,
 )
+from bandstand.platform.clock import utcnow
 from bandstand.platform.errors import BadRequest, Forbidden, NotFound
 from bandstand.platform.security import Principal
 

@@ -3,21 +3,25 @@ learner or a timestamp."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
-    PlainSerializer,
     StrictBool,
-    field_validator,
 )
 
-from bandstand.platform.schemas import StorableText
+from bandstand.platform.schemas import (
+    MoneyText,
+    PartialBody,
+    StorableText,
+    StrictBody,
+    UTCDatetime,
+)
 
 Difficulty = Literal["BEGINNER", "INTERMEDIATE", "ADVANCED"]
 MAX_DURATION_HOURS = 10_000
@@ -33,12 +37,6 @@ def _web_address(text: str) -> str:
     return text
 
 
-def as_utc(moment: datetime) -> datetime:
-    # SQLite hands stored times back without a zone; every stored time is UTC.
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-UTCDatetime = Annotated[datetime, AfterValidator(as_utc)]
 Title = Annotated[
     str,
     StorableText(strip_whitespace=True, min_length=1, max_length=200),
@@ -58,31 +56,7 @@ Price = Annotated[
     Decimal,
     Field(ge=0, max_digits=10, decimal_places=2, description='A decimal, e.g. "49.00"'),
 ]
-Money = Annotated[
-    Decimal, PlainSerializer(lambda value: f"{value:.2f}", return_type=str, when_used="always")
-]
 SearchText = Annotated[str, StorableText(max_length=200)]
-
-
-class StrictBody(BaseModel):
-    """Unknown fields are refused, so a client cannot smuggle `instructor_id` or `id` in."""
-
-    model_config = ConfigDict(extra="forbid")
-
-
-class PartialBody(StrictBody):
-    """A partial change: only the fields sent are changed, and none of them can be set to null
-    (defaults are not validated, so only a null that was sent is refused)."""
-
-    @field_validator("*")
-    @classmethod
-    def _not_null(cls, value: Any) -> Any:
-        if value is None:
-            raise ValueError("cannot be null")
-        return value
-
-    def changes(self) -> dict[str, Any]:
-        return self.model_dump(exclude_unset=True)
 
 
 class CourseCreate(StrictBody):
@@ -95,6 +69,8 @@ class CourseCreate(StrictBody):
 
 
 class CourseUpdate(PartialBody):
+    not_nullable = "*"
+
     title: Title | None = None
     description: LongText | None = None
     difficulty_level: Difficulty | None = None
@@ -111,7 +87,7 @@ class CourseRead(BaseModel):
     instructor_id: int | None = Field(description="Null for the academy's own courses")
     difficulty_level: Difficulty
     duration_hours: int
-    price: Money
+    price: MoneyText
     is_active: bool
     lesson_count: int = Field(description="Published lessons")
     enrollment_count: int
@@ -129,6 +105,8 @@ class LessonCreate(StrictBody):
 
 
 class LessonUpdate(PartialBody):
+    not_nullable = "*"
+
     title: Title | None = None
     content: LongText | None = None
     video_url: VideoUrl | None = None

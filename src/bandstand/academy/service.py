@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.academy import events
 from bandstand.academy.access import can_manage, can_see
-from bandstand.academy.models import Course, Lesson, utcnow
+from bandstand.academy.models import Course, Lesson
 from bandstand.academy.popular import POPULAR_LIMIT, PopularCourses
 from bandstand.academy.progress import (
     CourseNotFound,
@@ -33,6 +33,7 @@ from bandstand.academy.schemas import (
     LessonCreate,
     LessonUpdate,
 )
+from bandstand.platform.clock import utcnow
 from bandstand.platform.errors import Conflict, Forbidden
 from bandstand.platform.security import Principal
 

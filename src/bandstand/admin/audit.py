@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -23,6 +23,7 @@ from bandstand.admin.models import (
     USER_AGENT_LENGTH,
 )
 from bandstand.platform.messaging import Message
+from bandstand.platform.schemas import as_utc
 
 USER_REGISTERED = "identity.user.registered"
 USER_DELETED = "identity.user.deleted"
@@ -66,10 +67,6 @@ def _integer(value: Any) -> int | None:
     return None
 
 
-def _utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
 def target_of(message: Message) -> tuple[str | None, str | None]:
     """`music.song.liked` with `{"song_id": 7}` is song 7: the routing key's entity word and the
     payload's `<entity>_id` (or its `key`, for what is named by a key, like a setting)."""
@@ -97,7 +94,7 @@ def entry_values(message: Message, recorded_at: datetime) -> dict[str, Any]:
     target_type, target_id = target_of(message)
     return {
         "event_id": message.id,
-        "occurred_at": _utc(message.occurred_at),
+        "occurred_at": as_utc(message.occurred_at),
         "recorded_at": recorded_at,
         "service": service_of(message),
         "action": action_of(message),
@@ -130,7 +127,7 @@ class Aggregates:
     songs: dict[int, SongChange] = field(default_factory=dict)
 
     def add(self, message: Message) -> None:
-        moment = _utc(message.occurred_at)
+        moment = as_utc(message.occurred_at)
         day = moment.date()
         self.audit_counts[(day, service_of(message), action_of(message))] += 1
         self._daily(EVENTS, day)

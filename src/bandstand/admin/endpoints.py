@@ -25,10 +25,9 @@ from bandstand.admin.service import (
     dashboard_service,
     setting_service,
 )
-from bandstand.platform.datetimes import IsoDate
 from bandstand.platform.errors import legacy_errors
 from bandstand.platform.pagination import Page, Pagination, build_page, paginate
-from bandstand.platform.schemas import StorableText
+from bandstand.platform.schemas import IsoDate, StorableText
 from bandstand.platform.security import AdminUser
 from bandstand.platform.transactions import DBSession
 

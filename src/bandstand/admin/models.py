@@ -6,7 +6,7 @@ the figures and the log never disagree and a redelivered event counts once.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -24,6 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from bandstand.platform.clock import utcnow
 from bandstand.platform.database import ServiceBase, new_metadata
 from bandstand.platform.messaging import attach_outbox
 
@@ -36,10 +37,6 @@ TARGET_TYPE_LENGTH = 50
 TARGET_ID_LENGTH = 100
 IP_LENGTH = 45
 USER_AGENT_LENGTH = 512
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class AdminBase(ServiceBase):

@@ -15,8 +15,7 @@ from pydantic import (
 )
 
 from bandstand.admin.models import AuditEntry
-from bandstand.platform.datetimes import UTCDatetime
-from bandstand.platform.schemas import StorableText
+from bandstand.platform.schemas import StorableText, StrictBody, UTCDatetime
 
 KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$"
 RESERVED_KEYS = frozenset({"public"})
@@ -28,8 +27,8 @@ Value = Annotated[str, StorableText(max_length=10_000)]
 Description = Annotated[str, StorableText(max_length=500)]
 
 
-class SettingBase(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class SettingBase(StrictBody):
+    pass
 
 
 class SettingCreate(SettingBase):

@@ -15,7 +15,7 @@ from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.admin import audit, events
-from bandstand.admin.models import AuditEntry, DailyMetric, Setting, utcnow
+from bandstand.admin.models import AuditEntry, DailyMetric, Setting
 from bandstand.admin.repository import (
     AuditFilters,
     AuditRepository,
@@ -33,7 +33,9 @@ from bandstand.admin.schemas import (
     TopSong,
     UserFigures,
 )
+from bandstand.platform.clock import utcnow
 from bandstand.platform.errors import BadRequest, Conflict, NotFound
+from bandstand.platform.schemas import as_utc
 
 DASHBOARD_DAYS = 30
 WEEK_DAYS = 7
@@ -176,7 +178,7 @@ class DashboardService:
     async def figures(self, session: AsyncSession, now: datetime | None = None) -> Dashboard:
         """Contract D's figures and the daily series of the last 30 UTC days (today included,
         oldest first); "this week" is the last 7 of them, "this month" all 30."""
-        moment = (now or utcnow()).astimezone(UTC)
+        moment = as_utc(now or utcnow())
         today = moment.date()
         days = [today - timedelta(days=back) for back in range(DASHBOARD_DAYS - 1, -1, -1)]
         week = days[-WEEK_DAYS:]

@@ -8,13 +8,13 @@ payload is the order as JSON (the streaming platform's queue carried the order a
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.billing.models import FAILED, BillableOrder, Order
 from bandstand.platform.messaging import publish_events
+from bandstand.platform.schemas import iso_utc, money_text
 
 SOURCE = "billing"
 ORDER_CREATED = "billing.order.created"
@@ -27,20 +27,15 @@ QUEUES = {BILLING_QUEUE: (ORDER_CREATED,)}
 """The queues that must exist before the service publishes, with their bindings."""
 
 
-def _money(amount: object) -> str:
-    return f"{amount:.2f}"
-
-
 def order_document(order: Order) -> dict[str, Any]:
-    created = order.created_at if order.created_at.tzinfo else order.created_at.replace(tzinfo=UTC)
     return {
         "order_id": str(order.id),
         "user_id": order.user_id,
         "number_of_items": order.number_of_items,
-        "total_amount": _money(order.total_amount),
+        "total_amount": money_text(order.total_amount),
         "currency": order.currency,
         "status": order.status,
-        "created_at": created.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        "created_at": iso_utc(order.created_at),
     }
 
 
@@ -61,14 +56,16 @@ def outcome_event(order: BillableOrder) -> tuple[str, dict[str, Any]]:
             "failure_reason": order.failure_reason,
         }
     assert order.processed_at is not None
+    assert order.net_amount is not None
+    assert order.tax_amount is not None
     return ORDER_COMPLETED, {
         "order_id": str(order.id),
         "user_id": order.user_id,
         "number_of_items": order.number_of_items,
-        "total_amount": _money(order.total_amount),
+        "total_amount": money_text(order.total_amount),
         "currency": order.currency,
-        "net_amount": _money(order.net_amount),
-        "tax_amount": _money(order.tax_amount),
-        "processed_at": order.processed_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        "net_amount": money_text(order.net_amount),
+        "tax_amount": money_text(order.tax_amount),
+        "processed_at": iso_utc(order.processed_at),
         "actor_id": order.created_by,
     }

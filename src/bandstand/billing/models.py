@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import (
@@ -20,6 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from bandstand.platform.clock import utcnow
 from bandstand.platform.database import ServiceBase, new_metadata
 from bandstand.platform.messaging import attach_outbox, attach_processed_messages
 
@@ -31,10 +32,6 @@ MAX_ID = 2**31 - 1
 """The largest user id an INTEGER column holds."""
 AMOUNT_DIGITS = 12
 """Precision of every amount column: up to 9,999,999,999.99."""
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class BillingBase(ServiceBase):

@@ -18,9 +18,10 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from bandstand.billing import events
-from bandstand.billing.models import COMPLETED, FAILED, PENDING, BillableOrder, utcnow
+from bandstand.billing.models import COMPLETED, FAILED, PENDING, BillableOrder
 from bandstand.billing.repository import OrderRepository
 from bandstand.billing.rules import OrderRejected, check_order
+from bandstand.platform.clock import utcnow
 from bandstand.platform.database import Database
 from bandstand.platform.messaging import Message, publish_events
 

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator
 
 from bandstand.billing.models import AMOUNT_DIGITS, MAX_ID, Order
-from bandstand.platform.schemas import StorableText
+from bandstand.platform.schemas import MoneyText, StorableText, StrictBody, UTCDatetime, money
 
 MAX_ITEMS_PER_ORDER = 1_000_000
 MAX_AMOUNT = Decimal(10 ** (AMOUNT_DIGITS - 2)) - Decimal("0.01")
@@ -61,16 +61,7 @@ def parse_amount(value: Any) -> Decimal:
         amount = Decimal(str(value).strip())
     except InvalidOperation as exc:
         raise ValueError("must be an amount such as 99.97") from exc
-    if not amount.is_finite():
-        raise ValueError("must be a finite amount")
-    if amount < 0:
-        raise ValueError("must not be negative")
-    # Bounded before quantizing: a quantized 1e300 exceeds the context's precision and raises.
-    if amount > MAX_AMOUNT:
-        raise ValueError(f"must be at most {MAX_AMOUNT}")
-    if amount != amount.quantize(Decimal("0.01")):
-        raise ValueError("must have at most two decimal places")
-    return amount.quantize(Decimal("0.01"))
+    return money(amount, MAX_AMOUNT)
 
 
 def parse_currency(value: Any) -> str:
@@ -100,16 +91,6 @@ AmountIn = Annotated[
     Field(description="Gross amount, taxes included, at most two decimal places"),
 ]
 Currency = Annotated[str, PlainValidator(parse_currency, json_schema_input_type=str)]
-Money = Annotated[
-    Decimal, PlainSerializer(lambda amount: f"{amount:.2f}", return_type=str, when_used="json")
-]
-
-
-def as_utc(moment: datetime | None) -> datetime | None:
-    # SQLite hands stored times back without a zone; every stored time is UTC.
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 class OrderCreate(BaseModel):
@@ -138,22 +119,19 @@ class OrderRead(BaseModel):
     id: uuid.UUID
     user_id: int
     number_of_items: int
-    total_amount: Money
+    total_amount: MoneyText
     currency: str
     status: OrderStatus
-    created_at: datetime
-    processed_at: datetime | None
+    created_at: UTCDatetime
+    processed_at: UTCDatetime | None
     failure_reason: str | None
     tax_rate: Decimal | None = Field(description="Tax rate applied, once processed")
-    net_amount: Money | None = Field(description="Amount before tax, once processed")
-    tax_amount: Money | None = Field(description="Tax included in total_amount, once processed")
+    net_amount: MoneyText | None = Field(description="Amount before tax, once processed")
+    tax_amount: MoneyText | None = Field(description="Tax included in total_amount, once processed")
 
     @classmethod
     def of(cls, order: Order) -> OrderRead:
-        read = cls.model_validate(order)
-        read.created_at = as_utc(order.created_at) or order.created_at
-        read.processed_at = as_utc(order.processed_at)
-        return read
+        return cls.model_validate(order)
 
 
 class OrderAccepted(BaseModel):
@@ -183,9 +161,7 @@ class DeadLetters(BaseModel):
     results: list[DeadLetter]
 
 
-class RedriveRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class RedriveRequest(StrictBody):
     message_ids: list[Annotated[str, StorableText(min_length=1, max_length=64)]] | None = Field(
         default=None, max_length=1000, description="Only these messages; all when omitted"
     )

@@ -16,9 +16,10 @@ from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.billing import events
-from bandstand.billing.models import PENDING, Order, utcnow
+from bandstand.billing.models import PENDING, Order
 from bandstand.billing.repository import OrderFilters, OrderRepository
 from bandstand.billing.schemas import OrderCreate
+from bandstand.platform.clock import utcnow
 from bandstand.platform.errors import Conflict, Forbidden, NotFound
 from bandstand.platform.security import Principal
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import UTC
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bandstand.concerts.models import Concert
 from bandstand.concerts.repository import AttendanceRepository
 from bandstand.platform.messaging import Message, Subscription, publish_event
+from bandstand.platform.schemas import iso_utc
 
 logger = logging.getLogger(__name__)
 
@@ -27,13 +27,12 @@ USER_DELETED = "identity.user.deleted"
 
 
 def concert_fields(concert: Concert) -> dict[str, Any]:
-    moment = concert.date if concert.date.tzinfo else concert.date.replace(tzinfo=UTC)
     return {
         "concert_id": concert.id,
         "concert_name": concert.concert_name,
         "duration": concert.duration,
         "city": concert.city,
-        "date": moment.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        "date": iso_utc(concert.date),
         "venue": concert.venue,
         "description": concert.description,
         "picture_id": concert.picture_id,

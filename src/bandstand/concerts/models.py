@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import (
     CheckConstraint,
@@ -15,6 +15,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
+from bandstand.platform.clock import utcnow
 from bandstand.platform.database import ServiceBase, new_metadata
 from bandstand.platform.messaging import attach_outbox, attach_processed_messages
 
@@ -27,10 +28,6 @@ STORED_STATUSES = (ATTENDING, NOT_ATTENDING)
 """The statuses that are an answer."""
 MAX_ID = 2**31 - 1
 """The largest id an INTEGER column holds: a larger one names nothing."""
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def city_key(city: str) -> str:

@@ -15,8 +15,13 @@ from pydantic import (
 )
 
 from bandstand.concerts.models import MAX_ID, Attendance, Concert
-from bandstand.platform.datetimes import IsoDatetime
-from bandstand.platform.schemas import StorableText
+from bandstand.platform.schemas import (
+    IsoDatetime,
+    StorableText,
+    StrictBody,
+    UTCDatetime,
+    as_utc,
+)
 
 MAX_DURATION = 7 * 24 * 60  # a week-long festival, in minutes
 
@@ -25,32 +30,17 @@ StoredStatus = Literal["Attending", "Not Attending"]
 Ordering = Literal["date", "-date"]
 
 
-def _to_utc(moment: datetime) -> datetime:
-    """An aware UTC datetime; a naive one is taken as UTC already."""
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    try:
-        return moment.astimezone(UTC)
-    except OverflowError as exc:
-        raise ValueError("is out of range once converted to UTC") from exc
-
-
-def _as_utc(moment: datetime) -> datetime:
-    # SQLite hands stored times back without a zone; every stored time is UTC.
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
 def parse_date_bound(value: Any) -> date | datetime:
     """`YYYY-MM-DD` gives a date (a whole day), an ISO 8601 date-time gives a UTC datetime."""
     if isinstance(value, date):
-        return _to_utc(value) if isinstance(value, datetime) else value
+        return as_utc(value) if isinstance(value, datetime) else value
     text = str(value).strip()
     try:
         return date.fromisoformat(text)
     except ValueError:
         pass
     try:
-        return _to_utc(datetime.fromisoformat(text))
+        return as_utc(datetime.fromisoformat(text))
     except ValueError as exc:
         raise ValueError("must be an ISO 8601 date (YYYY-MM-DD) or date-time") from exc
 
@@ -77,19 +67,12 @@ PictureId = Annotated[
 ]
 StartTime = Annotated[
     IsoDatetime,
-    AfterValidator(_to_utc),
+    AfterValidator(as_utc),
     Field(description="Start, ISO 8601; without a zone it is taken as UTC"),
 ]
-UTCDatetime = Annotated[datetime, AfterValidator(_as_utc)]
 CityFilter = Annotated[str, StorableText(max_length=100)]
 # Plain parsing: pydantic's own would take a date-time with a zero time for a date.
 DateBound = Annotated[date | datetime, PlainValidator(parse_date_bound, json_schema_input_type=str)]
-
-
-class StrictBody(BaseModel):
-    """Unknown fields are refused, so a client cannot smuggle `id` or `created_at` in."""
-
-    model_config = ConfigDict(extra="forbid")
 
 
 class ConcertCreate(StrictBody):

@@ -7,7 +7,7 @@ transaction.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any, cast
 
 from sqlalchemy import Select
@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.concerts import events
-from bandstand.concerts.models import NO_ANSWER, Attendance, Concert, utcnow
+from bandstand.concerts.models import NO_ANSWER, Attendance, Concert
 from bandstand.concerts.repository import AttendanceRepository, ConcertFilters, ConcertRepository
 from bandstand.concerts.schemas import (
     ConcertCreate,
@@ -27,7 +27,9 @@ from bandstand.concerts.schemas import (
     day_start,
     next_day_start,
 )
+from bandstand.platform.clock import utcnow
 from bandstand.platform.errors import NotFound
+from bandstand.platform.schemas import as_utc
 from bandstand.platform.security import Principal
 
 
@@ -266,12 +268,8 @@ class ConcertService:
 def _differs(current: object, new: object) -> bool:
     if isinstance(current, datetime) and isinstance(new, datetime):
         # SQLite returns stored times without their (UTC) zone.
-        return _utc(current) != _utc(new)
+        return as_utc(current) != as_utc(new)
     return current != new
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 concert_service = ConcertService()

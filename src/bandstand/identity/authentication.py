@@ -14,21 +14,23 @@ import contextlib
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.identity import events, passwords
-from bandstand.identity.models import RefreshToken, User, utcnow
+from bandstand.identity.models import RefreshToken, User
 from bandstand.identity.passwords import hash_password, needs_rehash, verify_password
 from bandstand.identity.repository import RefreshTokenRepository, UserRepository
 from bandstand.identity.tokens import TokenIssuer, hash_refresh_token, new_refresh_token
 from bandstand.platform.clients import client_address
+from bandstand.platform.clock import utcnow
 from bandstand.platform.concurrency import Busy
 from bandstand.platform.errors import ErrorBody, RateLimited, Unauthorized
 from bandstand.platform.ratelimit import Limit, RateLimiter
+from bandstand.platform.schemas import as_utc
 from bandstand.platform.security import Denylist, Principal
 from bandstand.platform.settings import Settings
 
@@ -58,11 +60,6 @@ class IssuedTokens:
 class ClientInfo:
     ip_address: str | None
     user_agent: str | None
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands datetimes back without a zone; every stored time is UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class AuthenticationService:
@@ -146,7 +143,7 @@ class AuthenticationService:
         """
         stored = await self.refresh_tokens.by_hash(session, hash_refresh_token(refresh_token))
         now = utcnow()
-        if stored is None or stored.revoked_at is not None or _aware(stored.expires_at) <= now:
+        if stored is None or stored.revoked_at is not None or as_utc(stored.expires_at) <= now:
             raise InvalidRefreshToken()
         if stored.used_at is not None or not await self.refresh_tokens.mark_used(
             session, stored.id, now

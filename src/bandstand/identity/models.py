@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
+from bandstand.platform.clock import utcnow
 from bandstand.platform.database import ServiceBase, new_metadata
 from bandstand.platform.messaging.outbox import attach_outbox
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class IdentityBase(ServiceBase):

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     ConfigDict,
     EmailStr,
@@ -14,7 +12,7 @@ from pydantic import (
     model_validator,
 )
 
-from bandstand.platform.schemas import StorableText
+from bandstand.platform.schemas import StorableText, StrictBody, UTCDatetime
 
 Username = Annotated[
     str,
@@ -28,20 +26,6 @@ GivenPassword = Annotated[str, StorableText(min_length=1, max_length=128)]
 """A password as typed, to check against the stored hash."""
 TokenText = Annotated[str, StorableText(min_length=1, max_length=512)]
 Role = Literal["user", "instructor", "admin"]
-
-
-def _as_utc(moment: datetime) -> datetime:
-    # SQLite hands stored times back without a zone; every stored time is UTC.
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-UTCDatetime = Annotated[datetime, AfterValidator(_as_utc)]
-
-
-class StrictBody(BaseModel):
-    """Unknown fields are refused, so a client cannot smuggle `role` or `id` in."""
-
-    model_config = ConfigDict(extra="forbid")
 
 
 class UserCreate(StrictBody):

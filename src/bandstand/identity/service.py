@@ -8,10 +8,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.identity import events
-from bandstand.identity.models import User, utcnow
+from bandstand.identity.models import User
 from bandstand.identity.passwords import hash_password, verify_password
 from bandstand.identity.repository import RefreshTokenRepository, UserRepository
 from bandstand.identity.schemas import AdminUserUpdate, LegacyUserUpdate, ProfileUpdate, UserCreate
+from bandstand.platform.clock import utcnow
 from bandstand.platform.errors import BadRequest, Conflict, NotFound
 from bandstand.platform.security import Denylist, Principal
 

@@ -7,7 +7,7 @@ both engines (no JSON or array column, whose operators differ between SQLite and
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import (
     CheckConstraint,
@@ -21,6 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
+from bandstand.platform.clock import utcnow
 from bandstand.platform.database import ServiceBase, new_metadata
 from bandstand.platform.messaging import attach_outbox
 from bandstand.platform.text_search import normalize
@@ -31,10 +32,6 @@ TITLE_MAX = 200
 GENRE_MAX = 50
 EARLIEST_YEAR = 1870
 LATEST_YEAR = 2100
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class InventoryBase(ServiceBase):

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
-    field_validator,
 )
 
 from bandstand.inventory.models import (
@@ -20,7 +18,7 @@ from bandstand.inventory.models import (
     TITLE_MAX,
     Movie,
 )
-from bandstand.platform.schemas import StorableText
+from bandstand.platform.schemas import PartialBody, StorableText, StrictBody, UTCDatetime
 from bandstand.platform.text_search import normalize
 
 DESCRIPTION_MAX = 10_000
@@ -49,11 +47,6 @@ def _distinct_genres(genres: list[str]) -> list[str]:
     return kept
 
 
-def _as_utc(moment: datetime) -> datetime:
-    # SQLite hands stored times back without a zone; every stored time is UTC.
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
 Title = Annotated[
     str,
     StorableText(strip_whitespace=True, min_length=1, max_length=TITLE_MAX),
@@ -77,14 +70,11 @@ ReleaseYear = Annotated[int, Field(strict=True, ge=EARLIEST_YEAR, le=LATEST_YEAR
 DurationMinutes = Annotated[
     int, Field(strict=True, ge=1, le=DURATION_MAX, description="Running time in minutes")
 ]
-UTCDatetime = Annotated[datetime, AfterValidator(_as_utc)]
 
 
-class MovieCreate(BaseModel):
+class MovieCreate(StrictBody):
     """A new movie, or the whole of a replaced one. Unknown fields are refused, so a client
     cannot smuggle an `id` or a `created_at` in."""
-
-    model_config = ConfigDict(extra="forbid")
 
     title: Title
     description: Description
@@ -96,28 +86,16 @@ class MovieCreate(BaseModel):
 _NOT_NULL = ("title", "description", "genres")
 
 
-class MovieUpdate(BaseModel):
+class MovieUpdate(PartialBody):
     """A partial change: only the fields sent change; `release_year` and `duration_minutes`
     may be set to null, `genres` to `[]`."""
 
-    model_config = ConfigDict(extra="forbid")
-
+    not_nullable = _NOT_NULL
     title: Title | None = None
     description: Description | None = None
     release_year: ReleaseYear | None = None
     genres: Genres | None = None
     duration_minutes: DurationMinutes | None = None
-
-    @field_validator(*_NOT_NULL)
-    @classmethod
-    def _not_null(cls, value: Any) -> Any:
-        # Runs only on the fields sent: a default is not validated.
-        if value is None:
-            raise ValueError("cannot be null")
-        return value
-
-    def changes(self) -> dict[str, Any]:
-        return self.model_dump(exclude_unset=True)
 
 
 class LegacyMovieCreate(MovieCreate):

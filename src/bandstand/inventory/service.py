@@ -13,9 +13,10 @@ from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.inventory import events
-from bandstand.inventory.models import Movie, utcnow
+from bandstand.inventory.models import Movie
 from bandstand.inventory.repository import GenreRepository, MovieFilters, MovieRepository
 from bandstand.inventory.schemas import MovieCreate, MovieRead
+from bandstand.platform.clock import utcnow
 from bandstand.platform.errors import NotFound
 from bandstand.platform.pagination import PageParams, paginate
 

@@ -10,13 +10,14 @@ engine's own: an FTS5 table kept in sync by triggers on SQLite, a GIN index over
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import Column, Date, DateTime, Index, Integer, MetaData, Numeric, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from bandstand.marketplace import text
+from bandstand.platform.clock import utcnow
 from bandstand.platform.database import ServiceBase, new_metadata
 from bandstand.platform.messaging import attach_outbox, attach_processed_messages
 
@@ -30,10 +31,6 @@ PRICE_MAX = Decimal("99999999.99")
 """decimal(10,2)."""
 MAX_ID = 2**31 - 1
 FTS_TABLE = "instruments_fts"
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class MarketplaceBase(ServiceBase):

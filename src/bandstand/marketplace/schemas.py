@@ -8,16 +8,14 @@ rules (`InstrumentCreate`), so a listing refused by the API is refused by the im
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
-    PlainSerializer,
     PlainValidator,
     model_validator,
 )
@@ -32,7 +30,7 @@ from bandstand.marketplace.models import (
     WEBSITE_MAX,
     Instrument,
 )
-from bandstand.platform.schemas import StorableText
+from bandstand.platform.schemas import MoneyText, StorableText, StrictBody, UTCDatetime, money
 
 Ordering = Literal["price", "-price", "publish", "-publish", "relevance"]
 CURRENCY_MARKS = "€$£"
@@ -66,15 +64,12 @@ def parse_price(value: Any) -> Decimal | None:
         price = Decimal(text)
     except (InvalidOperation, ValueError):
         raise ValueError("must be a number") from None
-    if not price.is_finite():
-        raise ValueError("must be a finite number")
-    if price < 0:
-        raise ValueError("must not be negative")
-    if price > PRICE_MAX:
-        raise ValueError(f"must be at most {PRICE_MAX}")
-    if price != price.quantize(Decimal("0.01")):
-        raise ValueError("must have at most 2 decimal places")
-    return price.quantize(Decimal("0.01"))
+    return money(
+        price,
+        PRICE_MAX,
+        not_finite="must be a finite number",
+        too_precise="must have at most 2 decimal places",
+    )
 
 
 def parse_date(value: Any) -> date | None:
@@ -87,15 +82,6 @@ def parse_date(value: Any) -> date | None:
         except ValueError:
             pass
     raise ValueError("must be a date written YYYY-MM-DD")
-
-
-def _price_text(price: Decimal | None) -> str | None:
-    return None if price is None else f"{price:.2f}"
-
-
-def _as_utc(moment: datetime) -> datetime:
-    # SQLite hands stored times back without a zone; every stored time is UTC.
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 Name = Annotated[str, StorableText(strip_whitespace=True, min_length=1, max_length=NAME_MAX)]
@@ -111,17 +97,8 @@ Price = Annotated[
 ]
 ListingDate = Annotated[date | None, PlainValidator(parse_date, json_schema_input_type=str | None)]
 PriceText = Annotated[
-    Decimal | None,
-    PlainSerializer(_price_text, return_type=str | None),
-    Field(description='Decimal string with 2 places, e.g. "123.45"'),
+    MoneyText | None, Field(description='Decimal string with 2 places, e.g. "123.45"')
 ]
-UTCDatetime = Annotated[datetime, AfterValidator(_as_utc)]
-
-
-class StrictBody(BaseModel):
-    """Unknown fields are refused, so a client cannot smuggle `id` or `created_at` in."""
-
-    model_config = ConfigDict(extra="forbid")
 
 
 class InstrumentCreate(StrictBody):

@@ -16,9 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.marketplace import events, text
 from bandstand.marketplace.counting import ListingCounter
-from bandstand.marketplace.models import Instrument, utcnow
+from bandstand.marketplace.models import Instrument
 from bandstand.marketplace.repository import InstrumentFilters, InstrumentRepository
 from bandstand.marketplace.schemas import InstrumentCreate, InstrumentUpdate
+from bandstand.platform.clock import utcnow
 from bandstand.platform.errors import BadRequest, Conflict, NotFound
 
 LINK_TAKEN = "instrument with this link already exists."

@@ -3,7 +3,7 @@ outbox and processed messages)."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     CheckConstraint,
@@ -18,12 +18,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from bandstand.platform.clock import utcnow
 from bandstand.platform.database import ServiceBase, new_metadata
 from bandstand.platform.messaging import attach_outbox, attach_processed_messages
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class MusicBase(ServiceBase):

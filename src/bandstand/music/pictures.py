@@ -9,9 +9,10 @@ from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.music import events
-from bandstand.music.models import Picture, utcnow
+from bandstand.music.models import Picture
 from bandstand.music.repository import PictureRepository
 from bandstand.music.schemas import CHOSEN_ID_MAX, PictureCreate, PictureRead
+from bandstand.platform.clock import utcnow
 from bandstand.platform.errors import BadRequest, Conflict, NotFound
 from bandstand.platform.pagination import PageParams, paginate
 

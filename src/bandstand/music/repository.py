@@ -12,7 +12,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from bandstand.music.models import Album, AlbumSong, Like, MusicBase, Picture, Song, utcnow
+from bandstand.music.models import Album, AlbumSong, Like, MusicBase, Picture, Song
+from bandstand.platform.clock import utcnow
 from bandstand.platform.text_search import contains_words
 
 # What a list shows of a song: everything but the lyrics and the search key.

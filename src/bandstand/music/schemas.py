@@ -4,8 +4,8 @@ legacy routes, whose clients choose ids), a like count or a timestamp."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
-from typing import Annotated, Any, ClassVar, Literal
+from datetime import date
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -14,23 +14,21 @@ from pydantic import (
     Field,
     TypeAdapter,
     ValidationError,
-    ValidationInfo,
     computed_field,
-    field_validator,
 )
 
-from bandstand.platform.datetimes import IsoDate
-from bandstand.platform.schemas import StorableText
+from bandstand.platform.schemas import (
+    IsoDate,
+    PartialBody,
+    StorableText,
+    StrictBody,
+    UTCDatetime,
+)
 
 INT_MAX = 2_147_483_647
 """The largest value of the INTEGER columns on PostgreSQL."""
 LYRICS_MAX = 20_000
 SongOrdering = Literal["title", "-title", "release_date", "-release_date", "likes", "-likes"]
-
-
-def _as_utc(moment: datetime) -> datetime:
-    # SQLite hands stored times back without a zone; every stored time is UTC.
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 Title = Annotated[str, StorableText(strip_whitespace=True, min_length=1, max_length=100)]
@@ -46,7 +44,6 @@ CHOSEN_ID_MAX = 1_000_000_000
 """The highest id a client may choose (the concert app's routes): the ids above it stay for
 the catalogue to choose, so one request cannot use up every id PostgreSQL's INTEGER holds."""
 ChosenId = Annotated[int, Field(ge=1, le=CHOSEN_ID_MAX)]
-UTCDatetime = Annotated[datetime, AfterValidator(_as_utc)]
 
 _US_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 _DATE = TypeAdapter(IsoDate)
@@ -77,29 +74,6 @@ LegacyDate = Annotated[
 """A date as the concert app sent it; it is given back in the same form."""
 
 
-class StrictBody(BaseModel):
-    """Unknown fields are refused, so a client cannot smuggle an id, a count or a time in."""
-
-    model_config = ConfigDict(extra="forbid")
-
-
-class PartialUpdate(StrictBody):
-    """A partial update: fields left out are kept; `null` clears only an optional field."""
-
-    not_nullable: ClassVar[tuple[str, ...]] = ()
-
-    @field_validator("*")
-    @classmethod
-    def _required_stay_set(cls, value: Any, info: ValidationInfo) -> Any:
-        # Runs for fields the client sent only: a left-out field keeps its default unvalidated.
-        if value is None and info.field_name in cls.not_nullable:
-            raise ValueError("cannot be null")
-        return value
-
-    def changes(self) -> dict[str, Any]:
-        return self.model_dump(exclude_unset=True)
-
-
 # Songs
 
 
@@ -115,7 +89,7 @@ class SongCreate(StrictBody):
     lyrics: Lyrics | None = None
 
 
-class SongUpdate(PartialUpdate):
+class SongUpdate(PartialBody):
     not_nullable = ("title", "artist", "genre", "file_url", "duration")
 
     title: Title | None = None
@@ -178,7 +152,7 @@ class AlbumCreate(StrictBody):
     cover_image_url: Url | None = None
 
 
-class AlbumUpdate(PartialUpdate):
+class AlbumUpdate(PartialBody):
     not_nullable = ("title", "artist")
 
     title: Title | None = None
@@ -217,7 +191,7 @@ class PictureCreate(StrictBody):
     event_date: IsoDate | None = None
 
 
-class PictureUpdate(PartialUpdate):
+class PictureUpdate(PartialBody):
     not_nullable = ("pic_url",)
 
     pic_url: PictureUrl | None = None
@@ -262,7 +236,7 @@ class LegacySongCreate(LenientBody):
     lyrics: Lyrics | None = None
 
 
-class LegacySongUpdate(LenientBody, PartialUpdate):
+class LegacySongUpdate(LenientBody, PartialBody):
     """A change of a song; `id` may be sent, equal to the path's."""
 
     model_config = ConfigDict(extra="ignore")
@@ -340,7 +314,7 @@ class LegacyPictureCreate(LegacyPictureFields):
         return self.stored(self.model_dump(exclude={"id"}))
 
 
-class LegacyPictureUpdate(LegacyPictureFields, PartialUpdate):
+class LegacyPictureUpdate(LegacyPictureFields, PartialBody):
     """The concert app's PUT: clients send the object read back, `id` included."""
 
     model_config = ConfigDict(extra="ignore")

@@ -13,7 +13,7 @@ from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.music import events
-from bandstand.music.models import Album, AlbumSong, Song, utcnow
+from bandstand.music.models import Album, AlbumSong, Song
 from bandstand.music.repository import (
     AlbumRepository,
     LikeRepository,
@@ -34,6 +34,7 @@ from bandstand.music.schemas import (
     TrackCreate,
 )
 from bandstand.music.search import search_text
+from bandstand.platform.clock import utcnow
 from bandstand.platform.errors import Conflict, NotFound
 from bandstand.platform.pagination import PageParams, paginate
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import Select, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.academy.models import Course, Enrollment, Lesson, Member
 from bandstand.academy.repository.common import like_pattern, upsert_for, valid_id
+from bandstand.platform.schemas import as_utc
 
 
 class CourseRepository:
@@ -152,10 +153,7 @@ class MemberRepository:
                 .on_conflict_do_nothing(index_elements=["user_id"])
             )
             return True
-        stored_at = current.updated_at
-        if stored_at.tzinfo is None:  # SQLite hands stored times back without their zone
-            stored_at = stored_at.replace(tzinfo=UTC)
-        if stored_at > when:
+        if as_utc(current.updated_at) > when:
             return False  # an older event delivered late
         changed = current.username != username
         current.username = username

@@ -35,7 +35,6 @@ from bandstand.marketplace.models import (
     NAME_MAX,
     WEBSITE_MAX,
     derived_keys,
-    utcnow,
 )
 from bandstand.marketplace.repository import (
     CONTRACT_FIELDS,
@@ -49,6 +48,7 @@ from bandstand.marketplace.schemas import (
     parse_date,
     parse_price,
 )
+from bandstand.platform.clock import utcnow
 from bandstand.platform.schemas import unstorable_reason
 
 BATCH_SIZE = 2000

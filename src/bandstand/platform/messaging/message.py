@@ -6,8 +6,11 @@ import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
+
+from bandstand.platform.clock import utcnow
+from bandstand.platform.schemas import as_utc
 
 
 class MessageFormatError(ValueError):
@@ -41,7 +44,7 @@ class Message:
         return cls(
             id=str(uuid.uuid4()),
             type=type,
-            occurred_at=datetime.now(UTC),
+            occurred_at=utcnow(),
             payload=payload,
             source=source,
             headers=dict(headers or {}),
@@ -93,13 +96,8 @@ def _string(document: dict[str, Any], key: str) -> str:
 
 
 def _format_time(moment: datetime) -> str:
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    return as_utc(moment).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def _parse_time(text: str) -> datetime:
-    moment = datetime.fromisoformat(text)
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    return as_utc(datetime.fromisoformat(text))
