@@ -35,6 +35,7 @@ from sqlalchemy import MetaData, func, select
 import _harness as h
 import bandstand.admin
 from _audit_data import KINDS, SEED, START, events, load_entries
+from _support import PostgresServer, RabbitMQServer, TokenFactory, api_client
 from bandstand.admin.app import create_app
 from bandstand.admin.events import SUBSCRIPTION, record_events
 from bandstand.admin.models import AuditEntry
@@ -55,9 +56,6 @@ from bandstand.platform.pagination import Pagination, paginate
 from bandstand.platform.runtime import Runtime
 from bandstand.platform.security import AdminUser
 from bandstand.platform.settings import Settings
-from bandstand.platform.testing.client import api_client
-from bandstand.platform.testing.servers import PostgresServer, RabbitMQServer
-from bandstand.platform.testing.tokens import TokenFactory
 from bandstand.platform.transactions import DBSession
 
 MIGRATIONS = Path(bandstand.admin.__file__).parent / "migrations"

@@ -9,7 +9,7 @@ import pytest
 
 from bandstand.platform.settings import Settings
 
-pytest_plugins = ["bandstand.platform.testing.fixtures"]
+pytest_plugins = ["tests.support.fixtures"]
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

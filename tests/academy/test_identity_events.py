@@ -23,9 +23,9 @@ from bandstand.platform.messaging import Broker, Message
 from bandstand.platform.messaging.idempotency import processed_messages_table
 from bandstand.platform.runtime import Runtime
 from bandstand.platform.settings import Settings
-from bandstand.platform.testing.client import api_client
-from bandstand.platform.testing.databases import MigratedDatabases
 from tests.academy.conftest import ALICE_ID, BOB_ID, IVY_ID, Academy
+from tests.support.client import api_client
+from tests.support.databases import MigratedDatabases
 
 IDENTITY_MIGRATIONS = Path(bandstand.identity.__file__).parent / "migrations"
 

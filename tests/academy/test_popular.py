@@ -8,8 +8,8 @@ from collections.abc import Callable
 import pytest
 
 from bandstand.platform.settings import Settings
-from bandstand.platform.testing.tokens import TokenFactory
 from tests.academy.conftest import ALICE_ID, BOB_ID, Academy, running_academy
+from tests.support.tokens import TokenFactory
 
 
 async def _ranking(academy: Academy) -> list[tuple[int, int]]:

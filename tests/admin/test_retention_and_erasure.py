@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 from bandstand.platform.messaging import Message
 from bandstand.platform.settings import Settings
-from bandstand.platform.testing.tokens import TokenFactory
 from tests.admin.conftest import Admin, event, eventually, running_admin
+from tests.support.tokens import TokenFactory
 
 NOW = datetime.now(UTC)
 CLIENT = {"ip_address": "198.51.100.7", "user_agent": "Firefox/140"}

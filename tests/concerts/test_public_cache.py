@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bandstand.platform.settings import Settings
-from bandstand.platform.testing.tokens import TokenFactory
 from tests.concerts.conftest import running_concerts
+from tests.support.tokens import TokenFactory
 
 
 async def test_anonymous_lists_come_from_the_cache_signed_in_ones_never(

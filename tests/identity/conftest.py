@@ -29,9 +29,9 @@ from bandstand.identity.models import IdentityBase, RefreshToken, User
 from bandstand.platform.database import Database
 from bandstand.platform.runtime import Runtime
 from bandstand.platform.settings import Settings
-from bandstand.platform.testing.client import api_client
-from bandstand.platform.testing.databases import MigratedDatabases
-from bandstand.platform.testing.outbox import outbox_events
+from tests.support.client import api_client
+from tests.support.databases import MigratedDatabases
+from tests.support.outbox import outbox_events
 
 MIGRATIONS = Path(bandstand.identity.__file__).parent / "migrations"
 ADMIN_PASSWORD = "admin-Passw0rd!"

@@ -22,11 +22,11 @@ from bandstand.platform.database import Database
 from bandstand.platform.messaging.outbox import outbox_table
 from bandstand.platform.runtime import Runtime
 from bandstand.platform.settings import Settings
-from bandstand.platform.testing.client import api_client
-from bandstand.platform.testing.databases import MigratedDatabases
-from bandstand.platform.testing.outbox import outbox_events
-from bandstand.platform.testing.tokens import TokenFactory
 from bandstand.platform.text_search import normalize
+from tests.support.client import api_client
+from tests.support.databases import MigratedDatabases
+from tests.support.outbox import outbox_events
+from tests.support.tokens import TokenFactory
 
 MIGRATIONS = Path(bandstand.inventory.__file__).parent / "migrations"
 ADMIN_ID = 1

@@ -23,10 +23,10 @@ from bandstand.marketplace.models import Instrument, MarketplaceBase
 from bandstand.platform.database import Database
 from bandstand.platform.runtime import Runtime
 from bandstand.platform.settings import Settings
-from bandstand.platform.testing.client import api_client
-from bandstand.platform.testing.databases import MigratedDatabases
-from bandstand.platform.testing.outbox import outbox_events
-from bandstand.platform.testing.tokens import TokenFactory
+from tests.support.client import api_client
+from tests.support.databases import MigratedDatabases
+from tests.support.outbox import outbox_events
+from tests.support.tokens import TokenFactory
 
 _LINKS = itertools.count(1)
 MIGRATIONS = Path(bandstand.marketplace.__file__).parent / "migrations"

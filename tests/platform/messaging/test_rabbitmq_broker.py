@@ -11,8 +11,8 @@ import pytest
 
 from bandstand.platform.messaging import BrokerUnavailable, Delivery, Message, RetryPolicy
 from bandstand.platform.messaging.rabbitmq import RabbitMQBroker
-from bandstand.platform.testing.servers import RabbitMQServer
 from tests.platform.messaging.helpers import event, eventually, next_delivery
+from tests.support.servers import RabbitMQServer
 
 pytestmark = pytest.mark.rabbitmq
 
