@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bandstand.platform.settings import Settings
+from tests.support.tokens import TokenFactory
 
 pytest_plugins = ["tests.support.fixtures"]
 
@@ -16,6 +17,12 @@ pytest_plugins = ["tests.support.fixtures"]
 def engine(request: pytest.FixtureRequest) -> str:
     """Run a test once on SQLite and once on the real PostgreSQL server."""
     return str(request.param)
+
+
+@pytest.fixture
+def tokens() -> TokenFactory:
+    """Signs access tokens as identity does; the services under test trust its key."""
+    return TokenFactory()
 
 
 @pytest.fixture
