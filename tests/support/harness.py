@@ -155,7 +155,7 @@ class ServiceHarness:
         )
 
     @classmethod
-    def settings(cls, make_settings: Callable[..., Settings], database_url: str) -> Settings:
+    def settings_for(cls, make_settings: Callable[..., Settings], database_url: str) -> Settings:
         return make_settings(databases={cls.name: database_url}, **cls.settings_overrides)
 
     @classmethod
@@ -170,7 +170,7 @@ class ServiceHarness:
             )
 
         def service_settings(**given: Any) -> Settings:
-            return cls.settings(given["make_settings"], given[f"{name}_database_url"])
+            return cls.settings_for(given["make_settings"], given[f"{name}_database_url"])
 
         async def service(**given: Any) -> AsyncIterator[ServiceHarness]:
             async with cls.running(given[f"{name}_settings"], given["tokens"]) as harness:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -23,3 +24,11 @@ async def eventually(
         if loop.time() > deadline:
             raise AssertionError(f"not true within {timeout} s: last {result!r}")
         await asyncio.sleep(interval)
+
+
+async def next_second() -> None:
+    """Wait until the wall clock enters its next whole second. Token `iat` claims and revocation
+    markers have whole seconds, so what is signed after this is strictly later than before."""
+    current = int(time.time())
+    while int(time.time()) == current:
+        await asyncio.sleep(0.01)
