@@ -11,7 +11,7 @@ _T = TypeVar("_T")
 
 
 async def eventually(
-    check: Callable[[], Awaitable[_T]], timeout: float = 20.0, interval: float = 0.02
+    check: Callable[[], Awaitable[_T]], timeout: float = 30.0, interval: float = 0.02
 ) -> _T:
     """Await `check()` until it returns something truthy, and return that; fail after
     `timeout` seconds with the last answer."""
