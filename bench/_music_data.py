@@ -19,9 +19,9 @@ from typing import Any
 from sqlalchemy import Table, create_engine, text
 
 import _harness as h
+from _support import PostgresServer
 from bandstand.music.models import MusicBase
 from bandstand.music.search import search_text
-from bandstand.platform.testing.servers import PostgresServer
 
 SEARCH_TERM = "corazon"  # matches "Corazón": accents and case are ignored
 LIKES_PER_USER = 50

@@ -28,8 +28,8 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import create_async_engine
 
 import _harness as h
+from _support import PostgresServer
 from bandstand.academy.models import Course, Enrollment, Lesson
-from bandstand.platform.testing.servers import PostgresServer
 
 POPULAR = "/api/v1/courses/popular/"
 SERVERS = ("cached", "uncached")

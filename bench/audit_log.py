@@ -33,6 +33,7 @@ from sqlalchemy import select
 import _harness as h
 from _audit_data import START, load_entries
 from _audit_ingest import MIGRATIONS, ingest, median_run
+from _support import PostgresServer, RabbitMQServer, TokenFactory, api_client
 from bandstand.admin.app import create_app
 from bandstand.admin.models import AuditEntry
 from bandstand.admin.repository import AuditRepository
@@ -44,9 +45,6 @@ from bandstand.platform.pagination import Pagination, paginate
 from bandstand.platform.runtime import Runtime
 from bandstand.platform.security import AdminUser
 from bandstand.platform.settings import Settings
-from bandstand.platform.testing.client import api_client
-from bandstand.platform.testing.servers import PostgresServer, RabbitMQServer
-from bandstand.platform.testing.tokens import TokenFactory
 from bandstand.platform.transactions import DBSession
 
 TARGET_EVENTS_PER_SECOND = 2_000.0

@@ -1,6 +1,6 @@
 """Billing end to end: orders accepted (202) and completed in the database, per second.
 
-Distributed: PostgreSQL and RabbitMQ (private servers of `bandstand.platform.testing.servers`),
+Distributed: PostgreSQL and RabbitMQ (private servers of `tests/support/servers`),
 one `bandstand serve billing` and one `bandstand worker billing`. wrk POSTs `/api/billing` with a
 user's token for `--duration` seconds; meanwhile the billing database is polled for completed
 orders. Reported: accepted orders/s and their latency, end-to-end orders/s (first 202 to the last
@@ -32,8 +32,7 @@ import asyncpg
 
 import _harness as h
 from _billing_report import report
-from bandstand.platform.testing.servers import PostgresServer, RabbitMQServer
-from bandstand.platform.testing.tokens import TokenFactory
+from _support import PostgresServer, RabbitMQServer, TokenFactory
 
 ORDER = {"user_id": "usr_2", "number_of_items": 3, "total_amount": 99.97}
 LUA = """\

@@ -132,7 +132,7 @@ def prepare_database(engine: str, workdir: Path) -> tuple[str, Any]:
     workdir.mkdir(parents=True, exist_ok=True)
     if engine == "sqlite":
         return f"sqlite+aiosqlite:///{workdir / 'marketplace.sqlite3'}", None
-    from bandstand.platform.testing.servers import PostgresServer
+    from _support import PostgresServer
 
     server = PostgresServer()
     server.start()

@@ -31,8 +31,8 @@ from sqlalchemy import Table, create_engine, text
 
 import _harness as h
 import _music_data
+from _support import PostgresServer
 from bandstand.inventory.models import InventoryBase
-from bandstand.platform.testing.servers import PostgresServer
 from bandstand.platform.text_search import normalize
 
 SEARCH_TERM = "corazon"  # matches "Corazón": accents and case are ignored

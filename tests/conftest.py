@@ -8,14 +8,21 @@ from pathlib import Path
 import pytest
 
 from bandstand.platform.settings import Settings
+from tests.support.tokens import TokenFactory
 
-pytest_plugins = ["bandstand.platform.testing.fixtures"]
+pytest_plugins = ["tests.support.fixtures"]
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def engine(request: pytest.FixtureRequest) -> str:
     """Run a test once on SQLite and once on the real PostgreSQL server."""
     return str(request.param)
+
+
+@pytest.fixture
+def tokens() -> TokenFactory:
+    """Signs access tokens as identity does; the services under test trust its key."""
+    return TokenFactory()
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from typer.testing import CliRunner, Result
 
 from bandstand import __version__
 from bandstand.cli import app
-from bandstand.platform.testing.servers import free_port
+from tests.support.servers import free_port
 
 STRONG = "Correct-Horse-9"
 

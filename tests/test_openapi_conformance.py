@@ -40,7 +40,7 @@ from bandstand.platform.directory import asgi_probe
 from bandstand.platform.migrations import upgrade_blocking
 from bandstand.platform.runtime import Runtime
 from bandstand.platform.settings import Settings
-from bandstand.platform.testing.servers import PostgresServer
+from tests.support.servers import PostgresServer
 
 logger = logging.getLogger(__name__)
 SEED = 20261213

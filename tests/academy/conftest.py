@@ -1,20 +1,14 @@
-"""Academy's test fixtures: an empty migrated database per test on each engine, the app with its
-lifespan running, tokens signed as identity signs them for every role, and helpers to store rows
-and look at what was stored."""
+"""Academy's test fixtures: the service harness with tokens for every role, and helpers to store
+rows and look at what was stored."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import httpx
-import pytest
-from fastapi import FastAPI
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 import bandstand.academy
 from bandstand.academy.app import create_app
@@ -26,13 +20,7 @@ from bandstand.academy.models import (
     LessonCompletion,
     Member,
 )
-from bandstand.platform.database import Database
-from bandstand.platform.runtime import Runtime
-from bandstand.platform.settings import Settings
-from bandstand.platform.testing.client import api_client
-from bandstand.platform.testing.databases import MigratedDatabases
-from bandstand.platform.testing.outbox import outbox_events
-from bandstand.platform.testing.tokens import TokenFactory
+from tests.support.harness import Headers, ServiceHarness
 
 MIGRATIONS = Path(bandstand.academy.__file__).parent / "migrations"
 ADMIN_ID = 1
@@ -51,23 +39,25 @@ def error_fields(body: dict[str, Any]) -> list[str]:
     return [str(part) for error in detail for part in error["loc"] if part != "body"]
 
 
-class Academy:
+class Academy(ServiceHarness):
     """The running academy app, its database, and tokens for every role."""
 
-    def __init__(self, app: FastAPI, client: httpx.AsyncClient, tokens: TokenFactory) -> None:
-        self.app = app
-        self.client = client
-        self.tokens = tokens
-        self.admin = tokens.headers(user_id=ADMIN_ID, role="admin")
-        self.alice = tokens.headers(user_id=ALICE_ID)
-        self.bob = tokens.headers(user_id=BOB_ID)
-        self.ivy = tokens.headers(user_id=IVY_ID, role="instructor")
-        self.oliver = tokens.headers(user_id=OLIVER_ID, role="instructor")
-
-    @property
-    def database(self) -> Database:
-        database: Database = self.app.state.database
-        return database
+    name = "academy"
+    app_factory = create_app
+    migrations = MIGRATIONS
+    metadata = AcademyBase.metadata
+    users = {
+        "admin": (ADMIN_ID, "admin"),
+        "alice": (ALICE_ID, "user"),
+        "bob": (BOB_ID, "user"),
+        "ivy": (IVY_ID, "instructor"),
+        "oliver": (OLIVER_ID, "instructor"),
+    }
+    admin: Headers
+    alice: Headers
+    bob: Headers
+    ivy: Headers
+    oliver: Headers
 
     async def add_course(
         self,
@@ -81,7 +71,7 @@ class Academy:
     ) -> int:
         """Store a course directly (no request, no event); its id."""
         now = datetime.now(UTC)
-        async with self.database.session() as session, session.begin():
+        async with self.session() as session:
             course = Course(
                 title=title,
                 description=description,
@@ -101,7 +91,7 @@ class Academy:
         self, course_id: int, order: int, *, is_published: bool = True, title: str = ""
     ) -> int:
         now = datetime.now(UTC)
-        async with self.database.session() as session, session.begin():
+        async with self.session() as session:
             lesson = Lesson(
                 course_id=course_id,
                 title=title or f"Lesson {order}",
@@ -120,7 +110,7 @@ class Academy:
     async def add_enrollment(
         self, user_id: int, course_id: int, *, enrolled_at: datetime | None = None
     ) -> int:
-        async with self.database.session() as session, session.begin():
+        async with self.session() as session:
             enrollment = Enrollment(
                 user_id=user_id, course_id=course_id, enrolled_at=enrolled_at or datetime.now(UTC)
             )
@@ -129,7 +119,7 @@ class Academy:
             return enrollment.id
 
     async def add_completion(self, user_id: int, course_id: int, lesson_id: int) -> None:
-        async with self.database.session() as session, session.begin():
+        async with self.session() as session:
             session.add(
                 LessonCompletion(
                     user_id=user_id,
@@ -140,25 +130,12 @@ class Academy:
             )
 
     async def add_member(self, user_id: int, username: str) -> None:
-        async with self.database.session() as session, session.begin():
+        async with self.session() as session:
             session.add(Member(user_id=user_id, username=username, updated_at=datetime.now(UTC)))
 
-    async def snapshot(self) -> dict[str, list[dict[str, Any]]]:
+    async def snapshot(self, *models: Any) -> dict[str, list[dict[str, Any]]]:
         """Every row of the academy's own tables, to compare before and after a refusal."""
-        tables: dict[str, list[dict[str, Any]]] = {}
-        async with self.database.session() as session:
-            for model in TABLES:
-                columns = [column.key for column in model.__table__.columns]
-                rows = (await session.execute(select(model))).scalars().all()
-                tables[model.__tablename__] = sorted(
-                    ({key: getattr(row, key) for key in columns} for row in rows), key=repr
-                )
-        return tables
-
-    async def count(self, model: type[AcademyBase]) -> int:
-        async with self.database.session() as session:
-            statement = select(func.count()).select_from(model)
-            return int((await session.execute(statement)).scalar_one())
+        return await super().snapshot(*(models or TABLES))
 
     async def enrollments(self) -> list[tuple[int, int, bool]]:
         """Every stored (user_id, course_id, completed)."""
@@ -180,56 +157,9 @@ class Academy:
             )
             return [(int(u), int(lesson)) for u, lesson in rows]
 
-    async def outbox(self, prefix: str = "academy.") -> list[dict[str, Any]]:
-        messages = await outbox_events(self.database, prefix)
-        assert all(message["source"] == "academy" for message in messages)
-        return messages
 
-    async def event_types(self) -> list[str]:
-        return [message["type"] for message in await self.outbox()]
-
-
-@pytest.fixture
-async def academy_database_url(
-    engine: str, migrated_databases: MigratedDatabases, tmp_path: Path
-) -> str:
-    """An empty, migrated academy database on the engine under test."""
-    return await migrated_databases.fresh(
-        engine, "academy", MIGRATIONS, AcademyBase.metadata, tmp_path
-    )
-
-
-@pytest.fixture
-def academy_settings(make_settings: Callable[..., Settings], academy_database_url: str) -> Settings:
-    return make_settings(databases={"academy": academy_database_url})
-
-
-@pytest.fixture
-def token_factory() -> TokenFactory:
-    return TokenFactory()
-
-
-@asynccontextmanager
-async def running_academy(
-    settings: Settings, tokens: TokenFactory, **options: Any
-) -> AsyncIterator[Academy]:
-    """The academy app on `settings`, its lifespan running, trusting `tokens`' key."""
-    app = create_app(Runtime(settings, jwks_fetch=tokens.jwks), **options)
-    async with api_client(app, raise_app_exceptions=False) as client:
-        yield Academy(app, client, tokens)
-
-
-@pytest.fixture
-async def academy(
-    academy_settings: Settings, token_factory: TokenFactory
-) -> AsyncIterator[Academy]:
-    async with running_academy(academy_settings, token_factory) as harness:
-        yield harness
-
-
-@pytest.fixture
-def client(academy: Academy) -> httpx.AsyncClient:
-    return academy.client
+academy_database_url, academy_settings, academy, client = Academy.fixtures()
+running_academy = Academy.running
 
 
 COURSE = {

@@ -5,7 +5,7 @@ shown for instructors. End to end from identity's API too."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,17 +23,12 @@ from bandstand.platform.messaging import Broker, Message
 from bandstand.platform.messaging.idempotency import processed_messages_table
 from bandstand.platform.runtime import Runtime
 from bandstand.platform.settings import Settings
-from bandstand.platform.testing.client import api_client
-from bandstand.platform.testing.databases import MigratedDatabases
 from tests.academy.conftest import ALICE_ID, BOB_ID, IVY_ID, Academy
+from tests.support.client import api_client
+from tests.support.databases import MigratedDatabases
+from tests.support.waiting import eventually
 
 IDENTITY_MIGRATIONS = Path(bandstand.identity.__file__).parent / "migrations"
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 10.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not await check():
-            await asyncio.sleep(0.02)
 
 
 def identity_event(event_type: str, **payload: Any) -> Message:

@@ -14,8 +14,8 @@ from bandstand.academy.demo import demo_courses, seed_demo
 from bandstand.academy.models import AcademyBase, Course, Lesson
 from bandstand.platform.database import Database
 from bandstand.platform.migrations import upgrade
-from bandstand.platform.testing.schema import schema_differences
 from tests.academy.conftest import MIGRATIONS, Academy
+from tests.support.schema import schema_differences
 
 NOW = datetime(2027, 1, 1, tzinfo=UTC)
 COURSE_ROW = (

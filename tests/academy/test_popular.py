@@ -8,8 +8,8 @@ from collections.abc import Callable
 import pytest
 
 from bandstand.platform.settings import Settings
-from bandstand.platform.testing.tokens import TokenFactory
 from tests.academy.conftest import ALICE_ID, BOB_ID, Academy, running_academy
+from tests.support.tokens import TokenFactory
 
 
 async def _ranking(academy: Academy) -> list[tuple[int, int]]:
@@ -28,11 +28,11 @@ def cache_url(request: pytest.FixtureRequest) -> str:
 async def test_the_ranking_is_cached_and_dropped_on_enrolment_changes(
     make_settings: Callable[..., Settings],
     academy_database_url: str,
-    token_factory: TokenFactory,
+    tokens: TokenFactory,
     cache_url: str,
 ) -> None:
     settings = make_settings(databases={"academy": academy_database_url}, cache_url=cache_url)
-    async with running_academy(settings, token_factory) as academy:
+    async with running_academy(settings, tokens) as academy:
         first = await academy.add_course("First")
         second = await academy.add_course("Second")
         third = await academy.add_course("Third")
@@ -70,9 +70,9 @@ async def test_the_ranking_is_cached_and_dropped_on_enrolment_changes(
 
 
 async def test_without_a_cache_every_read_is_fresh(
-    academy_settings: Settings, token_factory: TokenFactory
+    academy_settings: Settings, tokens: TokenFactory
 ) -> None:
-    async with running_academy(academy_settings, token_factory, popular_cache_seconds=0) as academy:
+    async with running_academy(academy_settings, tokens, popular_cache_seconds=0) as academy:
         course = await academy.add_course()
         assert await _ranking(academy) == [(course, 0)]
         await academy.add_enrollment(ALICE_ID, course)
@@ -110,10 +110,10 @@ async def test_course_and_lesson_changes_drop_the_ranking(academy: Academy) -> N
 async def test_anonymous_course_lists_may_come_from_the_response_cache(
     make_settings: Callable[..., Settings],
     academy_database_url: str,
-    token_factory: TokenFactory,
+    tokens: TokenFactory,
 ) -> None:
     settings = make_settings(databases={"academy": academy_database_url}, public_cache_seconds=60)
-    async with running_academy(settings, token_factory) as academy:
+    async with running_academy(settings, tokens) as academy:
         first = await academy.client.get("/api/v1/courses")
         course = await academy.add_course()
         cached = await academy.client.get("/api/v1/courses/")

@@ -8,8 +8,8 @@ import asyncio
 
 import pytest
 
-from bandstand.platform.testing.statements import recorded_statements
 from tests.academy.conftest import ALICE_ID, IVY_ID, OLIVER_ID, Academy
+from tests.support.statements import recorded_statements
 
 
 async def _count(academy: Academy, url: str, headers: dict[str, str] | None = None) -> int:

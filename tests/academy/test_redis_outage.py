@@ -28,9 +28,9 @@ from bandstand.platform.cache import RedisCache
 from bandstand.platform.database import Database
 from bandstand.platform.runtime import Runtime
 from bandstand.platform.settings import Settings
-from bandstand.platform.testing.client import api_client
-from bandstand.platform.testing.databases import MigratedDatabases
-from bandstand.platform.testing.servers import RedisServer
+from tests.support.client import api_client
+from tests.support.databases import MigratedDatabases
+from tests.support.servers import RedisServer
 
 IDENTITY_MIGRATIONS = Path(bandstand.identity.__file__).parent / "migrations"
 PASSWORD = "correct horse battery"

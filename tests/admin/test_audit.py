@@ -9,7 +9,8 @@ import pytest
 
 from bandstand.admin.audit import entry_values, target_of
 from bandstand.admin.events import AUDIT_QUEUE
-from tests.admin.conftest import Admin, event, eventually
+from tests.admin.conftest import Admin, event
+from tests.support.waiting import eventually
 
 AT = datetime(2027, 3, 1, 12, 30, tzinfo=UTC)
 

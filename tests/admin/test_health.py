@@ -14,8 +14,8 @@ from bandstand import registry
 from bandstand.admin.events import AUDIT_QUEUE
 from bandstand.platform.directory import ReadinessProbe, asgi_probe, http_probe
 from bandstand.platform.settings import Settings
-from bandstand.platform.testing.servers import free_port
 from tests.admin.conftest import Admin
+from tests.support.servers import free_port
 
 UP = {"database": {"status": "up"}, "broker": {"status": "up"}, "cache": {"status": "up"}}
 

@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from bandstand.admin.models import AdminBase
 from bandstand.platform.database import Database
 from bandstand.platform.migrations import upgrade
-from bandstand.platform.testing.schema import schema_differences
 from tests.admin.conftest import MIGRATIONS
+from tests.support.schema import schema_differences
 
 
 async def test_migrations_match_the_models(database_urls: Callable[[str], str]) -> None:

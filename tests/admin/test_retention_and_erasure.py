@@ -9,8 +9,9 @@ from datetime import UTC, datetime, timedelta
 
 from bandstand.platform.messaging import Message
 from bandstand.platform.settings import Settings
-from bandstand.platform.testing.tokens import TokenFactory
-from tests.admin.conftest import Admin, event, eventually, running_admin
+from tests.admin.conftest import Admin, event, running_admin
+from tests.support.tokens import TokenFactory
+from tests.support.waiting import eventually
 
 NOW = datetime.now(UTC)
 CLIENT = {"ip_address": "198.51.100.7", "user_agent": "Firefox/140"}
@@ -64,14 +65,14 @@ def dated(days_ago: float, n: int) -> Message:
 
 
 async def test_the_services_job_prunes_old_audit_entries(
-    make_settings: Callable[..., Settings], admin_database_url: str, token_factory: TokenFactory
+    make_settings: Callable[..., Settings], admin_database_url: str, tokens: TokenFactory
 ) -> None:
     settings = make_settings(
         databases={"admin": admin_database_url},
         retention_interval_seconds=0.05,
         retention_batch_size=2,
     )
-    async with running_admin(settings, token_factory) as admin:
+    async with running_admin(settings, tokens) as admin:
         await admin.record(
             [dated(400, 1), dated(366, 2), dated(380, 3), dated(364, 4), dated(1, 5)]
         )
@@ -85,10 +86,10 @@ async def test_the_services_job_prunes_old_audit_entries(
 
 
 async def test_zero_keeps_audit_entries_forever(
-    make_settings: Callable[..., Settings], admin_database_url: str, token_factory: TokenFactory
+    make_settings: Callable[..., Settings], admin_database_url: str, tokens: TokenFactory
 ) -> None:
     settings = make_settings(databases={"admin": admin_database_url}, retention_audit_days=0)
-    async with running_admin(settings, token_factory) as admin:
+    async with running_admin(settings, tokens) as admin:
         await admin.record([dated(4000, 1), dated(1, 2)])
         report = await admin.app.state.retention.run_once()
         assert "audit_log" not in report.deleted

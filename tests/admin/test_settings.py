@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from bandstand.admin.schemas import SettingCreate
-from tests.admin.conftest import ADMIN_ID, Admin, eventually
+from tests.admin.conftest import ADMIN_ID, Admin
+from tests.support.waiting import eventually
 
 SETTING = {"key": "site.name", "value": "Bandstand", "description": "Shown in titles"}
 

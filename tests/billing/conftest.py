@@ -1,31 +1,23 @@
-"""Billing's test fixtures: an empty migrated database per test on each engine, the app with its
-lifespan running, tokens signed as identity signs them, and helpers to look at what was stored."""
+"""Billing's test fixtures: the service harness with tokens for an admin and two users, helpers
+to look at what was stored, and the billing worker running beside the app."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-from fastapi import FastAPI
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 import bandstand.billing
 from bandstand.billing.app import create_app
 from bandstand.billing.models import BillingBase, Order
 from bandstand.billing.worker import BillingWorker
-from bandstand.platform.database import Database
 from bandstand.platform.messaging.outbox import outbox_table
-from bandstand.platform.runtime import Runtime
 from bandstand.platform.settings import Settings
-from bandstand.platform.testing.client import api_client
-from bandstand.platform.testing.databases import MigratedDatabases
-from bandstand.platform.testing.outbox import outbox_events
-from bandstand.platform.testing.tokens import TokenFactory
+from tests.support.harness import Headers, ServiceHarness
 
 MIGRATIONS = Path(bandstand.billing.__file__).parent / "migrations"
 ADMIN_ID = 1
@@ -42,21 +34,17 @@ def error_locations(body: dict[str, Any]) -> list[str]:
     return [str(part) for error in detail for part in error["loc"] if part != "body"]
 
 
-class Billing:
+class Billing(ServiceHarness):
     """The running billing app, its database, and tokens for an admin and two users."""
 
-    def __init__(self, app: FastAPI, client: httpx.AsyncClient, tokens: TokenFactory) -> None:
-        self.app = app
-        self.client = client
-        self.tokens = tokens
-        self.admin = tokens.headers(user_id=ADMIN_ID, role="admin")
-        self.alice = tokens.headers(user_id=ALICE_ID)
-        self.bob = tokens.headers(user_id=BOB_ID)
-
-    @property
-    def database(self) -> Database:
-        database: Database = self.app.state.database
-        return database
+    name = "billing"
+    app_factory = create_app
+    migrations = MIGRATIONS
+    metadata = BillingBase.metadata
+    users = {"admin": (ADMIN_ID, "admin"), "alice": (ALICE_ID, "user"), "bob": (BOB_ID, "user")}
+    admin: Headers
+    alice: Headers
+    bob: Headers
 
     async def orders(self) -> list[Order]:
         async with self.database.session() as session:
@@ -64,29 +52,13 @@ class Billing:
             return list((await session.execute(statement)).scalars().all())
 
     async def order_count(self) -> int:
-        async with self.database.session() as session:
-            statement = select(func.count()).select_from(Order)
-            return int((await session.execute(statement)).scalar_one())
-
-    async def outbox(self, prefix: str = "billing.") -> list[dict[str, Any]]:
-        messages = await outbox_events(self.database, prefix)
-        assert all(message["source"] == "billing" for message in messages)
-        return messages
+        return await self.count(Order)
 
     async def outbox_rows(self) -> int:
-        async with self.database.session() as session:
-            statement = select(func.count()).select_from(outbox_table)
-            return int((await session.execute(statement)).scalar_one())
+        return await self.count(outbox_table)
 
 
-@pytest.fixture
-async def billing_database_url(
-    engine: str, migrated_databases: MigratedDatabases, tmp_path: Path
-) -> str:
-    """An empty, migrated billing database on the engine under test."""
-    return await migrated_databases.fresh(
-        engine, "billing", MIGRATIONS, BillingBase.metadata, tmp_path
-    )
+billing_database_url, billing, client = Billing.fixtures(settings=False)
 
 
 @pytest.fixture
@@ -103,47 +75,6 @@ def billing_settings(
 ) -> Settings:
     extra = {"broker_url": billing_broker_url} if billing_broker_url else {}
     return make_settings(databases={"billing": billing_database_url}, **extra)
-
-
-@pytest.fixture
-def token_factory() -> TokenFactory:
-    return TokenFactory()
-
-
-@asynccontextmanager
-async def running_billing(settings: Settings, tokens: TokenFactory) -> AsyncIterator[Billing]:
-    """The billing app on `settings`, its lifespan running, trusting `tokens`' key."""
-    app = create_app(Runtime(settings, jwks_fetch=tokens.jwks))
-    async with api_client(app, raise_app_exceptions=False) as client:
-        yield Billing(app, client, tokens)
-
-
-@pytest.fixture
-async def billing(
-    billing_settings: Settings, token_factory: TokenFactory
-) -> AsyncIterator[Billing]:
-    async with running_billing(billing_settings, token_factory) as harness:
-        yield harness
-
-
-@pytest.fixture
-def client(billing: Billing) -> httpx.AsyncClient:
-    return billing.client
-
-
-async def eventually(
-    check: Callable[[], Any], timeout: float = 20.0, interval: float = 0.05
-) -> Any:
-    """Await `check()` until it returns something truthy; fail after `timeout` seconds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        result = await check()
-        if result:
-            return result
-        if loop.time() > deadline:
-            raise AssertionError(f"not true within {timeout} s: last {result!r}")
-        await asyncio.sleep(interval)
 
 
 class RunningWorker:

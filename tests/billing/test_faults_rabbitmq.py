@@ -23,7 +23,6 @@ import pytest
 from bandstand.billing.events import BILLING_QUEUE, ORDER_CREATED
 from bandstand.billing.models import Order
 from bandstand.platform.messaging import Broker, Message
-from bandstand.platform.testing.servers import PostgresServer, RabbitMQServer
 from tests.billing.conftest import ALICE_ID, Billing
 from tests.billing.faults import (
     all_completed,
@@ -34,6 +33,7 @@ from tests.billing.faults import (
     wait_for,
     worker_process,
 )
+from tests.support.servers import PostgresServer, RabbitMQServer
 
 pytestmark = [pytest.mark.postgres, pytest.mark.rabbitmq]
 

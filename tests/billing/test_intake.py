@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bandstand.billing.intake import OrderIntake
 from bandstand.billing.models import Order
 from bandstand.billing.repository import OrderRepository
-from bandstand.platform.testing.statements import recorded_statements
 from tests.billing.conftest import ADMIN_ID, ALICE_ID, BOB_ID, LEGACY_ORDER, ORDER, Billing
+from tests.support.statements import recorded_statements
 
 
 async def test_concurrent_orders_share_transactions_and_each_gets_its_message(

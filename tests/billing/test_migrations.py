@@ -15,8 +15,8 @@ from sqlalchemy.exc import IntegrityError
 from bandstand.billing.models import BillingBase, Order
 from bandstand.platform.database import Database
 from bandstand.platform.migrations import upgrade
-from bandstand.platform.testing.schema import schema_differences
 from tests.billing.conftest import MIGRATIONS
+from tests.support.schema import schema_differences
 
 
 async def test_migrations_match_the_models(database_urls: Callable[[str], str]) -> None:

@@ -15,7 +15,8 @@ import pytest
 from bandstand.billing.events import BILLING_QUEUE
 from bandstand.billing.worker import BillingWorker
 from bandstand.platform.messaging.embedded import EmbeddedBroker
-from tests.billing.conftest import Billing, eventually
+from tests.billing.conftest import Billing
+from tests.support.waiting import eventually
 
 RAW = b'{"order_id": "not closed'
 DEAD_LETTERS = "/api/v1/billing/dead-letters"

@@ -10,8 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bandstand.platform.testing.servers import free_port
 from tests.e2e.processes import Bandstand, bandstand_env
+from tests.support.servers import free_port
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "Billing-Pass-1"

@@ -14,7 +14,8 @@ from bandstand.billing.events import BILLING_QUEUE, ORDER_CREATED
 from bandstand.billing.models import Order
 from bandstand.billing.worker import BillingWorker
 from bandstand.platform.messaging import Message
-from tests.billing.conftest import ALICE_ID, ORDER, Billing, eventually
+from tests.billing.conftest import ALICE_ID, ORDER, Billing
+from tests.support.waiting import eventually
 
 
 @pytest.fixture

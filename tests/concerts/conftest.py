@@ -1,32 +1,19 @@
-"""Concerts's test fixtures: an empty migrated database per test on each engine, the app with its
-lifespan running, tokens signed as identity signs them, and helpers to store concerts and look
-at what was stored."""
+"""Concerts's test fixtures: the service harness with tokens for an admin and two users, and
+helpers to store concerts and look at what was stored."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractContextManager, asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
-import pytest
-from fastapi import FastAPI
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 import bandstand.concerts
 from bandstand.concerts.app import create_app
 from bandstand.concerts.models import Attendance, Concert, ConcertsBase
-from bandstand.platform.database import Database
 from bandstand.platform.messaging.outbox import outbox_table
-from bandstand.platform.runtime import Runtime
-from bandstand.platform.settings import Settings
-from bandstand.platform.testing.client import api_client
-from bandstand.platform.testing.databases import MigratedDatabases
-from bandstand.platform.testing.outbox import outbox_events
-from bandstand.platform.testing.statements import recorded_statements
-from bandstand.platform.testing.tokens import TokenFactory
+from tests.support.harness import Headers, ServiceHarness
 
 MIGRATIONS = Path(bandstand.concerts.__file__).parent / "migrations"
 ADMIN_ID = 1
@@ -41,21 +28,17 @@ def error_locations(body: dict[str, Any]) -> list[str]:
     return [str(part) for error in detail for part in error["loc"] if part != "body"]
 
 
-class Concerts:
+class Concerts(ServiceHarness):
     """The running concerts app, its database, and tokens for an admin and two users."""
 
-    def __init__(self, app: FastAPI, client: httpx.AsyncClient, tokens: TokenFactory) -> None:
-        self.app = app
-        self.client = client
-        self.tokens = tokens
-        self.admin = tokens.headers(user_id=ADMIN_ID, role="admin")
-        self.alice = tokens.headers(user_id=ALICE_ID)
-        self.bob = tokens.headers(user_id=BOB_ID)
-
-    @property
-    def database(self) -> Database:
-        database: Database = self.app.state.database
-        return database
+    name = "concerts"
+    app_factory = create_app
+    migrations = MIGRATIONS
+    metadata = ConcertsBase.metadata
+    users = {"admin": (ADMIN_ID, "admin"), "alice": (ALICE_ID, "user"), "bob": (BOB_ID, "user")}
+    admin: Headers
+    alice: Headers
+    bob: Headers
 
     async def add_concert(
         self,
@@ -70,7 +53,7 @@ class Concerts:
     ) -> int:
         """Store a concert directly (no request, no event); its id."""
         now = datetime.now(UTC)
-        async with self.database.session() as session, session.begin():
+        async with self.session() as session:
             concert = Concert(
                 concert_name=concert_name,
                 city=city,
@@ -87,7 +70,7 @@ class Concerts:
             return concert.id
 
     async def add_attendance(self, user_id: int, concert_id: int, status: str) -> None:
-        async with self.database.session() as session, session.begin():
+        async with self.session() as session:
             session.add(
                 Attendance(
                     user_id=user_id,
@@ -99,18 +82,13 @@ class Concerts:
 
     async def clear(self) -> None:
         """Delete every concert (and with them the attendance) and every outbox row."""
-        async with self.database.session() as session, session.begin():
+        async with self.session() as session:
             await session.execute(Attendance.__table__.delete())
             await session.execute(Concert.__table__.delete())
             await session.execute(outbox_table.delete())
 
     async def concerts_snapshot(self) -> list[dict[str, Any]]:
-        async with self.database.session() as session:
-            rows = (await session.execute(select(Concert).order_by(Concert.id))).scalars().all()
-            return [
-                {column.key: getattr(row, column.key) for column in Concert.__table__.columns}
-                for row in rows
-            ]
+        return await self.rows(Concert)
 
     async def attendance_rows(self) -> list[tuple[int, int, str]]:
         """Every stored (user_id, concert_id, status)."""
@@ -122,62 +100,11 @@ class Concerts:
             return [(int(u), int(c), str(s)) for u, c, s in rows]
 
     async def concert_count(self) -> int:
-        async with self.database.session() as session:
-            statement = select(func.count()).select_from(Concert)
-            return int((await session.execute(statement)).scalar_one())
-
-    async def outbox(self, prefix: str = "concerts.") -> list[dict[str, Any]]:
-        """The decoded events in the outbox whose type starts with `prefix`, oldest first."""
-        messages = await outbox_events(self.database, prefix)
-        assert all(message["source"] == "concerts" for message in messages)
-        return messages
-
-    def statements(self) -> AbstractContextManager[list[str]]:
-        """The SQL statements run inside the block (the outbox relay's polls left out)."""
-        return recorded_statements(self.database)
+        return await self.count(Concert)
 
 
-@pytest.fixture
-async def concerts_database_url(
-    engine: str, migrated_databases: MigratedDatabases, tmp_path: Path
-) -> str:
-    """An empty, migrated concerts database on the engine under test."""
-    return await migrated_databases.fresh(
-        engine, "concerts", MIGRATIONS, ConcertsBase.metadata, tmp_path
-    )
-
-
-@pytest.fixture
-def concerts_settings(
-    make_settings: Callable[..., Settings], concerts_database_url: str
-) -> Settings:
-    return make_settings(databases={"concerts": concerts_database_url})
-
-
-@pytest.fixture
-def token_factory() -> TokenFactory:
-    return TokenFactory()
-
-
-@asynccontextmanager
-async def running_concerts(settings: Settings, tokens: TokenFactory) -> AsyncIterator[Concerts]:
-    """The concerts app on `settings`, its lifespan running, trusting `tokens`' key."""
-    app = create_app(Runtime(settings, jwks_fetch=tokens.jwks))
-    async with api_client(app, raise_app_exceptions=False) as client:
-        yield Concerts(app, client, tokens)
-
-
-@pytest.fixture
-async def concerts(
-    concerts_settings: Settings, token_factory: TokenFactory
-) -> AsyncIterator[Concerts]:
-    async with running_concerts(concerts_settings, token_factory) as harness:
-        yield harness
-
-
-@pytest.fixture
-def client(concerts: Concerts) -> httpx.AsyncClient:
-    return concerts.client
+concerts_database_url, concerts_settings, concerts, client = Concerts.fixtures()
+running_concerts = Concerts.running
 
 
 CONCERT = {

@@ -13,8 +13,8 @@ from sqlalchemy.exc import IntegrityError
 from bandstand.concerts.models import ConcertsBase
 from bandstand.platform.database import Database
 from bandstand.platform.migrations import upgrade
-from bandstand.platform.testing.schema import schema_differences
 from tests.concerts.conftest import MIGRATIONS
+from tests.support.schema import schema_differences
 
 
 async def test_migrations_match_the_models(database_urls: Callable[[str], str]) -> None:

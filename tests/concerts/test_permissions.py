@@ -86,7 +86,7 @@ async def test_bad_tokens_are_401_even_on_public_routes(
 async def test_expired_and_foreign_tokens_are_refused(
     concerts: Concerts, client: httpx.AsyncClient
 ) -> None:
-    from bandstand.platform.testing.tokens import TokenFactory
+    from tests.support.tokens import TokenFactory
 
     expired = concerts.tokens.token(user_id=2, lifetime=-60)
     foreign = TokenFactory().token(user_id=2, role="admin")  # signed with another key

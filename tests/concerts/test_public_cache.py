@@ -6,17 +6,17 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bandstand.platform.settings import Settings
-from bandstand.platform.testing.tokens import TokenFactory
 from tests.concerts.conftest import running_concerts
+from tests.support.tokens import TokenFactory
 
 
 async def test_anonymous_lists_come_from_the_cache_signed_in_ones_never(
     make_settings: Callable[..., Settings],
     concerts_database_url: str,
-    token_factory: TokenFactory,
+    tokens: TokenFactory,
 ) -> None:
     settings = make_settings(databases={"concerts": concerts_database_url}, public_cache_seconds=60)
-    async with running_concerts(settings, token_factory) as concerts:
+    async with running_concerts(settings, tokens) as concerts:
         first = await concerts.client.get("/api/v1/concerts")
         concert_id = await concerts.add_concert()
         cached = await concerts.client.get("/api/v1/concerts/")

@@ -4,7 +4,7 @@ deliveries, through the app's own subscription, and end to end from identity's A
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -21,17 +21,12 @@ from bandstand.platform.messaging import Broker, Message
 from bandstand.platform.messaging.idempotency import processed_messages_table
 from bandstand.platform.runtime import Runtime
 from bandstand.platform.settings import Settings
-from bandstand.platform.testing.client import api_client
-from bandstand.platform.testing.databases import MigratedDatabases
 from tests.concerts.conftest import ALICE_ID, BOB_ID, Concerts
+from tests.support.client import api_client
+from tests.support.databases import MigratedDatabases
+from tests.support.waiting import eventually
 
 IDENTITY_MIGRATIONS = Path(bandstand.identity.__file__).parent / "migrations"
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 10.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not await check():
-            await asyncio.sleep(0.02)
 
 
 def user_deleted(user_id: object) -> Message:

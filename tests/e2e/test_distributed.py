@@ -15,8 +15,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bandstand import registry
-from bandstand.platform.testing.servers import free_port
 from tests.e2e.processes import Bandstand, bandstand_env
+from tests.support.servers import free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 PASSWORD = "Distributed-Pass-1"

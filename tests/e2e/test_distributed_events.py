@@ -20,8 +20,8 @@ import httpx
 import pytest
 
 from bandstand import registry
-from bandstand.platform.testing.servers import free_port
 from tests.e2e.processes import Bandstand, bandstand_env
+from tests.support.servers import free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.rabbitmq, pytest.mark.redis]
 # Every service runs: the gateway is ready only when all of them are.

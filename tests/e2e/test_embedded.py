@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from bandstand import __version__
-from bandstand.platform.testing.servers import free_port
 from tests.e2e.processes import Bandstand, bandstand_env
+from tests.support.servers import free_port
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "Embedded-Pass-1"

@@ -16,7 +16,7 @@ from bandstand import registry
 from bandstand.platform.migrations import upgrade_blocking
 from bandstand.platform.runtime import Runtime
 from bandstand.platform.settings import Settings
-from bandstand.platform.testing.client import api_client
+from tests.support.client import api_client
 
 # A peer on loopback: what a local attacker, or anyone behind a local proxy, looks like.
 PEER = "127.0.0.1"

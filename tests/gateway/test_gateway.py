@@ -15,9 +15,9 @@ from bandstand.gateway.app import create_gateway_app
 from bandstand.gateway.proxy import InProcessUpstream, Upstream
 from bandstand.platform.runtime import Runtime
 from bandstand.platform.settings import Settings
-from bandstand.platform.testing.client import api_client
-from bandstand.platform.testing.tokens import TokenFactory
 from tests.gateway.upstreams import ROUTES, alpha_app, beta_app, header
+from tests.support.client import api_client
+from tests.support.tokens import TokenFactory
 
 LIMIT = 1024
 TOKENS = TokenFactory()

@@ -16,9 +16,9 @@ from aiohttp import web
 from bandstand.gateway.app import create_gateway_app
 from bandstand.gateway.proxy import HttpUpstream, Upstream
 from bandstand.platform.settings import Settings
-from bandstand.platform.testing.client import api_client
-from bandstand.platform.testing.servers import free_port
 from tests.gateway.upstreams import ROUTES, aiohttp_server, header, raw_server, uvicorn_in_thread
+from tests.support.client import api_client
+from tests.support.servers import free_port
 
 MiB = 1024 * 1024
 GATE = web.AppKey("gate", asyncio.Event)

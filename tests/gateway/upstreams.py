@@ -16,7 +16,7 @@ from fastapi import FastAPI, Request
 from pydantic import create_model
 
 from bandstand.gateway.routes import RouteTable
-from bandstand.platform.testing.servers import free_port
+from tests.support.servers import free_port
 
 
 async def echo(request: Request) -> dict[str, Any]:

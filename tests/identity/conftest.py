@@ -1,6 +1,6 @@
-"""Identity's test fixtures: an empty migrated database per test on each engine, the app with its
-lifespan running, two seeded accounts (an admin and a user) and helpers to log in and to look at
-what was stored. Every client checks that no response carries a password or a password hash.
+"""Identity's test fixtures: the service harness with two seeded accounts (an admin and a user)
+and helpers to log in and to look at what was stored. Every client checks that no response
+carries a password or a password hash.
 
 Argon2id at production cost takes 60-150 ms per hash on a small machine, so tests that are not
 about hashing use argon2id at minimal cost; those that are request `production_hashing`.
@@ -9,29 +9,28 @@ about hashing use argon2id at minimal cost; those that are request `production_h
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import httpx
 import pytest
 from argon2 import PasswordHasher, Type
 from fastapi import FastAPI
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 import bandstand.identity
 from bandstand.identity import passwords
 from bandstand.identity.app import create_app
 from bandstand.identity.models import IdentityBase, RefreshToken, User
-from bandstand.platform.database import Database
 from bandstand.platform.runtime import Runtime
 from bandstand.platform.settings import Settings
-from bandstand.platform.testing.client import api_client
-from bandstand.platform.testing.databases import MigratedDatabases
-from bandstand.platform.testing.outbox import outbox_events
+from tests.support.client import api_client
+from tests.support.harness import ServiceHarness
+from tests.support.tokens import TokenFactory
 
 MIGRATIONS = Path(bandstand.identity.__file__).parent / "migrations"
 ADMIN_PASSWORD = "admin-Passw0rd!"
@@ -143,20 +142,39 @@ def _client(app: FastAPI, ip: str) -> httpx.AsyncClient:
     )
 
 
-class IdentityHarness:
+class IdentityHarness(ServiceHarness):
     """The running identity app, its database, and the seeded admin and user."""
 
+    name = "identity"
+    app_factory = create_app
+    migrations = MIGRATIONS
+    metadata = IdentityBase.metadata
+
     def __init__(self, app: FastAPI, client: httpx.AsyncClient, settings: Settings) -> None:
+        # Identity signs its own tokens: no test key (`tokens` here logs an account in).
         self.app = app
         self.client = client
         self.settings = settings
         self.admin: Account
         self.member: Account
 
-    @property
-    def database(self) -> Database:
-        database: Database = self.app.state.database
-        return database
+    @classmethod
+    @asynccontextmanager
+    async def running(  # type: ignore[override]
+        cls, settings: Settings, tokens: TokenFactory | None = None, *, seed: bool = True
+    ) -> AsyncIterator[Self]:
+        """Identity running on its migrated database (lifespan, outbox relay); with `seed`, an
+        admin and a user stored. Every response is checked to carry no secret."""
+        app = create_app(Runtime(settings))
+        hooks = {"response": [assert_no_secrets]}
+        async with api_client(app, client=(CLIENT_IP, 50000), event_hooks=hooks) as client:
+            harness = cls(app, client, settings)
+            if seed:
+                harness.admin = await harness.add_user(
+                    "boss", password=ADMIN_PASSWORD, role="admin"
+                )
+                harness.member = await harness.add_user("member", password=USER_PASSWORD)
+            yield harness
 
     async def add_user(
         self,
@@ -171,7 +189,7 @@ class IdentityHarness:
     ) -> Account:
         """Store an account directly (no request, no event), with a cached password hash."""
         email = email or f"{username}@example.com"
-        async with self.database.session() as session, session.begin():
+        async with self.session() as session:
             user = User(
                 username=username,
                 email=email,
@@ -187,7 +205,7 @@ class IdentityHarness:
 
     async def tokens(self, account: Account) -> Tokens:
         """A fresh login session for `account` without paying for a password check."""
-        async with self.database.session() as session, session.begin():
+        async with self.session() as session:
             user = await session.get(User, account.id)
             assert user is not None
             issued = await self.app.state.authentication.issue(session, user)
@@ -209,17 +227,11 @@ class IdentityHarness:
             yield client
 
     async def user_count(self) -> int:
-        async with self.database.session() as session:
-            return int((await session.execute(select(func.count()).select_from(User))).scalar_one())
+        return await self.count(User)
 
     async def users_snapshot(self) -> list[dict[str, Any]]:
         """Every stored user as a dict of its columns, for "nothing changed" assertions."""
-        async with self.database.session() as session:
-            users = (await session.execute(select(User).order_by(User.id))).scalars().all()
-            return [
-                {column.key: getattr(user, column.key) for column in User.__table__.columns}
-                for user in users
-            ]
+        return await self.rows(User)
 
     async def stored_user(self, user_id: int) -> User | None:
         async with self.database.session() as session:
@@ -230,54 +242,9 @@ class IdentityHarness:
             statement = select(RefreshToken).where(RefreshToken.user_id == user_id)
             return list((await session.execute(statement.order_by(RefreshToken.id))).scalars())
 
-    async def outbox(self, prefix: str = "identity.") -> list[dict[str, Any]]:
-        """The decoded events in the outbox whose type starts with `prefix`, oldest first."""
-        return await outbox_events(self.database, prefix)
 
-
-@pytest.fixture
-async def identity_database_url(
-    engine: str, migrated_databases: MigratedDatabases, tmp_path: Path
-) -> str:
-    """An empty, migrated identity database on the engine under test."""
-    return await migrated_databases.fresh(
-        engine, "identity", MIGRATIONS, IdentityBase.metadata, tmp_path
-    )
-
-
-@pytest.fixture
-def identity_settings(
-    make_settings: Callable[..., Settings], identity_database_url: str
-) -> Settings:
-    """Settings of one test: its data dir, its embedded broker, an empty identity database."""
-    return make_settings(databases={"identity": identity_database_url})
-
-
-@asynccontextmanager
-async def running_identity(
-    settings: Settings, *, seed: bool = True
-) -> AsyncIterator[IdentityHarness]:
-    """Identity running on its migrated database (lifespan, outbox relay); with `seed`, an admin
-    and a user stored."""
-    app = create_app(Runtime(settings))
-    hooks = {"response": [assert_no_secrets]}
-    async with api_client(app, client=(CLIENT_IP, 50000), event_hooks=hooks) as client:
-        harness = IdentityHarness(app, client, settings)
-        if seed:
-            harness.admin = await harness.add_user("boss", password=ADMIN_PASSWORD, role="admin")
-            harness.member = await harness.add_user("member", password=USER_PASSWORD)
-        yield harness
-
-
-@pytest.fixture
-async def identity(identity_settings: Settings) -> AsyncIterator[IdentityHarness]:
-    async with running_identity(identity_settings) as harness:
-        yield harness
-
-
-@pytest.fixture
-def client(identity: IdentityHarness) -> httpx.AsyncClient:
-    return identity.client
+identity_database_url, identity_settings, identity, client = IdentityHarness.fixtures()
+running_identity = IdentityHarness.running
 
 
 @pytest.fixture

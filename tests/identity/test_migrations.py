@@ -11,8 +11,8 @@ from sqlalchemy.engine import Connection
 from bandstand.identity.models import IdentityBase
 from bandstand.platform.database import Database
 from bandstand.platform.migrations import upgrade
-from bandstand.platform.testing.schema import index_definitions, schema_differences
 from tests.identity.conftest import MIGRATIONS
+from tests.support.schema import index_definitions, schema_differences
 
 # SQLite cannot reflect expression indexes, so the comparison skips them there, saying so; the
 # tests check those indexes from the database's own definitions instead.

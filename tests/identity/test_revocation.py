@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import httpx
 
 from tests.identity.conftest import IdentityHarness, Tokens
+from tests.support.waiting import next_second
 
 PROFILE = "/api/v1/profile/"
 
 
 async def _second_boundary() -> None:
     # Revocation markers have whole seconds, like `iat`: start the test on a fresh second.
-    await asyncio.sleep(1.05)
+    await next_second()
 
 
 async def test_deactivation_ends_the_users_access_tokens_now(

@@ -15,8 +15,8 @@ import pytest
 from redis.asyncio import Redis
 
 from bandstand.platform.settings import Settings
-from bandstand.platform.testing.servers import RedisServer
 from tests.identity.conftest import USER_PASSWORD, IdentityHarness, running_identity
+from tests.support.servers import RedisServer
 
 CACHED_ENTRIES = 200_000
 LOGIN = "/api/v1/login/"

@@ -21,9 +21,9 @@ from bandstand.academy.models import AcademyBase
 from bandstand.identity import app as identity_app
 from bandstand.platform.runtime import Runtime
 from bandstand.platform.settings import Settings
-from bandstand.platform.testing.client import api_client
-from bandstand.platform.testing.databases import MigratedDatabases
 from tests.identity.conftest import USER_PASSWORD, IdentityHarness, Tokens
+from tests.support.client import api_client
+from tests.support.databases import MigratedDatabases
 
 REFRESH = "/api/v1/token/refresh/"
 LOGOUT = "/api/v1/logout/"

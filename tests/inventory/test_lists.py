@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bandstand.platform.settings import Settings
-from bandstand.platform.testing.statements import recorded_statements
-from bandstand.platform.testing.tokens import TokenFactory
 from tests.inventory.conftest import Inventory, running_inventory
+from tests.support.statements import recorded_statements
+from tests.support.tokens import TokenFactory
 
 
 async def test_a_page_costs_the_same_statements_whatever_its_size(inventory: Inventory) -> None:

@@ -13,8 +13,8 @@ from sqlalchemy.exc import IntegrityError
 from bandstand.inventory.models import InventoryBase
 from bandstand.platform.database import Database
 from bandstand.platform.migrations import upgrade
-from bandstand.platform.testing.schema import index_definitions, schema_differences
 from tests.inventory.conftest import MIGRATIONS
+from tests.support.schema import index_definitions, schema_differences
 
 # Alembic compares the NULLS FIRST index as an expression only by name, saying so; the tests read
 # its definition and the trigram index's from the database.

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bandstand.platform.settings import Settings
-from bandstand.platform.testing.tokens import TokenFactory
 from tests.inventory.conftest import movie_body, running_inventory
+from tests.support.tokens import TokenFactory
 
 UNREACHABLE = "postgresql+asyncpg://postgres@127.0.0.1:1/nowhere"
 

@@ -14,9 +14,9 @@ from bandstand.marketplace.imports import bulk, command
 from bandstand.marketplace.imports.importer import ImportFormat, InstrumentImport
 from bandstand.marketplace.models import MarketplaceBase
 from bandstand.platform.settings import Settings
-from bandstand.platform.testing.schema import schema_differences
 from tests.marketplace.conftest import INSTRUMENT, Marketplace
 from tests.marketplace.test_migrations import ENGINE_SPECIFIC
+from tests.support.schema import schema_differences
 
 HEADER = "name,price,link,image,location,category,expiration,publish,website\n"
 NAMES = ["Guitarra Fender Stratocaster", "Piano Yamaha P-45", "Violín Stentor", "Bajo Fender"]

@@ -13,8 +13,8 @@ from sqlalchemy.exc import IntegrityError
 from bandstand.marketplace.models import MarketplaceBase
 from bandstand.platform.database import Database
 from bandstand.platform.migrations import upgrade
-from bandstand.platform.testing.schema import schema_differences
 from tests.marketplace.conftest import MIGRATIONS
+from tests.support.schema import schema_differences
 
 # Created by the migration for one engine only; the models describe them in search.py.
 NOW = datetime(2026, 12, 1, tzinfo=UTC)

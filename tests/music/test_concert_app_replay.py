@@ -18,9 +18,9 @@ from bandstand.gateway.proxy import InProcessUpstream
 from bandstand.music.app import create_app
 from bandstand.platform.runtime import Runtime
 from bandstand.platform.settings import Settings
-from bandstand.platform.testing.client import api_client
-from bandstand.platform.testing.tokens import TokenFactory
 from tests.music.conftest import ADMIN_ID, MusicHarness
+from tests.support.client import api_client
+from tests.support.tokens import TokenFactory
 
 SONGS = [{"id": n, "title": f"Song {n}", "lyrics": f"Lyrics of song {n}."} for n in range(1, 21)]
 PICTURES = [

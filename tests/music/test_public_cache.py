@@ -8,8 +8,8 @@ from collections.abc import Callable
 import pytest
 
 from bandstand.platform.settings import Settings
-from bandstand.platform.testing.tokens import TokenFactory
 from tests.music.conftest import running_music
+from tests.support.tokens import TokenFactory
 
 
 @pytest.mark.parametrize("path", ["/api/v1/songs", "/songs", "/song", "/api/v1/albums"])

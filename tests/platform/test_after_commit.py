@@ -13,8 +13,8 @@ from fastapi import FastAPI
 from bandstand.platform.after_commit import after_commit
 from bandstand.platform.database import Database
 from bandstand.platform.errors import NotFound, install_error_handlers
-from bandstand.platform.testing.client import api_client
 from bandstand.platform.transactions import DBSession, TransactionMiddleware
+from tests.support.client import api_client
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ import jsonschema_rs
 import pytest
 
 from bandstand.platform.settings import Settings
-from bandstand.platform.testing.client import api_client
 from tests.platform import sample_service
 from tests.platform.test_service_app import build_app, token
+from tests.support.client import api_client
 
 ERROR_STATUSES = {"400", "401", "403", "404", "409", "413", "422", "429", "503"}
 

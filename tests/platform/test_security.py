@@ -17,6 +17,7 @@ from bandstand.platform import security
 from bandstand.platform.cache import Cache, MemoryCache, RedisCache
 from bandstand.platform.errors import ServiceUnavailable, Unauthorized
 from bandstand.platform.security import Denylist, JWKSProvider, TokenVerifier
+from tests.support.waiting import next_second
 
 ISSUER, AUDIENCE = "bandstand-identity", "bandstand"
 
@@ -252,7 +253,7 @@ async def test_revoking_a_user_ends_tokens_issued_before(
     older = _sign(server.keys["k1"], "k1", iat=now - 5, jti="older")
     other_user = _sign(server.keys["k1"], "k1", iat=now - 5, jti="other", sub="8")
     await denylist.revoke_user(7)
-    await asyncio.sleep(1.05)  # `iat` has whole seconds
+    await next_second()  # `iat` has whole seconds
     newer = _sign(server.keys["k1"], "k1", jti="newer")
     with pytest.raises(Unauthorized, match="revoked"):
         await verifier.verify(older)

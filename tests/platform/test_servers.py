@@ -11,7 +11,7 @@ import pytest
 import redis.asyncio as aioredis
 import redis.exceptions
 
-from bandstand.platform.testing.servers import PostgresServer, RabbitMQServer, RedisServer
+from tests.support.servers import PostgresServer, RabbitMQServer, RedisServer
 
 
 def _asyncpg_dsn(url: str) -> str:

@@ -13,9 +13,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from bandstand.platform.runtime import Runtime
 from bandstand.platform.settings import Settings
-from bandstand.platform.testing.client import api_client
 from tests.platform import sample_service
 from tests.platform.test_security import _jwk
+from tests.support.client import api_client
 
 SIGNING_KEY = Ed25519PrivateKey.generate()
 

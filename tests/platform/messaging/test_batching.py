@@ -20,7 +20,8 @@ from bandstand.platform.messaging import (
     dead_letter_queue,
 )
 from bandstand.platform.messaging.embedded import EmbeddedBroker
-from tests.platform.messaging.helpers import event, eventually
+from tests.platform.messaging.helpers import event
+from tests.support.waiting import eventually
 
 metadata = new_metadata()
 seen = Table(

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from bandstand.platform.messaging import Delivery
 from bandstand.platform.messaging.embedded import EmbeddedBroker
-from tests.platform.messaging.helpers import event, eventually, next_delivery
+from tests.platform.messaging.helpers import event, next_delivery
+from tests.support.waiting import eventually
 
 
 async def test_consume_acks_handled_messages_and_retries_failures(

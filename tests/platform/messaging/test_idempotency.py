@@ -23,7 +23,8 @@ from bandstand.platform.messaging import (
     publish_event,
 )
 from bandstand.platform.messaging.embedded import EmbeddedBroker
-from tests.platform.messaging.helpers import event, eventually
+from tests.platform.messaging.helpers import event
+from tests.support.waiting import eventually
 
 metadata = new_metadata()
 audit = Table(

@@ -25,7 +25,7 @@ from bandstand.platform.messaging import (
 from bandstand.platform.messaging.broker import Handler
 from bandstand.platform.messaging.embedded import EmbeddedBroker
 from bandstand.platform.messaging.outbox import OUTBOX_PENDING
-from tests.platform.messaging.helpers import eventually
+from tests.support.waiting import eventually
 
 
 def service_metadata() -> tuple[MetaData, Table, Table]:

@@ -11,8 +11,8 @@ import pytest
 
 from bandstand.platform.messaging import Delivery, Message, RetryPolicy
 from bandstand.platform.messaging.rabbitmq import RabbitMQBroker
-from bandstand.platform.testing.servers import RabbitMQServer
-from tests.platform.messaging.helpers import eventually
+from tests.support.servers import RabbitMQServer
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.rabbitmq
 

@@ -11,8 +11,9 @@ import pytest
 
 from bandstand.platform.messaging import BrokerUnavailable, Delivery, Message, RetryPolicy
 from bandstand.platform.messaging.rabbitmq import RabbitMQBroker
-from bandstand.platform.testing.servers import RabbitMQServer
-from tests.platform.messaging.helpers import event, eventually, next_delivery
+from tests.platform.messaging.helpers import event, next_delivery
+from tests.support.servers import RabbitMQServer
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.rabbitmq
 

@@ -11,13 +11,13 @@ import pytest
 from bandstand.platform.database import Database
 from bandstand.platform.messaging import OutboxRelay, create_broker, publish_events
 from bandstand.platform.messaging.embedded import EmbeddedBroker
-from tests.platform.messaging.helpers import eventually
 from tests.platform.messaging.test_outbox_relay import (
     FlakyBroker,
     outbox_rows,
     register,
     service_metadata,
 )
+from tests.support.waiting import eventually
 
 
 @pytest.fixture

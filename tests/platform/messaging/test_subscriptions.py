@@ -18,7 +18,8 @@ from bandstand.platform.messaging import (
     attach_processed_messages,
 )
 from bandstand.platform.messaging.embedded import EmbeddedBroker
-from tests.platform.messaging.helpers import FAST_RETRY, event, eventually
+from tests.platform.messaging.helpers import FAST_RETRY, event
+from tests.support.waiting import eventually
 
 metadata = new_metadata()
 erased = Table(

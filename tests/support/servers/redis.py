@@ -8,7 +8,7 @@ import signal
 import socket
 from pathlib import Path
 
-from bandstand.platform.testing.servers.base import (
+from tests.support.servers.base import (
     LOOPBACK,
     EngineUnavailable,
     ManagedServer,

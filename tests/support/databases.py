@@ -18,7 +18,7 @@ from sqlalchemy.pool import NullPool
 
 from bandstand.platform.database import Database
 from bandstand.platform.migrations import upgrade
-from bandstand.platform.testing.servers import PostgresServer
+from tests.support.servers import PostgresServer
 
 
 async def _migrate(url: str, service: str, migrations: Path) -> None:

@@ -9,7 +9,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from bandstand.platform.testing.servers.base import (
+from tests.support.servers.base import (
     LOOPBACK,
     EngineUnavailable,
     ManagedServer,

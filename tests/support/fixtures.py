@@ -1,6 +1,6 @@
 """pytest plugin: private PostgreSQL, RabbitMQ and Redis servers for a test session.
 
-Enable it with ``pytest_plugins = ["bandstand.platform.testing.fixtures"]``.
+Enable it with ``pytest_plugins = ["tests.support.fixtures"]``.
 
 Each server starts lazily, the first time a test asks for it, and at most once per session.
 When an engine cannot be started, the tests that need it are skipped with the reason, or fail
@@ -20,8 +20,8 @@ from typing import NoReturn, TypeVar
 
 import pytest
 
-from bandstand.platform.testing.databases import MigratedDatabases
-from bandstand.platform.testing.servers import (
+from tests.support.databases import MigratedDatabases
+from tests.support.servers import (
     EngineUnavailable,
     PostgresServer,
     RabbitMQServer,
