@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
+import hypothesis
 import pytest
 
 from bandstand.platform.settings import Settings
 from tests.support.tokens import TokenFactory
 
 pytest_plugins = ["tests.support.fixtures"]
+
+# CI (`HYPOTHESIS_PROFILE=ci` in .ci/run) explores the same examples on every run, so a landing
+# never depends on the draw; locally each run draws anew and remembers what failed.
+hypothesis.settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("HYPOTHESIS_PROFILE"):
+    hypothesis.settings.load_profile(os.environ["HYPOTHESIS_PROFILE"])
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
