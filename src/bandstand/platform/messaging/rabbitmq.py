@@ -172,11 +172,14 @@ class RabbitMQBroker(Broker):
                 return delivery
 
     async def queue_depth(self, name: str) -> int:
-        async with self._existing([name, *self._retry_queue_names(name)]) as queues:
+        # Retry queues first: a waiting message only moves from them back to `name`, so one
+        # moving while they are counted one by one is counted once, never missed.
+        async with self._existing([*self._retry_queue_names(name), name]) as queues:
             return sum(queue.declaration_result.message_count or 0 for queue in queues)
 
     async def purge(self, name: str) -> None:
-        async with self._existing([name, *self._retry_queue_names(name)]) as queues:
+        # Retry queues first, for the same reason as in `queue_depth`.
+        async with self._existing([*self._retry_queue_names(name), name]) as queues:
             for queue in queues:
                 async with self.guard(f"purge {queue.name}"):
                     await queue.purge()
