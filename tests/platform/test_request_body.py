@@ -148,6 +148,20 @@ async def test_a_body_nested_too_deep_is_400_and_never_parsed() -> None:
     assert parsed == [1]
 
 
+async def test_a_csv_with_unbalanced_brackets_is_not_measured_as_json() -> None:
+    csv = b"name,price\n" + b"Guitar [used,10\n" * (MAX_NESTING + 1)
+    echo = Echo()
+    async with _client(RequestBodyLimits(echo, 10**6)) as client:
+        as_csv = await client.post("/", content=csv, headers={"content-type": "text/csv"})
+    assert as_csv.status_code == 200
+    assert as_csv.json()["size"] == len(csv)
+    app, parsed = _parsing_app()
+    async with _client(RequestBodyLimits(app, 10**6)) as client:
+        as_json = await client.post("/", content=csv, headers={"content-type": "application/json"})
+    assert as_json.status_code == 400
+    assert parsed == []
+
+
 async def test_requests_without_a_body_pass_untouched() -> None:
     echo = Echo()
     async with _client(RequestBodyLimits(echo, 0)) as client:

@@ -93,7 +93,7 @@ class RequestBodyLimits:
             return
         chunks: list[bytes] = []
         received = 0
-        meter = NestingMeter(self.max_nesting)
+        meter = NestingMeter(self.max_nesting) if _may_be_json(scope) else None
         more = True
         while more:
             message = await receive()
@@ -105,7 +105,7 @@ class RequestBodyLimits:
             if received > self.max_bytes:
                 await send_json(send, 413, self._too_large())
                 return
-            if meter.feed(chunk):
+            if meter is not None and meter.feed(chunk):
                 detail = f"Request body nested deeper than {self.max_nesting} levels"
                 await self.app(scope, _refuse(detail), send)
                 return
@@ -123,6 +123,19 @@ def _has_body(scope: Scope) -> bool:
         if key == b"transfer-encoding":
             return True
     return False
+
+
+# Bodies that no route parses as JSON: a CSV upload may hold unbalanced brackets in its text.
+_NOT_JSON = (b"text/csv", b"text/plain", b"multipart/form-data")
+
+
+def _may_be_json(scope: Scope) -> bool:
+    """Every body is measured unless it says it is another format (inherited routes parse JSON
+    whatever the content type says, so a missing or unusual type is measured too)."""
+    for key, value in scope.get("headers", ()):
+        if key == b"content-type":
+            return not value.lower().startswith(_NOT_JSON)
+    return True
 
 
 def _content_length(scope: Scope) -> int | None:
