@@ -1,9 +1,4 @@
-"""courses, lessons, enrollments, lesson completions, members
-
-Revision ID: 0001_academy
-Revises:
-Create Date: 2026-12-01
-"""
+"""courses, lessons, enrollments, lesson completions, members"""
 
 import sqlalchemy as sa
 from alembic import op
@@ -13,8 +8,6 @@ from bandstand.platform.messaging.outbox import outbox_columns
 
 revision = "0001_academy"
 down_revision = None
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

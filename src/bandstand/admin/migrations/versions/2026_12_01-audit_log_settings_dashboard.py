@@ -1,9 +1,4 @@
-"""audit log, settings and the dashboard's aggregates
-
-Revision ID: 0001_admin
-Revises:
-Create Date: 2026-12-01
-"""
+"""audit log, settings and the dashboard's aggregates"""
 
 import sqlalchemy as sa
 from alembic import op
@@ -12,8 +7,6 @@ from bandstand.platform.messaging.outbox import outbox_columns
 
 revision = "0001_admin"
 down_revision = None
-branch_labels = None
-depends_on = None
 
 BIG_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 

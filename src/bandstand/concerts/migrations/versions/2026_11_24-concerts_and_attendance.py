@@ -1,9 +1,4 @@
-"""concerts and attendance
-
-Revision ID: 0001_concerts
-Revises:
-Create Date: 2026-11-24
-"""
+"""concerts and attendance"""
 
 import sqlalchemy as sa
 from alembic import op
@@ -13,8 +8,6 @@ from bandstand.platform.messaging.outbox import outbox_columns
 
 revision = "0001_concerts"
 down_revision = None
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

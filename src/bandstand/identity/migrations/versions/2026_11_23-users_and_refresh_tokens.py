@@ -1,9 +1,4 @@
-"""users and refresh tokens
-
-Revision ID: 0001_identity
-Revises:
-Create Date: 2026-11-23
-"""
+"""users and refresh tokens"""
 
 import sqlalchemy as sa
 from alembic import op
@@ -12,8 +7,6 @@ from bandstand.platform.messaging.outbox import outbox_columns
 
 revision = "0001_identity"
 down_revision = None
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -1,9 +1,4 @@
-"""movies and their genres
-
-Revision ID: 0001_inventory
-Revises:
-Create Date: 2026-12-01
-"""
+"""movies and their genres"""
 
 import sqlalchemy as sa
 from alembic import op
@@ -12,8 +7,6 @@ from bandstand.platform.messaging.outbox import outbox_columns
 
 revision = "0001_inventory"
 down_revision = None
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -1,9 +1,4 @@
-"""instruments and their full-text search
-
-Revision ID: 0001_marketplace
-Revises:
-Create Date: 2026-12-01
-"""
+"""instruments and their full-text search"""
 
 import sqlalchemy as sa
 from alembic import op
@@ -13,8 +8,6 @@ from bandstand.platform.messaging.outbox import outbox_columns
 
 revision = "0001_marketplace"
 down_revision = None
-branch_labels = None
-depends_on = None
 
 # SQLite: an FTS5 table over instruments.search_text (external content: the words are stored
 # once, in instruments), kept in sync by triggers. Prefix queries (`strat*`) walk the sorted

@@ -1,9 +1,4 @@
-"""songs, albums, album songs, likes and pictures
-
-Revision ID: 0001_music
-Revises:
-Create Date: 2026-11-24
-"""
+"""songs, albums, album songs, likes and pictures"""
 
 from datetime import datetime
 
@@ -15,8 +10,6 @@ from bandstand.platform.messaging.outbox import outbox_columns
 
 revision = "0001_music"
 down_revision = None
-branch_labels = None
-depends_on = None
 
 
 def _timestamps() -> list[sa.Column[datetime]]:
