@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import sqlalchemy as sa
 from alembic import command, context, op
 from alembic.config import Config
 from sqlalchemy import MetaData
@@ -19,6 +21,15 @@ from bandstand.platform.database import Database
 from bandstand.platform.messaging.outbox import create_unpublished_index, drop_unpublished_index
 
 MigrationStep = Callable[[], None]
+
+
+def timestamp_columns() -> list[sa.Column[Any]]:
+    """In a migration's `create_table`: the `created_at` and `updated_at` columns (as the
+    models declare them, `rows.Timestamps` among others)."""
+    return [
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    ]
 
 
 def alembic_config(service: str, migrations_dir: Path) -> Config:

@@ -5,6 +5,7 @@ from alembic import op
 
 from bandstand.platform.messaging.idempotency import processed_messages_columns
 from bandstand.platform.messaging.outbox import outbox_columns
+from bandstand.platform.migrations import timestamp_columns
 
 revision = "0001_concerts"
 down_revision = None
@@ -22,8 +23,7 @@ def upgrade() -> None:
         sa.Column("venue", sa.String(200), nullable=False),
         sa.Column("description", sa.Text(), nullable=False),
         sa.Column("picture_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        *timestamp_columns(),
         sa.PrimaryKeyConstraint("id", name="pk_concerts"),
         sa.CheckConstraint("duration >= 1", name="ck_concerts_duration_positive"),
     )

@@ -4,6 +4,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from bandstand.platform.messaging.outbox import outbox_columns
+from bandstand.platform.migrations import timestamp_columns
 
 revision = "0001_identity"
 down_revision = None
@@ -20,8 +21,7 @@ def upgrade() -> None:
         sa.Column("last_name", sa.String(150), nullable=False),
         sa.Column("role", sa.String(20), nullable=False),
         sa.Column("is_active", sa.Boolean(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        *timestamp_columns(),
         sa.Column("last_login_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name="pk_users"),
     )

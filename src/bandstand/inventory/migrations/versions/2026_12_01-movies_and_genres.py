@@ -4,6 +4,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from bandstand.platform.messaging.outbox import outbox_columns
+from bandstand.platform.migrations import timestamp_columns
 
 revision = "0001_inventory"
 down_revision = None
@@ -22,8 +23,7 @@ def upgrade() -> None:
         sa.Column("description", sa.Text(), nullable=False),
         sa.Column("release_year", sa.Integer(), nullable=True),
         sa.Column("duration_minutes", sa.Integer(), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        *timestamp_columns(),
         sa.PrimaryKeyConstraint("id", name="pk_movies"),
         sa.CheckConstraint(
             "release_year BETWEEN 1870 AND 2100", name="ck_movies_release_year_range"

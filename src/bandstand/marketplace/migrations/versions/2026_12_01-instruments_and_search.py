@@ -5,6 +5,7 @@ from alembic import op
 
 from bandstand.platform.messaging.idempotency import processed_messages_columns
 from bandstand.platform.messaging.outbox import outbox_columns
+from bandstand.platform.migrations import timestamp_columns
 
 revision = "0001_marketplace"
 down_revision = None
@@ -49,8 +50,7 @@ def upgrade() -> None:
         sa.Column("category_key", sa.String(400), nullable=True),
         sa.Column("website_key", sa.String(1000), nullable=False),
         sa.Column("location_key", sa.String(1000), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        *timestamp_columns(),
         sa.PrimaryKeyConstraint("id", name="pk_instruments"),
         sa.UniqueConstraint("link", name="uq_instruments_link"),
         sqlite_autoincrement=True,
