@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from fastapi import FastAPI
 
 from bandstand.marketplace import compat, endpoints
@@ -30,16 +28,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         description="Instrument listings scraped from second-hand sites: search, filters, import.",
         public_paths=PUBLIC_LISTS,
     )
-    counter = ListingCounter(runtime.cache, runtime.settings.list_count_cache_seconds)
-    app.state.listing_counter = counter
-    renewals: set[asyncio.Task[None]] = set()
-
-    def renew_after_commit() -> None:
-        # Every marketplace write publishes an event, so this runs after each one commits: a
-        # count computed while it was committing is not reused.
-        task = asyncio.get_running_loop().create_task(counter.renew())
-        renewals.add(task)
-        task.add_done_callback(renewals.discard)
-
-    app.state.database.on_commit(renew_after_commit)
+    app.state.listing_counter = ListingCounter(
+        app.state.write_generation, runtime.settings.list_count_cache_seconds
+    )
     return app

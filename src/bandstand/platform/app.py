@@ -28,6 +28,7 @@ from bandstand.platform.response_cache import BackgroundRefreshes, PublicRespons
 from bandstand.platform.retention import RetentionJob, RetentionRule, kernel_rules
 from bandstand.platform.runtime import Runtime
 from bandstand.platform.transactions import TransactionMiddleware
+from bandstand.platform.write_generation import WriteGeneration
 
 LifecycleHook = Callable[[FastAPI], Awaitable[None]]
 
@@ -96,9 +97,10 @@ def create_service_app(
         linger=settings.outbox_linger_seconds,
         prepare=declare_queues(runtime.broker, queues) if queues else None,
     )
-    database.on_commit(relay.wake)
     subscriber = SubscriptionRunner(database, runtime.broker, subscriptions)
     refreshes = BackgroundRefreshes()
+    generation = WriteGeneration(runtime.cache, name)
+    generation.follow(database)
     pruning = RetentionJob(
         name,
         database,
@@ -137,6 +139,7 @@ def create_service_app(
     app.state.service_name = name
     app.state.runtime = runtime
     app.state.database = database
+    app.state.write_generation = generation
     app.state.outbox_relay = relay
     app.state.subscriptions = subscriber
     app.state.retention = pruning
@@ -168,6 +171,7 @@ def create_service_app(
             paths=public_paths,
             ttl=settings.public_cache_seconds,
             refreshes=refreshes,
+            generation=generation,
         )
     app.add_middleware(RequestBodyLimits, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware, service=name, access_log=settings.access_log)
