@@ -101,9 +101,3 @@ class OrderProcessor:
         if finished:
             self.database.notify_committed()
         return outcomes
-
-    async def count_redelivery(self, order_id: uuid.UUID) -> int:
-        """Record that the order's message came back after a worker died with it; the count."""
-        async with self.database.session() as session, session.begin():
-            count = await self.repository.count_redelivery(session, order_id)
-        return count or 0

@@ -35,6 +35,7 @@ from bandstand.platform.messaging.outbox import (
     publish_event,
     publish_events,
 )
+from bandstand.platform.messaging.queues import Queues, declare_queues
 from bandstand.platform.messaging.relay import OutboxRelay
 from bandstand.platform.messaging.subscriptions import (
     Subscribing,
@@ -56,6 +57,7 @@ __all__ = [
     "MessageFormatError",
     "MessageHandler",
     "OutboxRelay",
+    "Queues",
     "RetryPolicy",
     "Subscribing",
     "Subscription",
@@ -64,6 +66,7 @@ __all__ = [
     "attach_processed_messages",
     "create_broker",
     "dead_letter_queue",
+    "declare_queues",
     "handle_idempotently",
     "idempotent_handler",
     "mark_processed",
