@@ -57,9 +57,8 @@ async def place_orders(database: Database, count: int, batch: int = 500) -> None
     transactions of `batch`: the 202 path without HTTP, for the large scenarios."""
     data = OrderCreate.model_validate(ORDER)
     for start in range(0, count, batch):
-        async with database.session() as session, session.begin():
+        async with database.unit_of_work() as session:
             await order_service.place_batch(session, [data] * min(batch, count - start), ALICE)
-        database.notify_committed()
 
 
 async def statuses(database: Database) -> Counter[str]:

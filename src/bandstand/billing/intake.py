@@ -10,12 +10,13 @@ Orders with a key are placed one by one (`OrderService.place`): their conflicts 
 from __future__ import annotations
 
 from fastapi import Request
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.billing import events
 from bandstand.billing.models import Order
 from bandstand.billing.repository import OrderRepository
 from bandstand.platform.database import Database
-from bandstand.platform.group_commit import GroupCommit
+from bandstand.platform.group_commit import GroupCommit, grouped_unit_of_work
 
 MAX_BATCH = 500
 """Orders per transaction at most (two multi-row inserts of this many rows stay small)."""
@@ -23,21 +24,18 @@ MAX_BATCH = 500
 
 class OrderIntake:
     def __init__(self, database: Database, repository: OrderRepository | None = None) -> None:
-        self._database = database
         self._repository = repository or OrderRepository()
-        self._group: GroupCommit[Order, Order] = GroupCommit(
-            self._write, max_size=MAX_BATCH, name="billing-intake"
+        self._group: GroupCommit[Order, Order] = grouped_unit_of_work(
+            database, self._write, max_size=MAX_BATCH, name="billing-intake"
         )
 
     async def place(self, order: Order) -> Order:
         """Store `order` (pending) and its message; returns once they are committed."""
         return await self._group.submit(order)
 
-    async def _write(self, orders: list[Order]) -> list[Order]:
-        async with self._database.session() as session, session.begin():
-            await self._repository.add_many(session, orders)
-            await events.orders_created(session, orders)
-        self._database.notify_committed()
+    async def _write(self, session: AsyncSession, orders: list[Order]) -> list[Order]:
+        await self._repository.add_many(session, orders)
+        await events.orders_created(session, orders)
         return orders
 
 

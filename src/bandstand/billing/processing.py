@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bandstand.billing import events
 from bandstand.billing.models import COMPLETED, FAILED, PENDING, BillableOrder
 from bandstand.billing.repository import OrderRepository
@@ -75,29 +77,26 @@ class OrderProcessor:
         self.database = database
         self.repository = repository or OrderRepository()
 
-    async def process(self, items: Sequence[WorkItem]) -> list[Outcome]:
-        """Bill each item's order in one transaction; the outcome of each, in order."""
+    async def process(self, session: AsyncSession, items: Sequence[WorkItem]) -> list[Outcome]:
+        """Bill each item's order in the transaction of `session`; the outcome of each."""
         outcomes: list[Outcome] = []
-        async with self.database.session() as session, session.begin():
-            orders = await self.repository.lock_many(session, {i.order_id for i in items})
-            finished: list[BillableOrder] = []
-            for item in items:
-                order = orders.get(item.order_id)
-                if order is None:
-                    outcomes.append(OrderMissing(f"order {item.order_id} does not exist"))
-                elif order.status != PENDING:
-                    # Already billed (a redelivery, or a duplicate in this very batch).
-                    outcomes.append(None)
-                else:
-                    decide(order, item.message)
-                    finished.append(order)
-                    outcomes.append(order.status)
-            await self.repository.finish_many(session, finished)
-            await publish_events(
-                session,
-                [events.outcome_event(order) for order in finished],
-                source=events.SOURCE,
-            )
-        if finished:
-            self.database.notify_committed()
+        orders = await self.repository.lock_many(session, {i.order_id for i in items})
+        finished: list[BillableOrder] = []
+        for item in items:
+            order = orders.get(item.order_id)
+            if order is None:
+                outcomes.append(OrderMissing(f"order {item.order_id} does not exist"))
+            elif order.status != PENDING:
+                # Already billed (a redelivery, or a duplicate in this very batch).
+                outcomes.append(None)
+            else:
+                decide(order, item.message)
+                finished.append(order)
+                outcomes.append(order.status)
+        await self.repository.finish_many(session, finished)
+        await publish_events(
+            session,
+            [events.outcome_event(order) for order in finished],
+            source=events.SOURCE,
+        )
         return outcomes

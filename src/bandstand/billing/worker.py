@@ -25,7 +25,7 @@ from bandstand.billing.events import BILLING_QUEUE, QUEUES, order_id_of
 from bandstand.billing.processing import OrderMissing, OrderProcessor, Outcome, WorkItem
 from bandstand.platform.database import Database
 from bandstand.platform.errors import is_unavailable
-from bandstand.platform.group_commit import GroupCommit
+from bandstand.platform.group_commit import GroupCommit, grouped_unit_of_work
 from bandstand.platform.messaging import (
     Broker,
     Consumer,
@@ -69,7 +69,8 @@ class BillingWorker:
             pre_ping=False,
         )
         self.processor = OrderProcessor(self.database)
-        self.batches: GroupCommit[WorkItem, Outcome] = GroupCommit(
+        self.batches: GroupCommit[WorkItem, Outcome] = grouped_unit_of_work(
+            self.database,
             self.processor.process,
             max_size=settings.worker_prefetch,
             name="billing-batches",
@@ -86,7 +87,8 @@ class BillingWorker:
             prepare=prepare,
             linger=BATCH_LINGER_SECONDS,
         )
-        self.database.on_commit(self.relay.wake)
+        if not self._owns_relay:
+            self.relay.watch(self.database)
         self._prepare = prepare
         self._consumer: Consumer | None = None
         self.consuming = asyncio.Event()

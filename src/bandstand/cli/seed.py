@@ -26,7 +26,7 @@ async def _seed_demo(settings: Settings) -> int:
             task = bar.add_task(entry.name, total=None)
             database = Database(settings.database_url(entry.name))
             try:
-                async with database.session() as session, session.begin():
+                async with database.unit_of_work() as session:
                     created += await entry.seed_demo(session, partial(bar.advance, task))
             finally:
                 await database.dispose()

@@ -14,7 +14,7 @@ async def create_superuser(settings: Settings, username: str, email: str, passwo
     data = UserCreate(username=username, email=email, password=password)
     database = Database(settings.database_url("identity"))
     try:
-        async with database.session() as session, session.begin():
+        async with database.unit_of_work() as session:
             return await user_service.register(session, data, role="admin")
     finally:
         await database.dispose()

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from bandstand.marketplace import compat, endpoints
 from bandstand.marketplace.counting import ListingCounter
 from bandstand.marketplace.imports import endpoints as imports
+from bandstand.marketplace.models import Instrument
 from bandstand.platform.app import create_service_app
 from bandstand.platform.runtime import Runtime
 
@@ -35,11 +36,10 @@ def create_app(runtime: Runtime) -> FastAPI:
     renewals: set[asyncio.Task[None]] = set()
 
     def renew_after_commit() -> None:
-        # Every marketplace write publishes an event, so this runs after each one commits: a
-        # count computed while it was committing is not reused.
+        # A count computed while a write was committing is not reused.
         task = asyncio.get_running_loop().create_task(counter.renew())
         renewals.add(task)
         task.add_done_callback(renewals.discard)
 
-    app.state.database.on_commit(renew_after_commit)
+    app.state.database.after_commit_of(Instrument.__table__, renew_after_commit)
     return app

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.marketplace import search
 from bandstand.marketplace.models import MAX_ID, Instrument, derived_keys
+from bandstand.platform.after_commit import record_write
 
 CONTRACT_FIELDS = (
     "name",
@@ -219,6 +220,9 @@ class InstrumentRepository:
         """
         if not rows:
             return 0, 0
+        # Driver-level statements: say what they write, for the after-commit work watching it.
+        for operation in ("insert", "update"):
+            record_write(session, Instrument.__tablename__, operation)
         connection = await session.connection()
         if connection.dialect.name == "sqlite":
             created = await self.upsert(session, rows, now)

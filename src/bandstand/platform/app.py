@@ -84,7 +84,6 @@ def create_service_app(
         linger=settings.outbox_linger_seconds,
         prepare=declare_queues(runtime.broker, queues) if queues else None,
     )
-    database.on_commit(relay.wake)
     subscriber = SubscriptionRunner(database, runtime.broker, subscriptions)
     refreshes = BackgroundRefreshes()
     pruning = RetentionJob(

@@ -21,6 +21,8 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.schema import Column
 
+from bandstand.platform.after_commit import writes
+
 
 def is_postgresql(session: AsyncSession) -> bool:
     return session.get_bind().dialect.name == "postgresql"
@@ -59,4 +61,5 @@ def _unnest_insert(table: Table, keys: tuple[str, ...]) -> TextClause:
     )
     columns = ", ".join(dialect.identifier_preparer.quote(table.c[key].name) for key in keys)
     name = dialect.identifier_preparer.format_table(table)
-    return text(f"INSERT INTO {name} ({columns}) SELECT * FROM unnest({casts})")  # noqa: S608
+    statement = text(f"INSERT INTO {name} ({columns}) SELECT * FROM unnest({casts})")  # noqa: S608
+    return statement.execution_options(**writes(table.name, "insert"))

@@ -1,12 +1,13 @@
-"""Async SQLAlchemy engines, sessions and the request-scoped transaction of every service."""
+"""Async SQLAlchemy engines, sessions and the unit of work of every service."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Collection
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import MetaData, event, text
+from sqlalchemy import MetaData, Table, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import (
@@ -18,6 +19,13 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from bandstand.platform.after_commit import (
+    OPERATIONS,
+    WATCHES,
+    AfterCommit,
+    CommitWatch,
+    WatchedSession,
+)
 from bandstand.platform.sqlite_writers import SQLiteWriterQueue
 
 NAMING_CONVENTION = {
@@ -30,8 +38,6 @@ NAMING_CONVENTION = {
 
 SQLITE_POOL_SIZE = 32
 """Connections a SQLite database keeps open: each is a thread and a 2 MiB page cache."""
-
-CommitHook = Callable[[AsyncSession], Awaitable[None] | None]
 
 
 def new_metadata() -> MetaData:
@@ -99,8 +105,14 @@ class Database:
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
             SQLiteWriterQueue(self.engine)
-        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
-        self._after_commit: list[Callable[[], None]] = []
+        self._watches: list[CommitWatch] = []
+        self.sessionmaker = async_sessionmaker(
+            self.engine,
+            expire_on_commit=False,
+            autoflush=False,
+            sync_session_class=WatchedSession,
+            info={WATCHES: self._watches},
+        )
 
     @property
     def sync_engine(self) -> Engine:
@@ -109,13 +121,27 @@ class Database:
     def session(self) -> AsyncSession:
         return self.sessionmaker()
 
-    def on_commit(self, callback: Callable[[], None]) -> None:
-        """Call `callback` after a request whose transaction wrote outbox messages commits."""
-        self._after_commit.append(callback)
+    @asynccontextmanager
+    async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
+        """A session in one transaction: committed when the block ends, rolled back if it
+        raises. Its after-commit work (`platform.after_commit`) runs with the commit."""
+        async with self.session() as session, session.begin():
+            yield session
 
-    def notify_committed(self) -> None:
-        for callback in self._after_commit:
-            callback()
+    def after_commit_of(
+        self,
+        table: Table | str,
+        callback: AfterCommit,
+        *,
+        operations: Collection[str] = OPERATIONS,
+    ) -> None:
+        """Run `callback` after every committed transaction of this database that did one of
+        `operations` ("insert", "update", "delete") on `table`."""
+        unknown = set(operations) - OPERATIONS
+        if unknown:
+            raise ValueError(f"unknown operations: {sorted(unknown)}")
+        name = table if isinstance(table, str) else table.name
+        self._watches.append(CommitWatch(name, callback, frozenset(operations)))
 
     async def ping(self) -> None:
         async with self.engine.connect() as connection:

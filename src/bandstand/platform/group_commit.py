@@ -9,6 +9,9 @@ caller gets its own item's result, or the exception that stopped it.
 A batch that fails for another reason than the database being unavailable is written again one
 item at a time, so that only the item at fault fails; an unavailable database fails the whole
 batch at once (each caller decides whether to wait or to answer 503).
+
+Group commit is an option of the unit of work: `grouped_unit_of_work` writes each batch in one
+`Database.unit_of_work`, with its after-commit work.
 """
 
 from __future__ import annotations
@@ -19,6 +22,9 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bandstand.platform.database import Database
 from bandstand.platform.errors import is_unavailable
 
 logger = logging.getLogger(__name__)
@@ -28,6 +34,9 @@ Result = TypeVar("Result")
 
 Process = Callable[[list[Item]], Awaitable[Sequence[Result]]]
 """Writes a batch in one transaction; one result per item, in order."""
+
+Write = Callable[[AsyncSession, list[Item]], Awaitable[Sequence[Result]]]
+"""Writes a batch within the given session's transaction; one result per item, in order."""
 
 
 class GroupCommit(Generic[Item, Result]):
@@ -114,3 +123,20 @@ def _succeed(future: asyncio.Future[Result], result: Result) -> None:
 def _fail(future: asyncio.Future[Result], exc: BaseException) -> None:
     if not future.done():
         future.set_exception(exc)
+
+
+def grouped_unit_of_work(
+    database: Database,
+    write: Write[Item, Result],
+    *,
+    max_size: int,
+    name: str,
+    linger: float = 0.0,
+) -> GroupCommit[Item, Result]:
+    """Group commit in which `write` writes each batch in one unit of work of `database`."""
+
+    async def process(items: list[Item]) -> Sequence[Result]:
+        async with database.unit_of_work() as session:
+            return await write(session, items)
+
+    return GroupCommit(process, max_size=max_size, name=name, linger=linger)

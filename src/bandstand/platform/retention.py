@@ -136,7 +136,7 @@ class RetentionJob:
         target = keys[0] if len(keys) == 1 else tuple_(*keys)
         statement = delete(table).where(target.in_(chosen))
         while True:
-            async with self.database.session() as session, session.begin():
+            async with self.database.unit_of_work() as session:
                 result = await session.execute(statement)
             count = max(int(getattr(result, "rowcount", 0) or 0), 0)
             if count == 0:

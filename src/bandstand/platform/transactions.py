@@ -2,8 +2,9 @@
 
 Services take the session as an argument and never commit. `TransactionMiddleware` commits
 just before the response starts when the status is below 400 and rolls back otherwise, so a
-client never sees a success whose data was not stored. The transaction's after-commit
-callbacks (`platform.after_commit`) run right after a successful commit, before the response.
+client never sees a success whose data was not stored. This is the request's unit of work: like
+`Database.unit_of_work`, its after-commit work (`platform.after_commit`) runs with the commit,
+before the response.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bandstand.platform.after_commit import discard_after_commit, run_after_commit
 from bandstand.platform.asgi import send_json
 from bandstand.platform.database import Database
 from bandstand.platform.errors import COMMIT_DESPITE_ERROR, UNAVAILABLE_DETAIL, is_unavailable
@@ -24,7 +24,6 @@ from bandstand.platform.errors import COMMIT_DESPITE_ERROR, UNAVAILABLE_DETAIL, 
 logger = logging.getLogger("bandstand.transactions")
 
 _SESSION_KEY = "bandstand_db_session"
-_DATABASE_KEY = "bandstand_database"
 
 
 async def get_session(request: Request) -> AsyncSession:
@@ -35,7 +34,6 @@ async def get_session(request: Request) -> AsyncSession:
         database: Database = request.app.state.database
         session = database.session()
         state[_SESSION_KEY] = session
-        state[_DATABASE_KEY] = database
     assert isinstance(session, AsyncSession)
     return session
 
@@ -87,28 +85,21 @@ async def _finish(scope: Scope, commit: bool) -> tuple[int, str] | None:
     if session is None:
         return None
     if not commit:
-        discard_after_commit(session)
         await _rollback_quietly(session)
         return None
     try:
         await session.commit()
     except IntegrityError as exc:
         logger.warning("commit conflicted: %s", exc)
-        discard_after_commit(session)
         await _rollback_quietly(session)
         return 409, "Conflicts with an existing record"
     except Exception as exc:
-        discard_after_commit(session)
         await _rollback_quietly(session)
         if is_unavailable(exc):
             logger.warning("commit failed, database unavailable: %s", exc)
             return 503, UNAVAILABLE_DETAIL
         logger.error("commit failed", exc_info=exc)
         return 500, "Internal server error"
-    await run_after_commit(session)
-    database: Database | None = state.get(_DATABASE_KEY)
-    if database is not None and session.info.pop("outbox_pending", False):
-        database.notify_committed()
     return None
 
 
@@ -122,7 +113,6 @@ async def _rollback_quietly(session: AsyncSession) -> None:
 async def _close(scope: Scope) -> None:
     state = scope.get("state") or {}
     session: AsyncSession | None = state.pop(_SESSION_KEY, None)
-    state.pop(_DATABASE_KEY, None)
     if session is not None:
         try:
             await session.close()

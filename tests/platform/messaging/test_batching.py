@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import Column, Integer, String, Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bandstand.platform.after_commit import after_commit
 from bandstand.platform.database import Database, new_metadata
 from bandstand.platform.messaging import (
     BatchSubscription,
@@ -122,6 +123,39 @@ async def _drained(broker: EmbeddedBroker) -> bool:
 
 async def _dead_lettered(broker: EmbeddedBroker) -> bool:
     return await broker.queue_depth(dead_letter_queue(QUEUE)) == 1
+
+
+async def test_a_batch_handlers_after_commit_work_runs_once_its_batch_commits(
+    database: Database, broker: EmbeddedBroker
+) -> None:
+    committed: list[int] = []
+    recorder = Recorder()
+
+    async def record_then_note(session: AsyncSession, messages: Sequence[Message]) -> None:
+        await recorder(session, messages)
+
+        async def note() -> None:
+            committed.append(len(await seen_ids(database)))
+
+        after_commit(session, note)
+
+    subscription = BatchSubscription(QUEUE, ("#",), record_then_note, batch_size=10, max_wait=0.1)
+    runner = SubscriptionRunner(database, broker, [subscription])
+    runner.start()
+    try:
+        async with asyncio.timeout(5):
+            await runner.wait_subscribed()
+        await broker.publish([event("sample.thing.happened", n=n) for n in range(5)])
+
+        async def all_committed() -> bool:
+            return bool(committed) and committed[-1] == 5
+
+        await eventually(all_committed)
+        # Once per batch, each after its batch's rows were committed.
+        assert len(committed) == len(recorder.batches)
+        assert committed == sorted(committed)
+    finally:
+        await runner.stop()
 
 
 def test_a_batch_holds_at_least_one_message() -> None:

@@ -109,7 +109,7 @@ async def test_events_written_by_a_handler_wake_the_relay(
     database: Database, broker: EmbeddedBroker
 ) -> None:
     woken: list[bool] = []
-    database.on_commit(lambda: woken.append(True))
+    database.after_commit_of("outbox", lambda: woken.append(True), operations={"insert"})
     await broker.publish([event("billing.order.placed")], queue="billing.orders")
     delivery = await broker.get("billing.orders")
     assert delivery is not None

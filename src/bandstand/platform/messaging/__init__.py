@@ -29,7 +29,6 @@ from bandstand.platform.messaging.idempotency import (
 )
 from bandstand.platform.messaging.message import Message, MessageFormatError
 from bandstand.platform.messaging.outbox import (
-    OUTBOX_PENDING,
     attach_outbox,
     outbox_columns,
     publish_event,
@@ -45,7 +44,6 @@ from bandstand.platform.messaging.subscriptions import (
 
 __all__ = [
     "EVENTS_EXCHANGE",
-    "OUTBOX_PENDING",
     "BatchHandler",
     "BatchSubscription",
     "Broker",

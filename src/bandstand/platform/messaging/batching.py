@@ -21,11 +21,10 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.platform.database import Database
-from bandstand.platform.group_commit import GroupCommit
+from bandstand.platform.group_commit import GroupCommit, grouped_unit_of_work
 from bandstand.platform.messaging.broker import Delivery, Handler
 from bandstand.platform.messaging.idempotency import mark_all_processed
 from bandstand.platform.messaging.message import Message
-from bandstand.platform.messaging.outbox import OUTBOX_PENDING
 
 BatchHandler = Callable[[AsyncSession, Sequence[Message]], Awaitable[None]]
 
@@ -57,13 +56,13 @@ class BatchSubscription:
 class _Batcher:
     """The deliveries of one subscription, written by group commit (`platform.group_commit`):
     a batch waits `max_wait` for company, and one that fails is handled again message by
-    message."""
+    message. The handler's after-commit work runs with each batch's commit, before the acks."""
 
     def __init__(self, database: Database, subscription: BatchSubscription) -> None:
-        self._database = database
         self._subscription = subscription
-        self._group: GroupCommit[Message, None] = GroupCommit(
-            self._transaction,
+        self._group: GroupCommit[Message, None] = grouped_unit_of_work(
+            database,
+            self._write,
             max_size=subscription.batch_size,
             name=f"batch-{subscription.queue}",
             linger=subscription.max_wait,
@@ -72,19 +71,15 @@ class _Batcher:
     async def handle(self, delivery: Delivery) -> None:
         await self._group.submit(delivery.message)
 
-    async def _transaction(self, batch: list[Message]) -> list[None]:
+    async def _write(self, session: AsyncSession, batch: list[Message]) -> list[None]:
         subscription = self._subscription
         # A message delivered twice into one batch is handled once.
         messages = list({message.id: message for message in batch}.values())
-        async with self._database.session() as session:
-            async with session.begin():
-                if subscription.record_processed:
-                    new = await mark_all_processed(
-                        session, [message.id for message in messages], subscription.queue
-                    )
-                    messages = [message for message in messages if message.id in new]
-                if messages:
-                    await subscription.handler(session, messages)
-            if session.info.get(OUTBOX_PENDING):
-                self._database.notify_committed()
+        if subscription.record_processed:
+            new = await mark_all_processed(
+                session, [message.id for message in messages], subscription.queue
+            )
+            messages = [message for message in messages if message.id in new]
+        if messages:
+            await subscription.handler(session, messages)
         return [None] * len(batch)

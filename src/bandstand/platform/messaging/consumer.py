@@ -7,12 +7,10 @@ from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bandstand.platform.after_commit import discard_after_commit, run_after_commit
 from bandstand.platform.database import Database
 from bandstand.platform.messaging.broker import Delivery, Handler
 from bandstand.platform.messaging.idempotency import mark_processed
 from bandstand.platform.messaging.message import Message
-from bandstand.platform.messaging.outbox import OUTBOX_PENDING
 
 logger = logging.getLogger(__name__)
 
@@ -26,28 +24,20 @@ async def handle_idempotently(
 
     A message this consumer already processed is skipped, so a redelivery changes nothing. The
     caller acks after this returns, i.e. after the commit; if it raises, nothing was committed.
-    The handler's after-commit callbacks (`platform.after_commit`) run after the commit, before
-    the ack.
+    The handler's after-commit work (`platform.after_commit`) runs with the commit, before the
+    ack.
     """
     message = delivery.message
-    async with database.session() as session:
-        try:
-            async with session.begin():
-                if not await mark_processed(session, message.id, consumer_name):
-                    logger.info(
-                        "Skipping message %s (%s): already processed by %s",
-                        message.id,
-                        message.type,
-                        consumer_name,
-                    )
-                    return
-                await handler(session, message)
-        except BaseException:
-            discard_after_commit(session)
-            raise
-        await run_after_commit(session)
-        if session.info.get(OUTBOX_PENDING):
-            database.notify_committed()
+    async with database.unit_of_work() as session:
+        if not await mark_processed(session, message.id, consumer_name):
+            logger.info(
+                "Skipping message %s (%s): already processed by %s",
+                message.id,
+                message.type,
+                consumer_name,
+            )
+            return
+        await handler(session, message)
 
 
 def idempotent_handler(database: Database, consumer_name: str, handler: MessageHandler) -> Handler:

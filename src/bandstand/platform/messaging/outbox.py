@@ -37,7 +37,6 @@ from bandstand.platform.messaging.idempotency import (
 from bandstand.platform.messaging.message import Message
 
 __all__ = [
-    "OUTBOX_PENDING",
     "attach_outbox",
     "attach_processed_messages",
     "mark_processed",
@@ -47,9 +46,6 @@ __all__ = [
     "publish_event",
     "publish_events",
 ]
-
-OUTBOX_PENDING = "outbox_pending"
-"""Key set in `session.info` once a session has written to the outbox."""
 
 
 def outbox_columns() -> list[Column[Any]]:
@@ -138,7 +134,6 @@ async def publish_event(
             attempts=0,
         )
     )
-    session.info[OUTBOX_PENDING] = True
     return message
 
 
@@ -167,7 +162,6 @@ async def publish_events(
             for message in messages
         ],
     )
-    session.info[OUTBOX_PENDING] = True
     return messages
 
 

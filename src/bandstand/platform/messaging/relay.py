@@ -30,8 +30,8 @@ class OutboxRelay:
     Rows are claimed in id order (with `FOR UPDATE SKIP LOCKED` on PostgreSQL, so replicas share
     the work; on SQLite the claim takes the write lock), published, then marked published in the
     same transaction. A crash between publishing and committing publishes the rows again: consumers
-    are idempotent. It polls, and looks at once when woken: register
-    `database.on_commit(relay.wake)`.
+    are idempotent. It polls, and looks at once when a transaction of its database that wrote to
+    the outbox commits (`Database.after_commit_of`).
 
     `prepare` (e.g. declaring the queues bound to the events published) runs before the first
     publication and again after every failure, so a broker that was down or lost its topology has
@@ -62,9 +62,11 @@ class OutboxRelay:
         self._prepared = prepare is None
         self._linger = linger
         self._wakeup = asyncio.Event()
+        self._idle = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self._next_cleanup = datetime.now(UTC)
+        self.watch(database)
 
     def start(self) -> None:
         if self._task is None or self._task.done():
@@ -88,6 +90,15 @@ class OutboxRelay:
     def wake(self) -> None:
         self._wakeup.set()
 
+    def watch(self, database: Database) -> None:
+        """Look at once after a commit of `database` that wrote to the outbox too: another
+        `Database` of the same one in this process (a worker's beside its app's relay)."""
+        database.after_commit_of(outbox_table, self.wake, operations={"insert"})
+
+    async def idle(self) -> None:
+        """Return once the relay has published all it found and waits for more."""
+        await self._idle.wait()
+
     async def publish_pending(self) -> int:
         """Publish one batch of unpublished rows; the number published.
 
@@ -97,7 +108,7 @@ class OutboxRelay:
         if not self._prepared and self._prepare is not None:
             await self._prepare()
             self._prepared = True
-        async with self._database.session() as session, session.begin():
+        async with self._database.unit_of_work() as session:
             rows = await self._claim(session)
             if not rows:
                 return 0
@@ -149,7 +160,7 @@ class OutboxRelay:
             return
         self._next_cleanup = datetime.now(UTC) + _CLEANUP_EVERY
         cutoff = datetime.now(UTC) - self._keep_published
-        async with self._database.session() as session, session.begin():
+        async with self._database.unit_of_work() as session:
             await session.execute(delete(outbox_table).where(outbox_table.c.published_at < cutoff))
 
     async def _run(self) -> None:
@@ -174,8 +185,10 @@ class OutboxRelay:
                 continue
             delay = 0.0
             if published < self._batch_size:
+                self._idle.set()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wakeup.wait(), self._poll_seconds)
+                self._idle.clear()
                 if self._linger > 0:
                     # Woken by a commit: let the next few commits join this batch.
                     await asyncio.sleep(self._linger)
