@@ -28,6 +28,7 @@ from bandstand.platform.response_cache import BackgroundRefreshes, PublicRespons
 from bandstand.platform.retention import RetentionJob, RetentionRule, kernel_rules
 from bandstand.platform.runtime import Runtime
 from bandstand.platform.transactions import TransactionMiddleware
+from bandstand.platform.write_generation import WriteGeneration
 
 LifecycleHook = Callable[[FastAPI], Awaitable[None]]
 
@@ -86,6 +87,8 @@ def create_service_app(
     )
     subscriber = SubscriptionRunner(database, runtime.broker, subscriptions)
     refreshes = BackgroundRefreshes()
+    generation = WriteGeneration(runtime.cache, name)
+    generation.follow(database)
     pruning = RetentionJob(
         name,
         database,
@@ -124,6 +127,7 @@ def create_service_app(
     app.state.service_name = name
     app.state.runtime = runtime
     app.state.database = database
+    app.state.write_generation = generation
     app.state.outbox_relay = relay
     app.state.subscriptions = subscriber
     app.state.retention = pruning
@@ -155,6 +159,7 @@ def create_service_app(
             paths=public_paths,
             ttl=settings.public_cache_seconds,
             refreshes=refreshes,
+            generation=generation,
         )
     app.add_middleware(RequestBodyLimits, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware, service=name, access_log=settings.access_log)
