@@ -10,6 +10,7 @@ from bandstand.music.endpoints.params import AlbumId, Artist, Genre, Search, Son
 from bandstand.music.schemas import AlbumCreate, AlbumRead, AlbumTrack, AlbumUpdate, TrackCreate
 from bandstand.music.service import album_service
 from bandstand.platform.pagination import Page, Pagination
+from bandstand.platform.resources import AdminResource
 from bandstand.platform.security import AdminUser, CurrentUser
 from bandstand.platform.transactions import DBSession
 
@@ -33,44 +34,11 @@ async def list_albums(
     )
 
 
-@router.get("/albums/{album_id}", response_model=AlbumRead, summary="One album")
-async def get_album(album_id: AlbumId, _user: CurrentUser, session: DBSession) -> AlbumRead:
-    return AlbumRead.model_validate(await album_service.get(session, album_id))
-
-
-@router.post(
-    "/albums",
-    response_model=AlbumRead,
-    status_code=status.HTTP_201_CREATED,
-    summary="Add an album (admin)",
-)
-async def create_album(
-    data: AlbumCreate, admin: AdminUser, session: DBSession, response: Response
-) -> AlbumRead:
-    album = await album_service.create(session, data, admin.id)
-    response.headers["Location"] = f"/api/v1/albums/{album.id}"
-    return AlbumRead.model_validate(album)
-
-
-@router.put("/albums/{album_id}", response_model=AlbumRead, summary="Change an album (admin)")
-@router.patch("/albums/{album_id}", response_model=AlbumRead, include_in_schema=False)
-async def update_album(
-    album_id: AlbumId, data: AlbumUpdate, admin: AdminUser, session: DBSession
-) -> AlbumRead:
-    album = await album_service.get(session, album_id)
-    album = await album_service.update(session, album, data.changes(), admin.id)
-    return AlbumRead.model_validate(album)
-
-
-@router.delete(
-    "/albums/{album_id}",
-    status_code=status.HTTP_204_NO_CONTENT,
-    summary="Delete an album (admin); its songs stay in the catalogue",
-)
-async def delete_album(album_id: AlbumId, admin: AdminUser, session: DBSession) -> Response:
-    album = await album_service.get(session, album_id)
-    await album_service.delete(session, album, admin.id)
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
+albums = AdminResource("/albums", "album", AlbumId, AlbumRead, album_service)
+albums.add_get(router, "One album")
+albums.add_create(router, AlbumCreate, "Add an album (admin)")
+albums.add_update(router, AlbumUpdate, "Change an album (admin)")
+albums.add_delete(router, "Delete an album (admin); its songs stay in the catalogue")
 
 
 @router.get(

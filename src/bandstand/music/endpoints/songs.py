@@ -19,9 +19,10 @@ from bandstand.music.schemas import (
     SongRead,
     SongUpdate,
 )
-from bandstand.music.service import song_service
+from bandstand.music.service import song_detail, song_service
 from bandstand.platform.pagination import Page, Pagination
-from bandstand.platform.security import AdminUser, CurrentUser, OptionalUser
+from bandstand.platform.resources import AdminResource
+from bandstand.platform.security import CurrentUser, OptionalUser
 from bandstand.platform.transactions import DBSession
 
 router = APIRouter(prefix="/api/v1", tags=["songs"])
@@ -48,43 +49,11 @@ async def list_songs(
     return await song_service.page(session, filters, pagination, request, viewer_id)
 
 
-@router.get("/songs/{song_id}", response_model=SongDetail, summary="One song, with its lyrics")
-async def get_song(song_id: SongId, user: CurrentUser, session: DBSession) -> SongDetail:
-    song = await song_service.get(session, song_id)
-    return await song_service.detail(session, song, user.id)
-
-
-@router.post(
-    "/songs",
-    response_model=SongDetail,
-    status_code=status.HTTP_201_CREATED,
-    summary="Add a song (admin)",
-)
-async def create_song(
-    data: SongCreate, admin: AdminUser, session: DBSession, response: Response
-) -> SongDetail:
-    song = await song_service.create(session, data, admin.id)
-    response.headers["Location"] = f"/api/v1/songs/{song.id}"
-    return await song_service.detail(session, song, admin.id)
-
-
-@router.put("/songs/{song_id}", response_model=SongDetail, summary="Change a song (admin)")
-@router.patch("/songs/{song_id}", response_model=SongDetail, include_in_schema=False)
-async def update_song(
-    song_id: SongId, data: SongUpdate, admin: AdminUser, session: DBSession
-) -> SongDetail:
-    song = await song_service.get(session, song_id)
-    song = await song_service.update(session, song, data.changes(), admin.id)
-    return await song_service.detail(session, song, admin.id)
-
-
-@router.delete(
-    "/songs/{song_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a song (admin)"
-)
-async def delete_song(song_id: SongId, admin: AdminUser, session: DBSession) -> Response:
-    song = await song_service.get(session, song_id)
-    await song_service.delete(session, song, admin.id)
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
+songs = AdminResource("/songs", "song", SongId, SongDetail, song_service, present=song_detail)
+songs.add_get(router, "One song, with its lyrics")
+songs.add_create(router, SongCreate, "Add a song (admin)")
+songs.add_update(router, SongUpdate, "Change a song (admin)")
+songs.add_delete(router, "Delete a song (admin)")
 
 
 @router.put("/songs/{song_id}/like", response_model=LikeStatus, summary="Like a song (idempotent)")
