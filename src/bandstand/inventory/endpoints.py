@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request, Response, status
+from fastapi import APIRouter, Path, Query, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from bandstand.inventory.models import GENRE_MAX, INT_MAX, TITLE_MAX
+from bandstand.inventory.models import GENRE_MAX, INT_MAX, TITLE_MAX, Movie
 from bandstand.inventory.repository import MovieFilters
 from bandstand.inventory.schemas import (
     MovieCreate,
@@ -17,8 +18,9 @@ from bandstand.inventory.schemas import (
 )
 from bandstand.inventory.service import movie_service
 from bandstand.platform.pagination import Page, Pagination
+from bandstand.platform.resources import AdminResource
 from bandstand.platform.schemas import StorableText
-from bandstand.platform.security import AdminUser
+from bandstand.platform.security import AdminUser, Principal
 from bandstand.platform.transactions import DBSession
 
 router = APIRouter(prefix="/api/v1", tags=["movies"])
@@ -59,23 +61,20 @@ async def list_movies(
     return await movie_service.page(session, filters, pagination, request)
 
 
+async def _view(session: AsyncSession, movie: Movie, _caller: Principal) -> MovieRead:
+    return await movie_service.view(session, movie)
+
+
+movies = AdminResource("/movies", "movie", MovieId, MovieRead, movie_service, present=_view)
+
+
+# Public, unlike `AdminResource.add_get` (which needs a signed-in caller).
 @router.get("/movies/{movie_id}", response_model=MovieRead, summary="One movie")
 async def get_movie(movie_id: MovieId, session: DBSession) -> MovieRead:
     return await movie_service.view(session, await movie_service.get(session, movie_id))
 
 
-@router.post(
-    "/movies",
-    response_model=MovieRead,
-    status_code=status.HTTP_201_CREATED,
-    summary="Add a movie (admin)",
-)
-async def create_movie(
-    data: MovieCreate, admin: AdminUser, session: DBSession, response: Response
-) -> MovieRead:
-    movie = await movie_service.create(session, data, admin.id)
-    response.headers["Location"] = f"/api/v1/movies/{movie.id}"
-    return await movie_service.view(session, movie)
+movies.add_create(router, MovieCreate, "Add a movie (admin)")
 
 
 @router.put("/movies/{movie_id}", response_model=MovieRead, summary="Replace a movie (admin)")
@@ -96,10 +95,4 @@ async def update_movie(
     return await movie_service.view(session, movie)
 
 
-@router.delete(
-    "/movies/{movie_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a movie (admin)"
-)
-async def delete_movie(movie_id: MovieId, admin: AdminUser, session: DBSession) -> Response:
-    movie = await movie_service.get(session, movie_id)
-    await movie_service.delete(session, movie, admin.id)
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
+movies.add_delete(router, "Delete a movie (admin)")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import APIRouter, Depends, Request
 
 from bandstand.marketplace.params import (
     Counter,
@@ -28,6 +28,7 @@ from bandstand.marketplace.schemas import (
 from bandstand.marketplace.service import ListingQuery, instrument_service, listing_filters
 from bandstand.platform.errors import Forbidden, Unauthorized, legacy_errors
 from bandstand.platform.pagination import Page, Pagination, build_page
+from bandstand.platform.resources import AdminResource, validated
 from bandstand.platform.security import AdminUser, OptionalUser
 from bandstand.platform.transactions import DBSession
 
@@ -99,6 +100,17 @@ async def list_categories(session: DBSession, filters: Filters) -> Categories:
     return Categories(results=[CategoryCount(category=c, count=n) for c, n in counted])
 
 
+instruments = AdminResource(
+    "/instruments",
+    "instrument",
+    InstrumentId,
+    InstrumentRead,
+    instrument_service,
+    present=validated(InstrumentRead.of),
+)
+
+
+# Public, and only an admin sees an expired listing: not `AdminResource.add_get`.
 @router.get("/instruments/{instrument_id}", response_model=InstrumentRead, summary="One listing")
 async def get_instrument(
     instrument_id: InstrumentId, session: DBSession, viewer: OptionalUser
@@ -108,21 +120,7 @@ async def get_instrument(
     return InstrumentRead.of(instrument)
 
 
-@router.post(
-    "/instruments",
-    status_code=status.HTTP_201_CREATED,
-    response_model=InstrumentRead,
-    summary="Add a listing (admin)",
-)
-async def create_instrument(
-    data: InstrumentCreate,
-    admin: AdminUser,
-    session: DBSession,
-    response: Response,
-) -> InstrumentRead:
-    instrument = await instrument_service.create(session, data, admin.id)
-    response.headers["Location"] = f"/api/v1/instruments/{instrument.id}"
-    return InstrumentRead.of(instrument)
+instruments.add_create(router, InstrumentCreate, "Add a listing (admin)")
 
 
 @router.patch(
@@ -141,14 +139,4 @@ async def update_instrument(
     return InstrumentRead.of(instrument)
 
 
-@router.delete(
-    "/instruments/{instrument_id}",
-    status_code=status.HTTP_204_NO_CONTENT,
-    summary="Delete a listing (admin)",
-)
-async def delete_instrument(
-    instrument_id: InstrumentId, admin: AdminUser, session: DBSession
-) -> Response:
-    instrument = await instrument_service.get(session, instrument_id)
-    await instrument_service.delete(session, instrument, admin.id)
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
+instruments.add_delete(router, "Delete a listing (admin)")
