@@ -38,6 +38,7 @@ from bandstand.platform.clock import utcnow
 from bandstand.platform.errors import Conflict, NotFound
 from bandstand.platform.pagination import PageParams, paginate
 from bandstand.platform.rows import apply_changes, changed_fields
+from bandstand.platform.security import Principal
 
 Row = TypeVar("Row", bound=SongRead)
 
@@ -377,3 +378,8 @@ class AlbumService:
 
 song_service = SongService()
 album_service = AlbumService(song_service)
+
+
+async def song_detail(session: AsyncSession, song: Song, viewer: Principal) -> SongDetail:
+    """A song as the caller sees it (with whether they like it): how the song routes answer."""
+    return await song_service.detail(session, song, viewer.id)

@@ -7,7 +7,7 @@ as its `DELETE /users/{id}` does.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter
 
 from bandstand.music.endpoints.params import AlbumId, Limit, SongId
 from bandstand.music.schemas import (
@@ -21,7 +21,8 @@ from bandstand.music.schemas import (
     SongRead,
     SongUpdate,
 )
-from bandstand.music.service import album_service, song_service
+from bandstand.music.service import album_service, song_detail, song_service
+from bandstand.platform.resources import AdminResource
 from bandstand.platform.security import AdminUser, CurrentUser, OptionalUser
 from bandstand.platform.transactions import DBSession
 
@@ -35,19 +36,11 @@ async def legacy_list_songs(
     return await song_service.first(session, limit, viewer.id if viewer else None)
 
 
-@router.get("/songs/{song_id}", response_model=SongDetail)
-async def legacy_get_song(song_id: SongId, user: CurrentUser, session: DBSession) -> SongDetail:
-    song = await song_service.get(session, song_id)
-    return await song_service.detail(session, song, user.id)
-
-
-@router.post("/songs", response_model=SongDetail, status_code=status.HTTP_201_CREATED)
-async def legacy_create_song(
-    data: SongCreate, admin: AdminUser, session: DBSession, response: Response
-) -> SongDetail:
-    song = await song_service.create(session, data, admin.id)
-    response.headers["Location"] = f"/songs/{song.id}"
-    return await song_service.detail(session, song, admin.id)
+songs = AdminResource(
+    "/songs", "song", SongId, SongDetail, song_service, present=song_detail, name_prefix="legacy_"
+)
+songs.add_get(router, None)
+songs.add_create(router, SongCreate, None)
 
 
 @router.put("/songs/{song_id}", response_model=SongDetail)
@@ -73,9 +66,8 @@ async def legacy_list_albums(session: DBSession, limit: Limit = 100) -> list[Alb
     return await album_service.first(session, limit)
 
 
-@router.get("/albums/{album_id}", response_model=AlbumRead)
-async def legacy_get_album(album_id: AlbumId, _user: CurrentUser, session: DBSession) -> AlbumRead:
-    return AlbumRead.model_validate(await album_service.get(session, album_id))
+albums = AdminResource("/albums", "album", AlbumId, AlbumRead, album_service, name_prefix="legacy_")
+albums.add_get(router, None)
 
 
 @router.get(
@@ -89,13 +81,7 @@ async def legacy_album_songs(
     return await album_service.first_tracks(session, album_id, limit, user.id)
 
 
-@router.post("/albums", response_model=AlbumRead, status_code=status.HTTP_201_CREATED)
-async def legacy_create_album(
-    data: AlbumCreate, admin: AdminUser, session: DBSession, response: Response
-) -> AlbumRead:
-    album = await album_service.create(session, data, admin.id)
-    response.headers["Location"] = f"/albums/{album.id}"
-    return AlbumRead.model_validate(album)
+albums.add_create(router, AlbumCreate, None)
 
 
 @router.put("/albums/{album_id}", response_model=AlbumRead)
