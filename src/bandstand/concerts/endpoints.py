@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Query, Request
 
 from bandstand.concerts.schemas import (
     AttendanceUpdate,
@@ -21,6 +21,7 @@ from bandstand.concerts.schemas import (
 )
 from bandstand.concerts.service import concert_filters, concert_service
 from bandstand.platform.pagination import Page, Pagination, paginate
+from bandstand.platform.resources import AdminResource
 from bandstand.platform.security import AdminUser, CurrentUser, OptionalUser
 from bandstand.platform.transactions import DBSession
 
@@ -54,20 +55,13 @@ async def list_concerts(
     return page
 
 
-@router.post(
-    "/concerts",
-    status_code=status.HTTP_201_CREATED,
-    response_model=ConcertRead,
-    summary="Add a concert (admin)",
+concerts = AdminResource(
+    "/concerts", "concert", int, ConcertRead, concert_service, present=concert_service.view
 )
-async def create_concert(
-    data: ConcertCreate, admin: AdminUser, session: DBSession, response: Response
-) -> ConcertRead:
-    concert = await concert_service.create(session, data, admin.id)
-    response.headers["Location"] = f"/api/v1/concerts/{concert.id}"
-    return await concert_service.view(session, concert, admin)
+concerts.add_create(router, ConcertCreate, "Add a concert (admin)")
 
 
+# Public (a signed-in viewer also sees their attendance): not `AdminResource.add_get`.
 @router.get("/concerts/{concert_id}", response_model=ConcertRead, summary="One concert")
 async def get_concert(concert_id: int, session: DBSession, viewer: OptionalUser) -> ConcertRead:
     concert = await concert_service.get(session, concert_id)
@@ -81,7 +75,7 @@ async def replace_concert(
     concert_id: int, data: ConcertCreate, admin: AdminUser, session: DBSession
 ) -> ConcertRead:
     concert = await concert_service.get(session, concert_id)
-    concert = await concert_service.replace(session, concert, data, admin)
+    concert = await concert_service.replace(session, concert, data, admin.id)
     return await concert_service.view(session, concert, admin)
 
 
@@ -92,19 +86,11 @@ async def update_concert(
     concert_id: int, data: ConcertUpdate, admin: AdminUser, session: DBSession
 ) -> ConcertRead:
     concert = await concert_service.get(session, concert_id)
-    concert = await concert_service.update(session, concert, data, admin)
+    concert = await concert_service.update(session, concert, data, admin.id)
     return await concert_service.view(session, concert, admin)
 
 
-@router.delete(
-    "/concerts/{concert_id}",
-    status_code=status.HTTP_204_NO_CONTENT,
-    summary="Delete a concert and its attendance (admin)",
-)
-async def delete_concert(concert_id: int, admin: AdminUser, session: DBSession) -> Response:
-    concert = await concert_service.get(session, concert_id)
-    await concert_service.delete(session, concert, admin)
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
+concerts.add_delete(router, "Delete a concert and its attendance (admin)")
 
 
 @router.get(

@@ -138,22 +138,26 @@ class ConcertService:
         return concert
 
     async def replace(
-        self, session: AsyncSession, concert: Concert, data: ConcertCreate, actor: Principal
+        self, session: AsyncSession, concert: Concert, data: ConcertCreate, actor_id: int | None
     ) -> Concert:
-        return await self._apply(session, concert, data.model_dump(), actor)
+        return await self._apply(session, concert, data.model_dump(), actor_id)
 
     async def update(
-        self, session: AsyncSession, concert: Concert, data: ConcertUpdate, actor: Principal
+        self, session: AsyncSession, concert: Concert, data: ConcertUpdate, actor_id: int | None
     ) -> Concert:
-        return await self._apply(session, concert, data.changes(), actor)
+        return await self._apply(session, concert, data.changes(), actor_id)
 
-    async def delete(self, session: AsyncSession, concert: Concert, actor: Principal) -> None:
+    async def delete(self, session: AsyncSession, concert: Concert, actor_id: int | None) -> None:
         concert_id = concert.id
         await self.concerts.delete(session, concert)
-        await events.concert_deleted(session, concert_id, actor.id)
+        await events.concert_deleted(session, concert_id, actor_id)
 
     async def _apply(
-        self, session: AsyncSession, concert: Concert, changes: dict[str, Any], actor: Principal
+        self,
+        session: AsyncSession,
+        concert: Concert,
+        changes: dict[str, Any],
+        actor_id: int | None,
     ) -> Concert:
         """Set the fields that differ and publish what changed; nothing changes, nothing is sent."""
         changed = [key for key, value in changes.items() if _differs(getattr(concert, key), value)]
@@ -161,7 +165,7 @@ class ConcertService:
             return concert
         apply_changes(concert, changes, changed)
         await session.flush()
-        await events.concert_updated(session, concert, changed, actor.id)
+        await events.concert_updated(session, concert, changed, actor_id)
         return concert
 
     # Attendance: always the caller's own, except the admin's list of attendees
