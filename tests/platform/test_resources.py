@@ -150,3 +150,25 @@ async def test_writes_need_an_admin_reads_a_user(app: FastAPI, things: Things) -
 
 async def test_refuses_an_invalid_id(app: FastAPI) -> None:
     assert (await request(app, "GET", "/api/v1/things/0")).status_code == 422
+
+
+async def test_replace_and_patch_are_documented_routes(things: Things) -> None:
+    router = APIRouter(prefix="/api/v1")
+    resource = AdminResource("/things", "thing", ThingId, Thing, things)
+    resource.add_replace(router, ThingCreate, "Replace a thing (admin)")
+    resource.add_patch(router, ThingUpdate, "Change a thing (admin)")
+    app = FastAPI()
+    app.include_router(router)
+    app.dependency_overrides[get_session] = lambda: None
+    app.dependency_overrides[current_principal] = lambda: caller("admin")
+    item = app.openapi()["paths"]["/api/v1/things/{thing_id}"]
+    assert item["put"]["operationId"] == "replace_thing_api_v1_things__thing_id__put"
+    assert item["patch"]["operationId"] == "update_thing_api_v1_things__thing_id__patch"
+    assert item["patch"]["summary"] == "Change a thing (admin)"
+
+    things.rows[1] = Thing(id=1, name="drum")
+    # PUT needs the whole body (the create schema); PATCH only what changes.
+    assert (await request(app, "PUT", "/api/v1/things/1", json={})).status_code == 422
+    replaced = await request(app, "PUT", "/api/v1/things/1", json={"name": "snare"})
+    assert replaced.json() == {"id": 1, "name": "snare"}
+    assert (await request(app, "PATCH", "/api/v1/things/1", json={})).json() == replaced.json()

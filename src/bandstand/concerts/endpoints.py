@@ -68,28 +68,8 @@ async def get_concert(concert_id: int, session: DBSession, viewer: OptionalUser)
     return await concert_service.view(session, concert, viewer)
 
 
-@router.put(
-    "/concerts/{concert_id}", response_model=ConcertRead, summary="Replace a concert (admin)"
-)
-async def replace_concert(
-    concert_id: int, data: ConcertCreate, admin: AdminUser, session: DBSession
-) -> ConcertRead:
-    concert = await concert_service.get(session, concert_id)
-    concert = await concert_service.replace(session, concert, data, admin.id)
-    return await concert_service.view(session, concert, admin)
-
-
-@router.patch(
-    "/concerts/{concert_id}", response_model=ConcertRead, summary="Change a concert (admin)"
-)
-async def update_concert(
-    concert_id: int, data: ConcertUpdate, admin: AdminUser, session: DBSession
-) -> ConcertRead:
-    concert = await concert_service.get(session, concert_id)
-    concert = await concert_service.update(session, concert, data, admin.id)
-    return await concert_service.view(session, concert, admin)
-
-
+concerts.add_replace(router, ConcertCreate, "Replace a concert (admin)")
+concerts.add_patch(router, ConcertUpdate, "Change a concert (admin)")
 concerts.add_delete(router, "Delete a concert and its attendance (admin)")
 
 

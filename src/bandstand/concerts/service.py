@@ -20,7 +20,6 @@ from bandstand.concerts.repository import AttendanceRepository, ConcertFilters, 
 from bandstand.concerts.schemas import (
     ConcertCreate,
     ConcertRead,
-    ConcertUpdate,
     MyAttendance,
     MyConcert,
     Ordering,
@@ -137,22 +136,7 @@ class ConcertService:
         await events.concert_created(session, concert, actor_id)
         return concert
 
-    async def replace(
-        self, session: AsyncSession, concert: Concert, data: ConcertCreate, actor_id: int | None
-    ) -> Concert:
-        return await self._apply(session, concert, data.model_dump(), actor_id)
-
     async def update(
-        self, session: AsyncSession, concert: Concert, data: ConcertUpdate, actor_id: int | None
-    ) -> Concert:
-        return await self._apply(session, concert, data.changes(), actor_id)
-
-    async def delete(self, session: AsyncSession, concert: Concert, actor_id: int | None) -> None:
-        concert_id = concert.id
-        await self.concerts.delete(session, concert)
-        await events.concert_deleted(session, concert_id, actor_id)
-
-    async def _apply(
         self,
         session: AsyncSession,
         concert: Concert,
@@ -167,6 +151,11 @@ class ConcertService:
         await session.flush()
         await events.concert_updated(session, concert, changed, actor_id)
         return concert
+
+    async def delete(self, session: AsyncSession, concert: Concert, actor_id: int | None) -> None:
+        concert_id = concert.id
+        await self.concerts.delete(session, concert)
+        await events.concert_deleted(session, concert_id, actor_id)
 
     # Attendance: always the caller's own, except the admin's list of attendees
 

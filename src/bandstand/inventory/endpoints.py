@@ -20,7 +20,7 @@ from bandstand.inventory.service import movie_service
 from bandstand.platform.pagination import Page, Pagination
 from bandstand.platform.resources import AdminResource
 from bandstand.platform.schemas import StorableText
-from bandstand.platform.security import AdminUser, Principal
+from bandstand.platform.security import Principal
 from bandstand.platform.transactions import DBSession
 
 router = APIRouter(prefix="/api/v1", tags=["movies"])
@@ -75,24 +75,6 @@ async def get_movie(movie_id: MovieId, session: DBSession) -> MovieRead:
 
 
 movies.add_create(router, MovieCreate, "Add a movie (admin)")
-
-
-@router.put("/movies/{movie_id}", response_model=MovieRead, summary="Replace a movie (admin)")
-async def replace_movie(
-    movie_id: MovieId, data: MovieCreate, admin: AdminUser, session: DBSession
-) -> MovieRead:
-    movie = await movie_service.get(session, movie_id)
-    movie = await movie_service.replace(session, movie, data, admin.id)
-    return await movie_service.view(session, movie)
-
-
-@router.patch("/movies/{movie_id}", response_model=MovieRead, summary="Change a movie (admin)")
-async def update_movie(
-    movie_id: MovieId, data: MovieUpdate, admin: AdminUser, session: DBSession
-) -> MovieRead:
-    movie = await movie_service.get(session, movie_id)
-    movie = await movie_service.update(session, movie, data.changes(), admin.id)
-    return await movie_service.view(session, movie)
-
-
+movies.add_replace(router, MovieCreate, "Replace a movie (admin)")
+movies.add_patch(router, MovieUpdate, "Change a movie (admin)")
 movies.add_delete(router, "Delete a movie (admin)")

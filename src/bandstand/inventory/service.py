@@ -75,11 +75,6 @@ class MovieService:
         await events.movie_created(session, movie, actor_id)
         return movie
 
-    async def replace(
-        self, session: AsyncSession, movie: Movie, data: MovieCreate, actor_id: int | None
-    ) -> Movie:
-        return await self.update(session, movie, data.model_dump(), actor_id)
-
     async def update(
         self, session: AsyncSession, movie: Movie, changes: dict[str, Any], actor_id: int | None
     ) -> Movie:

@@ -29,7 +29,7 @@ from bandstand.marketplace.service import ListingQuery, instrument_service, list
 from bandstand.platform.errors import Forbidden, Unauthorized, legacy_errors
 from bandstand.platform.pagination import Page, Pagination, build_page
 from bandstand.platform.resources import AdminResource, validated
-from bandstand.platform.security import AdminUser, OptionalUser
+from bandstand.platform.security import OptionalUser
 from bandstand.platform.transactions import DBSession
 
 router = APIRouter(prefix="/api/v1", tags=["marketplace"])
@@ -121,22 +121,5 @@ async def get_instrument(
 
 
 instruments.add_create(router, InstrumentCreate, "Add a listing (admin)")
-
-
-@router.patch(
-    "/instruments/{instrument_id}",
-    response_model=InstrumentRead,
-    summary="Change a listing (admin)",
-)
-async def update_instrument(
-    instrument_id: InstrumentId,
-    data: InstrumentUpdate,
-    admin: AdminUser,
-    session: DBSession,
-) -> InstrumentRead:
-    instrument = await instrument_service.get(session, instrument_id)
-    instrument = await instrument_service.update(session, instrument, data, admin.id)
-    return InstrumentRead.of(instrument)
-
-
+instruments.add_patch(router, InstrumentUpdate, "Change a listing (admin)")
 instruments.add_delete(router, "Delete a listing (admin)")

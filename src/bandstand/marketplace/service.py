@@ -18,7 +18,7 @@ from bandstand.marketplace import events, text
 from bandstand.marketplace.counting import ListingCounter
 from bandstand.marketplace.models import Instrument
 from bandstand.marketplace.repository import InstrumentFilters, InstrumentRepository
-from bandstand.marketplace.schemas import InstrumentCreate, InstrumentUpdate
+from bandstand.marketplace.schemas import InstrumentCreate
 from bandstand.platform.clock import utcnow
 from bandstand.platform.errors import BadRequest, Conflict, NotFound
 from bandstand.platform.rows import apply_changes, changed_fields
@@ -132,11 +132,10 @@ class InstrumentService:
         self,
         session: AsyncSession,
         instrument: Instrument,
-        data: InstrumentUpdate,
+        changes: dict[str, Any],
         actor_id: int | None,
     ) -> Instrument:
         """Set the fields that differ and publish what changed; nothing changed, nothing sent."""
-        changes: dict[str, Any] = data.changes()
         changed = changed_fields(instrument, changes)
         if not changed:
             return instrument

@@ -40,24 +40,18 @@ Present = Callable[[AsyncSession, Row, Principal], Awaitable[Read]]
 
 
 class ResourceService(Protocol[Row]):
-    """What the routes call: a service's get, create, update and delete of one resource. The
-    payloads are the resource's own schemas (create) and changed fields (update)."""
+    """What the routes call: a service's get, create, update and delete of one resource. It
+    creates from the resource's create schema and updates the fields in `changes`."""
 
     async def get(self, session: AsyncSession, ident: Any, /) -> Row: ...
 
     async def create(self, session: AsyncSession, data: Any, actor_id: int | None, /) -> Row: ...
 
     async def update(
-        self, session: AsyncSession, row: Row, changes: Any, actor_id: int | None, /
+        self, session: AsyncSession, row: Row, changes: dict[str, Any], actor_id: int | None, /
     ) -> Row: ...
 
     async def delete(self, session: AsyncSession, row: Row, actor_id: int | None, /) -> None: ...
-
-
-class Changes(Protocol):
-    """An update body: the fields the request set (a partial update)."""
-
-    def changes(self) -> dict[str, Any]: ...
 
 
 def validated(schema: Callable[[Any], Read]) -> Present[Any, Read]:
@@ -116,9 +110,7 @@ class AdminResource(Generic[Row, Read]):
             return await self.present(session, row, caller)
 
         endpoint = self._declare(get_one, "get", ("caller", CurrentUser), ("session", DBSession))
-        router.add_api_route(
-            self.item_path, endpoint, methods=["GET"], response_model=self.read, summary=summary
-        )
+        self._add_item_route(router, endpoint, "GET", summary)
 
     def add_create(self, router: APIRouter, schema: type[BaseModel], summary: str | None) -> None:
         """An admin adds one: 201, with its Location."""
@@ -152,26 +144,53 @@ class AdminResource(Generic[Row, Read]):
     def add_update(self, router: APIRouter, schema: type[BaseModel], summary: str) -> None:
         """An admin changes the fields the body sets. PUT is documented; PATCH is the same
         partial update, kept undocumented for older clients."""
+        endpoint = self._changer("update", schema, lambda data: data.changes())
+        self._add_item_route(router, endpoint, "PUT", summary)
+        self._add_item_route(router, endpoint, "PATCH", None, documented=False)
 
-        async def update_one(
-            data: Changes, admin: Principal, session: AsyncSession, **path: Any
+    def add_replace(self, router: APIRouter, schema: type[BaseModel], summary: str) -> None:
+        """PUT: an admin sets every field from a whole body (the create schema)."""
+        endpoint = self._changer("replace", schema, lambda data: data.model_dump())
+        self._add_item_route(router, endpoint, "PUT", summary)
+
+    def add_patch(self, router: APIRouter, schema: type[BaseModel], summary: str) -> None:
+        """PATCH: an admin changes the fields the body sets."""
+        endpoint = self._changer("update", schema, lambda data: data.changes())
+        self._add_item_route(router, endpoint, "PATCH", summary)
+
+    def _changer(
+        self, verb: str, schema: type[BaseModel], changes: Callable[[Any], dict[str, Any]]
+    ) -> Callable[..., Awaitable[Any]]:
+        """An endpoint applying `changes(body)` to the row through the service's update."""
+
+        async def change_one(
+            data: BaseModel, admin: Principal, session: AsyncSession, **path: Any
         ) -> Read:
             row = await self.service.get(session, path[self.id_name])
-            row = await self.service.update(session, row, data.changes(), admin.id)
+            row = await self.service.update(session, row, changes(data), admin.id)
             return await self.present(session, row, admin)
 
-        endpoint = self._declare(
-            update_one, "update", ("data", schema), ("admin", AdminUser), ("session", DBSession)
+        return self._declare(
+            change_one, verb, ("data", schema), ("admin", AdminUser), ("session", DBSession)
         )
-        for method, documented in (("PUT", True), ("PATCH", False)):
-            router.add_api_route(
-                self.item_path,
-                endpoint,
-                methods=[method],
-                response_model=self.read,
-                summary=summary if documented else None,
-                include_in_schema=documented,
-            )
+
+    def _add_item_route(
+        self,
+        router: APIRouter,
+        endpoint: Callable[..., Awaitable[Any]],
+        method: str,
+        summary: str | None,
+        *,
+        documented: bool = True,
+    ) -> None:
+        router.add_api_route(
+            self.item_path,
+            endpoint,
+            methods=[method],
+            response_model=self.read,
+            summary=summary,
+            include_in_schema=documented,
+        )
 
     def add_delete(self, router: APIRouter, summary: str) -> None:
         """An admin deletes one: 204."""
