@@ -1,10 +1,12 @@
-"""A resource's admin routes, declared once: get one, create, update and delete.
+"""A resource's admin routes, declared once: get one, create, change and delete.
 
 Most services expose their resources the same way: anyone signed in reads one, an admin adds
-one (201 with its Location), changes one (PUT, and PATCH as a hidden alias of the same partial
-update) and deletes one (204). `AdminResource` adds those routes to a router from what differs
-between resources: the path, the id parameter, the schemas, the service and the summaries. A
-route that does more than that (other checks, other side effects) stays hand-written beside it.
+one (201 with its Location), changes one and deletes one (204). A change is either a partial
+update under PUT with PATCH as its hidden alias (`add_update`), or a PUT that replaces every
+field beside a PATCH of some (`add_replace`, `add_patch`). `AdminResource` adds those routes to
+a router from what differs between resources: the path, the id parameter, the schemas, the
+service, how a row answers and the summaries. A route that does more than that (a public read,
+other checks, other side effects) stays hand-written beside them.
 
 The routes' OpenAPI is the hand-written one's: each endpoint gets the function name FastAPI
 derives its operation id from (`get_album`, `create_album`, ...) and a signature naming the id
@@ -158,6 +160,23 @@ class AdminResource(Generic[Row, Read]):
         endpoint = self._changer("update", schema, lambda data: data.changes())
         self._add_item_route(router, endpoint, "PATCH", summary)
 
+    def add_delete(self, router: APIRouter, summary: str) -> None:
+        """An admin deletes one: 204."""
+
+        async def delete_one(admin: Principal, session: AsyncSession, **path: Any) -> Response:
+            row = await self.service.get(session, path[self.id_name])
+            await self.service.delete(session, row, admin.id)
+            return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+        endpoint = self._declare(delete_one, "delete", ("admin", AdminUser), ("session", DBSession))
+        router.add_api_route(
+            self.item_path,
+            endpoint,
+            methods=["DELETE"],
+            status_code=status.HTTP_204_NO_CONTENT,
+            summary=summary,
+        )
+
     def _changer(
         self, verb: str, schema: type[BaseModel], changes: Callable[[Any], dict[str, Any]]
     ) -> Callable[..., Awaitable[Any]]:
@@ -190,23 +209,6 @@ class AdminResource(Generic[Row, Read]):
             response_model=self.read,
             summary=summary,
             include_in_schema=documented,
-        )
-
-    def add_delete(self, router: APIRouter, summary: str) -> None:
-        """An admin deletes one: 204."""
-
-        async def delete_one(admin: Principal, session: AsyncSession, **path: Any) -> Response:
-            row = await self.service.get(session, path[self.id_name])
-            await self.service.delete(session, row, admin.id)
-            return Response(status_code=status.HTTP_204_NO_CONTENT)
-
-        endpoint = self._declare(delete_one, "delete", ("admin", AdminUser), ("session", DBSession))
-        router.add_api_route(
-            self.item_path,
-            endpoint,
-            methods=["DELETE"],
-            status_code=status.HTTP_204_NO_CONTENT,
-            summary=summary,
         )
 
     def _declare(
