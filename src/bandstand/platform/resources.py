@@ -147,8 +147,9 @@ class AdminResource(Generic[Row, Read]):
         """An admin changes the fields the body sets. PUT is documented; PATCH is the same
         partial update, kept undocumented for older clients."""
         endpoint = self._changer("update", schema, lambda data: data.changes())
-        self._add_item_route(router, endpoint, "PUT", summary)
+        # In the order the stacked route decorators registered them (innermost first).
         self._add_item_route(router, endpoint, "PATCH", None, documented=False)
+        self._add_item_route(router, endpoint, "PUT", summary)
 
     def add_replace(self, router: APIRouter, schema: type[BaseModel], summary: str) -> None:
         """PUT: an admin sets every field from a whole body (the create schema)."""
