@@ -147,7 +147,7 @@ SERVICES: tuple[ServiceEntry, ...] = (
         prefixes=("/api/v1/instruments", "/listInstrument", "/searchInstrument", "/addInstrument"),
         migrations=SRC / "marketplace" / "migrations",
         default_port=8004,
-        commands=(marketplace_cli.import_app,),
+        commands=(marketplace_cli.import_app, marketplace_cli.index_app),
     ),
     ServiceEntry(
         name="billing",
