@@ -132,6 +132,7 @@ class ListingIndex:
         self.index: PrefixIndex | None = None
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
+        # The ids and outbox rows within `MARGIN` of the watermarks already read (saved with them).
         self._recent_ids: set[int] = set()
         self._recent_events: set[int] = set()
 
@@ -170,19 +171,28 @@ class ListingIndex:
 
     async def search(
         self, session: AsyncSession, filters: InstrumentFilters, offset: int, limit: int
-    ) -> tuple[int, list[int]] | None:
-        """The count and the page's ids from the index, current with what `session` sees; None
-        when the index cannot answer (not built yet, or an order it does not keep)."""
+    ) -> tuple[int, list[Instrument]] | None:
+        """The count and the page's listings, found by the index as current as what `session`
+        sees; None when the index cannot answer (not built yet, or an order it does not keep).
+
+        The page's rows are read with the two maxima the watermarks follow, in one statement;
+        when those moved, the index catches up first and the page is found again."""
         query = index_query(filters, offset, limit)
         index = self.index
         if query is None or index is None or not index.built:
             return None
-        top_id, top_event = (await session.execute(_TOPS)).one()
+        count, ids = index.search(query)
+        rows: list[Any] = list((await session.execute(_page_with_tops(ids))).all()) if ids else []
+        top_id, top_event = rows[0][1:] if rows else (await session.execute(_TOPS)).one()
         state = index.state
         if (top_id or 0) > state.get("id", 0) or (top_event or 0) != state.get("outbox", 0):
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(self.catch_up()), FRESH_WAIT)
-        return index.search(query)
+            count, ids = index.search(query)
+            statement = select(Instrument).where(Instrument.id.in_(ids))
+            rows = [(row,) for row in (await session.execute(statement)).scalars()] if ids else []
+        stored = {row[0].id: row[0] for row in rows}
+        return count, [stored[listing] for listing in ids if listing in stored]
 
     async def rebuild(self) -> None:
         """Index every listing again from the database."""
@@ -198,7 +208,9 @@ class ListingIndex:
                 await self._run(index, rebuild=not index.built)
 
     async def _run(self, index: PrefixIndex, *, rebuild: bool) -> None:
-        state = {"id": 0, "outbox": 0} if rebuild else dict(index.state)
+        state: dict[str, Any] = {"id": 0, "outbox": 0} if rebuild else dict(index.state)
+        self._recent_ids = set(state.pop("recent_ids", ()))
+        self._recent_events = set(state.pop("recent_events", ()))
         async with self.database.session() as session:
             top_event, first_event = (
                 await session.execute(select(func.max(_OUTBOX.id), func.min(_OUTBOX.id)))
@@ -212,18 +224,30 @@ class ListingIndex:
                 state["outbox"] = top_event or 0
                 await asyncio.to_thread(index.clear)
             try:
-                changed = await self._apply_events(session, index, state, top_event)
+                changed = await self._apply_events(
+                    session, index, state, top_event, replay=not rebuild
+                )
                 changed += await self._index_new(session, index, state)
             except BaseException:
                 await asyncio.to_thread(index.rollback)
                 raise
+        state["recent_ids"] = sorted(self._recent_ids)
+        state["recent_events"] = sorted(self._recent_events)
         if changed or rebuild or state != index.state:
             await asyncio.to_thread(index.commit, state)
 
     async def _apply_events(
-        self, session: AsyncSession, index: PrefixIndex, state: dict[str, int], top: int | None
+        self,
+        session: AsyncSession,
+        index: PrefixIndex,
+        state: dict[str, Any],
+        top: int | None,
+        *,
+        replay: bool,
     ) -> int:
-        """Read again the listings the events since the watermark name; an import's listings."""
+        """Read again the listings the events since the watermark name; an import's listings.
+        Without `replay` (a rebuild, which reads every listing as it is now), the events up to
+        the watermark are only noted as read."""
         if top is None:
             state["outbox"] = 0  # an empty outbox: SQLite may number new rows from 1 again
             self._recent_events.clear()
@@ -240,6 +264,8 @@ class ListingIndex:
             if event_id in self._recent_events:
                 continue
             self._recent_events.add(event_id)
+            if not replay and event_id <= since:
+                continue
             payload = json.loads(body)["payload"]
             if routing_key in _REREAD:
                 listings.add(int(payload["instrument_id"]))
@@ -265,10 +291,10 @@ class ListingIndex:
         return changed
 
     async def _index_new(
-        self, session: AsyncSession, index: PrefixIndex, state: dict[str, int]
+        self, session: AsyncSession, index: PrefixIndex, state: dict[str, Any]
     ) -> int:
-        """Index the listings above the id watermark (and the last `MARGIN` below it not yet
-        seen by this process)."""
+        """Index the listings above the id watermark (and those of the last `MARGIN` below it
+        not yet read)."""
         low = max(state["id"] - MARGIN, 0)
         written = 0
         while True:
@@ -354,7 +380,10 @@ def _events_lost(seen: int, top: int | None, first: int | None) -> bool:
 
 
 _OUTBOX = outbox_table.c
-_TOPS = select(
-    select(func.max(Instrument.id)).scalar_subquery(),
-    select(func.max(_OUTBOX.id)).scalar_subquery(),
-)
+_TOP_ID = select(func.max(Instrument.id)).scalar_subquery()
+_TOP_EVENT = select(func.max(_OUTBOX.id)).scalar_subquery()
+_TOPS = select(_TOP_ID, _TOP_EVENT)
+
+
+def _page_with_tops(ids: Sequence[int]) -> Any:
+    return select(Instrument, _TOP_ID, _TOP_EVENT).where(Instrument.id.in_(ids))

@@ -128,14 +128,6 @@ class InstrumentRepository:
         statement = select(Instrument).where(Instrument.id.in_(ids)).order_by(*order)
         return (await session.execute(statement)).scalars().all()
 
-    async def by_ids(self, session: AsyncSession, ids: Sequence[int]) -> list[Instrument]:
-        """The listings of `ids` in that order (one no longer stored is left out)."""
-        if not ids:
-            return []
-        statement = select(Instrument).where(Instrument.id.in_(ids))
-        stored = {row.id: row for row in (await session.execute(statement)).scalars()}
-        return [stored[listing] for listing in ids if listing in stored]
-
     async def anchors(
         self, session: AsyncSession, filters: InstrumentFilters, every: int
     ) -> list[int]:

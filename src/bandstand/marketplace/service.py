@@ -105,8 +105,7 @@ class InstrumentService:
         and the page's ids, whose rows are then read from the database."""
         found = None if listings is None else await listings.search(session, filters, offset, limit)
         if found is not None:
-            count, ids = found
-            return count, await self.instruments.by_ids(session, ids)
+            return found
         count = await counter.count(session, filters)
         if offset >= count:
             return count, []
