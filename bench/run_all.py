@@ -26,6 +26,7 @@ BENCHMARKS = (
     "marketplace_search",
     "billing_pipeline",
     "audit_log",
+    "every_list",
 )
 
 

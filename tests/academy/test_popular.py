@@ -115,10 +115,14 @@ async def test_anonymous_course_lists_may_come_from_the_response_cache(
     settings = make_settings(databases={"academy": academy_database_url}, public_cache_seconds=60)
     async with running_academy(settings, tokens) as academy:
         first = await academy.client.get("/api/v1/courses")
-        course = await academy.add_course()
         cached = await academy.client.get("/api/v1/courses/")
         assert (first.headers["x-cache"], cached.headers["x-cache"]) == ("MISS", "HIT")
         assert cached.json()["count"] == 0
+
+        course = await academy.add_course()
+        after_write = await academy.client.get("/api/v1/courses")
+        assert after_write.headers["x-cache"] == "MISS"
+        assert after_write.json()["count"] == 1
         signed_in = await academy.client.get("/api/v1/courses", headers=academy.alice)
         assert "x-cache" not in signed_in.headers
         assert [item["id"] for item in signed_in.json()["results"]] == [course]

@@ -103,6 +103,8 @@ def worker_settings(billing_settings: Settings) -> Settings:
 
 @pytest.fixture
 async def worker(worker_settings: Settings, billing: Billing) -> AsyncIterator[BillingWorker]:
-    """The billing worker running in this process beside the app, on the same broker."""
-    async with RunningWorker(BillingWorker(worker_settings)) as running:
+    """The billing worker running in this process beside the app, on the same broker; its events
+    go out through the app's outbox relay (one relay per database in a process)."""
+    relay = billing.app.state.outbox_relay
+    async with RunningWorker(BillingWorker(worker_settings, relay=relay)) as running:
         yield running

@@ -129,7 +129,6 @@ async def test_poison_message_is_dead_lettered_then_redriven(
                     total_amount=Decimal("10.00"),
                     currency="EUR",
                     status="pending",
-                    redeliveries=0,
                 )
             )
         response = await billing.client.post(

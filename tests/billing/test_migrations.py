@@ -41,7 +41,6 @@ def _order(**changes: Any) -> dict[str, Any]:
         "total_amount": Decimal("1.00"),
         "currency": "EUR",
         "status": "pending",
-        "redeliveries": 0,
         "idempotency_key": None,
     }
     return values | changes

@@ -14,6 +14,7 @@ from bandstand.billing.events import BILLING_QUEUE, ORDER_CREATED
 from bandstand.billing.models import Order
 from bandstand.billing.worker import BillingWorker
 from bandstand.platform.messaging import Message
+from bandstand.platform.messaging.outbox import count_pending
 from tests.billing.conftest import ALICE_ID, ORDER, Billing
 from tests.support.waiting import eventually
 
@@ -65,6 +66,20 @@ async def test_order_is_completed_with_tax_lines(billing: Billing, worker: Billi
     }
 
 
+async def test_beside_the_app_the_worker_publishes_through_the_apps_relay(
+    billing: Billing, worker: BillingWorker
+) -> None:
+    assert worker.relay is billing.app.state.outbox_relay  # one relay per database in a process
+    await place(billing)
+
+    async def completed_and_published() -> bool:
+        return bool(await billing.outbox("billing.order.completed")) and (
+            await count_pending(billing.database) == 0
+        )
+
+    await eventually(completed_and_published)
+
+
 async def test_order_breaking_a_rule_fails_with_the_reason(
     billing: Billing, worker: BillingWorker
 ) -> None:
@@ -95,7 +110,6 @@ async def test_message_not_matching_the_order_fails_it(
                 total_amount=Decimal("5.00"),
                 currency="EUR",
                 status="pending",
-                redeliveries=0,
             )
         )
     forged = {"order_id": str(order_id), "user_id": ALICE_ID, "number_of_items": 1}
@@ -153,7 +167,6 @@ async def test_poison_message_is_dead_lettered_and_redriven_once_fixed(
                 total_amount=Decimal("10.00"),
                 currency="EUR",
                 status="pending",
-                redeliveries=0,
             )
         )
     response = await billing.client.post(

@@ -18,10 +18,14 @@ async def test_anonymous_lists_come_from_the_cache_signed_in_ones_never(
     settings = make_settings(databases={"concerts": concerts_database_url}, public_cache_seconds=60)
     async with running_concerts(settings, tokens) as concerts:
         first = await concerts.client.get("/api/v1/concerts")
-        concert_id = await concerts.add_concert()
         cached = await concerts.client.get("/api/v1/concerts/")
         assert (first.headers["x-cache"], cached.headers["x-cache"]) == ("MISS", "HIT")
         assert cached.json() == first.json()
+
+        concert_id = await concerts.add_concert()
+        after_write = await concerts.client.get("/api/v1/concerts")
+        assert after_write.headers["x-cache"] == "MISS"
+        assert [item["id"] for item in after_write.json()["results"]] == [concert_id]
 
         signed_in = await concerts.client.get("/api/v1/concerts", headers=concerts.alice)
         assert "x-cache" not in signed_in.headers

@@ -43,10 +43,14 @@ async def test_anonymous_lists_come_from_the_cache_signed_in_ones_never(
     async with running_inventory(settings, tokens) as inventory:
         for path in ("/api/v1/movies", "/api/movies"):
             first = await inventory.client.get(path)
-            movie = await inventory.add_movie(len(path))
             cached = await inventory.client.get(f"{path}/")
             assert (first.headers["x-cache"], cached.headers["x-cache"]) == ("MISS", "HIT")
             assert cached.json() == first.json()
+
+            movie = await inventory.add_movie(len(path))
+            after_write = await inventory.client.get(path)
+            assert after_write.headers["x-cache"] == "MISS"
+            assert after_write.json() != first.json()
 
             signed_in = await inventory.client.get(path, headers=inventory.user)
             assert "x-cache" not in signed_in.headers

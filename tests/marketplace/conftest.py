@@ -76,7 +76,7 @@ class Marketplace(ServiceHarness):
 
     def use_counter(self, *, ttl: float = 30.0, anchor_every: int = 4) -> ListingCounter:
         """Reuse counts and page anchors (every `anchor_every` listings) for `ttl` seconds."""
-        counter = ListingCounter(self.runtime.cache, ttl, anchor_every=anchor_every)
+        counter = ListingCounter(self.app.state.write_generation, ttl, anchor_every=anchor_every)
         self.app.state.listing_counter = counter
         return counter
 

@@ -11,7 +11,10 @@ import httpx
 from bandstand.marketplace.counting import ListingCounter
 from bandstand.marketplace.repository import InstrumentFilters
 from bandstand.platform.cache import MemoryCache
+from bandstand.platform.settings import Settings
+from bandstand.platform.write_generation import WriteGeneration
 from tests.marketplace.conftest import INSTRUMENT, Marketplace
+from tests.support.tokens import TokenFactory
 
 
 async def _ids(client: httpx.AsyncClient, path: str) -> list[int]:
@@ -88,7 +91,8 @@ class _SlowCounts:
 
 
 async def test_one_request_counts_while_the_others_wait_or_get_the_stale_count() -> None:
-    counter = ListingCounter(MemoryCache(), ttl=0.2)
+    generation = WriteGeneration(MemoryCache(), "marketplace")
+    counter = ListingCounter(generation, ttl=0.2)
     slow = _SlowCounts()
     counter.instruments = slow  # type: ignore[assignment]
     filters = InstrumentFilters(today=date(2026, 12, 1))
@@ -105,6 +109,28 @@ async def test_one_request_counts_while_the_others_wait_or_get_the_stale_count()
     assert slow.calls == 2
     assert await counter.count(session, filters) == 8
 
-    await counter.renew()  # a write: the next read counts afresh, and waits for it
+    await generation.advance()  # a write: the next read counts afresh, and waits for it
     slow.value = 9
     assert await counter.count(session, filters) == 9
+
+
+async def test_a_write_in_one_process_renews_the_counts_another_reuses(
+    marketplace_settings: Settings, redis_url: str, tokens: TokenFactory
+) -> None:
+    """Two marketplace processes sharing the database and Redis: the count one keeps is
+    recounted after a listing is added through the other."""
+    settings = marketplace_settings.model_copy(
+        update={"cache_url": redis_url, "list_count_cache_seconds": 30}
+    )
+    async with (
+        Marketplace.running(settings, tokens) as writer,
+        Marketplace.running(settings, tokens) as reader,
+    ):
+        await reader.add_many([{"name": f"Piano {n}"} for n in range(3)])
+        assert (await reader.client.get("/api/v1/instruments")).json()["count"] == 3
+        created = await writer.client.post(
+            "/api/v1/instruments", json=INSTRUMENT, headers=writer.admin
+        )
+        assert created.status_code == 201, created.text
+        assert (await reader.client.get("/api/v1/instruments")).json()["count"] == 4
+        assert (await reader.client.get("/listInstrument")).json()["count"] == 4

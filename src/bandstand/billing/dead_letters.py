@@ -13,13 +13,9 @@ that has learnt to read it.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Collection
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bandstand.billing.events import BILLING_QUEUE
-from bandstand.billing.repository import OrderRepository
 from bandstand.platform.errors import ServiceUnavailable
 from bandstand.platform.messaging import Broker, BrokerUnavailable, Delivery, Message
 from bandstand.platform.messaging.broker import dead_letter_queue
@@ -31,16 +27,6 @@ MAX_BATCH = 1000
 class BrokerDown(ServiceUnavailable):
     def __init__(self) -> None:
         super().__init__("Message broker unavailable, try again shortly")
-
-
-def order_id_of(message: Message) -> uuid.UUID | None:
-    value = message.payload.get("order_id")
-    if not isinstance(value, str):
-        return None
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        return None
 
 
 async def _take(broker: Broker, limit: int) -> list[Delivery]:
@@ -60,9 +46,6 @@ async def _give_back(deliveries: Collection[Delivery]) -> None:
 
 
 class DeadLetterService:
-    def __init__(self, repository: OrderRepository | None = None) -> None:
-        self.repository = repository or OrderRepository()
-
     async def peek(self, broker: Broker, limit: int) -> tuple[int, list[Delivery]]:
         """How many messages are dead, and the first `limit` of them (left in the queue)."""
         taken: list[Delivery] = []
@@ -75,9 +58,7 @@ class DeadLetterService:
         finally:
             await _give_back(taken)
 
-    async def redrive(
-        self, session: AsyncSession, broker: Broker, message_ids: Collection[str] | None
-    ) -> list[str]:
+    async def redrive(self, broker: Broker, message_ids: Collection[str] | None) -> list[str]:
         """Put dead messages (all, or those of `message_ids`) back on `billing_queue`."""
         wanted = None if message_ids is None else set(message_ids)
         taken: list[Delivery] = []
@@ -110,9 +91,6 @@ class DeadLetterService:
             raise BrokerDown() from exc
         finally:
             await _give_back(taken)
-        order_ids = [order_id for d in taken if (order_id := order_id_of(d.message))]
-        # Crashes counted before the fix must not dead-letter the re-driven message early.
-        await self.repository.reset_redeliveries(session, order_ids)
         return redriven
 
     async def delete(self, broker: Broker, message_ids: Collection[str]) -> list[str]:

@@ -7,7 +7,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Path, Query, Request, Response, status
 
-from bandstand.billing.dead_letters import dead_letter_service, order_id_of
+from bandstand.billing.dead_letters import dead_letter_service
+from bandstand.billing.events import order_id_of
 from bandstand.billing.intake import intake_of
 from bandstand.billing.schemas import (
     DeadLetter,
@@ -153,11 +154,10 @@ def _dead_letter(delivery: Delivery) -> DeadLetter:
 async def redrive_dead_letters(
     _admin: AdminUser,
     request: Request,
-    session: DBSession,
     data: Annotated[RedriveRequest | None, Body()] = None,
 ) -> RedriveResult:
     ids = data.message_ids if data is not None else None
-    redriven = await dead_letter_service.redrive(session, broker_of(request), ids)
+    redriven = await dead_letter_service.redrive(broker_of(request), ids)
     return RedriveResult(redriven=len(redriven), message_ids=redriven)
 
 

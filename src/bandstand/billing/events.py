@@ -7,13 +7,14 @@ payload is the order as JSON (the streaming platform's queue carried the order a
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.billing.models import FAILED, BillableOrder, Order
-from bandstand.platform.messaging import publish_events
+from bandstand.platform.messaging import Message, publish_events
 from bandstand.platform.schemas import iso_utc, money_text
 
 SOURCE = "billing"
@@ -25,6 +26,17 @@ BILLING_QUEUE = "billing_queue"
 """The durable work queue of the billing worker (its dead-letter queue: `billing_queue.dlq`)."""
 QUEUES = {BILLING_QUEUE: (ORDER_CREATED,)}
 """The queues that must exist before the service publishes, with their bindings."""
+
+
+def order_id_of(message: Message) -> uuid.UUID | None:
+    """The order a `billing.order.created` message names, or None when it names none."""
+    value = message.payload.get("order_id")
+    if not isinstance(value, str):
+        return None
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
 
 
 def order_document(order: Order) -> dict[str, Any]:

@@ -75,8 +75,6 @@ class Order(BillingBase):
     idempotency_key: Mapped[str | None] = mapped_column(String(255), nullable=True)
     request_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     """Digest of the request an Idempotency-Key first came with: a reuse must match it."""
-    redeliveries: Mapped[int] = mapped_column(Integer, default=0)
-    """Times the order's message came back after a worker took it and died (see worker.py)."""
 
 
 attach_outbox(BillingBase.metadata)

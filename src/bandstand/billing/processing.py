@@ -100,9 +100,3 @@ class OrderProcessor:
             source=events.SOURCE,
         )
         return outcomes
-
-    async def count_redelivery(self, order_id: uuid.UUID) -> int:
-        """Record that the order's message came back after a worker died with it; the count."""
-        async with self.database.unit_of_work() as session:
-            count = await self.repository.count_redelivery(session, order_id)
-        return count or 0

@@ -132,29 +132,6 @@ class OrderRepository:
             ],
         )
 
-    async def count_redelivery(self, session: AsyncSession, order_id: uuid.UUID) -> int | None:
-        """Add one to the order's redeliveries; the new count, or None without such an order."""
-        result = await session.execute(
-            update(Order)
-            .where(Order.id == order_id)
-            .values(redeliveries=Order.redeliveries + 1)
-            .returning(Order.redeliveries)
-            .execution_options(synchronize_session=False)
-        )
-        count = result.scalar_one_or_none()
-        return None if count is None else int(count)
-
-    async def reset_redeliveries(
-        self, session: AsyncSession, order_ids: Collection[uuid.UUID]
-    ) -> None:
-        if order_ids:
-            await session.execute(
-                update(Order)
-                .where(Order.id.in_(order_ids))
-                .values(redeliveries=0)
-                .execution_options(synchronize_session=False)
-            )
-
     async def count_by_status(self, session: AsyncSession) -> dict[str, int]:
         statement = select(Order.status, func.count()).group_by(Order.status)
         return {str(status): int(count) for status, count in await session.execute(statement)}

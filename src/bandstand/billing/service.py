@@ -110,7 +110,6 @@ class OrderService:
             created_by=caller.id,
             idempotency_key=idempotency_key,
             request_hash=request_hash,
-            redeliveries=0,
         )
 
     async def _replay(

@@ -3,14 +3,10 @@
 - Prefetch `settings.worker_prefetch`; a message is acked only after its transaction committed.
 - A message that cannot name an order is dead-lettered at once (it can never succeed). One whose
   processing raises is retried with back-off (`worker_retry_seconds`, doubling) and dead-lettered
-  to `billing_queue.dlq` on its 5th failure.
-- Crashes count too. RabbitMQ does not count a message that comes back because its worker died
-  (only the redelivered flag tells), so the worker counts those on the order row (`redeliveries`)
-  and adds them to the broker's count: a message that kills its worker every time is
-  dead-lettered after 5 tries instead of killing workers for ever. A message only waiting in the
-  prefetch buffer of a worker that died or stopped counts as tried once too, the price of not
-  writing to the database before every message. The embedded broker counts each delivery
-  itself.
+  to `billing_queue.dlq` on its 5th failed attempt.
+- Crashes count too, by the messaging layer (`RetryPolicy`): a message whose worker died with it
+  has had an attempt, so one that kills its worker every time is dead-lettered after 5 tries
+  instead of killing workers for ever.
 - The database being down is no failure of the message: the worker holds it unacked and tries
   again with back-off until the database answers, then goes on. RabbitMQ being down: the
   connection comes back by itself, and unacked messages are delivered again (idempotently).
@@ -25,10 +21,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from bandstand.billing.dead_letters import order_id_of
-from bandstand.billing.events import BILLING_QUEUE, QUEUES
+from bandstand.billing.events import BILLING_QUEUE, QUEUES, order_id_of
 from bandstand.billing.processing import OrderMissing, OrderProcessor, Outcome, WorkItem
-from bandstand.platform.app import declare_queues
 from bandstand.platform.database import Database
 from bandstand.platform.errors import is_unavailable
 from bandstand.platform.group_commit import GroupCommit, grouped_unit_of_work
@@ -39,6 +33,7 @@ from bandstand.platform.messaging import (
     OutboxRelay,
     RetryPolicy,
     create_broker,
+    declare_queues,
 )
 from bandstand.platform.settings import Settings
 
@@ -57,7 +52,12 @@ _CLOSE_TIMEOUT = 10.0
 
 class BillingWorker:
     def __init__(
-        self, settings: Settings, *, broker: Broker | None = None, database: Database | None = None
+        self,
+        settings: Settings,
+        *,
+        broker: Broker | None = None,
+        database: Database | None = None,
+        relay: OutboxRelay | None = None,
     ) -> None:
         self.settings = settings
         retry = RetryPolicy(max_attempts=MAX_ATTEMPTS, base_delay=settings.worker_retry_seconds)
@@ -77,20 +77,26 @@ class BillingWorker:
             linger=BATCH_LINGER_SECONDS,
         )
         prepare = declare_queues(self.broker, QUEUES)
-        self.relay = OutboxRelay(
+        # One relay per database in a process: beside the billing app (the same process), the
+        # app's relay publishes the worker's events too; on its own, the worker runs one.
+        self._owns_relay = relay is None
+        self.relay = relay or OutboxRelay(
             self.database,
             self.broker,
             poll_seconds=settings.outbox_poll_seconds,
             prepare=prepare,
             linger=BATCH_LINGER_SECONDS,
         )
+        if not self._owns_relay:
+            self.relay.watch(self.database)
         self._prepare = prepare
         self._consumer: Consumer | None = None
         self.consuming = asyncio.Event()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until `stop` is set, then shut down gracefully."""
-        self.relay.start()
+        if self._owns_relay:
+            self.relay.start()
         try:
             subscribe = asyncio.create_task(self._subscribe(stop))
             await stop.wait()
@@ -106,7 +112,8 @@ class BillingWorker:
         consumer, self._consumer = self._consumer, None
         if consumer is not None:
             await consumer.stop(_SHUTDOWN_GRACE)
-        for step in (self.relay.stop, self.broker.close, self.database.dispose):
+        steps = (self.relay.stop,) if self._owns_relay else ()
+        for step in (*steps, self.broker.close, self.database.dispose):
             try:
                 async with asyncio.timeout(_CLOSE_TIMEOUT):
                     await step()
@@ -138,15 +145,6 @@ class BillingWorker:
         order_id = order_id_of(delivery.message)
         if order_id is None:
             logger.error("message %s names no order: dead-lettering it", delivery.message.id)
-            await delivery.reject(requeue=False)
-            return
-        attempts = delivery.attempts
-        if delivery.redelivered:
-            attempts += await self._with_database(lambda: self.processor.count_redelivery(order_id))
-        if attempts > MAX_ATTEMPTS:
-            logger.error(
-                "order %s: its message came back %d times: dead-lettering it", order_id, attempts
-            )
             await delivery.reject(requeue=False)
             return
         item = WorkItem(order_id, delivery.message)

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from fastapi import FastAPI
 
 from bandstand.marketplace import compat, endpoints
 from bandstand.marketplace.counting import ListingCounter
 from bandstand.marketplace.imports import endpoints as imports
 from bandstand.marketplace.listing_index import ListingIndex, index_root
-from bandstand.marketplace.models import Instrument
 from bandstand.platform.app import create_service_app
 from bandstand.platform.runtime import Runtime
 
@@ -38,17 +35,9 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.state.listing_index = ListingIndex(
         app.state.database, index_root(settings.data_dir), settings.search_index_poll_seconds
     )
-    counter = ListingCounter(runtime.cache, runtime.settings.list_count_cache_seconds)
-    app.state.listing_counter = counter
-    renewals: set[asyncio.Task[None]] = set()
-
-    def renew_after_commit() -> None:
-        # A count computed while a write was committing is not reused.
-        task = asyncio.get_running_loop().create_task(counter.renew())
-        renewals.add(task)
-        task.add_done_callback(renewals.discard)
-
-    app.state.database.after_commit_of(Instrument.__table__, renew_after_commit)
+    app.state.listing_counter = ListingCounter(
+        app.state.write_generation, runtime.settings.list_count_cache_seconds
+    )
     return app
 
 

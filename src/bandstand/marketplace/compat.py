@@ -177,7 +177,7 @@ def _drf_errors(exc: ValidationError) -> dict[str, list[str]]:
 )
 @legacy_errors(validation_status=400)
 async def legacy_add(
-    request: Request, admin: AdminUser, session: DBSession, response: Response, counter: Counter
+    request: Request, admin: AdminUser, session: DBSession, response: Response
 ) -> LegacyInstrument:
     try:
         body = json.loads(await request.body())
@@ -196,7 +196,6 @@ async def legacy_add(
         errors = _drf_errors(exc)
         summary = "; ".join(f"{name}: {' '.join(texts)}" for name, texts in errors.items())
         raise BadRequest(summary, extra=errors) from exc
-    await counter.renew()
     try:
         instrument = await instrument_service.create(session, data, admin.id)
     except LinkTaken as exc:

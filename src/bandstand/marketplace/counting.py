@@ -12,11 +12,11 @@ expired) keeps in the platform cache:
 
 One request per process computes a missing count or anchor list while the others asking for it
 wait; once older than the cache time, the value is still answered while one request recomputes
-it. Any write through the service (create, change, delete, import) moves the marketplace's
-generation, which is part of every key: the next read counts afresh. A write that bypasses the
-service in another process (the import command, which has no access to an in-memory cache)
-shows in counts and deep pages within the cache time at most; with Redis as the cache, the
-command's writes are seen at once by every replica. The setting at 0 counts every time.
+it. Every committed write of the marketplace moves its write generation
+(`platform.write_generation`), which is part of every key: the next read counts afresh, in every
+process sharing the cache. The import command moves it too; with an in-memory cache, which it
+cannot reach from its own process, its writes show in counts and deep pages within the cache
+time at most. The setting at 0 counts every time.
 """
 
 from __future__ import annotations
@@ -34,31 +34,27 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.marketplace.models import Instrument
 from bandstand.marketplace.repository import InstrumentFilters, InstrumentRepository
-from bandstand.platform.cache import Cache
+from bandstand.platform.write_generation import WriteGeneration
 
 ANCHOR_EVERY = 5000
 FILL_WAIT = 10.0
 KEPT_STALE = 10
 """A value is kept this many cache times, answered (while recomputed) once it is stale."""
-GENERATION_KEY = "marketplace:listing-generation"
-_GENERATION_TTL = 30 * 24 * 3600.0
 
 
 class ListingCounter:
-    def __init__(self, cache: Cache, ttl: float, *, anchor_every: int = ANCHOR_EVERY) -> None:
-        self.cache = cache
+    def __init__(
+        self, generation: WriteGeneration, ttl: float, *, anchor_every: int = ANCHOR_EVERY
+    ) -> None:
+        self.generation = generation
+        self.cache = generation.cache
         self.ttl = ttl
         self.anchor_every = anchor_every
         self.instruments = InstrumentRepository()
         self._filling: dict[str, asyncio.Event] = {}
 
-    async def renew(self) -> None:
-        """Forget every count and anchor: call on every write."""
-        if self.ttl > 0:
-            await self.cache.incr(GENERATION_KEY, _GENERATION_TTL)
-
     async def _key(self, kind: str, filters: InstrumentFilters) -> str:
-        generation = await self.cache.get(GENERATION_KEY) or "0"
+        generation = await self.generation.current()
         described = json.dumps(asdict(filters), default=str, sort_keys=True)
         digest = hashlib.sha256(described.encode()).hexdigest()[:32]
         return f"marketplace:{kind}:{generation}:{digest}"

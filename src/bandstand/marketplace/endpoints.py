@@ -121,9 +121,7 @@ async def create_instrument(
     admin: AdminUser,
     session: DBSession,
     response: Response,
-    counter: Counter,
 ) -> InstrumentRead:
-    await counter.renew()
     instrument = await instrument_service.create(session, data, admin.id)
     response.headers["Location"] = f"/api/v1/instruments/{instrument.id}"
     return InstrumentRead.of(instrument)
@@ -139,9 +137,7 @@ async def update_instrument(
     data: InstrumentUpdate,
     admin: AdminUser,
     session: DBSession,
-    counter: Counter,
 ) -> InstrumentRead:
-    await counter.renew()
     instrument = await instrument_service.get(session, instrument_id)
     instrument = await instrument_service.update(session, instrument, data, admin.id)
     return InstrumentRead.of(instrument)
@@ -153,9 +149,8 @@ async def update_instrument(
     summary="Delete a listing (admin)",
 )
 async def delete_instrument(
-    instrument_id: InstrumentId, admin: AdminUser, session: DBSession, counter: Counter
+    instrument_id: InstrumentId, admin: AdminUser, session: DBSession
 ) -> Response:
-    await counter.renew()
     instrument = await instrument_service.get(session, instrument_id)
     await instrument_service.delete(session, instrument, admin.id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

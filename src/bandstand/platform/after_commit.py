@@ -13,8 +13,9 @@ otherwise put the old answer back into a cache, or the relay would look before t
 Two ways to ask for it:
 - `after_commit(session, callback)`: once the transaction of `session` commits;
 - `Database.after_commit_of(table, callback)`: after every committed transaction that wrote
-  `table`, which the session learns from its statements and flushes (`record_write` for a
-  textual statement). This is how a new outbox row wakes the relay.
+  `table` (or, with None, any table), which the session learns from its statements and flushes
+  (`record_write` for a textual statement). This is how a new outbox row wakes the relay, and how
+  a service's writes move its write generation (`platform.write_generation`).
 """
 
 from __future__ import annotations
@@ -49,11 +50,20 @@ WATCHES = "bandstand_commit_watches"
 
 @dataclass(frozen=True)
 class CommitWatch:
-    """Run `callback` after each committed transaction that did one of `operations` on `table`."""
+    """Run `callback` after each committed transaction that did one of `operations` on `table`
+    (None: on any table but those in `ignored`)."""
 
-    table: str
+    table: str | None
     callback: AfterCommit
     operations: frozenset[str] = OPERATIONS
+    ignored: frozenset[str] = frozenset()
+
+    def matches(self, written: set[tuple[str, str]]) -> bool:
+        return any(
+            operation in self.operations
+            and (table == self.table or (self.table is None and table not in self.ignored))
+            for table, operation in written
+        )
 
 
 class WatchedSession(Session):
@@ -114,8 +124,8 @@ def _run_after_commit(session: Session) -> None:
     if written:
         watches: Collection[CommitWatch] = session.info.get(WATCHES, ())
         for watch in watches:
-            if any((watch.table, operation) in written for operation in watch.operations):
-                due.append((f"{watch.table} written", watch.callback))
+            if watch.matches(written):
+                due.append((f"{watch.table or 'any table'} written", watch.callback))
     for name, callback in due:
         try:
             result = callback()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI, Request, Response
@@ -14,8 +14,8 @@ from bandstand.platform.clients import ForwardedClientMiddleware
 from bandstand.platform.database import Database
 from bandstand.platform.errors import ERROR_RESPONSES, install_error_handlers
 from bandstand.platform.health import ReadinessCheck, health_router
-from bandstand.platform.messaging.broker import Broker
 from bandstand.platform.messaging.outbox import count_pending
+from bandstand.platform.messaging.queues import Queues, declare_queues
 from bandstand.platform.messaging.relay import OutboxRelay
 from bandstand.platform.messaging.subscriptions import Subscribing, SubscriptionRunner
 from bandstand.platform.observability import (
@@ -28,6 +28,7 @@ from bandstand.platform.response_cache import BackgroundRefreshes, PublicRespons
 from bandstand.platform.retention import RetentionJob, RetentionRule, kernel_rules
 from bandstand.platform.runtime import Runtime
 from bandstand.platform.transactions import TransactionMiddleware
+from bandstand.platform.write_generation import WriteGeneration
 
 LifecycleHook = Callable[[FastAPI], Awaitable[None]]
 
@@ -53,18 +54,6 @@ def strip_trailing_slash(scope: Scope) -> None:
             scope["raw_path"] = raw.rstrip(b"/") or b"/"
 
 
-def declare_queues(
-    broker: Broker, queues: Mapping[str, Sequence[str]]
-) -> Callable[[], Awaitable[None]]:
-    """Declares each durable queue with its bindings (idempotent); raises `BrokerUnavailable`."""
-
-    async def declare() -> None:
-        for queue, routing_keys in queues.items():
-            await broker.declare_queue(queue, routing_keys)
-
-    return declare
-
-
 def create_service_app(
     name: str,
     routers: Sequence[APIRouter],
@@ -76,7 +65,7 @@ def create_service_app(
     on_shutdown: Sequence[LifecycleHook] = (),
     subscriptions: Sequence[Subscribing] = (),
     public_paths: Sequence[str] = (),
-    queues: Mapping[str, Sequence[str]] | None = None,
+    queues: Queues | None = None,
     retention: Sequence[RetentionRule] = (),
 ) -> FastAPI:
     """A service app on the kernel.
@@ -98,6 +87,8 @@ def create_service_app(
     )
     subscriber = SubscriptionRunner(database, runtime.broker, subscriptions)
     refreshes = BackgroundRefreshes()
+    generation = WriteGeneration(runtime.cache, name)
+    generation.follow(database)
     pruning = RetentionJob(
         name,
         database,
@@ -136,6 +127,7 @@ def create_service_app(
     app.state.service_name = name
     app.state.runtime = runtime
     app.state.database = database
+    app.state.write_generation = generation
     app.state.outbox_relay = relay
     app.state.subscriptions = subscriber
     app.state.retention = pruning
@@ -167,6 +159,7 @@ def create_service_app(
             paths=public_paths,
             ttl=settings.public_cache_seconds,
             refreshes=refreshes,
+            generation=generation,
         )
     app.add_middleware(RequestBodyLimits, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware, service=name, access_log=settings.access_log)

@@ -130,18 +130,20 @@ class Database:
 
     def after_commit_of(
         self,
-        table: Table | str,
+        table: Table | str | None,
         callback: AfterCommit,
         *,
         operations: Collection[str] = OPERATIONS,
+        ignored: Collection[str] = (),
     ) -> None:
         """Run `callback` after every committed transaction of this database that did one of
-        `operations` ("insert", "update", "delete") on `table`."""
+        `operations` ("insert", "update", "delete") on `table`; with None, on any table but
+        those named in `ignored`."""
         unknown = set(operations) - OPERATIONS
         if unknown:
             raise ValueError(f"unknown operations: {sorted(unknown)}")
-        name = table if isinstance(table, str) else table.name
-        self._watches.append(CommitWatch(name, callback, frozenset(operations)))
+        name = table if table is None or isinstance(table, str) else table.name
+        self._watches.append(CommitWatch(name, callback, frozenset(operations), frozenset(ignored)))
 
     async def ping(self) -> None:
         async with self.engine.connect() as connection:

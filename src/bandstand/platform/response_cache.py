@@ -3,7 +3,9 @@
 Public lists (songs, concerts, ...) are read far more often than they change, and the same
 pages are asked for again and again. For `ttl` seconds an anonymous request for one of the
 listed paths is answered from the platform cache (memory, or Redis shared by every replica)
-without touching the database: anonymous readers may see a list up to `ttl` seconds old.
+without touching the database. A write is visible to the next read: an answer records the
+service's write generation (`platform.write_generation`) it was computed at, and is not answered
+once a committed write of the service has moved it.
 
 Never cached, never served from the cache: requests with an `Authorization` header (their
 answers depend on who asks, e.g. `liked_by_me`), methods other than GET, and responses other
@@ -35,6 +37,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bandstand.platform.asgi import bodiless_request
 from bandstand.platform.cache import Cache
+from bandstand.platform.write_generation import INITIAL, WriteGeneration
 
 logger = logging.getLogger(__name__)
 
@@ -78,8 +81,10 @@ class PublicResponseCache:
         ttl: float,
         stale: float = STALE_SECONDS,
         refreshes: BackgroundRefreshes | None = None,
+        generation: WriteGeneration | None = None,
     ) -> None:
         self.app = app
+        self.generation = generation
         self.cache = cache
         self.service = service
         self.paths = frozenset(path.rstrip("/") or "/" for path in paths)
@@ -94,23 +99,22 @@ class PublicResponseCache:
             return
         key = self._key(scope)
         try:
-            stored = await self.cache.get(key)
+            generation, found = await self._lookup(key)
             filling = self._filling.get(key)
-            if stored is None and filling is not None:
+            if found is None and filling is not None:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(filling.wait(), FILL_WAIT)
-                stored = await self.cache.get(key)
+                generation, found = await self._lookup(key)
         except Exception as exc:
             logger.warning("response cache unavailable, bypassed: %s", exc)
             await self.app(scope, receive, send)
             return
-        if stored is not None:
-            head, _, body = stored.partition("\n")
-            record = json.loads(head)
+        if found is not None:
+            record, body = found
             fresh = time.time() - record.get("stored_at", 0.0) <= self.ttl
             if not fresh and key not in self.refreshes:
                 refresh_scope = {**scope, "state": dict(scope.get("state", {}))}
-                self.refreshes.start(key, self._refresh(key, refresh_scope))
+                self.refreshes.start(key, self._refresh(key, refresh_scope, generation))
             await _replay(record, body, send, b"HIT" if fresh else b"STALE")
             return
         if key in self._filling:  # the other fill failed or is slow: answer this one directly
@@ -118,10 +122,24 @@ class PublicResponseCache:
             return
         self._filling[key] = done = asyncio.Event()
         try:
-            await self._fill(key, scope, receive, send)
+            await self._fill(key, generation, scope, receive, send)
         finally:
             del self._filling[key]
             done.set()
+
+    async def _lookup(self, key: str) -> tuple[str, tuple[dict[str, Any], str] | None]:
+        """The current write generation, and the answer under `key` if it was computed at it."""
+        if self.generation is None:
+            generation, stored = INITIAL, await self.cache.get(key)
+        else:
+            generation, stored = await self.generation.current_and(key)
+        if stored is None:
+            return generation, None
+        head, _, body = stored.partition("\n")
+        record = json.loads(head)
+        if record.get("generation", INITIAL) != generation:
+            return generation, None  # the service wrote since: not an answer any more
+        return generation, (record, body)
 
     def _cacheable(self, scope: Scope) -> bool:
         if self.ttl <= 0 or scope["type"] != "http" or scope["method"] != "GET":
@@ -130,7 +148,7 @@ class PublicResponseCache:
             return False
         return all(name != b"authorization" for name, _ in scope["headers"])
 
-    async def _refresh(self, key: str, scope: Scope) -> None:
+    async def _refresh(self, key: str, scope: Scope, generation: str) -> None:
         answered = asyncio.Event()
 
         async def discard(message: Message) -> None:
@@ -138,7 +156,7 @@ class PublicResponseCache:
                 answered.set()
 
         try:
-            filled = self._fill(key, scope, bodiless_request(answered), discard)
+            filled = self._fill(key, generation, scope, bodiless_request(answered), discard)
             await asyncio.wait_for(filled, REFRESH_TIMEOUT)
         except Exception:
             logger.exception("refreshing a cached response failed; the stale one stays")
@@ -150,7 +168,11 @@ class PublicResponseCache:
         path = scope["path"].rstrip("/") or "/"
         return f"response:{self.service}:{scope.get('scheme', 'http')}://{host.decode('latin-1')}{path}?{query}"
 
-    async def _fill(self, key: str, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _fill(
+        self, key: str, generation: str, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        """Answer the request and keep the answer, recorded at `generation`: read before the
+        answer is computed, so a write meanwhile leaves it already outdated."""
         start: Message | None = None
         chunks: list[bytes] = []
         complete = False
@@ -178,6 +200,7 @@ class PublicResponseCache:
             {
                 "headers": [[name.decode(), value.decode()] for name, value in headers],
                 "stored_at": time.time(),
+                "generation": generation,
             }
         )
         body = b"".join(chunks).decode()

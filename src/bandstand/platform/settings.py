@@ -147,13 +147,14 @@ class Settings(BaseSettings):
         1.0,
         ge=0,
         description="How long anonymous GETs of public lists are served from the cache (0: never); "
-        "older entries are answered for 10 s more while one background request refreshes them.",
+        "older entries are answered for 10 s more while one background request refreshes them; "
+        "a committed write of the service ends them at once.",
     )
     list_count_cache_seconds: float = Field(
         30.0,
         ge=0,
         description="How long the count of a large list, and where its deep pages start, may be "
-        "reused; any write through the service renews them (0: never).",
+        "reused; any committed write of the service renews them (0: never).",
     )
     search_index_poll_seconds: float = Field(
         1.0,

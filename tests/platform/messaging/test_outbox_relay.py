@@ -235,6 +235,28 @@ async def test_a_commit_wakes_the_relay(database: Database, broker: EmbeddedBrok
         await relay.stop()
 
 
+async def test_a_relay_watching_another_database_of_the_same_one_is_woken_by_its_commits(
+    database: Database, broker: EmbeddedBroker
+) -> None:
+    """A worker beside its app commits through a `Database` of its own and uses the app's relay."""
+    await broker.declare_queue("audit", ["identity.#"])
+    relay = OutboxRelay(database, broker, poll_seconds=60)
+    beside = Database(database.url)
+    relay.watch(beside)
+    relay.start()
+    try:
+        await relay.idle()  # the relay found nothing and sleeps for a minute
+        await register(beside, "a@example.com")
+
+        async def delivered() -> bool:
+            return await broker.queue_depth("audit") == 1
+
+        await eventually(delivered, timeout=2)
+    finally:
+        await relay.stop()
+        await beside.dispose()
+
+
 async def test_a_lingering_relay_publishes_the_commits_of_its_linger_together(
     database: Database, broker: EmbeddedBroker
 ) -> None:

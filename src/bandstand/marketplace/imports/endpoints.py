@@ -14,7 +14,6 @@ from bandstand.marketplace.imports.importer import (
     UnreadableFile,
     rows_of,
 )
-from bandstand.marketplace.params import Counter
 from bandstand.marketplace.schemas import ImportSummary
 from bandstand.platform.errors import BadRequest, PayloadTooLarge
 from bandstand.platform.security import AdminUser
@@ -77,14 +76,12 @@ async def import_instruments(
     request: Request,
     admin: AdminUser,
     session: DBSession,
-    counter: Counter,
     format: Annotated[
         ImportFormat | None, Query(description="csv or jsonl; else from Content-Type")
     ] = None,
 ) -> ImportSummary:
     fmt = _format(request, format)
     body = await _body(request)
-    await counter.renew()
     run = InstrumentImport(actor_id=admin.id)
     rows, _ = rows_of(io.BytesIO(body), fmt)
     try:

@@ -34,6 +34,7 @@ from bandstand.platform.messaging.outbox import (
     publish_event,
     publish_events,
 )
+from bandstand.platform.messaging.queues import Queues, declare_queues
 from bandstand.platform.messaging.relay import OutboxRelay
 from bandstand.platform.messaging.subscriptions import (
     Subscribing,
@@ -54,6 +55,7 @@ __all__ = [
     "MessageFormatError",
     "MessageHandler",
     "OutboxRelay",
+    "Queues",
     "RetryPolicy",
     "Subscribing",
     "Subscription",
@@ -62,6 +64,7 @@ __all__ = [
     "attach_processed_messages",
     "create_broker",
     "dead_letter_queue",
+    "declare_queues",
     "handle_idempotently",
     "idempotent_handler",
     "mark_processed",

@@ -33,7 +33,10 @@ def stand_in(message_id: str) -> Message:
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """How often a failing message is retried and how long to wait before each retry."""
+    """How many attempts a message gets and how long to wait before each retry.
+
+    A delivery whose handler failed counts, and so does one whose consumer went away with the
+    message; after `max_attempts` the message is dead-lettered."""
 
     max_attempts: int = 5
     base_delay: float = 1.0
@@ -45,20 +48,19 @@ class RetryPolicy:
             raise ValueError("max_attempts must be at least 1")
 
     def delay(self, attempt: int) -> float:
-        """Seconds to wait after failed delivery number `attempt` (1-based)."""
+        """Seconds to wait after failed attempt number `attempt` (1-based)."""
         return min(self.base_delay * self.factor ** max(attempt - 1, 0), self.max_delay)
 
 
 class Delivery(abc.ABC):
     """A message handed to a consumer; settle it exactly once with `ack` or `reject`.
 
-    `attempts` counts the failed deliveries the broker knows of, plus this one. `redelivered` is
-    True when the broker hands the message out again because a consumer took it and went away
-    without settling it (RabbitMQ's redelivered flag): RabbitMQ does not count those in
-    `attempts`, the embedded broker does.
+    `attempts` counts the deliveries of the message to this queue, this one included, that ended
+    in a failure or with their consumer gone (a process that died, a connection lost) — the same
+    in every broker. A delivery given back with `release` does not count. A message that comes
+    back from a consumer gone with it on its last attempt is dead-lettered, not handed out.
     """
 
-    redelivered: bool = False
     malformed: str | None = None
     """Why the body is not a `Message`, for a message parked in a dead-letter queue: nothing
     drops it there; it is handed out with this set, `raw` its body and `message` a stand-in
@@ -94,7 +96,7 @@ class Delivery(abc.ABC):
             await self._dead_letter()
 
     async def release(self) -> None:
-        """Give the message back unhandled (e.g. on shutdown), without counting a failure."""
+        """Give the message back unhandled (e.g. on shutdown), without counting an attempt."""
         self._settle()
         await self._release()
 

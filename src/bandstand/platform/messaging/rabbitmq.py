@@ -4,6 +4,14 @@ Retries: a failed message is republished, with its attempt count in a header, to
 `<queue>.retry.<ms>` whose messages expire after that many milliseconds and are then dead-lettered
 by RabbitMQ back to `<queue>`; the original is acked once the copy is confirmed. A message out of
 attempts, or rejected without requeue, is rejected and RabbitMQ dead-letters it to `<queue>.dlq`.
+
+Attempts: RabbitMQ puts a message whose consumer went away without settling it (a process that
+died, a connection lost) back in its queue flagged `redelivered`, and counts nothing (a classic
+queue has no delivery count). Such a message is not handed out: its consumer's delivery was an
+attempt, so it is rejected like a failure (retried after the back-off with its count raised, or
+dead-lettered after the last attempt). A delivery given back on purpose (`release`) is a copy
+carrying the same count, so it is not counted. Only messages that came back pay for this; the
+common path reads one flag.
 """
 
 from __future__ import annotations
@@ -222,14 +230,25 @@ class RabbitMQBroker(Broker):
         if not isinstance(attempts, int) or incoming.headers.get(ATTEMPTS_QUEUE_HEADER) != queue:
             attempts = 1
         delivery = RabbitMQDelivery(self, queue, message, attempts, incoming, acks)
-        delivery.redelivered = bool(incoming.redelivered)
+        if incoming.redelivered and not is_dead_letter_queue(queue):
+            logger.warning(
+                "Message %s (%s) came back to %s from a consumer gone with it on attempt %d",
+                message.id,
+                message.type,
+                queue,
+                attempts,
+            )
+            await delivery.reject()
+            return None
         return delivery
 
     async def retry_later(
         self, queue: str, incoming: AbstractIncomingMessage, attempts: int, delay: float
     ) -> None:
+        """Put a copy of `incoming` counting `attempts` on `queue` after `delay` seconds (at once
+        without one); the caller acks the original once this returned."""
         channel = (await self._ready()).channel
-        retry_queue = await self._retry_queue(channel, queue, delay)
+        target = await self._retry_queue(channel, queue, delay) if delay > 0 else queue
         copy = aio_pika.Message(
             body=incoming.body,
             headers={**incoming.headers, ATTEMPTS_HEADER: attempts, ATTEMPTS_QUEUE_HEADER: queue},
@@ -240,7 +259,7 @@ class RabbitMQBroker(Broker):
             timestamp=incoming.timestamp,
             app_id=incoming.app_id,
         )
-        await self.publish_confirmed(channel.default_exchange, [(copy, retry_queue)])
+        await self.publish_confirmed(channel.default_exchange, [(copy, target)])
 
     async def publish_confirmed(
         self, exchange: AbstractExchange, items: Sequence[tuple[aio_pika.Message, str]]

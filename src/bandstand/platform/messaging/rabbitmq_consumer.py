@@ -73,8 +73,10 @@ class RabbitMQConsumer(Consumer):
 
     async def _on_message(self, incoming: AbstractIncomingMessage) -> None:
         if self._stopping:
-            with suppress(TimeoutError, *CONNECTION_EXCEPTIONS):
-                await incoming.nack(requeue=True)
+            with suppress(Exception):
+                delivery = await self._broker.delivery(self.queue, incoming)
+                if delivery is not None:
+                    await delivery.release()
             return
         task = asyncio.current_task()
         assert task is not None

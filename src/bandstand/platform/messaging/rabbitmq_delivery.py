@@ -10,7 +10,7 @@ import aio_pika
 from aio_pika.abc import AbstractIncomingMessage
 
 from bandstand.platform.messaging.acks import AckWindow
-from bandstand.platform.messaging.broker import Delivery
+from bandstand.platform.messaging.broker import BrokerUnavailable, Delivery, is_dead_letter_queue
 from bandstand.platform.messaging.message import Message
 
 if TYPE_CHECKING:
@@ -65,7 +65,16 @@ class RabbitMQDelivery(Delivery):
         await self._settle_alone("reject", lambda: self._incoming.reject(requeue=False))
 
     async def _release(self) -> None:
-        await self._settle_alone("release", lambda: self._incoming.nack(requeue=True))
+        if is_dead_letter_queue(self.queue):  # no attempts to count there; the order stays
+            await self._settle_alone("release", lambda: self._incoming.nack(requeue=True))
+            return
+        # Given back as it is, it would come back flagged redelivered: counted as an attempt.
+        try:
+            await self._broker.retry_later(self.queue, self._incoming, self.attempts, 0)
+        except BrokerUnavailable:
+            await self._settle_alone("release", lambda: self._incoming.nack(requeue=True))
+            return
+        await self._ack()
 
 
 def amqp_message(message: Message) -> aio_pika.Message:

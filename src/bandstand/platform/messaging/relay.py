@@ -66,7 +66,7 @@ class OutboxRelay:
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self._next_cleanup = datetime.now(UTC)
-        database.after_commit_of(outbox_table, self.wake, operations={"insert"})
+        self.watch(database)
 
     def start(self) -> None:
         if self._task is None or self._task.done():
@@ -89,6 +89,11 @@ class OutboxRelay:
 
     def wake(self) -> None:
         self._wakeup.set()
+
+    def watch(self, database: Database) -> None:
+        """Look at once after a commit of `database` that wrote to the outbox too: another
+        `Database` of the same one in this process (a worker's beside its app's relay)."""
+        database.after_commit_of(outbox_table, self.wake, operations={"insert"})
 
     async def idle(self) -> None:
         """Return once the relay has published all it found and waits for more."""
