@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from bandstand.cli import app as cli
 from bandstand.marketplace import text
 from bandstand.marketplace.imports import ImportFormat, import_instruments
-from bandstand.marketplace.listing_index import ListingIndex
+from bandstand.marketplace.listing_index import ListingIndex, _events_lost
 from bandstand.platform.settings import Settings
 from tests.marketplace.conftest import INSTRUMENT, Marketplace
 from tests.support.tokens import TokenFactory
@@ -222,3 +222,12 @@ def test_the_rebuild_command_indexes_every_listing(
     assert rebuilt.exit_code == 0, rebuilt.output
     assert "rebuilt 1 index slot(s), 1 listings" in rebuilt.output
     assert (tmp_path / "search" / "marketplace-instruments" / "slot-0" / "meta.json").exists()
+
+
+def test_events_are_lost_only_when_the_outbox_moved_past_the_watermark_unread() -> None:
+    assert not _events_lost(10, None, None)  # an empty outbox
+    assert not _events_lost(10, 12, 3)  # what follows 10 is there
+    assert not _events_lost(10, 12, 11)
+    assert _events_lost(10, 12, 12)  # 11 was removed unread (retention)
+    assert _events_lost(10, 4, 1)  # numbering started again (SQLite, emptied)
+    assert not _events_lost(0, 500, 501)  # after an empty outbox, any id is next

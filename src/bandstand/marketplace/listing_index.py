@@ -141,15 +141,18 @@ class ListingIndex:
         return self.index is not None and self.index.built
 
     async def start(self) -> None:
-        if self.poll_seconds <= 0:
-            return
+        """Take a slot and follow the database (nothing when the poll setting is 0)."""
+        if self.poll_seconds > 0 and await self.open():
+            self._task = asyncio.create_task(self._follow())
+
+    async def open(self) -> bool:
+        """Take a free slot; False (searches run in SQL) when every slot is held."""
         self.index = await asyncio.to_thread(PrefixIndex.open, self.root, FIELDS, VERSION)
         if self.index is None:
             logger.warning(
                 "every search index slot under %s is in use: searching in SQL", self.root
             )
-            return
-        self._task = asyncio.create_task(self._follow())
+        return self.index is not None
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -275,7 +278,8 @@ class ListingIndex:
         state["outbox"] = max(since, top)
         self._recent_events = {e for e in self._recent_events if e > state["outbox"] - MARGIN}
         changed = 0
-        ordered = sorted(listings)
+        # A listing above the id watermark is read (once, as it is now) with the new ones.
+        ordered = sorted(listing for listing in listings if listing <= state["id"])
         for start in range(0, len(ordered), BATCH):
             chunk = ordered[start : start + BATCH]
             rows = (await session.execute(select(*_COLUMNS).where(Instrument.id.in_(chunk)))).all()
@@ -296,6 +300,7 @@ class ListingIndex:
         """Index the listings above the id watermark (and those of the last `MARGIN` below it
         not yet read)."""
         low = max(state["id"] - MARGIN, 0)
+        indexed = state["id"]
         written = 0
         while True:
             rows = (
@@ -310,8 +315,10 @@ class ListingIndex:
                 break
             low = int(rows[-1].id)
             fresh = [row for row in rows if int(row.id) not in self._recent_ids]
+            again = [document(row) for row in fresh if int(row.id) <= indexed]
+            new = [document(row) for row in fresh if int(row.id) > indexed]
             if fresh:
-                await asyncio.to_thread(_write, index, [document(row) for row in fresh], [])
+                await asyncio.to_thread(_write, index, again, [], new)
                 written += len(fresh)
             state["id"] = max(state["id"], low)
             floor = state["id"] - MARGIN
@@ -366,9 +373,16 @@ def _open_any(root: Path) -> PrefixIndex | None:
     return PrefixIndex.open(root, FIELDS, VERSION)
 
 
-def _write(index: PrefixIndex, documents: Sequence[IndexedDocument], gone: Sequence[int]) -> None:
+def _write(
+    index: PrefixIndex,
+    documents: Sequence[IndexedDocument],
+    gone: Sequence[int],
+    new: Sequence[IndexedDocument] = (),
+) -> None:
+    """Replace `documents`, remove `gone`, add `new` (ids above the watermark: never indexed)."""
     index.delete(gone)
     index.add(documents)
+    index.add(new, replace=False)
 
 
 def _events_lost(seen: int, top: int | None, first: int | None) -> bool:
@@ -376,7 +390,8 @@ def _events_lost(seen: int, top: int | None, first: int | None) -> bool:
     its numbering started again."""
     if top is None or first is None:
         return False
-    return top < seen or first > seen + 1
+    # After an empty outbox the watermark is 0: whatever comes next is read, whatever its id.
+    return top < seen or (seen > 0 and first > seen + 1)
 
 
 _OUTBOX = outbox_table.c

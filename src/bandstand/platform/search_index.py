@@ -121,10 +121,13 @@ class PrefixIndex:
             self._writer.wait_merging_threads()
         self._lock.close()
 
-    def add(self, documents: Sequence[IndexedDocument]) -> None:
-        """Add `documents`, replacing any with the same id (visible after `commit`)."""
+    def add(self, documents: Sequence[IndexedDocument], *, replace: bool = True) -> None:
+        """Add `documents`, replacing any with the same id (visible after `commit`); without
+        `replace` the caller knows none is indexed yet (a build: a delete per document is
+        queued in memory until the commit)."""
         for document in documents:
-            self._writer.delete_documents_by_term(_ID, document.id)
+            if replace:
+                self._writer.delete_documents_by_term(_ID, document.id)
             self._writer.add_document(self._document(document))
 
     def delete(self, ids: Iterable[int]) -> None:
