@@ -1,9 +1,9 @@
 """The composition root: the one module that names every service.
 
-Adding a service is a new package and one entry here: its app factory, the path prefixes the
-gateway routes to it (canonical and inherited), its migrations, its default port, the event
-queues it consumes, its worker processes and its commands. The CLI and `bandstand up` iterate
-these entries and name no service themselves.
+Adding a service is a new package (its migrations in its `migrations/` folder) and one entry
+here: its app factory, the path prefixes the gateway routes to it (canonical and inherited), its
+default port, the event queues it consumes, its worker processes and its commands. The CLI and
+`bandstand up` iterate these entries and name no service themselves.
 """
 
 from __future__ import annotations
@@ -65,7 +65,6 @@ class ServiceEntry:
     name: str
     create_app: Callable[[Runtime], FastAPI]
     prefixes: tuple[str, ...]
-    migrations: Path
     default_port: int
     seed_demo: DemoSeed | None = None
     workers: Mapping[str, WorkerMain] = field(default_factory=dict)
@@ -75,6 +74,11 @@ class ServiceEntry:
     its web process, started and stopped with the app (`create_service_app(subscriptions=)`)."""
     commands: Sequence[Command] = ()
     """Its commands of the `bandstand` CLI (`bandstand createsuperuser`, `bandstand import`)."""
+
+    @property
+    def migrations(self) -> Path:
+        """Its Alembic scripts: every service keeps them in its package's `migrations/`."""
+        return SRC / self.name / "migrations"
 
 
 SERVICES: tuple[ServiceEntry, ...] = (
@@ -92,7 +96,6 @@ SERVICES: tuple[ServiceEntry, ...] = (
             "/auth",
             "/users",
         ),
-        migrations=SRC / "identity" / "migrations",
         default_port=8001,
         commands=(identity_cli.createsuperuser,),
     ),
@@ -110,7 +113,6 @@ SERVICES: tuple[ServiceEntry, ...] = (
             "/picture",
             "/count",
         ),
-        migrations=SRC / "music" / "migrations",
         default_port=8002,
         seed_demo=music_demo.seed_demo,
         consumers=(music_events.IDENTITY_EVENTS_QUEUE,),
@@ -119,7 +121,6 @@ SERVICES: tuple[ServiceEntry, ...] = (
         name="concerts",
         create_app=concerts_app.create_app,
         prefixes=("/api/v1/concerts", "/api/v1/me/concerts"),
-        migrations=SRC / "concerts" / "migrations",
         default_port=8003,
         seed_demo=concerts_demo.seed_demo,
         consumers=(concerts_events.IDENTITY_QUEUE,),
@@ -128,7 +129,6 @@ SERVICES: tuple[ServiceEntry, ...] = (
         name="inventory",
         create_app=inventory_app.create_app,
         prefixes=("/api/v1/movies", "/api/movies"),
-        migrations=SRC / "inventory" / "migrations",
         default_port=8005,
         seed_demo=inventory_demo.seed_demo,
     ),
@@ -136,7 +136,6 @@ SERVICES: tuple[ServiceEntry, ...] = (
         name="academy",
         create_app=academy_app.create_app,
         prefixes=("/api/v1/courses", "/api/v1/enroll", "/api/v1/progress", "/api/v1/analytics"),
-        migrations=SRC / "academy" / "migrations",
         default_port=8007,
         seed_demo=academy_demo.seed_demo,
         consumers=(academy_events.IDENTITY_QUEUE,),
@@ -145,7 +144,6 @@ SERVICES: tuple[ServiceEntry, ...] = (
         name="marketplace",
         create_app=marketplace_app.create_app,
         prefixes=("/api/v1/instruments", "/listInstrument", "/searchInstrument", "/addInstrument"),
-        migrations=SRC / "marketplace" / "migrations",
         default_port=8004,
         commands=(marketplace_cli.import_app, marketplace_cli.index_app),
     ),
@@ -153,7 +151,6 @@ SERVICES: tuple[ServiceEntry, ...] = (
         name="billing",
         create_app=billing_app.create_app,
         prefixes=("/api/v1/billing", "/api/billing"),
-        migrations=SRC / "billing" / "migrations",
         default_port=8006,
         workers={"billing": billing_worker.run_worker},
     ),
@@ -166,7 +163,6 @@ SERVICES: tuple[ServiceEntry, ...] = (
             "/api/v1/dashboard",
             "/api/v1/health-check",
         ),
-        migrations=SRC / "admin" / "migrations",
         default_port=8008,
         consumers=(admin_events.AUDIT_QUEUE,),
     ),

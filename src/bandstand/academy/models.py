@@ -23,6 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from bandstand.platform.clock import utcnow
 from bandstand.platform.database import ServiceBase, new_metadata
 from bandstand.platform.messaging import attach_outbox, attach_processed_messages
+from bandstand.platform.rows import Timestamps
 
 DIFFICULTY_LEVELS = ("BEGINNER", "INTERMEDIATE", "ADVANCED")
 MAX_ID = 2**31 - 1
@@ -34,7 +35,7 @@ class AcademyBase(ServiceBase):
     metadata = new_metadata()
 
 
-class Course(AcademyBase):
+class Course(AcademyBase, Timestamps):
     __tablename__ = "courses"
     __table_args__ = (
         CheckConstraint(
@@ -59,11 +60,9 @@ class Course(AcademyBase):
     duration_hours: Mapped[int] = mapped_column(Integer, default=0)
     price: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=Decimal("0.00"))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
-class Lesson(AcademyBase):
+class Lesson(AcademyBase, Timestamps):
     __tablename__ = "lessons"
     __table_args__ = (
         UniqueConstraint("course_id", "order", name="uq_lessons_course_id_order"),
@@ -80,8 +79,6 @@ class Lesson(AcademyBase):
     duration_minutes: Mapped[int] = mapped_column(Integer, default=0)
     order: Mapped[int] = mapped_column(Integer)
     is_published: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class Enrollment(AcademyBase):

@@ -35,6 +35,7 @@ from bandstand.academy.schemas import (
 )
 from bandstand.platform.clock import utcnow
 from bandstand.platform.errors import Conflict, Forbidden
+from bandstand.platform.rows import apply_changes, changed_fields
 from bandstand.platform.security import Principal
 
 
@@ -149,12 +150,10 @@ class CourseService:
         popular: PopularCourses,
     ) -> Course:
         changes = data.changes()
-        changed = [key for key, value in changes.items() if getattr(course, key) != value]
+        changed = changed_fields(course, changes)
         if not changed:
             return course
-        for key in changed:
-            setattr(course, key, changes[key])
-        course.updated_at = utcnow()
+        apply_changes(course, changes, changed)
         await session.flush()
         await events.course_event(session, events.COURSE_UPDATED, course, actor.id, changed)
         popular.invalidate(session)
@@ -211,16 +210,14 @@ class CourseService:
         popular: PopularCourses,
     ) -> Lesson:
         changes = data.changes()
-        changed = [key for key, value in changes.items() if getattr(lesson, key) != value]
+        changed = changed_fields(lesson, changes)
         if not changed:
             return lesson
         if "order" in changed and await self.lessons.order_taken(
             session, course.id, changes["order"], besides=lesson.id
         ):
             raise OrderTaken(changes["order"])
-        for key in changed:
-            setattr(lesson, key, changes[key])
-        lesson.updated_at = utcnow()
+        apply_changes(lesson, changes, changed)
         await session.flush()
         await events.lesson_event(
             session, events.LESSON_UPDATED, course.id, lesson.id, actor.id, changed

@@ -15,7 +15,7 @@ from pydantic import (
 )
 
 from bandstand.admin.models import AuditEntry
-from bandstand.platform.schemas import StorableText, StrictBody, UTCDatetime
+from bandstand.platform.schemas import ChangeBody, StorableText, StrictBody, UTCDatetime
 
 KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$"
 RESERVED_KEYS = frozenset({"public"})
@@ -45,7 +45,7 @@ class SettingCreate(SettingBase):
         return key
 
 
-class SettingUpdate(SettingBase):
+class SettingUpdate(SettingBase, ChangeBody):
     """Any of the fields; at least one."""
 
     value: Value | None = None
@@ -58,9 +58,6 @@ class SettingUpdate(SettingBase):
         if value is None:
             raise ValueError("must not be null")
         return value
-
-    def changes(self) -> dict[str, Any]:
-        return self.model_dump(exclude_unset=True)
 
 
 class SettingRead(BaseModel):

@@ -35,6 +35,7 @@ from bandstand.admin.schemas import (
 )
 from bandstand.platform.clock import utcnow
 from bandstand.platform.errors import BadRequest, Conflict, NotFound
+from bandstand.platform.rows import apply_changes, changed_fields
 from bandstand.platform.schemas import as_utc
 
 DASHBOARD_DAYS = 30
@@ -122,12 +123,10 @@ class SettingService:
         if not changes:
             raise BadRequest("body: give at least one of value, description, is_public")
         setting = await self.get(session, key)
-        changed = [name for name, value in changes.items() if getattr(setting, name) != value]
+        changed = changed_fields(setting, changes)
         if not changed:
             return setting
-        for name in changed:
-            setattr(setting, name, changes[name])
-        setting.updated_at = utcnow()
+        apply_changes(setting, changes, changed)
         setting.updated_by = actor_id
         await session.flush()
         await events.setting_changed(

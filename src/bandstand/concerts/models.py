@@ -18,6 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column, validates
 from bandstand.platform.clock import utcnow
 from bandstand.platform.database import ServiceBase, new_metadata
 from bandstand.platform.messaging import attach_outbox, attach_processed_messages
+from bandstand.platform.rows import Timestamps
 
 ATTENDING = "Attending"
 NOT_ATTENDING = "Not Attending"
@@ -41,7 +42,7 @@ class ConcertsBase(ServiceBase):
     metadata = new_metadata()
 
 
-class Concert(ConcertsBase):
+class Concert(ConcertsBase, Timestamps):
     __tablename__ = "concerts"
     __table_args__ = (
         CheckConstraint("duration >= 1", name="duration_positive"),
@@ -62,8 +63,6 @@ class Concert(ConcertsBase):
     description: Mapped[str] = mapped_column(Text, default="")
     picture_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     """A picture of the music service; a plain id, no foreign key across services."""
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     @validates("city")
     def _keep_city_key(self, _key: str, city: str) -> str:

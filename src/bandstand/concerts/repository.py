@@ -19,6 +19,7 @@ from bandstand.concerts.models import (
     Concert,
     city_key,
 )
+from bandstand.platform.rows import RowWrites, counts_by_key
 
 
 def _valid_id(identifier: int) -> bool:
@@ -37,7 +38,9 @@ class ConcertFilters:
     descending: bool = False
 
 
-class ConcertRepository:
+class ConcertRepository(RowWrites[Concert]):
+    """Deleting a concert removes its attendance (ON DELETE CASCADE)."""
+
     async def get(self, session: AsyncSession, concert_id: int) -> Concert | None:
         if not _valid_id(concert_id):
             return None
@@ -70,16 +73,6 @@ class ConcertRepository:
             Concert.concert_name == concert_name, Concert.date == date
         )
         return (await session.execute(statement.limit(1))).scalars().first()
-
-    async def add(self, session: AsyncSession, concert: Concert) -> Concert:
-        session.add(concert)
-        await session.flush()
-        return concert
-
-    async def delete(self, session: AsyncSession, concert: Concert) -> None:
-        # The database removes its attendance (ON DELETE CASCADE).
-        await session.delete(concert)
-        await session.flush()
 
 
 class AttendanceRepository:
@@ -139,17 +132,12 @@ class AttendanceRepository:
         self, session: AsyncSession, concert_ids: Collection[int]
     ) -> dict[int, int]:
         """ "Attending" answers per concert, for all of `concert_ids` in one query."""
-        if not concert_ids:
-            return {}
         statement = (
             select(Attendance.concert_id, func.count())
             .where(Attendance.concert_id.in_(concert_ids), Attendance.status == ATTENDING)
             .group_by(Attendance.concert_id)
         )
-        counts = {
-            int(concert_id): int(count) for concert_id, count in await session.execute(statement)
-        }
-        return {concert_id: counts.get(concert_id, 0) for concert_id in concert_ids}
+        return await counts_by_key(session, statement, concert_ids)
 
     async def statuses_of(
         self, session: AsyncSession, user_id: int, concert_ids: Collection[int]

@@ -16,6 +16,7 @@ from pydantic import (
 
 from bandstand.concerts.models import MAX_ID, Attendance, Concert
 from bandstand.platform.schemas import (
+    ChangeBody,
     IsoDatetime,
     StorableText,
     StrictBody,
@@ -88,7 +89,7 @@ class ConcertCreate(StrictBody):
 _NOT_NULL = ("concert_name", "duration", "city", "date", "venue", "description")
 
 
-class ConcertUpdate(StrictBody):
+class ConcertUpdate(ChangeBody):
     """A partial change: only the fields sent are changed; `picture_id` may be set to null."""
 
     concert_name: Name | None = None
@@ -106,9 +107,6 @@ class ConcertUpdate(StrictBody):
         if nulls:
             raise ValueError(f"{', '.join(nulls)} cannot be null")
         return self
-
-    def changes(self) -> dict[str, Any]:
-        return self.model_dump(exclude_unset=True)
 
 
 class ConcertRead(BaseModel):

@@ -29,6 +29,7 @@ from bandstand.concerts.schemas import (
 )
 from bandstand.platform.clock import utcnow
 from bandstand.platform.errors import NotFound
+from bandstand.platform.rows import apply_changes
 from bandstand.platform.schemas import as_utc
 from bandstand.platform.security import Principal
 
@@ -158,9 +159,7 @@ class ConcertService:
         changed = [key for key, value in changes.items() if _differs(getattr(concert, key), value)]
         if not changed:
             return concert
-        for key in changed:
-            setattr(concert, key, changes[key])
-        concert.updated_at = utcnow()
+        apply_changes(concert, changes, changed)
         await session.flush()
         await events.concert_updated(session, concert, changed, actor.id)
         return concert

@@ -9,13 +9,11 @@ from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.identity.models import RefreshToken, User
+from bandstand.platform.rows import RowWrites
+from bandstand.platform.text_search import escape_like
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-class UserRepository:
+class UserRepository(RowWrites[User]):
     async def get(self, session: AsyncSession, user_id: int) -> User | None:
         return await session.get(User, user_id)
 
@@ -56,7 +54,7 @@ class UserRepository:
     def listing(self, *, search: str | None = None, role: str | None = None) -> Select[User]:
         statement = select(User).order_by(User.id)
         if search:
-            pattern = f"%{_escape_like(search.lower())}%"
+            pattern = f"%{escape_like(search.lower())}%"
             statement = statement.where(
                 or_(
                     func.lower(User.username).like(pattern, escape="\\"),
@@ -71,15 +69,6 @@ class UserRepository:
 
     async def first(self, session: AsyncSession, limit: int) -> Sequence[User]:
         return (await session.execute(self.listing().limit(limit))).scalars().all()
-
-    async def add(self, session: AsyncSession, user: User) -> User:
-        session.add(user)
-        await session.flush()
-        return user
-
-    async def delete(self, session: AsyncSession, user: User) -> None:
-        await session.delete(user)
-        await session.flush()
 
 
 class RefreshTokenRepository:

@@ -14,6 +14,7 @@ from bandstand.identity.repository import RefreshTokenRepository, UserRepository
 from bandstand.identity.schemas import AdminUserUpdate, LegacyUserUpdate, ProfileUpdate, UserCreate
 from bandstand.platform.clock import utcnow
 from bandstand.platform.errors import BadRequest, Conflict, NotFound
+from bandstand.platform.rows import apply_changes, changed_fields
 from bandstand.platform.security import Denylist, Principal
 
 
@@ -180,7 +181,7 @@ class UserService:
         extra_changes: Sequence[str] = (),
     ) -> User:
         """Set the fields that differ, check uniqueness, and publish what changed."""
-        changed = [key for key, value in changes.items() if getattr(user, key) != value]
+        changed = changed_fields(user, changes)
         if not changed and not extra_changes:
             return user
         if "username" in changed and await self.users.username_taken(
@@ -191,9 +192,7 @@ class UserService:
             session, str(changes["email"]), except_id=user.id
         ):
             raise EmailTaken()
-        for key in changed:
-            setattr(user, key, changes[key])
-        user.updated_at = utcnow()
+        apply_changes(user, changes, changed)
         await self._write(session, session.flush())
         await events.user_updated(session, user, [*changed, *extra_changes], actor.id)
         return user

@@ -7,11 +7,8 @@ both engines (no JSON or array column, whose operators differ between SQLite and
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy import (
     CheckConstraint,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -21,10 +18,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
-from bandstand.platform.clock import utcnow
 from bandstand.platform.database import ServiceBase, new_metadata
 from bandstand.platform.messaging import attach_outbox
-from bandstand.platform.text_search import normalize
+from bandstand.platform.rows import Timestamps
+from bandstand.platform.text_search import normalize, trigram_index
 
 INT_MAX = 2_147_483_647
 """The largest value of the INTEGER columns on PostgreSQL: a larger id names nothing."""
@@ -39,7 +36,7 @@ class InventoryBase(ServiceBase):
     metadata = new_metadata()
 
 
-class Movie(InventoryBase):
+class Movie(InventoryBase, Timestamps):
     """A movie of the catalogue. `title_key` is `normalize(title)`, kept by the model itself:
     the title search and the title ordering read it."""
 
@@ -53,12 +50,7 @@ class Movie(InventoryBase):
         Index("ix_movies_title_key_id", "title_key", "id"),
         Index("ix_movies_release_year_id", "release_year", "id").ddl_if(dialect="sqlite"),
         # `LIKE '%term%'` is an index search with trigrams on PostgreSQL.
-        Index(
-            "ix_movies_title_key_trgm",
-            "title_key",
-            postgresql_using="gin",
-            postgresql_ops={"title_key": "gin_trgm_ops"},
-        ).ddl_if(dialect="postgresql"),
+        trigram_index("ix_movies_title_key_trgm", "title_key"),
         # Ids are never reused on SQLite either: events and other systems keep them.
         {"sqlite_autoincrement": True},
     )
@@ -70,8 +62,6 @@ class Movie(InventoryBase):
     release_year: Mapped[int | None] = mapped_column(Integer, nullable=True)
     duration_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
     """Running time in minutes."""
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     @validates("title")
     def _keep_title_key(self, _key: str, title: str) -> str:

@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, Select, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.inventory.models import INT_MAX, Movie, MovieGenre
+from bandstand.platform.rows import RowWrites
 from bandstand.platform.text_search import contains_phrase, contains_words, normalize
 
 ORDERINGS: dict[str, tuple[ColumnElement[Any], ...]] = {
@@ -42,7 +43,9 @@ def _valid_id(movie_id: int) -> bool:
     return 1 <= movie_id <= INT_MAX
 
 
-class MovieRepository:
+class MovieRepository(RowWrites[Movie]):
+    """Deleting a movie removes its genres (ON DELETE CASCADE)."""
+
     async def get(self, session: AsyncSession, movie_id: int) -> Movie | None:
         if not _valid_id(movie_id):
             return None
@@ -69,15 +72,6 @@ class MovieRepository:
     async def by_title(self, session: AsyncSession, title: str) -> Movie | None:
         statement = select(Movie).where(Movie.title == title).order_by(Movie.id).limit(1)
         return (await session.execute(statement)).scalar_one_or_none()
-
-    async def add(self, session: AsyncSession, movie: Movie) -> None:
-        session.add(movie)
-        await session.flush()
-
-    async def delete(self, session: AsyncSession, movie: Movie) -> None:
-        # Its genres go with it (ON DELETE CASCADE).
-        await session.delete(movie)
-        await session.flush()
 
     async def delete_all(self, session: AsyncSession) -> int:
         """Delete every movie and genre; the number of movies deleted."""

@@ -19,6 +19,7 @@ from bandstand.inventory.schemas import MovieCreate, MovieRead
 from bandstand.platform.clock import utcnow
 from bandstand.platform.errors import NotFound
 from bandstand.platform.pagination import PageParams, paginate
+from bandstand.platform.rows import apply_changes, changed_fields
 
 
 class MovieNotFound(NotFound):
@@ -84,11 +85,8 @@ class MovieService:
     ) -> Movie:
         """Set the fields that differ and publish what changed; nothing changes, nothing is
         sent."""
-        changed = [
-            key
-            for key, value in changes.items()
-            if key != "genres" and getattr(movie, key) != value
-        ]
+        columns = {key: value for key, value in changes.items() if key != "genres"}
+        changed = changed_fields(movie, columns)
         if "genres" in changes:
             current = (await self.genres.of_movies(session, [movie.id]))[movie.id]
             if current != changes["genres"]:
@@ -96,10 +94,7 @@ class MovieService:
                 changed.append("genres")
         if not changed:
             return movie
-        for key in changed:
-            if key != "genres":
-                setattr(movie, key, changes[key])
-        movie.updated_at = utcnow()
+        apply_changes(movie, columns, (key for key in changed if key in columns))
         await session.flush()
         await events.movie_updated(session, movie, changed, actor_id)
         return movie

@@ -10,16 +10,16 @@ engine's own: an FTS5 table kept in sync by triggers on SQLite, a GIN index over
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import Column, Date, DateTime, Index, Integer, MetaData, Numeric, String, Table
+from sqlalchemy import Column, Date, Index, Integer, MetaData, Numeric, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from bandstand.marketplace import text
-from bandstand.platform.clock import utcnow
 from bandstand.platform.database import ServiceBase, new_metadata
 from bandstand.platform.messaging import attach_outbox, attach_processed_messages
+from bandstand.platform.rows import Timestamps
 
 NAME_MAX = 500
 LINK_MAX = 1000
@@ -38,7 +38,7 @@ class MarketplaceBase(ServiceBase):
     metadata = new_metadata()
 
 
-class Instrument(MarketplaceBase):
+class Instrument(MarketplaceBase, Timestamps):
     __tablename__ = "instruments"
     __table_args__ = (
         # The category filter with the id order of the inherited list; the orderings. Website
@@ -66,8 +66,6 @@ class Instrument(MarketplaceBase):
     category_key: Mapped[str | None] = mapped_column(String(2 * CATEGORY_MAX), nullable=True)
     website_key: Mapped[str] = mapped_column(String(2 * WEBSITE_MAX))
     location_key: Mapped[str | None] = mapped_column(String(2 * LOCATION_MAX), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     @validates("name")
     def _keep_search_text(self, _key: str, name: str) -> str:

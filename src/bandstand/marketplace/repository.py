@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bandstand.marketplace import search
 from bandstand.marketplace.models import MAX_ID, Instrument, derived_keys
 from bandstand.platform.after_commit import record_write
+from bandstand.platform.rows import RowWrites
 
 CONTRACT_FIELDS = (
     "name",
@@ -74,7 +75,7 @@ def _category_is(key: str, *, searched: bool) -> ColumnElement[bool]:
     return Instrument.category_key == key
 
 
-class InstrumentRepository:
+class InstrumentRepository(RowWrites[Instrument]):
     def conditions(self, session: AsyncSession, filters: InstrumentFilters) -> list[Any]:
         """The WHERE terms of `filters`, full-text matching in the engine's own way."""
         terms: list[ColumnElement[bool]] = []
@@ -168,15 +169,6 @@ class InstrumentRepository:
         if other_than is not None:
             statement = statement.where(Instrument.id != other_than)
         return (await session.execute(statement.limit(1))).first() is not None
-
-    async def add(self, session: AsyncSession, instrument: Instrument) -> Instrument:
-        session.add(instrument)
-        await session.flush()
-        return instrument
-
-    async def delete(self, session: AsyncSession, instrument: Instrument) -> None:
-        await session.delete(instrument)
-        await session.flush()
 
     # Bulk writes (import)
 

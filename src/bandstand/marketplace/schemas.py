@@ -30,7 +30,14 @@ from bandstand.marketplace.models import (
     WEBSITE_MAX,
     Instrument,
 )
-from bandstand.platform.schemas import MoneyText, StorableText, StrictBody, UTCDatetime, money
+from bandstand.platform.schemas import (
+    ChangeBody,
+    MoneyText,
+    StorableText,
+    StrictBody,
+    UTCDatetime,
+    money,
+)
 
 Ordering = Literal["price", "-price", "publish", "-publish", "relevance"]
 CURRENCY_MARKS = "€$£"
@@ -116,7 +123,7 @@ class InstrumentCreate(StrictBody):
 _NOT_NULL = ("name", "link", "website")
 
 
-class InstrumentUpdate(StrictBody):
+class InstrumentUpdate(ChangeBody):
     """A partial change: only the fields sent change; the optional ones may be set to null."""
 
     name: Name | None = None
@@ -135,9 +142,6 @@ class InstrumentUpdate(StrictBody):
         if nulls:
             raise ValueError(f"{', '.join(nulls)} cannot be null")
         return self
-
-    def changes(self) -> dict[str, Any]:
-        return self.model_dump(exclude_unset=True)
 
 
 class LegacyInstrument(BaseModel):

@@ -22,6 +22,7 @@ from bandstand.marketplace.repository import InstrumentFilters, InstrumentReposi
 from bandstand.marketplace.schemas import InstrumentCreate, InstrumentUpdate
 from bandstand.platform.clock import utcnow
 from bandstand.platform.errors import BadRequest, Conflict, NotFound
+from bandstand.platform.rows import apply_changes, changed_fields
 
 LINK_TAKEN = "instrument with this link already exists."
 
@@ -144,16 +145,14 @@ class InstrumentService:
     ) -> Instrument:
         """Set the fields that differ and publish what changed; nothing changed, nothing sent."""
         changes: dict[str, Any] = data.changes()
-        changed = [key for key, value in changes.items() if getattr(instrument, key) != value]
+        changed = changed_fields(instrument, changes)
         if not changed:
             return instrument
         if "link" in changed and await self.instruments.link_taken(
             session, changes["link"], other_than=instrument.id
         ):
             raise LinkTaken
-        for key in changed:
-            setattr(instrument, key, changes[key])
-        instrument.updated_at = utcnow()
+        apply_changes(instrument, changes, changed)
         await session.flush()
         await events.instrument_updated(session, instrument, changed, actor_id)
         return instrument

@@ -21,6 +21,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from bandstand.platform.clock import utcnow
 from bandstand.platform.database import ServiceBase, new_metadata
 from bandstand.platform.messaging import attach_outbox, attach_processed_messages
+from bandstand.platform.rows import Timestamps
+from bandstand.platform.text_search import trigram_index
 
 
 class MusicBase(ServiceBase):
@@ -28,7 +30,7 @@ class MusicBase(ServiceBase):
     metadata = new_metadata()
 
 
-class Song(MusicBase):
+class Song(MusicBase, Timestamps):
     """A song of the catalogue; the concert app's legacy songs are rows of this table too.
 
     `like_count` is the number of rows in `likes` for the song, kept by the statements that add
@@ -49,12 +51,7 @@ class Song(MusicBase):
         Index("ix_songs_release_date_id", "release_date", "id").ddl_if(dialect="sqlite"),
         # `LIKE '%term%'`: a trigram index on PostgreSQL; on SQLite a plain one, which a count
         # scans instead of the wider table.
-        Index(
-            "ix_songs_search_text_trgm",
-            "search_text",
-            postgresql_using="gin",
-            postgresql_ops={"search_text": "gin_trgm_ops"},
-        ).ddl_if(dialect="postgresql"),
+        trigram_index("ix_songs_search_text_trgm", "search_text"),
         Index("ix_songs_search_text", "search_text").ddl_if(dialect="sqlite"),
         # Ids are never reused on SQLite either: other services and events keep them.
         {"sqlite_autoincrement": True},
@@ -73,8 +70,6 @@ class Song(MusicBase):
     lyrics: Mapped[str | None] = mapped_column(Text, nullable=True)
     like_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     search_text: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 Index(
@@ -82,7 +77,7 @@ Index(
 ).ddl_if(dialect="postgresql")
 
 
-class Album(MusicBase):
+class Album(MusicBase, Timestamps):
     __tablename__ = "albums"
     __table_args__ = (
         Index("ix_albums_title_id", "title", "id"),
@@ -97,8 +92,6 @@ class Album(MusicBase):
     description: Mapped[str | None] = mapped_column(String(500), nullable=True)
     cover_image_url: Mapped[str | None] = mapped_column(String(255), nullable=True)
     search_text: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class AlbumSong(MusicBase):
@@ -140,7 +133,7 @@ class Like(MusicBase):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
-class Picture(MusicBase):
+class Picture(MusicBase, Timestamps):
     """A picture taken at an event (the concert app's gallery)."""
 
     __tablename__ = "pictures"
@@ -159,8 +152,6 @@ class Picture(MusicBase):
     event_date_text: Mapped[str | None] = mapped_column(String(10), nullable=True)
     """`event_date` as the concert app sent it (`11/16/2022`), which its routes give back;
     null when it was sent in ISO form, or through the canonical API."""
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 attach_outbox(MusicBase.metadata)

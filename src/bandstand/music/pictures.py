@@ -15,6 +15,7 @@ from bandstand.music.schemas import CHOSEN_ID_MAX, PictureCreate, PictureRead
 from bandstand.platform.clock import utcnow
 from bandstand.platform.errors import BadRequest, Conflict, NotFound
 from bandstand.platform.pagination import PageParams, paginate
+from bandstand.platform.rows import apply_changes, changed_fields
 
 
 class PictureNotFound(NotFound):
@@ -84,12 +85,10 @@ class PictureService:
         if "event_date" in changes:
             # A date sent without its legacy text form is shown in ISO form from now on.
             changes = {"event_date_text": None, **changes}
-        changed = [key for key, value in changes.items() if getattr(picture, key) != value]
+        changed = changed_fields(picture, changes)
         if not changed:
             return picture
-        for key in changed:
-            setattr(picture, key, changes[key])
-        picture.updated_at = utcnow()
+        apply_changes(picture, changes, changed)
         await session.flush()
         public = dict.fromkeys("event_date" if key == "event_date_text" else key for key in changed)
         await events.picture_updated(session, picture, list(public), actor_id)

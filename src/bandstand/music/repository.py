@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -14,6 +14,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from bandstand.music.models import Album, AlbumSong, Like, MusicBase, Picture, Song
 from bandstand.platform.clock import utcnow
+from bandstand.platform.rows import RowWrites
 from bandstand.platform.text_search import contains_words
 
 # What a list shows of a song: everything but the lyrics and the search key.
@@ -71,11 +72,18 @@ async def _sync_id_sequence(session: AsyncSession, table: str) -> None:
         )
 
 
-async def _add(session: AsyncSession, row: MusicBase, *, explicit_id: bool = False) -> None:
-    session.add(row)
-    await session.flush()
-    if explicit_id:
-        await _sync_id_sequence(session, row.__tablename__)
+MusicRow = TypeVar("MusicRow", bound=MusicBase)
+
+
+class _MusicRows(RowWrites[MusicRow]):
+    async def add(
+        self, session: AsyncSession, row: MusicRow, *, explicit_id: bool = False
+    ) -> MusicRow:
+        """`explicit_id`: the row's id was chosen by the client (the legacy routes)."""
+        await super().add(session, row)
+        if explicit_id:
+            await _sync_id_sequence(session, row.__tablename__)
+        return row
 
 
 def _chunks(values: Sequence[int]) -> Iterable[Sequence[int]]:
@@ -83,7 +91,9 @@ def _chunks(values: Sequence[int]) -> Iterable[Sequence[int]]:
         yield values[start : start + CHUNK]
 
 
-class SongRepository:
+class SongRepository(_MusicRows[Song]):
+    """Deleting a song removes its likes and tracks (ON DELETE CASCADE)."""
+
     async def get(self, session: AsyncSession, song_id: int) -> Song | None:
         return await session.get(Song, song_id)
 
@@ -126,14 +136,6 @@ class SongRepository:
     ) -> Song | None:
         statement = select(Song).where(Song.title == title, Song.artist == artist).order_by(Song.id)
         return (await session.execute(statement.limit(1))).scalar_one_or_none()
-
-    async def add(self, session: AsyncSession, song: Song, *, explicit_id: bool = False) -> None:
-        await _add(session, song, explicit_id=explicit_id)
-
-    async def delete(self, session: AsyncSession, song: Song) -> None:
-        # Its likes and tracks go with it (ON DELETE CASCADE).
-        await session.delete(song)
-        await session.flush()
 
     async def add_to_like_count(self, session: AsyncSession, song_id: int, delta: int) -> int:
         """Change the count in one statement (no read-modify-write); the new count."""
@@ -211,7 +213,7 @@ class LikeRepository:
         )
 
 
-class AlbumRepository:
+class AlbumRepository(_MusicRows[Album]):
     async def get(self, session: AsyncSession, album_id: int) -> Album | None:
         return await session.get(Album, album_id)
 
@@ -249,15 +251,8 @@ class AlbumRepository:
         statement = select(Album).where(Album.title == title, Album.artist == artist)
         return (await session.execute(statement.order_by(Album.id).limit(1))).scalar_one_or_none()
 
-    async def add(self, session: AsyncSession, album: Album) -> None:
-        await _add(session, album)
 
-    async def delete(self, session: AsyncSession, album: Album) -> None:
-        await session.delete(album)
-        await session.flush()
-
-
-class TrackRepository:
+class TrackRepository(_MusicRows[AlbumSong]):
     def tracks(self, album_id: int) -> Select[Any]:
         """The songs of an album in track order, with their track numbers."""
         return (
@@ -283,15 +278,8 @@ class TrackRepository:
         )
         return (await session.execute(statement)).first() is not None
 
-    async def add(self, session: AsyncSession, track: AlbumSong) -> None:
-        await _add(session, track)
 
-    async def delete(self, session: AsyncSession, track: AlbumSong) -> None:
-        await session.delete(track)
-        await session.flush()
-
-
-class PictureRepository:
+class PictureRepository(_MusicRows[Picture]):
     async def get(self, session: AsyncSession, picture_id: int) -> Picture | None:
         return await session.get(Picture, picture_id)
 
@@ -308,12 +296,3 @@ class PictureRepository:
     async def by_url(self, session: AsyncSession, pic_url: str) -> Picture | None:
         statement = select(Picture).where(Picture.pic_url == pic_url).order_by(Picture.id)
         return (await session.execute(statement.limit(1))).scalar_one_or_none()
-
-    async def add(
-        self, session: AsyncSession, picture: Picture, *, explicit_id: bool = False
-    ) -> None:
-        await _add(session, picture, explicit_id=explicit_id)
-
-    async def delete(self, session: AsyncSession, picture: Picture) -> None:
-        await session.delete(picture)
-        await session.flush()

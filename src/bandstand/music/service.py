@@ -37,6 +37,7 @@ from bandstand.music.search import search_text
 from bandstand.platform.clock import utcnow
 from bandstand.platform.errors import Conflict, NotFound
 from bandstand.platform.pagination import PageParams, paginate
+from bandstand.platform.rows import apply_changes, changed_fields
 
 Row = TypeVar("Row", bound=SongRead)
 
@@ -83,13 +84,11 @@ class TrackNumberTaken(Conflict):
 def _apply(row: Song | Album, changes: dict[str, Any]) -> list[str]:
     """Set the fields that differ, keep the search key and `updated_at` in step; the changed
     field names (none: nothing was touched)."""
-    changed = [key for key, value in changes.items() if getattr(row, key) != value]
-    for key in changed:
-        setattr(row, key, changes[key])
+    changed = changed_fields(row, changes)
+    if changed:
+        apply_changes(row, changes, changed)
     if "title" in changed or "artist" in changed:
         row.search_text = search_text(row.title, row.artist)
-    if changed:
-        row.updated_at = utcnow()
     return changed
 
 

@@ -7,14 +7,29 @@ its own version table, so services never share migration history.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from alembic import command, context
+import sqlalchemy as sa
+from alembic import command, context, op
 from alembic.config import Config
 from sqlalchemy import MetaData
 from sqlalchemy.engine import Connection
 
 from bandstand.platform.database import Database
+from bandstand.platform.messaging.outbox import create_unpublished_index, drop_unpublished_index
+
+MigrationStep = Callable[[], None]
+
+
+def timestamp_columns() -> list[sa.Column[Any]]:
+    """In a migration's `create_table`: the `created_at` and `updated_at` columns (as the
+    models declare them, `rows.Timestamps` among others)."""
+    return [
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    ]
 
 
 def alembic_config(service: str, migrations_dir: Path) -> Config:
@@ -66,3 +81,16 @@ def upgrade_blocking(url: str, service: str, migrations_dir: Path) -> None:
             await database.dispose()
 
     asyncio.run(main())
+
+
+def unpublished_index_steps() -> tuple[MigrationStep, MigrationStep]:
+    """The `upgrade` and `downgrade` of every service's migration that adds the outbox's index of
+    unpublished rows: `upgrade, downgrade = unpublished_index_steps()`."""
+
+    def upgrade() -> None:
+        create_unpublished_index(op)
+
+    def downgrade() -> None:
+        drop_unpublished_index(op)
+
+    return upgrade, downgrade

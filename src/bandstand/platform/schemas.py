@@ -89,10 +89,16 @@ class StrictBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class PartialBody(StrictBody):
-    """A partial update: fields left out are kept (`changes()` is what was sent); a null sent
-    for a field of `not_nullable` (`"*"`: every field) is refused, so null clears only an
-    optional field."""
+class ChangeBody(StrictBody):
+    """A partial update: fields left out are kept; `changes()` is what was sent."""
+
+    def changes(self) -> dict[str, Any]:
+        return self.model_dump(exclude_unset=True)
+
+
+class PartialBody(ChangeBody):
+    """A partial update (`ChangeBody`) in which a null sent for a field of `not_nullable`
+    (`"*"`: every field) is refused, so null clears only an optional field."""
 
     not_nullable: ClassVar[tuple[str, ...] | Literal["*"]] = ()
 
@@ -103,9 +109,6 @@ class PartialBody(StrictBody):
         if value is None and (cls.not_nullable == "*" or info.field_name in cls.not_nullable):
             raise ValueError("cannot be null")
         return value
-
-    def changes(self) -> dict[str, Any]:
-        return self.model_dump(exclude_unset=True)
 
 
 def as_utc(moment: datetime) -> datetime:

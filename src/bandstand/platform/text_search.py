@@ -11,7 +11,7 @@ import functools
 import sys
 import unicodedata
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, Index
 from sqlalchemy.orm import InstrumentedAttribute
 
 
@@ -49,6 +49,14 @@ def contains_phrase(column: InstrumentedAttribute[str], query: str) -> ColumnEle
 def contains_words(column: InstrumentedAttribute[str], query: str) -> list[ColumnElement[bool]]:
     """Every word of `query` occurs in `column` (a stored normal form), in any order."""
     return [column.like(f"%{escape_like(term)}%", escape="\\") for term in search_terms(query)]
+
+
+def trigram_index(name: str, column: str) -> Index:
+    """For a model's `__table_args__`: the index with which PostgreSQL answers `LIKE '%term%'`
+    on `column` (trigrams, GIN; the `pg_trgm` extension); none on SQLite."""
+    return Index(
+        name, column, postgresql_using="gin", postgresql_ops={column: "gin_trgm_ops"}
+    ).ddl_if(dialect="postgresql")
 
 
 @functools.cache

@@ -10,10 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.academy.models import Course, Enrollment, Lesson, Member
 from bandstand.academy.repository.common import like_pattern, upsert_for, valid_id
+from bandstand.platform.rows import RowWrites, counts_by_key
 from bandstand.platform.schemas import as_utc
 
 
-class CourseRepository:
+class CourseRepository(RowWrites[Course]):
+    """Deleting a course removes its lessons, enrolments and completions (ON DELETE CASCADE)."""
+
     async def get(
         self, session: AsyncSession, course_id: int, *, lock: bool = False, share: bool = False
     ) -> Course | None:
@@ -59,45 +62,29 @@ class CourseRepository:
         statement = select(Course).where(Course.title == title).limit(1)
         return (await session.execute(statement)).scalars().first()
 
-    async def add(self, session: AsyncSession, course: Course) -> Course:
-        session.add(course)
-        await session.flush()
-        return course
-
-    async def delete(self, session: AsyncSession, course: Course) -> None:
-        # The database removes its lessons, enrolments and completions (ON DELETE CASCADE).
-        await session.delete(course)
-        await session.flush()
-
     async def lesson_counts(
         self, session: AsyncSession, course_ids: Collection[int]
     ) -> dict[int, int]:
         """Published lessons per course, in one query."""
-        if not course_ids:
-            return {}
         statement = (
             select(Lesson.course_id, func.count())
             .where(Lesson.course_id.in_(course_ids), Lesson.is_published.is_(True))
             .group_by(Lesson.course_id)
         )
-        counts = {int(course): int(n) for course, n in await session.execute(statement)}
-        return {course: counts.get(course, 0) for course in course_ids}
+        return await counts_by_key(session, statement, course_ids)
 
     async def enrollment_counts(
         self, session: AsyncSession, course_ids: Collection[int]
     ) -> dict[int, int]:
-        if not course_ids:
-            return {}
         statement = (
             select(Enrollment.course_id, func.count())
             .where(Enrollment.course_id.in_(course_ids))
             .group_by(Enrollment.course_id)
         )
-        counts = {int(course): int(n) for course, n in await session.execute(statement)}
-        return {course: counts.get(course, 0) for course in course_ids}
+        return await counts_by_key(session, statement, course_ids)
 
 
-class LessonRepository:
+class LessonRepository(RowWrites[Lesson]):
     async def get(self, session: AsyncSession, course_id: int, lesson_id: int) -> Lesson | None:
         if not valid_id(lesson_id):
             return None
@@ -121,15 +108,6 @@ class LessonRepository:
         if besides is not None:
             statement = statement.where(Lesson.id != besides)
         return (await session.execute(statement.limit(1))).first() is not None
-
-    async def add(self, session: AsyncSession, lesson: Lesson) -> Lesson:
-        session.add(lesson)
-        await session.flush()
-        return lesson
-
-    async def delete(self, session: AsyncSession, lesson: Lesson) -> None:
-        await session.delete(lesson)
-        await session.flush()
 
 
 class MemberRepository:

@@ -9,6 +9,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.academy.models import MAX_ID
+from bandstand.platform.text_search import escape_like
 
 
 def valid_id(identifier: int) -> bool:
@@ -26,5 +27,5 @@ def rowcount(result: Any) -> int:
 
 
 def like_pattern(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    escaped = escape_like(text)
     return f"%{escaped.lower()}%"

@@ -12,6 +12,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from bandstand.academy.models import Course, Enrollment, Lesson, LessonCompletion
 from bandstand.academy.repository.common import rowcount, upsert_for, valid_id
+from bandstand.platform.rows import counts_by_key
 
 
 def _done_published(user_id: Any, course_id: Any) -> Select[Any]:
@@ -119,8 +120,6 @@ class EnrollmentRepository:
         self, session: AsyncSession, user_id: int, course_ids: Collection[int]
     ) -> dict[int, int]:
         """Published lessons done by the user per course, in one query."""
-        if not course_ids:
-            return {}
         statement = (
             select(LessonCompletion.course_id, func.count())
             .join(Lesson, Lesson.id == LessonCompletion.lesson_id)
@@ -131,8 +130,7 @@ class EnrollmentRepository:
             )
             .group_by(LessonCompletion.course_id)
         )
-        counts = {int(course): int(n) for course, n in await session.execute(statement)}
-        return {course: counts.get(course, 0) for course in course_ids}
+        return await counts_by_key(session, statement, course_ids)
 
     async def to_complete(
         self, session: AsyncSession, course_id: int, published: int
@@ -223,8 +221,6 @@ class CompletionRepository:
         self, session: AsyncSession, course_id: int, lesson_ids: Collection[int]
     ) -> dict[int, int]:
         """Completions per lesson by learners enrolled now, in one query."""
-        if not lesson_ids:
-            return {}
         statement = (
             select(LessonCompletion.lesson_id, func.count())
             .join(
@@ -240,8 +236,7 @@ class CompletionRepository:
             )
             .group_by(LessonCompletion.lesson_id)
         )
-        counts = {int(lesson): int(n) for lesson, n in await session.execute(statement)}
-        return {lesson: counts.get(lesson, 0) for lesson in lesson_ids}
+        return await counts_by_key(session, statement, lesson_ids)
 
     async def recent_of_user(
         self, session: AsyncSession, user_id: int, limit: int

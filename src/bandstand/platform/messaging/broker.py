@@ -122,9 +122,16 @@ Handler = Callable[[Delivery], Awaitable[None]]
 
 
 class Consumer(abc.ABC):
-    """A running subscription to one queue."""
+    """A running subscription to one queue: `handler` runs for each delivery, at most
+    `prefetch` at a time."""
 
-    queue: str
+    def __init__(self, queue: str, handler: Handler, *, prefetch: int) -> None:
+        if prefetch < 1:
+            raise ValueError("prefetch must be at least 1")
+        self.queue = queue
+        self._handler = handler
+        self._prefetch = prefetch
+        self._stopping = False
 
     @abc.abstractmethod
     async def stop(self, grace: float | None = 30.0) -> None:

@@ -29,15 +29,10 @@ class EmbeddedConsumer(Consumer):
     def __init__(
         self, broker: EmbeddedBroker, queue: str, handler: Handler, *, prefetch: int
     ) -> None:
-        if prefetch < 1:
-            raise ValueError("prefetch must be at least 1")
-        self.queue = queue
+        super().__init__(queue, handler, prefetch=prefetch)
         self._broker = broker
-        self._handler = handler
-        self._prefetch = prefetch
         self._in_flight: dict[asyncio.Task[None], EmbeddedDelivery] = {}
         self._wakeup = asyncio.Event()
-        self._stopping = False
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:

@@ -29,14 +29,9 @@ class RabbitMQConsumer(Consumer):
     def __init__(
         self, broker: RabbitMQBroker, queue: str, handler: Handler, *, prefetch: int
     ) -> None:
-        if prefetch < 1:
-            raise ValueError("prefetch must be at least 1")
-        self.queue = queue
+        super().__init__(queue, handler, prefetch=prefetch)
         self._broker = broker
-        self._handler = handler
-        self._prefetch = prefetch
         self._in_flight: set[asyncio.Task[Any]] = set()
-        self._stopping = False
         self._channel: AbstractRobustChannel | None = None
         self._amqp_queue: AbstractQueue | None = None
         self._tag: str | None = None

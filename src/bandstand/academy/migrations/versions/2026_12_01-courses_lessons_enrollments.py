@@ -1,20 +1,14 @@
-"""courses, lessons, enrollments, lesson completions, members
-
-Revision ID: 0001_academy
-Revises:
-Create Date: 2026-12-01
-"""
+"""courses, lessons, enrollments, lesson completions, members"""
 
 import sqlalchemy as sa
 from alembic import op
 
 from bandstand.platform.messaging.idempotency import processed_messages_columns
 from bandstand.platform.messaging.outbox import outbox_columns
+from bandstand.platform.migrations import timestamp_columns
 
 revision = "0001_academy"
 down_revision = None
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
@@ -28,8 +22,7 @@ def upgrade() -> None:
         sa.Column("duration_hours", sa.Integer(), nullable=False),
         sa.Column("price", sa.Numeric(10, 2), nullable=False),
         sa.Column("is_active", sa.Boolean(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        *timestamp_columns(),
         sa.PrimaryKeyConstraint("id", name="pk_courses"),
         sa.CheckConstraint(
             "difficulty_level IN ('BEGINNER', 'INTERMEDIATE', 'ADVANCED')",
@@ -51,8 +44,7 @@ def upgrade() -> None:
         sa.Column("duration_minutes", sa.Integer(), nullable=False),
         sa.Column("order", sa.Integer(), nullable=False),
         sa.Column("is_published", sa.Boolean(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        *timestamp_columns(),
         sa.PrimaryKeyConstraint("id", name="pk_lessons"),
         sa.ForeignKeyConstraint(
             ["course_id"], ["courses.id"], name="fk_lessons_course_id_courses", ondelete="CASCADE"

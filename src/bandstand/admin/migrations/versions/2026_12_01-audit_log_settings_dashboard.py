@@ -1,19 +1,13 @@
-"""audit log, settings and the dashboard's aggregates
-
-Revision ID: 0001_admin
-Revises:
-Create Date: 2026-12-01
-"""
+"""audit log, settings and the dashboard's aggregates"""
 
 import sqlalchemy as sa
 from alembic import op
 
 from bandstand.platform.messaging.outbox import outbox_columns
+from bandstand.platform.migrations import timestamp_columns
 
 revision = "0001_admin"
 down_revision = None
-branch_labels = None
-depends_on = None
 
 BIG_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
@@ -86,8 +80,7 @@ def upgrade() -> None:
         sa.Column("value", sa.Text(), nullable=False),
         sa.Column("description", sa.String(500), nullable=False),
         sa.Column("is_public", sa.Boolean(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        *timestamp_columns(),
         sa.Column("updated_by", sa.BigInteger(), nullable=True),
         sa.PrimaryKeyConstraint("key", name="pk_settings"),
     )

@@ -1,9 +1,4 @@
-"""orders
-
-Revision ID: 0001_billing
-Revises:
-Create Date: 2026-12-01
-"""
+"""orders"""
 
 import sqlalchemy as sa
 from alembic import op
@@ -13,8 +8,6 @@ from bandstand.platform.messaging.outbox import outbox_columns
 
 revision = "0001_billing"
 down_revision = None
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

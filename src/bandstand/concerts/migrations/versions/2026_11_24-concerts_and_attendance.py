@@ -1,20 +1,14 @@
-"""concerts and attendance
-
-Revision ID: 0001_concerts
-Revises:
-Create Date: 2026-11-24
-"""
+"""concerts and attendance"""
 
 import sqlalchemy as sa
 from alembic import op
 
 from bandstand.platform.messaging.idempotency import processed_messages_columns
 from bandstand.platform.messaging.outbox import outbox_columns
+from bandstand.platform.migrations import timestamp_columns
 
 revision = "0001_concerts"
 down_revision = None
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
@@ -29,8 +23,7 @@ def upgrade() -> None:
         sa.Column("venue", sa.String(200), nullable=False),
         sa.Column("description", sa.Text(), nullable=False),
         sa.Column("picture_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        *timestamp_columns(),
         sa.PrimaryKeyConstraint("id", name="pk_concerts"),
         sa.CheckConstraint("duration >= 1", name="ck_concerts_duration_positive"),
     )

@@ -1,19 +1,13 @@
-"""users and refresh tokens
-
-Revision ID: 0001_identity
-Revises:
-Create Date: 2026-11-23
-"""
+"""users and refresh tokens"""
 
 import sqlalchemy as sa
 from alembic import op
 
 from bandstand.platform.messaging.outbox import outbox_columns
+from bandstand.platform.migrations import timestamp_columns
 
 revision = "0001_identity"
 down_revision = None
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
@@ -27,8 +21,7 @@ def upgrade() -> None:
         sa.Column("last_name", sa.String(150), nullable=False),
         sa.Column("role", sa.String(20), nullable=False),
         sa.Column("is_active", sa.Boolean(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        *timestamp_columns(),
         sa.Column("last_login_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name="pk_users"),
     )

@@ -1,19 +1,13 @@
-"""movies and their genres
-
-Revision ID: 0001_inventory
-Revises:
-Create Date: 2026-12-01
-"""
+"""movies and their genres"""
 
 import sqlalchemy as sa
 from alembic import op
 
 from bandstand.platform.messaging.outbox import outbox_columns
+from bandstand.platform.migrations import timestamp_columns
 
 revision = "0001_inventory"
 down_revision = None
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
@@ -29,8 +23,7 @@ def upgrade() -> None:
         sa.Column("description", sa.Text(), nullable=False),
         sa.Column("release_year", sa.Integer(), nullable=True),
         sa.Column("duration_minutes", sa.Integer(), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        *timestamp_columns(),
         sa.PrimaryKeyConstraint("id", name="pk_movies"),
         sa.CheckConstraint(
             "release_year BETWEEN 1870 AND 2100", name="ck_movies_release_year_range"

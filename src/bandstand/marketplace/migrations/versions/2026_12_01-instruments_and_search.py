@@ -1,20 +1,14 @@
-"""instruments and their full-text search
-
-Revision ID: 0001_marketplace
-Revises:
-Create Date: 2026-12-01
-"""
+"""instruments and their full-text search"""
 
 import sqlalchemy as sa
 from alembic import op
 
 from bandstand.platform.messaging.idempotency import processed_messages_columns
 from bandstand.platform.messaging.outbox import outbox_columns
+from bandstand.platform.migrations import timestamp_columns
 
 revision = "0001_marketplace"
 down_revision = None
-branch_labels = None
-depends_on = None
 
 # SQLite: an FTS5 table over instruments.search_text (external content: the words are stored
 # once, in instruments), kept in sync by triggers. Prefix queries (`strat*`) walk the sorted
@@ -56,8 +50,7 @@ def upgrade() -> None:
         sa.Column("category_key", sa.String(400), nullable=True),
         sa.Column("website_key", sa.String(1000), nullable=False),
         sa.Column("location_key", sa.String(1000), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        *timestamp_columns(),
         sa.PrimaryKeyConstraint("id", name="pk_instruments"),
         sa.UniqueConstraint("link", name="uq_instruments_link"),
         sqlite_autoincrement=True,

@@ -1,29 +1,14 @@
-"""songs, albums, album songs, likes and pictures
-
-Revision ID: 0001_music
-Revises:
-Create Date: 2026-11-24
-"""
-
-from datetime import datetime
+"""songs, albums, album songs, likes and pictures"""
 
 import sqlalchemy as sa
 from alembic import op
 
 from bandstand.platform.messaging.idempotency import processed_messages_columns
 from bandstand.platform.messaging.outbox import outbox_columns
+from bandstand.platform.migrations import timestamp_columns
 
 revision = "0001_music"
 down_revision = None
-branch_labels = None
-depends_on = None
-
-
-def _timestamps() -> list[sa.Column[datetime]]:
-    return [
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-    ]
 
 
 def upgrade() -> None:
@@ -45,7 +30,7 @@ def upgrade() -> None:
         sa.Column("lyrics", sa.Text(), nullable=True),
         sa.Column("like_count", sa.Integer(), server_default="0", nullable=False),
         sa.Column("search_text", sa.Text(), nullable=False),
-        *_timestamps(),
+        *timestamp_columns(),
         sa.PrimaryKeyConstraint("id", name="pk_songs"),
         sa.CheckConstraint("duration >= 0", name="ck_songs_duration_not_negative"),
         sa.CheckConstraint("like_count >= 0", name="ck_songs_like_count_not_negative"),
@@ -81,7 +66,7 @@ def upgrade() -> None:
         sa.Column("description", sa.String(500), nullable=True),
         sa.Column("cover_image_url", sa.String(255), nullable=True),
         sa.Column("search_text", sa.Text(), nullable=False),
-        *_timestamps(),
+        *timestamp_columns(),
         sa.PrimaryKeyConstraint("id", name="pk_albums"),
         sqlite_autoincrement=True,
     )
@@ -131,7 +116,7 @@ def upgrade() -> None:
         sa.Column("event_state", sa.String(100), nullable=True),
         sa.Column("event_city", sa.String(100), nullable=True),
         sa.Column("event_date", sa.Date(), nullable=True),
-        *_timestamps(),
+        *timestamp_columns(),
         sa.PrimaryKeyConstraint("id", name="pk_pictures"),
         sqlite_autoincrement=True,
     )

@@ -1,17 +1,10 @@
-"""pictures: the event date as the concert app sent it, given back on its routes
-
-Revision ID: 0003_music
-Revises: 0002_music
-Create Date: 2026-12-03
-"""
+"""pictures: the event date as the concert app sent it, given back on its routes"""
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_music"
 down_revision = "0002_music"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

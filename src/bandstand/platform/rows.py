@@ -1,0 +1,72 @@
+"""A service's rows: what every repository and every update use case do alike.
+
+`Timestamps` declares a model's `created_at` and `updated_at` (its last two columns).
+`RowWrites` is the base of a repository of one model: `add` and `delete` flush at once, so a
+constraint the database refuses surfaces inside the use case (which may answer it) rather than
+at commit. `counts_by_key` reads a grouped count for many keys in one query. `changed_fields`
+and `apply_changes` are the two halves of a partial update: which sent values differ from the
+row, then setting them with the row's `updated_at`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping
+from datetime import datetime
+from typing import Any, Generic, Protocol, TypeVar
+
+from sqlalchemy import DateTime, Select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bandstand.platform.clock import utcnow
+
+Row = TypeVar("Row")
+
+
+class Timestamps:
+    """Mixin of a model whose rows say when they were created and last changed: both are set on
+    insert, and `apply_changes` renews `updated_at`. Declared after the model's own columns."""
+
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class RowWrites(Generic[Row]):
+    """Adding and deleting rows of one model (a subclass adds its queries)."""
+
+    async def add(self, session: AsyncSession, row: Row) -> Row:
+        session.add(row)
+        await session.flush()
+        return row
+
+    async def delete(self, session: AsyncSession, row: Row) -> None:
+        """Its dependent rows go as the schema says (ON DELETE CASCADE where declared)."""
+        await session.delete(row)
+        await session.flush()
+
+
+async def counts_by_key(
+    session: AsyncSession, statement: Select[int, int], keys: Collection[int]
+) -> dict[int, int]:
+    """Each of `keys` with its count from `statement` (`SELECT key, count(*) ... GROUP BY key`),
+    0 for a key it has no row for; no query at all for no keys."""
+    if not keys:
+        return {}
+    counts = {int(key): int(count) for key, count in await session.execute(statement)}
+    return {key: counts.get(key, 0) for key in keys}
+
+
+class Stamped(Protocol):
+    updated_at: datetime
+
+
+def changed_fields(row: object, changes: Mapping[str, Any]) -> list[str]:
+    """The names in `changes` whose value differs from `row`'s, in the order sent."""
+    return [name for name, value in changes.items() if getattr(row, name) != value]
+
+
+def apply_changes(row: Stamped, changes: Mapping[str, Any], names: Iterable[str]) -> None:
+    """Set `row`'s fields `names` to their values in `changes`, and its `updated_at` to now."""
+    for name in names:
+        setattr(row, name, changes[name])
+    row.updated_at = utcnow()
