@@ -132,6 +132,9 @@ class ListingIndex:
         self.index: PrefixIndex | None = None
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
+        # Stopping is asked, not forced by cancelling: a write in a thread is never left
+        # running beside a rollback of the same writer.
+        self._stopping = asyncio.Event()
         # The ids and outbox rows within `MARGIN` of the watermarks already read (saved with them).
         self._recent_ids: set[int] = set()
         self._recent_events: set[int] = set()
@@ -155,22 +158,22 @@ class ListingIndex:
         return self.index is not None
 
     async def stop(self) -> None:
+        self._stopping.set()
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await self._task
         async with self._lock:
             if self.index is not None:
                 await asyncio.to_thread(self.index.close)
                 self.index = None
 
     async def _follow(self) -> None:
-        while True:
+        while not self._stopping.is_set():
             try:
                 await self.catch_up()
             except Exception:
                 logger.exception("catching up the search index failed")
-            await asyncio.sleep(self.poll_seconds)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self.poll_seconds)
 
     async def search(
         self, session: AsyncSession, filters: InstrumentFilters, offset: int, limit: int
@@ -205,10 +208,13 @@ class ListingIndex:
                 await self._run(index, rebuild=True)
 
     async def catch_up(self) -> None:
+        """Bring the index up to the database (or build it); gives up, committing nothing, when
+        the process is stopping."""
         async with self._lock:
             index = self.index
             if index is not None:
-                await self._run(index, rebuild=not index.built)
+                with contextlib.suppress(_Stopped):
+                    await self._run(index, rebuild=not index.built)
 
     async def _run(self, index: PrefixIndex, *, rebuild: bool) -> None:
         state: dict[str, Any] = {"id": 0, "outbox": 0} if rebuild else dict(index.state)
@@ -303,6 +309,7 @@ class ListingIndex:
         indexed = state["id"]
         written = 0
         while True:
+            self._check_stopping()
             rows = (
                 await session.execute(
                     select(*_COLUMNS)
@@ -326,12 +333,17 @@ class ListingIndex:
             self._recent_ids = {listing for listing in self._recent_ids if listing > floor}
         return written
 
+    def _check_stopping(self) -> None:
+        if self._stopping.is_set():
+            raise _Stopped
+
     async def _scan(
         self, session: AsyncSession, index: PrefixIndex, low: int, high: int, condition: Any
     ) -> int:
         """Index again the listings with ids in (low, high] meeting `condition`."""
         written = 0
         while True:
+            self._check_stopping()
             statement = select(*_COLUMNS).where(Instrument.id > low, Instrument.id <= high)
             if condition is not None:
                 statement = statement.where(condition)
@@ -371,6 +383,10 @@ def _open_existing(root: Path) -> PrefixIndex | None:
 
 def _open_any(root: Path) -> PrefixIndex | None:
     return PrefixIndex.open(root, FIELDS, VERSION)
+
+
+class _Stopped(Exception):
+    """The process is stopping: a long catch-up gives up between batches (nothing committed)."""
 
 
 def _write(
