@@ -2,7 +2,7 @@
 
 Targets (PostgreSQL, RabbitMQ; both private servers on loopback ports):
   ingestion: >= 2,000 events/s from RabbitMQ into the admin database, through the admin service's
-  own subscription (batches of up to 200 events per transaction, idempotent on the event id);
+  own subscription (batches of up to 500 events per transaction, idempotent on the event id);
   baseline in the same run: the kernel's ordinary subscription, one transaction per event.
   list: GET /api/v1/logs/ p95 <= 30 ms with 1,000,000 entries, for each filter of contract D and
   `service`; baseline in the same run: the same app answering through the kernel's generic
