@@ -17,7 +17,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import _search_queries as sq
-from bandstand.marketplace.listing_index import ListingIndex, index_query, index_root
+from bandstand.marketplace.listing_documents import index_query
+from bandstand.marketplace.listing_index import ListingIndex, index_root
 from bandstand.marketplace.service import ListingQuery, listing_filters
 from bandstand.platform.database import Database
 

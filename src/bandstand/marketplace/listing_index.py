@@ -23,10 +23,8 @@ import asyncio
 import contextlib
 import json
 import logging
-import math
 from collections.abc import Sequence
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -34,92 +32,26 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.marketplace import events
+from bandstand.marketplace.listing_documents import COLUMNS, FIELDS, VERSION, document, index_query
 from bandstand.marketplace.models import Instrument
 from bandstand.marketplace.repository import InstrumentFilters
 from bandstand.platform.database import Database
 from bandstand.platform.messaging.outbox import outbox_table
-from bandstand.platform.search_index import IndexedDocument, IndexFields, IndexQuery, PrefixIndex
+from bandstand.platform.search_index import IndexedDocument, PrefixIndex
 from bandstand.platform.settings import Settings
 
 logger = logging.getLogger("bandstand.marketplace.index")
 
-FIELDS = IndexFields(
-    keys=("category_key", "website_key", "location_key"),
-    integers=("price_cents", "expiration_day", "publish_day"),
-)
-VERSION = 3
-NO_EXPIRY = date.max.toordinal()
 BATCH = 5000
 MARGIN = 256
 FRESH_WAIT = 1.0
 """How long a search waits for a catch-up it needs before it answers from the index as it is."""
-_I64 = 2**63 - 1
-_COLUMNS = (
-    Instrument.id,
-    Instrument.search_text,
-    Instrument.category_key,
-    Instrument.website_key,
-    Instrument.location_key,
-    Instrument.price,
-    Instrument.expiration,
-    Instrument.publish,
-)
 _REREAD = (events.INSTRUMENT_CREATED, events.INSTRUMENT_UPDATED, events.INSTRUMENT_DELETED)
 _WATCHED = (*_REREAD, events.INSTRUMENTS_IMPORTED)
 
 
 def index_root(data_dir: Path) -> Path:
     return data_dir / "search" / "marketplace-instruments"
-
-
-def document(row: Any) -> IndexedDocument:
-    price = row.price
-    return IndexedDocument(
-        id=int(row.id),
-        words=str(row.search_text).split(),
-        keys={
-            "category_key": row.category_key,
-            "website_key": row.website_key,
-            "location_key": row.location_key,
-        },
-        integers={
-            "price_cents": None if price is None else round(Decimal(price) * 100),
-            "expiration_day": NO_EXPIRY if row.expiration is None else row.expiration.toordinal(),
-            "publish_day": None if row.publish is None else row.publish.toordinal(),
-        },
-    )
-
-
-def index_query(filters: InstrumentFilters, offset: int, limit: int) -> IndexQuery | None:
-    """The query answering `filters` from the index; None when the index does not keep its order
-    (or there are no words: the plain list is the database's)."""
-    if not filters.words or filters.ordering not in ("relevance", "id"):
-        return None
-    keys = {
-        name: value
-        for name, value in (
-            ("category_key", filters.category_key),
-            ("website_key", filters.website_key),
-            ("location_key", filters.location_key),
-        )
-        if value is not None
-    }
-    ranges: dict[str, tuple[int | None, int | None]] = {}
-    if not filters.include_expired:
-        ranges["expiration_day"] = (filters.today.toordinal(), None)
-    if filters.min_price is not None or filters.max_price is not None:
-        low = None if filters.min_price is None else _cents(filters.min_price, math.ceil)
-        high = None if filters.max_price is None else _cents(filters.max_price, math.floor)
-        ranges["price_cents"] = (low, high)
-    if filters.published_after is not None:
-        ranges["publish_day"] = (filters.published_after.toordinal(), None)
-    if filters.ordering == "id":
-        return IndexQuery(filters.words, keys, ranges, "id", offset, limit)
-    return IndexQuery(filters.words, keys, ranges, "relevance", offset, limit)
-
-
-def _cents(price: Decimal, rounding: Any) -> int:
-    return max(-_I64, min(_I64, int(rounding(price * 100))))
 
 
 class ListingIndex:
@@ -288,7 +220,7 @@ class ListingIndex:
         ordered = sorted(listing for listing in listings if listing <= state["id"])
         for start in range(0, len(ordered), BATCH):
             chunk = ordered[start : start + BATCH]
-            rows = (await session.execute(select(*_COLUMNS).where(Instrument.id.in_(chunk)))).all()
+            rows = (await session.execute(select(*COLUMNS).where(Instrument.id.in_(chunk)))).all()
             found = {int(row.id) for row in rows}
             documents = [document(row) for row in rows]
             gone = [listing for listing in chunk if listing not in found]
@@ -312,10 +244,7 @@ class ListingIndex:
             self._check_stopping()
             rows = (
                 await session.execute(
-                    select(*_COLUMNS)
-                    .where(Instrument.id > low)
-                    .order_by(Instrument.id)
-                    .limit(BATCH)
+                    select(*COLUMNS).where(Instrument.id > low).order_by(Instrument.id).limit(BATCH)
                 )
             ).all()
             if not rows:
@@ -344,7 +273,7 @@ class ListingIndex:
         written = 0
         while True:
             self._check_stopping()
-            statement = select(*_COLUMNS).where(Instrument.id > low, Instrument.id <= high)
+            statement = select(*COLUMNS).where(Instrument.id > low, Instrument.id <= high)
             if condition is not None:
                 statement = statement.where(condition)
             rows = (await session.execute(statement.order_by(Instrument.id).limit(BATCH))).all()
