@@ -145,7 +145,7 @@ SERVICES: tuple[ServiceEntry, ...] = (
         create_app=marketplace_app.create_app,
         prefixes=("/api/v1/instruments", "/listInstrument", "/searchInstrument", "/addInstrument"),
         default_port=8004,
-        commands=(marketplace_cli.import_app,),
+        commands=(marketplace_cli.import_app, marketplace_cli.index_app),
     ),
     ServiceEntry(
         name="billing",

@@ -1,5 +1,5 @@
-"""Marketplace's command line: `bandstand import instruments` (mounted by the CLI from the
-registry)."""
+"""Marketplace's command line: `bandstand import instruments` and `bandstand index instruments`
+(mounted by the CLI from the registry)."""
 
 from __future__ import annotations
 
@@ -86,3 +86,22 @@ def import_instruments(
         f"inserted {summary.inserted}, updated {summary.updated}, "
         f"unchanged {summary.unchanged}, rejected {summary.rejected}"
     )
+
+
+index_app = typer.Typer(name="index", help="Rebuild search indexes.", no_args_is_help=True)
+
+
+@index_app.command("instruments")
+def index_instruments(data_dir: DataDirOption = None) -> None:
+    """Rebuild the listings' search index from the database (every slot no running process
+    holds; a running process keeps its own current)."""
+    from bandstand.marketplace.listing_index import rebuild_free_slots
+
+    settings = command_settings(data_dir)
+    migrate_database(settings, NAME, MIGRATIONS)
+    try:
+        rebuilt = asyncio.run(rebuild_free_slots(settings))
+    except SQLAlchemyError as exc:
+        console.print(f"[red]Rebuilding the index failed:[/] {exc}")
+        raise typer.Exit(1) from exc
+    typer.echo(f"rebuilt {len(rebuilt)} index slot(s), {sum(rebuilt)} listings each at most")

@@ -16,7 +16,8 @@ from fastapi import APIRouter, Request, Response, status
 from pydantic import ValidationError
 
 from bandstand.marketplace.counting import ListingCounter
-from bandstand.marketplace.params import Counter, price_bound
+from bandstand.marketplace.listing_index import ListingIndex
+from bandstand.marketplace.params import Counter, Listings, price_bound
 from bandstand.marketplace.schemas import InstrumentCreate, LegacyInstrument, LegacyPage
 from bandstand.marketplace.service import (
     LINK_TAKEN,
@@ -71,13 +72,16 @@ async def _legacy_page(
     session: DBSession,
     request: Request,
     counter: ListingCounter,
+    listings: ListingIndex,
     query: ListingQuery,
     page_raw: str | None,
 ) -> LegacyPage:
     page = _page_number(page_raw)
     filters = listing_filters(query, min_price_name="minPrice", max_price_name="maxPrice")
     offset = (page - 1) * PAGE_SIZE
-    count, rows = await instrument_service.page(session, counter, filters, offset, PAGE_SIZE)
+    count, rows = await instrument_service.page(
+        session, counter, filters, offset, PAGE_SIZE, listings
+    )
     total_pages = max(1, math.ceil(count / PAGE_SIZE))
     if page > total_pages:
         raise NotFound(INVALID_PAGE)
@@ -103,6 +107,7 @@ async def legacy_list(
     session: DBSession,
     request: Request,
     counter: Counter,
+    listings: Listings,
     page: str | None = None,
     category: str | None = None,
     minPrice: str | None = None,
@@ -114,7 +119,7 @@ async def legacy_list(
         max_price=_price("maxPrice", maxPrice),
         ordering="id",
     )
-    return await _legacy_page(session, request, counter, query, page)
+    return await _legacy_page(session, request, counter, listings, query, page)
 
 
 @router.get(
@@ -125,6 +130,7 @@ async def legacy_search(
     session: DBSession,
     request: Request,
     counter: Counter,
+    listings: Listings,
     name: str | None = None,
     page: str | None = None,
     category: str | None = None,
@@ -140,7 +146,7 @@ async def legacy_search(
         max_price=_price("maxPrice", maxPrice),
         ordering="id",
     )
-    return await _legacy_page(session, request, counter, query, page)
+    return await _legacy_page(session, request, counter, listings, query, page)
 
 
 def _drf_errors(exc: ValidationError) -> dict[str, list[str]]:

@@ -10,6 +10,7 @@ from bandstand.marketplace.params import (
     Counter,
     IncludeExpired,
     InstrumentId,
+    Listings,
     MaxPrice,
     MinPrice,
     OrderingParam,
@@ -82,9 +83,10 @@ async def list_instruments(
     pagination: Pagination,
     filters: Filters,
     counter: Counter,
+    listings: Listings,
 ) -> dict[str, Any]:
     count, rows = await instrument_service.page(
-        session, counter, filters, pagination.offset, pagination.page_size
+        session, counter, filters, pagination.offset, pagination.page_size, listings
     )
     return build_page(request, pagination, count, [InstrumentRead.of(row) for row in rows])
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -43,9 +44,15 @@ async def instrument_deleted(
 
 
 async def instruments_imported(
-    session: AsyncSession, inserted: int, updated: int, rejected: int, actor_id: int | None
+    session: AsyncSession,
+    inserted: int,
+    updated: int,
+    rejected: int,
+    actor_id: int | None,
+    started_at: datetime,
 ) -> None:
     payload = {
+        "started_at": started_at.isoformat(),
         "inserted": inserted,
         "updated": updated,
         "rejected": rejected,

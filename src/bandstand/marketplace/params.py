@@ -10,6 +10,7 @@ from fastapi import Depends, Path, Query, Request
 from pydantic import PlainValidator
 
 from bandstand.marketplace.counting import ListingCounter
+from bandstand.marketplace.listing_index import ListingIndex
 from bandstand.marketplace.models import MAX_ID
 from bandstand.marketplace.schemas import Ordering, parse_date, parse_price
 from bandstand.platform.schemas import StorableText
@@ -64,3 +65,12 @@ async def listing_counter(request: Request) -> ListingCounter:
 
 
 Counter = Annotated[ListingCounter, Depends(listing_counter)]
+
+
+async def listing_index(request: Request) -> ListingIndex:
+    index: ListingIndex = request.app.state.listing_index
+    return index
+
+
+Listings = Annotated[ListingIndex, Depends(listing_index)]
+"""The search index of the listings (`listing_index.py`)."""

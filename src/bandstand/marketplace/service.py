@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.marketplace import events, text
 from bandstand.marketplace.counting import ListingCounter
+from bandstand.marketplace.listing_index import ListingIndex
 from bandstand.marketplace.models import Instrument
 from bandstand.marketplace.repository import InstrumentFilters, InstrumentRepository
 from bandstand.marketplace.schemas import InstrumentCreate
@@ -97,8 +98,15 @@ class InstrumentService:
         filters: InstrumentFilters,
         offset: int,
         limit: int,
+        listings: ListingIndex | None = None,
     ) -> tuple[int, Sequence[Instrument]]:
-        """The number of listings matching `filters` and those of one page (none past the end)."""
+        """The number of listings matching `filters` and those of one page (none past the end).
+
+        A search is answered by the search index when it can (`listing_index.py`): its count,
+        and the page's ids, whose rows are then read from the database."""
+        found = None if listings is None else await listings.search(session, filters, offset, limit)
+        if found is not None:
+            return found
         count = await counter.count(session, filters)
         if offset >= count:
             return count, []

@@ -156,6 +156,12 @@ class Settings(BaseSettings):
         description="How long the count of a large list, and where its deep pages start, may be "
         "reused; any committed write of the service renews them (0: never).",
     )
+    search_index_poll_seconds: float = Field(
+        1.0,
+        ge=0,
+        description="How often a service's search index catches up with its database besides "
+        "before each search (0: no index, searches run in SQL).",
+    )
     retention_outbox_days: int = Field(
         7, ge=0, description="Days published outbox rows are kept (0: forever)."
     )

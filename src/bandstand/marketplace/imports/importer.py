@@ -19,6 +19,7 @@ import csv
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import IO, Any
 from urllib.parse import urlsplit
@@ -245,6 +246,8 @@ class InstrumentImport:
     """Rows whose link came again later in the file (the later row wins)."""
     rejected: int = 0
     problems: list[RowProblem] = field(default_factory=list)
+    started_at: datetime = field(default_factory=utcnow)
+    """Before any row is written: the search index reads again what changed since then."""
     _batch: dict[str, ListingRow] = field(default_factory=dict)
     _repository: InstrumentRepository = field(default_factory=InstrumentRepository)
 
@@ -301,7 +304,7 @@ class InstrumentImport:
         if self.inserted + self.updated >= TIDY_AFTER_WRITES:
             await self._repository.tidy_after_bulk_write(session)
         await events.instruments_imported(
-            session, self.inserted, self.updated, self.rejected, self.actor_id
+            session, self.inserted, self.updated, self.rejected, self.actor_id, self.started_at
         )
         return self.summary()
 

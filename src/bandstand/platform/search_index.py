@@ -1,0 +1,232 @@
+"""A derived search index over folded words: every prefix of every word is a term, so a query
+word matches when it starts a word of the document, and a query is a handful of term lookups
+however common its prefixes are (tantivy, embedded; bm25 over those terms ranks the matches).
+
+The database stays the record: an index is built from it and kept current by its owner (a
+service), and can be thrown away and rebuilt at any time. Each index lives in a slot directory
+under the service's data directory, `<root>/slot-<n>`, held by one process at a time through a
+lock on `slot-<n>/lock`: two processes sharing a data directory each keep their own slot, and a
+restarted process takes a free slot back with what it had indexed (`state`, the owner's
+watermark, is saved beside the index after each commit).
+
+Documents have an id, words (already folded: `text_search.fold`), exact keys compared as they
+are (folded by the owner too) and integers (prices in cents, days) filtered by ranges; a missing
+key or integer matches no filter on it, like NULL in SQL.
+
+Calls are blocking (tantivy's own threads do the work): run writes in a thread.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, Literal
+
+import tantivy
+
+MAX_SLOTS = 16
+WRITER_HEAP = 64 * 1024 * 1024
+_ID = "id"
+_WORDS = "words"
+_WHOLE = "whole"
+
+
+@dataclass(frozen=True)
+class IndexFields:
+    """The filterable fields of an index besides its id and words."""
+
+    keys: tuple[str, ...] = ()
+    integers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class IndexedDocument:
+    id: int
+    words: Sequence[str]
+    keys: Mapping[str, str | None] = field(default_factory=dict)
+    integers: Mapping[str, int | None] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class IndexQuery:
+    """Every word must start a word of the document; keys must be equal; integers within their
+    inclusive bounds (None: unbounded). `relevance` is bm25 over the prefix terms (ties in
+    index order); `id` is ascending id."""
+
+    words: Sequence[str]
+    keys: Mapping[str, str] = field(default_factory=dict)
+    ranges: Mapping[str, tuple[int | None, int | None]] = field(default_factory=dict)
+    order: Literal["relevance", "id"] = "relevance"
+    offset: int = 0
+    limit: int = 50
+
+
+def prefix_terms(words: Iterable[str]) -> str:
+    """Every prefix of every word, separated by spaces (the whitespace tokenizer's input)."""
+    return " ".join(word[:end] for word in words for end in range(1, len(word) + 1))
+
+
+class PrefixIndex:
+    """One slot: a tantivy index, its writer, and the owner's saved state."""
+
+    def __init__(self, slot: Path, lock: IO[str], fields: IndexFields, version: int) -> None:
+        self.slot = slot
+        self.fields = fields
+        self.version = version
+        self._lock = lock
+        self._schema = _schema(fields)
+        meta = _read_meta(slot / "meta.json")
+        self.built = meta.get("version") == version and bool(meta.get("built"))
+        self.state: dict[str, Any] = dict(meta.get("state") or {}) if self.built else {}
+        directory = slot / "index"
+        if not self.built:
+            shutil.rmtree(directory, ignore_errors=True)
+        directory.mkdir(parents=True, exist_ok=True)
+        self._index = tantivy.Index(self._schema, path=str(directory), reuse=self.built)
+        self._writer = self._index.writer(WRITER_HEAP, 1)
+
+    @classmethod
+    def open(
+        cls, root: Path, fields: IndexFields, version: int, *, existing: bool = False
+    ) -> PrefixIndex | None:
+        """The first slot under `root` no other process holds (with `existing`, only a slot
+        that has an index already); None when there is none."""
+        root.mkdir(parents=True, exist_ok=True)
+        for number in range(MAX_SLOTS):
+            slot = root / f"slot-{number}"
+            if existing and not (slot / "index").is_dir():
+                continue
+            slot.mkdir(exist_ok=True)
+            lock = (slot / "lock").open("a")
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                lock.close()
+                continue
+            try:
+                return cls(slot, lock, fields, version)
+            except BaseException:
+                lock.close()
+                raise
+        return None
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self._writer.wait_merging_threads()
+        self._lock.close()
+
+    def add(self, documents: Sequence[IndexedDocument], *, replace: bool = True) -> None:
+        """Add `documents`, replacing any with the same id (visible after `commit`); without
+        `replace` the caller knows none is indexed yet (a build: a delete per document is
+        queued in memory until the commit)."""
+        for document in documents:
+            if replace:
+                self._writer.delete_documents_by_term(_ID, document.id)
+            self._writer.add_document(self._document(document))
+
+    def delete(self, ids: Iterable[int]) -> None:
+        for document_id in ids:
+            self._writer.delete_documents_by_term(_ID, document_id)
+
+    def clear(self) -> None:
+        """Remove every document (a rebuild adds them again); searches see the old index until
+        the commit."""
+        self._writer.delete_all_documents()
+
+    def commit(self, state: Mapping[str, Any]) -> None:
+        """Make what was added and deleted visible; save the owner's `state` with it."""
+        self._writer.commit()
+        self._index.reload()
+        self.built = True
+        self.state = dict(state)
+        meta = {"version": self.version, "built": True, "state": self.state}
+        temporary = self.slot / "meta.json.tmp"
+        temporary.write_text(json.dumps(meta))
+        os.replace(temporary, self.slot / "meta.json")
+
+    def rollback(self) -> None:
+        self._writer.rollback()
+
+    def search(self, query: IndexQuery) -> tuple[int, list[int]]:
+        """The number of matches and the ids of the page `query` asks for."""
+        schema = self._schema
+        must = tantivy.Occur.Must
+        parts = [(must, tantivy.Query.term_query(schema, _WORDS, word)) for word in query.words]
+        if query.order == "relevance":
+            # A query word that is a whole word of the document scores again (bm25 over whole
+            # words): "guitar" ranks a guitar above a guitarra.
+            should = tantivy.Occur.Should
+            parts += [(should, tantivy.Query.term_query(schema, _WHOLE, w)) for w in query.words]
+        for name, value in query.keys.items():
+            parts.append((must, tantivy.Query.term_query(schema, name, value)))
+        for name, (low, high) in query.ranges.items():
+            if low is None and high is None:
+                continue
+            if low is not None and high is not None and low > high:
+                return 0, []
+            ranged = tantivy.Query.range_query(schema, name, tantivy.FieldType.Integer, low, high)
+            parts.append((must, ranged))
+        matching = tantivy.Query.boolean_query(parts) if parts else tantivy.Query.all_query()
+        searcher = self._index.searcher()
+        limit = max(query.limit, 1)
+        if query.order == "id":
+            result = searcher.search(
+                matching,
+                limit,
+                count=True,
+                order_by_field=_ID,
+                order=tantivy.Order.Asc,
+                offset=query.offset,
+            )
+            ids = [int(key) for key, _ in result.hits]
+        else:
+            result = searcher.search(matching, limit, count=True, offset=query.offset)
+            addresses = [address for _, address in result.hits]
+            ids = [int(value or 0) for value in searcher.fast_field_values(_ID, addresses)]
+        count: Any = getattr(result, "count", 0)  # the stubs do not declare it
+        return int(count), ids[: query.limit]
+
+    def documents(self) -> int:
+        return int(self._index.searcher().num_docs)
+
+    def _document(self, document: IndexedDocument) -> tantivy.Document:
+        values: dict[str, Any] = {
+            _ID: document.id,
+            _WORDS: prefix_terms(document.words),
+            _WHOLE: " ".join(document.words),
+        }
+        for name in self.fields.keys:
+            key = document.keys.get(name)
+            if key is not None:
+                values[name] = key
+        for name in self.fields.integers:
+            number = document.integers.get(name)
+            if number is not None:
+                values[name] = number
+        return tantivy.Document.from_dict(values, self._schema)
+
+
+def _schema(fields: IndexFields) -> tantivy.Schema:
+    builder = tantivy.SchemaBuilder()
+    builder.add_integer_field(_ID, indexed=True, fast=True)  # deleted by term: a signed one
+    builder.add_text_field(_WORDS, tokenizer_name="whitespace", index_option="freq")
+    builder.add_text_field(_WHOLE, tokenizer_name="whitespace", index_option="freq")
+    for name in fields.keys:
+        builder.add_text_field(name, tokenizer_name="raw", index_option="basic")
+    for name in fields.integers:
+        builder.add_integer_field(name, indexed=True, fast=True)
+    return builder.build()
+
+
+def _read_meta(path: Path) -> dict[str, Any]:
+    try:
+        meta = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return meta if isinstance(meta, dict) else {}

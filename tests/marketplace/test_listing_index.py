@@ -1,0 +1,233 @@
+"""The listings' search index, on each engine: the same matches as a plain scan of the table,
+every committed write found by the next search (through the API, directly, by the import command,
+from another process), a restart that keeps what was indexed, and the rebuild command."""
+
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+from typer.testing import CliRunner
+
+from bandstand.cli import app as cli
+from bandstand.marketplace import text
+from bandstand.marketplace.imports import ImportFormat, import_instruments
+from bandstand.marketplace.listing_index import ListingIndex, _events_lost
+from bandstand.platform.settings import Settings
+from tests.marketplace.conftest import INSTRUMENT, Marketplace
+from tests.support.tokens import TokenFactory
+
+WORDS = ["Guitarra", "guitar", "GUITARRÓN", "Fender", "fendi", "Violín", "viola", "Piano", "4/4"]
+CATEGORIES = ["Guitarras", "guitarras ", "Pianos", None]
+TODAY = date.today()
+
+
+def _index(marketplace: Marketplace) -> ListingIndex:
+    index: ListingIndex = marketplace.app.state.listing_index
+    return index
+
+
+async def _ready(marketplace: Marketplace) -> ListingIndex:
+    index = _index(marketplace)
+    await index.catch_up()  # builds it if the background task has not yet
+    assert index.ready
+    return index
+
+
+async def _search(client: httpx.AsyncClient, **params: Any) -> tuple[int, list[int]]:
+    response = await client.get("/api/v1/instruments", params={"page_size": 100, **params})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    return body["count"], [listing["id"] for listing in body["results"]]
+
+
+def _corpus(rng: random.Random, size: int) -> list[dict[str, Any]]:
+    rows = []
+    for _ in range(size):
+        name = " ".join(rng.choice(WORDS) for _ in range(rng.randint(1, 4)))
+        price = None if rng.random() < 0.2 else Decimal(rng.randrange(0, 50000)) / 100
+        expiration = None if rng.random() < 0.3 else TODAY + timedelta(days=rng.randint(-5, 5))
+        rows.append(
+            {
+                "name": name,
+                "price": price,
+                "category": rng.choice(CATEGORIES),
+                "expiration": expiration,
+            }
+        )
+    return rows
+
+
+def _scan(rows: dict[int, dict[str, Any]], query: dict[str, Any]) -> set[int]:
+    """The listings a plain scan finds: every query word starts a word of the folded name."""
+    words = text.words(query["search"])
+    found = set()
+    for listing, row in rows.items():
+        names = text.words(row["name"])
+        if not all(any(name.startswith(word) for name in names) for word in words):
+            continue
+        if row["expiration"] is not None and row["expiration"] < TODAY:
+            continue
+        if "category" in query and text.key(row["category"] or "") != text.key(query["category"]):
+            continue
+        price = row["price"]
+        if "min_price" in query and (price is None or price < Decimal(query["min_price"])):
+            continue
+        if "max_price" in query and (price is None or price > Decimal(query["max_price"])):
+            continue
+        found.add(listing)
+    return found
+
+
+async def test_the_index_finds_what_a_plain_scan_finds(
+    marketplace: Marketplace, client: httpx.AsyncClient
+) -> None:
+    rng = random.Random(15)
+    rows = _corpus(rng, 120)
+    ids = await marketplace.add_many(rows)
+    stored = dict(zip(ids, rows, strict=True))
+    await _ready(marketplace)
+    with marketplace.statements() as statements:
+        for _ in range(80):
+            word = rng.choice(WORDS)
+            query: dict[str, Any] = {"search": word[: rng.randint(1, len(word))]}
+            if rng.random() < 0.4:
+                query["search"] += " " + rng.choice(WORDS).lower()[:3]
+            if rng.random() < 0.3:
+                query["category"] = rng.choice(CATEGORIES[:3])
+            if rng.random() < 0.3:
+                query["min_price" if rng.random() < 0.5 else "max_price"] = "123.45"
+            count, found = await _search(client, **query)
+            expected = _scan(stored, query)
+            assert count == len(expected), query
+            assert set(found) == expected, query
+            legacy = {"name": query["search"], "category": query.get("category")}
+            legacy["minPrice"], legacy["maxPrice"] = query.get("min_price"), query.get("max_price")
+            given = {key: value for key, value in legacy.items() if value is not None}
+            response = await client.get("/searchInstrument", params=given)
+            if expected:  # in id order, 50 a page
+                listed = [listing["id"] for listing in response.json()["results"]]
+                assert response.json()["count"] == len(expected), query
+                assert listed == sorted(expected)[:50], query
+    # Answered by the index: no full-text statement reached the database.
+    assert not [s for s in statements if "instruments_fts" in s or "to_tsvector" in s]
+
+
+async def test_writes_through_the_api_are_found_by_the_next_search(
+    marketplace: Marketplace, client: httpx.AsyncClient
+) -> None:
+    await _ready(marketplace)
+    body = {**INSTRUMENT, "name": "Zanfona gallega"}
+    created = await client.post("/api/v1/instruments", json=body, headers=marketplace.admin)
+    assert created.status_code == 201
+    listing = created.json()["id"]
+    assert await _search(client, search="zanfona") == (1, [listing])
+
+    changed = await client.patch(
+        f"/api/v1/instruments/{listing}", json={"name": "Gaita gallega"}, headers=marketplace.admin
+    )
+    assert changed.status_code == 200
+    assert await _search(client, search="zanfona") == (0, [])
+    assert await _search(client, search="gaita gal") == (1, [listing])
+    expired = await client.patch(
+        f"/api/v1/instruments/{listing}",
+        json={"expiration": (TODAY - timedelta(days=1)).isoformat()},
+        headers=marketplace.admin,
+    )
+    assert expired.status_code == 200
+    assert await _search(client, search="gaita") == (0, [])
+
+    deleted = await client.delete(f"/api/v1/instruments/{listing}", headers=marketplace.admin)
+    assert deleted.status_code == 204
+    assert await _search(client, search="gallega") == (0, [])
+    # Directly in the table (no event): found by its id above the watermark.
+    direct = await marketplace.add("Zanfona de estudio")
+    assert await _search(client, search="zanfona") == (1, [direct])
+
+
+async def test_a_restart_keeps_the_index_and_catches_up(
+    marketplace_settings: Settings, tokens: TokenFactory
+) -> None:
+    async with Marketplace.running(marketplace_settings, tokens) as first:
+        kept = await first.add("Guitarra flamenca Conde")
+        await _ready(first)
+        slot = _index(first).index
+        assert slot is not None
+        where = slot.slot
+    async with Marketplace.running(marketplace_settings, tokens) as second:
+        added = await second.add("Guitarra flamenca Ramírez")
+        index = _index(second)
+        assert index.index is not None
+        assert index.index.slot == where
+        assert index.ready  # reopened as it was, not built again
+        count, found = await _search(second.client, search="flamenca")
+        assert (count, sorted(found)) == (2, [kept, added])
+        assert index.index.documents() == 2
+
+
+async def test_two_processes_keep_their_own_index_from_the_same_database(
+    marketplace_settings: Settings, tokens: TokenFactory
+) -> None:
+    async with (
+        Marketplace.running(marketplace_settings, tokens) as one,
+        Marketplace.running(marketplace_settings, tokens) as other,
+    ):
+        await _ready(one)
+        await _ready(other)
+        first, second = _index(one).index, _index(other).index
+        assert first is not None
+        assert second is not None
+        assert first.slot != second.slot
+        body = {**INSTRUMENT, "name": "Bandurria Alhambra"}
+        created = await one.client.post("/api/v1/instruments", json=body, headers=one.admin)
+        listing = created.json()["id"]
+        assert await _search(other.client, search="bandurria") == (1, [listing])
+        await one.client.delete(f"/api/v1/instruments/{listing}", headers=one.admin)
+        assert await _search(other.client, search="bandurria") == (0, [])
+
+
+async def test_an_import_by_the_command_is_found_in_the_running_service(
+    marketplace: Marketplace, marketplace_settings: Settings, tmp_path: Path
+) -> None:
+    await _ready(marketplace)
+    path = tmp_path / "listings.csv"
+    header = "name,price,link,image,location,category,expiration,publish,website\n"
+    path.write_text(header + "Laúd Hidalgo,300,https://l.example/1,,,Cuerda,,,l.example\n")
+    await import_instruments(marketplace_settings, path, ImportFormat.CSV, batch_size=10)
+    assert (await _search(marketplace.client, search="laud"))[0] == 1
+    # The same link with another name: an update the index reads again from the import's start.
+    path.write_text(header + "Bouzouki griego,300,https://l.example/1,,,Cuerda,,,l.example\n")
+    await import_instruments(marketplace_settings, path, ImportFormat.CSV, batch_size=10)
+    assert (await _search(marketplace.client, search="laud"))[0] == 0
+    assert (await _search(marketplace.client, search="bouzouki"))[0] == 1
+
+
+def test_the_rebuild_command_indexes_every_listing(
+    marketplace_settings: Settings, tmp_path: Path
+) -> None:
+    env = {"BANDSTAND_DATABASES__MARKETPLACE": marketplace_settings.database_url("marketplace")}
+    path = tmp_path / "listings.csv"
+    header = "name,price,link,image,location,category,expiration,publish,website\n"
+    path.write_text(header + "Arpa celta,300,https://a.example/1,,,Arpas,,,a.example\n")
+    runner = CliRunner()
+    imported = runner.invoke(
+        cli, ["import", "instruments", str(path), "--data-dir", str(tmp_path)], env=env
+    )
+    assert imported.exit_code == 0, imported.output
+    rebuilt = runner.invoke(cli, ["index", "instruments", "--data-dir", str(tmp_path)], env=env)
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert "rebuilt 1 index slot(s), 1 listings" in rebuilt.output
+    assert (tmp_path / "search" / "marketplace-instruments" / "slot-0" / "meta.json").exists()
+
+
+def test_events_are_lost_only_when_the_outbox_moved_past_the_watermark_unread() -> None:
+    assert not _events_lost(10, None, None)  # an empty outbox
+    assert not _events_lost(10, 12, 3)  # what follows 10 is there
+    assert not _events_lost(10, 12, 11)
+    assert _events_lost(10, 12, 12)  # 11 was removed unread (retention)
+    assert _events_lost(10, 4, 1)  # numbering started again (SQLite, emptied)
+    assert not _events_lost(0, 500, 501)  # after an empty outbox, any id is next

@@ -1,0 +1,111 @@
+"""The kernel's prefix index: the same matches as a plain scan for any documents and query, its
+slots (one process each), and its state kept across a reopen."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bandstand.platform.search_index import (
+    IndexedDocument,
+    IndexFields,
+    IndexQuery,
+    PrefixIndex,
+    prefix_terms,
+)
+
+FIELDS = IndexFields(keys=("kind",), integers=("price",))
+letters = st.text(alphabet="abcñ1", min_size=1, max_size=5)
+documents = st.lists(
+    st.tuples(
+        st.lists(letters, min_size=1, max_size=4),
+        st.sampled_from(["x", "y", None]),
+        st.one_of(st.none(), st.integers(-5, 5)),
+    ),
+    max_size=30,
+)
+queries = st.tuples(
+    st.lists(letters, max_size=3),
+    st.sampled_from(["x", "y", None]),
+    st.one_of(st.none(), st.integers(-5, 5)),
+    st.one_of(st.none(), st.integers(-5, 5)),
+)
+
+
+def _open(root: Path) -> PrefixIndex:
+    index = PrefixIndex.open(root, FIELDS, 1)
+    assert index is not None
+    return index
+
+
+@settings(max_examples=40, deadline=None)
+@given(documents, queries)
+def test_matches_are_those_of_a_plain_scan(
+    stored: list[tuple[list[str], str | None, int | None]],
+    query: tuple[list[str], str | None, int | None, int | None],
+) -> None:
+    words, kind, low, high = query
+    with tempfile.TemporaryDirectory() as scratch:
+        index = _open(Path(scratch))
+        try:
+            index.add(
+                [
+                    IndexedDocument(number, names, {"kind": key}, {"price": price})
+                    for number, (names, key, price) in enumerate(stored, start=1)
+                ]
+            )
+            index.commit({})
+            asked = IndexQuery(
+                words,
+                {"kind": kind} if kind else {},
+                {"price": (low, high)},
+                order="id",
+                limit=100,
+            )
+            count, found = index.search(asked)
+        finally:
+            index.close()
+    expected = [
+        number
+        for number, (names, key, price) in enumerate(stored, start=1)
+        if all(any(name.startswith(word) for name in names) for word in words)
+        and (kind is None or key == kind)
+        and ((low is None and high is None) or price is not None)
+        and (low is None or (price is not None and price >= low))
+        and (high is None or (price is not None and price <= high))
+    ]
+    assert (count, found) == (len(expected), expected)
+
+
+def test_a_second_opener_takes_another_slot_and_a_reopen_keeps_the_state(
+    tmp_path: Path,
+) -> None:
+    first = _open(tmp_path)
+    second = _open(tmp_path)
+    assert first.slot != second.slot
+    first.add([IndexedDocument(7, ["guitarra"]), IndexedDocument(8, ["guitar"])])
+    first.commit({"watermark": 8})
+    first.add([IndexedDocument(7, ["bajo"])])  # replaces 7
+    first.delete([8])
+    first.commit({"watermark": 9})
+    first.close()
+    second.close()
+    again = _open(tmp_path)
+    assert again.slot == first.slot
+    assert again.built
+    assert again.state == {"watermark": 9}
+    assert again.search(IndexQuery(["b"])) == (1, [7])
+    assert again.search(IndexQuery(["gui"])) == (0, [])
+    again.close()
+
+
+def test_relevance_puts_a_whole_word_first(tmp_path: Path) -> None:
+    index = _open(tmp_path)
+    index.add([IndexedDocument(1, ["guitarra"]), IndexedDocument(2, ["guitar", "strat"])])
+    index.commit({})
+    assert index.search(IndexQuery(["guitar"])) == (2, [2, 1])
+    assert prefix_terms(["ab", "c"]) == "a ab c"
+    index.close()
