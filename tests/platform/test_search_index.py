@@ -109,3 +109,20 @@ def test_relevance_puts_a_whole_word_first(tmp_path: Path) -> None:
     assert index.search(IndexQuery(["guitar"])) == (2, [2, 1])
     assert prefix_terms(["ab", "c"]) == "a ab c"
     index.close()
+
+
+def test_equal_scores_come_by_id_whatever_order_they_were_indexed_in(tmp_path: Path) -> None:
+    index = _open(tmp_path)
+    try:
+        # Indexed newest first, and one of them indexed again (as a change would be).
+        twins = [IndexedDocument(number, ["fender", "strat"]) for number in range(30, 0, -1)]
+        index.add(twins)
+        index.commit({})
+        index.add([IndexedDocument(7, ["fender", "strat"])])
+        index.commit({})
+        every = list(range(1, 31))
+        assert index.search(IndexQuery(["strat"], limit=50)) == (30, every)
+        pages = [index.search(IndexQuery(["strat"], offset=o, limit=7))[1] for o in (0, 7, 14)]
+        assert pages == [every[0:7], every[7:14], every[14:21]]
+    finally:
+        index.close()

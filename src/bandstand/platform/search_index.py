@@ -31,6 +31,8 @@ from typing import IO, Any, Literal
 import tantivy
 
 MAX_SLOTS = 16
+TIE_WINDOW = 50
+"""Hits past a relevance page also ranked, so that equal scores at its edge are ordered by id."""
 WRITER_HEAP = 64 * 1024 * 1024
 _ID = "id"
 _WORDS = "words"
@@ -56,8 +58,8 @@ class IndexedDocument:
 @dataclass(frozen=True)
 class IndexQuery:
     """Every word must start a word of the document; keys must be equal; integers within their
-    inclusive bounds (None: unbounded). `relevance` is bm25 over the prefix terms (ties in
-    index order); `id` is ascending id."""
+    inclusive bounds (None: unbounded). `relevance` is bm25 over the prefix terms (equal
+    scores by ascending id); `id` is ascending id."""
 
     words: Sequence[str]
     keys: Mapping[str, str] = field(default_factory=dict)
@@ -186,9 +188,16 @@ class PrefixIndex:
             )
             ids = [int(key) for key, _ in result.hits]
         else:
-            result = searcher.search(matching, limit, count=True, offset=query.offset)
+            # Equal scores are ordered by id, so a page does not depend on the order documents
+            # were (re)indexed in: the hits before the page, and a window past it for ties at
+            # its edge, are ranked here.
+            wanted = query.offset + limit + TIE_WINDOW
+            result = searcher.search(matching, wanted, count=True)
+            scores = [score for score, _ in result.hits]
             addresses = [address for _, address in result.hits]
-            ids = [int(value or 0) for value in searcher.fast_field_values(_ID, addresses)]
+            found = [int(value or 0) for value in searcher.fast_field_values(_ID, addresses)]
+            ranked = sorted(zip(scores, found, strict=True), key=lambda hit: (-hit[0], hit[1]))
+            ids = [ident for _, ident in ranked[query.offset : query.offset + limit]]
         count: Any = getattr(result, "count", 0)  # the stubs do not declare it
         return int(count), ids[: query.limit]
 
