@@ -1,0 +1,130 @@
+"""What one read costs on SQLite before any HTTP: a session, each statement, ORM objects, and the
+same statements run in one thread hop through a synchronous session.
+
+One process, one music database migrated and filled with `--songs` songs, each variant repeated
+`--repeat` times after a warm-up; CPU time of the whole process (every thread) per repetition.
+Reported in BENCHMARKS.md §10 ("what it costs"). `uv run python bench/read_path_cost.py`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, func, select, text
+from sqlalchemy.orm import Session
+
+import bandstand.music
+from bandstand.music.models import Song
+from bandstand.music.search import search_text
+from bandstand.platform.commands import migrate_database
+from bandstand.platform.database import Database
+from bandstand.platform.settings import Settings
+
+
+def cpu_seconds() -> float:
+    times = os.times()
+    return times.user + times.system
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--songs", type=int, default=300)
+    parser.add_argument("--repeat", type=int, default=500)
+    return parser.parse_args(argv)
+
+
+async def measure(name: str, run: Callable[[], Awaitable[Any]], repeat: int) -> None:
+    for _ in range(max(repeat // 10, 1)):
+        await run()
+    cpu, wall = cpu_seconds(), time.perf_counter()
+    for _ in range(repeat):
+        await run()
+    cpu_ms = (cpu_seconds() - cpu) * 1000 / repeat
+    wall_ms = (time.perf_counter() - wall) * 1000 / repeat
+    print(f"| {name} | {cpu_ms:.2f} | {wall_ms:.2f} |", flush=True)
+
+
+def three_statements(session: Session, orm: bool) -> None:
+    session.execute(select(func.count()).select_from(Song)).scalar_one()
+    page = select(Song) if orm else select(*Song.__table__.c)
+    rows = session.execute(page.limit(50))
+    (rows.scalars() if orm else rows).all()
+    session.execute(text("SELECT 1")).all()
+
+
+def in_one_hop(engine: Engine, orm: bool) -> None:
+    with Session(engine) as session:
+        three_statements(session, orm)
+
+
+async def run(args: argparse.Namespace, url: str) -> None:
+    database = Database(url)
+    async with database.unit_of_work() as session:
+        for number in range(args.songs):
+            title, artist = f"Song {number}", f"Artist {number % 7}"
+            session.add(
+                Song(
+                    title=title,
+                    artist=artist,
+                    genre="Rock",
+                    file_url=f"https://cdn.example.com/{number}.mp3",
+                    duration=100 + number,
+                    search_text=search_text(title, artist),
+                )
+            )
+
+    async def one_statement() -> None:
+        async with database.session() as session:
+            await session.execute(text("SELECT 1"))
+
+    async def orm_page() -> None:
+        async with database.session() as session:
+            (await session.execute(select(Song).limit(50))).scalars().all()
+
+    async def rows_page() -> None:
+        async with database.session() as session:
+            (await session.execute(select(*Song.__table__.c).limit(50))).all()
+
+    async def three_async() -> None:
+        async with database.session() as session:
+            await session.run_sync(three_statements, True)
+
+    engine = create_engine(url.replace("+aiosqlite", ""), pool_size=8)
+    print("| variant | CPU ms | wall ms |\n|---|---:|---:|")
+    await measure("async session, `SELECT 1`", one_statement, args.repeat)
+    await measure("async session, 50 ORM objects", orm_page, args.repeat)
+    await measure("async session, 50 rows", rows_page, args.repeat)
+    await measure("async session, count + 50 ORM objects + 1", three_async, args.repeat)
+    await measure(
+        "one thread hop, count + 50 ORM objects + 1",
+        lambda: asyncio.to_thread(in_one_hop, engine, True),
+        args.repeat,
+    )
+    await measure(
+        "one thread hop, count + 50 rows + 1",
+        lambda: asyncio.to_thread(in_one_hop, engine, False),
+        args.repeat,
+    )
+    engine.dispose()
+    await database.dispose()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    data_dir = Path(tempfile.mkdtemp(prefix="bench-read-path-"))
+    settings = Settings(_env_file=None, data_dir=data_dir, log_json=False)  # type: ignore[call-arg]
+    migrate_database(settings, "music", Path(bandstand.music.__file__).with_name("migrations"))
+    asyncio.run(run(args, settings.database_url("music")))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
