@@ -13,7 +13,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bandstand.platform.database import Database, ServiceBase, new_metadata
-from bandstand.platform.rows import RowWrites, apply_changes, changed_fields, counts_by_key
+from bandstand.platform.rows import (
+    RowWrites,
+    Timestamps,
+    apply_changes,
+    changed_fields,
+    column_values,
+    counts_by_key,
+)
 
 EARLIER = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -90,3 +97,35 @@ def test_apply_changes_sets_the_named_fields_and_stamps_the_row() -> None:
 
     assert (item.name, item.note) == ("b", None)
     assert item.updated_at > EARLIER
+
+
+class Note(RowsBase, Timestamps):
+    __tablename__ = "notes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    text: Mapped[str] = mapped_column(String(40))
+
+
+async def test_a_new_row_was_last_changed_when_it_was_created(database: Database) -> None:
+    async with database.engine.begin() as connection:
+        await connection.run_sync(RowsBase.metadata.create_all)
+    async with database.session() as session:
+        notes = [Note(text=str(number)) for number in range(3)]
+        dated = Note(text="dated", created_at=EARLIER)
+        session.add_all([*notes, dated])
+        await session.flush()
+        for note in notes:
+            assert note.updated_at == note.created_at
+            assert note.created_at > EARLIER
+        assert dated.updated_at == EARLIER
+
+
+async def test_column_values_are_the_mapped_columns(database: Database) -> None:
+    async with database.session() as session:
+        item = await ItemRepository().add(session, Item(name="a", note=None, updated_at=EARLIER))
+        assert column_values(item) == {
+            "id": item.id,
+            "name": "a",
+            "note": None,
+            "updated_at": item.updated_at,
+        }

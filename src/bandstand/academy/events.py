@@ -9,21 +9,15 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bandstand.academy.models import Course, Enrollment
+from bandstand.academy.models import Course, Enrollment, Lesson
 from bandstand.academy.popular import PopularCourses
 from bandstand.academy.repository import EnrollmentRepository, MemberRepository
-from bandstand.platform.messaging import Message, Subscription, publish_event
+from bandstand.platform.messaging import Message, ResourceEvents, Subscription, publish_event
 from bandstand.platform.schemas import iso_utc
 
 logger = logging.getLogger(__name__)
 
 SOURCE = "academy"
-COURSE_CREATED = "academy.course.created"
-COURSE_UPDATED = "academy.course.updated"
-COURSE_DELETED = "academy.course.deleted"
-LESSON_CREATED = "academy.lesson.created"
-LESSON_UPDATED = "academy.lesson.updated"
-LESSON_DELETED = "academy.lesson.deleted"
 ENROLLMENT_CREATED = "academy.enrollment.created"
 ENROLLMENT_DELETED = "academy.enrollment.deleted"
 ENROLLMENT_COMPLETED = "academy.enrollment.completed"
@@ -40,36 +34,18 @@ async def _publish(session: AsyncSession, event_type: str, payload: dict[str, An
     await publish_event(session, event_type, payload, source=SOURCE)
 
 
-async def course_event(
-    session: AsyncSession,
-    event_type: str,
-    course: Course,
-    actor_id: int | None,
-    changed: list[str] | None = None,
-) -> None:
-    payload: dict[str, Any] = {
+COURSES = ResourceEvents[Course](
+    SOURCE,
+    "course",
+    lambda course: {
         "course_id": course.id,
         "title": course.title,
         "instructor_id": course.instructor_id,
-        "actor_id": actor_id,
-    }
-    if changed is not None:
-        payload["changed"] = changed
-    await _publish(session, event_type, payload)
-
-
-async def lesson_event(
-    session: AsyncSession,
-    event_type: str,
-    course_id: int,
-    lesson_id: int,
-    actor_id: int | None,
-    changed: list[str] | None = None,
-) -> None:
-    payload: dict[str, Any] = {"course_id": course_id, "lesson_id": lesson_id, "actor_id": actor_id}
-    if changed is not None:
-        payload["changed"] = changed
-    await _publish(session, event_type, payload)
+    },
+)
+LESSONS = ResourceEvents[Lesson](
+    SOURCE, "lesson", lambda lesson: {"course_id": lesson.course_id, "lesson_id": lesson.id}
+)
 
 
 async def enrollment_created(

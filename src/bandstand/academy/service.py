@@ -33,9 +33,8 @@ from bandstand.academy.schemas import (
     LessonCreate,
     LessonUpdate,
 )
-from bandstand.platform.clock import utcnow
 from bandstand.platform.errors import Conflict, Forbidden
-from bandstand.platform.rows import apply_changes, changed_fields
+from bandstand.platform.rows import changed_fields
 from bandstand.platform.security import Principal
 
 
@@ -128,16 +127,13 @@ class CourseService:
         popular: PopularCourses,
     ) -> Course:
         """A course taught by `instructor` (None: one of the academy's own)."""
-        now = utcnow()
         course = Course(
-            **data.model_dump(),
-            instructor_id=instructor.id if instructor is not None else None,
-            created_at=now,
-            updated_at=now,
+            **data.model_dump(), instructor_id=instructor.id if instructor is not None else None
         )
         await self.courses.add(session, course)
-        actor = instructor.id if instructor is not None else None
-        await events.course_event(session, events.COURSE_CREATED, course, actor)
+        await events.COURSES.created(
+            session, course, instructor.id if instructor is not None else None
+        )
         popular.invalidate(session)
         return course
 
@@ -153,9 +149,7 @@ class CourseService:
         changed = changed_fields(course, changes)
         if not changed:
             return course
-        apply_changes(course, changes, changed)
-        await session.flush()
-        await events.course_event(session, events.COURSE_UPDATED, course, actor.id, changed)
+        await events.COURSES.apply(session, course, changes, changed, actor.id)
         popular.invalidate(session)
         return course
 
@@ -164,7 +158,7 @@ class CourseService:
     ) -> None:
         """The course goes with its lessons, enrolments and completions."""
         await self.courses.delete(session, course)
-        await events.course_event(session, events.COURSE_DELETED, course, actor.id)
+        await events.COURSES.deleted(session, course, actor.id)
         popular.invalidate(session)
 
     # Lessons
@@ -191,11 +185,9 @@ class CourseService:
         """The caller holds the course's row lock (`get_managed(..., lock=True)`)."""
         if await self.lessons.order_taken(session, course.id, data.order):
             raise OrderTaken(data.order)
-        now = utcnow()
-        lesson = Lesson(**data.model_dump(), course_id=course.id, created_at=now, updated_at=now)
+        lesson = Lesson(**data.model_dump(), course_id=course.id)
         await self.lessons.add(session, lesson)
-        actor_id = actor.id if actor is not None else None
-        await events.lesson_event(session, events.LESSON_CREATED, course.id, lesson.id, actor_id)
+        await events.LESSONS.created(session, lesson, actor.id if actor is not None else None)
         if lesson.is_published:
             await self._published_lessons_changed(session, course, popular)
         return lesson
@@ -217,11 +209,7 @@ class CourseService:
             session, course.id, changes["order"], besides=lesson.id
         ):
             raise OrderTaken(changes["order"])
-        apply_changes(lesson, changes, changed)
-        await session.flush()
-        await events.lesson_event(
-            session, events.LESSON_UPDATED, course.id, lesson.id, actor.id, changed
-        )
+        await events.LESSONS.apply(session, lesson, changes, changed, actor.id)
         if "is_published" in changed:
             await self._published_lessons_changed(session, course, popular)
         return lesson
@@ -234,9 +222,9 @@ class CourseService:
         actor: Principal,
         popular: PopularCourses,
     ) -> None:
-        lesson_id, was_published = lesson.id, lesson.is_published
+        was_published = lesson.is_published
         await self.lessons.delete(session, lesson)
-        await events.lesson_event(session, events.LESSON_DELETED, course.id, lesson_id, actor.id)
+        await events.LESSONS.deleted(session, lesson, actor.id)
         if was_published:
             await self._published_lessons_changed(session, course, popular)
 

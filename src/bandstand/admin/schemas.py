@@ -6,6 +6,7 @@ from datetime import date
 from typing import Annotated, Any
 
 from pydantic import (
+    AliasChoices,
     BaseModel,
     ConfigDict,
     Field,
@@ -82,17 +83,20 @@ class PublicSetting(BaseModel):
 
 
 class AuditEntryRead(BaseModel):
-    """Contract D's entry (`user`, `model_name`, `object_id`, `created_at`) and ours."""
+    """Contract D's entry (`user`, `model_name`, `object_id`, `created_at`: other names of
+    our `actor_id`, `target_type`, `target_id` and `occurred_at`) and ours."""
+
+    model_config = ConfigDict(from_attributes=True)
 
     id: int
-    user: int | None
+    user: int | None = Field(validation_alias=AliasChoices("actor_id"))
     action: str
-    model_name: str | None
-    object_id: str | None
+    model_name: str | None = Field(validation_alias=AliasChoices("target_type"))
+    object_id: str | None = Field(validation_alias=AliasChoices("target_id"))
     details: dict[str, Any]
     ip_address: str | None
     user_agent: str | None
-    created_at: UTCDatetime
+    created_at: UTCDatetime = Field(validation_alias=AliasChoices("occurred_at"))
     event_id: str
     occurred_at: UTCDatetime
     recorded_at: UTCDatetime
@@ -103,24 +107,7 @@ class AuditEntryRead(BaseModel):
 
     @classmethod
     def of(cls, entry: AuditEntry) -> AuditEntryRead:
-        return cls(
-            id=entry.id,
-            user=entry.actor_id,
-            action=entry.action,
-            model_name=entry.target_type,
-            object_id=entry.target_id,
-            details=entry.details,
-            ip_address=entry.ip_address,
-            user_agent=entry.user_agent,
-            created_at=entry.occurred_at,
-            event_id=entry.event_id,
-            occurred_at=entry.occurred_at,
-            recorded_at=entry.recorded_at,
-            service=entry.service,
-            actor_id=entry.actor_id,
-            target_type=entry.target_type,
-            target_id=entry.target_id,
-        )
+        return cls.model_validate(entry)
 
 
 class DayCount(BaseModel):

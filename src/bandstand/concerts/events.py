@@ -4,22 +4,18 @@ the handlers of the events it consumes."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.concerts.models import Concert
 from bandstand.concerts.repository import AttendanceRepository
-from bandstand.platform.messaging import Message, Subscription, publish_event
+from bandstand.platform.messaging import Message, ResourceEvents, Subscription, publish_event
 from bandstand.platform.schemas import iso_utc
 
 logger = logging.getLogger(__name__)
 
 SOURCE = "concerts"
-CONCERT_CREATED = "concerts.concert.created"
-CONCERT_UPDATED = "concerts.concert.updated"
-CONCERT_DELETED = "concerts.concert.deleted"
 ATTENDANCE_CHANGED = "concerts.attendance.changed"
 
 IDENTITY_QUEUE = "concerts.identity-events"
@@ -39,21 +35,9 @@ def concert_fields(concert: Concert) -> dict[str, Any]:
     }
 
 
-async def concert_created(session: AsyncSession, concert: Concert, actor_id: int | None) -> None:
-    payload = {**concert_fields(concert), "actor_id": actor_id}
-    await publish_event(session, CONCERT_CREATED, payload, source=SOURCE)
-
-
-async def concert_updated(
-    session: AsyncSession, concert: Concert, changed: Sequence[str], actor_id: int | None
-) -> None:
-    payload = {**concert_fields(concert), "changed": list(changed), "actor_id": actor_id}
-    await publish_event(session, CONCERT_UPDATED, payload, source=SOURCE)
-
-
-async def concert_deleted(session: AsyncSession, concert_id: int, actor_id: int | None) -> None:
-    payload = {"concert_id": concert_id, "actor_id": actor_id}
-    await publish_event(session, CONCERT_DELETED, payload, source=SOURCE)
+CONCERTS = ResourceEvents[Concert](
+    SOURCE, "concert", concert_fields, deleted_fields=lambda concert: {"concert_id": concert.id}
+)
 
 
 async def attendance_changed(

@@ -15,6 +15,7 @@ from pydantic import (
 )
 
 from bandstand.concerts.models import MAX_ID, Attendance, Concert
+from bandstand.platform.rows import column_values
 from bandstand.platform.schemas import (
     ChangeBody,
     IsoDatetime,
@@ -127,20 +128,7 @@ class ConcertRead(BaseModel):
 
     @classmethod
     def build(cls, concert: Concert, attending_count: int, my_status: str | None) -> ConcertRead:
-        return cls(
-            id=concert.id,
-            concert_name=concert.concert_name,
-            duration=concert.duration,
-            city=concert.city,
-            date=concert.date,
-            venue=concert.venue,
-            description=concert.description,
-            picture_id=concert.picture_id,
-            created_at=concert.created_at,
-            updated_at=concert.updated_at,
-            attending_count=attending_count,
-            my_status=my_status,
-        )
+        return cls(**column_values(concert), attending_count=attending_count, my_status=my_status)
 
 
 class AttendanceUpdate(StrictBody):

@@ -28,7 +28,6 @@ from bandstand.concerts.schemas import (
 )
 from bandstand.platform.clock import utcnow
 from bandstand.platform.errors import NotFound
-from bandstand.platform.rows import apply_changes
 from bandstand.platform.schemas import as_utc
 from bandstand.platform.security import Principal
 
@@ -130,11 +129,8 @@ class ConcertService:
     async def create(
         self, session: AsyncSession, data: ConcertCreate, actor_id: int | None
     ) -> Concert:
-        now = utcnow()
-        concert = Concert(**data.model_dump(), created_at=now, updated_at=now)
-        await self.concerts.add(session, concert)
-        await events.concert_created(session, concert, actor_id)
-        return concert
+        concert = await self.concerts.add(session, Concert(**data.model_dump()))
+        return await events.CONCERTS.created(session, concert, actor_id)
 
     async def update(
         self,
@@ -147,15 +143,11 @@ class ConcertService:
         changed = [key for key, value in changes.items() if _differs(getattr(concert, key), value)]
         if not changed:
             return concert
-        apply_changes(concert, changes, changed)
-        await session.flush()
-        await events.concert_updated(session, concert, changed, actor_id)
-        return concert
+        return await events.CONCERTS.apply(session, concert, changes, changed, actor_id)
 
     async def delete(self, session: AsyncSession, concert: Concert, actor_id: int | None) -> None:
-        concert_id = concert.id
         await self.concerts.delete(session, concert)
-        await events.concert_deleted(session, concert_id, actor_id)
+        await events.CONCERTS.deleted(session, concert, actor_id)
 
     # Attendance: always the caller's own, except the admin's list of attendees
 

@@ -16,10 +16,9 @@ from bandstand.inventory import events
 from bandstand.inventory.models import Movie
 from bandstand.inventory.repository import GenreRepository, MovieFilters, MovieRepository
 from bandstand.inventory.schemas import MovieCreate, MovieRead
-from bandstand.platform.clock import utcnow
 from bandstand.platform.errors import NotFound
 from bandstand.platform.pagination import PageParams, paginate
-from bandstand.platform.rows import apply_changes, changed_fields
+from bandstand.platform.rows import changed_fields
 
 
 class MovieNotFound(NotFound):
@@ -68,12 +67,10 @@ class MovieService:
         return read
 
     async def create(self, session: AsyncSession, data: MovieCreate, actor_id: int | None) -> Movie:
-        now = utcnow()
-        movie = Movie(**data.model_dump(exclude={"genres"}), created_at=now, updated_at=now)
+        movie = Movie(**data.model_dump(exclude={"genres"}))
         await self.movies.add(session, movie)
         await self.genres.replace(session, movie.id, data.genres)
-        await events.movie_created(session, movie, actor_id)
-        return movie
+        return await events.MOVIES.created(session, movie, actor_id)
 
     async def update(
         self, session: AsyncSession, movie: Movie, changes: dict[str, Any], actor_id: int | None
@@ -89,15 +86,14 @@ class MovieService:
                 changed.append("genres")
         if not changed:
             return movie
-        apply_changes(movie, columns, (key for key in changed if key in columns))
-        await session.flush()
-        await events.movie_updated(session, movie, changed, actor_id)
-        return movie
+        columns_changed = [key for key in changed if key in columns]
+        return await events.MOVIES.apply(
+            session, movie, columns, changed, actor_id, columns=columns_changed
+        )
 
     async def delete(self, session: AsyncSession, movie: Movie, actor_id: int | None) -> None:
-        movie_id, title = movie.id, movie.title
         await self.movies.delete(session, movie)
-        await events.movie_deleted(session, movie_id, title, actor_id)
+        await events.MOVIES.deleted(session, movie, actor_id)
 
     async def clear(self, session: AsyncSession, actor_id: int | None) -> int:
         """Delete every movie; the number deleted. One event, however many there were."""

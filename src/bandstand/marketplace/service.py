@@ -22,7 +22,7 @@ from bandstand.marketplace.repository import InstrumentFilters, InstrumentReposi
 from bandstand.marketplace.schemas import InstrumentCreate
 from bandstand.platform.clock import utcnow
 from bandstand.platform.errors import BadRequest, Conflict, NotFound
-from bandstand.platform.rows import apply_changes, changed_fields
+from bandstand.platform.rows import changed_fields
 
 LINK_TAKEN = "instrument with this link already exists."
 
@@ -130,11 +130,8 @@ class InstrumentService:
     ) -> Instrument:
         if await self.instruments.link_taken(session, data.link):
             raise LinkTaken
-        now = utcnow()
-        instrument = Instrument(**data.model_dump(), created_at=now, updated_at=now)
-        await self.instruments.add(session, instrument)
-        await events.instrument_created(session, instrument, actor_id)
-        return instrument
+        instrument = await self.instruments.add(session, Instrument(**data.model_dump()))
+        return await events.INSTRUMENTS.created(session, instrument, actor_id)
 
     async def update(
         self,
@@ -151,17 +148,13 @@ class InstrumentService:
             session, changes["link"], other_than=instrument.id
         ):
             raise LinkTaken
-        apply_changes(instrument, changes, changed)
-        await session.flush()
-        await events.instrument_updated(session, instrument, changed, actor_id)
-        return instrument
+        return await events.INSTRUMENTS.apply(session, instrument, changes, changed, actor_id)
 
     async def delete(
         self, session: AsyncSession, instrument: Instrument, actor_id: int | None
     ) -> None:
-        instrument_id, name = instrument.id, instrument.name
         await self.instruments.delete(session, instrument)
-        await events.instrument_deleted(session, instrument_id, name, actor_id)
+        await events.INSTRUMENTS.deleted(session, instrument, actor_id)
 
 
 def _expired(instrument: Instrument) -> bool:

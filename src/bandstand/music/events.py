@@ -4,29 +4,19 @@ the events it consumes."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.music.models import Album, Picture, Song
 from bandstand.music.repository import LikeRepository, SongRepository
-from bandstand.platform.messaging import Message, Subscription, publish_event
+from bandstand.platform.messaging import Message, ResourceEvents, Subscription, publish_event
 
 logger = logging.getLogger(__name__)
 
 SOURCE = "music"
-SONG_CREATED = "music.song.created"
-SONG_UPDATED = "music.song.updated"
-SONG_DELETED = "music.song.deleted"
 SONG_LIKED = "music.song.liked"
 SONG_UNLIKED = "music.song.unliked"
-ALBUM_CREATED = "music.album.created"
-ALBUM_UPDATED = "music.album.updated"
-ALBUM_DELETED = "music.album.deleted"
-PICTURE_CREATED = "music.picture.created"
-PICTURE_UPDATED = "music.picture.updated"
-PICTURE_DELETED = "music.picture.deleted"
 
 USER_DELETED = "identity.user.deleted"
 IDENTITY_EVENTS_QUEUE = "music.identity-events"
@@ -76,20 +66,25 @@ async def _publish(session: AsyncSession, type_: str, payload: dict[str, Any]) -
     await publish_event(session, type_, payload, source=SOURCE)
 
 
-async def song_created(session: AsyncSession, song: Song, actor_id: int | None) -> None:
-    await _publish(session, SONG_CREATED, {**song_fields(song), "actor_id": actor_id})
-
-
-async def song_updated(
-    session: AsyncSession, song: Song, changed: Sequence[str], actor_id: int | None
-) -> None:
-    payload = {**song_fields(song), "changed": list(changed), "actor_id": actor_id}
-    await _publish(session, SONG_UPDATED, payload)
-
-
-async def song_deleted(session: AsyncSession, song: Song, actor_id: int | None) -> None:
-    payload = {"song_id": song.id, "title": song.title, "artist": song.artist}
-    await _publish(session, SONG_DELETED, {**payload, "actor_id": actor_id})
+SONGS = ResourceEvents[Song](
+    SOURCE,
+    "song",
+    song_fields,
+    deleted_fields=lambda song: {"song_id": song.id, "title": song.title, "artist": song.artist},
+)
+ALBUMS = ResourceEvents[Album](
+    SOURCE,
+    "album",
+    album_fields,
+    deleted_fields=lambda album: {
+        "album_id": album.id,
+        "title": album.title,
+        "artist": album.artist,
+    },
+)
+PICTURES = ResourceEvents[Picture](
+    SOURCE, "picture", picture_fields, deleted_fields=lambda picture: {"picture_id": picture.id}
+)
 
 
 async def song_liked(session: AsyncSession, song_id: int, user_id: int, like_count: int) -> None:
@@ -100,43 +95,6 @@ async def song_liked(session: AsyncSession, song_id: int, user_id: int, like_cou
 async def song_unliked(session: AsyncSession, song_id: int, user_id: int, like_count: int) -> None:
     payload = {"song_id": song_id, "user_id": user_id, "like_count": like_count}
     await _publish(session, SONG_UNLIKED, payload)
-
-
-async def album_created(session: AsyncSession, album: Album, actor_id: int | None) -> None:
-    await _publish(session, ALBUM_CREATED, {**album_fields(album), "actor_id": actor_id})
-
-
-async def album_updated(
-    session: AsyncSession,
-    album: Album,
-    changed: Sequence[str],
-    actor_id: int | None,
-    **details: Any,
-) -> None:
-    """`details` says what changed when it is not a column (a track added or removed)."""
-    payload = {**album_fields(album), "changed": list(changed), **details, "actor_id": actor_id}
-    await _publish(session, ALBUM_UPDATED, payload)
-
-
-async def album_deleted(session: AsyncSession, album: Album, actor_id: int | None) -> None:
-    payload = {"album_id": album.id, "title": album.title, "artist": album.artist}
-    await _publish(session, ALBUM_DELETED, {**payload, "actor_id": actor_id})
-
-
-async def picture_created(session: AsyncSession, picture: Picture, actor_id: int | None) -> None:
-    await _publish(session, PICTURE_CREATED, {**picture_fields(picture), "actor_id": actor_id})
-
-
-async def picture_updated(
-    session: AsyncSession, picture: Picture, changed: Sequence[str], actor_id: int | None
-) -> None:
-    payload = {**picture_fields(picture), "changed": list(changed), "actor_id": actor_id}
-    await _publish(session, PICTURE_UPDATED, payload)
-
-
-async def picture_deleted(session: AsyncSession, picture: Picture, actor_id: int | None) -> None:
-    payload = {"picture_id": picture.id, "actor_id": actor_id}
-    await _publish(session, PICTURE_DELETED, payload)
 
 
 async def on_user_deleted(session: AsyncSession, message: Message) -> None:

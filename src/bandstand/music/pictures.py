@@ -12,7 +12,6 @@ from bandstand.music import events
 from bandstand.music.models import Picture
 from bandstand.music.repository import PictureRepository
 from bandstand.music.schemas import CHOSEN_ID_MAX, PictureCreate, PictureRead
-from bandstand.platform.clock import utcnow
 from bandstand.platform.errors import BadRequest, Conflict, NotFound
 from bandstand.platform.pagination import PageParams, paginate
 from bandstand.platform.rows import apply_changes, changed_fields
@@ -65,15 +64,11 @@ class PictureService:
         `event_date_text` for their dates, kept in the form they were sent."""
         if picture_id is not None and await self.pictures.get(session, picture_id) is not None:
             raise PictureIdTaken(picture_id)
-        now = utcnow()
-        picture = Picture(
-            **data.model_dump(), event_date_text=event_date_text, created_at=now, updated_at=now
-        )
+        picture = Picture(**data.model_dump(), event_date_text=event_date_text)
         if picture_id is not None:
             picture.id = picture_id
         await self.pictures.add(session, picture, explicit_id=picture_id is not None)
-        await events.picture_created(session, picture, actor_id)
-        return picture
+        return await events.PICTURES.created(session, picture, actor_id)
 
     async def update(
         self,
@@ -91,7 +86,7 @@ class PictureService:
         apply_changes(picture, changes, changed)
         await session.flush()
         public = dict.fromkeys("event_date" if key == "event_date_text" else key for key in changed)
-        await events.picture_updated(session, picture, list(public), actor_id)
+        await events.PICTURES.updated(session, picture, list(public), actor_id)
         return picture
 
     async def put(
@@ -124,7 +119,7 @@ class PictureService:
 
     async def delete(self, session: AsyncSession, picture: Picture, actor_id: int | None) -> None:
         await self.pictures.delete(session, picture)
-        await events.picture_deleted(session, picture, actor_id)
+        await events.PICTURES.deleted(session, picture, actor_id)
 
 
 picture_service = PictureService()

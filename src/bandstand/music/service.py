@@ -160,19 +160,13 @@ class SongService:
         """A new song; `song_id` only for the legacy route whose clients chose ids."""
         if song_id is not None and await self.songs.exists(session, song_id):
             raise SongIdTaken(song_id)
-        now = utcnow()
         song = Song(
-            **data.model_dump(),
-            search_text=search_text(data.title, data.artist),
-            like_count=0,
-            created_at=now,
-            updated_at=now,
+            **data.model_dump(), search_text=search_text(data.title, data.artist), like_count=0
         )
         if song_id is not None:
             song.id = song_id
         await self.songs.add(session, song, explicit_id=song_id is not None)
-        await events.song_created(session, song, actor_id)
-        return song
+        return await events.SONGS.created(session, song, actor_id)
 
     async def count(self, session: AsyncSession) -> int:
         return await self.songs.count(session)
@@ -192,12 +186,12 @@ class SongService:
         if not changed:
             return song
         await session.flush()
-        await events.song_updated(session, song, changed, actor_id)
+        await events.SONGS.updated(session, song, changed, actor_id)
         return song
 
     async def delete(self, session: AsyncSession, song: Song, actor_id: int | None) -> None:
         await self.songs.delete(session, song)
-        await events.song_deleted(session, song, actor_id)
+        await events.SONGS.deleted(session, song, actor_id)
 
     async def like(self, session: AsyncSession, song_id: int, user_id: int) -> LikeStatus:
         """The caller likes the song; liking it again changes nothing."""
@@ -267,16 +261,8 @@ class AlbumService:
         ]
 
     async def create(self, session: AsyncSession, data: AlbumCreate, actor_id: int | None) -> Album:
-        now = utcnow()
-        album = Album(
-            **data.model_dump(),
-            search_text=search_text(data.title, data.artist),
-            created_at=now,
-            updated_at=now,
-        )
-        await self.albums.add(session, album)
-        await events.album_created(session, album, actor_id)
-        return album
+        album = Album(**data.model_dump(), search_text=search_text(data.title, data.artist))
+        return await events.ALBUMS.created(session, await self.albums.add(session, album), actor_id)
 
     async def update(
         self, session: AsyncSession, album: Album, changes: dict[str, Any], actor_id: int | None
@@ -285,12 +271,12 @@ class AlbumService:
         if not changed:
             return album
         await session.flush()
-        await events.album_updated(session, album, changed, actor_id)
+        await events.ALBUMS.updated(session, album, changed, actor_id)
         return album
 
     async def delete(self, session: AsyncSession, album: Album, actor_id: int | None) -> None:
         await self.albums.delete(session, album)
-        await events.album_deleted(session, album, actor_id)
+        await events.ALBUMS.deleted(session, album, actor_id)
 
     async def tracks_page(
         self,
@@ -363,7 +349,7 @@ class AlbumService:
     ) -> None:
         album.updated_at = utcnow()
         await session.flush()
-        await events.album_updated(
+        await events.ALBUMS.updated(
             session,
             album,
             ["tracks"],

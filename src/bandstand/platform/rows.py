@@ -14,7 +14,8 @@ from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
 
-from sqlalchemy import DateTime, Select
+from sqlalchemy import DateTime, Select, inspect
+from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -23,12 +24,19 @@ from bandstand.platform.clock import utcnow
 Row = TypeVar("Row")
 
 
+def _as_created(context: DefaultExecutionContext) -> Any:
+    """A new row was last changed when it was created, to the microsecond."""
+    parameters: dict[str, Any] = context.get_current_parameters()  # type: ignore[no-untyped-call]
+    return parameters["created_at"]
+
+
 class Timestamps:
     """Mixin of a model whose rows say when they were created and last changed: both are set on
-    insert, and `apply_changes` renews `updated_at`. Declared after the model's own columns."""
+    insert, to the same instant, and `apply_changes` renews `updated_at`. Declared after the
+    model's own columns."""
 
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_as_created)
 
 
 class RowWrites(Generic[Row]):
@@ -58,6 +66,11 @@ async def counts_by_key(
 
 class Stamped(Protocol):
     updated_at: datetime
+
+
+def column_values(row: object) -> dict[str, Any]:
+    """Each mapped column of `row` by attribute name, with its value (as loaded)."""
+    return {column.key: getattr(row, column.key) for column in inspect(row).mapper.column_attrs}
 
 
 def changed_fields(row: object, changes: Mapping[str, Any]) -> list[str]:

@@ -36,6 +36,7 @@ from bandstand.platform.messaging.outbox import (
 )
 from bandstand.platform.messaging.queues import Queues, declare_queues
 from bandstand.platform.messaging.relay import OutboxRelay
+from bandstand.platform.messaging.resource_events import ResourceEvents
 from bandstand.platform.messaging.subscriptions import (
     Subscribing,
     Subscription,
@@ -56,6 +57,7 @@ __all__ = [
     "MessageHandler",
     "OutboxRelay",
     "Queues",
+    "ResourceEvents",
     "RetryPolicy",
     "Subscribing",
     "Subscription",
