@@ -17,7 +17,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from sqlalchemy import DateTime, Select, inspect
 from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Mapper, mapped_column
 
 from bandstand.platform.clock import utcnow
 
@@ -70,7 +70,15 @@ class Stamped(Protocol):
 
 def column_values(row: object) -> dict[str, Any]:
     """Each mapped column of `row` by attribute name, with its value (as loaded)."""
-    return {column.key: getattr(row, column.key) for column in inspect(row).mapper.column_attrs}
+    model = type(row)
+    keys = _COLUMN_KEYS.get(model)
+    if keys is None:
+        mapper: Mapper[Any] = inspect(model)
+        keys = _COLUMN_KEYS[model] = tuple(column.key for column in mapper.column_attrs)
+    return {key: getattr(row, key) for key in keys}
+
+
+_COLUMN_KEYS: dict[type, tuple[str, ...]] = {}
 
 
 def changed_fields(row: object, changes: Mapping[str, Any]) -> list[str]:
