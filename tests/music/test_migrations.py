@@ -12,7 +12,7 @@ from bandstand.music.models import MusicBase
 from bandstand.platform.database import Database
 from bandstand.platform.migrations import upgrade
 from tests.music.conftest import MIGRATIONS
-from tests.support.schema import index_definitions, schema_differences
+from tests.support.schema import index_definitions, schema_differences, sqlite_objects
 
 # Alembic compares the NULLS FIRST index as an expression only by name, saying so; the tests read
 # its definition and the trigram index's from the database.
@@ -22,7 +22,14 @@ pytestmark = [
 ]
 
 
-def _check_engine_indexes(dialect: str, indexes: dict[str, str]) -> None:
+TRIGRAM_OBJECTS = {
+    f"{table}_search_text_trigrams{suffix}"
+    for table in ("songs", "albums")
+    for suffix in ("", "_insert", "_delete", "_update")
+}
+
+
+def _check_engine_indexes(dialect: str, indexes: dict[str, str], objects: set[str]) -> None:
     for name in ("ix_songs_like_count_id", "ix_songs_title_id", "ix_songs_genre_id"):
         assert name in indexes
     if dialect == "postgresql":
@@ -30,9 +37,10 @@ def _check_engine_indexes(dialect: str, indexes: dict[str, str]) -> None:
         assert "(release_date nulls first, id)" in indexes["ix_songs_release_date_nulls_first_id"]
         assert "ix_songs_search_text" not in indexes
     else:
-        assert "ix_songs_search_text" in indexes
         assert "ix_songs_release_date_id" in indexes
         assert "ix_songs_search_text_trgm" not in indexes
+        assert "ix_songs_search_text" not in indexes
+        assert objects >= TRIGRAM_OBJECTS
 
 
 async def test_migrations_match_the_models(database_urls: Callable[[str], str]) -> None:
@@ -44,11 +52,12 @@ async def test_migrations_match_the_models(database_urls: Callable[[str], str]) 
             differences = await connection.run_sync(schema_differences(MusicBase.metadata))
             indexes = await connection.run_sync(index_definitions("songs"))
             dialect = connection.dialect.name
+            objects = await connection.run_sync(sqlite_objects) if dialect == "sqlite" else set()
     finally:
         await database.dispose()
 
     assert differences == []
-    _check_engine_indexes(dialect, indexes)
+    _check_engine_indexes(dialect, indexes, objects)
 
 
 async def test_the_models_alone_build_the_same_engine_indexes(
@@ -62,7 +71,8 @@ async def test_the_models_alone_build_the_same_engine_indexes(
             await connection.run_sync(MusicBase.metadata.create_all)
             indexes = await connection.run_sync(index_definitions("songs"))
             dialect = connection.dialect.name
+            objects = await connection.run_sync(sqlite_objects) if dialect == "sqlite" else set()
     finally:
         await database.dispose()
 
-    _check_engine_indexes(dialect, indexes)
+    _check_engine_indexes(dialect, indexes, objects)

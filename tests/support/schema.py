@@ -11,6 +11,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.engine import Connection
 
+from bandstand.platform.text_index import trigram_tables
+
 
 def _built_on(item: Any, dialect: str) -> bool:
     """Whether `create_all` builds `item` on `dialect` (alembic ignores `ddl_if`)."""
@@ -26,11 +28,12 @@ def schema_differences(
 ) -> Callable[[Connection], list[Any]]:
     """For `connection.run_sync`: what alembic finds between the database and `metadata`.
 
-    Alembic's own table is left out, and so are tables whose names start with
+    Alembic's own table is left out, the SQLite trigram indexes' FTS5 tables (declared by the
+    models through `text_index.trigram_index`, not as tables), and tables whose names start with
     `skip_table_prefixes` and objects named in `skip_names` (what the migration builds for one
     engine only, outside the models). Indexes the models build on another dialect only are not
     expected."""
-    prefixes = ("alembic_version", *skip_table_prefixes)
+    prefixes = ("alembic_version", *trigram_tables(), *skip_table_prefixes)
 
     def differences(connection: Connection) -> list[Any]:
         dialect = connection.dialect.name
@@ -69,3 +72,9 @@ def index_definitions(table: str) -> Callable[[Connection], dict[str, str]]:
         return {name: " ".join(str(sql).lower().split()) for name, sql in rows}
 
     return definitions
+
+
+def sqlite_objects(connection: Connection) -> set[str]:
+    """For `connection.run_sync` on SQLite: the name of every table and trigger."""
+    query = "SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger')"
+    return {str(name) for (name,) in connection.execute(sa.text(query))}

@@ -18,12 +18,14 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from bandstand.platform.clock import utcnow
 from bandstand.platform.database import ServiceBase, new_metadata
 from bandstand.platform.messaging import attach_outbox, attach_processed_messages
 from bandstand.platform.rows import Timestamps
+from bandstand.platform.text_index import trigram_index
+from bandstand.platform.text_search import normalize
 
 DIFFICULTY_LEVELS = ("BEGINNER", "INTERMEDIATE", "ADVANCED")
 MAX_ID = 2**31 - 1
@@ -46,6 +48,8 @@ class Course(AcademyBase, Timestamps):
         CheckConstraint("price >= 0", name="price_not_negative"),
         Index("ix_courses_is_active_id", "is_active", "id"),
         Index("ix_courses_instructor_id", "instructor_id"),
+        # Search by substring: trigrams on both engines (`platform.text_index`).
+        trigram_index("ix_courses_search_text_trgm", "search_text"),
         # Ids are never reused on SQLite either (PostgreSQL's sequences only move forward).
         {"sqlite_autoincrement": True},
     )
@@ -60,6 +64,20 @@ class Course(AcademyBase, Timestamps):
     duration_hours: Mapped[int] = mapped_column(Integer, default=0)
     price: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=Decimal("0.00"))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    search_text: Mapped[str] = mapped_column(Text, default="")
+    """What a search looks in (`course_search_text`), renewed with the title and description."""
+
+    @validates("title", "description")
+    def _renew_search_text(self, key: str, value: str | None) -> str | None:
+        parts = {"title": self.title, "description": self.description, key: value}
+        self.search_text = course_search_text(parts["title"], parts["description"])
+        return value
+
+
+def course_search_text(title: str | None, description: str | None) -> str:
+    """The title and the description in the platform's normal form, one line each: a searched
+    phrase (a normal form, so without line breaks) is found in one or the other, never across."""
+    return f"{normalize(title or '')}\n{normalize(description or '')}"
 
 
 class Lesson(AcademyBase, Timestamps):

@@ -21,7 +21,8 @@ from sqlalchemy.orm import Mapped, mapped_column, validates
 from bandstand.platform.database import ServiceBase, new_metadata
 from bandstand.platform.messaging import attach_outbox
 from bandstand.platform.rows import Timestamps
-from bandstand.platform.text_search import normalize, trigram_index
+from bandstand.platform.text_index import trigram_index
+from bandstand.platform.text_search import normalize
 
 INT_MAX = 2_147_483_647
 """The largest value of the INTEGER columns on PostgreSQL: a larger id names nothing."""
@@ -49,7 +50,7 @@ class Movie(InventoryBase, Timestamps):
         # Each ordering of the list has its index, with the id as the tie-breaker.
         Index("ix_movies_title_key_id", "title_key", "id"),
         Index("ix_movies_release_year_id", "release_year", "id").ddl_if(dialect="sqlite"),
-        # `LIKE '%term%'` is an index search with trigrams on PostgreSQL.
+        # Search by substring: trigrams on both engines (`platform.text_index`).
         trigram_index("ix_movies_title_key_trgm", "title_key"),
         # Ids are never reused on SQLite either: events and other systems keep them.
         {"sqlite_autoincrement": True},

@@ -22,7 +22,7 @@ from bandstand.platform.clock import utcnow
 from bandstand.platform.database import ServiceBase, new_metadata
 from bandstand.platform.messaging import attach_outbox, attach_processed_messages
 from bandstand.platform.rows import Timestamps
-from bandstand.platform.text_search import trigram_index
+from bandstand.platform.text_index import trigram_index
 
 
 class MusicBase(ServiceBase):
@@ -49,10 +49,8 @@ class Song(MusicBase, Timestamps):
         # NULL dates sort first ascending on both engines: SQLite's own order, declared on
         # PostgreSQL, whose index would otherwise put them last.
         Index("ix_songs_release_date_id", "release_date", "id").ddl_if(dialect="sqlite"),
-        # `LIKE '%term%'`: a trigram index on PostgreSQL; on SQLite a plain one, which a count
-        # scans instead of the wider table.
+        # Search by substring: trigrams on both engines (`platform.text_index`).
         trigram_index("ix_songs_search_text_trgm", "search_text"),
-        Index("ix_songs_search_text", "search_text").ddl_if(dialect="sqlite"),
         # Ids are never reused on SQLite either: other services and events keep them.
         {"sqlite_autoincrement": True},
     )
@@ -82,6 +80,7 @@ class Album(MusicBase, Timestamps):
     __table_args__ = (
         Index("ix_albums_title_id", "title", "id"),
         Index("ix_albums_artist_id", "artist", "id"),
+        trigram_index("ix_albums_search_text_trgm", "search_text"),
         {"sqlite_autoincrement": True},
     )
 

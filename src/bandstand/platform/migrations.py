@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection
 
 from bandstand.platform.database import Database
 from bandstand.platform.messaging.outbox import create_unpublished_index, drop_unpublished_index
+from bandstand.platform.text_index import sqlite_trigram_ddl, sqlite_trigram_rebuild, trigram_table
 
 MigrationStep = Callable[[], None]
 
@@ -30,6 +31,30 @@ def timestamp_columns() -> list[sa.Column[Any]]:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     ]
+
+
+def create_trigram_index(name: str, table: str, column: str) -> None:
+    """In a migration: the trigram index a model declares with `text_index.trigram_index`,
+    on the engine migrated (a GIN index on PostgreSQL, an FTS5 table and its triggers on SQLite,
+    filled with the rows already there)."""
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")  # trusted since PostgreSQL 13
+        op.create_index(
+            name, table, [column], postgresql_using="gin", postgresql_ops={column: "gin_trgm_ops"}
+        )
+        return
+    for statement in [*sqlite_trigram_ddl(table, column), sqlite_trigram_rebuild(table, column)]:
+        op.execute(statement)
+
+
+def drop_trigram_index(name: str, table: str, column: str) -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.drop_index(name, table_name=table)
+    else:
+        fts = trigram_table(table, column)
+        for trigger in ("insert", "delete", "update"):
+            op.execute(f"DROP TRIGGER IF EXISTS {fts}_{trigger}")
+        op.execute(f"DROP TABLE IF EXISTS {fts}")
 
 
 def alembic_config(service: str, migrations_dir: Path) -> Config:

@@ -11,8 +11,10 @@ import functools
 import sys
 import unicodedata
 
-from sqlalchemy import ColumnElement, Index
+from sqlalchemy import ColumnElement
 from sqlalchemy.orm import InstrumentedAttribute
+
+from bandstand.platform.text_index import Contains
 
 
 def fold(text: str) -> str:
@@ -41,22 +43,26 @@ def escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def escape_glob(text: str) -> str:
+    """`text` as literal characters of a GLOB pattern (GLOB has no escape character: each special
+    character stands alone in a class)."""
+    return "".join(f"[{char}]" if char in "*?[" else char for char in text)
+
+
+def contains(column: InstrumentedAttribute[str], text: str) -> ColumnElement[bool]:
+    """`text` (in normal form) occurs in `column` (a stored normal form), through the column's
+    trigram index where it has one (`platform.text_index`)."""
+    return Contains(column, f"%{escape_like(text)}%", f"*{escape_glob(text)}*")
+
+
 def contains_phrase(column: InstrumentedAttribute[str], query: str) -> ColumnElement[bool]:
     """The normal form of `query`, as one piece, occurs in `column` (a stored normal form)."""
-    return column.like(f"%{escape_like(normalize(query))}%", escape="\\")
+    return contains(column, normalize(query))
 
 
 def contains_words(column: InstrumentedAttribute[str], query: str) -> list[ColumnElement[bool]]:
     """Every word of `query` occurs in `column` (a stored normal form), in any order."""
-    return [column.like(f"%{escape_like(term)}%", escape="\\") for term in search_terms(query)]
-
-
-def trigram_index(name: str, column: str) -> Index:
-    """For a model's `__table_args__`: the index with which PostgreSQL answers `LIKE '%term%'`
-    on `column` (trigrams, GIN; the `pg_trgm` extension); none on SQLite."""
-    return Index(
-        name, column, postgresql_using="gin", postgresql_ops={column: "gin_trgm_ops"}
-    ).ddl_if(dialect="postgresql")
+    return [contains(column, term) for term in search_terms(query)]
 
 
 @functools.cache

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import Select, delete, func, or_, select
+from sqlalchemy import Select, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.academy.models import Course, Enrollment, Lesson, Member
-from bandstand.academy.repository.common import like_pattern, upsert_for, valid_id
+from bandstand.academy.repository.common import upsert_for, valid_id
 from bandstand.platform.rows import RowWrites, counts_by_key
 from bandstand.platform.schemas import as_utc
+from bandstand.platform.text_search import contains_phrase, normalize
 
 
 class CourseRepository(RowWrites[Course]):
@@ -31,14 +32,8 @@ class CourseRepository(RowWrites[Course]):
         statement = select(Course).where(Course.is_active.is_(True))
         if difficulty is not None:
             statement = statement.where(Course.difficulty_level == difficulty)
-        if search:
-            pattern = like_pattern(search)
-            statement = statement.where(
-                or_(
-                    func.lower(Course.title).like(pattern, escape="\\"),
-                    func.lower(Course.description).like(pattern, escape="\\"),
-                )
-            )
+        if search and normalize(search):
+            statement = statement.where(contains_phrase(Course.search_text, search))
         return statement.order_by(Course.id)
 
     async def popular(self, session: AsyncSession, limit: int) -> Sequence[Course]:

@@ -9,7 +9,6 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.academy.models import MAX_ID
-from bandstand.platform.text_search import escape_like
 
 
 def valid_id(identifier: int) -> bool:
@@ -24,8 +23,3 @@ def upsert_for(session: AsyncSession) -> Any:
 
 def rowcount(result: Any) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
-
-
-def like_pattern(text: str) -> str:
-    escaped = escape_like(text)
-    return f"%{escaped.lower()}%"

@@ -1,0 +1,112 @@
+"""The index behind substring search on a stored normal form, the same kind on both engines:
+trigrams.
+
+- PostgreSQL: a GIN index with `pg_trgm`'s operator class, which `column LIKE '%term%'` uses.
+- SQLite: an FTS5 table with the trigram tokenizer over the column (external content: the text
+  is stored once, in the table), kept by triggers. `column LIKE` on the table cannot use it, so a
+  term is asked of the FTS5 table with GLOB, which it answers from its trigrams.
+
+A model declares it once in its `__table_args__` (`trigram_index`); `create_all` builds it on
+either engine, a migration with `create_trigram_index`. `Contains` is the one condition that
+uses it, rendered for the engine the statement runs on (`text_search.contains_words` builds it).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import DDL, Boolean, ColumnElement, Index, Table, column, event, select, table
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.visitors import InternalTraversal
+
+_TRIGRAM_TABLES: dict[tuple[str, str], str] = {}
+"""The FTS5 table of each indexed (table, column): what `contains` asks on SQLite."""
+
+
+def trigram_table(table_name: str, column_name: str) -> str:
+    """The name of the SQLite FTS5 table that indexes `table_name.column_name`."""
+    return f"{table_name}_{column_name}_trigrams"
+
+
+def trigram_tables() -> list[str]:
+    """Every trigram table declared by a model (the tables a schema comparison leaves out, with
+    FTS5's own shadow tables, which share their name as a prefix)."""
+    return sorted(_TRIGRAM_TABLES.values())
+
+
+def sqlite_trigram_ddl(table_name: str, column_name: str, key: str = "id") -> list[str]:
+    """The statements that create the FTS5 table of `table_name.column_name` and the triggers
+    that keep it (a row's `key` is its rowid there)."""
+    # Identifiers of the models' own tables, never input.
+    fts, col = trigram_table(table_name, column_name), column_name
+    remove = f"INSERT INTO {fts}({fts}, rowid, {col}) VALUES ('delete', old.{key}, old.{col});"  # noqa: S608
+    add = f"INSERT INTO {fts}(rowid, {col}) VALUES (new.{key}, new.{col});"  # noqa: S608
+    return [
+        f"CREATE VIRTUAL TABLE {fts} USING fts5({col}, content='{table_name}',"
+        f" content_rowid='{key}', tokenize='trigram')",
+        f"CREATE TRIGGER {fts}_insert AFTER INSERT ON {table_name} BEGIN {add} END",
+        f"CREATE TRIGGER {fts}_delete AFTER DELETE ON {table_name} BEGIN {remove} END",
+        f"CREATE TRIGGER {fts}_update AFTER UPDATE OF {col} ON {table_name}"
+        f" BEGIN {remove} {add} END",
+    ]
+
+
+def sqlite_trigram_rebuild(table_name: str, column_name: str) -> str:
+    """The statement that indexes every row already in the table (after creating the index)."""
+    fts = trigram_table(table_name, column_name)
+    return f"INSERT INTO {fts}({fts}) VALUES ('rebuild')"  # noqa: S608
+
+
+def trigram_index(name: str, column_name: str) -> Index:
+    """For a model's `__table_args__`: the trigram index of `column_name` on both engines (the
+    returned `Index` is PostgreSQL's; SQLite's FTS5 table is created with the table)."""
+    index = Index(
+        name,
+        column_name,
+        postgresql_using="gin",
+        postgresql_ops={column_name: "gin_trgm_ops"},
+    ).ddl_if(dialect="postgresql")
+
+    def attach(_index: Index, parent: Table) -> None:
+        fts = _TRIGRAM_TABLES[(parent.name, column_name)] = trigram_table(parent.name, column_name)
+        for statement in sqlite_trigram_ddl(parent.name, column_name):
+            create = DDL(statement)  # type: ignore[no-untyped-call]
+            event.listen(parent, "after_create", create.execute_if(dialect="sqlite"))
+        drop = DDL(f"DROP TABLE IF EXISTS {fts}")  # type: ignore[no-untyped-call]
+        event.listen(parent, "before_drop", drop.execute_if(dialect="sqlite"))
+
+    event.listen(index, "after_parent_attach", attach)
+    return index
+
+
+class Contains(ColumnElement[bool]):
+    """A condition on an indexed column: `LIKE like_pattern` on the column, or on SQLite the
+    rows whose trigrams match `glob_pattern` (the same condition, asked of the index)."""
+
+    inherit_cache = True
+    type = Boolean()
+    _traverse_internals = [
+        ("anywhere", InternalTraversal.dp_clauseelement),
+        ("on_sqlite", InternalTraversal.dp_clauseelement),
+    ]
+
+    def __init__(self, target: Any, like_pattern: str, glob_pattern: str) -> None:
+        indexed_column = target.expression
+        self.anywhere: ColumnElement[bool] = target.like(like_pattern, escape="\\")
+        self.on_sqlite: ColumnElement[bool] = self.anywhere
+        indexed = _TRIGRAM_TABLES.get((indexed_column.table.name, indexed_column.name))
+        if indexed is not None:
+            fts = table(indexed, column("rowid"), column(indexed_column.name))
+            glob = fts.c[indexed_column.name].op("GLOB")(glob_pattern)
+            self.on_sqlite = indexed_column.table.c.id.in_(select(fts.c.rowid).where(glob))
+
+
+@compiles(Contains)
+def _compile_like(element: Contains, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.anywhere, **kw)
+
+
+@compiles(Contains, "sqlite")
+def _compile_sqlite(element: Contains, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.on_sqlite, **kw)

@@ -1,0 +1,124 @@
+"""The trigram index behind substring search: on SQLite an FTS5 table kept by triggers, which the
+condition asks (and finds what `LIKE` finds, special characters and short terms included); on
+PostgreSQL a GIN index the same condition uses as `LIKE`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import Integer, Text, delete, insert, select, update
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bandstand.platform.database import Database, ServiceBase, new_metadata
+from bandstand.platform.text_index import trigram_index, trigram_table, trigram_tables
+from bandstand.platform.text_search import contains, contains_words
+
+
+class IndexBase(ServiceBase):
+    __abstract__ = True
+    metadata = new_metadata()
+
+
+class Tune(IndexBase):
+    __tablename__ = "tunes"
+    __table_args__ = (trigram_index("ix_tunes_key_trgm", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(Text)
+
+
+KEYS = [
+    "cafe noir",
+    "noir cafe",
+    "100% cafe",
+    "a_b",
+    "axb",
+    r"back\slash",
+    "star*light",
+    "what?",
+    "[bracket]",
+    "corazon de melon",
+    "ab",
+]
+
+
+@pytest.fixture
+async def database(database_urls: Callable[[str], str]) -> AsyncIterator[Database]:
+    database = Database(database_urls("tunes"))
+    async with database.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            await connection.execute(sa.text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
+        await connection.run_sync(IndexBase.metadata.create_all)
+        await connection.execute(insert(Tune), [{"key": key} for key in KEYS])
+    yield database
+    await database.dispose()
+
+
+async def found(database: Database, *conditions: sa.ColumnElement[bool]) -> list[str]:
+    async with database.session() as session:
+        statement = select(Tune.key).where(*conditions).order_by(Tune.id)
+        return list((await session.execute(statement)).scalars())
+
+
+def test_the_declaration_names_its_fts_table() -> None:
+    assert trigram_table("tunes", "key") in trigram_tables()
+
+
+async def test_the_condition_asks_the_index_on_sqlite(database: Database) -> None:
+    statement = select(Tune.id).where(contains(Tune.key, "cafe"))
+    async with database.session() as session:
+        dialect = session.get_bind().dialect
+    sql = str(statement.compile(dialect=dialect))
+    if dialect.name == "sqlite":
+        assert "tunes_key_trigrams" in sql
+        assert "GLOB" in sql
+    else:
+        assert "LIKE" in sql
+        assert "trigrams" not in sql
+
+
+@pytest.mark.parametrize(
+    ("term", "expected"),
+    [
+        ("cafe", ["cafe noir", "noir cafe", "100% cafe"]),
+        ("100%", ["100% cafe"]),
+        ("a_b", ["a_b"]),
+        ("k\\s", [r"back\slash"]),
+        ("r*l", ["star*light"]),
+        ("t?", ["what?"]),
+        ("[bra", ["[bracket]"]),
+        ("ab", ["ab"]),
+        ("b", ["a_b", "axb", r"back\slash", "[bracket]", "ab"]),
+        ("melon", ["corazon de melon"]),
+        ("zzz", []),
+    ],
+)
+async def test_special_characters_and_short_terms_are_literal(
+    database: Database, term: str, expected: list[str]
+) -> None:
+    assert await found(database, contains(Tune.key, term)) == expected
+
+
+async def test_the_index_follows_inserts_updates_and_deletes(database: Database) -> None:
+    async with database.unit_of_work() as session:
+        await session.execute(update(Tune).where(Tune.key == "cafe noir").values(key="te verde"))
+        await session.execute(delete(Tune).where(Tune.key == "noir cafe"))
+        await session.execute(insert(Tune).values(key="cafe con leche"))
+    assert await found(database, *contains_words(Tune.key, "cafe")) == [
+        "100% cafe",
+        "cafe con leche",
+    ]
+    assert await found(database, contains(Tune.key, "verde")) == ["te verde"]
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(term=st.text(alphabet="abc_%*?[\\ ", min_size=1, max_size=4))
+async def test_it_finds_what_a_substring_test_finds(database: Database, term: str) -> None:
+    expected = [key for key in KEYS if term in key]
+    assert await found(database, contains(Tune.key, term)) == expected
