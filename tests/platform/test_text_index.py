@@ -11,10 +11,17 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Integer, Text, delete, insert, select, update
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bandstand.platform.database import Database, ServiceBase, new_metadata
-from bandstand.platform.text_index import trigram_index, trigram_table, trigram_tables
+from bandstand.platform.text_index import (
+    FREQUENT,
+    for_page,
+    trigram_index,
+    trigram_table,
+    trigram_tables,
+)
 from bandstand.platform.text_search import contains, contains_words
 
 
@@ -122,3 +129,14 @@ async def test_the_index_follows_inserts_updates_and_deletes(database: Database)
 async def test_it_finds_what_a_substring_test_finds(database: Database, term: str) -> None:
     expected = [key for key in KEYS if term in key]
     assert await found(database, contains(Tune.key, term)) == expected
+
+
+def test_a_page_of_a_frequent_term_walks_the_order_instead() -> None:
+    statement = select(Tune.key).where(*contains_words(Tune.key, "cafe noir")).order_by(Tune.id)
+    dialect = sqlite.dialect()
+    rare = str(for_page(statement, FREQUENT).compile(dialect=dialect))
+    frequent = str(for_page(statement, FREQUENT + 1).compile(dialect=dialect))
+    assert rare.count("GLOB") == 2
+    assert "tunes_key_trigrams" in rare
+    assert "trigrams" not in frequent
+    assert frequent.count("LIKE") == 2

@@ -13,6 +13,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.platform.errors import NotFound
+from bandstand.platform.text_index import for_page
 
 T = TypeVar("T")
 DEFAULT_PAGE_SIZE = 20
@@ -104,7 +105,7 @@ async def paginate(
     # Past the end there is nothing to read, and the offset of a huge page number would not even
     # fit the database's integer (a 500); build_page answers 404 for it.
     if params.offset < count:
-        page_statement = statement.limit(params.page_size).offset(params.offset)
+        page_statement = for_page(statement.limit(params.page_size).offset(params.offset), count)
         result = await session.execute(page_statement)
         rows = result.scalars().all() if scalars else result.all()
     items = [transform(row) for row in rows] if transform else list(rows)

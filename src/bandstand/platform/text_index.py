@@ -9,16 +9,42 @@ trigrams.
 A model declares it once in its `__table_args__` (`trigram_index`); `create_all` builds it on
 either engine, a migration with `create_trigram_index`. `Contains` is the one condition that
 uses it, rendered for the engine the statement runs on (`text_search.contains_words` builds it).
+An index answers a count, and a page of a rare term, in time proportional to the matches; a page
+of a frequent term is found sooner along the list's order (`for_page`, which `paginate` applies
+once it knows the count).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import DDL, Boolean, ColumnElement, Index, Table, column, event, select, table
+from sqlalchemy import (
+    DDL,
+    Boolean,
+    ColumnElement,
+    Index,
+    Select,
+    Table,
+    and_,
+    column,
+    event,
+    select,
+    table,
+)
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.visitors import InternalTraversal
+from sqlalchemy.sql.visitors import (
+    ExternallyTraversible,
+    InternalTraversal,
+    replacement_traverse,
+)
+
+FREQUENT = 1000
+"""Matches past which a page is found sooner by walking the list's order and testing each row
+than by reading every match from the index and sorting them (measured at 100,000 songs: the
+index reads a match in about 4 µs; a page of a term matched by 4% of the rows is found within
+the first 1,300 rows of the order)."""
 
 _TRIGRAM_TABLES: dict[tuple[str, str], str] = {}
 """The FTS5 table of each indexed (table, column): what `contains` asks on SQLite."""
@@ -81,8 +107,9 @@ def trigram_index(name: str, column_name: str) -> Index:
 
 
 class Contains(ColumnElement[bool]):
-    """A condition on an indexed column: `LIKE like_pattern` on the column, or on SQLite the
-    rows whose trigrams match `glob_pattern` (the same condition, asked of the index)."""
+    """A condition on an indexed column: `LIKE` each of `like_patterns`, or on SQLite the rows
+    whose trigrams match each of `glob_patterns` (the same conditions, asked of the index in one
+    lookup, which intersects them before reading any row)."""
 
     inherit_cache = True
     type = Boolean()
@@ -91,15 +118,18 @@ class Contains(ColumnElement[bool]):
         ("on_sqlite", InternalTraversal.dp_clauseelement),
     ]
 
-    def __init__(self, target: Any, like_pattern: str, glob_pattern: str) -> None:
+    def __init__(
+        self, target: Any, like_patterns: Sequence[str], glob_patterns: Sequence[str]
+    ) -> None:
         indexed_column = target.expression
-        self.anywhere: ColumnElement[bool] = target.like(like_pattern, escape="\\")
+        likes = [target.like(pattern, escape="\\") for pattern in like_patterns]
+        self.anywhere: ColumnElement[bool] = and_(*likes)
         self.on_sqlite: ColumnElement[bool] = self.anywhere
         indexed = _TRIGRAM_TABLES.get((indexed_column.table.name, indexed_column.name))
         if indexed is not None:
             fts = table(indexed, column("rowid"), column(indexed_column.name))
-            glob = fts.c[indexed_column.name].op("GLOB")(glob_pattern)
-            self.on_sqlite = indexed_column.table.c.id.in_(select(fts.c.rowid).where(glob))
+            globs = [fts.c[indexed_column.name].op("GLOB")(pattern) for pattern in glob_patterns]
+            self.on_sqlite = indexed_column.table.c.id.in_(select(fts.c.rowid).where(*globs))
 
 
 @compiles(Contains)
@@ -110,3 +140,18 @@ def _compile_like(element: Contains, compiler: SQLCompiler, **kw: Any) -> str:
 @compiles(Contains, "sqlite")
 def _compile_sqlite(element: Contains, compiler: SQLCompiler, **kw: Any) -> str:
     return compiler.process(element.on_sqlite, **kw)
+
+
+S = TypeVar("S", bound=Select[Any])
+
+
+def for_page(statement: S, matches: int) -> S:
+    """`statement`, to read one page of `matches` rows: past `FREQUENT` matches, its conditions
+    are tested row by row along the list's order instead of asked of the index."""
+    if matches <= FREQUENT:
+        return statement
+    return cast(S, replacement_traverse(statement, {}, _scanned))
+
+
+def _scanned(element: ExternallyTraversible, **_kw: Any) -> ExternallyTraversible | None:
+    return element.anywhere if isinstance(element, Contains) else None

@@ -49,10 +49,11 @@ def escape_glob(text: str) -> str:
     return "".join(f"[{char}]" if char in "*?[" else char for char in text)
 
 
-def contains(column: InstrumentedAttribute[str], text: str) -> ColumnElement[bool]:
-    """`text` (in normal form) occurs in `column` (a stored normal form), through the column's
-    trigram index where it has one (`platform.text_index`)."""
-    return Contains(column, f"%{escape_like(text)}%", f"*{escape_glob(text)}*")
+def contains(column: InstrumentedAttribute[str], *texts: str) -> ColumnElement[bool]:
+    """Each of `texts` (in normal form) occurs in `column` (a stored normal form), through the
+    column's trigram index where it has one (`platform.text_index`)."""
+    likes = [f"%{escape_like(text)}%" for text in texts]
+    return Contains(column, likes, [f"*{escape_glob(text)}*" for text in texts])
 
 
 def contains_phrase(column: InstrumentedAttribute[str], query: str) -> ColumnElement[bool]:
@@ -61,8 +62,10 @@ def contains_phrase(column: InstrumentedAttribute[str], query: str) -> ColumnEle
 
 
 def contains_words(column: InstrumentedAttribute[str], query: str) -> list[ColumnElement[bool]]:
-    """Every word of `query` occurs in `column` (a stored normal form), in any order."""
-    return [contains(column, term) for term in search_terms(query)]
+    """Every word of `query` occurs in `column` (a stored normal form), in any order (no
+    condition for a query without words)."""
+    terms = search_terms(query)
+    return [contains(column, *terms)] if terms else []
 
 
 @functools.cache
