@@ -5,8 +5,9 @@ reaching the database (signed in: the response cache never answers a request wit
 
 The platform runs as `bandstand up` (the gateway with every service in one process) on SQLite,
 or with every service on PostgreSQL (`--engines postgres`). Its data is created through the API
-by an admin: `--rows` songs, albums, concerts, movies, courses, instruments, settings and
-orders; the audit log fills from the events of those writes. Each list is first checked to
+by an admin: `--rows` songs, albums, concerts, movies, courses, instruments, settings, pictures
+and orders; the audit log fills from the events of those writes, and the dead-letter list from
+messages the billing worker cannot read. Each list is first checked to
 answer a full page of 50, then read by wrk with the admin's token, after a warm-up; the CPU the
 `bandstand up` process spent per request is read from /proc. Anonymous reads of the public
 lists, which the response cache may answer, are reported second.
@@ -15,6 +16,7 @@ lists, which the response cache may answer, are reported second.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import concurrent.futures
 import http.client
 import json
@@ -29,6 +31,7 @@ from typing import Any
 import _harness as h
 from _results import write_results
 from _support import PostgresServer
+from bandstand.platform.messaging.embedded import EmbeddedBroker
 
 PAGE = "page_size=50"
 ADMIN, PASSWORD = "bench-admin", "correct horse battery staple 7"
@@ -71,6 +74,11 @@ BODIES: dict[str, Callable[[int], dict[str, Any]]] = {
         "category": "Guitarras",
     },
     "/api/v1/settings": lambda n: {"key": f"bench.setting.{n}", "value": str(n)},
+    "/api/v1/pictures": lambda n: {
+        "pic_url": f"https://cdn.example.com/pictures/{n}.jpg",
+        "event_city": ("Lisbon", "Glasgow", "Porto")[n % 3],
+        "event_date": f"2026-{1 + n % 12:02}-{1 + n % 28:02}",
+    },
     "/api/v1/billing/orders": lambda n: {"number_of_items": 1 + n % 5, "total_amount": 9.99},
 }
 USERS = 60
@@ -88,6 +96,8 @@ SIGNED_IN = (
     "/api/v1/billing/orders",
     "/api/v1/logs",
     "/api/v1/users",
+    "/api/v1/pictures",
+    "/api/v1/billing/dead-letters",
 )
 ANONYMOUS = ("/api/v1/songs", "/api/v1/movies", "/api/v1/instruments")
 LUA = 'wrk.headers["Authorization"] = "Bearer {token}"\n'
@@ -162,6 +172,33 @@ def wait_for_the_audit_log(port: int, token: str, timeout: float = 180.0) -> int
     raise RuntimeError(f"the audit log was still growing after {timeout:g} s ({last} entries)")
 
 
+def park_dead_letters(workdir: Path, count: int) -> None:
+    """Put `count` messages no worker can read on billing_queue (the embedded broker of `bandstand
+    up`): the billing worker dead-letters each at once, which fills the dead-letter list."""
+
+    async def put() -> None:
+        broker = EmbeddedBroker(workdir / "var" / "broker.sqlite3")
+        await broker.connect()
+        try:
+            for n in range(count):
+                body = f"not an order {n}".encode()
+                await broker.publish_raw("billing_queue", body, message_id=f"bench-dead-{n}")
+        finally:
+            await broker.close()
+
+    asyncio.run(put())
+
+
+def wait_for_dead_letters(port: int, token: str, count: int, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        _, body = _call(port, "GET", "/api/v1/billing/dead-letters?limit=1", token)
+        if int(body["count"]) >= count:
+            return
+        time.sleep(0.5)
+    raise RuntimeError(f"fewer than {count} dead letters after {timeout:g} s")
+
+
 def check_full_pages(port: int, token: str, paths: Iterator[str] | tuple[str, ...]) -> None:
     for path in paths:
         status, body = _call(port, "GET", _with_page(path), token)
@@ -212,6 +249,9 @@ def measure_engine(engine: str, args: argparse.Namespace, tmp: Path) -> dict[str
         with h.started(up, port, "/ready"):
             token = sign_in(port)
             created = create_data(port, token, args.rows)
+            park_dead_letters(workdir, USERS)
+            wait_for_dead_letters(port, token, USERS)
+            created["dead letters"] = USERS
             print(f"  {engine}: created {created}", file=sys.stderr, flush=True)
             token = sign_in(port)  # a fresh one, for the whole measurement
             created["audit entries"] = wait_for_the_audit_log(port, token)

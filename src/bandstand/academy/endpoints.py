@@ -52,7 +52,8 @@ async def list_courses(
     pagination: Pagination,
     difficulty: Annotated[Difficulty | None, Query(description="Exact level")] = None,
     search: Annotated[
-        SearchText | None, Query(description="In the title or description, any case")
+        SearchText | None,
+        Query(description="In the title or the description, ignoring case and accents"),
     ] = None,
 ) -> dict[str, Any]:
     statement = course_service.listing(difficulty=difficulty, search=search)
