@@ -53,7 +53,7 @@ async def list_courses(
     difficulty: Annotated[Difficulty | None, Query(description="Exact level")] = None,
     search: Annotated[
         SearchText | None,
-        Query(description="In the title or the description, ignoring case and accents"),
+        Query(description="In the title or description, case and accents ignored"),
     ] = None,
 ) -> dict[str, Any]:
     statement = course_service.listing(difficulty=difficulty, search=search)
