@@ -32,7 +32,7 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
                     f"{run['latency_ms']['p50']:.2f}",
                     f"{run['p95']:.2f}",
                     f"{run['latency_ms']['p99']:.2f}",
-                    f"{1000 * cores.get('servers', 0.0) / rate:.2f}",
+                    f"{1000 * cores.get('servers', 0.0) / rate:.2f}" if run["requests"] else "-",
                     f"{cores.get('other', 0.0):.2f}",
                     run["non_2xx_3xx"] + run["socket_errors"],
                 ]
@@ -87,7 +87,8 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
         ]
         for suffix in ("", NO_CACHE):
             search = runs[f"search{suffix}"]
-            speedup = search["requests_per_s"] / max(runs["original"]["requests_per_s"], 1e-9)
+            completed = runs["original"]["requests_per_s"]
+            speedup = search["requests_per_s"] / completed if completed else float("inf")
             verdicts += [
                 [
                     engine,
@@ -98,7 +99,7 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
                 [
                     engine,
                     f"search >= 20x the original's req/s{suffix}",
-                    f"{speedup:,.0f}x",
+                    f"{speedup:,.0f}x" if completed else "the original completed none",
                     h.verdict(speedup >= TARGET_SPEEDUP),
                 ],
             ]
