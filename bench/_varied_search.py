@@ -1,5 +1,6 @@
 """The varied-query workload of the marketplace benchmark: its correctness check against a plain
-scan, and the search index built by the command before the servers start.
+scan, the search index built by the command before the servers start, and the processes of
+distributed mode (the marketplace and the gateway, each its own `bandstand serve`).
 
 The plain scan is written here, apart from the service: every query word must start a word of
 the listing's folded name (`' ' || search_text LIKE '% word%'`), with the same filters. Before
@@ -104,3 +105,27 @@ def paths() -> tuple[list[str], list[str]]:
     """The varied searches, as sent to the service and to the original."""
     queries = sq.queries()
     return [sq.path(query) for query in queries], [sq.original_path(q) for q in queries]
+
+
+def distributed(url: str, workdir: Path) -> tuple[h.Process, int, h.Process, int]:
+    """`bandstand serve marketplace` (its index copied into `workdir/serve`) and `bandstand serve
+    gateway` proxying to it over HTTP, the response cache off in both: (service, its port,
+    gateway, its port), not started."""
+    service_port, gateway_port = h.free_port(), h.free_port()
+    uncached = {"BANDSTAND_PUBLIC_CACHE_SECONDS": "0"}
+    service = h.bandstand_process(
+        "serve marketplace",
+        ["serve", "marketplace", "--port", str(service_port)],
+        workdir / "serve",
+        extra_env={"BANDSTAND_DATABASES__MARKETPLACE": url, **uncached},
+    )
+    gateway = h.bandstand_process(
+        "serve gateway",
+        ["serve", "gateway", "--port", str(gateway_port)],
+        workdir / "gateway",
+        extra_env={
+            "BANDSTAND_SERVICE_URLS__MARKETPLACE": f"http://{h.HOST}:{service_port}",
+            **uncached,
+        },
+    )
+    return service, service_port, gateway, gateway_port

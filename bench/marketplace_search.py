@@ -14,8 +14,8 @@ Per engine: a fresh marketplace database is migrated, the generated CSV (bench/g
 the same file for both engines) imported by the command (wall time and peak RSS measured by
 /usr/bin/time), the tables analysed, then served by two `bandstand up` processes (gateway and
 every service in one process): one as shipped, where anonymous reads of the public lists may
-come from the 1 s response cache, and one with that cache off, so every request reaches the
-database. Each path is measured on both.
+come from the 1 s response cache, and one with that cache off. Each path is measured on both;
+the varied searches also in distributed mode (`serve marketplace` behind `serve gateway`).
 The original's queries run in their own uvicorn process on the same database. wrk rotates over
 eight query pairs; p95 comes from wrk's own latency histogram (a Lua `done` hook).
 """
@@ -252,18 +252,18 @@ def wrk(
     server: h.Process,
     *,
     duration: float | None = None,
+    behind: tuple[h.Process, ...] = (),
 ) -> dict[str, Any]:
     script, p95_file = lua_script(tmp, re.sub(r"\W+", "_", name), paths)
     url = f"http://{h.HOST}:{port}{paths[0]}"
-    h.run_wrk(
-        url, connections=args.connections, duration=args.warmup, script=script, servers=[server]
-    )
+    servers = [server, *behind]
+    h.run_wrk(url, connections=args.connections, duration=args.warmup, script=script)
     result = h.run_wrk(
         url,
         connections=args.connections,
         duration=duration or args.duration,
         script=script,
-        servers=[server],
+        servers=servers,
         request_timeout=30.0,
     )
     p95 = int(p95_file.read_text().strip()) / 1000
@@ -289,7 +289,7 @@ def measure_engine(
         imported = timed_import(csv_path, url, workdir) if not args.database else {}
         print(f"  {engine}: import {imported}", file=sys.stderr, flush=True)
         analyse(engine, url, server)
-        indexed = varied.build_index(url, [workdir / "up", workdir / "shipped"])
+        indexed = varied.build_index(url, [workdir / name for name in ("up", "shipped", "serve")])
         print(f"  {engine}: search index {indexed}", file=sys.stderr, flush=True)
         port, original_port = h.free_port(), h.free_port()
         up = h.bandstand_process(
@@ -330,6 +330,10 @@ def measure_engine(
             # Uncached first, then as shipped (anonymous, the response cache on).
             runs[f"varied search{NO_CACHE}"] = wrk(f"varied{NO_CACHE}", port, ours, args, tmp, up)
             runs["varied search"] = wrk("varied", shipped_port, ours, args, tmp, shipped)
+            service, service_port, gateway, gateway_port = varied.distributed(url, workdir)
+            with h.started(service, service_port, "/ready"), h.started(gateway, gateway_port):
+                name = f"varied search, distributed{NO_CACHE}"
+                runs[name] = wrk(name, gateway_port, ours, args, tmp, gateway, behind=(service,))
             for name, paths in measured_paths():
                 runs[name] = wrk(name, shipped_port, paths, args, tmp, shipped)
                 runs[f"{name}{NO_CACHE}"] = wrk(f"{name}{NO_CACHE}", port, paths, args, tmp, up)

@@ -54,7 +54,7 @@ async def main(url: str, data_dir: Path) -> None:
     alone, full = [], []
     async with database.session() as session:
         for given in filters:
-            query = index_query(given, 0, 50)
+            query = index_query(given, 0, 50, listings.index.state.get("day", 0))
             assert query is not None
             began = time.perf_counter()
             listings.index.search(query)

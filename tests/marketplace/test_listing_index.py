@@ -5,18 +5,24 @@ from another process), a restart that keeps what was indexed, and the rebuild co
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
+from pydantic import TypeAdapter
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from bandstand.cli import app as cli
-from bandstand.marketplace import text
+from bandstand.marketplace import listing_index, service, text
 from bandstand.marketplace.imports import ImportFormat, import_instruments
 from bandstand.marketplace.listing_index import ListingIndex, _events_lost
+from bandstand.marketplace.models import Instrument
+from bandstand.marketplace.schemas import InstrumentRead, LegacyInstrument, LegacyPage
+from bandstand.platform.pagination import Page
 from bandstand.platform.settings import Settings
 from tests.marketplace.conftest import INSTRUMENT, Marketplace
 from tests.support.tokens import TokenFactory
@@ -231,3 +237,59 @@ def test_events_are_lost_only_when_the_outbox_moved_past_the_watermark_unread() 
     assert _events_lost(10, 12, 12)  # 11 was removed unread (retention)
     assert _events_lost(10, 4, 1)  # numbering started again (SQLite, emptied)
     assert not _events_lost(0, 500, 501)  # after an empty outbox, any id is next
+
+
+async def test_expired_listings_are_left_out_and_leave_at_the_turn_of_the_day(
+    marketplace: Marketplace, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await marketplace.add("Cítara antigua", expiration=(TODAY - timedelta(days=1)).isoformat())
+    today = await marketplace.add("Cítara de hoy", expiration=TODAY.isoformat())
+    later = await marketplace.add("Cítara de mañana", expiration=(TODAY + timedelta(1)).isoformat())
+    index = await _ready(marketplace)
+    assert index.index is not None
+    assert index.index.documents() == 2  # the expired one is not indexed at all
+    assert sorted((await _search(client, search="citara"))[1]) == [today, later]
+
+    # A day later: the listing that expired is no longer found, before the index moves on...
+    tomorrow = datetime.now(UTC) + timedelta(days=1)
+    monkeypatch.setattr(service, "utcnow", lambda: tomorrow)
+    monkeypatch.setattr(listing_index, "utcnow", lambda: tomorrow)
+    assert await _search(client, search="citara") == (1, [later])
+    # ...and its first catch-up of the day removes it from the index.
+    await index.catch_up()
+    assert index.index.documents() == 1
+    assert index.index.state["day"] == tomorrow.date().toordinal()
+    assert await _search(client, search="citara") == (1, [later])
+
+
+async def test_a_page_from_the_index_is_the_documented_json_byte_for_byte(
+    marketplace: Marketplace, client: httpx.AsyncClient
+) -> None:
+    await _ready(marketplace)
+    await client.post("/api/v1/instruments", json=INSTRUMENT, headers=marketplace.admin)
+    await marketplace.add("Guitarra sin precio ni fechas", link="https://example.com/bare")
+    await marketplace.add("Guitarra española", price="1234.5", publish="2026-01-02")
+    response = await client.get("/api/v1/instruments", params={"search": "guitarra"})
+    legacy = await client.get("/searchInstrument", params={"name": "guitarra"})
+    assert response.headers["content-type"] == "application/json"
+
+    # What FastAPI wrote for these routes from a model per listing, the page validated again.
+    async with marketplace.session() as session:
+        ordered = [item["id"] for item in response.json()["results"]]
+        stored = {row.id: row for row in await session.scalars(select(Instrument))}
+    page = Page[InstrumentRead](
+        count=3,
+        next=None,
+        previous=None,
+        results=[InstrumentRead.of(stored[listing]) for listing in ordered],
+    )
+    assert response.content == TypeAdapter(Page[InstrumentRead]).dump_json(page)
+    old = LegacyPage(
+        next=None,
+        previous=None,
+        count=3,
+        total_pages=1,
+        current_page=1,
+        results=[LegacyInstrument.model_validate(stored[listing]) for listing in sorted(stored)],
+    )
+    assert legacy.content == TypeAdapter(LegacyPage).dump_json(old)

@@ -126,3 +126,18 @@ def test_equal_scores_come_by_id_whatever_order_they_were_indexed_in(tmp_path: P
         assert pages == [every[0:7], every[7:14], every[14:21]]
     finally:
         index.close()
+
+
+def test_documents_are_deleted_by_a_range_of_an_integer(tmp_path: Path) -> None:
+    index = _open(tmp_path)
+    try:
+        prices = {1: 3, 2: 5, 3: None, 4: 9}
+        index.add([IndexedDocument(n, ["oboe"], integers={"price": p}) for n, p in prices.items()])
+        index.commit({})
+        index.delete_where("price", None, 5)
+        assert index.search(IndexQuery(["oboe"], order="id")) == (4, [1, 2, 3, 4])  # not yet
+        index.commit({})
+        assert index.search(IndexQuery(["oboe"], order="id")) == (2, [3, 4])
+        assert index.documents() == 2
+    finally:
+        index.close()

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from bandstand.marketplace.counting import ListingCounter
 from bandstand.marketplace.listing_index import ListingIndex
 from bandstand.marketplace.params import Counter, Listings, price_bound
+from bandstand.marketplace.responses import LEGACY_PAGE, json_response
 from bandstand.marketplace.schemas import InstrumentCreate, LegacyInstrument, LegacyPage
 from bandstand.marketplace.service import (
     LINK_TAKEN,
@@ -75,7 +76,7 @@ async def _legacy_page(
     listings: ListingIndex,
     query: ListingQuery,
     page_raw: str | None,
-) -> LegacyPage:
+) -> Response:
     page = _page_number(page_raw)
     filters = listing_filters(query, min_price_name="minPrice", max_price_name="maxPrice")
     offset = (page - 1) * PAGE_SIZE
@@ -91,14 +92,15 @@ async def _legacy_page(
             return str(request.url.remove_query_params("page"))
         return str(request.url.include_query_params(page=number))
 
-    return LegacyPage(
-        next=link(page + 1) if page < total_pages else None,
-        previous=link(page - 1) if page > 1 else None,
-        count=count,
-        total_pages=total_pages,
-        current_page=page,
-        results=[LegacyInstrument.model_validate(row) for row in rows],
-    )
+    body = {
+        "next": link(page + 1) if page < total_pages else None,
+        "previous": link(page - 1) if page > 1 else None,
+        "count": count,
+        "total_pages": total_pages,
+        "current_page": page,
+        "results": rows,
+    }
+    return json_response(LEGACY_PAGE, body)
 
 
 @router.get("/listInstrument", response_model=LegacyPage, summary="Listings by id, 50 a page")
@@ -112,7 +114,7 @@ async def legacy_list(
     category: str | None = None,
     minPrice: str | None = None,
     maxPrice: str | None = None,
-) -> LegacyPage:
+) -> Response:
     query = ListingQuery(
         category=_storable("category", category),
         min_price=_price("minPrice", minPrice),
@@ -136,7 +138,7 @@ async def legacy_search(
     category: str | None = None,
     minPrice: str | None = None,
     maxPrice: str | None = None,
-) -> LegacyPage:
+) -> Response:
     if name is None or not name.strip():
         raise _field_error("name", "This query parameter is required.")
     query = ListingQuery(

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 
 from bandstand.marketplace.params import (
     Counter,
@@ -19,6 +19,7 @@ from bandstand.marketplace.params import (
     TextFilter,
 )
 from bandstand.marketplace.repository import InstrumentFilters
+from bandstand.marketplace.responses import LISTING_PAGE, json_response
 from bandstand.marketplace.schemas import (
     Categories,
     CategoryCount,
@@ -84,11 +85,11 @@ async def list_instruments(
     filters: Filters,
     counter: Counter,
     listings: Listings,
-) -> dict[str, Any]:
+) -> Response:
     count, rows = await instrument_service.page(
         session, counter, filters, pagination.offset, pagination.page_size, listings
     )
-    return build_page(request, pagination, count, [InstrumentRead.of(row) for row in rows])
+    return json_response(LISTING_PAGE, build_page(request, pagination, count, rows))
 
 
 @router.get(

@@ -1,6 +1,13 @@
 """A listing as the search index keeps it, and a search as the index answers it: the document
 of a stored row (its folded words, its filter keys, its price in cents and its days) and the
-query of a search's filters, under the same matching rules as the database's search."""
+query of a search's filters, under the same matching rules as the database's search.
+
+Expired listings are left out of the index: it holds the listings whose expiration is on or
+after its `cutoff` day (moved to today once a day, `listing_index.py`), so a search on that day
+needs no expiration filter at all, and a common word is a single term that tantivy answers
+without scoring every match. Between midnight and the move, the filter is applied; searches
+that include expired listings (admins) are answered in SQL.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +24,7 @@ FIELDS = IndexFields(
     keys=("category_key", "website_key", "location_key"),
     integers=("price_cents", "expiration_day", "publish_day"),
 )
-VERSION = 3
+VERSION = 4
 NO_EXPIRY = date.max.toordinal()
 _I64 = 2**63 - 1
 COLUMNS = (
@@ -30,6 +37,11 @@ COLUMNS = (
     Instrument.expiration,
     Instrument.publish,
 )
+
+
+def expired(row: Any, cutoff: int) -> bool:
+    """Whether the listing of `row` expired before the day `cutoff` (an ordinal)."""
+    return row.expiration is not None and row.expiration.toordinal() < cutoff
 
 
 def document(row: Any) -> IndexedDocument:
@@ -50,10 +62,17 @@ def document(row: Any) -> IndexedDocument:
     )
 
 
-def index_query(filters: InstrumentFilters, offset: int, limit: int) -> IndexQuery | None:
-    """The query answering `filters` from the index; None when the index does not keep its order
-    (or there are no words: the plain list is the database's)."""
+def index_query(
+    filters: InstrumentFilters, offset: int, limit: int, cutoff: int
+) -> IndexQuery | None:
+    """The query answering `filters` from an index holding the listings that expire on or after
+    the day `cutoff`; None when the index cannot answer: an order it does not keep, expired
+    listings asked for, a cutoff after today (a clock set back), or no words (the plain list is
+    the database's)."""
     if not filters.words or filters.ordering not in ("relevance", "id"):
+        return None
+    today = filters.today.toordinal()
+    if filters.include_expired or cutoff > today:
         return None
     keys = {
         name: value
@@ -65,8 +84,8 @@ def index_query(filters: InstrumentFilters, offset: int, limit: int) -> IndexQue
         if value is not None
     }
     ranges: dict[str, tuple[int | None, int | None]] = {}
-    if not filters.include_expired:
-        ranges["expiration_day"] = (filters.today.toordinal(), None)
+    if cutoff < today:
+        ranges["expiration_day"] = (today, None)
     if filters.min_price is not None or filters.max_price is not None:
         low = None if filters.min_price is None else _cents(filters.min_price, math.ceil)
         high = None if filters.max_price is None else _cents(filters.max_price, math.floor)

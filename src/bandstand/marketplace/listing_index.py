@@ -10,9 +10,11 @@ again). Both are in the service's own database, so every process catches up the 
 replica, a restarted process, after the import command. On PostgreSQL ids and outbox rows may
 commit out of order, so the last `MARGIN` of each are looked at again.
 
-A search first compares the two maxima with the watermarks (one statement) and catches up when
-they moved, so a committed write is found by the next search in any process; a background task
-catches up every `search_index_poll_seconds` too. Until a first build is finished (a fresh data
+A search reads its page's rows and the two maxima in one statement and catches up when they
+moved past the watermarks, so a committed write is found by the next search in any process; a
+background task catches up every `search_index_poll_seconds` too. Listings that expired before
+the index's cutoff day are left out of it (`listing_documents.py`); the first catch-up of a new
+day removes those that expired the day before. Until a first build is finished (a fresh data
 directory), searches run in SQL (`repository.py`), as they also do for orders the index does not
 keep (price, date) and for the category counts.
 """
@@ -28,13 +30,22 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ARRAY, Integer, String, any_, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.marketplace import events
-from bandstand.marketplace.listing_documents import COLUMNS, FIELDS, VERSION, document, index_query
+from bandstand.marketplace.listing_documents import (
+    COLUMNS,
+    FIELDS,
+    VERSION,
+    document,
+    expired,
+    index_query,
+)
 from bandstand.marketplace.models import Instrument
 from bandstand.marketplace.repository import InstrumentFilters
+from bandstand.marketplace.schemas import InstrumentRead
+from bandstand.platform.clock import utcnow
 from bandstand.platform.database import Database
 from bandstand.platform.messaging.outbox import outbox_table
 from bandstand.platform.search_index import IndexedDocument, PrefixIndex
@@ -109,27 +120,33 @@ class ListingIndex:
 
     async def search(
         self, session: AsyncSession, filters: InstrumentFilters, offset: int, limit: int
-    ) -> tuple[int, list[Instrument]] | None:
-        """The count and the page's listings, found by the index as current as what `session`
-        sees; None when the index cannot answer (not built yet, or an order it does not keep).
+    ) -> tuple[int, list[Any]] | None:
+        """The count and the page's listings (plain rows of `PAGE_COLUMNS`), found by the index
+        as current as what `session` sees; None when the index cannot answer (not built yet, or
+        a search it does not keep: `index_query`).
 
         The page's rows are read with the two maxima the watermarks follow, in one statement;
-        when those moved, the index catches up first and the page is found again."""
-        query = index_query(filters, offset, limit)
+        when those moved, the index catches up first and the page is found again. The index is
+        searched in a thread: tantivy releases the GIL, so the event loop goes on meanwhile."""
         index = self.index
-        if query is None or index is None or not index.built:
+        if index is None or not index.built:
             return None
-        count, ids = index.search(query)
-        rows: list[Any] = list((await session.execute(_page_with_tops(ids))).all()) if ids else []
-        top_id, top_event = rows[0][1:] if rows else (await session.execute(_TOPS)).one()
         state = index.state
+        query = index_query(filters, offset, limit, state.get("day", 0))
+        if query is None:
+            return None
+        count, ids = await asyncio.to_thread(index.search, query)
+        rows = await _rows(session, ids, _PAGE_WITH_TOPS) if ids else []
+        top_id, top_event = (rows[0].top_id, rows[0].top_event) if rows else await _tops(session)
         if (top_id or 0) > state.get("id", 0) or (top_event or 0) != state.get("outbox", 0):
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(self.catch_up()), FRESH_WAIT)
-            count, ids = index.search(query)
-            statement = select(Instrument).where(Instrument.id.in_(ids))
-            rows = [(row,) for row in (await session.execute(statement)).scalars()] if ids else []
-        stored = {row[0].id: row[0] for row in rows}
+            query = index_query(filters, offset, limit, index.state.get("day", 0))
+            if query is None:
+                return None
+            count, ids = await asyncio.to_thread(index.search, query)
+            rows = await _rows(session, ids, _PAGE) if ids else []
+        stored = {row.id: row for row in rows}
         return count, [stored[listing] for listing in ids if listing in stored]
 
     async def rebuild(self) -> None:
@@ -149,6 +166,7 @@ class ListingIndex:
                     await self._run(index, rebuild=not index.built)
 
     async def _run(self, index: PrefixIndex, *, rebuild: bool) -> None:
+        today = utcnow().date().toordinal()
         state: dict[str, Any] = {"id": 0, "outbox": 0} if rebuild else dict(index.state)
         self._recent_ids = set(state.pop("recent_ids", ()))
         self._recent_events = set(state.pop("recent_events", ()))
@@ -159,13 +177,20 @@ class ListingIndex:
             if not rebuild and _events_lost(state["outbox"], top_event, first_event):
                 logger.warning("the outbox no longer holds events the index has not read")
                 rebuild, state = True, {"id": 0, "outbox": 0}
+            changed = 0
             if rebuild:
                 self._recent_ids.clear()
                 self._recent_events.clear()
                 state["outbox"] = top_event or 0
+                state["day"] = today
                 await asyncio.to_thread(index.clear)
+            elif state.get("day", 0) < today:
+                # A new day: what expired yesterday leaves the index.
+                await asyncio.to_thread(index.delete_where, "expiration_day", None, today - 1)
+                state["day"] = today
+                changed = 1
             try:
-                changed = await self._apply_events(
+                changed += await self._apply_events(
                     session, index, state, top_event, replay=not rebuild
                 )
                 changed += await self._index_new(session, index, state)
@@ -221,15 +246,16 @@ class ListingIndex:
         for start in range(0, len(ordered), BATCH):
             chunk = ordered[start : start + BATCH]
             rows = (await session.execute(select(*COLUMNS).where(Instrument.id.in_(chunk)))).all()
-            found = {int(row.id) for row in rows}
-            documents = [document(row) for row in rows]
+            kept = [row for row in rows if not expired(row, state["day"])]
+            found = {int(row.id) for row in kept}
+            documents = [document(row) for row in kept]
             gone = [listing for listing in chunk if listing not in found]
             await asyncio.to_thread(_write, index, documents, gone)
             changed += len(chunk)
         if imported_since:
             oldest = min(imported_since)
             condition = Instrument.updated_at >= oldest if oldest != datetime.min else None
-            changed += await self._scan(session, index, 0, state["id"], condition)
+            changed += await self._scan(session, index, state, condition)
         return changed
 
     async def _index_new(
@@ -251,10 +277,13 @@ class ListingIndex:
                 break
             low = int(rows[-1].id)
             fresh = [row for row in rows if int(row.id) not in self._recent_ids]
-            again = [document(row) for row in fresh if int(row.id) <= indexed]
-            new = [document(row) for row in fresh if int(row.id) > indexed]
+            cutoff = state["day"]
+            again = [row for row in fresh if int(row.id) <= indexed]
+            documents = [document(row) for row in again if not expired(row, cutoff)]
+            gone = [int(row.id) for row in again if expired(row, cutoff)]
+            new = [document(r) for r in fresh if int(r.id) > indexed and not expired(r, cutoff)]
             if fresh:
-                await asyncio.to_thread(_write, index, again, [], new)
+                await asyncio.to_thread(_write, index, documents, gone, new)
                 written += len(fresh)
             state["id"] = max(state["id"], low)
             floor = state["id"] - MARGIN
@@ -267,9 +296,10 @@ class ListingIndex:
             raise _Stopped
 
     async def _scan(
-        self, session: AsyncSession, index: PrefixIndex, low: int, high: int, condition: Any
+        self, session: AsyncSession, index: PrefixIndex, state: dict[str, Any], condition: Any
     ) -> int:
-        """Index again the listings with ids in (low, high] meeting `condition`."""
+        """Index again the listings up to the id watermark meeting `condition`."""
+        low, high = 0, state["id"]
         written = 0
         while True:
             self._check_stopping()
@@ -280,7 +310,9 @@ class ListingIndex:
             if not rows:
                 return written
             low = int(rows[-1].id)
-            await asyncio.to_thread(_write, index, [document(row) for row in rows], [])
+            documents = [document(row) for row in rows if not expired(row, state["day"])]
+            gone = [int(row.id) for row in rows if expired(row, state["day"])]
+            await asyncio.to_thread(_write, index, documents, gone)
             written += len(rows)
 
 
@@ -340,10 +372,36 @@ def _events_lost(seen: int, top: int | None, first: int | None) -> bool:
 
 
 _OUTBOX = outbox_table.c
-_TOP_ID = select(func.max(Instrument.id)).scalar_subquery()
-_TOP_EVENT = select(func.max(_OUTBOX.id)).scalar_subquery()
+_TOP_ID = select(func.max(Instrument.id)).scalar_subquery().label("top_id")
+_TOP_EVENT = select(func.max(_OUTBOX.id)).scalar_subquery().label("top_event")
 _TOPS = select(_TOP_ID, _TOP_EVENT)
+PAGE_COLUMNS = tuple(
+    column for column in Instrument.__table__.columns if column.name in InstrumentRead.model_fields
+)
+"""What a page shows of a listing (`InstrumentRead`), read as plain rows, not ORM objects."""
 
 
-def _page_with_tops(ids: Sequence[int]) -> Any:
-    return select(Instrument, _TOP_ID, _TOP_EVENT).where(Instrument.id.in_(ids))
+# The page's ids are one bound value (a JSON array on SQLite, an array on PostgreSQL), so the
+# statement is the same whatever their number: compiled once, and one prepared statement.
+_EACH_ID = func.json_each(bindparam("ids", type_=String)).table_valued("value")
+_ONE_OF_IDS = {
+    "sqlite": Instrument.id.in_(select(_EACH_ID.c.value)),
+    "postgresql": Instrument.id == any_(bindparam("ids", type_=ARRAY(Integer))),
+}
+_PAGE = {dialect: select(*PAGE_COLUMNS).where(where) for dialect, where in _ONE_OF_IDS.items()}
+_PAGE_WITH_TOPS = {
+    dialect: select(*PAGE_COLUMNS, _TOP_ID, _TOP_EVENT).where(where)
+    for dialect, where in _ONE_OF_IDS.items()
+}
+
+
+async def _rows(session: AsyncSession, ids: Sequence[int], statements: dict[str, Any]) -> list[Any]:
+    """The rows of `statements` (one per dialect) for the listings `ids`, in no order."""
+    dialect = session.get_bind().dialect.name
+    bound = json.dumps(list(ids)) if dialect == "sqlite" else list(ids)
+    return list((await session.execute(statements[dialect], {"ids": bound})).all())
+
+
+async def _tops(session: AsyncSession) -> tuple[int | None, int | None]:
+    top_id, top_event = (await session.execute(_TOPS)).one()
+    return top_id, top_event

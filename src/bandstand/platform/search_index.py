@@ -13,7 +13,14 @@ Documents have an id, words (already folded: `text_search.fold`), exact keys com
 are (folded by the owner too) and integers (prices in cents, days) filtered by ranges; a missing
 key or integer matches no filter on it, like NULL in SQL.
 
-Calls are blocking (tantivy's own threads do the work): run writes in a thread.
+Relevance is bm25 over the one field of prefix terms, where a whole word is counted once more
+than the prefixes it shares: "guitar" ranks a guitar above a guitarra, and among equals the
+shortest name first. A query is then one term per query word (a single word: a single term
+query, which tantivy answers from its block maxima and document frequencies rather than by
+scoring every match), and filters only where they are asked for.
+
+Calls are blocking; tantivy releases the GIL while it searches, so a search may run in a thread
+beside the event loop. Run writes in a thread too.
 """
 
 from __future__ import annotations
@@ -36,7 +43,6 @@ TIE_WINDOW = 50
 WRITER_HEAP = 64 * 1024 * 1024
 _ID = "id"
 _WORDS = "words"
-_WHOLE = "whole"
 
 
 @dataclass(frozen=True)
@@ -92,6 +98,7 @@ class PrefixIndex:
         directory.mkdir(parents=True, exist_ok=True)
         self._index = tantivy.Index(self._schema, path=str(directory), reuse=self.built)
         self._writer = self._index.writer(WRITER_HEAP, 1)
+        self._searcher = self._index.searcher()
 
     @classmethod
     def open(
@@ -136,6 +143,13 @@ class PrefixIndex:
         for document_id in ids:
             self._writer.delete_documents_by_term(_ID, document_id)
 
+    def delete_where(self, name: str, low: int | None, high: int | None) -> None:
+        """Remove the documents whose integer `name` is within [low, high] (visible after
+        `commit`)."""
+        integer = tantivy.FieldType.Integer
+        bounded = tantivy.Query.range_query(self._schema, name, integer, low, high)
+        self._writer.delete_documents_by_query(bounded)
+
     def clear(self) -> None:
         """Remove every document (a rebuild adds them again); searches see the old index until
         the commit."""
@@ -145,6 +159,7 @@ class PrefixIndex:
         """Make what was added and deleted visible; save the owner's `state` with it."""
         self._writer.commit()
         self._index.reload()
+        self._searcher = self._index.searcher()
         self.built = True
         self.state = dict(state)
         meta = {"version": self.version, "built": True, "state": self.state}
@@ -157,25 +172,10 @@ class PrefixIndex:
 
     def search(self, query: IndexQuery) -> tuple[int, list[int]]:
         """The number of matches and the ids of the page `query` asks for."""
-        schema = self._schema
-        must = tantivy.Occur.Must
-        parts = [(must, tantivy.Query.term_query(schema, _WORDS, word)) for word in query.words]
-        if query.order == "relevance":
-            # A query word that is a whole word of the document scores again (bm25 over whole
-            # words): "guitar" ranks a guitar above a guitarra.
-            should = tantivy.Occur.Should
-            parts += [(should, tantivy.Query.term_query(schema, _WHOLE, w)) for w in query.words]
-        for name, value in query.keys.items():
-            parts.append((must, tantivy.Query.term_query(schema, name, value)))
-        for name, (low, high) in query.ranges.items():
-            if low is None and high is None:
-                continue
-            if low is not None and high is not None and low > high:
-                return 0, []
-            ranged = tantivy.Query.range_query(schema, name, tantivy.FieldType.Integer, low, high)
-            parts.append((must, ranged))
-        matching = tantivy.Query.boolean_query(parts) if parts else tantivy.Query.all_query()
-        searcher = self._index.searcher()
+        matching = self._query(query)
+        if matching is None:
+            return 0, []
+        searcher = self._searcher
         limit = max(query.limit, 1)
         if query.order == "id":
             result = searcher.search(
@@ -201,15 +201,33 @@ class PrefixIndex:
         count: Any = getattr(result, "count", 0)  # the stubs do not declare it
         return int(count), ids[: query.limit]
 
+    def _query(self, query: IndexQuery) -> tantivy.Query | None:
+        """The tantivy query of `query`; None when nothing can match (an empty range)."""
+        schema = self._schema
+        must = tantivy.Occur.Must
+        parts = [(must, tantivy.Query.term_query(schema, _WORDS, word)) for word in query.words]
+        for name, value in query.keys.items():
+            parts.append((must, tantivy.Query.term_query(schema, name, value)))
+        for name, (low, high) in query.ranges.items():
+            if low is None and high is None:
+                continue
+            if low is not None and high is not None and low > high:
+                return None
+            ranged = tantivy.Query.range_query(schema, name, tantivy.FieldType.Integer, low, high)
+            parts.append((must, ranged))
+        if not parts:
+            return tantivy.Query.all_query()
+        if len(parts) == 1:
+            return parts[0][1]
+        return tantivy.Query.boolean_query(parts)
+
     def documents(self) -> int:
-        return int(self._index.searcher().num_docs)
+        return int(self._searcher.num_docs)
 
     def _document(self, document: IndexedDocument) -> tantivy.Document:
-        values: dict[str, Any] = {
-            _ID: document.id,
-            _WORDS: prefix_terms(document.words),
-            _WHOLE: " ".join(document.words),
-        }
+        # Each whole word once more than its prefixes (the module's docstring says why).
+        words = f"{prefix_terms(document.words)} {' '.join(document.words)}"
+        values: dict[str, Any] = {_ID: document.id, _WORDS: words}
         for name in self.fields.keys:
             key = document.keys.get(name)
             if key is not None:
@@ -225,7 +243,6 @@ def _schema(fields: IndexFields) -> tantivy.Schema:
     builder = tantivy.SchemaBuilder()
     builder.add_integer_field(_ID, indexed=True, fast=True)  # deleted by term: a signed one
     builder.add_text_field(_WORDS, tokenizer_name="whitespace", index_option="freq")
-    builder.add_text_field(_WHOLE, tokenizer_name="whitespace", index_option="freq")
     for name in fields.keys:
         builder.add_text_field(name, tokenizer_name="raw", index_option="basic")
     for name in fields.integers:
