@@ -175,6 +175,27 @@ async def test_a_restart_keeps_the_index_and_catches_up(
         assert index.index.documents() == 2
 
 
+async def test_an_idle_index_holds_no_writer_and_a_catch_up_with_nothing_new_opens_none(
+    marketplace: Marketplace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    listing = await marketplace.add("Gaita gallega")
+    index = await _ready(marketplace)
+    slot = index.index
+    assert slot is not None
+    assert not slot.writing  # released by the build's commit
+
+    def no_writer() -> None:
+        raise AssertionError("a catch-up with nothing new opened the writer")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(slot, "_writing", no_writer)
+        await index.catch_up()
+        assert await _search(marketplace.client, search="gaita") == (1, [listing])
+    added = await marketplace.add("Gaita asturiana")
+    assert sorted((await _search(marketplace.client, search="gaita"))[1]) == [listing, added]
+    assert not slot.writing
+
+
 async def test_two_processes_keep_their_own_index_from_the_same_database(
     marketplace_settings: Settings, tokens: TokenFactory
 ) -> None:

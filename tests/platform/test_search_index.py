@@ -3,6 +3,8 @@ slots (one process each), and its state kept across a reopen."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -141,3 +143,39 @@ def test_documents_are_deleted_by_a_range_of_an_integer(tmp_path: Path) -> None:
         assert index.documents() == 2
     finally:
         index.close()
+
+
+def test_a_writer_is_held_only_from_a_write_to_its_commit(tmp_path: Path) -> None:
+    index = _open(tmp_path)
+    try:
+        assert not index.writing  # opening an index opens no writer
+        index.commit({"watermark": 0})  # nothing written: none opened, the state is saved
+        assert not index.writing
+        assert index.built
+        index.add([])
+        index.delete([])
+        assert not index.writing
+        index.add([IndexedDocument(1, ["tuba"])])
+        assert index.writing
+        index.commit({"watermark": 1})
+        assert not index.writing
+        assert index.search(IndexQuery(["tu"])) == (1, [1])  # committed: found at once
+        index.add([IndexedDocument(2, ["tuba"])])
+        index.rollback()
+        assert not index.writing
+        index.delete([1])
+        index.commit({"watermark": 2})
+        assert index.search(IndexQuery(["tu"])) == (0, [])
+        assert index.state == {"watermark": 2}
+    finally:
+        index.close()
+
+
+def test_importing_the_module_does_not_load_the_engine() -> None:
+    # tantivy is loaded by the first index opened, not by every process that imports the kernel
+    # or a service (a worker, a service whose index is off).
+    code = (
+        "import sys, bandstand.platform.search_index, bandstand.marketplace.listing_index;"
+        "sys.exit('tantivy' in sys.modules)"
+    )
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0

@@ -21,6 +21,12 @@ scoring every match), and filters only where they are asked for.
 
 Calls are blocking; tantivy releases the GIL while it searches, so a search may run in a thread
 beside the event loop. Run writes in a thread too.
+
+An idle index costs little: its writer (indexing and merging threads, and the heap a write fills)
+is opened by the first write after a commit and released by the commit, after its merges, and
+the reader is reloaded by the commit only (no thread watching the directory): a slot is written
+by the process that holds it alone. tantivy itself is imported by the first index opened, not
+by a process that only imports this module (a worker, or a service with its index off).
 """
 
 from __future__ import annotations
@@ -33,9 +39,10 @@ import shutil
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, TYPE_CHECKING, Any, Literal
 
-import tantivy
+if TYPE_CHECKING:
+    import tantivy
 
 MAX_SLOTS = 16
 TIE_WINDOW = 50
@@ -84,6 +91,8 @@ class PrefixIndex:
     """One slot: a tantivy index, its writer, and the owner's saved state."""
 
     def __init__(self, slot: Path, lock: IO[str], fields: IndexFields, version: int) -> None:
+        import tantivy
+
         self.slot = slot
         self.fields = fields
         self.version = version
@@ -97,7 +106,8 @@ class PrefixIndex:
             shutil.rmtree(directory, ignore_errors=True)
         directory.mkdir(parents=True, exist_ok=True)
         self._index = tantivy.Index(self._schema, path=str(directory), reuse=self.built)
-        self._writer = self._index.writer(WRITER_HEAP, 1)
+        self._index.config_reader("manual")
+        self._writer: tantivy.IndexWriter | None = None
         self._searcher = self._index.searcher()
 
     @classmethod
@@ -127,39 +137,62 @@ class PrefixIndex:
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
-            self._writer.wait_merging_threads()
+            self._release_writer()
         self._lock.close()
+
+    @property
+    def writing(self) -> bool:
+        """Whether a writer is open: between a write and the commit (or rollback)."""
+        return self._writer is not None
+
+    def _writing(self) -> tantivy.IndexWriter:
+        if self._writer is None:
+            self._writer = self._index.writer(WRITER_HEAP, 1)
+        return self._writer
+
+    def _release_writer(self) -> None:
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.wait_merging_threads()
 
     def add(self, documents: Sequence[IndexedDocument], *, replace: bool = True) -> None:
         """Add `documents`, replacing any with the same id (visible after `commit`); without
         `replace` the caller knows none is indexed yet (a build: a delete per document is
         queued in memory until the commit)."""
+        if not documents:
+            return
+        writer = self._writing()
         for document in documents:
             if replace:
-                self._writer.delete_documents_by_term(_ID, document.id)
-            self._writer.add_document(self._document(document))
+                writer.delete_documents_by_term(_ID, document.id)
+            writer.add_document(self._document(document))
 
     def delete(self, ids: Iterable[int]) -> None:
         for document_id in ids:
-            self._writer.delete_documents_by_term(_ID, document_id)
+            self._writing().delete_documents_by_term(_ID, document_id)
 
     def delete_where(self, name: str, low: int | None, high: int | None) -> None:
         """Remove the documents whose integer `name` is within [low, high] (visible after
         `commit`)."""
+        import tantivy
+
         integer = tantivy.FieldType.Integer
         bounded = tantivy.Query.range_query(self._schema, name, integer, low, high)
-        self._writer.delete_documents_by_query(bounded)
+        self._writing().delete_documents_by_query(bounded)
 
     def clear(self) -> None:
         """Remove every document (a rebuild adds them again); searches see the old index until
         the commit."""
-        self._writer.delete_all_documents()
+        self._writing().delete_all_documents()
 
     def commit(self, state: Mapping[str, Any]) -> None:
-        """Make what was added and deleted visible; save the owner's `state` with it."""
-        self._writer.commit()
-        self._index.reload()
-        self._searcher = self._index.searcher()
+        """Make what was added and deleted visible; save the owner's `state` with it. The writer
+        is released (a commit with nothing written opens none)."""
+        if self._writer is not None:
+            self._writer.commit()
+            self._release_writer()
+            self._index.reload()
+            self._searcher = self._index.searcher()
         self.built = True
         self.state = dict(state)
         meta = {"version": self.version, "built": True, "state": self.state}
@@ -168,10 +201,14 @@ class PrefixIndex:
         os.replace(temporary, self.slot / "meta.json")
 
     def rollback(self) -> None:
-        self._writer.rollback()
+        if self._writer is not None:
+            self._writer.rollback()
+            self._release_writer()
 
     def search(self, query: IndexQuery) -> tuple[int, list[int]]:
         """The number of matches and the ids of the page `query` asks for."""
+        import tantivy
+
         matching = self._query(query)
         if matching is None:
             return 0, []
@@ -203,6 +240,8 @@ class PrefixIndex:
 
     def _query(self, query: IndexQuery) -> tantivy.Query | None:
         """The tantivy query of `query`; None when nothing can match (an empty range)."""
+        import tantivy
+
         schema = self._schema
         must = tantivy.Occur.Must
         parts = [(must, tantivy.Query.term_query(schema, _WORDS, word)) for word in query.words]
@@ -225,6 +264,8 @@ class PrefixIndex:
         return int(self._searcher.num_docs)
 
     def _document(self, document: IndexedDocument) -> tantivy.Document:
+        import tantivy
+
         # Each whole word once more than its prefixes (the module's docstring says why).
         words = f"{prefix_terms(document.words)} {' '.join(document.words)}"
         values: dict[str, Any] = {_ID: document.id, _WORDS: words}
@@ -240,6 +281,8 @@ class PrefixIndex:
 
 
 def _schema(fields: IndexFields) -> tantivy.Schema:
+    import tantivy
+
     builder = tantivy.SchemaBuilder()
     builder.add_integer_field(_ID, indexed=True, fast=True)  # deleted by term: a signed one
     builder.add_text_field(_WORDS, tokenizer_name="whitespace", index_option="freq")
