@@ -8,9 +8,11 @@ import sys
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bandstand.platform import search_index
 from bandstand.platform.search_index import (
     IndexedDocument,
     IndexFields,
@@ -145,7 +147,11 @@ def test_documents_are_deleted_by_a_range_of_an_integer(tmp_path: Path) -> None:
         index.close()
 
 
-def test_a_writer_is_held_only_from_a_write_to_its_commit(tmp_path: Path) -> None:
+def test_a_writer_is_held_only_from_a_write_to_its_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    released: list[None] = []
+    monkeypatch.setattr(search_index, "_return_freed_memory", lambda: released.append(None))
     index = _open(tmp_path)
     try:
         assert not index.writing  # opening an index opens no writer
@@ -167,6 +173,7 @@ def test_a_writer_is_held_only_from_a_write_to_its_commit(tmp_path: Path) -> Non
         index.commit({"watermark": 2})
         assert index.search(IndexQuery(["tu"])) == (0, [])
         assert index.state == {"watermark": 2}
+        assert len(released) == 3  # once per writer released
     finally:
         index.close()
 
