@@ -26,6 +26,7 @@ from bandstand.platform.after_commit import (
     CommitWatch,
     WatchedSession,
 )
+from bandstand.platform.sqlite_driver import inline_url
 from bandstand.platform.sqlite_writers import SQLiteWriterQueue
 
 NAMING_CONVENTION = {
@@ -101,7 +102,10 @@ class Database:
                 engine_options["connect_args"] = {
                     "server_settings": {"plan_cache_mode": "force_custom_plan"}
                 }
-        self.engine: AsyncEngine = create_async_engine(url, **engine_options)
+        # SQLite through the kernel's own adaptation of `sqlite3` (`platform.sqlite_driver`):
+        # short reads inline, the rest one thread hop a statement.
+        engine_url = inline_url(url) if self.is_sqlite else url
+        self.engine: AsyncEngine = create_async_engine(engine_url, **engine_options)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
             SQLiteWriterQueue(self.engine)
