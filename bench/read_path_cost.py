@@ -1,5 +1,6 @@
 """What one read costs on SQLite before any HTTP: a session, each statement, ORM objects, and the
-same statements run in one thread hop through a synchronous session.
+same statements run in one thread hop through a synchronous session; through aiosqlite and
+through the kernel's own driver (`platform.sqlite_driver`, what `Database` uses).
 
 One process, one music database migrated and filled with `--songs` songs, each variant repeated
 `--repeat` times after a warm-up; CPU time of the whole process (every thread) per repetition.
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, func, select, text
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session
 
 import bandstand.music
@@ -81,28 +83,35 @@ async def run(args: argparse.Namespace, url: str) -> None:
                 )
             )
 
-    async def one_statement() -> None:
-        async with database.session() as session:
-            await session.execute(text("SELECT 1"))
-
-    async def orm_page() -> None:
-        async with database.session() as session:
-            (await session.execute(select(Song).limit(50))).scalars().all()
-
-    async def rows_page() -> None:
-        async with database.session() as session:
-            (await session.execute(select(*Song.__table__.c).limit(50))).all()
-
-    async def three_async() -> None:
-        async with database.session() as session:
-            await session.run_sync(three_statements, True)
-
-    engine = create_engine(url.replace("+aiosqlite", ""), pool_size=8)
+    aiosqlite = create_async_engine(url, pool_size=8)
     print("| variant | CPU ms | wall ms |\n|---|---:|---:|")
-    await measure("async session, `SELECT 1`", one_statement, args.repeat)
-    await measure("async session, 50 ORM objects", orm_page, args.repeat)
-    await measure("async session, 50 rows", rows_page, args.repeat)
-    await measure("async session, count + 50 ORM objects + 1", three_async, args.repeat)
+    for driver, sessions in (
+        ("aiosqlite", async_sessionmaker(aiosqlite)),
+        ("kernel driver", database.sessionmaker),
+    ):
+
+        async def one_statement(sessions: Any = sessions) -> None:
+            async with sessions() as session:
+                await session.execute(text("SELECT 1"))
+
+        async def orm_page(sessions: Any = sessions) -> None:
+            async with sessions() as session:
+                (await session.execute(select(Song).limit(50))).scalars().all()
+
+        async def rows_page(sessions: Any = sessions) -> None:
+            async with sessions() as session:
+                (await session.execute(select(*Song.__table__.c).limit(50))).all()
+
+        async def three_async(sessions: Any = sessions) -> None:
+            async with sessions() as session:
+                await session.run_sync(three_statements, True)
+
+        await measure(f"{driver}, `SELECT 1`", one_statement, args.repeat)
+        await measure(f"{driver}, 50 ORM objects", orm_page, args.repeat)
+        await measure(f"{driver}, 50 rows", rows_page, args.repeat)
+        await measure(f"{driver}, count + 50 ORM objects + 1", three_async, args.repeat)
+    await aiosqlite.dispose()
+    engine = create_engine(url.replace("+aiosqlite", ""), pool_size=8)
     await measure(
         "one thread hop, count + 50 ORM objects + 1",
         lambda: asyncio.to_thread(in_one_hop, engine, True),
