@@ -126,9 +126,8 @@ async def run(args: argparse.Namespace, url: str) -> None:
         variants[f"{driver}, 50 ORM objects"] = orm_page
         variants[f"{driver}, 50 rows"] = rows_page
         variants[f"{driver}, count + 50 ORM objects + `SELECT 1`"] = three_async
-    variants["one thread hop (synchronous session), count + 50 ORM objects + `SELECT 1`"] = lambda: (
-        asyncio.to_thread(in_one_hop, engine, True)
-    )
+    one_hop = "one thread hop (synchronous session), count + 50 ORM objects + `SELECT 1`"
+    variants[one_hop] = lambda: asyncio.to_thread(in_one_hop, engine, True)
     variants["one thread hop, the same with plain rows"] = lambda: asyncio.to_thread(
         in_one_hop, engine, False
     )
