@@ -1,8 +1,11 @@
 """What one read costs on SQLite before any HTTP: a session, each statement, ORM objects, and the
-same statements run in one thread hop through a synchronous session.
+same statements run in one thread hop through a synchronous session; through aiosqlite and
+through the kernel's own driver (`platform.sqlite_driver`, what `Database` uses).
 
-One process, one music database migrated and filled with `--songs` songs, each variant repeated
-`--repeat` times after a warm-up; CPU time of the whole process (every thread) per repetition.
+One process, one music database migrated and filled with `--songs` songs; the variants take turns
+in `--rounds` rounds of `--repeat` repetitions each (after a warm-up), so that other work on the
+machine weighs on all of them alike; CPU time of the whole process (every thread) per repetition,
+the median of the rounds.
 Reported in BENCHMARKS.md §10 ("what it costs"). `uv run python bench/read_path_cost.py`.
 """
 
@@ -11,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -19,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, func, select, text
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session
 
 import bandstand.music
@@ -37,19 +42,31 @@ def cpu_seconds() -> float:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--songs", type=int, default=300)
-    parser.add_argument("--repeat", type=int, default=500)
+    parser.add_argument("--repeat", type=int, default=100, help="repetitions per round")
+    parser.add_argument("--rounds", type=int, default=7)
     return parser.parse_args(argv)
 
 
-async def measure(name: str, run: Callable[[], Awaitable[Any]], repeat: int) -> None:
-    for _ in range(max(repeat // 10, 1)):
-        await run()
-    cpu, wall = cpu_seconds(), time.perf_counter()
-    for _ in range(repeat):
-        await run()
-    cpu_ms = (cpu_seconds() - cpu) * 1000 / repeat
-    wall_ms = (time.perf_counter() - wall) * 1000 / repeat
-    print(f"| {name} | {cpu_ms:.2f} | {wall_ms:.2f} |", flush=True)
+Variant = Callable[[], Awaitable[Any]]
+
+
+async def measure(variants: dict[str, Variant], repeat: int, rounds: int) -> None:
+    cpu_ms: dict[str, list[float]] = {name: [] for name in variants}
+    wall_ms: dict[str, list[float]] = {name: [] for name in variants}
+    for run in variants.values():
+        for _ in range(max(repeat // 5, 1)):
+            await run()
+    for _ in range(rounds):
+        for name, run in variants.items():
+            cpu, wall = cpu_seconds(), time.perf_counter()
+            for _ in range(repeat):
+                await run()
+            cpu_ms[name].append((cpu_seconds() - cpu) * 1000 / repeat)
+            wall_ms[name].append((time.perf_counter() - wall) * 1000 / repeat)
+    print("| variant | CPU ms | wall ms |\n|---|---:|---:|")
+    for name in variants:
+        cpu, wall = statistics.median(cpu_ms[name]), statistics.median(wall_ms[name])
+        print(f"| {name} | {cpu:.2f} | {wall:.2f} |", flush=True)
 
 
 def three_statements(session: Session, orm: bool) -> None:
@@ -81,38 +98,41 @@ async def run(args: argparse.Namespace, url: str) -> None:
                 )
             )
 
-    async def one_statement() -> None:
-        async with database.session() as session:
-            await session.execute(text("SELECT 1"))
-
-    async def orm_page() -> None:
-        async with database.session() as session:
-            (await session.execute(select(Song).limit(50))).scalars().all()
-
-    async def rows_page() -> None:
-        async with database.session() as session:
-            (await session.execute(select(*Song.__table__.c).limit(50))).all()
-
-    async def three_async() -> None:
-        async with database.session() as session:
-            await session.run_sync(three_statements, True)
-
+    aiosqlite = create_async_engine(url, pool_size=8)
     engine = create_engine(url.replace("+aiosqlite", ""), pool_size=8)
-    print("| variant | CPU ms | wall ms |\n|---|---:|---:|")
-    await measure("async session, `SELECT 1`", one_statement, args.repeat)
-    await measure("async session, 50 ORM objects", orm_page, args.repeat)
-    await measure("async session, 50 rows", rows_page, args.repeat)
-    await measure("async session, count + 50 ORM objects + 1", three_async, args.repeat)
-    await measure(
-        "one thread hop, count + 50 ORM objects + 1",
-        lambda: asyncio.to_thread(in_one_hop, engine, True),
-        args.repeat,
+    variants: dict[str, Variant] = {}
+    for driver, sessions in (
+        ("aiosqlite", async_sessionmaker(aiosqlite)),
+        ("kernel driver", database.sessionmaker),
+    ):
+
+        async def one_statement(sessions: Any = sessions) -> None:
+            async with sessions() as session:
+                await session.execute(text("SELECT 1"))
+
+        async def orm_page(sessions: Any = sessions) -> None:
+            async with sessions() as session:
+                (await session.execute(select(Song).limit(50))).scalars().all()
+
+        async def rows_page(sessions: Any = sessions) -> None:
+            async with sessions() as session:
+                (await session.execute(select(*Song.__table__.c).limit(50))).all()
+
+        async def three_async(sessions: Any = sessions) -> None:
+            async with sessions() as session:
+                await session.run_sync(three_statements, True)
+
+        variants[f"{driver}, `SELECT 1`"] = one_statement
+        variants[f"{driver}, 50 ORM objects"] = orm_page
+        variants[f"{driver}, 50 rows"] = rows_page
+        variants[f"{driver}, count + 50 ORM objects + `SELECT 1`"] = three_async
+    one_hop = "one thread hop (synchronous session), count + 50 ORM objects + `SELECT 1`"
+    variants[one_hop] = lambda: asyncio.to_thread(in_one_hop, engine, True)
+    variants["one thread hop, the same with plain rows"] = lambda: asyncio.to_thread(
+        in_one_hop, engine, False
     )
-    await measure(
-        "one thread hop, count + 50 rows + 1",
-        lambda: asyncio.to_thread(in_one_hop, engine, False),
-        args.repeat,
-    )
+    await measure(variants, args.repeat, args.rounds)
+    await aiosqlite.dispose()
     engine.dispose()
     await database.dispose()
 

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import pytest
 from sqlalchemy import event, text
+from sqlalchemy.exc import DBAPIError
 
+import bandstand.platform.database as database_module
 from bandstand.platform.database import SQLITE_POOL_SIZE, Database
+from bandstand.platform.errors import is_unavailable
 
 
 async def test_sqlite_connections_write_ahead(tmp_path: Path) -> None:
@@ -43,3 +49,74 @@ async def test_concurrent_requests_reuse_sqlite_connections(tmp_path: Path) -> N
         assert opened == 16 <= SQLITE_POOL_SIZE
     finally:
         await database.dispose()
+
+
+async def _with_counted_pings(database: Database) -> list[int]:
+    pings: list[int] = []
+    dialect = database.engine.sync_engine.dialect
+    ping = dialect.do_ping
+
+    def counted(dbapi_connection: Any) -> bool:
+        pings.append(1)
+        return ping(dbapi_connection)
+
+    dialect.do_ping = counted  # type: ignore[method-assign]
+    return pings
+
+
+async def _backend_pid(database: Database) -> int:
+    async with database.engine.connect() as connection:
+        return int((await connection.execute(text("SELECT pg_backend_pid()"))).scalar_one())
+
+
+@pytest.mark.postgres
+async def test_a_connection_in_steady_use_is_not_pinged(
+    postgres_url_factory: Callable[[str], str],
+) -> None:
+    database = Database(postgres_url_factory("pings"), pool_size=1)
+    try:
+        await _backend_pid(database)  # opens the connection
+        pings = await _with_counted_pings(database)
+        for _ in range(5):
+            await _backend_pid(database)
+        assert pings == []
+    finally:
+        await database.dispose()
+
+
+@pytest.mark.postgres
+async def test_an_idle_connection_the_server_dropped_is_replaced_before_use(
+    postgres_url_factory: Callable[[str], str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = postgres_url_factory("idle")
+    database, other = Database(url, pool_size=1), Database(url)
+    try:
+        dropped = await _backend_pid(database)
+        async with other.engine.connect() as connection:
+            await connection.execute(text(f"SELECT pg_terminate_backend({dropped})"))
+        pings = await _with_counted_pings(database)
+        monkeypatch.setattr(database_module, "PING_AFTER_IDLE_SECONDS", -1.0)
+        assert await _backend_pid(database) != dropped  # no error: replaced at checkout
+        assert pings  # the dropped connection was pinged, then a new one
+    finally:
+        await database.dispose()
+        await other.dispose()
+
+
+@pytest.mark.postgres
+async def test_a_connection_dropped_in_steady_use_fails_once_then_the_pool_recovers(
+    postgres_url_factory: Callable[[str], str],
+) -> None:
+    url = postgres_url_factory("busy")
+    database, other = Database(url, pool_size=1), Database(url)
+    try:
+        dropped = await _backend_pid(database)
+        async with other.engine.connect() as connection:
+            await connection.execute(text(f"SELECT pg_terminate_backend({dropped})"))
+        with pytest.raises(DBAPIError) as failure:
+            await _backend_pid(database)
+        assert is_unavailable(failure.value)
+        assert await _backend_pid(database) != dropped
+    finally:
+        await database.dispose()
+        await other.dispose()

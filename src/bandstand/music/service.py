@@ -119,10 +119,18 @@ class SongService:
         viewer_id: int | None,
     ) -> dict[str, Any]:
         """One page of songs: a count, the page, and the caller's likes among it (three
-        statements whatever the page size; two without a caller)."""
+        statements whatever the page size; two without a caller). Its results are plain dicts
+        of `SongRead`'s fields, validated once with the page (`SONG_PAGE`)."""
         statement = self.songs.listing(filters)
         page = await paginate(session, statement, pagination, request, scalars=False)
-        page["results"] = await self.rows(session, page["results"], viewer_id, SongRead)
+        rows = page["results"]
+        liked: set[int] | None = None
+        if viewer_id is not None:
+            liked = await self.likes.liked_among(session, viewer_id, [row.id for row in rows])
+        results = [dict(zip(row._fields, row, strict=True)) for row in rows]
+        for result in results:
+            result["liked_by_me"] = None if liked is None else result["id"] in liked
+        page["results"] = results
         return page
 
     async def first(

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import MetaData, Table, event, text
+from sqlalchemy import MetaData, Table, event, exc, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import (
@@ -26,6 +27,7 @@ from bandstand.platform.after_commit import (
     CommitWatch,
     WatchedSession,
 )
+from bandstand.platform.sqlite_driver import inline_url
 from bandstand.platform.sqlite_writers import SQLiteWriterQueue
 
 NAMING_CONVENTION = {
@@ -38,6 +40,9 @@ NAMING_CONVENTION = {
 
 SQLITE_POOL_SIZE = 32
 """Connections a SQLite database keeps open: each is a thread and a 2 MiB page cache."""
+PING_AFTER_IDLE_SECONDS = 1.0
+"""A server connection unused for longer is checked before use (see `Database`)."""
+_LAST_USED = "bandstand_last_used"
 
 
 def new_metadata() -> MetaData:
@@ -73,9 +78,13 @@ class Database:
     def __init__(
         self, url: str, *, pool_size: int = 10, echo: bool = False, pre_ping: bool = True
     ) -> None:
-        """`pre_ping=False`: a connection the server dropped fails its next statement instead
-        of being replaced at checkout (one round trip saved per checkout), for callers that
-        retry on an unavailable database anyway, such as workers."""
+        """A server's connection (PostgreSQL) that waited in the pool for longer than
+        `PING_AFTER_IDLE_SECONDS` is pinged before use, and replaced if the server dropped it;
+        one in steady use is not (asyncpg's ping is three round trips: it would double those
+        of a small read). A connection the server dropped while in steady use fails its next
+        statement, which answers 503 and has the pool replace every connection it held.
+        `pre_ping=False`: never ping, for callers that retry on an unavailable database anyway,
+        such as workers."""
         self.url = url
         self.is_sqlite = is_sqlite(url)
         engine_options: dict[str, Any] = {"echo": echo}
@@ -89,9 +98,7 @@ class Database:
                 # 800 list requests at 16 at a time, a third of their CPU).
                 engine_options.update(pool_size=SQLITE_POOL_SIZE, max_overflow=SQLITE_POOL_SIZE)
         else:
-            engine_options.update(
-                pool_pre_ping=pre_ping, pool_size=pool_size, max_overflow=pool_size, pool_timeout=5
-            )
+            engine_options.update(pool_size=pool_size, max_overflow=pool_size, pool_timeout=5)
             if "+asyncpg" in url:
                 # asyncpg prepares every statement once per connection, and PostgreSQL soon
                 # swaps its plans for a generic one, planned for the sizes the tables had then:
@@ -101,10 +108,15 @@ class Database:
                 engine_options["connect_args"] = {
                     "server_settings": {"plan_cache_mode": "force_custom_plan"}
                 }
-        self.engine: AsyncEngine = create_async_engine(url, **engine_options)
+        # SQLite through the kernel's own adaptation of `sqlite3` (`platform.sqlite_driver`):
+        # short reads inline, the rest one thread hop a statement.
+        engine_url = inline_url(url) if self.is_sqlite else url
+        self.engine: AsyncEngine = create_async_engine(engine_url, **engine_options)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
             SQLiteWriterQueue(self.engine)
+        elif pre_ping:
+            _ping_when_idle(self.engine)
         self._watches: list[CommitWatch] = []
         self.sessionmaker = async_sessionmaker(
             self.engine,
@@ -151,6 +163,29 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def _ping_when_idle(engine: AsyncEngine) -> None:
+    pool = engine.sync_engine.pool
+    dialect = engine.sync_engine.dialect
+
+    def used(_dbapi_connection: DBAPIConnection, record: ConnectionPoolEntry) -> None:
+        record.info[_LAST_USED] = time.monotonic()
+
+    def checkout(
+        dbapi_connection: DBAPIConnection, record: ConnectionPoolEntry, _proxy: Any
+    ) -> None:
+        if time.monotonic() - record.info.get(_LAST_USED, 0.0) <= PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            # The pool replaces this connection and checks out another.
+            raise exc.DisconnectionError(f"connection lost while idle: {error}") from error
+
+    event.listen(pool, "connect", used)
+    event.listen(pool, "checkin", used)
+    event.listen(pool, "checkout", checkout)
 
 
 def _ensure_sqlite_directory(url: str) -> None:

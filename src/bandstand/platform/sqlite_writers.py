@@ -22,8 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.util.concurrency import await_, in_greenlet
 
+from bandstand.platform.sqlite_driver import is_read
+
 _HOLDS_TURN = "bandstand_holds_write_turn"
-_READS = ("SELECT", "PRAGMA", "EXPLAIN")
 
 
 class SQLiteWriterQueue:
@@ -36,7 +37,7 @@ class SQLiteWriterQueue:
     def _before_execute(self, connection: Connection, *args: Any) -> None:
         statement: str = args[1]
         info = connection.connection.info
-        if info.get(_HOLDS_TURN) or statement.lstrip()[:7].upper().startswith(_READS):
+        if info.get(_HOLDS_TURN) or is_read(statement):
             return
         if not in_greenlet():  # only the async engine's calls can wait on the event loop
             return

@@ -20,12 +20,14 @@ from bandstand.music.schemas import (
     SongUpdate,
 )
 from bandstand.music.service import song_detail, song_service
+from bandstand.platform.json_response import JSONShape
 from bandstand.platform.pagination import Page, Pagination
 from bandstand.platform.resources import AdminResource
 from bandstand.platform.security import CurrentUser, OptionalUser
 from bandstand.platform.transactions import DBSession
 
 router = APIRouter(prefix="/api/v1", tags=["songs"])
+SONG_PAGE = JSONShape(Page[SongRead])
 
 
 @router.get("/songs", response_model=Page[SongRead], summary="Songs, filtered and ordered")
@@ -43,10 +45,12 @@ async def list_songs(
     ordering: Annotated[
         SongOrdering | None, Query(description="Sort key; `-` for descending (default: id)")
     ] = None,
-) -> dict[str, Any]:
+) -> Response:
     filters = SongFilters(search=search, genre=genre, artist=artist, album=album, ordering=ordering)
     viewer_id = viewer.id if viewer else None
-    return await song_service.page(session, filters, pagination, request, viewer_id)
+    return SONG_PAGE.response(
+        await song_service.page(session, filters, pagination, request, viewer_id)
+    )
 
 
 songs = AdminResource("/songs", "song", SongId, SongDetail, song_service, present=song_detail)

@@ -1,0 +1,258 @@
+"""SQLite for the async engines without a thread hop per call: short reads run inline.
+
+aiosqlite runs every call on the connection's own thread: a cursor, the statement, its rows
+and closing the cursor are four hops a statement, each a wake-up of that thread and a handover
+of the GIL back (measured: three quarters of the CPU of a signed-in list page of 50 songs).
+Here `sqlite3` itself is the driver, behind SQLAlchemy's pysqlite dialect made asynchronous
+(`sqlite+bandstand_inline`, which `Database` uses for every `sqlite+aiosqlite` URL):
+
+- a read (SELECT, PRAGMA, EXPLAIN) outside a write transaction runs on the event loop, with all
+  its rows, under a budget of `INLINE_BUDGET_SECONDS`: a read that takes longer is interrupted by
+  SQLite's progress handler and runs again on a thread, so a slow scan does not hold the loop
+  (reading again is safe: outside a transaction each statement reads its own snapshot);
+- anything else (a write, which may wait for another process's lock, a commit, which may
+  checkpoint and sync, a read inside a write transaction) runs on a thread: one hop a
+  statement, with its rows.
+
+A connection is used by one statement at a time: a task cancelled while its statement runs on
+a thread waits for the statement to end before it gives up the connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import math
+import queue
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+from sqlalchemy import pool
+from sqlalchemy.dialects import registry
+from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
+from sqlalchemy.engine import URL
+from sqlalchemy.engine.interfaces import ConnectArgsType
+from sqlalchemy.util.concurrency import await_, in_greenlet
+
+DRIVER = "bandstand_inline"
+INLINE_BUDGET_SECONDS = 0.002
+"""How long a read may hold the event loop before it moves to a thread."""
+PROGRESS_STEPS = 1000
+"""SQLite virtual machine steps between two looks at the clock (tens of microseconds)."""
+_READS = ("SELECT", "PRAGMA", "EXPLAIN")
+THREADS = 16
+
+T = TypeVar("T")
+
+
+def is_read(statement: str) -> bool:
+    return statement.lstrip()[:7].upper().startswith(_READS)
+
+
+class InlineConnection(sqlite3.Connection):
+    """A `sqlite3` connection whose slow work runs on a thread (see the module's docstring)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._deadline = math.inf
+        self.interrupted = False
+
+    def cursor(self, factory: Any = None) -> InlineCursor:  # type: ignore[override]
+        cursor: InlineCursor = super().cursor(factory or InlineCursor)  # type: ignore[arg-type,assignment]
+        return cursor
+
+    def commit(self) -> None:
+        if self.in_transaction:
+            off_loop(super().commit)
+
+    def rollback(self) -> None:
+        if self.in_transaction:
+            off_loop(super().rollback)
+
+    def close(self) -> None:
+        off_loop(super().close)
+
+    def inline(self, work: Callable[[], T]) -> T:
+        """Run `work` here unless it outlasts the budget (`sqlite3.OperationalError`, with
+        `interrupted` set)."""
+        self.interrupted = False
+        self._deadline = time.perf_counter() + INLINE_BUDGET_SECONDS
+        self.set_progress_handler(self._past_deadline, PROGRESS_STEPS)
+        try:
+            return work()
+        finally:
+            # Off the loop a statement runs without the handler: it would take the GIL back
+            # every few thousand steps.
+            self.set_progress_handler(None, 0)
+
+    def _past_deadline(self) -> int:
+        if time.perf_counter() > self._deadline:
+            self.interrupted = True
+            return 1
+        return 0
+
+
+class InlineCursor(sqlite3.Cursor):
+    """Runs a statement and fetches all its rows in one go, inline or on a thread."""
+
+    def __init__(self, connection: InlineConnection) -> None:
+        super().__init__(connection)
+        self._rows: collections.deque[Any] = collections.deque()
+
+    def execute(self, sql: str, parameters: Any = (), /) -> InlineCursor:
+        connection: InlineConnection = self.connection  # type: ignore[assignment]
+
+        def run() -> InlineCursor:
+            sqlite3.Cursor.execute(self, sql, parameters)
+            self._rows = collections.deque(
+                sqlite3.Cursor.fetchall(self) if self.description is not None else ()
+            )
+            return self
+
+        if in_greenlet() and is_read(sql) and not connection.in_transaction:
+            try:
+                # Run from the task awaiting the statement rather than in SQLAlchemy's greenlet:
+                # the same place, and the async engine sees the statement awaited.
+                result: InlineCursor = await_(_now(lambda: connection.inline(run)))
+                return result
+            except sqlite3.OperationalError:
+                if not connection.interrupted:
+                    raise
+        return off_loop(run)
+
+    def executemany(self, sql: str, parameters: Any, /) -> InlineCursor:
+        def run() -> InlineCursor:
+            sqlite3.Cursor.executemany(self, sql, parameters)
+            self._rows = collections.deque()
+            return self
+
+        return off_loop(run)
+
+    def fetchone(self) -> Any:
+        return self._rows.popleft() if self._rows else None
+
+    def fetchmany(self, size: int | None = None) -> list[Any]:
+        count = min(self.arraysize if size is None else size, len(self._rows))
+        return [self._rows.popleft() for _ in range(count)]
+
+    def fetchall(self) -> list[Any]:
+        rows = list(self._rows)
+        self._rows.clear()
+        return rows
+
+    def __iter__(self) -> Iterator[Any]:  # type: ignore[override]
+        while self._rows:
+            yield self._rows.popleft()
+
+    def close(self) -> None:
+        self._rows.clear()
+        super().close()
+
+    async def _async_soft_close(self) -> None:
+        """What SQLAlchemy's async layer calls on a result it hands on unread: the rows are
+        here already, nothing waits on a thread."""
+
+
+def off_loop(work: Callable[[], T]) -> T:
+    """`work` on a thread while the event loop goes on (inline outside the async engine)."""
+    if not in_greenlet():
+        return work()
+    result: T = await_(_on_thread(work))
+    return result
+
+
+async def _now(work: Callable[[], T]) -> T:
+    return work()
+
+
+class _Threads:
+    """Daemon threads running SQLite calls: like aiosqlite's, a process exits without waiting
+    for a statement still waiting on a lock (up to the busy timeout)."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._started = 0
+        self._idle = 0
+        self._lock = threading.Lock()
+        self._jobs: queue.SimpleQueue[tuple[Callable[[], Any], asyncio.Future[Any]]] = (
+            queue.SimpleQueue()
+        )
+
+    def submit(self, work: Callable[[], T]) -> asyncio.Future[T]:
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        with self._lock:
+            if self._idle <= 0 and self._started < self._size:
+                self._started += 1
+                threading.Thread(target=self._serve, name="sqlite", daemon=True).start()
+            self._idle -= 1
+        self._jobs.put((work, future))
+        return future
+
+    def _serve(self) -> None:
+        while True:
+            with self._lock:
+                self._idle += 1
+            work, future = self._jobs.get()
+            try:
+                result, error = work(), None
+            except BaseException as exc:
+                result, error = None, exc
+            with contextlib.suppress(RuntimeError):  # its event loop is closed: nobody waits
+                future.get_loop().call_soon_threadsafe(_settle, future, result, error)
+
+
+def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
+    if future.cancelled():
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)
+
+
+_THREADS = _Threads(THREADS)
+
+
+async def _on_thread(work: Callable[[], T]) -> T:
+    future = _THREADS.submit(work)
+    try:
+        return await asyncio.shield(future)
+    except asyncio.CancelledError:
+        # The connection stays the thread's until its statement ends: only then may the task
+        # that was cancelled roll back or hand the connection on.
+        while not future.done():
+            try:
+                await asyncio.wait([future])
+            except asyncio.CancelledError:
+                continue
+        raise
+
+
+class SQLiteDialect_inline(SQLiteDialect_pysqlite):
+    """pysqlite, asynchronous: `sqlite3` with the connection and cursor above."""
+
+    driver = DRIVER
+    is_async = True
+    supports_statement_cache = True
+
+    @classmethod
+    def get_pool_class(cls, url: URL) -> type[pool.Pool]:
+        return pool.AsyncAdaptedQueuePool if cls._is_url_file_db(url) else pool.StaticPool
+
+    def create_connect_args(self, url: URL) -> ConnectArgsType:
+        args, options = super().create_connect_args(url)
+        options["factory"] = InlineConnection
+        options["check_same_thread"] = False  # a connection's statements run on any thread
+        return args, options
+
+
+registry.register(f"sqlite.{DRIVER}", __name__, "SQLiteDialect_inline")
+
+
+def inline_url(url: str) -> str:
+    """The URL of the same database through this driver."""
+    return url.replace("sqlite+aiosqlite:", f"sqlite+{DRIVER}:", 1)
