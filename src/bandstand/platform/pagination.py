@@ -1,4 +1,21 @@
-"""One page shape for every list: `?page=&page_size=` → `{count, next, previous, results}`."""
+"""One page shape for every list: `{count, next, previous, results}`, by number or by cursor.
+
+`?page=&page_size=` reads a page by its number (`OFFSET`); `?cursor=` reads the page a `next` or
+`previous` link names by the sort key of the row it follows or precedes (`platform.keyset`), a
+range of the ordering's index however deep into the list. The keys come from the list's own
+ORDER BY, so a list declares its ordering once, where it builds its statement.
+
+- `next` carries a cursor (after the page's last row) when the list can be paged by key, else
+  the next page's number. On a numbered page `previous` is the page before by number; on a cursor
+  page it is a cursor before the page's first row (a page read backwards from there can hold
+  fewer rows than `page_size` when it reaches the start of the list; its own `previous` is then
+  null). A cursor page that is empty (its rows were deleted) has neither.
+- `count` comes from `platform.list_counts`: exact up to a bound, then kept per write
+  generation; `"count_estimated": true` appears beside it only when it is the count kept before
+  the latest write, answered while that write's recount runs.
+- A page number past the end answers 404 "Invalid page."; a cursor that is not one of this list
+  answers 400 naming the `cursor` field.
+"""
 
 from __future__ import annotations
 
@@ -8,19 +25,32 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query, Request
-from pydantic import BaseModel
-from sqlalchemy import Select, func, select
+from pydantic import BaseModel, Field
+from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.platform.errors import NotFound
+from bandstand.platform.keyset import AFTER, BEFORE, BadCursor, Ordering
+from bandstand.platform.list_counts import Count, ListCounts, count_of, exact_count
 
 T = TypeVar("T")
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
+DEFERRED_JOIN_OFFSET = 1000
+"""From this offset a numbered page reads its ids from the ordering's index alone first."""
+MAX_OFFSET = 2**62
+
+__all__ = ["Page", "PageParams", "Pagination", "build_page", "count_of", "paginate"]
 
 
 class Page(BaseModel, Generic[T]):
     count: int
+    count_estimated: bool = Field(
+        False,
+        exclude_if=lambda estimated: not estimated,
+        description="Present (true) only when `count` is an estimate: the count before the "
+        "latest write, answered while the list is counted again.",
+    )
     next: str | None
     previous: str | None
     results: list[T]
@@ -30,6 +60,7 @@ class Page(BaseModel, Generic[T]):
 class PageParams:
     page: int
     page_size: int
+    cursor: str | None = None
 
     @property
     def offset(self) -> int:
@@ -41,8 +72,16 @@ async def page_params(
     page_size: Annotated[
         int, Query(ge=1, le=MAX_PAGE_SIZE, description=f"Items per page, at most {MAX_PAGE_SIZE}")
     ] = DEFAULT_PAGE_SIZE,
+    cursor: Annotated[
+        str | None,
+        Query(
+            max_length=2000,
+            description="Where the page starts, as given by a `next` or `previous` link "
+            "(instead of `page`)",
+        ),
+    ] = None,
 ) -> PageParams:
-    return PageParams(page=page, page_size=page_size)
+    return PageParams(page=page, page_size=page_size, cursor=cursor or None)
 
 
 Pagination = Annotated[PageParams, Depends(page_params)]
@@ -51,41 +90,29 @@ Pagination = Annotated[PageParams, Depends(page_params)]
 def build_page(
     request: Request, params: PageParams, count: int, results: Sequence[Any]
 ) -> dict[str, Any]:
-    """The page body with absolute `next`/`previous` links that keep the other query params."""
+    """The page body of a list paged by number only, with absolute `next`/`previous` links that
+    keep the other query params."""
+    if params.cursor is not None:
+        raise BadCursor("this list is paged by page number only")
     last_page = max(1, math.ceil(count / params.page_size))
     if params.page > last_page and count > 0:
         raise NotFound("Invalid page.")
-
-    def link(page: int) -> str:
-        return str(request.url.include_query_params(page=page, page_size=params.page_size))
-
     return {
         "count": count,
-        "next": link(params.page + 1) if params.page < last_page else None,
-        "previous": link(params.page - 1) if params.page > 1 else None,
+        "next": _page_link(request, params, params.page + 1) if params.page < last_page else None,
+        "previous": _page_link(request, params, params.page - 1) if params.page > 1 else None,
         "results": list(results),
     }
 
 
-def count_of(statement: Select[Any]) -> Select[int]:
-    """`SELECT count(*)` over the rows of `statement`.
+def _page_link(request: Request, params: PageParams, page: int) -> str:
+    url = request.url.remove_query_params("cursor")
+    return str(url.include_query_params(page=page, page_size=params.page_size))
 
-    Counted in place when that is the same thing: SQLite would otherwise materialise every
-    selected column of a subquery just to count its rows. Statements that group, deduplicate or
-    limit are counted over a subquery.
-    """
-    if (
-        statement._group_by_clauses
-        or statement._distinct
-        or statement._having_criteria
-        or statement._limit_clause is not None
-        or statement._offset_clause is not None
-    ):
-        return select(func.count()).select_from(statement.order_by(None).subquery())
-    counted: Select[int] = statement.with_only_columns(
-        func.count(), maintain_column_froms=True
-    ).order_by(None)
-    return counted
+
+def _cursor_link(request: Request, params: PageParams, cursor: str) -> str:
+    url = request.url.remove_query_params("page")
+    return str(url.include_query_params(cursor=cursor, page_size=params.page_size))
 
 
 async def paginate(
@@ -97,15 +124,83 @@ async def paginate(
     transform: Callable[[Any], Any] | None = None,
     scalars: bool = True,
 ) -> dict[str, Any]:
-    """Run `statement` for one page plus one count query: two statements whatever the size
-    (one when the page is past the end)."""
-    count = int((await session.execute(count_of(statement))).scalar_one())
-    rows: Sequence[Any] = []
-    # Past the end there is nothing to read, and the offset of a huge page number would not even
-    # fit the database's integer (a 500); build_page answers 404 for it.
-    if params.offset < count:
-        page_statement = statement.limit(params.page_size).offset(params.offset)
-        result = await session.execute(page_statement)
-        rows = result.scalars().all() if scalars else result.all()
-    items = [transform(row) for row in rows] if transform else list(rows)
-    return build_page(request, params, count, items)
+    """One page of `statement` (ordered, unpaged) and its count."""
+    ordering = Ordering.of(statement, session.bind.dialect.name if session.bind else "")
+    cursor = None
+    if params.cursor is not None:
+        if ordering is None:
+            raise BadCursor("this list is paged by page number only")
+        cursor = ordering.decode(params.cursor)
+    count = await _count(session, statement, request)
+    size = params.page_size
+    next_link = previous_link = None
+    if cursor is None:
+        last_page = max(1, math.ceil(count.value / size))
+        if count.value > 0 and params.page > last_page and not count.estimated:
+            raise NotFound("Invalid page.")
+        rows: list[Any] = []
+        if params.offset < MAX_OFFSET and (params.offset < count.value or count.estimated):
+            rows = await _numbered(session, statement, ordering, params, scalars)
+        if not rows and params.page > 1 and count.value > 0:
+            raise NotFound("Invalid page.")
+        more = len(rows) > size
+        rows = rows[:size]
+        if more:
+            values = ordering.values_of(rows[-1]) if ordering is not None else None
+            next_link = (
+                _cursor_link(request, params, ordering.encode(AFTER, values))
+                if ordering is not None and values is not None
+                else _page_link(request, params, params.page + 1)
+            )
+        if params.page > 1:
+            previous_link = _page_link(request, params, params.page - 1)
+    else:
+        assert ordering is not None
+        result = await session.execute(ordering.seek(statement, cursor).limit(size + 1))
+        rows = list(result.scalars().all() if scalars else result.all())
+        more = len(rows) > size
+        rows = rows[:size]
+        if cursor.direction == BEFORE:
+            rows.reverse()
+        if rows:
+            first, last = ordering.values_of(rows[0]), ordering.values_of(rows[-1])
+            if (more or cursor.direction == BEFORE) and last is not None:
+                next_link = _cursor_link(request, params, ordering.encode(AFTER, last))
+            if (more or cursor.direction == AFTER) and first is not None:
+                previous_link = _cursor_link(request, params, ordering.encode(BEFORE, first))
+    page: dict[str, Any] = {"count": count.value}
+    if count.estimated:
+        page["count_estimated"] = True
+    page["next"] = next_link
+    page["previous"] = previous_link
+    page["results"] = [transform(row) for row in rows] if transform else rows
+    return page
+
+
+async def _count(session: AsyncSession, statement: Select[Any], request: Request) -> Count:
+    counts: ListCounts | None = getattr(request.app.state, "list_counts", None)
+    if counts is None:
+        return Count(await exact_count(session, statement))
+    return await counts.count(session, statement)
+
+
+async def _numbered(
+    session: AsyncSession,
+    statement: Select[Any],
+    ordering: Ordering | None,
+    params: PageParams,
+    scalars: bool,
+) -> list[Any]:
+    """The rows of a numbered page, and the one after it if there is one.
+
+    Deep in the list the page's ids are read first, from the ordering's index alone, and then
+    only the page's rows (a deferred join)."""
+    limit = params.page_size + 1
+    if ordering is None or params.offset < DEFERRED_JOIN_OFFSET:
+        result = await session.execute(statement.limit(limit).offset(params.offset))
+        return list(result.scalars().all() if scalars else result.all())
+    unique = ordering.keys[-1].column
+    ids = statement.with_only_columns(unique, maintain_column_froms=True)
+    ids = ids.limit(limit).offset(params.offset).correlate(None)
+    result = await session.execute(statement.where(unique.in_(ids.scalar_subquery())))
+    return list(result.scalars().all() if scalars else result.all())
