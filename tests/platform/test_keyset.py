@@ -26,6 +26,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Table,
+    delete,
     select,
 )
 
@@ -175,6 +176,38 @@ async def test_cursors_walk_every_ordering_as_pages_do_with_nulls_and_ties(
         for gig in (await client.get(f"{listing}&page_size=4&page={number}")).json()["results"]
     ]
     assert deferred == whole
+    # Deeper, from the anchors the list keeps for the current write generation: the same rows,
+    # and after a write the anchors of the new generation.
+    monkeypatch.setattr(pagination, "ANCHOR_EVERY", 6)
+    scans: list[int] = []
+    real_anchors = pagination._anchors
+
+    async def anchors(session: Any, statement: Any, ordering: Any) -> list[str]:
+        found = await real_anchors(session, statement, ordering)
+        scans.append(len(found))
+        return found
+
+    monkeypatch.setattr(pagination, "_anchors", anchors)
+    anchored = [
+        gig
+        for number in range(1, 9)
+        for gig in (await client.get(f"{listing}&page_size=4&page={number}")).json()["results"]
+    ]
+    assert anchored == whole
+    assert scans == [4]
+    await _add_gigs(client, 1)
+    after_write = (await client.get(f"{listing}&page_size=100")).json()["results"]
+    assert len(after_write) == 30
+    anchored = [
+        gig
+        for number in range(1, 9)
+        for gig in (await client.get(f"{listing}&page_size=4&page={number}")).json()["results"]
+    ]
+    assert anchored == after_write[:32]
+    assert scans == [4, 5]
+    async with client.app.state.database.unit_of_work() as session:  # type: ignore[attr-defined]
+        await session.execute(delete(sample_service.Gig).where(sample_service.Gig.id == 30))
+    monkeypatch.setattr(pagination, "ANCHOR_EVERY", 10**9)
     last = (await client.get(f"{listing}&page_size=4&page=8")).json()
     assert last["next"] is None
     # From the last page back to the first by `previous` cursors.

@@ -20,13 +20,13 @@ ORDER BY, so a list declares its ordering once, where it builds its statement.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query, Request
 from pydantic import BaseModel, Field
-from sqlalchemy import Select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.platform.errors import NotFound
@@ -36,11 +36,13 @@ from bandstand.platform.list_counts import Count, ListCounts, count_of, exact_co
 T = TypeVar("T")
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
-DEFERRED_JOIN_OFFSET = 1000
+DEFERRED_JOIN_OFFSET = 200
 """From this offset a numbered page reads its ids from the ordering's index alone first."""
+ANCHOR_EVERY = 5000
+"""From this offset a numbered page starts from the nearest anchor, where the list keeps them."""
 MAX_OFFSET = 2**62
 
-__all__ = ["Page", "PageParams", "Pagination", "build_page", "count_of", "paginate"]
+__all__ = ["Page", "PageParams", "Pagination", "build_page", "count_of", "paginate", "read_page"]
 
 
 class Page(BaseModel, Generic[T]):
@@ -123,15 +125,23 @@ async def paginate(
     *,
     transform: Callable[[Any], Any] | None = None,
     scalars: bool = True,
+    counter: Callable[[], Awaitable[int]] | None = None,
 ) -> dict[str, Any]:
-    """One page of `statement` (ordered, unpaged) and its count."""
-    ordering = Ordering.of(statement, session.bind.dialect.name if session.bind else "")
+    """One page of `statement` (ordered, unpaged) and its count: `counter`'s, for a list that
+    counts itself exactly and cheaply, else `platform.list_counts`'."""
+    ordering = Ordering.of(statement, _dialect(session))
     cursor = None
     if params.cursor is not None:
         if ordering is None:
             raise BadCursor("this list is paged by page number only")
         cursor = ordering.decode(params.cursor)
-    count = await _count(session, statement, request)
+    counts: ListCounts | None = getattr(request.app.state, "list_counts", None)
+    if counter is not None:
+        count = Count(await counter())
+    elif counts is not None:
+        count = await counts.count(session, statement)
+    else:
+        count = Count(await exact_count(session, statement))
     size = params.page_size
     next_link = previous_link = None
     if cursor is None:
@@ -140,7 +150,9 @@ async def paginate(
             raise NotFound("Invalid page.")
         rows: list[Any] = []
         if params.offset < MAX_OFFSET and (params.offset < count.value or count.estimated):
-            rows = await _numbered(session, statement, ordering, params, scalars)
+            rows = await read_page(
+                session, statement, params.offset, size + 1, scalars=scalars, counts=counts
+            )
         if not rows and params.page > 1 and count.value > 0:
             raise NotFound("Invalid page.")
         more = len(rows) > size
@@ -177,30 +189,63 @@ async def paginate(
     return page
 
 
-async def _count(session: AsyncSession, statement: Select[Any], request: Request) -> Count:
-    counts: ListCounts | None = getattr(request.app.state, "list_counts", None)
-    if counts is None:
-        return Count(await exact_count(session, statement))
-    return await counts.count(session, statement)
-
-
-async def _numbered(
+async def read_page(
     session: AsyncSession,
     statement: Select[Any],
-    ordering: Ordering | None,
-    params: PageParams,
-    scalars: bool,
+    offset: int,
+    limit: int,
+    *,
+    scalars: bool = True,
+    counts: ListCounts | None = None,
 ) -> list[Any]:
-    """The rows of a numbered page, and the one after it if there is one.
+    """`limit` rows of `statement` from `offset` on.
 
-    Deep in the list the page's ids are read first, from the ordering's index alone, and then
-    only the page's rows (a deferred join)."""
-    limit = params.page_size + 1
-    if ordering is None or params.offset < DEFERRED_JOIN_OFFSET:
-        result = await session.execute(statement.limit(limit).offset(params.offset))
+    Deep in a list paged by key, the rows are found from the nearest anchor before `offset`
+    (`ANCHOR_EVERY` rows apart, kept per write generation by `counts`): a range read of at
+    most that many entries of the ordering's index. Without anchors for the current generation
+    the page's ids are read first, from the ordering's index alone, and then only the page's
+    rows (a deferred join)."""
+    ordering = Ordering.of(statement, _dialect(session))
+    if ordering is None or offset < DEFERRED_JOIN_OFFSET:
+        result = await session.execute(statement.limit(limit).offset(offset))
         return list(result.scalars().all() if scalars else result.all())
+    if counts is not None and offset >= ANCHOR_EVERY:
+        anchors = await counts.kept(
+            session,
+            f"anchors{ANCHOR_EVERY}",
+            statement,
+            lambda: _anchors(session, statement, ordering),
+        )
+        passed = min(offset // ANCHOR_EVERY, len(anchors)) if anchors is not None else 0
+        if anchors and passed:
+            statement = ordering.seek(statement, ordering.decode(anchors[passed - 1]))
+            offset -= passed * ANCHOR_EVERY
+            if offset < DEFERRED_JOIN_OFFSET:
+                result = await session.execute(statement.limit(limit).offset(offset))
+                return list(result.scalars().all() if scalars else result.all())
     unique = ordering.keys[-1].column
     ids = statement.with_only_columns(unique, maintain_column_froms=True)
-    ids = ids.limit(limit).offset(params.offset).correlate(None)
+    ids = ids.limit(limit).offset(offset).correlate(None)
     result = await session.execute(statement.where(unique.in_(ids.scalar_subquery())))
     return list(result.scalars().all() if scalars else result.all())
+
+
+async def _anchors(session: AsyncSession, statement: Select[Any], ordering: Ordering) -> list[str]:
+    """A cursor after every `ANCHOR_EVERY`-th row of the list, in one scan of its keys."""
+    keys = [key.column.label(f"k{n}") for n, key in enumerate(ordering.keys)]
+    position = func.row_number().over(order_by=[key.order() for key in ordering.keys])
+    numbered = (
+        statement.with_only_columns(*keys, position.label("position"), maintain_column_froms=True)
+        .order_by(None)
+        .subquery()
+    )
+    every = (
+        select(*(numbered.c[f"k{n}"] for n in range(len(keys))))
+        .where(numbered.c.position % ANCHOR_EVERY == 0)
+        .order_by(numbered.c.position)
+    )
+    return [ordering.encode(AFTER, tuple(row)) for row in await session.execute(every)]
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.bind.dialect.name if session.bind is not None else ""
