@@ -76,11 +76,30 @@ async def exact_count(session: AsyncSession, statement: Select[Any]) -> int:
     return int((await session.execute(count_of(statement))).scalar_one())
 
 
+_SQL_OF: dict[Any, str] = {}
+_SQL_KEPT = 1024
+
+
 def statement_key(session: AsyncSession, statement: Select[Any]) -> str:
-    """A digest of `statement` as the engine runs it: its SQL and its parameters."""
+    """A digest of `statement` as the engine runs it: its SQL and its parameters.
+
+    The SQL is compiled once per shape of statement (SQLAlchemy's own cache key, the parameters
+    apart): compiling on every request cost more than a page's queries."""
     bind = session.bind
-    compiled = statement.compile(bind) if bind is not None else statement.compile()
-    described = json.dumps([str(compiled), compiled.params], default=str, sort_keys=True)
+    cache_key = statement._generate_cache_key()
+    if cache_key is None:  # a statement SQLAlchemy cannot cache: compiled every time
+        compiled = statement.compile(bind) if bind is not None else statement.compile()
+        sql, values = str(compiled), sorted(compiled.params.items())
+    else:
+        shape = (bind.dialect.name if bind is not None else "", cache_key.key)
+        sql = _SQL_OF.get(shape, "")
+        if not sql:
+            sql = str(statement.compile(bind) if bind is not None else statement.compile())
+            if len(_SQL_OF) >= _SQL_KEPT:
+                _SQL_OF.clear()
+            _SQL_OF[shape] = sql
+        values = [param.effective_value for param in cache_key.bindparams]
+    described = json.dumps([sql, values], default=str)
     return hashlib.sha256(described.encode()).hexdigest()[:32]
 
 
