@@ -1,13 +1,16 @@
 """Counts and deep pages at 1,000,000 rows, uncached, on SQLite and PostgreSQL.
 
 Lists (the kernel's pagination, `platform/pagination.py`):
+  instruments: `GET /api/v1/instruments` (marketplace), 1,000,000 generated listings imported by
+  `bandstand import instruments`, id order, counted by the marketplace's own kept count;
   songs: `GET /api/v1/songs` (music), 1,000,000 songs (`_music_data.py`), id order;
   audit log: `GET /api/v1/logs` (admin), 1,000,000 entries over 330 days (`_audit_data.py`),
   newest first, counted from its per-day counts.
 For each: the first page with its count, page 10,000 by `page=` (offset 199,980), and page
 10,000 by the cursor of page 9,999's `next` link, against the baseline of the same run: the
-pagination before cursors, answered by the same app (songs: `count(*)` then `OFFSET`; the audit
-log: its per-day count, then the page's ids by `OFFSET` on the index, then their rows).
+pagination before cursors, answered by the same app (instruments: the marketplace's kept count
+and id anchors; songs: `count(*)` then `OFFSET`; the audit log: its per-day count, then the
+page's ids by `OFFSET` on the index, then their rows).
 
 The response cache is off (`public_cache_seconds=0`), so every request reaches the database; what
 the lists keep per write generation (a long list's count, the anchors of its deep pages) is what
@@ -35,10 +38,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 from sqlalchemy import create_engine, text
 
 import _harness as h
+import gen_instruments
 from _audit_data import entry_rows, load_entries
 from _audit_ingest import MIGRATIONS as ADMIN_MIGRATIONS
 from _music_data import load as load_songs
@@ -48,6 +52,9 @@ from bandstand.admin.app import create_app as create_admin
 from bandstand.admin.models import AuditCount, AuditEntry
 from bandstand.admin.schemas import AuditEntryRead
 from bandstand.admin.service import audit_filters, audit_service
+from bandstand.marketplace.app import create_app as create_marketplace
+from bandstand.marketplace.schemas import InstrumentRead
+from bandstand.marketplace.service import ListingQuery, instrument_service, listing_filters
 from bandstand.music.app import create_app as create_music
 from bandstand.music.repository import SongFilters
 from bandstand.music.schemas import SongRead
@@ -58,17 +65,19 @@ from bandstand.platform.migrations import upgrade
 from bandstand.platform.runtime import Runtime
 from bandstand.platform.settings import Settings
 from bandstand.platform.transactions import DBSession
+from marketplace_search import timed_import
 
 PAGE = 10_000
 SIZE = 20
 TARGET_P95_MS = 20.0
+LISTS = {"instruments": "/api/v1/instruments", "audit": "/api/v1/logs", "songs": "/api/v1/songs"}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--engines", default="sqlite,postgres")
-    parser.add_argument("--lists", default="songs,audit")
+    parser.add_argument("--lists", default="instruments,audit,songs")
     parser.add_argument("--requests", type=int, default=200, help="per path, alternating")
     h.common_arguments(parser)
     args = parser.parse_args(argv)
@@ -89,6 +98,16 @@ def baseline_router() -> APIRouter:
         count = await exact_count(session, statement)
         rows = await session.execute(statement.limit(SIZE).offset((page - 1) * SIZE))
         results = await song_service.rows(session, list(rows), None, SongRead)
+        return {"count": count, "next": None, "previous": None, "results": results}
+
+    @router.get("/bench/baseline/instruments")
+    async def instruments(session: DBSession, request: Request, page: int = 1) -> dict[str, Any]:
+        filters = listing_filters(ListingQuery())
+        counter = request.app.state.listing_counter
+        count, rows = await instrument_service.page(
+            session, counter, filters, (page - 1) * SIZE, SIZE
+        )
+        results = [InstrumentRead.of(row) for row in rows]
         return {"count": count, "next": None, "previous": None, "results": results}
 
     @router.get("/bench/baseline/logs")
@@ -131,6 +150,25 @@ def load_audit_sqlite(url: str, rows: int) -> None:
     engine.dispose()
 
 
+def prepare_instruments(engine: str, rows: int, workdir: Path) -> tuple[str, Callable[[], None]]:
+    """Generated listings imported by `bandstand import instruments`, as the marketplace's
+    benchmark does."""
+    csv_path = workdir / "listings.csv"
+    with csv_path.open("w", encoding="utf-8", newline="") as out:
+        gen_instruments.write(rows, out, "csv", seed=4)
+    if engine == "sqlite":
+        url = f"sqlite+aiosqlite:///{workdir / 'marketplace.sqlite3'}"
+        timed_import(csv_path, url, workdir)
+        return url, lambda: None
+    postgres = PostgresServer()
+    postgres.start()
+    postgres.create_database("marketplace_bench")
+    url = postgres.url("marketplace_bench")
+    timed_import(csv_path, url, workdir)
+    postgres.execute("VACUUM ANALYZE instruments", "marketplace_bench")
+    return url, postgres.cleanup
+
+
 async def _migrate_admin(url: str) -> None:
     database = Database(url)
     try:
@@ -145,6 +183,8 @@ def prepare(kind: str, engine: str, rows: int, workdir: Path) -> tuple[str, Call
         url, cleanup = prepare_database(engine, workdir)
         load_songs(engine, url, workdir, songs=rows, likes=0)
         return url, cleanup
+    if kind == "instruments":
+        return prepare_instruments(engine, rows, workdir)
     if engine == "sqlite":
         url = f"sqlite+aiosqlite:///{workdir / 'admin.sqlite3'}"
         asyncio.run(_migrate_admin(url))
@@ -163,7 +203,7 @@ def prepare(kind: str, engine: str, rows: int, workdir: Path) -> tuple[str, Call
 
 
 def build_app(kind: str, url: str, workdir: Path, tokens: TokenFactory) -> FastAPI:
-    service = "music" if kind == "songs" else "admin"
+    service = {"songs": "music", "audit": "admin", "instruments": "marketplace"}[kind]
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
         data_dir=workdir,
@@ -176,7 +216,8 @@ def build_app(kind: str, url: str, workdir: Path, tokens: TokenFactory) -> FastA
         log_level="WARNING",
     )
     runtime = Runtime(settings, jwks_fetch=tokens.jwks)
-    app = create_music(runtime) if kind == "songs" else create_admin(runtime)
+    create = {"songs": create_music, "audit": create_admin, "instruments": create_marketplace}
+    app = create[kind](runtime)
     app.include_router(baseline_router())
     return app
 
@@ -245,11 +286,12 @@ async def measure(kind: str, url: str, workdir: Path, args: argparse.Namespace) 
     app = build_app(kind, url, workdir, tokens)
     token = tokens.token(user_id=1, role="admin", lifetime=7200)
     headers = {"Authorization": f"Bearer {token}"}
-    listing, baseline = (
-        ("/api/v1/songs", "/bench/baseline/songs")
-        if kind == "songs"
-        else ("/api/v1/logs", "/bench/baseline/logs")
-    )
+    listing = {
+        "songs": "/api/v1/songs",
+        "audit": "/api/v1/logs",
+        "instruments": "/api/v1/instruments",
+    }[kind]
+    baseline = f"/bench/baseline/{listing.rsplit('/', 1)[1]}"
     async with api_client(app) as client:
         started = time.perf_counter()
         cursor_url = await check(client, listing, baseline, headers)
