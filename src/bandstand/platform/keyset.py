@@ -277,7 +277,7 @@ def _untag(item: Any, key: SortKey) -> Any:
         raise BadCursor("not a cursor of this list") from None
     if not _fits(value, key.column):
         raise BadCursor("not a cursor of this list")
-    return value
+    return _as_stored(value, key.column)
 
 
 def _parse(tag: str, payload: Any) -> Any:
@@ -307,15 +307,44 @@ def _parse(tag: str, payload: Any) -> Any:
     raise ValueError(tag)
 
 
+_INTEGER_BITS = {"SmallInteger": 16, "Integer": 32, "BigInteger": 64}
+
+
 def _fits(value: Any, column: Column[Any]) -> bool:
+    """Whether the engines can compare `value` with `column` (a value they would refuse, such
+    as an integer past the column's size or a NUL in a string, is a bad cursor, not a 500)."""
     try:
         expected = column.type.python_type
     except NotImplementedError:
         return True
+    if isinstance(value, str) and "\x00" in value:
+        return False
+    if isinstance(value, Decimal) and (
+        len(value.as_tuple().digits) > 60 or abs(value.adjusted()) > 60
+    ):
+        return False
     if expected is dt.date:
         return type(value) is dt.date
     if expected is float and isinstance(value, int | Decimal) and not isinstance(value, bool):
         return True
     if expected is int:
-        return isinstance(value, int) and not isinstance(value, bool)
+        if not isinstance(value, int) or isinstance(value, bool):
+            return False
+        bits = next(
+            (n for kind in type(column.type).__mro__ if (n := _INTEGER_BITS.get(kind.__name__))),
+            64,
+        )
+        return bool(-(2 ** (bits - 1)) <= value < 2 ** (bits - 1))
     return isinstance(value, expected)
+
+
+def _as_stored(value: Any, column: Column[Any]) -> Any:
+    """A time as its column holds it: with a time zone (UTC when the cursor had none) or
+    without one (in UTC), so that PostgreSQL compares it instead of refusing it."""
+    if not isinstance(value, dt.datetime):
+        return value
+    if getattr(column.type, "timezone", False):
+        return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+    if value.tzinfo is not None:
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
+    return value
