@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import Request
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import (
@@ -127,6 +128,12 @@ def test_times_are_compared_as_their_column_holds_them() -> None:
     decoded = _ORDERING.decode(_ORDERING.encode(AFTER, values)).values
     assert decoded[4] == dt.datetime(2026, 5, 1, 10)
     assert decoded[4].tzinfo is None
+
+
+def test_a_list_paged_by_number_only_refuses_a_cursor() -> None:
+    request = Request({"type": "http", "method": "GET", "path": "/", "query_string": b""})
+    with pytest.raises(BadCursor):
+        pagination.build_page(request, pagination.PageParams(1, 20, cursor="abc"), 3, [1, 2, 3])
 
 
 def test_orderings_without_a_unique_last_key_are_paged_by_number() -> None:
