@@ -128,7 +128,8 @@ async def paginate(
     counter: Callable[[], Awaitable[int]] | None = None,
 ) -> dict[str, Any]:
     """One page of `statement` (ordered, unpaged) and its count: `counter`'s, for a list that
-    counts itself exactly and cheaply, else `platform.list_counts`'."""
+    counts itself exactly without a scan (kept per write generation as well), else
+    `platform.list_counts`'."""
     ordering = Ordering.of(statement, _dialect(session))
     cursor = None
     if params.cursor is not None:
@@ -137,7 +138,9 @@ async def paginate(
         cursor = ordering.decode(params.cursor)
     counts: ListCounts | None = getattr(request.app.state, "list_counts", None)
     if counter is not None:
-        count = Count(await counter())
+        # Its own count, kept like the others until the service's next write.
+        kept = None if counts is None else await counts.kept(session, "counted", statement, counter)
+        count = Count(int(kept) if kept is not None else await counter())
     elif counts is not None:
         count = await counts.count(session, statement)
     else:
