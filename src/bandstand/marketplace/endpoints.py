@@ -93,6 +93,7 @@ async def list_instruments(
             request,
             transform=InstrumentRead.of,
             counter=lambda: counter.count(session, filters),
+            keep_count=False,
         )
     count, rows = await instrument_service.page(
         session, counter, filters, pagination.offset, pagination.page_size, listings

@@ -129,7 +129,7 @@ def create_service_app(
     app.state.runtime = runtime
     app.state.database = database
     app.state.write_generation = generation
-    app.state.list_counts = ListCounts(generation, keep=settings.list_count_cache_seconds > 0)
+    app.state.list_counts = ListCounts(generation, settings.list_count_cache_seconds)
     app.state.outbox_relay = relay
     app.state.subscriptions = subscriber
     app.state.retention = pruning

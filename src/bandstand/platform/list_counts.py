@@ -3,7 +3,9 @@
 A list is counted exactly up to `EXACT_UP_TO` rows (a `count(*)` that stops there). A longer
 one is counted once and kept in the platform cache, per statement (its SQL and parameters) and
 service, with the write generation it was counted at (`platform.write_generation`): while no
-write of the service has committed since, the kept count is exact and answered as it is. The
+write of the service has committed since, the kept count is exact and answered as it is. It is
+kept for `settings.list_count_cache_seconds` at most, which bounds how long a write the service
+cannot see (a command-line import into a server whose cache is in memory) goes unseen. The
 first request after a write counts again; while it does, the other requests of the same process
 asking for that list are answered the count kept before the write, marked as an estimate
 (`count_estimated` beside `count`) instead of waiting. The first count of a list, with nothing
@@ -27,7 +29,7 @@ from typing import Any
 from sqlalchemy import Select, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bandstand.platform.write_generation import GENERATION_TTL, WriteGeneration
+from bandstand.platform.write_generation import WriteGeneration
 
 logger = logging.getLogger(__name__)
 
@@ -104,13 +106,14 @@ def statement_key(session: AsyncSession, statement: Select[Any]) -> str:
 
 
 class ListCounts:
-    """Kept counts and anchors of one service's lists (`settings.list_count_cache_seconds` at
-    0 turns keeping off: every list is then counted every time)."""
+    """Kept counts and anchors of one service's lists, for `ttl` seconds at most (0 turns
+    keeping off: every list is then counted every time)."""
 
-    def __init__(self, generation: WriteGeneration, *, keep: bool = True) -> None:
+    def __init__(self, generation: WriteGeneration, ttl: float) -> None:
         self.generation = generation
         self.cache = generation.cache
-        self.keep = keep
+        self.ttl = ttl
+        self.keep = ttl > 0
         self.exact_up_to = EXACT_UP_TO
         self._filling: dict[str, asyncio.Event] = {}
 
@@ -176,7 +179,7 @@ class ListCounts:
             value = await compute()
             try:
                 kept = json.dumps({"g": generation, "v": value})
-                await self.cache.set(key, kept, ttl=GENERATION_TTL)
+                await self.cache.set(key, kept, ttl=self.ttl)
             except Exception as exc:
                 logger.warning("list count %s not kept, cache unavailable: %s", key, exc)
             return value, False

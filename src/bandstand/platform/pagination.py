@@ -126,10 +126,11 @@ async def paginate(
     transform: Callable[[Any], Any] | None = None,
     scalars: bool = True,
     counter: Callable[[], Awaitable[int]] | None = None,
+    keep_count: bool = True,
 ) -> dict[str, Any]:
     """One page of `statement` (ordered, unpaged) and its count: `counter`'s, for a list that
     counts itself exactly without a scan (kept per write generation as well), else
-    `platform.list_counts`'."""
+    `platform.list_counts`'. `keep_count=False`: `counter` keeps its count itself."""
     ordering = Ordering.of(statement, _dialect(session))
     cursor = None
     if params.cursor is not None:
@@ -139,7 +140,9 @@ async def paginate(
     counts: ListCounts | None = getattr(request.app.state, "list_counts", None)
     if counter is not None:
         # Its own count, kept like the others until the service's next write.
-        kept = None if counts is None else await counts.kept(session, "counted", statement, counter)
+        kept = None
+        if counts is not None and keep_count:
+            kept = await counts.kept(session, "counted", statement, counter)
         count = Count(int(kept) if kept is not None else await counter())
     elif counts is not None:
         count = await counts.count(session, statement)

@@ -153,10 +153,8 @@ class Settings(BaseSettings):
     list_count_cache_seconds: float = Field(
         30.0,
         ge=0,
-        description="How long the marketplace's count of a large list, and where its deep pages "
-        "start, may be reused; other lists keep theirs until the next committed write; any "
-        "committed write of the service renews them (0: never kept, lists are counted every "
-        "time).",
+        description="How long the count of a large list, and where its deep pages start, may be "
+        "reused; any committed write of the service renews them (0: never).",
     )
     search_index_poll_seconds: float = Field(
         1.0,
