@@ -6,6 +6,7 @@ import json
 import random
 import uuid
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -68,52 +69,60 @@ def events(count: int, seed: int) -> list[Message]:
     return messages
 
 
+COLUMNS = [
+    "event_id",
+    "occurred_at",
+    "recorded_at",
+    "service",
+    "action",
+    "actor_id",
+    "target_type",
+    "target_id",
+    "details",
+    "ip_address",
+    "user_agent",
+]
+
+
+def entry_rows(count: int, counts: Counter[tuple[date, str, str]]) -> Iterator[dict[str, Any]]:
+    """`count` entries over DAYS days (deterministic), adding each to `counts` as the consumer
+    keeps its per-day counts."""
+    rng = random.Random(SEED)
+    for serial in range(count):
+        type_, id_key = rng.choices(KINDS, WEIGHTS)[0]
+        occurred = START + timedelta(seconds=rng.randrange(0, DAYS * 86_400))
+        payload = _payload(rng, id_key, serial)
+        service, entity = type_.split(".")[:2]
+        counts[(occurred.date(), service, type_)] += 1
+        yield {
+            "event_id": str(uuid.UUID(int=rng.getrandbits(128))),
+            "occurred_at": occurred,
+            "recorded_at": occurred,
+            "service": service,
+            "action": type_,
+            "actor_id": payload["actor_id"],
+            "target_type": entity,
+            "target_id": str(payload[id_key]),
+            "details": payload,
+            "ip_address": payload.get("ip_address"),
+            "user_agent": payload.get("user_agent"),
+        }
+
+
 async def load_entries(dsn: str, count: int) -> dict[str, Any]:
     """`count` entries over DAYS days, with the per-day counts the consumer would have kept."""
-    rng = random.Random(SEED)
     counts: Counter[tuple[date, str, str]] = Counter()
-    columns = [
-        "event_id",
-        "occurred_at",
-        "recorded_at",
-        "service",
-        "action",
-        "actor_id",
-        "target_type",
-        "target_id",
-        "details",
-        "ip_address",
-        "user_agent",
-    ]
     connection = await asyncpg.connect(dsn)
     try:
         chunk: list[tuple[Any, ...]] = []
-        for serial in range(count):
-            type_, id_key = rng.choices(KINDS, WEIGHTS)[0]
-            occurred = START + timedelta(seconds=rng.randrange(0, DAYS * 86_400))
-            payload = _payload(rng, id_key, serial)
-            service, entity = type_.split(".")[:2]
-            counts[(occurred.date(), service, type_)] += 1
-            chunk.append(
-                (
-                    str(uuid.UUID(int=rng.getrandbits(128))),
-                    occurred,
-                    occurred,
-                    service,
-                    type_,
-                    payload["actor_id"],
-                    entity,
-                    str(payload[id_key]),
-                    json.dumps(payload),
-                    payload.get("ip_address"),
-                    payload.get("user_agent"),
-                )
-            )
+        for row in entry_rows(count, counts):
+            row["details"] = json.dumps(row["details"])
+            chunk.append(tuple(row[name] for name in COLUMNS))
             if len(chunk) == 50_000:
-                await connection.copy_records_to_table("audit_log", records=chunk, columns=columns)
+                await connection.copy_records_to_table("audit_log", records=chunk, columns=COLUMNS)
                 chunk = []
         if chunk:
-            await connection.copy_records_to_table("audit_log", records=chunk, columns=columns)
+            await connection.copy_records_to_table("audit_log", records=chunk, columns=COLUMNS)
         rows = [(day, service, action, n) for (day, service, action), n in counts.items()]
         await connection.copy_records_to_table(
             "audit_counts", records=rows, columns=["day", "service", "action", "count"]

@@ -41,7 +41,7 @@ from bandstand.admin.schemas import AuditEntryRead
 from bandstand.admin.service import audit_filters, audit_service
 from bandstand.platform.database import Database
 from bandstand.platform.migrations import upgrade
-from bandstand.platform.pagination import Pagination, paginate
+from bandstand.platform.pagination import Pagination, paginate, read_page
 from bandstand.platform.runtime import Runtime
 from bandstand.platform.security import AdminUser
 from bandstand.platform.settings import Settings
@@ -206,7 +206,7 @@ async def _query_latencies(database: Database, query: str, args: argparse.Namesp
         async with database.session() as session:
             count = await audit_service.count(session, filters)
             if (page - 1) * 20 < count:
-                await audit_service.page(session, filters, 20, (page - 1) * 20)
+                await read_page(session, audit_service.listing(filters), (page - 1) * 20, 20)
         if n >= 3:
             latencies.append((time.perf_counter() - started) * 1000)
     return latencies

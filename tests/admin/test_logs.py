@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bandstand.admin import repository
+from bandstand.platform import pagination
 from bandstand.platform.messaging import Message
 from tests.admin.conftest import Admin, event
 
@@ -144,9 +144,17 @@ async def test_twenty_per_page_with_links(admin: Admin) -> None:
     assert first["count"] == 45
     assert len(first["results"]) == 20
     assert first["previous"] is None
-    third = await admin.client.get(first["next"].replace("page=2", "page=3"), headers=admin.admin)
+    # `next` carries a cursor; the pages it leads to are those page=2 and page=3 read.
+    second = (await admin.client.get(first["next"], headers=admin.admin)).json()
+    by_number = await admin.client.get("/api/v1/logs?page=2", headers=admin.admin)
+    assert second["results"] == by_number.json()["results"]
+    third = await admin.client.get(second["next"], headers=admin.admin)
     assert len(third.json()["results"]) == 5
     assert third.json()["next"] is None
+    assert third.json() == {
+        **(await admin.client.get("/api/v1/logs?page=3", headers=admin.admin)).json(),
+        "previous": third.json()["previous"],
+    }
     past = await admin.client.get("/api/v1/logs?page=4", headers=admin.admin)
     assert past.status_code == 404
     assert past.json() == {"detail": "Invalid page.", "error": "Invalid page."}
@@ -176,13 +184,32 @@ async def test_bad_filters_are_400_naming_the_field(admin: Admin, query: str, fi
 async def test_deep_pages_found_by_their_ids_first_agree(
     admin: Admin, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Past the first pages the ids come from an index first: the same entries, same order."""
+    """Numbered pages past the first ones (ids from an index first, or from the anchors kept
+    for the list): the same entries, in the same order, as following the cursors."""
     messages = _stream(90, seed=11)
     await admin.record(messages)
     direct = {}
     for filters in FILTERS:
         query = "&".join(f"{key}={value}" for key, value in filters.items())
         direct[query] = await _all_pages(admin, query)
-    monkeypatch.setattr(repository, "DEFERRED_JOIN_OFFSET", 0)
-    for query, expected in direct.items():
-        assert await _all_pages(admin, query) == expected
+    for deferred_from, anchor_every in ((0, 10**9), (0, 7)):
+        monkeypatch.setattr(pagination, "DEFERRED_JOIN_OFFSET", deferred_from)
+        monkeypatch.setattr(pagination, "ANCHOR_EVERY", anchor_every)
+        for query, expected in direct.items():
+            assert await _numbered_pages(admin, query) == expected
+
+
+async def _numbered_pages(admin: Admin, query: str) -> tuple[int, list[dict[str, Any]]]:
+    results: list[dict[str, Any]] = []
+    count, number = -1, 1
+    while True:
+        response = await admin.client.get(
+            f"/api/v1/logs?{query}&page={number}", headers=admin.admin
+        )
+        if response.status_code == 404 or (number > 1 and not response.json()["results"]):
+            return count, results
+        count = response.json()["count"]
+        results.extend(response.json()["results"])
+        if response.json()["next"] is None:
+            return count, results
+        number += 1

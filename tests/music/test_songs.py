@@ -113,7 +113,14 @@ async def test_list_is_public_paginated_and_ordered_by_id(
     assert page["count"] == 5
     assert [song["id"] for song in page["results"]] == ids[:2]
     assert page["previous"] is None
-    assert "page=2" in page["next"]
+    # `next` carries a cursor; page=2 reads the same page by number.
+    assert "cursor=" in page["next"]
+    second = (await client.get(page["next"])).json()
+    assert (
+        second["results"]
+        == (await client.get("/api/v1/songs?page=2&page_size=2")).json()["results"]
+    )
+    assert [song["id"] for song in second["results"]] == ids[2:4]
     assert all(song["liked_by_me"] is None for song in page["results"])
     assert "lyrics" not in page["results"][0]
     last = (await client.get("/api/v1/songs?page=3&page_size=2")).json()

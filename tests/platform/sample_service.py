@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime
+from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, status
 from pydantic import BaseModel, Field
-from sqlalchemy import String, func, select
+from sqlalchemy import Numeric, String, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bandstand.platform.app import create_service_app
@@ -30,7 +32,27 @@ class Note(SampleBase):
     text: Mapped[str] = mapped_column(String(100), unique=True)
 
 
+class Gig(SampleBase):
+    """Rows with NULLs and ties in their sort keys, for paging by cursor."""
+
+    __tablename__ = "gigs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[datetime.date | None]
+    score: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))
+    city: Mapped[str] = mapped_column(String(20))
+
+
 attach_outbox(SampleBase.metadata)
+
+GIG_ORDERINGS: dict[str, tuple[Any, ...]] = {
+    "id": (Gig.id,),
+    "-id": (Gig.id.desc(),),
+    "day": (Gig.day, Gig.id),
+    "-day": (Gig.day.desc(), Gig.id.desc()),
+    "day-nulls-last": (Gig.day.asc().nulls_last(), Gig.id),
+    "-day-nulls-first": (Gig.day.desc().nulls_first(), Gig.id),
+    "city,-score,day": (Gig.city, Gig.score.desc().nulls_last(), Gig.day.nulls_first(), Gig.id),
+}
 
 
 class NoteIn(BaseModel):
@@ -81,6 +103,20 @@ async def list_notes(session: DBSession, request: Request, pagination: Paginatio
     return await paginate(
         session, statement, pagination, request, transform=lambda n: {"id": n.id, "text": n.text}
     )
+
+
+@router.get("/gigs")
+async def list_gigs(
+    session: DBSession,
+    request: Request,
+    pagination: Pagination,
+    ordering: str = "id",
+    city: str | None = None,
+) -> Any:
+    statement = select(Gig).order_by(*GIG_ORDERINGS[ordering])
+    if city is not None:
+        statement = statement.where(Gig.city == city)
+    return await paginate(session, statement, pagination, request, transform=lambda g: g.id)
 
 
 @router.get("/notes/count")

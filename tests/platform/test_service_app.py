@@ -114,8 +114,16 @@ async def test_pagination_links_and_bounds(client: httpx.AsyncClient) -> None:
     first = (await client.get("/api/v1/notes?page_size=10")).json()
     assert first["count"] == 25
     assert first["previous"] is None
-    assert "page=2" in first["next"]
+    # `next` names where the page after starts by a cursor; `page=2` still reads the same page.
+    assert "cursor=" in first["next"]
+    assert "page=" not in first["next"]
     assert "page_size=10" in first["next"]
+    second = (await client.get(first["next"])).json()
+    assert second == {
+        **(await client.get("/api/v1/notes?page=2&page_size=10")).json(),
+        "next": second["next"],
+        "previous": second["previous"],
+    }
     seen = [note["text"] for note in first["results"]]
     next_url = first["next"]
     while next_url:

@@ -26,7 +26,7 @@ from bandstand.admin.service import (
     setting_service,
 )
 from bandstand.platform.errors import legacy_errors
-from bandstand.platform.pagination import Page, Pagination, build_page, paginate
+from bandstand.platform.pagination import Page, Pagination, paginate
 from bandstand.platform.schemas import IsoDate, StorableText
 from bandstand.platform.security import AdminUser
 from bandstand.platform.transactions import DBSession
@@ -59,14 +59,14 @@ async def list_logs(
     filters = audit_filters(
         service=service, action=action, user=user, date_from=date_from, date_to=date_to
     )
-    count = await audit_service.count(session, filters)
-    entries = []
-    # Past the end there is nothing to read; build_page answers 404 "Invalid page.".
-    if pagination.offset < count:
-        entries = await audit_service.page(
-            session, filters, pagination.page_size, pagination.offset
-        )
-    return build_page(request, pagination, count, [AuditEntryRead.of(e) for e in entries])
+    return await paginate(
+        session,
+        audit_service.listing(filters),
+        pagination,
+        request,
+        transform=AuditEntryRead.of,
+        counter=lambda: audit_service.count(session, filters),
+    )
 
 
 @router.get("/settings", response_model=Page[SettingRead], summary="Every setting (admin)")

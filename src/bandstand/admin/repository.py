@@ -24,7 +24,6 @@ from bandstand.admin.models import (
 
 CLIENT_DETAILS = frozenset({"ip_address", "user_agent"})
 """What an event says of the client it came from: erased once its user is deleted."""
-DEFERRED_JOIN_OFFSET = 200
 """From this offset on, a page is found by its ids first: skipping rows in an index is cheap,
 skipping them in the table is not."""
 
@@ -106,22 +105,10 @@ class AuditRepository:
             statement = statement.where(AuditEntry.occurred_at < filters.occurred_before)
         return statement
 
-    async def page(
-        self, session: AsyncSession, filters: AuditFilters, limit: int, offset: int
-    ) -> list[AuditEntry]:
-        """Newest first. Past the first pages, the page's ids come from an index alone (cheap
-        to skip over, even deep into the log) and only the page's rows are then read."""
+    def listing(self, filters: AuditFilters) -> Select[Any]:
+        """Newest first; the kernel's pagination reads deep pages from the index alone."""
         newest_first = (AuditEntry.occurred_at.desc(), AuditEntry.id.desc())
-        if offset < DEFERRED_JOIN_OFFSET:
-            rows = self._where(select(AuditEntry), filters).order_by(*newest_first)
-            return list((await session.execute(rows.limit(limit).offset(offset))).scalars())
-        ids = self._where(select(AuditEntry.id), filters).order_by(*newest_first)
-        page_ids = list((await session.execute(ids.limit(limit).offset(offset))).scalars())
-        if not page_ids:
-            return []
-        rows = select(AuditEntry).where(AuditEntry.id.in_(page_ids))
-        found = {entry.id: entry for entry in (await session.execute(rows)).scalars()}
-        return [found[entry_id] for entry_id in page_ids if entry_id in found]
+        return self._where(select(AuditEntry), filters).order_by(*newest_first)
 
     async def count(self, session: AsyncSession, filters: AuditFilters) -> int:
         """The number of entries the filters keep.

@@ -15,7 +15,7 @@ from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.admin import audit, events
-from bandstand.admin.models import AuditEntry, DailyMetric, Setting
+from bandstand.admin.models import DailyMetric, Setting
 from bandstand.admin.repository import (
     AuditFilters,
     AuditRepository,
@@ -84,10 +84,8 @@ class AuditService:
     async def count(self, session: AsyncSession, filters: AuditFilters) -> int:
         return await self.entries.count(session, filters)
 
-    async def page(
-        self, session: AsyncSession, filters: AuditFilters, limit: int, offset: int
-    ) -> list[AuditEntry]:
-        return await self.entries.page(session, filters, limit, offset)
+    def listing(self, filters: AuditFilters) -> Select[Any]:
+        return self.entries.listing(filters)
 
 
 class SettingService:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 
@@ -29,7 +29,7 @@ from bandstand.marketplace.schemas import (
 )
 from bandstand.marketplace.service import ListingQuery, instrument_service, listing_filters
 from bandstand.platform.errors import Forbidden, Unauthorized, legacy_errors
-from bandstand.platform.pagination import Page, Pagination, build_page
+from bandstand.platform.pagination import Page, Pagination, build_page, paginate
 from bandstand.platform.resources import AdminResource, validated
 from bandstand.platform.security import OptionalUser
 from bandstand.platform.transactions import DBSession
@@ -85,7 +85,17 @@ async def list_instruments(
     filters: Filters,
     counter: Counter,
     listings: Listings,
-) -> Response:
+) -> Response | dict[str, Any]:
+    if not filters.words:
+        return await paginate(
+            session,
+            instrument_service.listing(session, filters),
+            pagination,
+            request,
+            transform=InstrumentRead.of,
+            counter=lambda: counter.count(session, filters),
+            keep_count=False,
+        )
     count, rows = await instrument_service.page(
         session, counter, filters, pagination.offset, pagination.page_size, listings
     )

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.marketplace import search
@@ -99,6 +99,12 @@ class InstrumentRepository(RowWrites[Instrument]):
         if filters.published_after is not None:
             terms.append(Instrument.publish >= filters.published_after)
         return terms
+
+    def listing(self, session: AsyncSession, filters: InstrumentFilters) -> Select[Any]:
+        """The listings of `filters` in their order, unpaged (for the kernel's pagination)."""
+        return (
+            select(Instrument).where(*self.conditions(session, filters)).order_by(*_order(filters))
+        )
 
     async def count(self, session: AsyncSession, filters: InstrumentFilters) -> int:
         statement = select(func.count()).select_from(Instrument)

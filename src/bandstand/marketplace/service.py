@@ -12,6 +12,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.marketplace import events, text
@@ -111,6 +112,11 @@ class InstrumentService:
         if offset >= count:
             return count, []
         return count, await counter.page(session, filters, offset, limit)
+
+    def listing(self, session: AsyncSession, filters: InstrumentFilters) -> Select[Any]:
+        """The listings of `filters` in their order, for a list without words (paged by the
+        kernel, so by cursor too); searches go through `page`."""
+        return self.instruments.listing(session, filters)
 
     async def categories(
         self, session: AsyncSession, filters: InstrumentFilters

@@ -14,6 +14,7 @@ from bandstand.platform.clients import ForwardedClientMiddleware
 from bandstand.platform.database import Database
 from bandstand.platform.errors import ERROR_RESPONSES, install_error_handlers
 from bandstand.platform.health import ReadinessCheck, health_router
+from bandstand.platform.list_counts import ListCounts
 from bandstand.platform.messaging.outbox import count_pending
 from bandstand.platform.messaging.queues import Queues, declare_queues
 from bandstand.platform.messaging.relay import OutboxRelay
@@ -128,6 +129,7 @@ def create_service_app(
     app.state.runtime = runtime
     app.state.database = database
     app.state.write_generation = generation
+    app.state.list_counts = ListCounts(generation, settings.list_count_cache_seconds)
     app.state.outbox_relay = relay
     app.state.subscriptions = subscriber
     app.state.retention = pruning

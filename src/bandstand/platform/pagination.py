@@ -1,27 +1,59 @@
-"""One page shape for every list: `?page=&page_size=` → `{count, next, previous, results}`."""
+"""One page shape for every list: `{count, next, previous, results}`, by number or by cursor.
+
+`?page=&page_size=` reads a page by its number (`OFFSET`); `?cursor=` reads the page a `next` or
+`previous` link names by the sort key of the row it follows or precedes (`platform.keyset`), a
+range of the ordering's index however deep into the list. The keys come from the list's own
+ORDER BY, so a list declares its ordering once, where it builds its statement.
+
+- `next` carries a cursor (after the page's last row) when the list can be paged by key, else
+  the next page's number. On a numbered page `previous` is the page before by number; on a cursor
+  page it is a cursor before the page's first row (a page read backwards from there can hold
+  fewer rows than `page_size` when it reaches the start of the list; its own `previous` is then
+  null). A cursor page that is empty (its rows were deleted) has neither.
+- `count` comes from `platform.list_counts`: exact up to a bound, then kept per write
+  generation; `"count_estimated": true` appears beside it only when it is the count kept before
+  the latest write, answered while that write's recount runs.
+- A page number past the end answers 404 "Invalid page."; a cursor that is not one of this list
+  answers 400 naming the `cursor` field.
+"""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.platform.errors import NotFound
+from bandstand.platform.keyset import AFTER, BEFORE, BadCursor, Ordering
+from bandstand.platform.list_counts import Count, ListCounts, count_of, exact_count
 from bandstand.platform.text_index import for_page
 
 T = TypeVar("T")
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
+DEFERRED_JOIN_OFFSET = 200
+"""From this offset a numbered page reads its ids from the ordering's index alone first."""
+ANCHOR_EVERY = 5000
+"""From this offset a numbered page starts from the nearest anchor, where the list keeps them."""
+MAX_OFFSET = 2**62
+
+__all__ = ["Page", "PageParams", "Pagination", "build_page", "count_of", "paginate", "read_page"]
 
 
 class Page(BaseModel, Generic[T]):
     count: int
+    count_estimated: bool = Field(
+        False,
+        exclude_if=lambda estimated: not estimated,
+        description="Present (true) only when `count` is an estimate: the count before the "
+        "latest write, answered while the list is counted again.",
+    )
     next: str | None
     previous: str | None
     results: list[T]
@@ -31,6 +63,7 @@ class Page(BaseModel, Generic[T]):
 class PageParams:
     page: int
     page_size: int
+    cursor: str | None = None
 
     @property
     def offset(self) -> int:
@@ -42,8 +75,16 @@ async def page_params(
     page_size: Annotated[
         int, Query(ge=1, le=MAX_PAGE_SIZE, description=f"Items per page, at most {MAX_PAGE_SIZE}")
     ] = DEFAULT_PAGE_SIZE,
+    cursor: Annotated[
+        str | None,
+        Query(
+            max_length=2000,
+            description="Where the page starts, as given by a `next` or `previous` link "
+            "(instead of `page`)",
+        ),
+    ] = None,
 ) -> PageParams:
-    return PageParams(page=page, page_size=page_size)
+    return PageParams(page=page, page_size=page_size, cursor=cursor or None)
 
 
 Pagination = Annotated[PageParams, Depends(page_params)]
@@ -52,41 +93,29 @@ Pagination = Annotated[PageParams, Depends(page_params)]
 def build_page(
     request: Request, params: PageParams, count: int, results: Sequence[Any]
 ) -> dict[str, Any]:
-    """The page body with absolute `next`/`previous` links that keep the other query params."""
+    """The page body of a list paged by number only, with absolute `next`/`previous` links that
+    keep the other query params."""
+    if params.cursor is not None:
+        raise BadCursor("this list is paged by page number only")
     last_page = max(1, math.ceil(count / params.page_size))
     if params.page > last_page and count > 0:
         raise NotFound("Invalid page.")
-
-    def link(page: int) -> str:
-        return str(request.url.include_query_params(page=page, page_size=params.page_size))
-
     return {
         "count": count,
-        "next": link(params.page + 1) if params.page < last_page else None,
-        "previous": link(params.page - 1) if params.page > 1 else None,
+        "next": _page_link(request, params, params.page + 1) if params.page < last_page else None,
+        "previous": _page_link(request, params, params.page - 1) if params.page > 1 else None,
         "results": list(results),
     }
 
 
-def count_of(statement: Select[Any]) -> Select[int]:
-    """`SELECT count(*)` over the rows of `statement`.
+def _page_link(request: Request, params: PageParams, page: int) -> str:
+    url = request.url.remove_query_params("cursor")
+    return str(url.include_query_params(page=page, page_size=params.page_size))
 
-    Counted in place when that is the same thing: SQLite would otherwise materialise every
-    selected column of a subquery just to count its rows. Statements that group, deduplicate or
-    limit are counted over a subquery.
-    """
-    if (
-        statement._group_by_clauses
-        or statement._distinct
-        or statement._having_criteria
-        or statement._limit_clause is not None
-        or statement._offset_clause is not None
-    ):
-        return select(func.count()).select_from(statement.order_by(None).subquery())
-    counted: Select[int] = statement.with_only_columns(
-        func.count(), maintain_column_froms=True
-    ).order_by(None)
-    return counted
+
+def _cursor_link(request: Request, params: PageParams, cursor: str) -> str:
+    url = request.url.remove_query_params("page")
+    return str(url.include_query_params(cursor=cursor, page_size=params.page_size))
 
 
 async def paginate(
@@ -97,16 +126,139 @@ async def paginate(
     *,
     transform: Callable[[Any], Any] | None = None,
     scalars: bool = True,
+    counter: Callable[[], Awaitable[int]] | None = None,
+    keep_count: bool = True,
 ) -> dict[str, Any]:
-    """Run `statement` for one page plus one count query: two statements whatever the size
-    (one when the page is past the end)."""
-    count = int((await session.execute(count_of(statement))).scalar_one())
-    rows: Sequence[Any] = []
-    # Past the end there is nothing to read, and the offset of a huge page number would not even
-    # fit the database's integer (a 500); build_page answers 404 for it.
-    if params.offset < count:
-        page_statement = for_page(statement.limit(params.page_size).offset(params.offset), count)
-        result = await session.execute(page_statement)
-        rows = result.scalars().all() if scalars else result.all()
-    items = [transform(row) for row in rows] if transform else list(rows)
-    return build_page(request, params, count, items)
+    """One page of `statement` (ordered, unpaged) and its count: `counter`'s, for a list that
+    counts itself exactly without a scan (kept per write generation as well), else
+    `platform.list_counts`'. `keep_count=False`: `counter` keeps its count itself."""
+    ordering = Ordering.of(statement, _dialect(session))
+    cursor = None
+    if params.cursor is not None:
+        if ordering is None:
+            raise BadCursor("this list is paged by page number only")
+        cursor = ordering.decode(params.cursor)
+    counts: ListCounts | None = getattr(request.app.state, "list_counts", None)
+    if counter is not None:
+        # Its own count, kept like the others until the service's next write.
+        kept = None
+        if counts is not None and keep_count:
+            kept = await counts.kept(session, "counted", statement, counter)
+        count = Count(int(kept) if kept is not None else await counter())
+    elif counts is not None:
+        count = await counts.count(session, statement)
+    else:
+        count = Count(await exact_count(session, statement))
+    size = params.page_size
+    next_link = previous_link = None
+    if cursor is None:
+        last_page = max(1, math.ceil(count.value / size))
+        if count.value > 0 and params.page > last_page and not count.estimated:
+            raise NotFound("Invalid page.")
+        rows: list[Any] = []
+        if params.offset < MAX_OFFSET and (params.offset < count.value or count.estimated):
+            rows = await read_page(
+                session,
+                for_page(statement, count.value),
+                params.offset,
+                size + 1,
+                scalars=scalars,
+                counts=counts,
+            )
+        if not rows and params.page > 1 and count.value > 0:
+            raise NotFound("Invalid page.")
+        more = len(rows) > size
+        rows = rows[:size]
+        if more:
+            values = ordering.values_of(rows[-1]) if ordering is not None else None
+            next_link = (
+                _cursor_link(request, params, ordering.encode(AFTER, values))
+                if ordering is not None and values is not None
+                else _page_link(request, params, params.page + 1)
+            )
+        if params.page > 1:
+            previous_link = _page_link(request, params, params.page - 1)
+    else:
+        assert ordering is not None
+        seek = ordering.seek(for_page(statement, count.value), cursor)
+        result = await session.execute(seek.limit(size + 1))
+        rows = list(result.scalars().all() if scalars else result.all())
+        more = len(rows) > size
+        rows = rows[:size]
+        if cursor.direction == BEFORE:
+            rows.reverse()
+        if rows:
+            first, last = ordering.values_of(rows[0]), ordering.values_of(rows[-1])
+            if (more or cursor.direction == BEFORE) and last is not None:
+                next_link = _cursor_link(request, params, ordering.encode(AFTER, last))
+            if (more or cursor.direction == AFTER) and first is not None:
+                previous_link = _cursor_link(request, params, ordering.encode(BEFORE, first))
+    page: dict[str, Any] = {"count": count.value}
+    if count.estimated:
+        page["count_estimated"] = True
+    page["next"] = next_link
+    page["previous"] = previous_link
+    page["results"] = [transform(row) for row in rows] if transform else rows
+    return page
+
+
+async def read_page(
+    session: AsyncSession,
+    statement: Select[Any],
+    offset: int,
+    limit: int,
+    *,
+    scalars: bool = True,
+    counts: ListCounts | None = None,
+) -> list[Any]:
+    """`limit` rows of `statement` from `offset` on.
+
+    Deep in a list paged by key, the rows are found from the nearest anchor before `offset`
+    (`ANCHOR_EVERY` rows apart, kept per write generation by `counts`): a range read of at
+    most that many entries of the ordering's index. Without anchors for the current generation
+    the page's ids are read first, from the ordering's index alone, and then only the page's
+    rows (a deferred join)."""
+    ordering = Ordering.of(statement, _dialect(session))
+    if ordering is None or offset < DEFERRED_JOIN_OFFSET:
+        result = await session.execute(statement.limit(limit).offset(offset))
+        return list(result.scalars().all() if scalars else result.all())
+    if counts is not None and offset >= ANCHOR_EVERY:
+        anchors = await counts.kept(
+            session,
+            f"anchors{ANCHOR_EVERY}",
+            statement,
+            lambda: _anchors(session, statement, ordering),
+        )
+        passed = min(offset // ANCHOR_EVERY, len(anchors)) if anchors is not None else 0
+        if anchors and passed:
+            statement = ordering.seek(statement, ordering.decode(anchors[passed - 1]))
+            offset -= passed * ANCHOR_EVERY
+            if offset < DEFERRED_JOIN_OFFSET:
+                result = await session.execute(statement.limit(limit).offset(offset))
+                return list(result.scalars().all() if scalars else result.all())
+    unique = ordering.keys[-1].column
+    ids = statement.with_only_columns(unique, maintain_column_froms=True)
+    ids = ids.limit(limit).offset(offset).correlate(None)
+    result = await session.execute(statement.where(unique.in_(ids.scalar_subquery())))
+    return list(result.scalars().all() if scalars else result.all())
+
+
+async def _anchors(session: AsyncSession, statement: Select[Any], ordering: Ordering) -> list[str]:
+    """A cursor after every `ANCHOR_EVERY`-th row of the list, in one scan of its keys."""
+    keys = [key.column.label(f"k{n}") for n, key in enumerate(ordering.keys)]
+    position = func.row_number().over(order_by=[key.order() for key in ordering.keys])
+    numbered = (
+        statement.with_only_columns(*keys, position.label("position"), maintain_column_froms=True)
+        .order_by(None)
+        .subquery()
+    )
+    every = (
+        select(*(numbered.c[f"k{n}"] for n in range(len(keys))))
+        .where(numbered.c.position % ANCHOR_EVERY == 0)
+        .order_by(numbered.c.position)
+    )
+    return [ordering.encode(AFTER, tuple(row)) for row in await session.execute(every)]
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.bind.dialect.name if session.bind is not None else ""
