@@ -30,7 +30,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ARRAY, Integer, String, any_, bindparam, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.marketplace import events
@@ -42,9 +42,9 @@ from bandstand.marketplace.listing_documents import (
     expired,
     index_query,
 )
+from bandstand.marketplace.listing_rows import PAGE, PAGE_WITH_TOPS, newest, page_rows
 from bandstand.marketplace.models import Instrument
 from bandstand.marketplace.repository import InstrumentFilters
-from bandstand.marketplace.schemas import InstrumentRead
 from bandstand.platform.clock import utcnow
 from bandstand.platform.database import Database
 from bandstand.platform.messaging.outbox import outbox_table
@@ -121,9 +121,9 @@ class ListingIndex:
     async def search(
         self, session: AsyncSession, filters: InstrumentFilters, offset: int, limit: int
     ) -> tuple[int, list[Any]] | None:
-        """The count and the page's listings (plain rows of `PAGE_COLUMNS`), found by the index
-        as current as what `session` sees; None when the index cannot answer (not built yet, or
-        a search it does not keep: `index_query`).
+        """The count and the page's listings (plain rows of `listing_rows.PAGE_COLUMNS`), found
+        by the index as current as what `session` sees; None when the index cannot answer (not
+        built yet, or a search it does not keep: `index_query`).
 
         The page's rows are read with the two maxima the watermarks follow, in one statement;
         when those moved, the index catches up first and the page is found again. The index is
@@ -136,8 +136,8 @@ class ListingIndex:
         if query is None:
             return None
         count, ids = await asyncio.to_thread(index.search, query)
-        rows = await _rows(session, ids, _PAGE_WITH_TOPS) if ids else []
-        top_id, top_event = (rows[0].top_id, rows[0].top_event) if rows else await _tops(session)
+        rows = await page_rows(session, ids, PAGE_WITH_TOPS) if ids else []
+        top_id, top_event = (rows[0].top_id, rows[0].top_event) if rows else await newest(session)
         if (top_id or 0) > state.get("id", 0) or (top_event or 0) != state.get("outbox", 0):
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(self.catch_up()), FRESH_WAIT)
@@ -145,7 +145,7 @@ class ListingIndex:
             if query is None:
                 return None
             count, ids = await asyncio.to_thread(index.search, query)
-            rows = await _rows(session, ids, _PAGE) if ids else []
+            rows = await page_rows(session, ids, PAGE) if ids else []
         stored = {row.id: row for row in rows}
         return count, [stored[listing] for listing in ids if listing in stored]
 
@@ -372,36 +372,3 @@ def _events_lost(seen: int, top: int | None, first: int | None) -> bool:
 
 
 _OUTBOX = outbox_table.c
-_TOP_ID = select(func.max(Instrument.id)).scalar_subquery().label("top_id")
-_TOP_EVENT = select(func.max(_OUTBOX.id)).scalar_subquery().label("top_event")
-_TOPS = select(_TOP_ID, _TOP_EVENT)
-PAGE_COLUMNS = tuple(
-    column for column in Instrument.__table__.columns if column.name in InstrumentRead.model_fields
-)
-"""What a page shows of a listing (`InstrumentRead`), read as plain rows, not ORM objects."""
-
-
-# The page's ids are one bound value (a JSON array on SQLite, an array on PostgreSQL), so the
-# statement is the same whatever their number: compiled once, and one prepared statement.
-_EACH_ID = func.json_each(bindparam("ids", type_=String)).table_valued("value")
-_ONE_OF_IDS = {
-    "sqlite": Instrument.id.in_(select(_EACH_ID.c.value)),
-    "postgresql": Instrument.id == any_(bindparam("ids", type_=ARRAY(Integer))),
-}
-_PAGE = {dialect: select(*PAGE_COLUMNS).where(where) for dialect, where in _ONE_OF_IDS.items()}
-_PAGE_WITH_TOPS = {
-    dialect: select(*PAGE_COLUMNS, _TOP_ID, _TOP_EVENT).where(where)
-    for dialect, where in _ONE_OF_IDS.items()
-}
-
-
-async def _rows(session: AsyncSession, ids: Sequence[int], statements: dict[str, Any]) -> list[Any]:
-    """The rows of `statements` (one per dialect) for the listings `ids`, in no order."""
-    dialect = session.get_bind().dialect.name
-    bound = json.dumps(list(ids)) if dialect == "sqlite" else list(ids)
-    return list((await session.execute(statements[dialect], {"ids": bound})).all())
-
-
-async def _tops(session: AsyncSession) -> tuple[int | None, int | None]:
-    top_id, top_event = (await session.execute(_TOPS)).one()
-    return top_id, top_event
