@@ -19,12 +19,12 @@ import asyncio
 import statistics
 import sys
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import _search_queries as sq
+from _support import lifespan
 from bandstand import registry
 from bandstand.platform.migrations import upgrade_blocking
 from bandstand.platform.runtime import Runtime
@@ -33,25 +33,9 @@ from bandstand.platform.settings import Settings
 App = Callable[..., Any]
 
 
-@asynccontextmanager
-async def lifespan(app: App) -> AsyncIterator[None]:
-    to_app: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-    from_app: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-    task = asyncio.create_task(
-        app({"type": "lifespan", "asgi": {"version": "3.0"}}, to_app.get, from_app.put)
-    )
-    await to_app.put({"type": "lifespan.startup"})
-    assert (await from_app.get())["type"] == "lifespan.startup.complete"
-    try:
-        yield
-    finally:
-        await to_app.put({"type": "lifespan.shutdown"})
-        await from_app.get()
-        await task
-
-
 async def get(app: App, target: str) -> int:
-    """GET `target` from `app` as a client on loopback would; the status."""
+    """GET `target` from `app` as a client on loopback would; the status. A bare ASGI call, not
+    the tests' httpx client, so that the process's CPU is the request's own."""
     path, _, query = target.partition("?")
     scope = {
         "type": "http",
