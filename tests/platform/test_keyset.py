@@ -295,11 +295,31 @@ async def test_a_long_list_keeps_its_count_until_a_write(
         page = (await client.get("/api/v1/gigs?page_size=2")).json()
         assert (page["count"], "count_estimated" in page) == (10, False)
     assert counted == [10]
-    # Short lists are counted exactly every time, never kept.
-    assert (await client.get("/api/v1/gigs?city=nowhere")).json()["count"] == 0
     await _add_gigs(client, 1)
     assert (await client.get("/api/v1/gigs?page_size=2")).json()["count"] == 11
     assert counted == [10, 11]
+
+
+async def test_a_short_list_keeps_its_exact_count_until_a_write(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _add_gigs(client, 4)
+    counted: list[str] = []
+    real = list_counts.bounded_count_of
+
+    def counting(statement: Any, bound: int) -> Any:
+        counted.append(str(statement.whereclause))
+        return real(statement, bound)
+
+    monkeypatch.setattr(list_counts, "bounded_count_of", counting)
+    for _ in range(3):
+        assert (await client.get("/api/v1/gigs")).json()["count"] == 4
+        assert (await client.get("/api/v1/gigs?city=nowhere")).json()["count"] == 0
+    assert len(counted) == 2
+    await _add_gigs(client, 1)
+    assert (await client.get("/api/v1/gigs")).json()["count"] == 5
+    assert (await client.get("/api/v1/gigs?city=nowhere")).json()["count"] == 0
+    assert len(counted) == 4
 
 
 async def test_while_a_list_is_recounted_others_get_the_older_count_marked_estimated(

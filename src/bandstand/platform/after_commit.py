@@ -85,6 +85,11 @@ def record_write(session: AsyncSession | Session, table: str, operation: str) ->
     session.info.setdefault(_WRITTEN, set()).add((table, operation))
 
 
+def has_pending_work(session: Session) -> bool:
+    """Whether a commit of `session` has callbacks to run or writes to announce."""
+    return bool(session.info.get(_PENDING) or session.info.get(_WRITTEN))
+
+
 def writes(table: str, operation: str) -> dict[str, Any]:
     """The execution options by which a textual statement says what it writes."""
     return {WRITES_OPTION: (table, operation)}

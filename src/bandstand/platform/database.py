@@ -27,6 +27,7 @@ from bandstand.platform.after_commit import (
     CommitWatch,
     WatchedSession,
 )
+from bandstand.platform.read_only import watch_writes
 from bandstand.platform.sqlite_driver import inline_url
 from bandstand.platform.sqlite_writers import SQLiteWriterQueue
 
@@ -117,6 +118,7 @@ class Database:
             SQLiteWriterQueue(self.engine)
         elif pre_ping:
             _ping_when_idle(self.engine)
+        watch_writes(self.engine)
         self._watches: list[CommitWatch] = []
         self.sessionmaker = async_sessionmaker(
             self.engine,

@@ -1,9 +1,10 @@
 """The count of a list, without counting a million rows on every request.
 
-A list is counted exactly up to `EXACT_UP_TO` rows (a `count(*)` that stops there). A longer
-one is counted once and kept in the platform cache, per statement (its SQL and parameters) and
-service, with the write generation it was counted at (`platform.write_generation`): while no
-write of the service has committed since, the kept count is exact and answered as it is. It is
+Every count is kept in the platform cache, per statement (its SQL and parameters) and service,
+with the write generation it was counted at (`platform.write_generation`): while no write of the
+service has committed since, the kept count is exact and answered as it is, without a statement.
+A list is counted again exactly up to `EXACT_UP_TO` rows (a `count(*)` that stops there); a
+longer one is counted whole. It is
 kept for `settings.list_count_cache_seconds` at most, which bounds how long a write the service
 cannot see (a command-line import into a server whose cache is in memory) goes unseen. The
 first request after a write counts again; while it does, the other requests of the same process
@@ -29,6 +30,7 @@ from typing import Any
 from sqlalchemy import Select, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bandstand.platform.plain_reads import plain_scalar
 from bandstand.platform.write_generation import WriteGeneration
 
 logger = logging.getLogger(__name__)
@@ -75,7 +77,7 @@ def bounded_count_of(statement: Select[Any], bound: int) -> Select[int]:
 
 
 async def exact_count(session: AsyncSession, statement: Select[Any]) -> int:
-    return int((await session.execute(count_of(statement))).scalar_one())
+    return int(await plain_scalar(session, count_of(statement)))
 
 
 _SQL_OF: dict[Any, str] = {}
@@ -125,8 +127,9 @@ class ListCounts:
         if stored is not None and stored["g"] == generation:
             return Count(int(stored["v"]))
         bounded = bounded_count_of(statement, self.exact_up_to)
-        counted = int((await session.execute(bounded)).scalar_one())
+        counted = int(await plain_scalar(session, bounded))
         if counted <= self.exact_up_to:
+            await self._keep(key, generation, counted)
             return Count(counted)
         value, estimated = await self._fill(
             key, generation, stored, lambda: exact_count(session, statement)
@@ -155,6 +158,12 @@ class ListCounts:
         generation, raw = await self.generation.current_and(key)
         return generation, json.loads(raw) if raw is not None else None
 
+    async def _keep(self, key: str, generation: str, value: Any) -> None:
+        try:
+            await self.cache.set(key, json.dumps({"g": generation, "v": value}), ttl=self.ttl)
+        except Exception as exc:
+            logger.warning("list count %s not kept, cache unavailable: %s", key, exc)
+
     async def _fill(
         self,
         key: str,
@@ -177,11 +186,7 @@ class ListCounts:
         event = self._filling[key] = asyncio.Event()
         try:
             value = await compute()
-            try:
-                kept = json.dumps({"g": generation, "v": value})
-                await self.cache.set(key, kept, ttl=self.ttl)
-            except Exception as exc:
-                logger.warning("list count %s not kept, cache unavailable: %s", key, exc)
+            await self._keep(key, generation, value)
             return value, False
         finally:
             event.set()

@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bandstand.platform.errors import NotFound
 from bandstand.platform.keyset import AFTER, BEFORE, BadCursor, Ordering
 from bandstand.platform.list_counts import Count, ListCounts, count_of, exact_count
+from bandstand.platform.plain_reads import plain_rows
 from bandstand.platform.text_index import for_page
 
 T = TypeVar("T")
@@ -181,8 +182,7 @@ async def paginate(
     else:
         assert ordering is not None
         seek = ordering.seek(for_page(statement, count.value), cursor)
-        result = await session.execute(seek.limit(size + 1))
-        rows = list(result.scalars().all() if scalars else result.all())
+        rows = await _rows(session, seek.limit(size + 1), scalars)
         more = len(rows) > size
         rows = rows[:size]
         if cursor.direction == BEFORE:
@@ -220,8 +220,7 @@ async def read_page(
     rows (a deferred join)."""
     ordering = Ordering.of(statement, _dialect(session))
     if ordering is None or offset < DEFERRED_JOIN_OFFSET:
-        result = await session.execute(statement.limit(limit).offset(offset))
-        return list(result.scalars().all() if scalars else result.all())
+        return await _rows(session, statement.limit(limit).offset(offset), scalars)
     if counts is not None and offset >= ANCHOR_EVERY:
         anchors = await counts.kept(
             session,
@@ -234,13 +233,11 @@ async def read_page(
             statement = ordering.seek(statement, ordering.decode(anchors[passed - 1]))
             offset -= passed * ANCHOR_EVERY
             if offset < DEFERRED_JOIN_OFFSET:
-                result = await session.execute(statement.limit(limit).offset(offset))
-                return list(result.scalars().all() if scalars else result.all())
+                return await _rows(session, statement.limit(limit).offset(offset), scalars)
     unique = ordering.keys[-1].column
     ids = statement.with_only_columns(unique, maintain_column_froms=True)
     ids = ids.limit(limit).offset(offset).correlate(None)
-    result = await session.execute(statement.where(unique.in_(ids.scalar_subquery())))
-    return list(result.scalars().all() if scalars else result.all())
+    return await _rows(session, statement.where(unique.in_(ids.scalar_subquery())), scalars)
 
 
 async def _anchors(session: AsyncSession, statement: Select[Any], ordering: Ordering) -> list[str]:
@@ -257,7 +254,14 @@ async def _anchors(session: AsyncSession, statement: Select[Any], ordering: Orde
         .where(numbered.c.position % ANCHOR_EVERY == 0)
         .order_by(numbered.c.position)
     )
-    return [ordering.encode(AFTER, tuple(row)) for row in await session.execute(every)]
+    return [ordering.encode(AFTER, tuple(row)) for row in await plain_rows(session, every)]
+
+
+async def _rows(session: AsyncSession, statement: Select[Any], scalars: bool) -> list[Any]:
+    """ORM objects (`scalars`) or plain rows (`platform.plain_reads`)."""
+    if scalars:
+        return list((await session.execute(statement)).scalars().all())
+    return await plain_rows(session, statement)
 
 
 def _dialect(session: AsyncSession) -> str:

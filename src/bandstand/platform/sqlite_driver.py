@@ -28,7 +28,7 @@ import queue
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import pool
@@ -75,6 +75,22 @@ class InlineConnection(sqlite3.Connection):
 
     def close(self) -> None:
         off_loop(super().close)
+
+    async def read_all(self, sql: str, parameters: Sequence[Any]) -> list[Any]:
+        """Every row of the read `sql`, from a caller on the event loop that went around
+        SQLAlchemy (`platform.plain_reads`): inline under the budget outside a write transaction,
+        else on a thread."""
+
+        def run() -> list[Any]:
+            return sqlite3.Connection.execute(self, sql, parameters).fetchall()
+
+        if not self.in_transaction:
+            try:
+                return self.inline(run)
+            except sqlite3.OperationalError:
+                if not self.interrupted:
+                    raise
+        return await _on_thread(run)
 
     def inline(self, work: Callable[[], T]) -> T:
         """Run `work` here unless it outlasts the budget (`sqlite3.OperationalError`, with

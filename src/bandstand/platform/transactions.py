@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bandstand.platform.asgi import send_json
 from bandstand.platform.database import Database
 from bandstand.platform.errors import COMMIT_DESPITE_ERROR, UNAVAILABLE_DETAIL, is_unavailable
+from bandstand.platform.read_only import wrote_nothing
 
 logger = logging.getLogger("bandstand.transactions")
 
@@ -87,6 +88,8 @@ async def _finish(scope: Scope, commit: bool) -> tuple[int, str] | None:
     if not commit:
         await _rollback_quietly(session)
         return None
+    if wrote_nothing(session):
+        return None  # closing the session ends its reads
     try:
         await session.commit()
     except IntegrityError as exc:

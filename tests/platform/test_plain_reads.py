@@ -1,0 +1,180 @@
+"""Plain rows of a read run once-compiled on the session's connection: the same values as
+SQLAlchemy's own execution, on SQLite and PostgreSQL, seen by the engine's statement
+listeners, inside the session's transaction; what cannot be planned goes the usual way."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import AsyncIterator, Callable
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Enum,
+    Integer,
+    Numeric,
+    String,
+    Table,
+    func,
+    insert,
+    select,
+)
+
+from bandstand.platform import plain_reads
+from bandstand.platform.database import Database, new_metadata
+from bandstand.platform.plain_reads import plain_rows, plain_scalar
+from tests.support.statements import recorded_statements
+
+
+class Colour(enum.Enum):
+    red = "red"
+    blue = "blue"
+
+
+metadata = new_metadata()
+things = Table(
+    "things",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(40), nullable=False),
+    Column("price", Numeric(10, 2)),
+    Column("ratio", Numeric(10, 3, asdecimal=False)),
+    Column("shown", Boolean, nullable=False),
+    Column("day", Date),
+    Column("at", DateTime(timezone=True)),
+    Column("colour", Enum(Colour, native_enum=False)),
+    Column("extra", JSON),
+)
+ROWS = [
+    {
+        "id": n,
+        "name": f"thing {n}",
+        "price": Decimal(f"{n}.25"),
+        "ratio": n / 8,
+        "shown": n % 2 == 0,
+        "day": dt.date(2026, 1, n),
+        "at": dt.datetime(2026, 1, n, 12, 30, tzinfo=dt.UTC),
+        "colour": Colour.red if n % 2 else Colour.blue,
+        "extra": {"n": n, "tags": ["a", "b"]},
+    }
+    for n in range(1, 6)
+] + [
+    {
+        "id": 6,
+        "name": "nothing",
+        "price": None,
+        "ratio": None,
+        "shown": False,
+        "day": None,
+        "at": None,
+        "colour": None,
+        "extra": None,
+    }
+]
+
+
+@pytest.fixture
+async def database(database_urls: Callable[[str], str]) -> AsyncIterator[Database]:
+    database = Database(database_urls("plain"))
+    async with database.engine.begin() as connection:
+        await connection.run_sync(metadata.create_all)
+        await connection.execute(insert(things), ROWS)
+    yield database
+    await database.dispose()
+
+
+def _listed(*where: Any) -> Any:
+    return (
+        select(*things.c, (things.c.price * 2).label("doubled")).where(*where).order_by(things.c.id)
+    )
+
+
+def _comparable(value: Any) -> Any:
+    """Datetimes compared as instants: SQLite gives back the naive UTC it stored."""
+    if isinstance(value, dt.datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    return value
+
+
+async def test_the_same_rows_as_sqlalchemy_gives(database: Database) -> None:
+    async with database.session() as session:
+        for where in ((), (things.c.id > 2,), (things.c.name.like("thing%"), things.c.shown)):
+            expected = (await session.execute(_listed(*where))).all()
+            for _ in range(2):  # planned, then from the plan
+                rows = await plain_rows(session, _listed(*where))
+                assert [tuple(map(_comparable, row)) for row in rows] == [
+                    tuple(map(_comparable, row)) for row in expected
+                ]
+                assert [row._fields for row in rows] == [row._fields for row in expected]
+                assert [row._asdict() for row in rows] == [row._asdict() for row in expected]
+    assert isinstance(rows[0].price, Decimal)
+    assert isinstance(rows[0].colour, Colour)
+    assert rows[0].extra == {"n": 2, "tags": ["a", "b"]}
+
+
+async def test_rows_answer_by_label_and_by_selected_column(database: Database) -> None:
+    statement = _listed(things.c.id == 3)
+    async with database.session() as session:
+        (row,) = await plain_rows(session, statement)
+    assert row.name == row._mapping["name"] == row._mapping[things.c.name] == "thing 3"
+    assert things.c.day in row._mapping
+    assert "doubled" in row._mapping
+    assert row.doubled == Decimal("6.50")
+    with pytest.raises(AttributeError):
+        _ = row.nothing
+
+
+async def test_parameters_come_from_each_statement(database: Database) -> None:
+    async with database.session() as session:
+        for n in (1, 4, 2):
+            count = await plain_scalar(
+                session, select(func.count()).select_from(things).where(things.c.id <= n)
+            )
+            assert count == n
+
+
+async def test_the_engines_listeners_see_each_statement(database: Database) -> None:
+    async with database.session() as session:
+        with recorded_statements(database) as seen:
+            await plain_rows(session, _listed())
+            await plain_rows(session, _listed())
+    assert len(seen) == 2
+    assert all("FROM things" in sql for sql in seen)
+
+
+async def test_a_read_sees_what_its_transaction_wrote(database: Database) -> None:
+    async with database.session() as session:
+        await session.execute(
+            insert(things), [{"id": 7, "name": "fresh", "shown": True, "extra": None}]
+        )
+        rows = await plain_rows(session, _listed(things.c.id == 7))
+        assert [row.name for row in rows] == ["fresh"]
+        await session.rollback()
+        assert await plain_rows(session, _listed(things.c.id == 7)) == []
+
+
+async def test_what_cannot_be_planned_runs_through_the_session(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    planned: list[Any] = []
+    real = plain_reads._plan
+
+    async def counting(*args: Any) -> Any:
+        plan = await real(*args)
+        planned.append(plan)
+        return plan
+
+    monkeypatch.setattr(plain_reads, "_plan", counting)
+    async with database.session() as session:
+        # An IN list is expanded when it runs: not planned, still right.
+        expanding = _listed(things.c.id.in_([1, 3]))
+        assert [row.id for row in await plain_rows(session, expanding)] == [1, 3]
+        assert [row.id for row in await plain_rows(session, _listed(things.c.id.in_([2])))] == [2]
+    assert planned[0] is None
