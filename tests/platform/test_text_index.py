@@ -18,6 +18,7 @@ from bandstand.platform.database import Database, ServiceBase, new_metadata
 from bandstand.platform.text_index import (
     FREQUENT,
     for_page,
+    searched_table,
     trigram_index,
     trigram_table,
     trigram_tables,
@@ -140,3 +141,23 @@ def test_a_page_of_a_frequent_term_walks_the_order_instead() -> None:
     assert "tunes_key_trigrams" in rare
     assert "trigrams" not in frequent
     assert frequent.count("LIKE") == 2
+
+
+def test_a_term_matched_by_much_of_a_small_table_walks_it_too() -> None:
+    statement = select(Tune.key).where(*contains_words(Tune.key, "cafe")).order_by(Tune.id)
+    dialect = sqlite.dialect()
+
+    def walks(matches: int, rows: int | None) -> bool:
+        return "trigrams" not in str(for_page(statement, matches, rows).compile(dialect=dialect))
+
+    assert walks(50, 1000)  # one row in 20
+    assert not walks(49, 1000)
+    assert not walks(50, None)  # the table's size not known: the count alone decides
+    assert not walks(50, 1_000_000)
+
+
+def test_the_searched_table_is_found_in_the_conditions() -> None:
+    searched = select(Tune.key).where(Tune.id > 1, *contains_words(Tune.key, "noir cafe"))
+    assert searched_table(searched) is Tune.__table__
+    assert searched_table(select(Tune.key).where(Tune.id > 1)) is None
+    assert searched_table(select(Tune.key)) is None

@@ -32,8 +32,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bandstand.platform.errors import NotFound
 from bandstand.platform.keyset import AFTER, BEFORE, BadCursor, Ordering
 from bandstand.platform.list_counts import Count, ListCounts, count_of, exact_count
-from bandstand.platform.plain_reads import plain_rows
-from bandstand.platform.text_index import for_page
+from bandstand.platform.plain_reads import plain_rows, plain_scalar
+from bandstand.platform.text_index import FREQUENT, for_page, searched_table
 
 T = TypeVar("T")
 DEFAULT_PAGE_SIZE = 20
@@ -150,6 +150,7 @@ async def paginate(
         count = await counts.count(session, statement)
     else:
         count = Count(await exact_count(session, statement))
+    rows_in_table = await _rows_searched(session, statement, count, counts)
     size = params.page_size
     next_link = previous_link = None
     if cursor is None:
@@ -160,7 +161,7 @@ async def paginate(
         if params.offset < MAX_OFFSET and (params.offset < count.value or count.estimated):
             rows = await read_page(
                 session,
-                for_page(statement, count.value),
+                for_page(statement, count.value, rows_in_table),
                 params.offset,
                 size + 1,
                 scalars=scalars,
@@ -181,7 +182,7 @@ async def paginate(
             previous_link = _page_link(request, params, params.page - 1)
     else:
         assert ordering is not None
-        seek = ordering.seek(for_page(statement, count.value), cursor)
+        seek = ordering.seek(for_page(statement, count.value, rows_in_table), cursor)
         rows = await _rows(session, seek.limit(size + 1), scalars)
         more = len(rows) > size
         rows = rows[:size]
@@ -200,6 +201,21 @@ async def paginate(
     page["previous"] = previous_link
     page["results"] = [transform(row) for row in rows] if transform else rows
     return page
+
+
+async def _rows_searched(
+    session: AsyncSession, statement: Select[Any], count: Count, counts: ListCounts | None
+) -> int | None:
+    """About how many rows the table a search of `statement` looks in holds (its highest id,
+    kept like a count), when that decides how its page is read (`text_index.for_page`)."""
+    if count.value > FREQUENT or counts is None:
+        return None
+    searched = searched_table(statement)
+    if searched is None:
+        return None
+    highest = select(func.max(searched.c.id))
+    kept = await counts.kept(session, "rows", highest, lambda: plain_scalar(session, highest))
+    return int(kept) if kept is not None else None
 
 
 async def read_page(

@@ -68,11 +68,11 @@ class RowMapping(Mapping[Any, Any]):
         self._row = row
 
     def __getitem__(self, key: Any) -> Any:
-        return self._row[self._row._positions[key]]
+        return self._row[self._row._positions[_plain(key)]]
 
     def __contains__(self, key: object) -> bool:
         try:
-            return key in self._row._positions
+            return _plain(key) in self._row._positions
         except TypeError:  # an unhashable key
             return False
 
@@ -81,6 +81,13 @@ class RowMapping(Mapping[Any, Any]):
 
     def __len__(self) -> int:
         return len(self._row._fields)
+
+
+def _plain(key: Any) -> Any:
+    """A selected column as the table's own: found by identity, where an annotated copy of it
+    is found by equality, which builds and evaluates an SQL comparison."""
+    deannotate = getattr(key, "_deannotate", None)
+    return deannotate() if deannotate is not None else key
 
 
 @dataclass(frozen=True)
@@ -179,12 +186,7 @@ async def _plan(
         positions.setdefault(column.keyname, position)
         for selected in column.objects:
             if _hashable(selected):
-                positions.setdefault(selected, position)
-                # Found by identity, the plain column too: a match by equality is an SQL
-                # comparison built and evaluated.
-                plain = getattr(selected, "_deannotate", None)
-                if plain is not None:
-                    positions.setdefault(plain(), position)
+                positions.setdefault(_plain(selected), position)
     row = type(
         "PlainRow", (PlainRow,), {"__slots__": (), "_fields": names, "_positions": positions}
     )
