@@ -81,6 +81,7 @@ async def exact_count(session: AsyncSession, statement: Select[Any]) -> int:
 
 
 _SQL_OF: dict[Any, str] = {}
+"""The digest of each shape's SQL."""
 _SQL_KEPT = 1024
 
 
@@ -93,18 +94,21 @@ def statement_key(session: AsyncSession, statement: Select[Any]) -> str:
     cache_key = statement._generate_cache_key()
     if cache_key is None:  # a statement SQLAlchemy cannot cache: compiled every time
         compiled = statement.compile(bind) if bind is not None else statement.compile()
-        sql, values = str(compiled), sorted(compiled.params.items())
+        sql, values = _digest(str(compiled)), sorted(compiled.params.items())
     else:
         shape = (bind.dialect.name if bind is not None else "", cache_key.key)
         sql = _SQL_OF.get(shape, "")
         if not sql:
-            sql = str(statement.compile(bind) if bind is not None else statement.compile())
+            sql = _digest(str(statement.compile(bind) if bind is not None else statement.compile()))
             if len(_SQL_OF) >= _SQL_KEPT:
                 _SQL_OF.clear()
             _SQL_OF[shape] = sql
         values = [param.effective_value for param in cache_key.bindparams]
-    described = json.dumps([sql, values], default=str)
-    return hashlib.sha256(described.encode()).hexdigest()[:32]
+    return _digest(json.dumps([sql, values], default=str))
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 class ListCounts:
