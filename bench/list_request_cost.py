@@ -9,7 +9,8 @@ read in `--rounds` rounds of 100 requests after a warm-up, and the median round 
 CPU of the process per request (every thread). A quiet machine is not needed to compare two
 revisions: run this on each, alternately, and compare the medians.
 
-uv run python bench/list_request_cost.py [--rows 1000] [--rounds 5] [PATH ...]
+uv run python bench/list_request_cost.py [--rows 1000] [--rounds 5] [--engine postgres] [PATH ...]
+(`--engine postgres`: every service on a private PostgreSQL server, as in `every_list.py`.)
 """
 
 from __future__ import annotations
@@ -24,13 +25,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from _support import lifespan
+from _support import PostgresServer, lifespan
 from bandstand import registry
 from bandstand.identity.commands import create_superuser
 from bandstand.platform.migrations import upgrade_blocking
 from bandstand.platform.runtime import Runtime
 from bandstand.platform.settings import Settings
-from every_list import ADMIN, BODIES, PASSWORD, USERS, _user
+from every_list import ADMIN, BODIES, PASSWORD, SERVICES_WITH_ADMIN, USERS, _user
 
 App = Callable[..., Any]
 Header = tuple[bytes, bytes]
@@ -135,14 +136,27 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1000, help="items created per list")
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--engine", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("paths", nargs="*", default=list(LISTS))
     args = parser.parse_args()
-    given = Settings(
-        data_dir=Path(tempfile.mkdtemp(prefix="bandstand-list-cost-")),
-        public_cache_seconds=0,
-        access_log=False,
-        log_level="WARNING",
-    )
-    for entry in registry.SERVICES:
-        upgrade_blocking(given.database_url(entry.name), entry.name, entry.migrations)
-    asyncio.run(main(given, args.paths, args.rows, args.rounds))
+    postgres = PostgresServer() if args.engine == "postgres" else None
+    databases: dict[str, str] = {}
+    try:
+        if postgres is not None:
+            postgres.start()
+            for service in SERVICES_WITH_ADMIN:
+                postgres.create_database(f"bench_{service}")
+                databases[service] = postgres.url(f"bench_{service}")
+        given = Settings(
+            data_dir=Path(tempfile.mkdtemp(prefix="bandstand-list-cost-")),
+            databases=databases,
+            public_cache_seconds=0,
+            access_log=False,
+            log_level="WARNING",
+        )
+        for entry in registry.SERVICES:
+            upgrade_blocking(given.database_url(entry.name), entry.name, entry.migrations)
+        asyncio.run(main(given, args.paths, args.rows, args.rounds))
+    finally:
+        if postgres is not None:
+            postgres.stop()
