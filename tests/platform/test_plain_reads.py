@@ -8,6 +8,7 @@ import datetime as dt
 import enum
 from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,7 +26,9 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    text,
 )
+from sqlalchemy.exc import OperationalError
 
 from bandstand.platform import plain_reads
 from bandstand.platform.database import Database, new_metadata
@@ -178,3 +181,29 @@ async def test_what_cannot_be_planned_runs_through_the_session(
         assert [row.id for row in await plain_rows(session, expanding)] == [1, 3]
         assert [row.id for row in await plain_rows(session, _listed(things.c.id.in_([2])))] == [2]
     assert planned[0] is None
+
+
+async def test_a_read_the_driver_fails_runs_again_through_the_engine(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def failing(*_args: Any) -> Any:
+        raise ConnectionResetError("the server went away")
+
+    monkeypatch.setattr(plain_reads, "_fetch", failing)
+    async with database.session() as session:
+        rows = await plain_rows(session, _listed(things.c.id < 3))
+    assert [row.name for row in rows] == ["thing 1", "thing 2"]
+
+
+async def test_a_database_gone_is_what_the_engine_says(tmp_path: Path) -> None:
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'gone.sqlite3'}")
+    try:
+        async with database.engine.begin() as connection:
+            await connection.run_sync(metadata.create_all)
+        async with database.session() as session:
+            await plain_rows(session, _listed())  # planned
+            await session.execute(text("DROP TABLE things"))
+            with pytest.raises(OperationalError):
+                await plain_rows(session, _listed())
+    finally:
+        await database.dispose()

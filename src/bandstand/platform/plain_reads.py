@@ -14,7 +14,9 @@ that also answers by the selected columns, as SQLAlchemy's rows do. The statemen
 session's transaction, on its connection: a read sees what the request wrote before it. The
 engine's `before_cursor_execute` listeners still see each statement.
 
-A statement this cannot plan (ORM entities, parameters expanded at execution such as `IN` lists,
+A driver's error is not the platform's: a read that fails is run again through the engine, which
+raises what SQLAlchemy raises (and replaces a connection the server dropped). A statement this
+cannot plan (ORM entities, parameters expanded at execution such as `IN` lists,
 a driver other than the kernel's SQLite driver or asyncpg, a result type whose processor needs
 the driver's cursor) goes through `session.execute` as before.
 """
@@ -128,7 +130,12 @@ async def plain_rows(session: AsyncSession, statement: Select[Any]) -> list[Any]
         binds[name](values[name]) if name in binds else values[name] for name in plan.parameters
     ]
     _announce(connection, plan.sql, arguments)
-    raw = await _fetch(driver, plan.sql, arguments)
+    try:
+        raw = await _fetch(driver, plan.sql, arguments)
+    except Exception:
+        # Read again the engine's way, which raises what the platform knows (a database gone
+        # is a 503) and has the pool replace a connection the server dropped.
+        return list((await session.execute(statement)).all())
     make, processors = plan.row, plan.result_processors
     if not processors:
         return [make(row) for row in raw]
