@@ -24,11 +24,12 @@ def is_dead_letter_queue(queue: str) -> bool:
     return queue.endswith(".dlq")
 
 
+_EPOCH = datetime.fromtimestamp(0, UTC)
+
+
 def stand_in(message_id: str) -> Message:
     """The `message` of a parked delivery: only its id is known."""
-    return Message(
-        id=message_id, type="", occurred_at=datetime.fromtimestamp(0, UTC), payload={}, source=""
-    )
+    return Message(id=message_id, type="", occurred_at=_EPOCH, payload={}, source="")
 
 
 @dataclass(frozen=True)
