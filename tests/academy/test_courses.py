@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tests.academy.conftest import COURSE, IVY_ID, LESSON, OLIVER_ID, Academy
+from tests.academy.conftest import ALICE_ID, COURSE, IVY_ID, LESSON, OLIVER_ID, Academy
+from tests.support.bodies import assert_lists_exactly
 
 
 async def test_an_instructor_creates_a_course_they_teach(academy: Academy) -> None:
@@ -67,6 +68,43 @@ async def test_the_list_shows_active_courses_filtered_and_paginated(academy: Aca
     assert [item["id"] for item in search.json()["results"]] == [first]
     literal = await academy.client.get("/api/v1/courses", params={"search": "100%_"})
     assert literal.json()["count"] == 0
+
+
+async def test_a_listed_course_is_written_exactly_as_the_course_alone(academy: Academy) -> None:
+    await academy.add_member(IVY_ID, "ivy ✓")
+    taught = await academy.add_course(
+        'Ivy\'s "own"', description="Clefs\nand staves", price="12.50"
+    )
+    own = await academy.add_course("The academy's", instructor_id=None, price="0")
+    unknown = await academy.add_course("Unknown teacher", instructor_id=OLIVER_ID, price="99.99")
+    await academy.add_lesson(taught, 1)
+    await academy.add_lesson(taught, 2)
+    await academy.add_lesson(taught, 3, is_published=False)
+    await academy.add_enrollment(ALICE_ID, taught)
+    await academy.add_enrollment(IVY_ID, own)
+    alone = []
+    for course in (taught, own, unknown):
+        response = await academy.client.get(f"/api/v1/courses/{course}")
+        assert response.status_code == 200
+        alone.append(response.content)
+    for headers in ({}, academy.alice):
+        page = await academy.client.get("/api/v1/courses", headers=headers)
+        assert_lists_exactly(page.content, alone)
+        assert page.content.startswith(b'{"count":3,"next":null,"previous":null,"results":[')
+    assert [item["instructor"] for item in page.json()["results"]] == [
+        "ivy ✓",
+        "Bandstand Academy",
+        f"Instructor #{OLIVER_ID}",
+    ]
+    assert [
+        (item["lesson_count"], item["enrollment_count"]) for item in page.json()["results"]
+    ] == [
+        (2, 1),
+        (0, 1),
+        (0, 0),
+    ]
+    second = await academy.client.get("/api/v1/courses?page_size=2&page=2")
+    assert_lists_exactly(second.content, alone[2:])
 
 
 async def test_a_missing_course_is_404_with_error(academy: Academy) -> None:

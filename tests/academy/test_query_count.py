@@ -43,6 +43,7 @@ async def test_statements_do_not_grow_with_the_rows(academy: Academy) -> None:
             )
         )
     assert counts[0] == counts[1], counts
+    assert counts[0][0] == 2  # the count, and the page with its counts and names
     assert await _count(academy, "/api/v1/courses/popular") == 0  # cached: no statement
 
 

@@ -8,10 +8,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from pydantic import TypeAdapter
 
+from bandstand.admin.schemas import AuditEntryRead
 from bandstand.platform import pagination
 from bandstand.platform.messaging import Message
 from tests.admin.conftest import Admin, event
+from tests.support.bodies import assert_lists_exactly
 
 START = datetime(2027, 1, 10, 8, tzinfo=UTC)
 CONTRACT_KEYS = {
@@ -136,6 +139,35 @@ async def test_an_entry_has_the_contract_shape_and_ours(admin: Admin) -> None:
     assert item["service"] == "identity"
     assert item["target_type"] == "user"
     assert item["event_id"] == login.id
+
+
+async def test_a_listed_entry_is_written_exactly_as_its_model_writes_it(admin: Admin) -> None:
+    details = {
+        "user_id": 4,
+        "actor_id": 4,
+        "ip_address": "192.0.2.9",
+        "user_agent": 'Firefox ✓ "quoted"\n',
+        "amounts": [0.1, 1e-05, 1e16, 12345678901234567890, -0.0, True, None],
+        "nested": {"é": {"deep": []}},
+    }
+    await admin.record(
+        [
+            event("identity.user.logged_in", details, at=START),
+            event("music.song.liked", {"song_id": 9}, at=START + timedelta(microseconds=1)),
+            event("admin.setting.created", {"key": "k"}, at=START.replace(microsecond=0)),
+        ]
+    )
+    entries = sorted(await admin.entries(), key=lambda e: (e.occurred_at, e.id), reverse=True)
+    one = TypeAdapter(AuditEntryRead)
+    alone = [
+        one.dump_json(AuditEntryRead.model_validate(entry), by_alias=True) for entry in entries
+    ]
+    response = await admin.client.get("/api/v1/logs", headers=admin.admin)
+    assert response.content.startswith(b'{"count":3,"next":null,"previous":null,"results":[')
+    assert_lists_exactly(response.content, alone)
+    assert response.json()["results"][-1]["created_at"] == "2027-01-10T08:00:00Z"
+    second = await admin.client.get("/api/v1/logs?page_size=2&page=2", headers=admin.admin)
+    assert_lists_exactly(second.content, alone[2:])
 
 
 async def test_twenty_per_page_with_links(admin: Admin) -> None:

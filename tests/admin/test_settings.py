@@ -9,6 +9,7 @@ import pytest
 
 from bandstand.admin.schemas import SettingCreate
 from tests.admin.conftest import ADMIN_ID, Admin
+from tests.support.bodies import assert_lists_exactly
 from tests.support.waiting import eventually
 
 SETTING = {"key": "site.name", "value": "Bandstand", "description": "Shown in titles"}
@@ -54,6 +55,24 @@ async def test_create_read_update_delete(admin: Admin) -> None:
     payloads = [event["payload"] for event in await admin.outbox()]
     assert all(p["key"] == "site.name" and p["actor_id"] == ADMIN_ID for p in payloads)
     assert payloads[1]["changed"] == ["value"]
+
+
+async def test_a_listed_setting_is_written_exactly_as_the_setting_alone(admin: Admin) -> None:
+    await _create(admin, key="b.theme", value="dark ✓", is_public=True)
+    await _create(admin, key="a.motto", value='"Quoted"\nand\ttabbed', description="")
+    alone = []
+    for key in ("a.motto", "b.theme"):
+        response = await admin.client.get(f"/api/v1/settings/{key}", headers=admin.admin)
+        assert response.status_code == 200
+        alone.append(response.content)
+    listed = await admin.client.get("/api/v1/settings", headers=admin.admin)
+    assert listed.content.startswith(b'{"count":2,"next":null,"previous":null,"results":[')
+    assert_lists_exactly(listed.content, alone)
+    public = await admin.client.get("/api/v1/settings/public")
+    assert public.content == (
+        b'{"count":1,"next":null,"previous":null,"results":[{"key":"b.theme",'
+        + '"value":"dark ✓","description":"Shown in titles","is_public":true}]}'.encode()
+    )
 
 
 async def test_public_settings_are_readable_by_anyone(admin: Admin) -> None:

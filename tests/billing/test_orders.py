@@ -7,8 +7,12 @@ from decimal import Decimal
 
 import httpx
 import pytest
+from sqlalchemy import update
 
+from bandstand.billing.models import Order
+from bandstand.platform.clock import utcnow
 from tests.billing.conftest import ALICE_ID, BOB_ID, ORDER, Billing
+from tests.support.bodies import assert_lists_exactly
 
 
 async def place(billing: Billing, headers: dict[str, str], **fields: object) -> dict[str, object]:
@@ -105,6 +109,49 @@ async def test_list_own_orders_newest_first(billing: Billing) -> None:
     page = response.json()
     assert page["count"] == 2
     assert [order["id"] for order in page["results"]] == [second["id"], first["id"]]
+
+
+async def test_a_listed_order_is_written_exactly_as_the_order_alone(billing: Billing) -> None:
+    pending = await place(billing, billing.alice, total_amount="0.5", currency="USD")
+    completed = await place(billing, billing.alice, total_amount="1234.56", number_of_items=3)
+    failed = await place(billing, billing.bob)
+    async with billing.session() as session:
+        await session.execute(
+            update(Order)
+            .where(Order.id == uuid.UUID(str(completed["id"])))
+            .values(
+                status="completed",
+                processed_at=utcnow(),
+                tax_rate=Decimal("0.2300"),
+                net_amount=Decimal("1003.71"),
+                tax_amount=Decimal("230.85"),
+            )
+        )
+        await session.execute(
+            update(Order)
+            .where(Order.id == uuid.UUID(str(failed["id"])))
+            .values(status="failed", processed_at=utcnow(), failure_reason='Card "declined" ✗')
+        )
+    newest_first = [failed["id"], completed["id"], pending["id"]]
+    alone = []
+    for order_id in newest_first:
+        response = await billing.client.get(
+            f"/api/v1/billing/orders/{order_id}", headers=billing.admin
+        )
+        assert response.status_code == 200
+        alone.append(response.content)
+    page = await billing.client.get("/api/v1/billing/orders", headers=billing.admin)
+    assert page.content.startswith(b'{"count":3,"next":null,"previous":null,"results":[')
+    assert_lists_exactly(page.content, alone)
+    own = await billing.client.get(
+        "/api/v1/billing/orders?page_size=1&page=2", headers=billing.alice
+    )
+    assert_lists_exactly(own.content, alone[2:])
+    assert [order["status"] for order in page.json()["results"]] == [
+        "failed",
+        "completed",
+        "pending",
+    ]
 
 
 async def test_admin_lists_all_and_filters(billing: Billing) -> None:

@@ -5,15 +5,18 @@ On SQLite with the embedded broker, and on PostgreSQL with RabbitMQ."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import aio_pika
 import pytest
 
-from bandstand.billing.events import BILLING_QUEUE
+from bandstand.billing.events import BILLING_QUEUE, ORDER_CREATED
 from bandstand.billing.worker import BillingWorker
+from bandstand.platform.messaging import Message
 from bandstand.platform.messaging.embedded import EmbeddedBroker
 from tests.billing.conftest import Billing
 from tests.support.waiting import eventually
@@ -101,6 +104,59 @@ async def test_a_malformed_dead_letter_is_parked_listed_redriven_and_deleted(
     assert (await listed(billing)) == {"queue": "billing_queue.dlq", "count": 0, "results": []}
     missing = await billing.client.delete(f"{DEAD_LETTERS}/foreign-1", headers=billing.admin)
     assert missing.status_code == 404
+
+
+async def test_the_list_is_written_exactly_and_looking_changes_nothing(
+    billing: Billing, worker: BillingWorker
+) -> None:
+    at = datetime(2027, 1, 10, 8, 0, 0, 1, tzinfo=UTC)
+    payload = {"order_id": "not-a-uuid", "n": 1, "note": 'é ✓ "quoted"'}
+    poison = Message("poison-1", ORDER_CREATED, at, payload, "billing")
+    await worker.broker.publish([poison], queue=BILLING_QUEUE)
+    await eventually(lambda: _dead_count(worker, 1))
+    await send_raw(billing, RAW, "foreign-2")
+    await eventually(lambda: _dead_count(worker, 2))
+
+    with pytest.raises(json.JSONDecodeError) as unreadable:
+        json.loads(RAW)
+    error = f"message body is not JSON: {unreadable.value}"
+    expected = {
+        "queue": "billing_queue.dlq",
+        "count": 2,
+        "results": [
+            {
+                "message_id": "poison-1",
+                "type": ORDER_CREATED,
+                "occurred_at": "2027-01-10T08:00:00.000001Z",
+                "order_id": None,
+                "payload": payload,
+                "malformed": False,
+                "error": None,
+                "body": None,
+            },
+            {
+                "message_id": "foreign-2",
+                "type": None,
+                "occurred_at": None,
+                "order_id": None,
+                "payload": None,
+                "malformed": True,
+                "error": error,
+                "body": RAW.decode(),
+            },
+        ],
+    }
+    written = json.dumps(expected, separators=(",", ":"), ensure_ascii=False).encode()
+    for _ in range(3):
+        response = await billing.client.get(DEAD_LETTERS, headers=billing.admin)
+        assert response.content == written
+    first = await billing.client.get(f"{DEAD_LETTERS}?limit=1", headers=billing.admin)
+    assert first.json() == {**expected, "results": expected["results"][:1]}
+    assert await _dead_count(worker, 2)
+
+
+async def _dead_count(worker: BillingWorker, expected: int) -> bool:
+    return await worker.broker.queue_depth(f"{BILLING_QUEUE}.dlq") == expected
 
 
 async def test_deleting_dead_letters_is_for_admins(billing: Billing) -> None:

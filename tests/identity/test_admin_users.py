@@ -9,6 +9,7 @@ import httpx
 import jwt
 
 from tests.identity.conftest import USER_PASSWORD, IdentityHarness, Tokens
+from tests.support.bodies import assert_lists_exactly
 
 USERS = "/api/v1/users/"
 READ_FIELDS = {"id", "username", "email", "first_name", "last_name", "created_at", "updated_at"}
@@ -99,6 +100,27 @@ async def test_list_users_refuses_unknown_roles_and_long_searches(
         response = await client.get(USERS, params=params, headers=admin_tokens.headers)
         assert response.status_code == 422
         assert next(iter(params)) in str(response.json()["detail"])
+
+
+async def test_a_listed_user_is_written_exactly_as_the_user_alone(
+    identity: IdentityHarness, client: httpx.AsyncClient, admin_tokens: Tokens
+) -> None:
+    await identity.add_user("zoë", first_name="Zoë ✓", last_name='"Q"', role="instructor")
+    await identity.add_user("off", is_active=False, email="Off@Example.com")
+    headers = admin_tokens.headers
+    page = await client.get(USERS, headers=headers)
+    ids = [user["id"] for user in page.json()["results"]]
+    assert len(ids) == 4
+    alone = []
+    for user_id in ids:
+        response = await client.get(f"{USERS}{user_id}", headers=headers)
+        assert response.status_code == 200
+        alone.append(response.content)
+    assert page.content.startswith(b'{"count":4,"next":null,"previous":null,"results":[')
+    assert_lists_exactly(page.content, alone)
+    assert b"password" not in page.content
+    second = await client.get(USERS, params={"page_size": 3, "page": 2}, headers=headers)
+    assert_lists_exactly(second.content, alone[3:])
 
 
 async def test_get_one_user(

@@ -1,6 +1,7 @@
-"""The lists at work: a constant number of SQL statements whatever the page size (the genres
-of a page are one query, never one per movie), and anonymous reads of the public lists served
-from the platform's short-lived response cache, requests with a token never."""
+"""The lists at work: a constant number of SQL statements whatever the page size (a page's
+genres are read with the page, never one query per movie), a listed movie written exactly as
+the movie read alone, and anonymous reads of the public lists served from the platform's
+short-lived response cache, requests with a token never."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Callable
 
 from bandstand.platform.settings import Settings
 from tests.inventory.conftest import Inventory, running_inventory
+from tests.support.bodies import assert_lists_exactly
 from tests.support.statements import recorded_statements
 from tests.support.tokens import TokenFactory
 
@@ -30,8 +32,33 @@ async def test_a_page_costs_the_same_statements_whatever_its_size(inventory: Inv
         counts[f"limit={limit}"] = len(
             [s for s in statements if s.lstrip().upper().startswith("SELECT")]
         )
-    # The canonical page: count, page, genres; the inherited list: movies, genres.
-    assert list(counts.values()) == [3, 3, 2, 2]
+    # The canonical page: count, and the page with its genres; the inherited list: one.
+    assert list(counts.values()) == [2, 2, 1, 1]
+
+
+async def test_a_listed_movie_is_written_exactly_as_the_movie_alone(inventory: Inventory) -> None:
+    await inventory.add_movie(1, genres=["Zydeco", "Ação", "Drama"], duration_minutes=95)
+    await inventory.add_movie(2, title='Ünïcode ✓ "quoted"', genres=[], release_year=None)
+    await inventory.add_movie(3, description="Line one.\nLine two\ttabbed.", release_year=2001)
+    ids = [
+        movie["id"] for movie in (await inventory.client.get("/api/v1/movies")).json()["results"]
+    ]
+    alone = {}
+    for movie_id in ids:
+        response = await inventory.client.get(f"/api/v1/movies/{movie_id}")
+        assert response.status_code == 200
+        alone[movie_id] = response.content
+    for query in ("", "?ordering=-title", "?ordering=release_year", "?title=movie&ordering=-id"):
+        for headers in ({}, inventory.user):
+            page = await inventory.client.get(f"/api/v1/movies{query}", headers=headers)
+            order = [movie["id"] for movie in page.json()["results"]]
+            assert sorted(order) == sorted(ids) or query.startswith("?title")
+            assert_lists_exactly(page.content, [alone[movie_id] for movie_id in order])
+    legacy = await inventory.client.get("/api/movies")
+    assert_lists_exactly(legacy.content, [alone[movie_id] for movie_id in sorted(ids)])
+    first = await inventory.client.get("/api/v1/movies?page_size=1")
+    assert first.content.startswith(b'{"count":3,"next":"http://')
+    assert b',"previous":null,"results":[' in first.content
 
 
 async def test_anonymous_lists_come_from_the_cache_signed_in_ones_never(

@@ -33,11 +33,13 @@ from bandstand.academy.schemas import (
 )
 from bandstand.academy.service import course_service
 from bandstand.platform.errors import Forbidden, legacy_errors
+from bandstand.platform.json_response import JSONShape
 from bandstand.platform.pagination import Page, Pagination, build_page, paginate
 from bandstand.platform.security import CurrentUser, InstructorUser, OptionalUser
 from bandstand.platform.transactions import DBSession, get_session
 
 router = APIRouter(prefix="/api/v1", tags=["academy"])
+COURSE_PAGE = JSONShape(Page[CourseRead])
 learning_platform = legacy_errors("error", validation_status=400)
 
 
@@ -55,11 +57,11 @@ async def list_courses(
         SearchText | None,
         Query(description="In the title or description, case and accents ignored"),
     ] = None,
-) -> dict[str, Any]:
-    statement = course_service.listing(difficulty=difficulty, search=search)
-    page = await paginate(session, statement, pagination, request)
-    page["results"] = await course_service.views(session, page["results"])
-    return page
+) -> Response:
+    page = await course_service.page(
+        session, pagination, request, difficulty=difficulty, search=search
+    )
+    return COURSE_PAGE.response(page)
 
 
 async def _create_course(

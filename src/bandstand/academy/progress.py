@@ -62,10 +62,12 @@ def percentage(done: int, total: int) -> float:
     return round(100 * min(done, total) / total, 2)
 
 
-def instructor_name(course: Course, names: dict[int, str]) -> str:
-    if course.instructor_id is None:
+def instructor_name(instructor_id: int | None, name: str | None) -> str:
+    """How a course names its instructor: `name` as academy knows it, the academy's own name
+    for its own courses."""
+    if instructor_id is None:
         return ACADEMY_NAME
-    return names.get(course.instructor_id, f"Instructor #{course.instructor_id}")
+    return name if name is not None else f"Instructor #{instructor_id}"
 
 
 class ProgressService:
@@ -191,7 +193,11 @@ class ProgressService:
         return [
             ProgressItem(
                 course=CourseSummary(
-                    id=course.id, title=course.title, instructor=instructor_name(course, names)
+                    id=course.id,
+                    title=course.title,
+                    instructor=instructor_name(
+                        course.instructor_id, names.get(course.instructor_id or 0)
+                    ),
                 ),
                 progress_percentage=percentage(done[course.id], published[course.id]),
                 is_completed=enrollment.completed_at is not None,

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
+from fastapi import Request
 from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,6 +35,7 @@ from bandstand.academy.schemas import (
     LessonUpdate,
 )
 from bandstand.platform.errors import Conflict, Forbidden
+from bandstand.platform.pagination import PageParams, paginate
 from bandstand.platform.rows import changed_fields
 from bandstand.platform.security import Principal
 
@@ -51,10 +53,27 @@ class CourseService:
 
     # Courses
 
-    def listing(self, *, difficulty: str | None, search: str | None) -> Select[Course]:
-        return self.courses.listing(
+    async def page(
+        self,
+        session: AsyncSession,
+        pagination: PageParams,
+        request: Request,
+        *,
+        difficulty: str | None,
+        search: str | None,
+    ) -> dict[str, Any]:
+        """One page of the active courses: two statements whatever its size (count, and the
+        page with its counts and names). Its results are plain dicts of `CourseRead`'s fields,
+        validated once with the page (`endpoints.COURSE_PAGE`)."""
+        statement = self.courses.listing(
             difficulty=difficulty, search=search.strip() if search else None
         )
+        page = await paginate(session, statement, pagination, request, scalars=False)
+        results = [row._asdict() for row in page["results"]]
+        for course in results:
+            course["instructor"] = instructor_name(course["instructor_id"], course["instructor"])
+        page["results"] = results
+        return page
 
     async def get_visible(
         self, session: AsyncSession, course_id: int, viewer: Principal | None
@@ -88,7 +107,9 @@ class CourseService:
                 id=course.id,
                 title=course.title,
                 description=course.description,
-                instructor=instructor_name(course, names),
+                instructor=instructor_name(
+                    course.instructor_id, names.get(course.instructor_id or 0)
+                ),
                 instructor_id=course.instructor_id,
                 difficulty_level=course.difficulty_level,
                 duration_hours=course.duration_hours,

@@ -26,6 +26,7 @@ from bandstand.admin.service import (
     setting_service,
 )
 from bandstand.platform.errors import legacy_errors
+from bandstand.platform.json_response import JSONShape
 from bandstand.platform.pagination import Page, Pagination, paginate
 from bandstand.platform.schemas import IsoDate, StorableText
 from bandstand.platform.security import AdminUser
@@ -33,8 +34,19 @@ from bandstand.platform.transactions import DBSession
 
 router = APIRouter(prefix="/api/v1", tags=["admin"])
 
+AUDIT_PAGE = JSONShape(Page[AuditEntryRead])
+SETTING_PAGE = JSONShape(Page[SettingRead])
+PUBLIC_SETTING_PAGE = JSONShape(Page[PublicSetting])
+
 SettingKeyPath = Annotated[str, Path(pattern=KEY_PATTERN, description="The setting's key")]
 MAX_ACTOR_ID = 2**63 - 1
+
+
+def _plain(page: dict[str, Any]) -> dict[str, Any]:
+    """A page of plain rows with dicts for results: the lists' pages are validated and
+    written once, by their `JSONShape`."""
+    page["results"] = [row._asdict() for row in page["results"]]
+    return page
 
 
 @router.get("/logs", response_model=Page[AuditEntryRead], summary="The audit log, newest first")
@@ -55,29 +67,29 @@ async def list_logs(
     service: Annotated[
         str | None, StorableText(max_length=50), Query(description="Published by this service")
     ] = None,
-) -> dict[str, Any]:
+) -> Response:
     filters = audit_filters(
         service=service, action=action, user=user, date_from=date_from, date_to=date_to
     )
-    return await paginate(
+    page = await paginate(
         session,
         audit_service.listing(filters),
         pagination,
         request,
-        transform=AuditEntryRead.of,
+        scalars=False,
         counter=lambda: audit_service.count(session, filters),
     )
+    return AUDIT_PAGE.response(_plain(page))
 
 
 @router.get("/settings", response_model=Page[SettingRead], summary="Every setting (admin)")
 @legacy_errors("error", validation_status=400)
 async def list_settings(
     _admin: AdminUser, session: DBSession, request: Request, pagination: Pagination
-) -> dict[str, Any]:
+) -> Response:
     statement = setting_service.listing()
-    return await paginate(
-        session, statement, pagination, request, transform=SettingRead.model_validate
-    )
+    page = await paginate(session, statement, pagination, request, scalars=False)
+    return SETTING_PAGE.response(_plain(page))
 
 
 @router.get(
@@ -86,11 +98,10 @@ async def list_settings(
 @legacy_errors("error", validation_status=400)
 async def list_public_settings(
     session: DBSession, request: Request, pagination: Pagination
-) -> dict[str, Any]:
+) -> Response:
     statement = setting_service.listing(public_only=True)
-    return await paginate(
-        session, statement, pagination, request, transform=PublicSetting.model_validate
-    )
+    page = await paginate(session, statement, pagination, request, scalars=False)
+    return PUBLIC_SETTING_PAGE.response(_plain(page))
 
 
 @router.post(

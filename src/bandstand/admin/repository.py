@@ -33,6 +33,14 @@ def _insert(session: AsyncSession) -> Any:
     return sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
 
 
+AUDIT_COLUMNS: tuple[Any, ...] = tuple(
+    getattr(AuditEntry, column.key) for column in AuditEntry.__table__.columns
+)
+SETTING_COLUMNS: tuple[Any, ...] = tuple(
+    getattr(Setting, column.key) for column in Setting.__table__.columns
+)
+
+
 @dataclass(frozen=True)
 class AuditFilters:
     service: str | None = None
@@ -106,9 +114,10 @@ class AuditRepository:
         return statement
 
     def listing(self, filters: AuditFilters) -> Select[Any]:
-        """Newest first; the kernel's pagination reads deep pages from the index alone."""
+        """Newest first, as plain rows of every column; the kernel's pagination reads deep
+        pages from the index alone."""
         newest_first = (AuditEntry.occurred_at.desc(), AuditEntry.id.desc())
-        return self._where(select(AuditEntry), filters).order_by(*newest_first)
+        return self._where(select(*AUDIT_COLUMNS), filters).order_by(*newest_first)
 
     async def count(self, session: AsyncSession, filters: AuditFilters) -> int:
         """The number of entries the filters keep.
@@ -239,7 +248,8 @@ class StatsRepository:
 
 class SettingRepository:
     def listing(self, *, public_only: bool = False) -> Select[Any]:
-        statement = select(Setting).order_by(Setting.key)
+        """The settings by key, as plain rows of every column."""
+        statement = select(*SETTING_COLUMNS).order_by(Setting.key)
         if public_only:
             statement = statement.where(Setting.is_public.is_(True))
         return statement

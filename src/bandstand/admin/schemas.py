@@ -15,7 +15,6 @@ from pydantic import (
     field_validator,
 )
 
-from bandstand.admin.models import AuditEntry
 from bandstand.platform.schemas import ChangeBody, StorableText, StrictBody, UTCDatetime
 
 KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$"
@@ -104,10 +103,6 @@ class AuditEntryRead(BaseModel):
     actor_id: int | None
     target_type: str | None
     target_id: str | None
-
-    @classmethod
-    def of(cls, entry: AuditEntry) -> AuditEntryRead:
-        return cls.model_validate(entry)
 
 
 class DayCount(BaseModel):

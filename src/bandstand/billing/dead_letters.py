@@ -1,7 +1,8 @@
 """The dead-letter queue of `billing_queue`: what admins see, and putting messages back.
 
 A message lands in `billing_queue.dlq` after failing all its attempts (or at once when it cannot
-be read). Looking takes the messages off the queue and hands them back unsettled; re-driving
+be read). Looking leaves them in the queue (`Broker.peek`: the embedded broker reads them in one
+statement; RabbitMQ's are taken and handed back unsettled); re-driving
 publishes a fresh copy (its attempts start again) to `billing_queue`, then removes the dead one;
 deleting removes it for good.
 
@@ -17,7 +18,7 @@ from collections.abc import Collection
 
 from bandstand.billing.events import BILLING_QUEUE
 from bandstand.platform.errors import ServiceUnavailable
-from bandstand.platform.messaging import Broker, BrokerUnavailable, Delivery, Message
+from bandstand.platform.messaging import Broker, BrokerUnavailable, Delivery, Message, Peeked
 from bandstand.platform.messaging.broker import dead_letter_queue
 
 DEAD_LETTER_QUEUE = dead_letter_queue(BILLING_QUEUE)
@@ -46,17 +47,13 @@ async def _give_back(deliveries: Collection[Delivery]) -> None:
 
 
 class DeadLetterService:
-    async def peek(self, broker: Broker, limit: int) -> tuple[int, list[Delivery]]:
+    async def peek(self, broker: Broker, limit: int) -> tuple[int, list[Peeked]]:
         """How many messages are dead, and the first `limit` of them (left in the queue)."""
-        taken: list[Delivery] = []
         try:
             count = await broker.queue_depth(DEAD_LETTER_QUEUE)
-            taken = await _take(broker, limit)
-            return count, list(taken)
+            return count, await broker.peek(DEAD_LETTER_QUEUE, limit)
         except BrokerUnavailable as exc:
             raise BrokerDown() from exc
-        finally:
-            await _give_back(taken)
 
     async def redrive(self, broker: Broker, message_ids: Collection[str] | None) -> list[str]:
         """Put dead messages (all, or those of `message_ids`) back on `billing_queue`."""

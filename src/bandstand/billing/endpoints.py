@@ -7,11 +7,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Path, Query, Request, Response, status
 
-from bandstand.billing.dead_letters import dead_letter_service
+from bandstand.billing.dead_letters import DEAD_LETTER_QUEUE, dead_letter_service
 from bandstand.billing.events import order_id_of
 from bandstand.billing.intake import intake_of
 from bandstand.billing.schemas import (
-    DeadLetter,
     DeadLetters,
     OrderCreate,
     OrderRead,
@@ -22,12 +21,15 @@ from bandstand.billing.schemas import (
 )
 from bandstand.billing.service import Placed, order_service
 from bandstand.platform.errors import BadRequest, NotFound
-from bandstand.platform.messaging import Broker, Delivery
+from bandstand.platform.json_response import JSONShape
+from bandstand.platform.messaging import Broker, Peeked
 from bandstand.platform.pagination import Page, Pagination, paginate
 from bandstand.platform.security import AdminUser, CurrentUser, Principal
 from bandstand.platform.transactions import DBSession, get_session
 
 router = APIRouter(prefix="/api/v1/billing", tags=["billing"])
+ORDER_PAGE = JSONShape(Page[OrderRead])
+DEAD_LETTERS = JSONShape(DeadLetters)
 
 IdempotencyKey = Annotated[
     str | None,
@@ -97,9 +99,11 @@ async def list_orders(
     pagination: Pagination,
     status: OrderStatus | None = None,
     user_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
-) -> dict[str, Any]:
+) -> Response:
     statement = order_service.listing(user, status=status, user_id=user_id)
-    return await paginate(session, statement, pagination, request, transform=OrderRead.of)
+    page = await paginate(session, statement, pagination, request, scalars=False)
+    page["results"] = [row._asdict() for row in page["results"]]
+    return ORDER_PAGE.response(page)
 
 
 @router.get("/orders/{order_id}", response_model=OrderRead, summary="One order (owner or admin)")
@@ -116,34 +120,34 @@ async def list_dead_letters(
     _admin: AdminUser,
     request: Request,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
-) -> DeadLetters:
-    count, deliveries = await dead_letter_service.peek(broker_of(request), limit)
-    return DeadLetters(
-        queue="billing_queue.dlq", count=count, results=[_dead_letter(d) for d in deliveries]
-    )
+) -> Response:
+    count, peeked = await dead_letter_service.peek(broker_of(request), limit)
+    letters = {"queue": DEAD_LETTER_QUEUE, "count": count, "results": [_dead(p) for p in peeked]}
+    return DEAD_LETTERS.response(letters)
 
 
-def _dead_letter(delivery: Delivery) -> DeadLetter:
-    message = delivery.message
-    if delivery.malformed is not None:
-        raw = (delivery.raw or b"").decode(errors="replace")
-        return DeadLetter(
-            message_id=message.id,
-            type=None,
-            occurred_at=None,
-            order_id=None,
-            payload=None,
-            malformed=True,
-            error=delivery.malformed,
-            body=raw,
-        )
-    return DeadLetter(
-        message_id=message.id,
-        type=message.type,
-        occurred_at=message.occurred_at,
-        order_id=str(order_id) if (order_id := order_id_of(message)) else None,
-        payload=message.payload,
-    )
+def _dead(peeked: Peeked) -> dict[str, Any]:
+    """A dead letter as `DeadLetter`'s fields."""
+    message = peeked.message
+    if peeked.malformed is not None:
+        return {
+            "message_id": message.id,
+            "type": None,
+            "occurred_at": None,
+            "order_id": None,
+            "payload": None,
+            "malformed": True,
+            "error": peeked.malformed,
+            "body": (peeked.raw or b"").decode(errors="replace"),
+        }
+    order_id = order_id_of(message)
+    return {
+        "message_id": message.id,
+        "type": message.type,
+        "occurred_at": message.occurred_at,
+        "order_id": str(order_id) if order_id else None,
+        "payload": message.payload,
+    }
 
 
 @router.post(

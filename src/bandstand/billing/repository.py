@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Select, Table, bindparam, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -14,6 +14,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.billing.models import PENDING, BillableOrder, Order
 from bandstand.platform.bulk import insert_rows, one_of
+
+LISTED: tuple[Any, ...] = (
+    Order.id,
+    Order.user_id,
+    Order.number_of_items,
+    Order.total_amount,
+    Order.currency,
+    Order.status,
+    Order.created_at,
+    Order.processed_at,
+    Order.failure_reason,
+    Order.tax_rate,
+    Order.net_amount,
+    Order.tax_amount,
+)
+"""A listed order's columns: `OrderRead`'s fields, read as plain rows."""
 
 
 @dataclass(frozen=True)
@@ -70,8 +86,9 @@ class OrderRepository:
             session, table, [{key: order.__dict__.get(key) for key in keys} for order in orders]
         )
 
-    def listing(self, filters: OrderFilters) -> Select[Order]:
-        statement = select(Order)
+    def listing(self, filters: OrderFilters) -> Select[Any]:
+        """The orders the filters keep, newest first, as plain rows of `LISTED`."""
+        statement = select(*LISTED)
         if filters.user_id is not None:
             statement = statement.where(Order.user_id == filters.user_id)
         if filters.status is not None:

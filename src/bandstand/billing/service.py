@@ -11,6 +11,7 @@ import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -129,7 +130,7 @@ class OrderService:
 
     def listing(
         self, viewer: Principal, *, status: str | None = None, user_id: int | None = None
-    ) -> Select[Order]:
+    ) -> Select[Any]:
         if not viewer.is_admin:
             if user_id is not None and user_id != viewer.id:
                 raise Forbidden("Only an admin can list other users' orders")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
@@ -32,12 +32,14 @@ from bandstand.identity.schemas import (
 from bandstand.identity.service import user_service
 from bandstand.identity.tokens import JWKS_SCHEMA, KeyStore
 from bandstand.platform.errors import legacy_errors
+from bandstand.platform.json_response import JSONShape
 from bandstand.platform.pagination import Page, Pagination, paginate
 from bandstand.platform.schemas import StorableText
 from bandstand.platform.security import AdminUser, CurrentUser, Revocations
 from bandstand.platform.transactions import DBSession
 
 router = APIRouter(prefix="/api/v1", tags=["identity"])
+USER_PAGE = JSONShape(Page[UserRead])
 keys_router = APIRouter(tags=["identity"])
 
 
@@ -151,11 +153,11 @@ async def list_users(
     pagination: Pagination,
     search: Annotated[str | None, StorableText(max_length=100), Query()] = None,
     role: Role | None = None,
-) -> dict[str, Any]:
+) -> Response:
     statement = user_service.users.listing(search=search, role=role)
-    return await paginate(
-        session, statement, pagination, request, transform=UserRead.model_validate
-    )
+    page = await paginate(session, statement, pagination, request, scalars=False)
+    page["results"] = [row._asdict() for row in page["results"]]
+    return USER_PAGE.response(page)
 
 
 @router.get("/users/{user_id}", response_model=UserRead, summary="One user (admin)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,6 +12,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bandstand.identity.models import RefreshToken, User
 from bandstand.platform.rows import RowWrites
 from bandstand.platform.text_search import escape_like
+
+LISTED: tuple[Any, ...] = (
+    User.id,
+    User.username,
+    User.email,
+    User.first_name,
+    User.last_name,
+    User.role,
+    User.is_active,
+    User.created_at,
+    User.updated_at,
+)
+"""A listed user's columns: `UserRead`'s fields (never the password's hash), as plain rows."""
 
 
 class UserRepository(RowWrites[User]):
@@ -51,8 +65,9 @@ class UserRepository(RowWrites[User]):
         statement = select(func.count(User.id)).where(User.role == "admin", User.is_active)
         return int((await session.execute(statement)).scalar_one())
 
-    def listing(self, *, search: str | None = None, role: str | None = None) -> Select[User]:
-        statement = select(User).order_by(User.id)
+    def listing(self, *, search: str | None = None, role: str | None = None) -> Select[Any]:
+        """The users the filters keep, by id, as plain rows of `LISTED`."""
+        statement = select(*LISTED).order_by(User.id)
         if search:
             pattern = f"%{escape_like(search.lower())}%"
             statement = statement.where(
@@ -68,7 +83,8 @@ class UserRepository(RowWrites[User]):
         return statement
 
     async def first(self, session: AsyncSession, limit: int) -> Sequence[User]:
-        return (await session.execute(self.listing().limit(limit))).scalars().all()
+        statement = select(User).order_by(User.id).limit(limit)
+        return (await session.execute(statement)).scalars().all()
 
 
 class RefreshTokenRepository:

@@ -27,11 +27,13 @@ from bandstand.inventory.schemas import (
 from bandstand.inventory.service import MovieNotFound, movie_service
 from bandstand.platform.errors import BadRequest, NotFound, legacy_errors
 from bandstand.platform.json_body import body_schema, json_object, validated
+from bandstand.platform.json_response import JSONShape
 from bandstand.platform.schemas import StorableText
 from bandstand.platform.security import AdminUser
 from bandstand.platform.transactions import DBSession
 
 router = APIRouter(prefix="/api/movies", tags=["movies (streaming platform compatibility)"])
+MOVIE_LIST = JSONShape(list[MovieRead])
 
 REQUIRED = "Title and description are required"
 JSON_REQUIRED = "JSON body required"
@@ -69,9 +71,9 @@ async def _movie(session: AsyncSession, raw_id: str) -> Movie:
 @legacy_errors("error", validation_status=400)
 async def legacy_list_movies(
     session: DBSession, title: TitleQuery = None, limit: Limit = 100
-) -> list[MovieRead]:
+) -> Response:
     filters = MovieFilters(title=title, title_phrase=True)
-    return await movie_service.first(session, filters, limit)
+    return MOVIE_LIST.response(await movie_service.first(session, filters, limit))
 
 
 @router.post(

@@ -3,9 +3,9 @@ streaming platform's were); writes need an admin."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.inventory.models import GENRE_MAX, INT_MAX, TITLE_MAX, Movie
@@ -17,6 +17,7 @@ from bandstand.inventory.schemas import (
     MovieUpdate,
 )
 from bandstand.inventory.service import movie_service
+from bandstand.platform.json_response import JSONShape
 from bandstand.platform.pagination import Page, Pagination
 from bandstand.platform.resources import AdminResource
 from bandstand.platform.schemas import StorableText
@@ -24,6 +25,7 @@ from bandstand.platform.security import Principal
 from bandstand.platform.transactions import DBSession
 
 router = APIRouter(prefix="/api/v1", tags=["movies"])
+MOVIE_PAGE = JSONShape(Page[MovieRead])
 
 # Bounded so that no id reaches the database as a number its INTEGER column cannot hold.
 MovieId = Annotated[int, Path(ge=1, le=INT_MAX, description="The movie's id")]
@@ -56,9 +58,9 @@ async def list_movies(
     genre: GenreQuery = None,
     year: YearQuery = None,
     ordering: OrderingQuery = "id",
-) -> dict[str, Any]:
+) -> Response:
     filters = MovieFilters(title=title, genre=genre, year=year, ordering=ordering)
-    return await movie_service.page(session, filters, pagination, request)
+    return MOVIE_PAGE.response(await movie_service.page(session, filters, pagination, request))
 
 
 async def _view(session: AsyncSession, movie: Movie, _caller: Principal) -> MovieRead:

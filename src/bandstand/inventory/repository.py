@@ -6,8 +6,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, delete, func, insert, select
+from sqlalchemy import JSON, ColumnElement, Select, delete, func, insert, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 from bandstand.inventory.models import INT_MAX, Movie, MovieGenre
 from bandstand.platform.rows import RowWrites
@@ -23,6 +27,49 @@ ORDERINGS: dict[str, tuple[ColumnElement[Any], ...]] = {
     "release_year": (Movie.release_year.asc().nulls_first(), Movie.id.asc()),
     "-release_year": (Movie.release_year.desc().nulls_last(), Movie.id.desc()),
 }
+
+
+class genre_names(FunctionElement[list[str]]):
+    """The genres of the movie of the enclosing query, in their order, as one JSON array
+    (`[]` for none): a list reads a page's genres in the page's own statement."""
+
+    type = JSON()
+    inherit_cache = True
+
+
+@compiles(genre_names)
+def _genre_names(_element: genre_names, compiler: SQLCompiler, **kw: Any) -> str:
+    # SQLite before 3.44 has no ORDER BY inside an aggregate: it aggregates an ordered subquery.
+    names = (
+        select(MovieGenre.name)
+        .where(MovieGenre.movie_id == Movie.id)
+        .order_by(MovieGenre.position)
+        .correlate(Movie)
+        .subquery()
+    )
+    return compiler.process(select(func.json_group_array(names.c.name)).scalar_subquery(), **kw)
+
+
+@compiles(genre_names, "postgresql")
+def _genre_names_postgresql(_element: genre_names, compiler: SQLCompiler, **kw: Any) -> str:
+    names = func.json_agg(aggregate_order_by(MovieGenre.name, MovieGenre.position))
+    every = select(func.coalesce(names, func.json_build_array()))
+    return compiler.process(every.where(MovieGenre.movie_id == Movie.id).scalar_subquery(), **kw)
+
+
+LISTED: tuple[Any, ...] = (
+    Movie.id,
+    Movie.title,
+    Movie.description,
+    Movie.release_year,
+    genre_names().label("genres"),
+    Movie.duration_minutes,
+    Movie.created_at,
+    Movie.updated_at,
+    # Not listed, but a sort key: `next` links carry it.
+    Movie.title_key,
+)
+"""A listed movie's columns: `MovieRead`'s fields, read as plain rows."""
 
 
 @dataclass(frozen=True)
@@ -52,7 +99,8 @@ class MovieRepository(RowWrites[Movie]):
         return await session.get(Movie, movie_id)
 
     def listing(self, filters: MovieFilters) -> Select[Any]:
-        statement = select(Movie)
+        """The movies the filters keep, in their order, as plain rows of `LISTED`."""
+        statement = select(*LISTED)
         if filters.title is not None and normalize(filters.title):
             if filters.title_phrase:
                 statement = statement.where(contains_phrase(Movie.title_key, filters.title))
@@ -65,9 +113,9 @@ class MovieRepository(RowWrites[Movie]):
             statement = statement.where(Movie.release_year == filters.year)
         return statement.order_by(*ORDERINGS.get(filters.ordering, ORDERINGS["id"]))
 
-    async def first(self, session: AsyncSession, filters: MovieFilters, limit: int) -> list[Movie]:
+    async def first(self, session: AsyncSession, filters: MovieFilters, limit: int) -> list[Any]:
         statement = self.listing(filters).limit(limit)
-        return list((await session.execute(statement)).scalars())
+        return list((await session.execute(statement)).all())
 
     async def by_title(self, session: AsyncSession, title: str) -> Movie | None:
         statement = select(Movie).where(Movie.title == title).order_by(Movie.id).limit(1)

@@ -42,15 +42,19 @@ class MovieService:
         pagination: PageParams,
         request: Request,
     ) -> dict[str, Any]:
-        """One page of the list: three statements whatever its size (count, page, genres)."""
-        page = await paginate(session, self.listing(filters), pagination, request)
-        page["results"] = await self.views(session, page["results"])
+        """One page of the list: two statements whatever its size (count, and the page with
+        its genres). Its results are plain dicts of `MovieRead`'s fields, validated once with
+        the page (`endpoints.MOVIE_PAGE`)."""
+        statement = self.listing(filters)
+        page = await paginate(session, statement, pagination, request, scalars=False)
+        page["results"] = [row._asdict() for row in page["results"]]
         return page
 
     async def first(
         self, session: AsyncSession, filters: MovieFilters, limit: int
-    ) -> list[MovieRead]:
-        return await self.views(session, await self.movies.first(session, filters, limit))
+    ) -> list[dict[str, Any]]:
+        """The first `limit` movies, as `page`'s results are: one statement."""
+        return [row._asdict() for row in await self.movies.first(session, filters, limit)]
 
     async def get(self, session: AsyncSession, movie_id: int) -> Movie:
         movie = await self.movies.get(session, movie_id)

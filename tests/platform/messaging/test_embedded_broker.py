@@ -86,6 +86,31 @@ async def test_work_queue_keeps_publication_order(broker: EmbeddedBroker) -> Non
     assert await drain(broker, "work") == [f"work.item.n{i}" for i in range(5)]
 
 
+async def test_peek_reads_the_ready_messages_in_order_and_leaves_them(
+    broker: EmbeddedBroker,
+) -> None:
+    await broker.declare_queue("work")
+    await broker.publish([event(f"work.item.n{i}") for i in range(4)], queue="work.dlq")
+    await broker.publish_raw("work.dlq", b"<not json/>", message_id="raw-1")
+    taken = await broker.get("work.dlq")  # locked: not ready, not seen
+    assert taken is not None
+
+    seen = await broker.peek("work.dlq", 3)
+    assert [p.message.type for p in seen] == ["work.item.n1", "work.item.n2", "work.item.n3"]
+    assert all(p.malformed is None and p.raw is None for p in seen)
+    for _ in range(2):
+        *_, parked = await broker.peek("work.dlq", 10)
+        assert (parked.message.id, parked.raw) == ("raw-1", b"<not json/>")
+        assert parked.malformed is not None
+        assert "not JSON" in parked.malformed
+    assert await broker.queue_depth("work.dlq") == 4
+    await taken.release()
+    again = await broker.get("work.dlq")
+    assert again is not None
+    assert (again.message.type, again.attempts) == ("work.item.n0", 1)
+    assert await broker.peek("empty", 5) == []
+
+
 async def test_reject_redelivers_after_back_off_counting_attempts(broker: EmbeddedBroker) -> None:
     await broker.publish([event()], queue="work")
     first = await broker.get("work")

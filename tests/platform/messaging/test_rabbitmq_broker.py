@@ -241,3 +241,27 @@ async def test_a_malformed_message_is_dead_lettered(
 
     assert delivery.message.type == "identity.user.registered"
     assert await rabbit.queue_depth("work.dlq") == 1
+
+
+async def test_peek_takes_and_gives_back_counting_no_attempt(
+    rabbit: RabbitMQBroker, rabbitmq_url: str
+) -> None:
+    await rabbit.declare_queue("work")
+    sent = [event(f"work.item.n{i}") for i in range(3)]
+    await rabbit.publish(sent, queue="work.dlq")
+    connection = await aio_pika.connect(rabbitmq_url)
+    async with connection:
+        channel = await connection.channel()
+        raw = aio_pika.Message(b"<not json/>", message_id="raw-1")
+        await channel.default_exchange.publish(raw, "work.dlq")
+
+    for _ in range(2):
+        seen = await rabbit.peek("work.dlq", 10)
+        assert [p.message for p in seen[:3]] == sent
+        assert (seen[3].message.id, seen[3].raw) == ("raw-1", b"<not json/>")
+        assert seen[3].malformed is not None
+    assert [p.message for p in await rabbit.peek("work.dlq", 2)] == sent[:2]
+    assert await rabbit.queue_depth("work.dlq") == 4
+    delivery = await next_delivery(rabbit, "work.dlq")
+    assert (delivery.message, delivery.attempts) == (sent[0], 1)
+    await delivery.ack()

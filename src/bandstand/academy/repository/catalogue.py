@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Select, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,6 +14,37 @@ from bandstand.academy.repository.common import upsert_for, valid_id
 from bandstand.platform.rows import RowWrites, counts_by_key
 from bandstand.platform.schemas import as_utc
 from bandstand.platform.text_search import contains_phrase, normalize
+
+LISTED: tuple[Any, ...] = (
+    Course.id,
+    Course.title,
+    Course.description,
+    # The instructor's name as academy knows it (null when it does not): `instructor_name`.
+    select(Member.username)
+    .where(Member.user_id == Course.instructor_id)
+    .correlate(Course)
+    .scalar_subquery()
+    .label("instructor"),
+    Course.instructor_id,
+    Course.difficulty_level,
+    Course.duration_hours,
+    Course.price,
+    Course.is_active,
+    select(func.count())
+    .where(Lesson.course_id == Course.id, Lesson.is_published.is_(True))
+    .correlate(Course)
+    .scalar_subquery()
+    .label("lesson_count"),
+    select(func.count())
+    .where(Enrollment.course_id == Course.id)
+    .correlate(Course)
+    .scalar_subquery()
+    .label("enrollment_count"),
+    Course.created_at,
+    Course.updated_at,
+)
+"""A listed course's columns, its counts and its instructor's name read with it: the fields of
+`CourseRead`, as plain rows."""
 
 
 class CourseRepository(RowWrites[Course]):
@@ -28,8 +60,9 @@ class CourseRepository(RowWrites[Course]):
             statement = statement.with_for_update(read=share and not lock)
         return (await session.execute(statement)).scalars().first()
 
-    def listing(self, *, difficulty: str | None, search: str | None) -> Select[Course]:
-        statement = select(Course).where(Course.is_active.is_(True))
+    def listing(self, *, difficulty: str | None, search: str | None) -> Select[Any]:
+        """The active courses the filters keep, by id, as plain rows of `LISTED`."""
+        statement = select(*LISTED).where(Course.is_active.is_(True))
         if difficulty is not None:
             statement = statement.where(Course.difficulty_level == difficulty)
         if search and normalize(search):

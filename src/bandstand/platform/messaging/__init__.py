@@ -13,6 +13,7 @@ from bandstand.platform.messaging.broker import (
     Consumer,
     Delivery,
     Handler,
+    Peeked,
     RetryPolicy,
     dead_letter_queue,
 )
@@ -56,6 +57,7 @@ __all__ = [
     "MessageFormatError",
     "MessageHandler",
     "OutboxRelay",
+    "Peeked",
     "Queues",
     "ResourceEvents",
     "RetryPolicy",

@@ -24,11 +24,12 @@ def is_dead_letter_queue(queue: str) -> bool:
     return queue.endswith(".dlq")
 
 
+_EPOCH = datetime.fromtimestamp(0, UTC)
+
+
 def stand_in(message_id: str) -> Message:
     """The `message` of a parked delivery: only its id is known."""
-    return Message(
-        id=message_id, type="", occurred_at=datetime.fromtimestamp(0, UTC), payload={}, source=""
-    )
+    return Message(id=message_id, type="", occurred_at=_EPOCH, payload={}, source="")
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,15 @@ class Delivery(abc.ABC):
 Handler = Callable[[Delivery], Awaitable[None]]
 
 
+@dataclass(frozen=True)
+class Peeked:
+    """A message seen in a queue and left there; `malformed` and `raw` as a `Delivery`'s."""
+
+    message: Message
+    malformed: str | None = None
+    raw: bytes | None = None
+
+
 class Consumer(abc.ABC):
     """A running subscription to one queue: `handler` runs for each delivery, at most
     `prefetch` at a time."""
@@ -193,6 +203,25 @@ class Broker(abc.ABC):
 
         A body that is not a `Message` is dead-lettered on a queue that has a dead-letter queue
         and handed out parked (`Delivery.malformed`) on a dead-letter queue."""
+
+    async def peek(self, queue: str, limit: int) -> list[Peeked]:
+        """The first `limit` messages `get` would hand out, left in the queue (listing a
+        dead-letter queue: a body that is not a `Message` is seen `malformed`).
+
+        This one takes them and gives them back (attempts unchanged); a broker that can read a
+        queue without taking from it does that instead."""
+        taken: list[Delivery] = []
+        try:
+            while len(taken) < limit:
+                delivery = await self.get(queue)
+                if delivery is None:
+                    break
+                taken.append(delivery)
+            return [Peeked(d.message, d.malformed, d.raw) for d in taken]
+        finally:
+            for delivery in taken:
+                if not delivery.settled:
+                    await delivery.release()
 
     @abc.abstractmethod
     async def queue_depth(self, name: str) -> int:

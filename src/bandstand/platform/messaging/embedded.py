@@ -24,6 +24,7 @@ from bandstand.platform.messaging.broker import (
     BrokerUnavailable,
     Consumer,
     Handler,
+    Peeked,
     RetryPolicy,
     dead_letter_queue,
     is_dead_letter_queue,
@@ -57,6 +58,7 @@ _SCHEMA = (
 _READY = "queue = ? AND available_at <= ? AND (locked_until IS NULL OR locked_until <= ?)"
 _ANY_READY = f"SELECT 1 FROM messages WHERE {_READY} LIMIT 1"  # noqa: S608
 _NEXT_READY = f"SELECT id, attempts FROM messages WHERE {_READY} ORDER BY id LIMIT ?"  # noqa: S608
+_PEEK = f"SELECT message_id, body FROM messages WHERE {_READY} ORDER BY id LIMIT ?"  # noqa: S608
 # Row ids travel as one JSON array parameter, so no statement is assembled from values.
 _LOCK = (
     "UPDATE messages SET attempts = attempts + 1, locked_until = ?, lock_token = ?"
@@ -197,6 +199,13 @@ class EmbeddedBroker(Broker):
     async def get(self, queue: str) -> EmbeddedDelivery | None:
         deliveries = await self.claim(queue, 1)
         return deliveries[0] if deliveries else None
+
+    async def peek(self, queue: str, limit: int) -> list[Peeked]:
+        """Read, not taken: one statement, no lock, no attempt counted."""
+        async with self._statement() as db:
+            now = time.time()
+            rows = list(await db.execute_fetchall(_PEEK, (queue, now, now, limit)))
+        return [_peeked(str(message_id), body) for message_id, body in rows]
 
     async def queue_depth(self, name: str) -> int:
         async with self._statement() as db:
@@ -373,6 +382,13 @@ class EmbeddedBroker(Broker):
                 if isinstance(exc, sqlite3.Error):
                     raise BrokerUnavailable(f"embedded broker error: {exc}") from exc
                 raise
+
+
+def _peeked(message_id: str, body: str) -> Peeked:
+    try:
+        return Peeked(Message.from_json(body))
+    except MessageFormatError as exc:
+        return Peeked(stand_in(message_id), str(exc), body.encode())
 
 
 def _route(routing_key: str, bindings: Iterable[tuple[str, str]]) -> list[str]:

@@ -65,7 +65,10 @@ class EmbeddedConsumer(Consumer):
                 claimed = await self._claim()
                 if self._in_flight and loop.time() >= next_renewal:
                     next_renewal = loop.time() + renew_every
-                    await self._broker.renew((d.row_id, d.token) for d in self._in_flight.values())
+                    # A list, not a generator: handlers settle (and forget) deliveries while
+                    # `renew` waits for the connection.
+                    locks = [(d.row_id, d.token) for d in self._in_flight.values()]
+                    await self._broker.renew(locks)
             except BrokerUnavailable as exc:
                 logger.warning("Consumer of %s cannot reach the broker: %s", self.queue, exc)
                 wait = _FAILURE_PAUSE
