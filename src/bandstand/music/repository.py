@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, delete, func, select, text, update
+from sqlalchemy import ColumnElement, Label, Select, delete, exists, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -41,6 +41,30 @@ SONG_ORDERINGS: dict[str, tuple[ColumnElement[Any], ...]] = {
     "likes": (Song.like_count.asc(), Song.id.asc()),
     "-likes": (Song.like_count.desc(), Song.id.desc()),
 }
+ALBUM_COLUMNS: tuple[InstrumentedAttribute[Any], ...] = (
+    Album.id,
+    Album.title,
+    Album.artist,
+    Album.genre,
+    Album.description,
+    Album.cover_image_url,
+    Album.created_at,
+    Album.updated_at,
+)
+PICTURE_COLUMNS: tuple[InstrumentedAttribute[Any], ...] = (
+    Picture.id,
+    Picture.pic_url,
+    Picture.event_country,
+    Picture.event_state,
+    Picture.event_city,
+    Picture.event_date,
+    Picture.created_at,
+    Picture.updated_at,
+)
+# Built once: a list's statement starts from these.
+_SONGS: Select[Any] = select(*SONG_COLUMNS)
+_ALBUMS: Select[Any] = select(*ALBUM_COLUMNS)
+_PICTURES: Select[Any] = select(*PICTURE_COLUMNS).order_by(Picture.id)
 # asyncpg and SQLite both accept far more bound parameters; this keeps statements small.
 CHUNK = 500
 
@@ -91,6 +115,13 @@ def _chunks(values: Sequence[int]) -> Iterable[Sequence[int]]:
         yield values[start : start + CHUNK]
 
 
+def liked_by(user_id: int) -> Label[bool]:
+    """`liked_by_me` of a list of songs for `user_id`: a lookup of the likes' primary key
+    (user_id, song_id) per row of the page, in the page's own statement. Not a condition, so a
+    list's count leaves it out."""
+    return exists().where(Like.user_id == user_id, Like.song_id == Song.id).label("liked_by_me")
+
+
 class SongRepository(_MusicRows[Song]):
     """Deleting a song removes its likes and tracks (ON DELETE CASCADE)."""
 
@@ -105,8 +136,10 @@ class SongRepository(_MusicRows[Song]):
         statement = select(Song.like_count).where(Song.id == song_id)
         return (await session.execute(statement)).scalar_one_or_none()
 
-    def listing(self, filters: SongFilters) -> Select[Any]:
-        statement = select(*SONG_COLUMNS)
+    def listing(self, filters: SongFilters, viewer_id: int | None = None) -> Select[Any]:
+        """The songs `filters` keep, in their order; with `viewer_id`, whether that user likes
+        each (`liked_by_me`)."""
+        statement = _SONGS if viewer_id is None else _SONGS.add_columns(liked_by(viewer_id))
         if filters.album is not None:
             statement = statement.join(
                 AlbumSong, (AlbumSong.song_id == Song.id) & (AlbumSong.album_id == filters.album)
@@ -120,9 +153,12 @@ class SongRepository(_MusicRows[Song]):
         ordering = SONG_ORDERINGS.get(filters.ordering or "", (Song.id.asc(),))
         return statement.order_by(*ordering)
 
-    async def first(self, session: AsyncSession, limit: int) -> Sequence[Any]:
+    async def first(
+        self, session: AsyncSession, limit: int, viewer_id: int | None = None
+    ) -> Sequence[Any]:
         """The first `limit` songs by id, as list rows (no lyrics)."""
-        return list((await session.execute(self.listing(SongFilters()).limit(limit))).all())
+        statement = self.listing(SongFilters(), viewer_id).limit(limit)
+        return list((await session.execute(statement)).all())
 
     async def count(self, session: AsyncSession) -> int:
         return int((await session.execute(select(func.count()).select_from(Song))).scalar_one())
@@ -194,15 +230,6 @@ class LikeRepository:
         statement = select(Like.song_id).where(Like.user_id == user_id, Like.song_id == song_id)
         return (await session.execute(statement)).first() is not None
 
-    async def liked_among(
-        self, session: AsyncSession, user_id: int, song_ids: Sequence[int]
-    ) -> set[int]:
-        """Which of `song_ids` (one page) `user_id` likes: one statement per page."""
-        if not song_ids:
-            return set()
-        statement = select(Like.song_id).where(Like.user_id == user_id, Like.song_id.in_(song_ids))
-        return set((await session.execute(statement)).scalars())
-
     def liked_songs(self, user_id: int) -> Select[Any]:
         """`user_id`'s liked songs, the latest like first."""
         return (
@@ -229,7 +256,7 @@ class AlbumRepository(_MusicRows[Album]):
         artist: str | None = None,
         ordering: str | None = None,
     ) -> Select[Any]:
-        statement = select(Album)
+        statement = _ALBUMS
         if search:
             statement = statement.where(*contains_words(Album.search_text, search))
         if genre is not None:
@@ -242,8 +269,8 @@ class AlbumRepository(_MusicRows[Album]):
             return statement.order_by(Album.title.desc(), Album.id.desc())
         return statement.order_by(Album.id)
 
-    async def first(self, session: AsyncSession, limit: int) -> Sequence[Album]:
-        return list((await session.execute(self.listing().limit(limit))).scalars())
+    async def first(self, session: AsyncSession, limit: int) -> Sequence[Any]:
+        return list((await session.execute(self.listing().limit(limit))).all())
 
     async def by_title_and_artist(
         self, session: AsyncSession, title: str, artist: str
@@ -253,20 +280,28 @@ class AlbumRepository(_MusicRows[Album]):
 
 
 class TrackRepository(_MusicRows[AlbumSong]):
-    def tracks(self, album_id: int) -> Select[Any]:
-        """The songs of an album in track order, with their track numbers."""
+    def tracks(self, album_id: int, viewer_id: int | None = None) -> Select[Any]:
+        """The songs of an album in track order, with their track numbers (and, with
+        `viewer_id`, whether that user likes each)."""
+        statement = _SONGS.add_columns(AlbumSong.track_number)
+        if viewer_id is not None:
+            statement = statement.add_columns(liked_by(viewer_id))
         return (
-            select(*SONG_COLUMNS, AlbumSong.track_number)
-            .join(AlbumSong, AlbumSong.song_id == Song.id)
+            statement.join(AlbumSong, AlbumSong.song_id == Song.id)
             .where(AlbumSong.album_id == album_id)
             .order_by(AlbumSong.track_number, AlbumSong.song_id)
         )
 
-    async def first(self, session: AsyncSession, album_id: int, limit: int) -> Sequence[Any]:
-        return list((await session.execute(self.tracks(album_id).limit(limit))).all())
+    async def first(
+        self, session: AsyncSession, album_id: int, limit: int, viewer_id: int | None
+    ) -> Sequence[Any]:
+        statement = self.tracks(album_id, viewer_id).limit(limit)
+        return list((await session.execute(statement)).all())
 
-    async def track(self, session: AsyncSession, album_id: int, song_id: int) -> Any | None:
-        statement = self.tracks(album_id).where(AlbumSong.song_id == song_id)
+    async def track(
+        self, session: AsyncSession, album_id: int, song_id: int, viewer_id: int | None
+    ) -> Any | None:
+        statement = self.tracks(album_id, viewer_id).where(AlbumSong.song_id == song_id)
         return (await session.execute(statement)).first()
 
     async def get(self, session: AsyncSession, album_id: int, song_id: int) -> AlbumSong | None:
@@ -284,10 +319,11 @@ class PictureRepository(_MusicRows[Picture]):
         return await session.get(Picture, picture_id)
 
     def listing(self) -> Select[Any]:
-        return select(Picture).order_by(Picture.id)
+        return _PICTURES
 
     async def first(self, session: AsyncSession, limit: int) -> Sequence[Picture]:
-        return list((await session.execute(self.listing().limit(limit))).scalars())
+        statement = select(Picture).order_by(Picture.id).limit(limit)
+        return list((await session.execute(statement)).scalars())
 
     async def count(self, session: AsyncSession) -> int:
         statement = select(func.count()).select_from(Picture)
