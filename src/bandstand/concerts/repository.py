@@ -39,12 +39,16 @@ CONCERT_COLUMNS: tuple[Any, ...] = (
 )
 
 
+_ANSWERS = aliased(Attendance)
+"""The attendance as the lists' subqueries read it: their own, also where the outer statement
+reads attendance (built once: an alias is costly to build, each time)."""
+
+
 def attending_count() -> Label[int]:
     """`attending_count` of a list of concerts: a count within the attendance index's
     (concert_id, status) range of each row of the page, in the page's own statement."""
-    answers = aliased(Attendance)  # its own, also where the outer statement reads attendance
     count = select(func.count()).where(
-        answers.concert_id == Concert.id, answers.status == ATTENDING
+        _ANSWERS.concert_id == Concert.id, _ANSWERS.status == ATTENDING
     )
     return count.scalar_subquery().label("attending_count")
 
@@ -52,9 +56,8 @@ def attending_count() -> Label[int]:
 def status_of(user_id: int) -> Label[str]:
     """`my_status` of a list of concerts for `user_id`: a lookup of the attendance's primary
     key (user_id, concert_id) per row, "-" where there is none."""
-    answers = aliased(Attendance)
-    status = select(answers.status).where(
-        answers.user_id == user_id, answers.concert_id == Concert.id
+    status = select(_ANSWERS.status).where(
+        _ANSWERS.user_id == user_id, _ANSWERS.concert_id == Concert.id
     )
     return func.coalesce(status.scalar_subquery(), NO_ANSWER).label("my_status")
 

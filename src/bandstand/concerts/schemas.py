@@ -111,6 +111,8 @@ class ConcertUpdate(ChangeBody):
 
 
 class ConcertRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     concert_name: str
     duration: int = Field(description="Minutes")

@@ -107,11 +107,9 @@ class ConcertService:
     ) -> dict[str, Any]:
         """A page of the calendar and its count: two statements whatever the page size (the
         attending counts and the viewer's statuses are read with the page). Its results are
-        plain dicts of `ConcertRead`'s fields."""
+        rows of `ConcertRead`'s fields."""
         statement = self.listing(filters, viewer.id if viewer is not None else None)
-        page = await paginate(session, statement, pagination, request, scalars=False)
-        page["results"] = [row._asdict() for row in page["results"]]
-        return page
+        return await paginate(session, statement, pagination, request, scalars=False)
 
     async def get(self, session: AsyncSession, concert_id: int) -> Concert:
         concert = await self.concerts.get(session, concert_id)
@@ -252,7 +250,7 @@ class ConcertService:
         status: str | None = None,
         upcoming: bool | None = None,
     ) -> dict[str, Any]:
-        """A page of `my_concerts` and its count (two statements), as plain dicts of
+        """A page of `my_concerts` and its count (two statements), as rows of
         `MyConcert`'s fields."""
         statement = self.my_concerts(user_id, status=status, upcoming=upcoming)
         page = await paginate(session, statement, pagination, request, scalars=False)
@@ -268,11 +266,9 @@ class ConcertService:
         *,
         status: str | None = None,
     ) -> dict[str, Any]:
-        """A page of the concert's answers, as plain dicts of `Attendee`'s fields."""
+        """A page of the concert's answers, as rows of `Attendee`'s fields."""
         statement = await self.attendees(session, concert_id, status=status)
-        page = await paginate(session, statement, pagination, request, scalars=False)
-        page["results"] = [row._asdict() for row in page["results"]]
-        return page
+        return await paginate(session, statement, pagination, request, scalars=False)
 
     async def attendees(
         self, session: AsyncSession, concert_id: int, *, status: str | None = None

@@ -40,11 +40,9 @@ class PictureService:
     async def page(
         self, session: AsyncSession, pagination: PageParams, request: Request
     ) -> dict[str, Any]:
-        """A page of pictures, as plain dicts of `PictureRead`'s fields."""
+        """A page of pictures, as rows of `PictureRead`'s fields."""
         statement = self.pictures.listing()
-        page = await paginate(session, statement, pagination, request, scalars=False)
-        page["results"] = [row._asdict() for row in page["results"]]
-        return page
+        return await paginate(session, statement, pagination, request, scalars=False)
 
     async def first(self, session: AsyncSession, limit: int) -> list[Picture]:
         return list(await self.pictures.first(session, limit))

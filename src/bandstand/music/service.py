@@ -6,6 +6,7 @@ same transaction. Pictures are in `bandstand.music.pictures`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import Request
@@ -114,18 +115,16 @@ class SongService:
     ) -> dict[str, Any]:
         """One page of songs and their count: two statements whatever the page size, the
         caller's likes read with the page (`liked_by_me`, left null without a caller). Its
-        results are plain dicts of `SongRead`'s fields, validated once with the page
+        results are rows of `SongRead`'s fields, validated once with the page
         (`SONG_PAGE`)."""
         statement = self.songs.listing(filters, viewer_id)
-        page = await paginate(session, statement, pagination, request, scalars=False)
-        page["results"] = [row._asdict() for row in page["results"]]
-        return page
+        return await paginate(session, statement, pagination, request, scalars=False)
 
     async def first(
         self, session: AsyncSession, limit: int, viewer_id: int | None
-    ) -> list[dict[str, Any]]:
-        """The first `limit` songs by id, as plain dicts of `SongRead`'s fields."""
-        return [row._asdict() for row in await self.songs.first(session, limit, viewer_id)]
+    ) -> Sequence[Any]:
+        """The first `limit` songs by id, as rows of `SongRead`'s fields."""
+        return await self.songs.first(session, limit, viewer_id)
 
     async def create(
         self,
@@ -194,11 +193,9 @@ class SongService:
     async def liked_page(
         self, session: AsyncSession, user_id: int, pagination: PageParams, request: Request
     ) -> dict[str, Any]:
-        """A page of `user_id`'s liked songs, as plain dicts of `LikedSong`'s fields."""
+        """A page of `user_id`'s liked songs, as rows of `LikedSong`'s fields."""
         statement = self.likes.liked_songs(user_id)
-        page = await paginate(session, statement, pagination, request, scalars=False)
-        page["results"] = [{**row._asdict(), "liked_by_me": True} for row in page["results"]]
-        return page
+        return await paginate(session, statement, pagination, request, scalars=False)
 
 
 class AlbumService:
@@ -224,16 +221,14 @@ class AlbumService:
         artist: str | None = None,
         ordering: str | None = None,
     ) -> dict[str, Any]:
-        """A page of albums, as plain dicts of `AlbumRead`'s fields."""
+        """A page of albums, as rows of `AlbumRead`'s fields."""
         statement = self.albums.listing(
             search=search, genre=genre, artist=artist, ordering=ordering
         )
-        page = await paginate(session, statement, pagination, request, scalars=False)
-        page["results"] = [row._asdict() for row in page["results"]]
-        return page
+        return await paginate(session, statement, pagination, request, scalars=False)
 
-    async def first(self, session: AsyncSession, limit: int) -> list[dict[str, Any]]:
-        return [row._asdict() for row in await self.albums.first(session, limit)]
+    async def first(self, session: AsyncSession, limit: int) -> Sequence[Any]:
+        return await self.albums.first(session, limit)
 
     async def create(self, session: AsyncSession, data: AlbumCreate, actor_id: int | None) -> Album:
         album = Album(**data.model_dump(), search_text=search_text(data.title, data.artist))
@@ -261,19 +256,16 @@ class AlbumService:
         request: Request,
         viewer_id: int | None,
     ) -> dict[str, Any]:
-        """A page of the album's songs, as plain dicts of `AlbumTrack`'s fields."""
+        """A page of the album's songs, as rows of `AlbumTrack`'s fields."""
         await self._ensure_album(session, album_id)
         statement = self.tracks.tracks(album_id, viewer_id)
-        page = await paginate(session, statement, pagination, request, scalars=False)
-        page["results"] = [row._asdict() for row in page["results"]]
-        return page
+        return await paginate(session, statement, pagination, request, scalars=False)
 
     async def first_tracks(
         self, session: AsyncSession, album_id: int, limit: int, viewer_id: int | None
-    ) -> list[dict[str, Any]]:
+    ) -> Sequence[Any]:
         await self._ensure_album(session, album_id)
-        rows = await self.tracks.first(session, album_id, limit, viewer_id)
-        return [row._asdict() for row in rows]
+        return await self.tracks.first(session, album_id, limit, viewer_id)
 
     async def track(
         self, session: AsyncSession, album_id: int, song_id: int, viewer_id: int | None
@@ -282,7 +274,7 @@ class AlbumService:
         row = await self.tracks.track(session, album_id, song_id, viewer_id)
         if row is None:
             raise TrackNotFound(album_id, song_id)
-        return AlbumTrack.model_validate(row._asdict())
+        return AlbumTrack.model_validate(row)
 
     async def add_track(
         self, session: AsyncSession, album_id: int, data: TrackCreate, actor_id: int | None
