@@ -111,8 +111,6 @@ class ConcertUpdate(ChangeBody):
 
 
 class ConcertRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
     id: int
     concert_name: str
     duration: int = Field(description="Minutes")

@@ -29,6 +29,7 @@ from bandstand.concerts.schemas import (
 from bandstand.platform.clock import utcnow
 from bandstand.platform.errors import NotFound
 from bandstand.platform.pagination import PageParams, paginate
+from bandstand.platform.rows import field_dicts
 from bandstand.platform.schemas import as_utc
 from bandstand.platform.security import Principal
 
@@ -107,9 +108,11 @@ class ConcertService:
     ) -> dict[str, Any]:
         """A page of the calendar and its count: two statements whatever the page size (the
         attending counts and the viewer's statuses are read with the page). Its results are
-        rows of `ConcertRead`'s fields."""
+        plain dicts of `ConcertRead`'s fields."""
         statement = self.listing(filters, viewer.id if viewer is not None else None)
-        return await paginate(session, statement, pagination, request, scalars=False)
+        page = await paginate(session, statement, pagination, request, scalars=False)
+        page["results"] = field_dicts(page["results"])
+        return page
 
     async def get(self, session: AsyncSession, concert_id: int) -> Concert:
         concert = await self.concerts.get(session, concert_id)
@@ -250,11 +253,11 @@ class ConcertService:
         status: str | None = None,
         upcoming: bool | None = None,
     ) -> dict[str, Any]:
-        """A page of `my_concerts` and its count (two statements), as rows of
+        """A page of `my_concerts` and its count (two statements), as plain dicts of
         `MyConcert`'s fields."""
         statement = self.my_concerts(user_id, status=status, upcoming=upcoming)
         page = await paginate(session, statement, pagination, request, scalars=False)
-        page["results"] = [_my_concert(row._asdict()) for row in page["results"]]
+        page["results"] = [_my_concert(fields) for fields in field_dicts(page["results"])]
         return page
 
     async def attendees_page(
@@ -266,9 +269,11 @@ class ConcertService:
         *,
         status: str | None = None,
     ) -> dict[str, Any]:
-        """A page of the concert's answers, as rows of `Attendee`'s fields."""
+        """A page of the concert's answers, as plain dicts of `Attendee`'s fields."""
         statement = await self.attendees(session, concert_id, status=status)
-        return await paginate(session, statement, pagination, request, scalars=False)
+        page = await paginate(session, statement, pagination, request, scalars=False)
+        page["results"] = field_dicts(page["results"])
+        return page
 
     async def attendees(
         self, session: AsyncSession, concert_id: int, *, status: str | None = None

@@ -14,7 +14,7 @@ from bandstand.music.repository import PictureRepository
 from bandstand.music.schemas import CHOSEN_ID_MAX, PictureCreate
 from bandstand.platform.errors import BadRequest, Conflict, NotFound
 from bandstand.platform.pagination import PageParams, paginate
-from bandstand.platform.rows import apply_changes, changed_fields
+from bandstand.platform.rows import apply_changes, changed_fields, field_dicts
 
 
 class PictureNotFound(NotFound):
@@ -40,9 +40,11 @@ class PictureService:
     async def page(
         self, session: AsyncSession, pagination: PageParams, request: Request
     ) -> dict[str, Any]:
-        """A page of pictures, as rows of `PictureRead`'s fields."""
+        """A page of pictures, as plain dicts of `PictureRead`'s fields."""
         statement = self.pictures.listing()
-        return await paginate(session, statement, pagination, request, scalars=False)
+        page = await paginate(session, statement, pagination, request, scalars=False)
+        page["results"] = field_dicts(page["results"])
+        return page
 
     async def first(self, session: AsyncSession, limit: int) -> list[Picture]:
         return list(await self.pictures.first(session, limit))

@@ -6,7 +6,6 @@ same transaction. Pictures are in `bandstand.music.pictures`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from fastapi import Request
@@ -34,7 +33,7 @@ from bandstand.music.search import search_text
 from bandstand.platform.clock import utcnow
 from bandstand.platform.errors import Conflict, NotFound
 from bandstand.platform.pagination import PageParams, paginate
-from bandstand.platform.rows import apply_changes, changed_fields
+from bandstand.platform.rows import apply_changes, changed_fields, field_dicts
 from bandstand.platform.security import Principal
 
 LEGACY_SONG_DEFAULTS: dict[str, Any] = {
@@ -115,16 +114,18 @@ class SongService:
     ) -> dict[str, Any]:
         """One page of songs and their count: two statements whatever the page size, the
         caller's likes read with the page (`liked_by_me`, left null without a caller). Its
-        results are rows of `SongRead`'s fields, validated once with the page
+        results are plain dicts of `SongRead`'s fields, validated once with the page
         (`SONG_PAGE`)."""
         statement = self.songs.listing(filters, viewer_id)
-        return await paginate(session, statement, pagination, request, scalars=False)
+        page = await paginate(session, statement, pagination, request, scalars=False)
+        page["results"] = field_dicts(page["results"])
+        return page
 
     async def first(
         self, session: AsyncSession, limit: int, viewer_id: int | None
-    ) -> Sequence[Any]:
-        """The first `limit` songs by id, as rows of `SongRead`'s fields."""
-        return await self.songs.first(session, limit, viewer_id)
+    ) -> list[dict[str, Any]]:
+        """The first `limit` songs by id, as plain dicts of `SongRead`'s fields."""
+        return field_dicts(await self.songs.first(session, limit, viewer_id))
 
     async def create(
         self,
@@ -193,9 +194,11 @@ class SongService:
     async def liked_page(
         self, session: AsyncSession, user_id: int, pagination: PageParams, request: Request
     ) -> dict[str, Any]:
-        """A page of `user_id`'s liked songs, as rows of `LikedSong`'s fields."""
+        """A page of `user_id`'s liked songs, as plain dicts of `LikedSong`'s fields."""
         statement = self.likes.liked_songs(user_id)
-        return await paginate(session, statement, pagination, request, scalars=False)
+        page = await paginate(session, statement, pagination, request, scalars=False)
+        page["results"] = field_dicts(page["results"])
+        return page
 
 
 class AlbumService:
@@ -221,14 +224,16 @@ class AlbumService:
         artist: str | None = None,
         ordering: str | None = None,
     ) -> dict[str, Any]:
-        """A page of albums, as rows of `AlbumRead`'s fields."""
+        """A page of albums, as plain dicts of `AlbumRead`'s fields."""
         statement = self.albums.listing(
             search=search, genre=genre, artist=artist, ordering=ordering
         )
-        return await paginate(session, statement, pagination, request, scalars=False)
+        page = await paginate(session, statement, pagination, request, scalars=False)
+        page["results"] = field_dicts(page["results"])
+        return page
 
-    async def first(self, session: AsyncSession, limit: int) -> Sequence[Any]:
-        return await self.albums.first(session, limit)
+    async def first(self, session: AsyncSession, limit: int) -> list[dict[str, Any]]:
+        return field_dicts(await self.albums.first(session, limit))
 
     async def create(self, session: AsyncSession, data: AlbumCreate, actor_id: int | None) -> Album:
         album = Album(**data.model_dump(), search_text=search_text(data.title, data.artist))
@@ -256,16 +261,18 @@ class AlbumService:
         request: Request,
         viewer_id: int | None,
     ) -> dict[str, Any]:
-        """A page of the album's songs, as rows of `AlbumTrack`'s fields."""
+        """A page of the album's songs, as plain dicts of `AlbumTrack`'s fields."""
         await self._ensure_album(session, album_id)
         statement = self.tracks.tracks(album_id, viewer_id)
-        return await paginate(session, statement, pagination, request, scalars=False)
+        page = await paginate(session, statement, pagination, request, scalars=False)
+        page["results"] = field_dicts(page["results"])
+        return page
 
     async def first_tracks(
         self, session: AsyncSession, album_id: int, limit: int, viewer_id: int | None
-    ) -> Sequence[Any]:
+    ) -> list[dict[str, Any]]:
         await self._ensure_album(session, album_id)
-        return await self.tracks.first(session, album_id, limit, viewer_id)
+        return field_dicts(await self.tracks.first(session, album_id, limit, viewer_id))
 
     async def track(
         self, session: AsyncSession, album_id: int, song_id: int, viewer_id: int | None
