@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
@@ -62,6 +63,9 @@ def status_of(user_id: int) -> Label[str]:
     return func.coalesce(status.scalar_subquery(), NO_ANSWER).label("my_status")
 
 
+LISTINGS_KEPT = 512
+"""Calendar statements kept built, by their arguments (building one, with the cache key that
+SQLAlchemy and the kept counts derive from it, cost more than reading its page)."""
 # Built once: the lists' statements start from these. Their extra columns are not conditions,
 # so a list's count leaves them out.
 _CONCERTS: Select[Any] = select(*CONCERT_COLUMNS, attending_count())
@@ -85,6 +89,22 @@ class ConcertFilters:
     descending: bool = False
 
 
+@functools.lru_cache(maxsize=LISTINGS_KEPT)
+def _concert_listing(filters: ConcertFilters, viewer_id: int | None) -> Select[Any]:
+    statement = _CONCERTS if viewer_id is None else _CONCERTS.add_columns(status_of(viewer_id))
+    if filters.city is not None:
+        statement = statement.where(Concert.city_key == city_key(filters.city))
+    if filters.starts_at_or_after is not None:
+        statement = statement.where(Concert.date >= filters.starts_at_or_after)
+    if filters.starts_before is not None:
+        statement = statement.where(Concert.date < filters.starts_before)
+    if filters.starts_at_or_before is not None:
+        statement = statement.where(Concert.date <= filters.starts_at_or_before)
+    if filters.descending:
+        return statement.order_by(Concert.date.desc(), Concert.id.desc())
+    return statement.order_by(Concert.date, Concert.id)
+
+
 class ConcertRepository(RowWrites[Concert]):
     """Deleting a concert removes its attendance (ON DELETE CASCADE)."""
 
@@ -102,18 +122,7 @@ class ConcertRepository(RowWrites[Concert]):
     def listing(self, filters: ConcertFilters, viewer_id: int | None = None) -> Select[Any]:
         """The concerts `filters` keep, as rows of `ConcertRead`'s fields: `my_status` only with
         `viewer_id`."""
-        statement = _CONCERTS if viewer_id is None else _CONCERTS.add_columns(status_of(viewer_id))
-        if filters.city is not None:
-            statement = statement.where(Concert.city_key == city_key(filters.city))
-        if filters.starts_at_or_after is not None:
-            statement = statement.where(Concert.date >= filters.starts_at_or_after)
-        if filters.starts_before is not None:
-            statement = statement.where(Concert.date < filters.starts_before)
-        if filters.starts_at_or_before is not None:
-            statement = statement.where(Concert.date <= filters.starts_at_or_before)
-        if filters.descending:
-            return statement.order_by(Concert.date.desc(), Concert.id.desc())
-        return statement.order_by(Concert.date, Concert.id)
+        return _concert_listing(filters, viewer_id)
 
     async def by_name_and_date(
         self, session: AsyncSession, concert_name: str, date: datetime
