@@ -97,7 +97,7 @@ def baseline_router() -> APIRouter:
         statement = song_service.songs.listing(SongFilters())
         count = await exact_count(session, statement)
         rows = await session.execute(statement.limit(SIZE).offset((page - 1) * SIZE))
-        results = await song_service.rows(session, list(rows), None, SongRead)
+        results = [SongRead.model_validate(row._asdict()) for row in rows]
         return {"count": count, "next": None, "previous": None, "results": results}
 
     @router.get("/bench/baseline/instruments")

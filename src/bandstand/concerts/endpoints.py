@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 
 from bandstand.concerts.schemas import (
     AttendanceUpdate,
@@ -20,12 +20,16 @@ from bandstand.concerts.schemas import (
     StoredStatus,
 )
 from bandstand.concerts.service import concert_filters, concert_service
-from bandstand.platform.pagination import Page, Pagination, paginate
+from bandstand.platform.json_response import JSONShape
+from bandstand.platform.pagination import Page, Pagination
 from bandstand.platform.resources import AdminResource
 from bandstand.platform.security import AdminUser, CurrentUser, OptionalUser
 from bandstand.platform.transactions import DBSession
 
 router = APIRouter(prefix="/api/v1", tags=["concerts"])
+CONCERT_PAGE = JSONShape(Page[ConcertRead])
+ATTENDEE_PAGE = JSONShape(Page[Attendee])
+MY_CONCERT_PAGE = JSONShape(Page[MyConcert])
 
 Upcoming = Annotated[
     bool | None,
@@ -46,13 +50,12 @@ async def list_concerts(
     ] = None,
     upcoming: Upcoming = None,
     ordering: Annotated[Ordering, Query(description="By start time")] = "date",
-) -> dict[str, Any]:
+) -> Response:
     filters = concert_filters(
         city=city, date_from=date_from, date_to=date_to, upcoming=upcoming, ordering=ordering
     )
-    page = await paginate(session, concert_service.listing(filters), pagination, request)
-    page["results"] = await concert_service.views(session, page["results"], viewer)
-    return page
+    page = await concert_service.page(session, filters, pagination, request, viewer)
+    return CONCERT_PAGE.response(page)
 
 
 concerts = AdminResource(
@@ -105,9 +108,11 @@ async def list_attendees(
     request: Request,
     pagination: Pagination,
     status: StoredStatus | None = None,
-) -> dict[str, Any]:
-    statement = await concert_service.attendees(session, concert_id, status=status)
-    return await paginate(session, statement, pagination, request, transform=Attendee.of)
+) -> Response:
+    page = await concert_service.attendees_page(
+        session, concert_id, pagination, request, status=status
+    )
+    return ATTENDEE_PAGE.response(page)
 
 
 @router.get(
@@ -122,8 +127,8 @@ async def list_my_concerts(
     pagination: Pagination,
     status: StoredStatus | None = None,
     upcoming: Upcoming = None,
-) -> dict[str, Any]:
-    statement = concert_service.my_concerts(user.id, status=status, upcoming=upcoming)
-    page = await paginate(session, statement, pagination, request, scalars=False)
-    page["results"] = await concert_service.my_concert_views(session, page["results"])
-    return page
+) -> Response:
+    page = await concert_service.my_concerts_page(
+        session, user.id, pagination, request, status=status, upcoming=upcoming
+    )
+    return MY_CONCERT_PAGE.response(page)

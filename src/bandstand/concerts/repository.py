@@ -2,24 +2,75 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy import Label, Select, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from bandstand.concerts.models import (
     ATTENDING,
     MAX_ID,
+    NO_ANSWER,
     STORED_STATUSES,
     Attendance,
     Concert,
     city_key,
 )
 from bandstand.platform.rows import RowWrites, counts_by_key
+
+# What a list shows of a concert: every column but the city's folded key.
+CONCERT_COLUMNS: tuple[Any, ...] = (
+    Concert.id,
+    Concert.concert_name,
+    Concert.duration,
+    Concert.city,
+    Concert.date,
+    Concert.venue,
+    Concert.description,
+    Concert.picture_id,
+    Concert.created_at,
+    Concert.updated_at,
+)
+
+
+_ANSWERS = aliased(Attendance)
+"""The attendance as the lists' subqueries read it: their own, also where the outer statement
+reads attendance (built once: an alias is costly to build, each time)."""
+
+
+def attending_count() -> Label[int]:
+    """`attending_count` of a list of concerts: a count within the attendance index's
+    (concert_id, status) range of each row of the page, in the page's own statement."""
+    count = select(func.count()).where(
+        _ANSWERS.concert_id == Concert.id, _ANSWERS.status == ATTENDING
+    )
+    return count.scalar_subquery().label("attending_count")
+
+
+def status_of(user_id: int) -> Label[str]:
+    """`my_status` of a list of concerts for `user_id`: a lookup of the attendance's primary
+    key (user_id, concert_id) per row, "-" where there is none."""
+    status = select(_ANSWERS.status).where(
+        _ANSWERS.user_id == user_id, _ANSWERS.concert_id == Concert.id
+    )
+    return func.coalesce(status.scalar_subquery(), NO_ANSWER).label("my_status")
+
+
+LISTINGS_KEPT = 512
+"""Calendar statements kept built, by their arguments (building one, with the cache key that
+SQLAlchemy and the kept counts derive from it, cost more than reading its page)."""
+# Built once: the lists' statements start from these. Their extra columns are not conditions,
+# so a list's count leaves them out.
+_CONCERTS: Select[Any] = select(*CONCERT_COLUMNS, attending_count())
+ATTENDEE_COLUMNS: tuple[Any, ...] = (Attendance.user_id, Attendance.status, Attendance.updated_at)
+_ATTENDEES: Select[Any] = select(*ATTENDEE_COLUMNS)
 
 
 def _valid_id(identifier: int) -> bool:
@@ -38,6 +89,22 @@ class ConcertFilters:
     descending: bool = False
 
 
+@functools.lru_cache(maxsize=LISTINGS_KEPT)
+def _concert_listing(filters: ConcertFilters, viewer_id: int | None) -> Select[Any]:
+    statement = _CONCERTS if viewer_id is None else _CONCERTS.add_columns(status_of(viewer_id))
+    if filters.city is not None:
+        statement = statement.where(Concert.city_key == city_key(filters.city))
+    if filters.starts_at_or_after is not None:
+        statement = statement.where(Concert.date >= filters.starts_at_or_after)
+    if filters.starts_before is not None:
+        statement = statement.where(Concert.date < filters.starts_before)
+    if filters.starts_at_or_before is not None:
+        statement = statement.where(Concert.date <= filters.starts_at_or_before)
+    if filters.descending:
+        return statement.order_by(Concert.date.desc(), Concert.id.desc())
+    return statement.order_by(Concert.date, Concert.id)
+
+
 class ConcertRepository(RowWrites[Concert]):
     """Deleting a concert removes its attendance (ON DELETE CASCADE)."""
 
@@ -52,19 +119,10 @@ class ConcertRepository(RowWrites[Concert]):
         statement = select(Concert.id).where(Concert.id == concert_id)
         return (await session.execute(statement)).first() is not None
 
-    def listing(self, filters: ConcertFilters) -> Select[Concert]:
-        statement = select(Concert)
-        if filters.city is not None:
-            statement = statement.where(Concert.city_key == city_key(filters.city))
-        if filters.starts_at_or_after is not None:
-            statement = statement.where(Concert.date >= filters.starts_at_or_after)
-        if filters.starts_before is not None:
-            statement = statement.where(Concert.date < filters.starts_before)
-        if filters.starts_at_or_before is not None:
-            statement = statement.where(Concert.date <= filters.starts_at_or_before)
-        if filters.descending:
-            return statement.order_by(Concert.date.desc(), Concert.id.desc())
-        return statement.order_by(Concert.date, Concert.id)
+    def listing(self, filters: ConcertFilters, viewer_id: int | None = None) -> Select[Any]:
+        """The concerts `filters` keep, as rows of `ConcertRead`'s fields: `my_status` only with
+        `viewer_id`."""
+        return _concert_listing(filters, viewer_id)
 
     async def by_name_and_date(
         self, session: AsyncSession, concert_name: str, date: datetime
@@ -159,9 +217,17 @@ class AttendanceRepository:
         status: str | None = None,
         starts_at_or_after: datetime | None = None,
         starts_before: datetime | None = None,
-    ) -> Select[Attendance, Concert]:
+    ) -> Select[Any]:
+        """The user's answers with their concerts, the concert's start time first: rows of the
+        answer's `status` and `updated_at` (as `answer` and `answered_at`) beside `ConcertRead`'s
+        fields."""
         statement = (
-            select(Attendance, Concert)
+            select(
+                Attendance.status.label("answer"),
+                Attendance.updated_at.label("answered_at"),
+                *CONCERT_COLUMNS,
+                attending_count(),
+            )
             .join(Concert, Concert.id == Attendance.concert_id)
             .where(Attendance.user_id == user_id)
             .where(Attendance.status.in_([status] if status else STORED_STATUSES))
@@ -172,8 +238,9 @@ class AttendanceRepository:
             statement = statement.where(Concert.date < starts_before)
         return statement.order_by(Concert.date, Concert.id)
 
-    def of_concert(self, concert_id: int, *, status: str | None = None) -> Select[Attendance]:
-        statement = select(Attendance).where(
+    def of_concert(self, concert_id: int, *, status: str | None = None) -> Select[Any]:
+        """Rows of `Attendee`'s fields, by user id."""
+        statement = _ATTENDEES.where(
             Attendance.concert_id == concert_id,
             Attendance.status.in_([status] if status else STORED_STATUSES),
         )

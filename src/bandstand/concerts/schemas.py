@@ -14,7 +14,7 @@ from pydantic import (
     model_validator,
 )
 
-from bandstand.concerts.models import MAX_ID, Attendance, Concert
+from bandstand.concerts.models import MAX_ID, Concert
 from bandstand.platform.rows import column_values
 from bandstand.platform.schemas import (
     ChangeBody,
@@ -158,7 +158,3 @@ class Attendee(BaseModel):
     user_id: int
     status: StoredStatus
     updated_at: UTCDatetime
-
-    @classmethod
-    def of(cls, attendance: Attendance) -> Attendee:
-        return cls.model_validate(attendance)

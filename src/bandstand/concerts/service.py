@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any, cast
+from typing import Any
 
+from fastapi import Request
 from sqlalchemy import Select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,13 +22,14 @@ from bandstand.concerts.schemas import (
     ConcertCreate,
     ConcertRead,
     MyAttendance,
-    MyConcert,
     Ordering,
     day_start,
     next_day_start,
 )
 from bandstand.platform.clock import utcnow
 from bandstand.platform.errors import NotFound
+from bandstand.platform.pagination import PageParams, paginate
+from bandstand.platform.rows import field_dicts
 from bandstand.platform.schemas import as_utc
 from bandstand.platform.security import Principal
 
@@ -93,8 +95,24 @@ class ConcertService:
 
     # The calendar
 
-    def listing(self, filters: ConcertFilters) -> Select[Concert]:
-        return self.concerts.listing(filters)
+    def listing(self, filters: ConcertFilters, viewer_id: int | None = None) -> Select[Any]:
+        return self.concerts.listing(filters, viewer_id)
+
+    async def page(
+        self,
+        session: AsyncSession,
+        filters: ConcertFilters,
+        pagination: PageParams,
+        request: Request,
+        viewer: Principal | None,
+    ) -> dict[str, Any]:
+        """A page of the calendar and its count: two statements whatever the page size (the
+        attending counts and the viewer's statuses are read with the page). Its results are
+        plain dicts of `ConcertRead`'s fields."""
+        statement = self.listing(filters, viewer.id if viewer is not None else None)
+        page = await paginate(session, statement, pagination, request, scalars=False)
+        page["results"] = field_dicts(page["results"])
+        return page
 
     async def get(self, session: AsyncSession, concert_id: int) -> Concert:
         concert = await self.concerts.get(session, concert_id)
@@ -216,37 +234,62 @@ class ConcertService:
     def my_concerts(
         self, user_id: int, *, status: str | None = None, upcoming: bool | None = None
     ) -> Select[Any]:
-        """Rows of (attendance, concert), the concert's start time first."""
+        """The user's answers with their concerts, the concert's start time first."""
         now = utcnow()
-        statement = self.attendance.of_user(
+        return self.attendance.of_user(
             user_id,
             status=status,
             starts_at_or_after=now if upcoming is True else None,
             starts_before=now if upcoming is False else None,
         )
-        return cast("Select[Any]", statement)
 
-    async def my_concert_views(
-        self, session: AsyncSession, rows: Sequence[tuple[Attendance, Concert]]
-    ) -> list[MyConcert]:
-        counts = await self.attendance.attending_counts(
-            session, [concert.id for _, concert in rows]
-        )
-        return [
-            MyConcert(
-                status=attendance.status,
-                updated_at=attendance.updated_at,
-                concert=ConcertRead.build(concert, counts[concert.id], attendance.status),
-            )
-            for attendance, concert in rows
-        ]
+    async def my_concerts_page(
+        self,
+        session: AsyncSession,
+        user_id: int,
+        pagination: PageParams,
+        request: Request,
+        *,
+        status: str | None = None,
+        upcoming: bool | None = None,
+    ) -> dict[str, Any]:
+        """A page of `my_concerts` and its count (two statements), as plain dicts of
+        `MyConcert`'s fields."""
+        statement = self.my_concerts(user_id, status=status, upcoming=upcoming)
+        page = await paginate(session, statement, pagination, request, scalars=False)
+        page["results"] = [_my_concert(fields) for fields in field_dicts(page["results"])]
+        return page
+
+    async def attendees_page(
+        self,
+        session: AsyncSession,
+        concert_id: int,
+        pagination: PageParams,
+        request: Request,
+        *,
+        status: str | None = None,
+    ) -> dict[str, Any]:
+        """A page of the concert's answers, as plain dicts of `Attendee`'s fields."""
+        statement = await self.attendees(session, concert_id, status=status)
+        page = await paginate(session, statement, pagination, request, scalars=False)
+        page["results"] = field_dicts(page["results"])
+        return page
 
     async def attendees(
         self, session: AsyncSession, concert_id: int, *, status: str | None = None
-    ) -> Select[Attendance]:
+    ) -> Select[Any]:
         if not await self.concerts.exists(session, concert_id):
             raise ConcertNotFound(concert_id)
         return self.attendance.of_concert(concert_id, status=status)
+
+
+def _my_concert(fields: dict[str, Any]) -> dict[str, Any]:
+    """A row of `my_concerts` as `MyConcert`'s fields: the answer, and the concert as the user
+    reads it."""
+    status = fields.pop("answer")
+    answered_at = fields.pop("answered_at")
+    fields["my_status"] = status
+    return {"status": status, "updated_at": answered_at, "concert": fields}
 
 
 def _differs(current: object, new: object) -> bool:

@@ -11,10 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bandstand.music import events
 from bandstand.music.models import Picture
 from bandstand.music.repository import PictureRepository
-from bandstand.music.schemas import CHOSEN_ID_MAX, PictureCreate, PictureRead
+from bandstand.music.schemas import CHOSEN_ID_MAX, PictureCreate
 from bandstand.platform.errors import BadRequest, Conflict, NotFound
 from bandstand.platform.pagination import PageParams, paginate
-from bandstand.platform.rows import apply_changes, changed_fields
+from bandstand.platform.rows import apply_changes, changed_fields, field_dicts
 
 
 class PictureNotFound(NotFound):
@@ -40,13 +40,11 @@ class PictureService:
     async def page(
         self, session: AsyncSession, pagination: PageParams, request: Request
     ) -> dict[str, Any]:
-        return await paginate(
-            session,
-            self.pictures.listing(),
-            pagination,
-            request,
-            transform=PictureRead.model_validate,
-        )
+        """A page of pictures, as plain dicts of `PictureRead`'s fields."""
+        statement = self.pictures.listing()
+        page = await paginate(session, statement, pagination, request, scalars=False)
+        page["results"] = field_dicts(page["results"])
+        return page
 
     async def first(self, session: AsyncSession, limit: int) -> list[Picture]:
         return list(await self.pictures.first(session, limit))

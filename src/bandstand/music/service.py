@@ -6,8 +6,7 @@ same transaction. Pictures are in `bandstand.music.pictures`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, TypeVar
+from typing import Any
 
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,24 +22,19 @@ from bandstand.music.repository import (
 )
 from bandstand.music.schemas import (
     AlbumCreate,
-    AlbumRead,
     AlbumTrack,
     LegacySongCreate,
-    LikedSong,
     LikeStatus,
     SongCreate,
     SongDetail,
-    SongRead,
     TrackCreate,
 )
 from bandstand.music.search import search_text
 from bandstand.platform.clock import utcnow
 from bandstand.platform.errors import Conflict, NotFound
 from bandstand.platform.pagination import PageParams, paginate
-from bandstand.platform.rows import apply_changes, changed_fields
+from bandstand.platform.rows import apply_changes, changed_fields, field_dicts
 from bandstand.platform.security import Principal
-
-Row = TypeVar("Row", bound=SongRead)
 
 LEGACY_SONG_DEFAULTS: dict[str, Any] = {
     "artist": "Unknown artist",
@@ -118,44 +112,20 @@ class SongService:
         request: Request,
         viewer_id: int | None,
     ) -> dict[str, Any]:
-        """One page of songs: a count, the page, and the caller's likes among it (three
-        statements whatever the page size; two without a caller). Its results are plain dicts
-        of `SongRead`'s fields, validated once with the page (`SONG_PAGE`)."""
-        statement = self.songs.listing(filters)
+        """One page of songs and their count: two statements whatever the page size, the
+        caller's likes read with the page (`liked_by_me`, left null without a caller). Its
+        results are plain dicts of `SongRead`'s fields, validated once with the page
+        (`SONG_PAGE`)."""
+        statement = self.songs.listing(filters, viewer_id)
         page = await paginate(session, statement, pagination, request, scalars=False)
-        rows = page["results"]
-        liked: set[int] | None = None
-        if viewer_id is not None:
-            liked = await self.likes.liked_among(session, viewer_id, [row.id for row in rows])
-        results = [dict(zip(row._fields, row, strict=True)) for row in rows]
-        for result in results:
-            result["liked_by_me"] = None if liked is None else result["id"] in liked
-        page["results"] = results
+        page["results"] = field_dicts(page["results"])
         return page
 
     async def first(
         self, session: AsyncSession, limit: int, viewer_id: int | None
-    ) -> list[SongRead]:
-        rows = await self.songs.first(session, limit)
-        return await self.rows(session, rows, viewer_id, SongRead)
-
-    async def rows(
-        self,
-        session: AsyncSession,
-        rows: Sequence[Any],
-        viewer_id: int | None,
-        model: type[Row],
-    ) -> list[Row]:
-        """List rows as `model`, with `liked_by_me` from one query for all of them."""
-        liked: set[int] | None = None
-        if viewer_id is not None:
-            liked = await self.likes.liked_among(session, viewer_id, [row.id for row in rows])
-        return [
-            model.model_validate(
-                {**row._mapping, "liked_by_me": None if liked is None else row.id in liked}
-            )
-            for row in rows
-        ]
+    ) -> list[dict[str, Any]]:
+        """The first `limit` songs by id, as plain dicts of `SongRead`'s fields."""
+        return field_dicts(await self.songs.first(session, limit, viewer_id))
 
     async def create(
         self,
@@ -224,12 +194,10 @@ class SongService:
     async def liked_page(
         self, session: AsyncSession, user_id: int, pagination: PageParams, request: Request
     ) -> dict[str, Any]:
+        """A page of `user_id`'s liked songs, as plain dicts of `LikedSong`'s fields."""
         statement = self.likes.liked_songs(user_id)
         page = await paginate(session, statement, pagination, request, scalars=False)
-        page["results"] = [
-            LikedSong.model_validate({**row._mapping, "liked_by_me": True})
-            for row in page["results"]
-        ]
+        page["results"] = field_dicts(page["results"])
         return page
 
 
@@ -256,17 +224,16 @@ class AlbumService:
         artist: str | None = None,
         ordering: str | None = None,
     ) -> dict[str, Any]:
+        """A page of albums, as plain dicts of `AlbumRead`'s fields."""
         statement = self.albums.listing(
             search=search, genre=genre, artist=artist, ordering=ordering
         )
-        return await paginate(
-            session, statement, pagination, request, transform=AlbumRead.model_validate
-        )
+        page = await paginate(session, statement, pagination, request, scalars=False)
+        page["results"] = field_dicts(page["results"])
+        return page
 
-    async def first(self, session: AsyncSession, limit: int) -> list[AlbumRead]:
-        return [
-            AlbumRead.model_validate(album) for album in await self.albums.first(session, limit)
-        ]
+    async def first(self, session: AsyncSession, limit: int) -> list[dict[str, Any]]:
+        return field_dicts(await self.albums.first(session, limit))
 
     async def create(self, session: AsyncSession, data: AlbumCreate, actor_id: int | None) -> Album:
         album = Album(**data.model_dump(), search_text=search_text(data.title, data.artist))
@@ -294,28 +261,27 @@ class AlbumService:
         request: Request,
         viewer_id: int | None,
     ) -> dict[str, Any]:
+        """A page of the album's songs, as plain dicts of `AlbumTrack`'s fields."""
         await self._ensure_album(session, album_id)
-        statement = self.tracks.tracks(album_id)
+        statement = self.tracks.tracks(album_id, viewer_id)
         page = await paginate(session, statement, pagination, request, scalars=False)
-        page["results"] = await self._songs.rows(session, page["results"], viewer_id, AlbumTrack)
+        page["results"] = field_dicts(page["results"])
         return page
 
     async def first_tracks(
         self, session: AsyncSession, album_id: int, limit: int, viewer_id: int | None
-    ) -> list[AlbumTrack]:
+    ) -> list[dict[str, Any]]:
         await self._ensure_album(session, album_id)
-        rows = await self.tracks.first(session, album_id, limit)
-        return await self._songs.rows(session, rows, viewer_id, AlbumTrack)
+        return field_dicts(await self.tracks.first(session, album_id, limit, viewer_id))
 
     async def track(
         self, session: AsyncSession, album_id: int, song_id: int, viewer_id: int | None
     ) -> AlbumTrack:
         await self._ensure_album(session, album_id)
-        row = await self.tracks.track(session, album_id, song_id)
+        row = await self.tracks.track(session, album_id, song_id, viewer_id)
         if row is None:
             raise TrackNotFound(album_id, song_id)
-        (track,) = await self._songs.rows(session, [row], viewer_id, AlbumTrack)
-        return track
+        return AlbumTrack.model_validate(row)
 
     async def add_track(
         self, session: AsyncSession, album_id: int, data: TrackCreate, actor_id: int | None

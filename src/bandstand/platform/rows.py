@@ -3,7 +3,8 @@
 `Timestamps` declares a model's `created_at` and `updated_at` (its last two columns).
 `RowWrites` is the base of a repository of one model: `add` and `delete` flush at once, so a
 constraint the database refuses surfaces inside the use case (which may answer it) rather than
-at commit. `counts_by_key` reads a grouped count for many keys in one query. `changed_fields`
+at commit. `counts_by_key` reads a grouped count for many keys in one query. `field_dicts` turns
+a page of result rows into what a `JSONShape` validates fastest. `changed_fields`
 and `apply_changes` are the two halves of a partial update: which sent values differ from the
 row, then setting them with the row's `updated_at`.
 """
@@ -66,6 +67,13 @@ async def counts_by_key(
 
 class Stamped(Protocol):
     updated_at: datetime
+
+
+def field_dicts(rows: Iterable[Any]) -> list[dict[str, Any]]:
+    """Result rows (of selected columns) as dicts of their fields. A model validated from the
+    dicts costs less than one validated from the rows' attributes, which SQLAlchemy's `Row`
+    looks up in Python, field by field."""
+    return [dict(zip(row._fields, row, strict=True)) for row in rows]
 
 
 def column_values(row: object) -> dict[str, Any]:

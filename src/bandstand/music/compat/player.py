@@ -7,7 +7,7 @@ as its `DELETE /users/{id}` does.
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from bandstand.music.endpoints.params import AlbumId, Limit, SongId
 from bandstand.music.schemas import (
@@ -22,18 +22,22 @@ from bandstand.music.schemas import (
     SongUpdate,
 )
 from bandstand.music.service import album_service, song_detail, song_service
+from bandstand.platform.json_response import JSONShape
 from bandstand.platform.resources import AdminResource
 from bandstand.platform.security import AdminUser, CurrentUser, OptionalUser
 from bandstand.platform.transactions import DBSession
 
 router = APIRouter(tags=["music (music player compatibility)"])
+SONGS = JSONShape(list[SongRead])
+ALBUMS = JSONShape(list[AlbumRead])
+TRACKS = JSONShape(list[AlbumTrack])
 
 
 @router.get("/songs", response_model=list[SongRead], summary="The first songs by id")
 async def legacy_list_songs(
     session: DBSession, viewer: OptionalUser, limit: Limit = 100
-) -> list[SongRead]:
-    return await song_service.first(session, limit, viewer.id if viewer else None)
+) -> Response:
+    return SONGS.response(await song_service.first(session, limit, viewer.id if viewer else None))
 
 
 songs = AdminResource(
@@ -62,8 +66,8 @@ async def legacy_delete_song(
 
 
 @router.get("/albums", response_model=list[AlbumRead], summary="The first albums by id")
-async def legacy_list_albums(session: DBSession, limit: Limit = 100) -> list[AlbumRead]:
-    return await album_service.first(session, limit)
+async def legacy_list_albums(session: DBSession, limit: Limit = 100) -> Response:
+    return ALBUMS.response(await album_service.first(session, limit))
 
 
 albums = AdminResource("/albums", "album", AlbumId, AlbumRead, album_service, name_prefix="legacy_")
@@ -77,8 +81,8 @@ albums.add_get(router, None)
 )
 async def legacy_album_songs(
     album_id: AlbumId, user: CurrentUser, session: DBSession, limit: Limit = 100
-) -> list[AlbumTrack]:
-    return await album_service.first_tracks(session, album_id, limit, user.id)
+) -> Response:
+    return TRACKS.response(await album_service.first_tracks(session, album_id, limit, user.id))
 
 
 albums.add_create(router, AlbumCreate, None)

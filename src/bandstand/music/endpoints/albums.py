@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response, status
 
 from bandstand.music.endpoints.params import AlbumId, Artist, Genre, Search, SongId
 from bandstand.music.schemas import AlbumCreate, AlbumRead, AlbumTrack, AlbumUpdate, TrackCreate
 from bandstand.music.service import album_service
+from bandstand.platform.json_response import JSONShape
 from bandstand.platform.pagination import Page, Pagination
 from bandstand.platform.resources import AdminResource
 from bandstand.platform.security import AdminUser, CurrentUser
 from bandstand.platform.transactions import DBSession
 
 router = APIRouter(prefix="/api/v1", tags=["albums"])
+ALBUM_PAGE = JSONShape(Page[AlbumRead])
+TRACK_PAGE = JSONShape(Page[AlbumTrack])
 
 
 @router.get("/albums", response_model=Page[AlbumRead], summary="Albums, filtered and ordered")
@@ -28,10 +31,11 @@ async def list_albums(
     ordering: Annotated[
         Literal["title", "-title"] | None, Query(description="Sort key (default: id)")
     ] = None,
-) -> dict[str, Any]:
-    return await album_service.page(
+) -> Response:
+    page = await album_service.page(
         session, pagination, request, search=search, genre=genre, artist=artist, ordering=ordering
     )
+    return ALBUM_PAGE.response(page)
 
 
 albums = AdminResource("/albums", "album", AlbumId, AlbumRead, album_service)
@@ -52,8 +56,9 @@ async def list_tracks(
     session: DBSession,
     request: Request,
     pagination: Pagination,
-) -> dict[str, Any]:
-    return await album_service.tracks_page(session, album_id, pagination, request, user.id)
+) -> Response:
+    page = await album_service.tracks_page(session, album_id, pagination, request, user.id)
+    return TRACK_PAGE.response(page)
 
 
 @router.post(

@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 
 from bandstand.music.endpoints.params import PictureId
 from bandstand.music.pictures import picture_service
 from bandstand.music.schemas import PictureCreate, PictureRead, PictureUpdate
+from bandstand.platform.json_response import JSONShape
 from bandstand.platform.pagination import Page, Pagination
 from bandstand.platform.resources import AdminResource
 from bandstand.platform.transactions import DBSession
 
 router = APIRouter(prefix="/api/v1", tags=["pictures"])
+PICTURE_PAGE = JSONShape(Page[PictureRead])
 
 
 @router.get("/pictures", response_model=Page[PictureRead], summary="Event pictures")
-async def list_pictures(
-    session: DBSession, request: Request, pagination: Pagination
-) -> dict[str, Any]:
-    return await picture_service.page(session, pagination, request)
+async def list_pictures(session: DBSession, request: Request, pagination: Pagination) -> Response:
+    return PICTURE_PAGE.response(await picture_service.page(session, pagination, request))
 
 
 pictures = AdminResource("/pictures", "picture", PictureId, PictureRead, picture_service)

@@ -3,7 +3,7 @@ a like is always the caller's own."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
@@ -28,6 +28,7 @@ from bandstand.platform.transactions import DBSession
 
 router = APIRouter(prefix="/api/v1", tags=["songs"])
 SONG_PAGE = JSONShape(Page[SongRead])
+LIKED_PAGE = JSONShape(Page[LikedSong])
 
 
 @router.get("/songs", response_model=Page[SongRead], summary="Songs, filtered and ordered")
@@ -80,5 +81,5 @@ async def unlike_song(song_id: SongId, user: CurrentUser, session: DBSession) ->
 )
 async def my_likes(
     user: CurrentUser, session: DBSession, request: Request, pagination: Pagination
-) -> dict[str, Any]:
-    return await song_service.liked_page(session, user.id, pagination, request)
+) -> Response:
+    return LIKED_PAGE.response(await song_service.liked_page(session, user.id, pagination, request))
