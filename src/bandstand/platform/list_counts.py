@@ -23,6 +23,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -66,13 +67,28 @@ def count_of(statement: Select[Any]) -> Select[int]:
     return counted
 
 
+_ROWS_COUNTED: weakref.WeakKeyDictionary[Select[Any], Select[Any]] = weakref.WeakKeyDictionary()
+
+
+def rows_counted(statement: Select[Any]) -> Select[Any]:
+    """What a count of `statement` counts: its rows without their columns or order. A list's
+    count is kept under this, so lists that differ only by a column (the caller's own
+    `liked_by_me`, say) share one. Built once per statement (a service may keep its statements
+    built)."""
+    rows = _ROWS_COUNTED.get(statement)
+    if rows is None:
+        if statement._group_by_clauses or statement._distinct or statement._having_criteria:
+            rows = statement.order_by(None)
+        else:
+            rows = statement.with_only_columns(literal(1), maintain_column_froms=True)
+            rows = rows.order_by(None)
+        _ROWS_COUNTED[statement] = rows
+    return rows
+
+
 def bounded_count_of(statement: Select[Any], bound: int) -> Select[int]:
     """The number of rows of `statement`, counting no further than `bound + 1`."""
-    if statement._group_by_clauses or statement._distinct or statement._having_criteria:
-        rows = statement.order_by(None).limit(bound + 1)
-    else:
-        rows = statement.with_only_columns(literal(1), maintain_column_froms=True)
-        rows = rows.order_by(None).limit(bound + 1)
+    rows = rows_counted(statement).limit(bound + 1)
     return select(func.count()).select_from(rows.subquery())
 
 
@@ -85,11 +101,25 @@ _SQL_OF: dict[Any, str] = {}
 _SQL_KEPT = 1024
 
 
+_KEYS: weakref.WeakKeyDictionary[Select[Any], tuple[str, str]] = weakref.WeakKeyDictionary()
+
+
 def statement_key(session: AsyncSession, statement: Select[Any]) -> str:
     """A digest of `statement` as the engine runs it: its SQL and its parameters.
 
     The SQL is compiled once per shape of statement (SQLAlchemy's own cache key, the parameters
-    apart): compiling on every request cost more than a page's queries."""
+    apart): compiling on every request cost more than a page's queries. A statement's digest is
+    computed once (statements do not change)."""
+    dialect = session.bind.dialect.name if session.bind is not None else ""
+    kept = _KEYS.get(statement)
+    if kept is not None and kept[0] == dialect:
+        return kept[1]
+    key = _statement_key(session, statement)
+    _KEYS[statement] = (dialect, key)
+    return key
+
+
+def _statement_key(session: AsyncSession, statement: Select[Any]) -> str:
     bind = session.bind
     cache_key = statement._generate_cache_key()
     if cache_key is None:  # a statement SQLAlchemy cannot cache: compiled every time
@@ -126,7 +156,7 @@ class ListCounts:
     async def count(self, session: AsyncSession, statement: Select[Any]) -> Count:
         if not self.keep:
             return Count(await exact_count(session, statement))
-        key = f"{self.generation.key}:count:{statement_key(session, statement)}"
+        key = f"{self.generation.key}:count:{statement_key(session, rows_counted(statement))}"
         generation, stored = await self._kept(key)
         if stored is not None and stored["g"] == generation:
             return Count(int(stored["v"]))

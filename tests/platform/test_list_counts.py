@@ -1,0 +1,40 @@
+"""A list's count is kept under what it counts: lists that differ only by their columns share
+it, lists with other conditions do not."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+from sqlalchemy import Column, Integer, String, Table, literal, select
+
+from bandstand.platform.database import Database, new_metadata
+from bandstand.platform.list_counts import rows_counted, statement_key
+
+metadata = new_metadata()
+tracks = Table(
+    "tracks", metadata, Column("id", Integer, primary_key=True), Column("name", String(20))
+)
+
+
+@pytest.fixture
+async def database(database_urls: Callable[[str], str]) -> AsyncIterator[Database]:
+    database = Database(database_urls("counts"))
+    yield database
+    await database.dispose()
+
+
+async def test_a_count_is_keyed_by_the_rows_it_counts(database: Database) -> None:
+    listed = select(tracks.c.id, tracks.c.name).order_by(tracks.c.id)
+    for_alice = listed.add_columns(literal(7).label("viewer"))
+    for_bob = listed.add_columns(literal(8).label("viewer"))
+    other_rows = listed.where(tracks.c.name == "x")
+    async with database.session() as session:
+
+        def key(statement: object) -> str:
+            return statement_key(session, rows_counted(statement))  # type: ignore[arg-type]
+
+        assert key(listed) == key(for_alice) == key(for_bob)
+        assert key(other_rows) != key(listed)
+        assert key(listed.where(tracks.c.name == "y")) != key(other_rows)
+        assert rows_counted(listed) is rows_counted(listed)  # built once per statement
