@@ -6,6 +6,7 @@ import httpx
 import pytest
 
 from tests.marketplace.conftest import ADMIN_ID, INSTRUMENT, Marketplace
+from tests.support.bodies import assert_lists_exactly
 
 
 async def test_create_then_read(marketplace: Marketplace, client: httpx.AsyncClient) -> None:
@@ -142,3 +143,24 @@ async def test_delete(marketplace: Marketplace, client: httpx.AsyncClient) -> No
 async def test_unknown_and_out_of_range_ids_are_404(client: httpx.AsyncClient) -> None:
     assert (await client.get("/api/v1/instruments/1")).status_code == 404
     assert (await client.get("/api/v1/instruments/99999999999")).status_code == 422
+
+
+@pytest.mark.parametrize("ordering", [None, "price", "-price", "publish", "-publish"])
+async def test_a_listed_instrument_is_written_exactly_as_the_instrument_alone(
+    marketplace: Marketplace, ordering: str | None
+) -> None:
+    ids = await marketplace.add_many(
+        [
+            {"name": "Guitarra «Española»", "price": "120.50", "publish": "2026-03-01"},
+            {"name": 'Bajo "Fender"\nJazz', "price": "0", "location": "Málaga"},
+            {"name": "Violín", "image": "https://example.com/v.jpg", "category": "Cuerda"},
+            {"name": "Piano", "price": "99999.99", "publish": "2025-12-31"},
+        ]
+    )
+    params = {"ordering": ordering} if ordering else {}
+    listed = await marketplace.client.get("/api/v1/instruments", params=params)
+    assert listed.status_code == 200
+    order = [item["id"] for item in listed.json()["results"]]
+    assert sorted(order) == sorted(ids)
+    alone = [(await marketplace.client.get(f"/api/v1/instruments/{n}")).content for n in order]
+    assert_lists_exactly(listed.content, alone)

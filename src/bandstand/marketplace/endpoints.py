@@ -87,15 +87,16 @@ async def list_instruments(
     listings: Listings,
 ) -> Response | dict[str, Any]:
     if not filters.words:
-        return await paginate(
+        page = await paginate(
             session,
             instrument_service.listing(session, filters),
             pagination,
             request,
-            transform=InstrumentRead.of,
+            scalars=False,
             counter=lambda: counter.count(session, filters),
             keep_count=False,
         )
+        return json_response(LISTING_PAGE, page)
     count, rows = await instrument_service.page(
         session, counter, filters, pagination.offset, pagination.page_size, listings
     )

@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.marketplace import search
+from bandstand.marketplace.listing_rows import PAGE_COLUMNS
 from bandstand.marketplace.models import MAX_ID, Instrument, derived_keys
 from bandstand.platform.after_commit import record_write
 from bandstand.platform.rows import RowWrites
@@ -101,10 +102,10 @@ class InstrumentRepository(RowWrites[Instrument]):
         return terms
 
     def listing(self, session: AsyncSession, filters: InstrumentFilters) -> Select[Any]:
-        """The listings of `filters` in their order, unpaged (for the kernel's pagination)."""
-        return (
-            select(Instrument).where(*self.conditions(session, filters)).order_by(*_order(filters))
-        )
+        """The listings of `filters` in their order, unpaged (for the kernel's pagination): the
+        columns a page shows, as plain rows."""
+        statement = select(*PAGE_COLUMNS).where(*self.conditions(session, filters))
+        return statement.order_by(*_order(filters))
 
     async def count(self, session: AsyncSession, filters: InstrumentFilters) -> int:
         statement = select(func.count()).select_from(Instrument)

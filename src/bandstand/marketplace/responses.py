@@ -13,7 +13,6 @@ from typing import Any
 
 from fastapi import Response
 from pydantic import TypeAdapter
-from sqlalchemy import Row
 
 from bandstand.marketplace.schemas import InstrumentRead, LegacyPage
 from bandstand.platform.pagination import Page
@@ -26,7 +25,7 @@ def json_response(adapter: TypeAdapter[Any], content: dict[str, Any]) -> Respons
     """`content`, a page whose `results` are plain rows or objects, validated by `adapter` as a
     JSON response."""
     results = [
-        dict(zip(r._fields, r, strict=True)) if isinstance(r, Row) else r
+        dict(zip(r._fields, r, strict=True)) if hasattr(r, "_fields") else r
         for r in content["results"]
     ]
     value = adapter.validate_python({**content, "results": results}, from_attributes=True)
