@@ -1,15 +1,18 @@
-"""A list's count is kept under what it counts: lists that differ only by their columns share
-it, lists with other conditions do not."""
+"""A list's count and anchors are kept under what they are made of (its rows, their sort keys):
+lists that differ only by their columns share them, lists with other conditions do not."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import pytest
 from sqlalchemy import Column, Integer, String, Table, literal, select
 
 from bandstand.platform.database import Database, new_metadata
+from bandstand.platform.keyset import Ordering
 from bandstand.platform.list_counts import rows_counted, statement_key
+from bandstand.platform.pagination import keys_listed
 
 metadata = new_metadata()
 tracks = Table(
@@ -38,3 +41,18 @@ async def test_a_count_is_keyed_by_the_rows_it_counts(database: Database) -> Non
         assert key(other_rows) != key(listed)
         assert key(listed.where(tracks.c.name == "y")) != key(other_rows)
         assert rows_counted(listed) is rows_counted(listed)  # built once per statement
+
+
+async def test_anchors_are_keyed_by_the_sort_keys_of_the_rows(database: Database) -> None:
+    listed = select(tracks.c.id, tracks.c.name).order_by(tracks.c.name, tracks.c.id)
+    for_alice = listed.add_columns(literal(7).label("viewer"))
+    async with database.session() as session:
+        dialect = session.bind.dialect.name  # type: ignore[union-attr]
+        ordering = Ordering.of(listed, dialect)
+        assert ordering is not None
+
+        def key(statement: Any) -> str:
+            return statement_key(session, keys_listed(statement, ordering))
+
+        assert key(listed) == key(for_alice)
+        assert key(listed.where(tracks.c.name == "x")) != key(listed)

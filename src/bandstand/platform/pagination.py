@@ -20,6 +20,7 @@ ORDER BY, so a list declares its ordering once, where it builds its statement.
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
@@ -241,7 +242,7 @@ async def read_page(
         anchors = await counts.kept(
             session,
             f"anchors{ANCHOR_EVERY}",
-            statement,
+            keys_listed(statement, ordering),
             lambda: _anchors(session, statement, ordering),
         )
         passed = min(offset // ANCHOR_EVERY, len(anchors)) if anchors is not None else 0
@@ -254,6 +255,21 @@ async def read_page(
     ids = statement.with_only_columns(unique, maintain_column_froms=True)
     ids = ids.limit(limit).offset(offset).correlate(None)
     return await _rows(session, statement.where(unique.in_(ids.scalar_subquery())), scalars)
+
+
+_KEYS_LISTED: weakref.WeakKeyDictionary[Select[Any], Select[Any]] = weakref.WeakKeyDictionary()
+
+
+def keys_listed(statement: Select[Any], ordering: Ordering) -> Select[Any]:
+    """`statement` with its sort keys as its only columns: what its anchors are kept under, so
+    lists that differ only by a column (a viewer's own) share them. Built once per statement."""
+    keys = _KEYS_LISTED.get(statement)
+    if keys is None:
+        columns = [key.column for key in ordering.keys]
+        keys = _KEYS_LISTED[statement] = statement.with_only_columns(
+            *columns, maintain_column_froms=True
+        )
+    return keys
 
 
 async def _anchors(session: AsyncSession, statement: Select[Any], ordering: Ordering) -> list[str]:
