@@ -33,13 +33,12 @@ from bandstand.academy.schemas import (
 )
 from bandstand.academy.service import course_service
 from bandstand.platform.errors import Forbidden, legacy_errors
-from bandstand.platform.json_response import JSONShape
-from bandstand.platform.pagination import Page, Pagination, build_page, paginate
+from bandstand.platform.pagination import Page, Pagination, build_page, page_shape, paginate
 from bandstand.platform.security import CurrentUser, InstructorUser, OptionalUser
 from bandstand.platform.transactions import DBSession, get_session
 
 router = APIRouter(prefix="/api/v1", tags=["academy"])
-COURSE_PAGE = JSONShape(Page[CourseRead])
+COURSE_PAGE = page_shape(CourseRead)
 learning_platform = legacy_errors("error", validation_status=400)
 
 

@@ -26,17 +26,16 @@ from bandstand.admin.service import (
     setting_service,
 )
 from bandstand.platform.errors import legacy_errors
-from bandstand.platform.json_response import JSONShape
-from bandstand.platform.pagination import Page, Pagination, paginate
+from bandstand.platform.pagination import Page, Pagination, page_shape, paginate
 from bandstand.platform.schemas import IsoDate, StorableText
 from bandstand.platform.security import AdminUser
 from bandstand.platform.transactions import DBSession
 
 router = APIRouter(prefix="/api/v1", tags=["admin"])
 
-AUDIT_PAGE = JSONShape(Page[AuditEntryRead])
-SETTING_PAGE = JSONShape(Page[SettingRead])
-PUBLIC_SETTING_PAGE = JSONShape(Page[PublicSetting])
+AUDIT_PAGE = page_shape(AuditEntryRead)
+SETTING_PAGE = page_shape(SettingRead)
+PUBLIC_SETTING_PAGE = page_shape(PublicSetting)
 
 SettingKeyPath = Annotated[str, Path(pattern=KEY_PATTERN, description="The setting's key")]
 MAX_ACTOR_ID = 2**63 - 1

@@ -23,12 +23,12 @@ from bandstand.billing.service import Placed, order_service
 from bandstand.platform.errors import BadRequest, NotFound
 from bandstand.platform.json_response import JSONShape
 from bandstand.platform.messaging import Broker, Peeked
-from bandstand.platform.pagination import Page, Pagination, paginate
+from bandstand.platform.pagination import Page, Pagination, page_shape, paginate
 from bandstand.platform.security import AdminUser, CurrentUser, Principal
 from bandstand.platform.transactions import DBSession, get_session
 
 router = APIRouter(prefix="/api/v1/billing", tags=["billing"])
-ORDER_PAGE = JSONShape(Page[OrderRead])
+ORDER_PAGE = page_shape(OrderRead)
 DEAD_LETTERS = JSONShape(DeadLetters)
 
 IdempotencyKey = Annotated[

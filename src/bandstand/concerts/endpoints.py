@@ -20,16 +20,15 @@ from bandstand.concerts.schemas import (
     StoredStatus,
 )
 from bandstand.concerts.service import concert_filters, concert_service
-from bandstand.platform.json_response import JSONShape
-from bandstand.platform.pagination import Page, Pagination
+from bandstand.platform.pagination import Page, Pagination, page_shape
 from bandstand.platform.resources import AdminResource
 from bandstand.platform.security import AdminUser, CurrentUser, OptionalUser
 from bandstand.platform.transactions import DBSession
 
 router = APIRouter(prefix="/api/v1", tags=["concerts"])
-CONCERT_PAGE = JSONShape(Page[ConcertRead])
-ATTENDEE_PAGE = JSONShape(Page[Attendee])
-MY_CONCERT_PAGE = JSONShape(Page[MyConcert])
+CONCERT_PAGE = page_shape(ConcertRead)
+ATTENDEE_PAGE = page_shape(Attendee)
+MY_CONCERT_PAGE = page_shape(MyConcert)
 
 Upcoming = Annotated[
     bool | None,

@@ -32,14 +32,13 @@ from bandstand.identity.schemas import (
 from bandstand.identity.service import user_service
 from bandstand.identity.tokens import JWKS_SCHEMA, KeyStore
 from bandstand.platform.errors import legacy_errors
-from bandstand.platform.json_response import JSONShape
-from bandstand.platform.pagination import Page, Pagination, paginate
+from bandstand.platform.pagination import Page, Pagination, page_shape, paginate
 from bandstand.platform.schemas import StorableText
 from bandstand.platform.security import AdminUser, CurrentUser, Revocations
 from bandstand.platform.transactions import DBSession
 
 router = APIRouter(prefix="/api/v1", tags=["identity"])
-USER_PAGE = JSONShape(Page[UserRead])
+USER_PAGE = page_shape(UserRead)
 keys_router = APIRouter(tags=["identity"])
 
 

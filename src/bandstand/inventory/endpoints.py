@@ -17,15 +17,14 @@ from bandstand.inventory.schemas import (
     MovieUpdate,
 )
 from bandstand.inventory.service import movie_service
-from bandstand.platform.json_response import JSONShape
-from bandstand.platform.pagination import Page, Pagination
+from bandstand.platform.pagination import Page, Pagination, page_shape
 from bandstand.platform.resources import AdminResource
 from bandstand.platform.schemas import StorableText
 from bandstand.platform.security import Principal
 from bandstand.platform.transactions import DBSession
 
 router = APIRouter(prefix="/api/v1", tags=["movies"])
-MOVIE_PAGE = JSONShape(Page[MovieRead])
+MOVIE_PAGE = page_shape(MovieRead)
 
 # Bounded so that no id reaches the database as a number its INTEGER column cannot hold.
 MovieId = Annotated[int, Path(ge=1, le=INT_MAX, description="The movie's id")]

@@ -31,6 +31,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.platform.errors import NotFound
+from bandstand.platform.json_response import JSONShape
 from bandstand.platform.keyset import AFTER, BEFORE, BadCursor, Ordering
 from bandstand.platform.list_counts import Count, ListCounts, count_of, exact_count
 from bandstand.platform.plain_reads import plain_rows, plain_scalar
@@ -45,7 +46,16 @@ ANCHOR_EVERY = 5000
 """From this offset a numbered page starts from the nearest anchor, where the list keeps them."""
 MAX_OFFSET = 2**62
 
-__all__ = ["Page", "PageParams", "Pagination", "build_page", "count_of", "paginate", "read_page"]
+__all__ = [
+    "Page",
+    "PageParams",
+    "Pagination",
+    "build_page",
+    "count_of",
+    "page_shape",
+    "paginate",
+    "read_page",
+]
 
 
 class Page(BaseModel, Generic[T]):
@@ -59,6 +69,12 @@ class Page(BaseModel, Generic[T]):
     next: str | None
     previous: str | None
     results: list[T]
+
+
+def page_shape(item: Any) -> JSONShape:
+    """The writer of a list's `Page` of `item` from plain rows (`platform.json_response`): the
+    page validated and written as JSON once, as FastAPI would for `response_model=Page[item]`."""
+    return JSONShape(Page[item])
 
 
 @dataclass(frozen=True)

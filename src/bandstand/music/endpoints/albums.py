@@ -9,15 +9,14 @@ from fastapi import APIRouter, Query, Request, Response, status
 from bandstand.music.endpoints.params import AlbumId, Artist, Genre, Search, SongId
 from bandstand.music.schemas import AlbumCreate, AlbumRead, AlbumTrack, AlbumUpdate, TrackCreate
 from bandstand.music.service import album_service
-from bandstand.platform.json_response import JSONShape
-from bandstand.platform.pagination import Page, Pagination
+from bandstand.platform.pagination import Page, Pagination, page_shape
 from bandstand.platform.resources import AdminResource
 from bandstand.platform.security import AdminUser, CurrentUser
 from bandstand.platform.transactions import DBSession
 
 router = APIRouter(prefix="/api/v1", tags=["albums"])
-ALBUM_PAGE = JSONShape(Page[AlbumRead])
-TRACK_PAGE = JSONShape(Page[AlbumTrack])
+ALBUM_PAGE = page_shape(AlbumRead)
+TRACK_PAGE = page_shape(AlbumTrack)
 
 
 @router.get("/albums", response_model=Page[AlbumRead], summary="Albums, filtered and ordered")

@@ -7,13 +7,12 @@ from fastapi import APIRouter, Request, Response
 from bandstand.music.endpoints.params import PictureId
 from bandstand.music.pictures import picture_service
 from bandstand.music.schemas import PictureCreate, PictureRead, PictureUpdate
-from bandstand.platform.json_response import JSONShape
-from bandstand.platform.pagination import Page, Pagination
+from bandstand.platform.pagination import Page, Pagination, page_shape
 from bandstand.platform.resources import AdminResource
 from bandstand.platform.transactions import DBSession
 
 router = APIRouter(prefix="/api/v1", tags=["pictures"])
-PICTURE_PAGE = JSONShape(Page[PictureRead])
+PICTURE_PAGE = page_shape(PictureRead)
 
 
 @router.get("/pictures", response_model=Page[PictureRead], summary="Event pictures")

@@ -20,15 +20,14 @@ from bandstand.music.schemas import (
     SongUpdate,
 )
 from bandstand.music.service import song_detail, song_service
-from bandstand.platform.json_response import JSONShape
-from bandstand.platform.pagination import Page, Pagination
+from bandstand.platform.pagination import Page, Pagination, page_shape
 from bandstand.platform.resources import AdminResource
 from bandstand.platform.security import CurrentUser, OptionalUser
 from bandstand.platform.transactions import DBSession
 
 router = APIRouter(prefix="/api/v1", tags=["songs"])
-SONG_PAGE = JSONShape(Page[SongRead])
-LIKED_PAGE = JSONShape(Page[LikedSong])
+SONG_PAGE = page_shape(SongRead)
+LIKED_PAGE = page_shape(LikedSong)
 
 
 @router.get("/songs", response_model=Page[SongRead], summary="Songs, filtered and ordered")
