@@ -12,7 +12,7 @@ from sqlalchemy import Column, Integer, String, Table, literal, select
 from bandstand.platform.database import Database, new_metadata
 from bandstand.platform.keyset import Ordering
 from bandstand.platform.list_counts import rows_counted, statement_key
-from bandstand.platform.pagination import keys_listed
+from bandstand.platform.pagination import kept_statements, keys_listed
 
 metadata = new_metadata()
 tracks = Table(
@@ -56,3 +56,18 @@ async def test_anchors_are_keyed_by_the_sort_keys_of_the_rows(database: Database
 
         assert key(listed) == key(for_alice)
         assert key(listed.where(tracks.c.name == "x")) != key(listed)
+
+
+def test_a_lists_statements_are_kept_built_by_their_arguments() -> None:
+    built: list[str | None] = []
+
+    @kept_statements
+    def named(name: str | None) -> Any:
+        built.append(name)
+        statement = select(tracks.c.id).order_by(tracks.c.id)
+        return statement if name is None else statement.where(tracks.c.name == name)
+
+    assert named("x") is named("x")
+    assert named("y") is not named("x")
+    assert named(None) is named(None)
+    assert built == ["x", "y", None]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,6 +22,7 @@ from bandstand.concerts.models import (
     Concert,
     city_key,
 )
+from bandstand.platform.pagination import kept_statements
 from bandstand.platform.rows import RowWrites, counts_by_key
 
 # What a list shows of a concert: every column but the city's folded key.
@@ -63,9 +63,6 @@ def status_of(user_id: int) -> Label[str]:
     return func.coalesce(status.scalar_subquery(), NO_ANSWER).label("my_status")
 
 
-LISTINGS_KEPT = 512
-"""Calendar statements kept built, by their arguments (building one, with the cache key that
-SQLAlchemy and the kept counts derive from it, cost more than reading its page)."""
 # Built once: the lists' statements start from these. Their extra columns are not conditions,
 # so a list's count leaves them out.
 _CONCERTS: Select[Any] = select(*CONCERT_COLUMNS, attending_count())
@@ -89,7 +86,7 @@ class ConcertFilters:
     descending: bool = False
 
 
-@functools.lru_cache(maxsize=LISTINGS_KEPT)
+@kept_statements
 def _concert_listing(filters: ConcertFilters, viewer_id: int | None) -> Select[Any]:
     statement = _CONCERTS if viewer_id is None else _CONCERTS.add_columns(status_of(viewer_id))
     if filters.city is not None:

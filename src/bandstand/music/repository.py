@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -25,6 +24,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from bandstand.music.models import Album, AlbumSong, Like, MusicBase, Picture, Song
 from bandstand.platform.clock import utcnow
+from bandstand.platform.pagination import kept_statements
 from bandstand.platform.rows import RowWrites
 from bandstand.platform.text_search import contains_words
 
@@ -76,10 +76,6 @@ PICTURE_COLUMNS: tuple[InstrumentedAttribute[Any], ...] = (
 _SONGS: Select[Any] = select(*SONG_COLUMNS)
 _ALBUMS: Select[Any] = select(*ALBUM_COLUMNS)
 _PICTURES: Select[Any] = select(*PICTURE_COLUMNS).order_by(Picture.id)
-LISTINGS_KEPT = 512
-"""Lists' statements kept built, by their arguments, each list apart. Building one cost more
-than reading a page from it (about 0.2 ms with the cache key that SQLAlchemy and the kept counts
-derive from it, which a statement computes once)."""
 # asyncpg and SQLite both accept far more bound parameters; this keeps statements small.
 CHUNK = 500
 
@@ -142,7 +138,7 @@ def liked_by(user_id: int) -> Label[bool]:
     return like.scalar_subquery().is_not(None).label("liked_by_me")
 
 
-@functools.lru_cache(maxsize=LISTINGS_KEPT)
+@kept_statements
 def _song_listing(filters: SongFilters, viewer_id: int | None) -> Select[Any]:
     statement = _SONGS if viewer_id is None else _SONGS.add_columns(liked_by(viewer_id))
     if filters.album is not None:
@@ -265,7 +261,7 @@ class LikeRepository:
         )
 
 
-@functools.lru_cache(maxsize=LISTINGS_KEPT)
+@kept_statements
 def _album_listing(
     search: str | None, genre: str | None, artist: str | None, ordering: str | None
 ) -> Select[Any]:
@@ -311,7 +307,7 @@ class AlbumRepository(_MusicRows[Album]):
         return (await session.execute(statement.order_by(Album.id).limit(1))).scalar_one_or_none()
 
 
-@functools.lru_cache(maxsize=LISTINGS_KEPT)
+@kept_statements
 def _tracks(album_id: int, viewer_id: int | None) -> Select[Any]:
     statement = _SONGS.add_columns(AlbumSong.track_number)
     if viewer_id is not None:

@@ -19,11 +19,12 @@ ORDER BY, so a list declares its ordering once, where it builds its statement.
 
 from __future__ import annotations
 
+import functools
 import math
 import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, ParamSpec, TypeVar, cast
 
 from fastapi import Depends, Query, Request
 from pydantic import BaseModel, Field
@@ -45,6 +46,9 @@ DEFERRED_JOIN_OFFSET = 200
 ANCHOR_EVERY = 5000
 """From this offset a numbered page starts from the nearest anchor, where the list keeps them."""
 MAX_OFFSET = 2**62
+STATEMENTS_KEPT = 512
+"""A list's statements kept built by `kept_statements`, per builder."""
+P = ParamSpec("P")
 
 __all__ = [
     "Page",
@@ -52,6 +56,7 @@ __all__ = [
     "Pagination",
     "build_page",
     "count_of",
+    "kept_statements",
     "page_shape",
     "paginate",
     "read_page",
@@ -69,6 +74,14 @@ class Page(BaseModel, Generic[T]):
     next: str | None
     previous: str | None
     results: list[T]
+
+
+def kept_statements(build: Callable[P, Select[Any]]) -> Callable[P, Select[Any]]:
+    """`build` (a list's statement from its filters, hashable) with its statements kept built,
+    the latest `STATEMENTS_KEPT` of them. Building a list's statement, with the cache key that
+    SQLAlchemy and the kept counts derive from it (once per statement object), cost more than
+    reading its page (about 0.2 ms for a signed-in song page)."""
+    return cast(Callable[P, Select[Any]], functools.lru_cache(maxsize=STATEMENTS_KEPT)(build))
 
 
 def page_shape(item: Any) -> JSONShape:
