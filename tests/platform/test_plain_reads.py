@@ -23,6 +23,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Table,
+    bindparam,
     func,
     insert,
     select,
@@ -141,6 +142,16 @@ async def test_parameters_come_from_each_statement(database: Database) -> None:
                 session, select(func.count()).select_from(things).where(things.c.id <= n)
             )
             assert count == n
+
+
+async def test_parameters_given_by_name_fill_a_statement_built_once(database: Database) -> None:
+    statement = _listed(things.c.id <= bindparam("last"), things.c.name != bindparam("not_named"))
+    async with database.session() as session:
+        for last, expected in ((2, [1, 2]), (4, [1, 2, 4]), (1, [1])):
+            given = {"last": last, "not_named": "thing 3"}
+            rows = await plain_rows(session, statement, given)
+            assert [row.id for row in rows] == expected
+            assert rows == (await session.execute(statement, given)).all()
 
 
 async def test_the_engines_listeners_see_each_statement(database: Database) -> None:

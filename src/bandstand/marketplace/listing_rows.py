@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bandstand.marketplace.models import Instrument
 from bandstand.marketplace.schemas import InstrumentRead
 from bandstand.platform.messaging.outbox import outbox_table
+from bandstand.platform.plain_reads import plain_rows
 
 TOP_ID = select(func.max(Instrument.id)).scalar_subquery().label("top_id")
 TOP_EVENT = select(func.max(outbox_table.c.id)).scalar_subquery().label("top_event")
@@ -43,9 +44,9 @@ async def page_rows(
     """The rows of `statements` (one per dialect) for the listings `ids`, in no order."""
     dialect = session.get_bind().dialect.name
     bound = json.dumps(list(ids)) if dialect == "sqlite" else list(ids)
-    return list((await session.execute(statements[dialect], {"ids": bound})).all())
+    return await plain_rows(session, statements[dialect], {"ids": bound})
 
 
 async def newest(session: AsyncSession) -> tuple[int | None, int | None]:
-    top_id, top_event = (await session.execute(_NEWEST)).one()
+    [(top_id, top_event)] = await plain_rows(session, _NEWEST)
     return top_id, top_event

@@ -105,8 +105,12 @@ class _Plan:
 _PLANS: dict[tuple[str, Any], _Plan | None] = {}
 
 
-async def plain_rows(session: AsyncSession, statement: Select[Any]) -> list[Any]:
-    """Every row of `statement` (a select of columns)."""
+async def plain_rows(
+    session: AsyncSession, statement: Select[Any], parameters: Mapping[str, Any] | None = None
+) -> list[Any]:
+    """Every row of `statement` (a select of columns), with `parameters` given to its bound
+    parameters by name (as `session.execute` takes them): a statement built once is read with
+    each request's values."""
     connection = (await session.connection()).sync_connection
     assert connection is not None
     dialect = connection.dialect
@@ -123,8 +127,10 @@ async def plain_rows(session: AsyncSession, statement: Select[Any]) -> list[Any]
                 _PLANS.clear()
             _PLANS[shape] = plan
     if plan is None or cache_key is None:
-        return list((await session.execute(statement)).all())
-    values = plan.compiled.construct_params(extracted_parameters=cache_key.bindparams)
+        return list((await session.execute(statement, parameters)).all())
+    values = plan.compiled.construct_params(
+        params=parameters, extracted_parameters=cache_key.bindparams
+    )
     binds = plan.bind_processors
     arguments = [
         binds[name](values[name]) if name in binds else values[name] for name in plan.parameters
@@ -135,7 +141,7 @@ async def plain_rows(session: AsyncSession, statement: Select[Any]) -> list[Any]
     except Exception:
         # Read again the engine's way, which raises what the platform knows (a database gone
         # is a 503) and has the pool replace a connection the server dropped.
-        return list((await session.execute(statement)).all())
+        return list((await session.execute(statement, parameters)).all())
     make, processors = plan.row, plan.result_processors
     if not processors:
         return [make(row) for row in raw]
