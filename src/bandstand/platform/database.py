@@ -27,6 +27,7 @@ from bandstand.platform.after_commit import (
     CommitWatch,
     WatchedSession,
 )
+from bandstand.platform.fair_pool import FairAsyncPool
 from bandstand.platform.read_only import watch_writes
 from bandstand.platform.sqlite_driver import inline_url
 from bandstand.platform.sqlite_writers import SQLiteWriterQueue
@@ -41,6 +42,8 @@ NAMING_CONVENTION = {
 
 SQLITE_POOL_SIZE = 32
 """Connections a SQLite database keeps open: each is a thread and a 2 MiB page cache."""
+SERVER_POOL_SIZE = 10
+"""Connections a service keeps to its database server (PostgreSQL)."""
 PING_AFTER_IDLE_SECONDS = 1.0
 """A server connection unused for longer is checked before use (see `Database`)."""
 _LAST_USED = "bandstand_last_used"
@@ -77,7 +80,12 @@ class Database:
     """One service's engine and session factory."""
 
     def __init__(
-        self, url: str, *, pool_size: int = 10, echo: bool = False, pre_ping: bool = True
+        self,
+        url: str,
+        *,
+        pool_size: int | None = None,
+        echo: bool = False,
+        pre_ping: bool = True,
     ) -> None:
         """A server's connection (PostgreSQL) that waited in the pool for longer than
         `PING_AFTER_IDLE_SECONDS` is pinged before use, and replaced if the server dropped it;
@@ -85,10 +93,14 @@ class Database:
         of a small read). A connection the server dropped while in steady use fails its next
         statement, which answers 503 and has the pool replace every connection it held.
         `pre_ping=False`: never ping, for callers that retry on an unavailable database anyway,
-        such as workers."""
+        such as workers. `pool_size`: connections kept, and as many more opened while
+        requests wait for them (by default `SQLITE_POOL_SIZE` on SQLite, `SERVER_POOL_SIZE` on a
+        server); past those, requests wait in turn (`fair_pool`), 5 s at most on a server."""
         self.url = url
         self.is_sqlite = is_sqlite(url)
         engine_options: dict[str, Any] = {"echo": echo}
+        if ":memory:" not in url:
+            engine_options["poolclass"] = FairAsyncPool
         if self.is_sqlite:
             # A file does not drop connections: no ping (a thread hop per checkout) needed.
             _ensure_sqlite_directory(url)
@@ -97,9 +109,11 @@ class Database:
                 # overflow connection is closed when returned, and the next one opened anew
                 # costs a thread, the file and its pragmas (measured: 500 new connections in
                 # 800 list requests at 16 at a time, a third of their CPU).
-                engine_options.update(pool_size=SQLITE_POOL_SIZE, max_overflow=SQLITE_POOL_SIZE)
+                size = pool_size or SQLITE_POOL_SIZE
+                engine_options.update(pool_size=size, max_overflow=size)
         else:
-            engine_options.update(pool_size=pool_size, max_overflow=pool_size, pool_timeout=5)
+            size = pool_size or SERVER_POOL_SIZE
+            engine_options.update(pool_size=size, max_overflow=size, pool_timeout=5)
             if "+asyncpg" in url:
                 # asyncpg prepares every statement once per connection, and PostgreSQL soon
                 # swaps its plans for a generic one, planned for the sizes the tables had then:

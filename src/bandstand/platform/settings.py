@@ -35,8 +35,10 @@ class Settings(BaseSettings):
         default_factory=dict,
         description="Database URL per service; default `sqlite+aiosqlite:///<data_dir>/<service>.sqlite3`.",
     )
-    database_pool_size: int = Field(
-        10, description="Connections kept per service engine (PostgreSQL)."
+    database_pool_size: int | None = Field(
+        None,
+        description="Connections kept per service engine, and as many more while requests wait "
+        "(default 10 on PostgreSQL, 32 on SQLite).",
     )
     broker_url: str = Field(
         "embedded://",

@@ -1,0 +1,84 @@
+"""A connection pool that serves waiting requests in the order they asked.
+
+SQLAlchemy's asyncio pool keeps its idle connections in an `asyncio.Queue` and takes one that is
+there without waiting: a request that asks just after a connection came back takes it ahead of
+those already waiting, and a woken waiter that finds the queue empty again goes to the back of
+the line. Under load (more requests in flight than connections) a few requests waited for
+seconds while the rest went through, until the pool's timeout answered them 503 (measured on
+PostgreSQL, 32 signed-in song lists at once against 20 connections: p99 3.2 s and 503s).
+
+Here a returned connection goes straight to the longest waiter; the idle queue is used only
+when nobody waits, so nobody can overtake.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from typing import TypeVar
+
+from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry
+from sqlalchemy.util.concurrency import await_
+from sqlalchemy.util.queue import AsyncAdaptedQueue, Empty
+
+T = TypeVar("T")
+
+
+class FairQueue(AsyncAdaptedQueue[T]):
+    """Idle connections, handed to waiters first come, first served."""
+
+    def __init__(self, maxsize: int = 0, use_lifo: bool = False) -> None:
+        super().__init__(maxsize, use_lifo)
+        self._waiters: deque[asyncio.Future[T]] = deque()
+
+    def put_nowait(self, item: T) -> None:
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(item)
+                return
+        super().put_nowait(item)
+
+    def put(self, item: T, block: bool = True, timeout: float | None = None) -> None:
+        self.put_nowait(item)
+
+    def get(self, block: bool = True, timeout: float | None = None) -> T:
+        if not block or not self.empty():
+            return self.get_nowait()
+        result: T = await_(self._wait(timeout))
+        return result
+
+    async def _wait(self, seconds: float | None) -> T:
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[T] = loop.create_future()
+        self._waiters.append(waiter)
+        expiry = None
+        if seconds is not None:
+            expiry = loop.call_later(seconds, _expire, waiter)
+        try:
+            return await waiter
+        except asyncio.CancelledError:
+            # Cancelled after a connection was handed over: pass it on, or it is lost.
+            if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
+                self.put_nowait(waiter.result())
+            raise
+        finally:
+            if expiry is not None:
+                expiry.cancel()
+            if not waiter.done():
+                waiter.cancel()
+
+
+def _expire(waiter: asyncio.Future[T]) -> None:
+    if not waiter.done():
+        waiter.set_exception(Empty())
+
+
+class _IdleConnections(FairQueue[ConnectionPoolEntry]):
+    pass
+
+
+class FairAsyncPool(AsyncAdaptedQueuePool):
+    """SQLAlchemy's asyncio pool with `FairQueue` for its idle connections."""
+
+    _queue_class = _IdleConnections
