@@ -118,7 +118,7 @@ def baseline_router() -> APIRouter:
         ids = listing.with_only_columns(AuditEntry.id).limit(SIZE).offset((page - 1) * SIZE)
         page_ids = list((await session.execute(ids)).scalars())
         rows = await session.execute(listing.where(AuditEntry.id.in_(page_ids)))
-        results = [AuditEntryRead.of(entry) for entry in rows.scalars()]
+        results = [AuditEntryRead.model_validate(row._asdict()) for row in rows]
         return {"count": count, "next": None, "previous": None, "results": results}
 
     return router
