@@ -4,7 +4,8 @@ returning 50 prebuilt movies.
 Same server settings as a `bandstand` process (uvicorn, uvloop, httptools, no access log), the
 same page shape and fields as `GET /api/v1/songs` (`/songs`) and `GET /api/v1/movies`
 (`/movies`), validated by the same kind of response model, but no database, middleware or
-authentication. `python bench/_ceiling_app.py PORT`.
+authentication. `python bench/_ceiling_app.py PORT [SONGS]`: SONGS (at most 50, the default) on
+the song page, for a catalogue smaller than a page.
 """
 
 from __future__ import annotations
@@ -61,7 +62,13 @@ SONGS = [
     )
     for index in range(1, 51)
 ]
-PAGE = Page(count=100_000, next="http://127.0.0.1/songs?page=2", previous=None, results=SONGS)
+SONGS_ON_PAGE = int(sys.argv[2]) if len(sys.argv) > 2 else 50
+PAGE = Page(
+    count=100_000,
+    next="http://127.0.0.1/songs?page=2",
+    previous=None,
+    results=SONGS[:SONGS_ON_PAGE],
+)
 
 
 class Movie(BaseModel):

@@ -63,8 +63,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def ceiling_process(workdir: Path, port: int) -> h.Process:
-    argv = [sys.executable, str(h.BENCH / "_ceiling_app.py"), str(port)]
+def ceiling_process(workdir: Path, port: int, songs: int) -> h.Process:
+    """The ceiling, its page as full as ours: `songs` or 50."""
+    argv = [sys.executable, str(h.BENCH / "_ceiling_app.py"), str(port), str(min(songs, 50))]
     return h.Process("ceiling", argv, env=h.process_env(), workdir=workdir)
 
 
@@ -72,14 +73,15 @@ def check_responses(port: int, songs: int) -> dict[str, Any]:
     """The measured pages are what they claim: full, ordered, counted, matching the search."""
     status, body = h.http_request(port, "GET", LIST, timeout=30)
     page = json.loads(body)
-    if status != 200 or page["count"] != songs or len(page["results"]) != 50:
+    if status != 200 or page["count"] != songs or len(page["results"]) != min(songs, 50):
         raise RuntimeError(f"unexpected list response {status}: {body[:300]!r}")
     counts = [song["like_count"] for song in page["results"]]
     if counts != sorted(counts, reverse=True):
         raise RuntimeError("the list is not ordered by likes")
     status, body = h.http_request(port, "GET", SEARCH, timeout=30)
     found = json.loads(body)
-    if status != 200 or not found["results"]:
+    # A catalogue smaller than a page (the demo's size) may not hold the term at all.
+    if status != 200 or (songs >= 50 and not found["results"]):
         raise RuntimeError(f"unexpected search response {status}: {body[:300]!r}")
     term = normalize(data.SEARCH_TERM)
     for song in found["results"]:
@@ -109,7 +111,7 @@ def measure_engine(engine: str, args: argparse.Namespace, tmp: Path) -> dict[str
             extra_env={"BANDSTAND_DATABASES__MUSIC": url, "BANDSTAND_PUBLIC_CACHE_SECONDS": "0"},
         )
         create_superuser(workdir / "up-uncached", {"BANDSTAND_DATABASES__MUSIC": url})
-        ceiling = ceiling_process(workdir / "ceiling", ceiling_port)
+        ceiling = ceiling_process(workdir / "ceiling", ceiling_port, args.songs)
         runs: dict[str, list[h.WrkResult]] = {name: [] for name in PATHS}
         with (
             h.started(server, port, "/ready"),
