@@ -34,13 +34,22 @@ from _results import (
     verdict,
     write_results,
 )
-from _wrk import WrkResult, common_arguments, measure_wrk, median_result, run_wrk, settle
+from _wrk import (
+    Measured,
+    WrkResult,
+    common_arguments,
+    measure_wrk,
+    median_result,
+    run_wrk,
+    settle,
+)
 
 __all__ = [
     "BENCH",
     "HOST",
     "REPO",
     "RESULTS",
+    "Measured",
     "Process",
     "WrkResult",
     "background_timer",

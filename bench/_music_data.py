@@ -276,7 +276,7 @@ async def _load_postgres(
     songs: Iterator[dict[str, Any]],
     likes: Iterator[dict[str, Any]],
 ) -> None:
-    import asyncpg  # type: ignore[import-untyped]
+    import asyncpg
 
     connection = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
     try:

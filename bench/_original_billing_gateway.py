@@ -10,19 +10,23 @@ from __future__ import annotations
 import json
 import sys
 import uuid
+from typing import TYPE_CHECKING
 
 import aio_pika
 import uvicorn
 
+if TYPE_CHECKING:
+    from starlette.types import Receive, Scope, Send
+
 AMQP_URL = sys.argv[2] if len(sys.argv) > 2 else "amqp://guest:guest@127.0.0.1:5672/"
 
 
-async def app(scope: dict, receive: object, send: object) -> None:  # type: ignore[type-arg]
+async def app(scope: Scope, receive: Receive, send: Send) -> None:
     if scope["type"] != "http":
         return
     body = b""
     while True:
-        message = await receive()  # type: ignore[operator]
+        message = await receive()
         body += message.get("body", b"")
         if not message.get("more_body"):
             break
@@ -53,8 +57,8 @@ async def app(scope: dict, receive: object, send: object) -> None:  # type: igno
         status, answer = 202, {"message": "Message posted", "order_id": order_id}
     payload = json.dumps(answer).encode()
     headers = [(b"content-type", b"application/json")]
-    await send({"type": "http.response.start", "status": status, "headers": headers})  # type: ignore[operator]
-    await send({"type": "http.response.body", "body": payload})  # type: ignore[operator]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": payload})
 
 
 if __name__ == "__main__":

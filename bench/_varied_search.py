@@ -32,7 +32,8 @@ SAMPLE = 30
 
 
 def _scan_sql(query: dict[str, Any], sqlite: bool) -> tuple[str, dict[str, Any]]:
-    terms, params = [], {}
+    terms: list[str] = []
+    params: dict[str, Any] = {}
     for number, word in enumerate(folding.words(query["search"])):
         terms.append(f"(' ' || search_text) LIKE :w{number}")
         params[f"w{number}"] = f"% {word}%"

@@ -12,15 +12,22 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from _procfs import cpu_seconds, system_busy_seconds, wait_for_quiet
 
-if TYPE_CHECKING:
-    from _harness import Process
-
 _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3, "h": 3600e3}
 _PERCENTILE = re.compile(r"^\s*(50|75|90|99)%\s+([\d.]+)(us|ms|s|m|h)\s*$", re.MULTILINE)
+
+
+class Measured(Protocol):
+    """What a run measures the CPU of: a named tree of processes (a `Process` under test, or
+    a server a fixture started)."""
+
+    @property
+    def name(self) -> str: ...
+
+    def tree(self) -> list[int]: ...
 
 
 @dataclass
@@ -94,7 +101,7 @@ def run_wrk(
     duration: float,
     threads: int = 1,
     script: Path | None = None,
-    servers: Sequence[Process] = (),
+    servers: Sequence[Measured] = (),
     request_timeout: float = 10.0,
 ) -> WrkResult:
     """One wrk run with `--latency`; CPU use of the servers, wrk and the rest, in cores."""
@@ -190,7 +197,7 @@ def measure_wrk(
     args: argparse.Namespace,
     *,
     connections: int,
-    servers: Sequence[Process],
+    servers: Sequence[Measured],
     script: Path | None = None,
     attempts: int = 4,
     noisy_cores: float = 0.12,

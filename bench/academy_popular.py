@@ -22,9 +22,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert
+from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import create_async_engine
 
 import _harness as h
@@ -127,9 +127,9 @@ async def _load(url: str, courses: int, enrollments: int) -> dict[str, int]:
     try:
         async with engine.begin() as connection:
             for table, rows in (
-                (Course.__table__, course_rows),
-                (Lesson.__table__, lesson_rows),
-                (Enrollment.__table__, enrollment_rows),
+                (cast(Table, Course.__table__), course_rows),
+                (cast(Table, Lesson.__table__), lesson_rows),
+                (cast(Table, Enrollment.__table__), enrollment_rows),
             ):
                 for chunk in _chunks(rows):
                     await connection.execute(insert(table), chunk)

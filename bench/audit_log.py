@@ -92,7 +92,9 @@ def naive_router() -> APIRouter:
         )
         statement = AuditRepository()._where(select(AuditEntry), filters)
         statement = statement.order_by(AuditEntry.occurred_at.desc(), AuditEntry.id.desc())
-        return await paginate(session, statement, pagination, request, transform=AuditEntryRead.of)
+        return await paginate(
+            session, statement, pagination, request, transform=AuditEntryRead.model_validate
+        )
 
     return router
 
@@ -120,7 +122,7 @@ async def measure_list(
 ) -> list[dict[str, Any]]:
     tokens = TokenFactory()
     settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         data_dir=tmp,
         databases={"admin": url},
         broker_url=f"embedded://{tmp / 'broker.sqlite3'}",

@@ -25,6 +25,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -226,7 +227,7 @@ def distributed(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         with h.started(api, port), worker:
             h.run_wrk(url, connections=4, duration=2, script=script)  # warm-up
             engines = [EngineTree("postgres", postgres), EngineTree("rabbitmq", rabbitmq)]
-            measured = [api, worker, *engines]
+            measured: list[h.Measured] = [api, worker, *engines]
             results["ours"] = measure(args, url, script, measured, counter, rabbitmq)
         if args.only_ours:
             return results
@@ -267,7 +268,7 @@ def measure(
     args: argparse.Namespace,
     url: str,
     script: Path,
-    servers: list[h.Process],
+    servers: Sequence[h.Measured],
     counter: Any,
     rabbitmq: RabbitMQServer | None,
     duration: float | None = None,

@@ -36,10 +36,10 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from fastapi import APIRouter, FastAPI, Request
-from sqlalchemy import create_engine, text
+from sqlalchemy import Table, create_engine, text
 
 import _harness as h
 import gen_instruments
@@ -130,7 +130,8 @@ def baseline_router() -> APIRouter:
 def load_audit_sqlite(url: str, rows: int) -> None:
     counts: Counter[tuple[date, str, str]] = Counter()
     engine = create_engine(url.replace("+aiosqlite", ""))
-    entries, chunk = AuditEntry.__table__, []
+    entries = cast(Table, AuditEntry.__table__)
+    chunk: list[dict[str, Any]] = []
     with engine.begin() as connection:
         for row in entry_rows(rows, counts):
             chunk.append(row)
@@ -143,7 +144,7 @@ def load_audit_sqlite(url: str, rows: int) -> None:
             {"day": day, "service": service, "action": action, "count": n}
             for (day, service, action), n in counts.items()
         ]
-        connection.execute(AuditCount.__table__.insert(), summary)
+        connection.execute(cast(Table, AuditCount.__table__).insert(), summary)
     with engine.connect() as connection:
         connection.execute(text("ANALYZE"))
         connection.commit()
@@ -205,7 +206,7 @@ def prepare(kind: str, engine: str, rows: int, workdir: Path) -> tuple[str, Call
 def build_app(kind: str, url: str, workdir: Path, tokens: TokenFactory) -> FastAPI:
     service = {"songs": "music", "audit": "admin", "instruments": "marketplace"}[kind]
     settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         data_dir=workdir,
         databases={service: url},
         broker_url=f"embedded://{workdir / 'broker.sqlite3'}",

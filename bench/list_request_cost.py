@@ -92,8 +92,8 @@ async def create_data(app: App, headers: list[Header], paths: list[str], rows: i
                 assert status < 300, (path, status, answer[:300])
     if "/api/v1/users" in paths:  # more accounts than a page (each costs an argon2id hash)
         for n in range(USERS):
-            body = json.dumps(_user(n)).encode()
-            status, answer = await call(app, "POST", "/api/v1/register", posting, body)
+            account = json.dumps(_user(n)).encode()
+            status, answer = await call(app, "POST", "/api/v1/register", posting, account)
             assert status == 201, answer[:300]
 
 

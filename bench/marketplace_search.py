@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import _harness as h
+import _search_queries as sq
 import _varied_search as varied
 import gen_instruments
 from _marketplace_report import NO_CACHE, report
@@ -325,7 +326,7 @@ def measure_engine(
             print(f"  {engine}: first requests (ms) {cold}", file=sys.stderr, flush=True)
             counts = check(port, original_port)
             ours, theirs = varied.paths()
-            checked = varied.check(port, url, varied.sq.queries())
+            checked = varied.check(port, url, sq.queries())
             print(f"  {engine}: varied queries checked {checked}", file=sys.stderr, flush=True)
             # Uncached first, then as shipped (anonymous, the response cache on).
             runs[f"varied search{NO_CACHE}"] = wrk(f"varied{NO_CACHE}", port, ours, args, tmp, up)

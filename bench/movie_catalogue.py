@@ -165,7 +165,7 @@ def _load_sqlite(url: str, batches: list[tuple[Table, list[dict[str, Any]]]]) ->
 
 
 async def _load_postgres(url: str, batches: list[tuple[Table, list[dict[str, Any]]]]) -> None:
-    import asyncpg  # type: ignore[import-untyped]
+    import asyncpg
 
     connection = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
     try:

@@ -140,7 +140,7 @@ async def run(args: argparse.Namespace, url: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     data_dir = Path(tempfile.mkdtemp(prefix="bench-read-path-"))
-    settings = Settings(_env_file=None, data_dir=data_dir, log_json=False)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, data_dir=data_dir, log_json=False)
     migrate_database(settings, "music", Path(bandstand.music.__file__).with_name("migrations"))
     asyncio.run(run(args, settings.database_url("music")))
     return 0

@@ -99,7 +99,10 @@ def bandstand_series(
                     workdir,
                     bytecode_cache=bytecode_cache,
                 )
-                run = {"series": label if kind == "fresh" else f"{label}, restart", "n": number}
+                run: dict[str, Any] = {
+                    "series": label if kind == "fresh" else f"{label}, restart",
+                    "n": number,
+                }
                 run.update(one_start(process, port, PATHS))
                 runs.append(run)
                 print(
@@ -133,7 +136,7 @@ def baseline_series(args: argparse.Namespace) -> list[dict[str, Any]]:
             port = h.free_port()
             argv = [sys.executable, "-c", MINIMAL_APP, str(port)]
             process = h.Process("uvicorn", argv, env=h.process_env(), workdir=Path(scratch))
-            run = {"series": "minimal uvicorn app", "n": number}
+            run: dict[str, Any] = {"series": "minimal uvicorn app", "n": number}
             run.update(one_start(process, port, ("/",)))
             run["seconds"] = {path: run["seconds"]["/"] for path in PATHS}
             runs.append(run)

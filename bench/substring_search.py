@@ -21,7 +21,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -39,7 +39,7 @@ def queries(count: int, seed: int = 15) -> list[str]:
     rng = random.Random(seed)
     words = [fold(word) for word in data.WORDS]
     names = [f"{first} {last}" for first in data.FIRST for last in data.LAST]
-    makers = [
+    makers: list[Callable[[], str]] = [
         lambda: rng.choice(words),
         lambda: rng.choice(words)[: rng.randint(3, 5)],
         lambda: rng.choice(names),
