@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     )
     database_pool_size: int | None = Field(
         None,
+        ge=1,
         description="Connections kept per service engine, and as many more while requests wait "
         "(default 10 on PostgreSQL, 32 on SQLite).",
     )
