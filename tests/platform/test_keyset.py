@@ -357,3 +357,37 @@ async def test_counting_is_exact_every_time_when_keeping_is_off(
     )
     app = build_app(settings)
     assert app.state.list_counts.keep is False
+
+
+async def test_a_count_kept_past_its_time_is_recounted_while_others_get_it_estimated(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    counts = client.app.state.list_counts  # type: ignore[attr-defined]
+    counts.exact_up_to = 3
+    await _add_gigs(client, 10)
+    assert (await client.get("/api/v1/gigs")).json()["count"] == 10
+    recounts: list[int] = []
+    release, started = asyncio.Event(), asyncio.Event()
+    real = list_counts.exact_count
+
+    async def held(session: Any, statement: Any) -> int:
+        recounts.append(1)
+        started.set()
+        await release.wait()
+        return await real(session, statement)
+
+    monkeypatch.setattr(list_counts, "exact_count", held)
+    assert "count_estimated" not in (await client.get("/api/v1/gigs")).json()
+    assert recounts == []  # in time: answered as kept
+
+    later = list_counts._now() + counts.ttl + 1
+    monkeypatch.setattr(list_counts, "_now", lambda: later)
+    recount = asyncio.create_task(client.get("/api/v1/gigs"))
+    await started.wait()
+    meanwhile = (await client.get("/api/v1/gigs")).json()
+    assert (meanwhile["count"], meanwhile["count_estimated"]) == (10, True)
+    release.set()
+    recounted = (await recount).json()
+    assert (recounted["count"], "count_estimated" in recounted) == (10, False)
+    assert recounts == [1]
+    assert "count_estimated" not in (await client.get("/api/v1/gigs")).json()

@@ -5,12 +5,13 @@ with the write generation it was counted at (`platform.write_generation`): while
 service has committed since, the kept count is exact and answered as it is, without a statement.
 A list is counted again exactly up to `EXACT_UP_TO` rows (a `count(*)` that stops there); a
 longer one is counted whole. It is
-kept for `settings.list_count_cache_seconds` at most, which bounds how long a write the service
-cannot see (a command-line import into a server whose cache is in memory) goes unseen. The
-first request after a write counts again; while it does, the other requests of the same process
-asking for that list are answered the count kept before the write, marked as an estimate
-(`count_estimated` beside `count`) instead of waiting. The first count of a list, with nothing
-kept, is computed by one request per process while the others wait for it.
+answered as exact for `settings.list_count_cache_seconds` at most, which bounds how long a write
+the service cannot see (a command-line import into a server whose cache is in memory) goes unseen.
+The first request after a write, or after that time, counts again; while it does, the other
+requests of the same process asking for that list are answered the count kept before, marked as
+an estimate (`count_estimated` beside `count`) instead of waiting (so a count is kept twice that
+time, the second half only for this). The first count of a list, with nothing kept, is computed
+by one request per process while the others wait for it.
 
 The same keeping serves a list's anchors (`pagination`'s deep pages by number): the sort key of
 every `ANCHOR_EVERY`-th row, found in one scan, valid for the generation they were read at only.
@@ -23,6 +24,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import time
 import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -38,6 +40,10 @@ logger = logging.getLogger(__name__)
 
 EXACT_UP_TO = 1000
 FILL_WAIT = 30.0
+
+
+def _now() -> float:
+    return time.time()
 
 
 @dataclass(frozen=True)
@@ -158,7 +164,7 @@ class ListCounts:
             return Count(await exact_count(session, statement))
         key = f"{self.generation.key}:count:{statement_key(session, rows_counted(statement))}"
         generation, stored = await self._kept(key)
-        if stored is not None and stored["g"] == generation:
+        if stored is not None and self._current(stored, generation):
             return Count(int(stored["v"]))
         bounded = bounded_count_of(statement, self.exact_up_to)
         counted = int(await plain_scalar(session, bounded))
@@ -183,7 +189,7 @@ class ListCounts:
             return None
         key = f"{self.generation.key}:{kind}:{statement_key(session, statement)}"
         generation, stored = await self._kept(key)
-        if stored is not None and stored["g"] == generation:
+        if stored is not None and self._current(stored, generation):
             return stored["v"]
         value, stale = await self._fill(key, generation, stored, compute)
         return None if stale else value
@@ -192,9 +198,14 @@ class ListCounts:
         generation, raw = await self.generation.current_and(key)
         return generation, json.loads(raw) if raw is not None else None
 
+    def _current(self, stored: dict[str, Any], generation: str) -> bool:
+        """Whether `stored` may be answered as it is: counted at `generation`, in time."""
+        return bool(stored["g"] == generation and _now() - stored.get("at", 0.0) <= self.ttl)
+
     async def _keep(self, key: str, generation: str, value: Any) -> None:
+        kept = {"g": generation, "v": value, "at": _now()}
         try:
-            await self.cache.set(key, json.dumps({"g": generation, "v": value}), ttl=self.ttl)
+            await self.cache.set(key, json.dumps(kept), ttl=2 * self.ttl)
         except Exception as exc:
             logger.warning("list count %s not kept, cache unavailable: %s", key, exc)
 
