@@ -47,6 +47,7 @@ from bandstand.platform.directory import asgi_probe, http_probe
 from bandstand.platform.runtime import Runtime
 from bandstand.platform.settings import Settings
 from bandstand.platform.supervisor import Supervisor
+from bandstand.web import app as web_app
 
 SRC = Path(__file__).parent
 
@@ -74,6 +75,13 @@ class ServiceEntry:
     its web process, started and stopped with the app (`create_service_app(subscriptions=)`)."""
     commands: Sequence[Command] = ()
     """Its commands of the `bandstand` CLI (`bandstand createsuperuser`, `bandstand import`)."""
+    exact_paths: tuple[str, ...] = ()
+    """Paths routed to it as themselves only, not as prefixes (the web's home page, `/`)."""
+    has_database: bool = True
+    """False for a service that owns no table (the web keeps only sessions, in the cache)."""
+    calls_platform: bool = False
+    """It is a client of the other services' APIs (the web): the composition root hands it
+    the platform's API as an ASGI app (`web.app.bind_platform`)."""
 
     @property
     def migrations(self) -> Path:
@@ -166,6 +174,31 @@ SERVICES: tuple[ServiceEntry, ...] = (
         default_port=8008,
         consumers=(admin_events.AUDIT_QUEUE,),
     ),
+    ServiceEntry(
+        name="web",
+        create_app=web_app.create_app,
+        prefixes=(
+            "/static",
+            "/media",
+            "/signup",
+            "/login",
+            "/logout",
+            "/account",
+            "/music",
+            "/photos",
+            "/concerts",
+            "/instruments",
+            "/movies",
+            "/orders",
+            "/courses",
+            "/teaching",
+            "/admin",
+        ),
+        exact_paths=("/",),
+        default_port=8009,
+        has_database=False,
+        calls_platform=True,
+    ),
 )
 GATEWAY_PORT = 8080
 JWKS_SERVICE = "identity"
@@ -174,6 +207,11 @@ JWKS_SERVICE = "identity"
 
 def names() -> list[str]:
     return [entry.name for entry in SERVICES]
+
+
+def with_database() -> list[str]:
+    """The services that own tables (and so migrations)."""
+    return [entry.name for entry in SERVICES if entry.has_database]
 
 
 def service(name: str) -> ServiceEntry:
@@ -209,7 +247,10 @@ def with_demo_data() -> list[ServiceEntry]:
 
 
 def route_table() -> RouteTable:
-    return RouteTable((prefix, entry.name) for entry in SERVICES for prefix in entry.prefixes)
+    return RouteTable(
+        ((prefix, entry.name) for entry in SERVICES for prefix in entry.prefixes),
+        exact=((path, entry.name) for entry in SERVICES for path in entry.exact_paths),
+    )
 
 
 def merged_openapi(documents: Mapping[str, dict[str, Any]]) -> dict[str, Any]:
@@ -223,14 +264,17 @@ def embedded_gateway(runtime: Runtime, workers: Supervisor | None = None) -> ASG
     With `workers` (the children of `bandstand up`), a worker that is down or keeps failing makes
     the readiness of its service answer 503 naming it (`worker:NAME`)."""
     upstreams: dict[str, Upstream] = {}
+    clients: list[FastAPI] = []
     for entry in SERVICES:
         app = entry.create_app(runtime)
+        if entry.calls_platform:
+            clients.append(app)
         for name in entry.workers:
             if workers is not None and name in workers.names():
                 app.state.readiness_checks[f"worker:{name}"] = workers.readiness_check(name)
         upstreams[entry.name] = InProcessUpstream(entry.name, app)
         runtime.services.register(entry.name, asgi_probe(app))
-    return create_gateway_app(
+    gateway = create_gateway_app(
         route_table(),
         upstreams,
         runtime.settings,
@@ -238,6 +282,18 @@ def embedded_gateway(runtime: Runtime, workers: Supervisor | None = None) -> ASG
         # Looked up per call: identity, mounted here, points the runtime at its own keys.
         verify=lambda token: runtime.verifier.verify(token),
     )
+    for app in clients:
+        web_app.bind_platform(app, gateway, run_lifespan=False)
+    return gateway
+
+
+def distributed_service_app(entry: ServiceEntry, settings: Settings) -> FastAPI:
+    """One service's app run alone; a client of the platform's API reaches the others through
+    a gateway of its own, proxying to their URLs (no extra hop through the shared gateway)."""
+    app = entry.create_app(distributed_runtime(settings))
+    if entry.calls_platform:
+        web_app.bind_platform(app, distributed_gateway(settings), run_lifespan=True)
+    return app
 
 
 def distributed_runtime(settings: Settings) -> Runtime:

@@ -17,5 +17,5 @@ def migrate(
     data_dir: DataDirOption = None,
 ) -> None:
     """Apply database migrations."""
-    names = [known(service).name] if service else registry.names()
+    names = [known(service).name] if service else registry.with_database()
     migrate_services(command_settings(data_dir), names)

@@ -28,9 +28,10 @@ def serve(
         port = settings.port if port is None else port
         run_server(registry.distributed_gateway(settings), host, port, settings)
         return
-    migrate(settings, [service])
+    if entry.has_database:
+        migrate(settings, [service])
     if not settings.resolved_jwks_url() and entry.name != registry.JWKS_SERVICE:
         jwks_service = registry.service(registry.JWKS_SERVICE)
         settings.jwks_url = f"http://127.0.0.1:{jwks_service.default_port}/.well-known/jwks.json"
-    application = entry.create_app(registry.distributed_runtime(settings))
+    application = registry.distributed_service_app(entry, settings)
     run_server(application, host, entry.default_port if port is None else port, settings)

@@ -36,7 +36,7 @@ def up(
     """Start everything in one process: the gateway with every service mounted in it."""
     settings = command_settings(data_dir)
     configure_logging(settings.log_level, json_logs=settings.log_json)
-    migrate(settings, registry.names())
+    migrate(settings, registry.with_database())
     if demo:
         load_demo_data(settings)
     runtime = Runtime(settings)

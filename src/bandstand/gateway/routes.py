@@ -8,9 +8,13 @@ from collections.abc import Iterable
 class RouteTable:
     """Longest-prefix match on whole path segments (`/users` matches `/users/7`, not `/usersx`).
 
-    The prefix `/` matches every path, as the last resort."""
+    The prefix `/` matches every path, as the last resort. `exact` paths match themselves only
+    (the web's home page is `/` without claiming every unknown path)."""
 
-    def __init__(self, routes: Iterable[tuple[str, str]]) -> None:
+    def __init__(
+        self, routes: Iterable[tuple[str, str]], exact: Iterable[tuple[str, str]] = ()
+    ) -> None:
+        self._exact = dict(exact)
         owners: dict[str, str] = {}
         for prefix, service in routes:
             normalized = "/" + prefix.strip("/")
@@ -21,6 +25,9 @@ class RouteTable:
         self._entries = sorted(owners.items(), key=lambda entry: len(entry[0]), reverse=True)
 
     def match(self, path: str) -> str | None:
+        owner = self._exact.get(path)
+        if owner is not None:
+            return owner
         for prefix, service in self._entries:
             if prefix == "/":
                 return service
@@ -31,7 +38,7 @@ class RouteTable:
         return None
 
     def services(self) -> list[str]:
-        return sorted({service for _, service in self._entries})
+        return sorted({service for _, service in self._entries} | set(self._exact.values()))
 
     def prefixes(self, service: str) -> list[str]:
         return sorted(prefix for prefix, owner in self._entries if owner == service)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -66,6 +66,13 @@ class Settings(BaseSettings):
         None,
         description=(
             "Ed25519 private key (PEM) identity signs with; generated in the data dir if unset."
+        ),
+    )
+    web_secret: SecretStr | None = Field(
+        None,
+        description=(
+            "Signs the pages' CSRF tokens and messages; every replica of `web` needs the same. "
+            "Generated in the data dir (`web-secret`) if unset."
         ),
     )
     jwks_url: str | None = Field(

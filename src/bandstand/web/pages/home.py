@@ -1,0 +1,28 @@
+"""Pages: the home page (upcoming concerts, popular songs and courses, one search box)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import APIRouter
+from starlette.responses import Response
+
+from bandstand.web.visit import PageVisit
+
+router = APIRouter(include_in_schema=False)
+HOME_ROWS = 6
+
+
+@router.get("/")
+async def home(visit: PageVisit) -> Response:
+    concerts, songs, courses = await asyncio.gather(
+        visit.call("GET", "/api/v1/concerts", query={"upcoming": True, "page_size": HOME_ROWS}),
+        visit.call("GET", "/api/v1/songs", query={"ordering": "-likes", "page_size": HOME_ROWS}),
+        visit.call("GET", "/api/v1/courses/popular", query={"page_size": HOME_ROWS}),
+    )
+    return visit.page(
+        "home.html",
+        concerts=concerts.body["results"] if concerts.ok else None,
+        songs=songs.body["results"] if songs.ok else None,
+        courses=courses.body["results"] if courses.ok else None,
+    )
