@@ -161,3 +161,20 @@ def test_the_searched_table_is_found_in_the_conditions() -> None:
     assert searched_table(searched) is Tune.__table__
     assert searched_table(select(Tune.key).where(Tune.id > 1)) is None
     assert searched_table(select(Tune.key)) is None
+
+
+@pytest.mark.parametrize(
+    ("words", "expected"),
+    [
+        ("no cafe", ["cafe noir", "noir cafe"]),
+        ("cafe no", ["cafe noir", "noir cafe"]),
+        ("b k\\s", [r"back\slash"]),
+        ("ab b", ["ab"]),
+        ("de melon co", ["corazon de melon"]),
+    ],
+)
+async def test_a_short_word_beside_a_longer_one_is_tested_on_the_row(
+    database: Database, words: str, expected: list[str]
+) -> None:
+    # Asked of SQLite 3.40's trigram index together, they crashed the process.
+    assert await found(database, *contains_words(Tune.key, words)) == expected
