@@ -119,8 +119,14 @@ async def set_attendance(visit: PageVisit, request: Request, concert_id: Concert
         concert = await visit.get(f"/api/v1/concerts/{concert_id}")
         error = "Choose Attending or Not attending."
         template = "concerts/_attendance.html" if htmx else "concerts/detail.html"
+        # htmx swaps only a success: its request gets the error as a 200.
         return visit.page(
-            template, status_code=400, concert=concert, picture=None, error=error, **TIMES
+            template,
+            status_code=200 if htmx else 400,
+            concert=concert,
+            picture=None,
+            error=error,
+            **TIMES,
         )
     raise page_error(answer)
 
