@@ -31,6 +31,7 @@ from bandstand.web.api import PlatformApi
 from bandstand.web.headers import PageHeaders
 from bandstand.web.pages import (
     academy,
+    academy_teaching,
     account,
     admin,
     concerts,
@@ -55,6 +56,7 @@ PAGE_ROUTERS = (
     instruments.router,
     movies.router,
     academy.router,
+    academy_teaching.router,
     admin.router,
 )
 CSRF_ALWAYS_PROTECTED = ["/login", "/signup"]
