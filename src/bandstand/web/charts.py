@@ -19,7 +19,7 @@ Point = tuple[str, float]
 Format = Callable[[float], str]
 
 BAR_WIDTH = 420
-BAR_ROW = 48
+BAR_ROW = 54
 BAR_THICKNESS = 18
 LINE_WIDTH = 480
 LINE_HEIGHT = 220
@@ -27,7 +27,7 @@ MARGIN_LEFT = 40
 MARGIN_RIGHT = 16
 MARGIN_TOP = 16
 MARGIN_BOTTOM = 34
-LABEL_CHARACTERS = 48
+LABEL_CHARACTERS = 40
 DOTS_UP_TO = 14
 """Up to this many points each gets a dot; beyond, only those above zero."""
 _ids = count(1)
@@ -73,16 +73,16 @@ def bar_chart(
     for index, (label, value) in enumerate(points):
         top = index * BAR_ROW
         start, end = sorted((x(0.0), x(value)))
-        bar_top = top + 20
+        bar_top = top + 26
         parts.append(
-            f'<text class="chart-label" x="0" y="{top + 14}">{escape(_short(label))}</text>'
+            f'<text class="chart-label" x="0" y="{top + 17}">{escape(_short(label))}</text>'
             f'<rect class="chart-track" x="0" y="{bar_top}" width="{plot:.1f}" '
             f'height="{BAR_THICKNESS}" rx="3"></rect>'
             f'<rect class="chart-bar{" chart-bar-negative" if value < 0 else ""}" '
             f'x="{start:.1f}" y="{bar_top}" width="{max(end - start, 0):.1f}" '
             f'height="{BAR_THICKNESS}" rx="3"><title>{escape(label)}: '
             f"{escape(value_format(value))}</title></rect>"
-            f'<text class="chart-value" x="{plot + 8}" y="{bar_top + 14}">'
+            f'<text class="chart-value" x="{plot + 8}" y="{bar_top + 15}">'
             f"{escape(value_format(value))}</text>"
         )
     if low < 0:

@@ -167,3 +167,23 @@ def test_enrolling_needs_an_account_and_a_course(site: Site) -> None:
     refused = visitor.post("/courses/1/lessons/1/done")
     assert refused.status_code == 303
     assert refused.headers["location"] == "/courses/1"
+
+
+def test_without_javascript_marking_a_lesson_done_comes_back_to_the_course(site: Site) -> None:
+    username = f"nojs{uuid.uuid4().hex[:8]}"
+    httpx.post(
+        f"{site.base}/api/v1/register",
+        json={"username": username, "email": f"{username}@example.com", "password": PASSWORD},
+        timeout=10,
+    ).raise_for_status()
+    visitor = WebClient(site)
+    visitor.log_in(username, PASSWORD)
+    assert visitor.post("/courses/1/enrol").status_code == 303
+    lesson = httpx.get(f"{site.base}/api/v1/courses/1/lessons", timeout=10).json()["results"][0]
+    done = visitor.post(f"/courses/1/lessons/{lesson['id']}/done")
+    assert done.status_code == 303
+    assert done.headers["location"] == f"/courses/1#lesson-{lesson['id']}"
+    page = visitor.http.get("/courses/1")
+    assert page.status_code == 200
+    assert "Lesson done." in page.text
+    assert '<progress id="progress-bar" class="progress" max="100" value="25"' in page.text

@@ -4,14 +4,13 @@ marking lessons done, and one's own courses with their progress)."""
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from starlette.responses import Response
 
 from bandstand.web.pages.academy_common import (
     DIFFICULTIES,
-    Difficulty,
     Progress,
     can_manage,
     lessons_of,
@@ -22,12 +21,14 @@ router = APIRouter(include_in_schema=False)
 CATALOGUE_PAGE = 12
 SearchText = Annotated[str | None, Query(max_length=200)]
 PageNumber = Annotated[int, Query(ge=1, le=100_000)]
+Level = Annotated[str | None, Query(pattern=f"^({'|'.join(DIFFICULTIES)})?$")]
+"""One of the levels, or empty (the form's "All levels")."""
 
 
 @router.get("/courses")
 async def catalogue(
     visit: PageVisit,
-    difficulty: Difficulty | Literal[""] | None = None,
+    difficulty: Level = None,
     search: SearchText = None,
     page: PageNumber = 1,
 ) -> Response:

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from bandstand.web.visit import PageError, Visit
 
-Difficulty = Literal["BEGINNER", "INTERMEDIATE", "ADVANCED"]
 DIFFICULTIES: dict[str, str] = {
     "BEGINNER": "Beginner",
     "INTERMEDIATE": "Intermediate",
