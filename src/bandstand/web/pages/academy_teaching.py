@@ -54,7 +54,7 @@ async def create_course(visit: PageVisit, request: Request) -> Response:
             return visit.redirect(
                 f"/teaching/courses/{course_id}", "Course created. Now add its lessons."
             )
-        errors = _refusal(answer)
+        errors = _refusal(answer, body)
     return _course_form(visit, {**values, "is_active": "is_active" in values}, errors, 400)
 
 
@@ -76,7 +76,7 @@ async def update_course(visit: PageVisit, request: Request, course_id: int) -> R
         answer = await visit.call("PATCH", f"/api/v1/courses/{course_id}", json_body=body)
         if answer.ok:
             return visit.redirect(f"/teaching/courses/{course_id}", "Course saved.")
-        errors = _refusal(answer)
+        errors = _refusal(answer, body)
     course, lessons = await asyncio.gather(
         visit.get(f"/api/v1/courses/{course_id}"), lessons_of(visit, course_id, drafts=True)
     )
@@ -98,7 +98,7 @@ async def add_lesson(visit: PageVisit, request: Request, course_id: int) -> Resp
     visit.instructor()
     values = await form_values(request)
     body, errors = _lesson_body(values)
-    if not errors and "order" not in body:
+    if "order" not in body and "order" not in errors:
         errors["order"] = "Enter the lesson's position in the course (1, 2, 3…)."
     if not errors:
         answer = await visit.call("POST", f"/api/v1/courses/{course_id}/lessons", json_body=body)
@@ -108,7 +108,7 @@ async def add_lesson(visit: PageVisit, request: Request, course_id: int) -> Resp
                 f"/teaching/courses/{course_id}#lesson-{answer.body['id']}",
                 f"Lesson “{answer.body['title']}” {state}.",
             )
-        errors = _refusal(answer)
+        errors = _refusal(answer, body)
     course, lessons = await asyncio.gather(
         visit.get(f"/api/v1/courses/{course_id}"), lessons_of(visit, course_id, drafts=True)
     )
@@ -141,7 +141,7 @@ async def update_lesson(
             return visit.redirect(
                 f"/teaching/courses/{course_id}#lesson-{lesson_id}", "Lesson saved."
             )
-        errors = _refusal(answer)
+        errors = _refusal(answer, body)
     course, lesson = await asyncio.gather(
         visit.get(f"/api/v1/courses/{course_id}"),
         visit.get(f"/api/v1/courses/{course_id}/lessons/{lesson_id}"),
@@ -260,13 +260,16 @@ def _lesson_body(values: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]
     return body, errors
 
 
-def _refusal(answer: ApiResponse) -> dict[str, str]:
+def _refusal(answer: ApiResponse, body: dict[str, Any]) -> dict[str, str]:
     """The API's refusal by field; a taken position is the order field's."""
     if answer.status in (401, 403, 404) or answer.status >= 500:
         raise page_error(answer)
     if answer.status == 409 and "order" in answer.detail():
         return {"order": answer.detail()}
-    return answer.field_errors()
+    errors = answer.field_errors()
+    if "title" in errors and not body.get("title"):
+        errors["title"] = "Enter a title."
+    return errors
 
 
 def _course_form(
