@@ -45,7 +45,15 @@ async def test_every_media_url_of_the_music_demo_is_served(client: httpx.AsyncCl
         assert (await client.get(url)).status_code == 200, url
 
 
-@pytest.mark.parametrize("name", sorted({*media.EVENTS, *media.COVERS}))
+def _title(name: str) -> str:
+    if name in media.EVENTS:
+        return media.EVENTS[name][0]
+    if name in media.COVERS:
+        return media.COVERS[name][0]
+    return media.INSTRUMENTS[name]
+
+
+@pytest.mark.parametrize("name", sorted({*media.EVENTS, *media.COVERS, *media.INSTRUMENTS}))
 async def test_pictures_are_valid_svg_posters(client: httpx.AsyncClient, name: str) -> None:
     response = await client.get(f"/media/demo/pictures/{name}.svg")
     assert response.status_code == 200
@@ -54,8 +62,7 @@ async def test_pictures_are_valid_svg_posters(client: httpx.AsyncClient, name: s
     root = ET.fromstring(response.content)  # noqa: S314 - our own output
     assert root.tag == f"{SVG}svg"
     assert root.find(f".//{SVG}linearGradient") is not None
-    title = media.EVENTS[name][0] if name in media.EVENTS else media.COVERS[name][0]
-    assert root.findtext(f"{SVG}title") == title
+    assert root.findtext(f"{SVG}title") == _title(name)
     # Nothing is fetched from anywhere: no href to any other document or host.
     assert b"href" not in response.content
     assert b"http://" not in response.content.replace(b"http://www.w3.org/2000/svg", b"")

@@ -62,6 +62,21 @@ COVERS: dict[str, tuple[str, str]] = {
     "cover-bandstand-sampler-vol-1": ("Bandstand Sampler, Vol. 1", "Various Artists"),
     "cover-calle-de-la-luna": ("Calle de la Luna", "Pilar Santos Quartet"),
 }
+# Pictures of the marketplace's demo listings, one per category: name -> category.
+INSTRUMENTS: dict[str, str] = {
+    "instrument-guitarras": "Guitarras",
+    "instrument-guitarras-electricas": "Guitarras eléctricas",
+    "instrument-bajos": "Bajos",
+    "instrument-teclados-y-pianos": "Teclados y pianos",
+    "instrument-baterias-y-percusion": "Baterías y percusión",
+    "instrument-viento": "Viento",
+    "instrument-cuerda-frotada": "Cuerda frotada",
+    "instrument-amplificadores": "Amplificadores",
+    "instrument-efectos-y-pedales": "Efectos y pedales",
+    "instrument-audio-y-estudio": "Audio y estudio",
+    "instrument-dj": "DJ",
+    "instrument-ukeleles-y-folk": "Ukeleles y folk",
+}
 # Songs with an audio file: name -> title.
 SONGS: dict[str, str] = {
     "paper-boats-at-dawn": "Paper Boats at Dawn",
@@ -197,6 +212,8 @@ def picture(name: str) -> Media | None:
     elif name in COVERS:
         title, subtitle = COVERS[name]
         body = poster_svg(name, title, subtitle, "", square=True)
+    elif name in INSTRUMENTS:
+        body = poster_svg(name, INSTRUMENTS[name], "Second-hand instruments", "", square=True)
     else:
         return None
     return Media(body, SVG_TYPE)
