@@ -238,9 +238,8 @@ def _course_body(values: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]
     errors: dict[str, str] = {}
     body: dict[str, Any] = {
         "title": values.get("title", ""),
-        "description": values.get("description", ""),
-        "difficulty_level": values.get("difficulty_level", ""),
         "is_active": "is_active" in values,
+        **{name: values[name] for name in ("description", "difficulty_level") if name in values},
         **whole_numbers(values, ("duration_hours",), errors),
     }
     if values.get("price"):
