@@ -29,8 +29,10 @@ from bandstand.platform.observability import RequestContextMiddleware, metrics_e
 from bandstand.platform.runtime import Runtime
 from bandstand.web.api import PlatformApi
 from bandstand.web.headers import PageHeaders
+from bandstand.web.media import media_routes
 from bandstand.web.pages import (
     academy,
+    academy_teaching,
     account,
     admin,
     concerts,
@@ -55,6 +57,7 @@ PAGE_ROUTERS = (
     instruments.router,
     movies.router,
     academy.router,
+    academy_teaching.router,
     admin.router,
 )
 CSRF_ALWAYS_PROTECTED = ["/login", "/signup"]
@@ -101,6 +104,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
     for router in PAGE_ROUTERS:
         app.include_router(router)
+    app.router.routes.extend(media_routes())
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _install_error_pages(app, renderer)
 
