@@ -1,12 +1,12 @@
 """Journeys: the concert calendar, attending a concert (the count changes in place, and without
-JavaScript as a plain form), the concerts one attends; and filters the calendar refuses."""
+JavaScript as a plain form), the concerts one attends. Bad input:
+`tests/web/test_concerts_pages.py`."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Any
 
-import httpx
 from playwright.sync_api import Browser, Page, expect
 
 from tests.web.browser.admin_api import create
@@ -113,19 +113,3 @@ def test_anonymous_visitors_are_asked_to_log_in_to_answer(page: Page, site: Site
     expect(page.get_by_role("link", name="Log in").last).to_be_visible()
     expect(page.get_by_role("button", name="Attending", exact=True)).to_have_count(0)
     look(page, "concert anonymous")
-
-
-def test_bad_dates_are_a_400_naming_the_field(site: Site) -> None:
-    with httpx.Client(base_url=site.base, timeout=10) as http:
-        bad_from = http.get("/concerts", params={"date_from": "2031-13-45"})
-        assert bad_from.status_code == 400
-        assert "From: must be an ISO 8601 date" in bad_from.text
-        bad_to = http.get("/concerts", params={"date_to": "yesterday", "when": "past"})
-        assert bad_to.status_code == 400
-        assert "To: must be an ISO 8601 date" in bad_to.text
-        assert http.get("/concerts", params={"when": "someday"}).status_code == 400
-        assert http.get("/concerts", params={"page": "0"}).status_code == 400
-        assert http.get("/concerts/not-a-number").status_code == 400
-        assert http.get("/concerts/2147483647").status_code == 404
-        # Answering needs a signed-in visitor (and the form's token).
-        assert http.get("/concerts/mine").status_code == 303

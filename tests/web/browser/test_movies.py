@@ -1,13 +1,12 @@
 """Journeys: the movie catalogue (title search, genre filter), ordering a movie and watching the
 order go from pending to completed on the orders page without a reload (billing's worker runs as
-a child of `bandstand up`); and what the pages refuse."""
+a child of `bandstand up`). Bad input: `tests/web/test_movies_pages.py`."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Any
 
-import httpx
 from playwright.sync_api import Page, expect
 
 from tests.web.browser.admin_api import create
@@ -104,14 +103,3 @@ def test_a_pending_order_asks_for_its_status_until_it_is_billed(page: Page, site
     count = len(status_requests)
     page.wait_for_timeout(2500)
     assert len(status_requests) == count  # no more polling once completed
-
-
-def test_bad_input_is_a_4xx_page_never_a_500(site: Site) -> None:
-    with httpx.Client(base_url=site.base, timeout=10) as http:
-        assert http.get("/movies", params={"title": "x" * 300}).status_code == 400
-        assert http.get("/movies", params={"page": "abc"}).status_code == 400
-        assert http.get("/movies/0").status_code == 400
-        assert http.get("/movies/2147483647").status_code == 404
-        assert http.get("/orders").status_code == 303
-        assert http.get(f"/orders/{uuid.uuid4()}/status").status_code == 303
-        assert http.get("/orders/not-an-id/status").status_code == 400
