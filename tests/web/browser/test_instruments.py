@@ -65,7 +65,7 @@ def test_search_with_a_facet_and_a_price_bound(page: Page, site: Site) -> None:
     category = theremins.replace(" ", "+")
     expect(page).to_have_url(f"/instruments?category={category}&website={website}")
 
-    page.get_by_label("Highest price (€)").fill("200")
+    page.get_by_label("Max price (€)").fill("200")
     page.get_by_label("Order").select_option("-price")
     page.get_by_role("button", name="Search").click()
     expect(results).to_contain_text("2 listings")
@@ -90,9 +90,9 @@ def test_search_with_a_facet_and_a_price_bound(page: Page, site: Site) -> None:
 
 def test_a_refused_filter_is_shown_beside_its_field(page: Page) -> None:
     page.goto("/instruments")
-    page.get_by_label("Lowest price (€)").fill("500")
-    page.get_by_label("Highest price (€)").fill("100")
+    page.get_by_label("Min price (€)").fill("500")
+    page.get_by_label("Max price (€)").fill("100")
     page.get_by_role("button", name="Search").click()
-    expect(page.get_by_text("Lowest price (€): must not be greater than")).to_be_visible()
-    expect(page.get_by_label("Lowest price (€)")).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_text("Min price (€): must not be greater than")).to_be_visible()
+    expect(page.get_by_label("Min price (€)")).to_have_attribute("aria-invalid", "true")
     look(page, "instruments refused")

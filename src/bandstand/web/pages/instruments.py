@@ -36,9 +36,9 @@ FILTERS = (
     "ordering",
 )
 ORDERINGS = {
-    "": "Best match first (a search) or as listed",
-    "price": "Price, lowest first",
-    "-price": "Price, highest first",
+    "": "Default order",
+    "price": "Price: low to high",
+    "-price": "Price: high to low",
     "-publish": "Newest first",
     "publish": "Oldest first",
 }
@@ -89,7 +89,7 @@ async def instrument_search(
     facets: list[dict[str, Any]] = []
     if refused_filters(listings):
         errors = {
-            field: message.replace("max_price", "the highest price")
+            field: message.replace("max_price", "the max price")
             for field, message in filter_errors(listings, FILTERS).items()
         }
     elif not listings.ok:
