@@ -135,7 +135,9 @@ def _make_instructor(site: Site) -> None:
     site.users["instructor"] = (username, password)
 
 
-@pytest.fixture(scope="session")
+# Per module: Playwright's sync API keeps an event loop running on the main thread while it is
+# open, and the tests after the browser tests (asyncio ones) need it closed.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     executable = _chromium()
     with sync_playwright() as playwright:

@@ -72,6 +72,8 @@ def test_attend_a_concert_and_see_the_count_change(page: Page, site: Site) -> No
         "aria-pressed", "true"
     )
     expect(page.get_by_text("You attend this concert.")).to_be_visible()
+    # The keyboard focus stays on the button pressed.
+    expect(page.get_by_role("button", name="Attending", exact=True)).to_be_focused()
     assert page.evaluate("window.stillTheSamePage") is True  # answered in place, no reload
     look(page, "concert")
 
