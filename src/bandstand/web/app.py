@@ -29,6 +29,7 @@ from bandstand.platform.observability import RequestContextMiddleware, metrics_e
 from bandstand.platform.runtime import Runtime
 from bandstand.web.api import PlatformApi
 from bandstand.web.headers import PageHeaders
+from bandstand.web.multipart_token import MultipartToken
 from bandstand.web.pages import (
     academy,
     account,
@@ -126,6 +127,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         always_set_cookie=True,
         send_csrf_failed=refused,
     )
+    app.add_middleware(MultipartToken)
     app.add_middleware(PageHeaders)
     app.add_middleware(RequestContextMiddleware, service=NAME, access_log=settings.access_log)
     app.add_middleware(TrailingSlashMiddleware)

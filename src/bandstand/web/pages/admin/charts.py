@@ -7,19 +7,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 
-WIDTH = 640
-HEIGHT = 220
-LEFT = 44
-RIGHT = 8
-TOP = 12
-BOTTOM = 30
+WIDTH = 400
+HEIGHT = 190
+LEFT = 36
+RIGHT = 6
+TOP = 10
+BOTTOM = 26
 TICKS = 4
 
 
 @dataclass(frozen=True)
 class Bar:
     label: str
+    short: str
+    """The day as the axis writes it ("5 Nov")."""
     value: float
     shown: str
     x: float
@@ -62,6 +65,14 @@ def _nice_top(largest: float) -> float:
     return largest
 
 
+def _short_day(label: str) -> str:
+    try:
+        day = date.fromisoformat(label)
+    except ValueError:
+        return label
+    return f"{day.day} {day:%b}"
+
+
 def _figure(value: float) -> str:
     return f"{value:,.2f}" if value != int(value) else f"{int(value):,}"
 
@@ -80,6 +91,7 @@ def bar_chart(
         bars.append(
             Bar(
                 label=label,
+                short=_short_day(label),
                 value=value,
                 shown=_figure(value),
                 x=round(LEFT + index * slot + slot * 0.15, 2),
@@ -95,7 +107,7 @@ def bar_chart(
         )
         for step in range(TICKS + 1)
     ]
-    every = max(1, len(bars) // 6)
+    every = max(1, len(bars) // 5)
     labelled = [bar for index, bar in enumerate(bars) if index % every == 0]
     total = sum(value for _, value in points)
     first = points[0][0] if points else ""
