@@ -47,6 +47,8 @@ class BarChart:
     ticks: list[Tick]
     labelled: list[Bar]
     """The bars whose day is written under the axis (every few, so they do not overlap)."""
+    empty: bool = False
+    """Every value is zero: the chart says so rather than show an empty frame."""
     width: int = WIDTH
     height: int = HEIGHT
     left: int = LEFT
@@ -116,4 +118,5 @@ def bar_chart(
         f"{title}: {_figure(total)}{unit} in all from {first} to {last}, "
         f"at most {_figure(max((v for _, v in points), default=0))}{unit} a day."
     )
-    return BarChart(ident, title, summary, unit, bars, ticks, labelled)
+    empty = not any(value for _, value in points)
+    return BarChart(ident, title, summary, unit, bars, ticks, labelled, empty)
