@@ -215,3 +215,105 @@ async def test_a_user_is_refused_every_console_page(gateway: ASGIApp) -> None:
         assert refused.status_code == 403
     finally:
         await client.aclose()
+
+
+async def _created(client: httpx.AsyncClient, path: str, data: dict[str, str]) -> str:
+    """Posts a new item's form; the item's console URL it was sent to."""
+    answer = await post(client, path, data)
+    assert answer.status_code == 303, answer.text
+    location: str = answer.headers["location"]
+    assert re.fullmatch(r"/admin/[a-z/0-9]+/\d+(#\w+)?", location), location
+    return location
+
+
+async def test_catalogue_items_are_added_changed_and_deleted(admin: httpx.AsyncClient) -> None:
+    concert = await _created(
+        admin,
+        "/admin/concerts/new",
+        {
+            "concert_name": "Winter Lights",
+            "city": "Oslo",
+            "date": "2030-01-12T20:30",
+            "duration": "90",
+        },
+    )
+    page = await admin.get(concert)
+    assert 'value="2030-01-12T20:30"' in page.text
+    assert "Nobody has answered yet." in page.text
+    changed = await post(
+        admin,
+        concert,
+        {
+            "concert_name": "Winter Lights",
+            "city": "Bergen",
+            "date": "2030-01-12T21:00",
+            "duration": "95",
+        },
+    )
+    assert changed.status_code == 303, changed.text
+    assert 'value="Bergen"' in (await admin.get(concert)).text
+
+    movie = await _created(
+        admin,
+        "/admin/movies/new",
+        {
+            "title": "Brass",
+            "description": "A band film.",
+            "genres": "Drama, Music",
+            "release_year": "1999",
+        },
+    )
+    assert 'value="Drama, Music"' in (await admin.get(movie)).text
+
+    course = await _created(
+        admin,
+        "/admin/courses/new",
+        {"title": "Scales", "difficulty_level": "ADVANCED", "is_active": "true"},
+    )
+    lesson = await post(admin, f"{course}/lessons/new", {"title": "C major", "order": "1"})
+    assert lesson.status_code == 303, lesson.text
+    shown = await admin.get(course)
+    assert "C major" in shown.text
+    assert "draft" in shown.text
+
+    song = await _created(
+        admin,
+        "/admin/songs/new",
+        {
+            "title": "Ferry",
+            "artist": "A",
+            "genre": "Folk",
+            "file_url": "https://m.example/f.mp3",
+            "duration": "180",
+        },
+    )
+    album = await _created(admin, "/admin/albums/new", {"title": "Harbour", "artist": "A"})
+    song_id = song.rsplit("/", 1)[1]
+    added = await post(admin, f"{album}/tracks", {"song_id": song_id, "track_number": "1"})
+    assert added.status_code == 303
+    assert "/admin/songs/" + song_id in (await admin.get(album)).text
+
+    for item, listing in (
+        (concert, "/admin/concerts"),
+        (movie, "/admin/movies"),
+        (album, "/admin/albums"),
+    ):
+        deleted = await post(admin, f"{item}/delete", {})
+        assert deleted.status_code == 303
+        assert deleted.headers["location"] == listing
+        assert (await admin.get(item)).status_code == 404
+
+
+async def test_settings_and_orders_pages(admin: httpx.AsyncClient) -> None:
+    added = await post(
+        admin, "/admin/settings", {"key": "site.motto", "value": "Play on", "is_public": "true"}
+    )
+    assert added.status_code == 303
+    assert added.headers["location"] == "/admin/settings/site.motto"
+    saved = await post(admin, "/admin/settings/site.motto", {"value": "Play louder"})
+    assert saved.status_code == 303
+    page = await admin.get("/admin/settings")
+    assert "Play louder" in page.text
+    orders = await admin.get("/admin/orders?status=completed")
+    assert orders.status_code == 200
+    assert "No order matches." in orders.text
