@@ -33,6 +33,7 @@ from bandstand.web.media import media_routes
 from bandstand.web.multipart_token import MultipartToken
 from bandstand.web.pages import (
     academy,
+    academy_teaching,
     account,
     admin,
     concerts,
@@ -57,6 +58,7 @@ PAGE_ROUTERS = (
     instruments.router,
     movies.router,
     academy.router,
+    academy_teaching.router,
     admin.router,
 )
 CSRF_ALWAYS_PROTECTED = ["/login", "/signup"]
