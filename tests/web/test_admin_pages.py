@@ -17,6 +17,7 @@ from bandstand.identity.commands import create_superuser
 from bandstand.platform.migrations import upgrade_blocking
 from bandstand.platform.runtime import Runtime
 from bandstand.platform.settings import Settings
+from bandstand.web.pages.admin.charts import bar_chart
 from tests.support.client import api_client
 
 ADMIN = ("olga", "olga@example.com", "Console-Pass-1")
@@ -317,3 +318,30 @@ async def test_settings_and_orders_pages(admin: httpx.AsyncClient) -> None:
     orders = await admin.get("/admin/orders?status=completed")
     assert orders.status_code == 200
     assert "No order matches." in orders.text
+
+
+async def test_the_dashboard_draws_its_figures_as_accessible_charts(
+    admin: httpx.AsyncClient,
+) -> None:
+    page = await admin.get("/admin/")
+    assert page.status_code == 200
+    charts = re.findall(
+        r'<svg class="console-chart"[^>]*role="img" aria-label="([^"]+)"', page.text
+    )
+    assert len(charts) >= 5
+    assert charts[0].startswith("Registrations per day: ")
+    assert "<title" in page.text
+    assert page.text.count('<details class="chart-data">') == len(charts)
+    assert "style=" not in page.text
+
+
+def test_a_chart_axis_climbs_in_round_steps() -> None:
+    def ticks(largest: float) -> list[str]:
+        chart = bar_chart("c", "Count", [("2026-12-01", 0), ("2026-12-02", largest)])
+        return [tick.label for tick in chart.ticks]
+
+    assert ticks(0) == ["0", "1", "2", "3", "4"]
+    assert ticks(9) == ["0", "5", "10", "15", "20"]
+    assert ticks(37) == ["0", "10", "20", "30", "40"]
+    assert bar_chart("c", "Count", [("2026-12-01", 0)]).empty
+    assert bar_chart("c", "Count", [("2026-12-05", 2)]).bars[0].short == "5 Dec"

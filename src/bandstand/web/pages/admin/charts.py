@@ -61,7 +61,7 @@ def _nice_top(largest: float) -> float:
         return float(TICKS)
     step = largest / TICKS
     magnitude = 10 ** (len(str(int(step))) - 1) if step >= 1 else 1
-    for factor in (1, 2, 2.5, 5, 10):
+    for factor in (1, 2, 5, 10):
         if step <= factor * magnitude:
             return factor * magnitude * TICKS
     return largest
