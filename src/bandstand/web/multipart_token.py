@@ -11,6 +11,7 @@ form type, which asgi-csrf refuses with its own page (403) without parsing it.""
 from __future__ import annotations
 
 import re
+import secrets
 from http.cookies import CookieError, SimpleCookie
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -78,7 +79,7 @@ class MultipartToken:
                 break
         token = first_field_token(body, boundary)
         expected = cookie_token(headers.get(b"cookie", b""))
-        if token is not None and token == expected:
+        if token is not None and expected is not None and secrets.compare_digest(token, expected):
             scope = {**scope, "headers": [*scope["headers"], (HEADER, token.encode())]}
         elif expected is not None:
             kept = [(k, v) for k, v in scope["headers"] if k != b"content-type"]
