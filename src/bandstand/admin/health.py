@@ -79,11 +79,8 @@ async def deep_health(
     )
     readiness = await runtime.services.readiness(probe_seconds, authorization)
     services = {name: _service_report(answer) for name, answer in readiness.items()}
-    databases = {
-        name: status
-        for name, answer in readiness.items()
-        if (status := _database_status(answer)) is not None
-    }
+    reported = {name: _database_status(answer) for name, answer in readiness.items()}
+    databases = {name: db for name, db in reported.items() if db is not None}
     databases.setdefault(service, own["database"])
     broker = {**own["broker"], "queues": _queues(readiness)}
     down = sorted(name for name, answer in readiness.items() if not answer.ready)
