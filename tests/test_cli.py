@@ -260,18 +260,21 @@ def test_seed_demo_loads_the_catalogue_once(runner: CliRunner, tmp_path: Path) -
         "pictures": _count(data / "music.sqlite3", "pictures"),
         "concerts": _count(data / "concerts.sqlite3", "concerts"),
         "movies": _count(data / "inventory.sqlite3", "movies"),
+        "instruments": _count(data / "marketplace.sqlite3", "instruments"),
     }
     assert counts["songs"] >= 20
     assert counts["albums"] >= 5
     assert counts["pictures"] >= 10
     assert counts["concerts"] >= 8
     assert counts["movies"] >= 20
+    assert counts["instruments"] >= 300
     again = _invoke(runner, "seed", "--demo", "--data-dir", str(data))
     assert again.exit_code == 0, again.output
     assert "nothing to do" in again.stderr
     assert _count(data / "music.sqlite3", "songs") == counts["songs"]
     assert _count(data / "concerts.sqlite3", "concerts") == counts["concerts"]
     assert _count(data / "inventory.sqlite3", "movies") == counts["movies"]
+    assert _count(data / "marketplace.sqlite3", "instruments") == counts["instruments"]
 
 
 def test_seed_says_what_to_seed(runner: CliRunner, tmp_path: Path) -> None:

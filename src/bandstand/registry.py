@@ -40,6 +40,7 @@ from bandstand.inventory import app as inventory_app
 from bandstand.inventory import demo as inventory_demo
 from bandstand.marketplace import app as marketplace_app
 from bandstand.marketplace import cli as marketplace_cli
+from bandstand.marketplace import demo as marketplace_demo
 from bandstand.music import app as music_app
 from bandstand.music import demo as music_demo
 from bandstand.music import events as music_events
@@ -153,6 +154,7 @@ SERVICES: tuple[ServiceEntry, ...] = (
         create_app=marketplace_app.create_app,
         prefixes=("/api/v1/instruments", "/listInstrument", "/searchInstrument", "/addInstrument"),
         default_port=8004,
+        seed_demo=marketplace_demo.seed_demo,
         commands=(marketplace_cli.import_app, marketplace_cli.index_app),
     ),
     ServiceEntry(

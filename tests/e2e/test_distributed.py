@@ -53,6 +53,11 @@ def test_identity_behind_the_gateway(
     # The gateway is ready when every service is: the others run too, on their own databases.
     others = {name: free_port() for name in registry.names() if name != "identity"}
     jwks = f"{identity_url}/.well-known/jwks.json"
+    # The web reaches the other services' APIs at these URLs, as the gateway does.
+    urls = {
+        f"BANDSTAND_SERVICE_URLS__{name.upper()}": f"http://127.0.0.1:{port}"
+        for name, port in {"identity": identity_port, **others}.items()
+    }
     services = [
         identity,
         *(
@@ -63,14 +68,11 @@ def test_identity_behind_the_gateway(
                 tmp_path,
                 BANDSTAND_JWKS_URL=jwks,
                 **trust_gateway,
+                **urls,
             )
             for name, port in others.items()
         ),
     ]
-    urls = {
-        f"BANDSTAND_SERVICE_URLS__{name.upper()}": f"http://127.0.0.1:{port}"
-        for name, port in {"identity": identity_port, **others}.items()
-    }
     gateway = Bandstand(
         "serve",
         "gateway",
@@ -154,6 +156,7 @@ def _walk_through(
     again = http.get("/api/v1/profile", headers=_bearer(pair["access_token"]))
     assert again.status_code == 401
     assert http.get("/openapi.json").json()["paths"].keys() >= {"/api/v1/login"}
+    _signs_in_on_the_pages(gateway_url)
 
     # One request id in both processes' access logs.
     for process, service in ((gateway, "gateway"), (identity, "identity")):
@@ -209,3 +212,25 @@ def _admin_sees_the_detail(http: httpx.Client, identity_database: str) -> None:
     assert "bandstand_http_requests_total" in metrics.text
     ready = http.get("/ready", headers=admin)
     assert ready.json()["services"]["identity"]["checks"]["database"] == {"status": "up"}
+
+
+def _signs_in_on_the_pages(gateway_url: str) -> None:
+    """The web, its own process, signs in through identity's API over HTTP."""
+    with httpx.Client(base_url=gateway_url, timeout=10) as browser:
+        form = browser.get("/login")
+        assert form.status_code == 200
+        assert "text/html" in form.headers["content-type"]
+        signed_in = browser.post(
+            "/login",
+            data={
+                "csrftoken": browser.cookies["csrftoken"],
+                "login": "grace",
+                "password": PASSWORD,
+                "next": "/account",
+            },
+        )
+        assert signed_in.status_code == 303, signed_in.text
+        assert signed_in.headers["location"] == "/account"
+        account = browser.get("/account")
+        assert account.status_code == 200
+        assert 'value="grace@example.com"' in account.text

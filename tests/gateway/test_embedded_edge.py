@@ -45,7 +45,8 @@ class Platform:
 
 def _migrated(settings: Settings) -> None:
     for entry in registry.SERVICES:
-        upgrade_blocking(settings.database_url(entry.name), entry.name, entry.migrations)
+        if entry.has_database:
+            upgrade_blocking(settings.database_url(entry.name), entry.name, entry.migrations)
 
 
 def _make_admin(settings: Settings, username: str) -> None:

@@ -17,8 +17,8 @@ def test_the_json_ships_in_the_package_and_validates() -> None:
     documents = json.loads(source.read_text(encoding="utf-8"))
     movies = demo_movies()
 
-    assert len(documents) == len(movies) == 21
-    assert len({movie.title for movie in movies}) == 21
+    assert len(documents) == len(movies) == 30
+    assert len({movie.title for movie in movies}) == 30
     assert all(movie.description for movie in movies)
     assert len({genre for movie in movies for genre in movie.genres}) >= 10
 
@@ -30,10 +30,10 @@ async def test_seeding_twice_creates_nothing_the_second_time(inventory: Inventor
     async with inventory.session() as session:
         second = await seed_demo(session)
 
-    assert (first, second) == (21, 0)
-    assert sum(advanced) == 21
-    assert await inventory.count() == 21
-    assert len(await inventory.outbox("inventory.movie.created")) == 21
+    assert (first, second) == (30, 0)
+    assert sum(advanced) == 30
+    assert await inventory.count() == 30
+    assert len(await inventory.outbox("inventory.movie.created")) == 30
 
 
 async def test_seeding_fills_in_what_is_missing(inventory: Inventory) -> None:
@@ -45,17 +45,17 @@ async def test_seeding_fills_in_what_is_missing(inventory: Inventory) -> None:
         await session.delete(first)
     async with inventory.session() as session:
         assert await seed_demo(session) == 1
-    assert await inventory.count() == 21
+    assert await inventory.count() == 30
 
 
 async def test_the_seeded_catalogue_is_served_and_searchable(inventory: Inventory) -> None:
     async with inventory.session() as session:
         await seed_demo(session)
     page = (await inventory.client.get("/api/v1/movies?page_size=100")).json()
-    assert page["count"] == 21
+    assert page["count"] == 30
     cafe = (await inventory.client.get("/api/v1/movies?title=CAFE")).json()
     assert [movie["title"] for movie in cafe["results"]] == ["Café at the Edge of Winter"]
     documentaries = (await inventory.client.get("/api/v1/movies?genre=documentary")).json()
-    assert documentaries["count"] == 2
+    assert documentaries["count"] == 3
     legacy = (await inventory.client.get("/api/movies?title=krakow")).json()
     assert [movie["title"] for movie in legacy] == ["Kites Over Kraków"]

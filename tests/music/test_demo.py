@@ -19,11 +19,11 @@ def test_the_demo_files_ship_in_the_package_and_are_valid() -> None:
         "songs.json",
     ]
     songs = [SongCreate.model_validate(item) for item in demo_file("songs")]
-    assert len(songs) == 20
+    assert len(songs) == 24
     assert all(song.lyrics for song in songs)
-    assert len({(song.title, song.artist) for song in songs}) == 20
+    assert len({(song.title, song.artist) for song in songs}) == 24
     albums = demo_file("albums")
-    assert len(albums) == 5
+    assert len(albums) == 6
     keys = {(song.title, song.artist) for song in songs}
     for album in albums:
         tracks = album.pop("tracks")
@@ -44,7 +44,7 @@ async def test_seeding_twice_creates_the_catalogue_once(
     async with music.session() as session:
         created = await seed_demo(session, steps.append)
     tracks = sum(len(album["tracks"]) for album in demo_file("albums"))
-    assert created == 20 + 5 + tracks + 10
+    assert created == 24 + 6 + tracks + 10
     assert sum(steps) == created
 
     async with music.session() as session:
@@ -54,10 +54,15 @@ async def test_seeding_twice_creates_the_catalogue_once(
     async with music.session() as session:
         assert await seed_demo(session) == 0
 
-    assert (await music.count("songs"), await music.count("albums")) == (20, 5)
+    assert (await music.count("songs"), await music.count("albums")) == (24, 6)
     assert (await music.count("album_songs"), await music.count("pictures")) == (tracks, 10)
     found = await client.get("/api/v1/songs", params={"search": "cafe orbit"})
     assert [song["artist"] for song in found.json()["results"]] == ["Nocturne Pilots"]
+    hearts = await client.get("/api/v1/songs", params={"search": "corazon"})
+    assert sorted(song["title"] for song in hearts.json()["results"]) == [
+        "Corazón Despacio",
+        "Corazón de Tiza",
+    ]
     sampler = (await client.get("/api/v1/albums", params={"search": "sampler"})).json()
     (album,) = sampler["results"]
     tracks_page = await client.get(f"/api/v1/albums/{album['id']}/songs", headers=music.user)

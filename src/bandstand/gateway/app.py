@@ -7,7 +7,6 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
-from fastapi.openapi.docs import get_swagger_ui_html
 from starlette.applications import Starlette
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
@@ -19,6 +18,7 @@ from bandstand import __version__
 from bandstand.gateway.docs import collect_documents, merge_documents
 from bandstand.gateway.proxy import Upstream
 from bandstand.gateway.routes import RouteTable
+from bandstand.platform.api_docs import docs_routes, is_asset_path
 from bandstand.platform.asgi import send_json
 from bandstand.platform.clients import ForwardedClientMiddleware
 from bandstand.platform.errors import BandstandError
@@ -92,7 +92,8 @@ class _TooLarge(Exception):
 
 
 class Gateway:
-    """Dispatches by path prefix; owns only /health, /ready, /metrics, /docs and /openapi.json.
+    """Dispatches by path prefix; owns only /health, /ready, /metrics, /openapi.json, /docs and
+    the files of /docs/assets/.
 
     `/metrics` and the detail of `/ready` (which service and check is down, and why) are for
     admins, unless `public_metrics`: anyone else gets 401/403 from `/metrics`, and from `/ready`
@@ -118,7 +119,7 @@ class Gateway:
                 Route("/ready", self.ready),
                 Route("/metrics", self.metrics),
                 Route("/openapi.json", self.openapi),
-                Route("/docs", self.docs),
+                *docs_routes("/openapi.json", "Bandstand API"),
             ]
         )
         self._own_paths = {"/health", "/ready", "/metrics", "/openapi.json", "/docs"}
@@ -134,7 +135,7 @@ class Gateway:
             return
         path: str = scope["path"]
         matched = path.rstrip("/") or "/"
-        if matched in self._own_paths:
+        if matched in self._own_paths or is_asset_path(matched):
             scope = {**scope, "path": matched}
             await self.own(scope, receive, send)
             return
@@ -235,9 +236,6 @@ class Gateway:
         documents = await collect_documents(self.upstreams)
         merged = merge_documents("Bandstand", __version__, documents, self.routes)
         return JSONResponse(merged)
-
-    async def docs(self, _request: Request) -> Response:
-        return get_swagger_ui_html(openapi_url="/openapi.json", title="Bandstand API")
 
 
 def create_gateway_app(

@@ -1,4 +1,4 @@
-"""The demo catalogue: twenty-one movies written for Bandstand, shipped in the package and
+"""The demo catalogue: thirty movies written for Bandstand, shipped in the package and
 loaded through the same service as the API.
 
 Idempotent: a movie is matched by its title, so a second run creates nothing.

@@ -10,6 +10,7 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bandstand import __version__
+from bandstand.platform.api_docs import docs_routes
 from bandstand.platform.clients import ForwardedClientMiddleware
 from bandstand.platform.database import Database
 from bandstand.platform.errors import ERROR_RESPONSES, install_error_handlers
@@ -124,6 +125,7 @@ def create_service_app(
         version=version,
         lifespan=lifespan,
         redirect_slashes=False,
+        docs_url=None,  # FastAPI's page loads Swagger UI from a CDN; `api_docs` ships it
     )
     app.state.service_name = name
     app.state.runtime = runtime
@@ -149,6 +151,7 @@ def create_service_app(
         return await metrics_endpoint(request)
 
     app.add_route("/metrics", metrics, include_in_schema=False)
+    app.router.routes.extend(docs_routes(app.openapi_url or "/openapi.json", app.title))
     for router in routers:
         app.include_router(router, responses=ERROR_RESPONSES)
 

@@ -1,0 +1,190 @@
+"""Signed-in sessions of the pages: tokens kept server-side, rotated transparently, revoked."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import AsyncIterator, Callable
+
+import httpx
+import pytest
+
+from bandstand import registry
+from bandstand.platform.migrations import upgrade_blocking
+from bandstand.platform.runtime import Runtime
+from bandstand.platform.settings import Settings
+from bandstand.web.sessions import COOKIE, Sessions
+from tests.support.client import api_client
+
+PASSWORD = "Session-Pass-1"
+
+
+@pytest.fixture
+def settings(make_settings: Callable[..., Settings]) -> Settings:
+    settings = make_settings()
+    for entry in registry.SERVICES:
+        if entry.has_database:
+            upgrade_blocking(settings.database_url(entry.name), entry.name, entry.migrations)
+    return settings
+
+
+@pytest.fixture
+async def platform(settings: Settings) -> AsyncIterator[tuple[httpx.AsyncClient, Runtime]]:
+    runtime = Runtime(settings)
+    gateway = registry.embedded_gateway(runtime)
+    async with api_client(gateway, client=("203.0.113.9", 50000), timeout=30) as client:
+        yield client, runtime
+
+
+def _csrf(page: httpx.Response) -> str:
+    found = re.search(r'name="csrftoken" value="([^"]+)"', page.text)
+    assert found, page.text[:500]
+    return found.group(1)
+
+
+async def _sign_up(client: httpx.AsyncClient, username: str) -> None:
+    form = await client.get("/signup")
+    answer = await client.post(
+        "/signup",
+        data={
+            "csrftoken": _csrf(form),
+            "username": username,
+            "email": f"{username}@example.com",
+            "password": PASSWORD,
+            "password_confirm": PASSWORD,
+        },
+    )
+    assert answer.status_code == 303, answer.text
+    assert COOKIE in client.cookies
+
+
+def _session_key(client: httpx.AsyncClient) -> str:
+    return Sessions._key(client.cookies[COOKIE])
+
+
+async def _expire_access_token(runtime: Runtime, key: str) -> dict[str, object]:
+    stored = json.loads(await runtime.cache.get(key) or "{}")
+    stored["expires_at"] = 0
+    await runtime.cache.set(key, json.dumps(stored))
+    return stored
+
+
+async def test_the_browser_holds_an_id_and_the_tokens_stay_on_the_server(
+    platform: tuple[httpx.AsyncClient, Runtime],
+) -> None:
+    client, runtime = platform
+    await _sign_up(client, "keeper")
+    cookie = client.cookies[COOKIE]
+    stored = json.loads(await runtime.cache.get(_session_key(client)) or "{}")
+    assert stored["username"] == "keeper"
+    assert stored["access_token"] not in cookie
+    assert stored["refresh_token"] not in cookie
+    account = await client.get("/account")
+    assert account.status_code == 200
+    assert 'value="keeper@example.com"' in account.text
+
+
+async def test_an_expired_access_token_is_rotated_once_for_requests_arriving_together(
+    platform: tuple[httpx.AsyncClient, Runtime],
+) -> None:
+    client, runtime = platform
+    await _sign_up(client, "rotator")
+    key = _session_key(client)
+    before = await _expire_access_token(runtime, key)
+    pages = await asyncio.gather(*(client.get("/account") for _ in range(5)))
+    assert [page.status_code for page in pages] == [200] * 5
+    after = json.loads(await runtime.cache.get(key) or "{}")
+    assert after["refresh_token"] != before["refresh_token"]
+    assert after["expires_at"] > 0
+    # Had two requests each rotated the same refresh token, identity would have taken the second
+    # for a stolen token's reuse and ended the session: it is alive.
+    assert (await client.get("/account")).status_code == 200
+
+
+async def test_a_session_whose_refresh_token_was_revoked_is_signed_out(
+    platform: tuple[httpx.AsyncClient, Runtime],
+) -> None:
+    client, runtime = platform
+    await _sign_up(client, "revoked")
+    key = _session_key(client)
+    stored = await _expire_access_token(runtime, key)
+    revoked = await client.post(
+        "/api/v1/logout",
+        json={"refresh_token": stored["refresh_token"]},
+        headers={"Authorization": f"Bearer {stored['access_token']}"},
+    )
+    assert revoked.status_code == 200
+    page = await client.get("/account")
+    assert page.status_code == 303
+    assert page.headers["location"] == "/login?next=%2Faccount"
+    assert await runtime.cache.get(key) is None
+
+
+async def test_log_out_revokes_the_refresh_token_at_identity(
+    platform: tuple[httpx.AsyncClient, Runtime],
+) -> None:
+    client, runtime = platform
+    await _sign_up(client, "leaving")
+    key = _session_key(client)
+    stored = json.loads(await runtime.cache.get(key) or "{}")
+    home = await client.get("/")
+    logged_out = await client.post("/logout", data={"csrftoken": _csrf(home)})
+    assert logged_out.status_code == 303
+    assert await runtime.cache.get(key) is None
+    reused = await client.post(
+        "/api/v1/token/refresh", json={"refresh_token": stored["refresh_token"]}
+    )
+    assert reused.status_code == 401
+
+
+async def test_log_in_takes_a_username_or_an_email_and_goes_back_where_asked(
+    platform: tuple[httpx.AsyncClient, Runtime],
+) -> None:
+    client, _runtime = platform
+    await _sign_up(client, "returner")
+    client.cookies.delete(COOKIE)
+    for login in ("returner", "returner@example.com"):
+        form = await client.get("/login", params={"next": "/account"})
+        answer = await client.post(
+            "/login",
+            data={
+                "csrftoken": _csrf(form),
+                "login": login,
+                "password": PASSWORD,
+                "next": "/account",
+            },
+        )
+        assert answer.status_code == 303, answer.text
+        assert answer.headers["location"] == "/account"
+        client.cookies.delete(COOKIE)
+    form = await client.get("/login")
+    elsewhere = await client.post(
+        "/login",
+        data={
+            "csrftoken": _csrf(form),
+            "login": "returner",
+            "password": PASSWORD,
+            "next": "//evil.example",
+        },
+    )
+    assert elsewhere.headers["location"] == "/"
+
+
+async def test_pages_send_their_security_headers(
+    platform: tuple[httpx.AsyncClient, Runtime],
+) -> None:
+    client, _runtime = platform
+    home = await client.get("/")
+    policy = home.headers["content-security-policy"]
+    assert "script-src 'self'" in policy
+    assert "unsafe-inline" not in policy
+    assert "frame-ancestors 'none'" in policy
+    assert home.headers["x-content-type-options"] == "nosniff"
+    assert home.headers["referrer-policy"] == "same-origin"
+    assert home.headers["x-frame-options"] == "DENY"
+    asset = await client.get(re.search(r'href="(/static/app\.css\?v=[^"]+)"', home.text).group(1))  # type: ignore[union-attr]
+    assert asset.status_code == 200
+    assert "immutable" in asset.headers["cache-control"]
+    # An unknown path outside the pages stays the API's JSON 404.
+    assert (await client.get("/nowhere")).json() == {"detail": "Not Found"}
