@@ -28,6 +28,7 @@ from bandstand.platform.health import health_router
 from bandstand.platform.observability import RequestContextMiddleware, metrics_endpoint
 from bandstand.platform.runtime import Runtime
 from bandstand.web.api import PlatformApi
+from bandstand.web.media import media_routes
 from bandstand.web.headers import PageHeaders
 from bandstand.web.pages import (
     academy,
@@ -101,6 +102,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
     for router in PAGE_ROUTERS:
         app.include_router(router)
+    app.router.routes.extend(media_routes())
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _install_error_pages(app, renderer)
 
