@@ -28,8 +28,8 @@ from bandstand.platform.health import health_router
 from bandstand.platform.observability import RequestContextMiddleware, metrics_endpoint
 from bandstand.platform.runtime import Runtime
 from bandstand.web.api import PlatformApi
-from bandstand.web.media import media_routes
 from bandstand.web.headers import PageHeaders
+from bandstand.web.media import media_routes
 from bandstand.web.pages import (
     academy,
     account,

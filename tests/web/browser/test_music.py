@@ -6,7 +6,6 @@ import re
 import uuid
 from collections.abc import Iterator
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
@@ -51,6 +50,12 @@ def test_like_a_song_and_find_it_in_my_likes(page: Page) -> None:
     expect(page.get_by_role("heading", name="Lyrics")).to_be_visible()
     expect(page.locator(".lyrics")).not_to_be_empty()
     expect(page.get_by_role("link", name=ALBUM, exact=True)).to_be_visible()
+    # The recording plays here: its metadata loads from the site (byte ranges).
+    audio = page.locator("audio[controls]")
+    expect(audio).to_have_attribute("preload", "metadata")
+    page.wait_for_function(
+        "audio => audio.readyState >= 1 && audio.duration > 0", arg=audio.element_handle()
+    )
     count = page.locator("#like-count")
     before = int(count.inner_text().split()[0])
 
@@ -63,6 +68,8 @@ def test_like_a_song_and_find_it_in_my_likes(page: Page) -> None:
     look(page, "song")
 
     page.get_by_role("link", name="Songs", exact=True).first.click()
+    liked_row = page.locator(".song-row", has=page.get_by_role("link", name=SONG, exact=True))
+    expect(liked_row.locator(".liked-badge")).to_have_text("♥ You like it")
     page.get_by_role("link", name="My likes").click()
     expect(page.get_by_role("heading", name="My likes")).to_be_visible()
     expect(page.get_by_role("link", name=SONG)).to_be_visible()
@@ -106,6 +113,10 @@ def test_songs_filter_and_order(page: Page) -> None:
     expect(page).to_have_url(re.compile(r"ordering=-title"))
     titles = page.locator("#song-results .song-title").all_inner_texts()
     assert titles == sorted(titles, key=str.casefold, reverse=True)
+    page.goto("/music")
+    page.get_by_role("link", name="Next →").click()
+    expect(page).to_have_url(re.compile(r"page=2"))
+    expect(rows).to_have_count(4)
     page.goto("/music?search=no-such-song-at-all")
     expect(page.locator(".empty")).to_contain_text("No song matches")
 
@@ -124,8 +135,7 @@ def test_an_album_plays_its_tracks_in_order(page: Page) -> None:
     look(page, "album")
 
     plays = page.locator("[data-track]")
-    if plays.count() == 0:
-        pytest.skip("the demo songs have no recording served by this site yet")
+    expect(plays).to_have_count(len(ALBUM_TRACKS))
     player = page.locator("audio[data-player]")
     first = plays.nth(0).get_attribute("href")
     assert player.get_attribute("src") == first
@@ -152,8 +162,6 @@ def test_the_photos_gallery(page: Page) -> None:
     expect(photos.first.locator("figcaption")).not_to_be_empty()
     look(page, "photos")
     images = page.locator(".gallery img")
-    if images.count() == 0:
-        pytest.skip("the demo pictures are not served by this site yet")
     assert images.count() == photos.count()
     for index in range(images.count()):
         image = images.nth(index)
@@ -161,66 +169,3 @@ def test_the_photos_gallery(page: Page) -> None:
         assert (image.get_attribute("alt") or "").startswith("Concert in ")
         page.wait_for_function("img => img.complete", arg=image.element_handle())
         assert image.evaluate("img => img.naturalWidth") > 0, image.get_attribute("src")
-
-
-def test_pages_that_need_a_visitor_send_to_log_in(site: Site) -> None:
-    with httpx.Client(base_url=site.base, timeout=10, follow_redirects=False) as http:
-        for path in ("/music/likes", "/music/songs/1", "/music/albums/1"):
-            answer = http.get(path)
-            assert answer.status_code == 303, path
-            assert answer.headers["location"].startswith("/login?next="), path
-        assert http.get("/music").status_code == 200
-        assert http.get("/music/albums").status_code == 200
-        assert http.get("/photos").status_code == 200
-
-
-@pytest.mark.parametrize(
-    "path",
-    [
-        "/music?page=abc",
-        "/music?page=0",
-        "/music?page=99999",
-        "/music?album=abc",
-        "/music?album=99999999999",
-        "/music?ordering=loudness",
-        "/music?search=" + "x" * 201,
-        "/music/albums?page=-1",
-        "/music/albums/abc",
-        "/music/albums/0",
-        "/music/songs/abc",
-        "/music/songs/99999999999",
-        "/photos?page=abc",
-        "/photos?page=999",
-        "/music/likes?page=abc",
-    ],
-)
-def test_bad_addresses_answer_a_page_not_a_crash(site: Site, path: str) -> None:
-    with httpx.Client(base_url=site.base, timeout=10) as http:
-        answer = http.get(path, follow_redirects=True)
-    assert 400 <= answer.status_code < 500, (path, answer.status_code)
-    assert answer.headers["content-type"].startswith("text/html")
-    assert "<h1>" in answer.text
-
-
-def test_an_unknown_song_or_album_is_not_found(site: Site) -> None:
-    username = f"seeker{uuid.uuid4().hex[:8]}"
-    with httpx.Client(base_url=site.base, timeout=10) as http:
-        http.get("/signup")
-        token = http.cookies.get("csrftoken")
-        signed = http.post(
-            "/signup",
-            data={
-                "csrftoken": token,
-                "username": username,
-                "email": f"{username}@example.com",
-                "password": PASSWORD,
-                "password_confirm": PASSWORD,
-            },
-        )
-        assert signed.status_code == 303, signed.text
-        for path in ("/music/songs/999999", "/music/albums/999999"):
-            answer = http.get(path)
-            assert answer.status_code == 404, path
-            assert "Not found" in answer.text
-        liked = http.post("/music/songs/999999/like", data={"csrftoken": token})
-        assert liked.status_code == 404

@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Query
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from bandstand.web.forms import form_values, safe_next
 from bandstand.web.pages import music_albums
@@ -47,7 +47,7 @@ async def songs_page(
     ordering: SongOrder = "title",
 ) -> Response:
     album_id = optional_id(album, "album")
-    search = (search or "").strip() or None
+    search, genre, artist = ((text or "").strip() or None for text in (search, genre, artist))
     songs, choices = await asyncio.gather(
         visit.get(
             "/api/v1/songs",
@@ -55,8 +55,8 @@ async def songs_page(
                 "page": page,
                 "page_size": SONGS_PER_PAGE,
                 "search": search,
-                "genre": genre or None,
-                "artist": artist or None,
+                "genre": genre,
+                "artist": artist,
                 "album": album_id,
                 "ordering": ordering,
             },
@@ -121,10 +121,10 @@ async def _change_like(
     values = await form_values(request)
     path = f"/api/v1/songs/{song_id}/like"
     if liked:
-        status = await visit.call("PUT", path)
-        if not status.ok:
-            raise _refused(status.status)
-        like_count = int(status.body["like_count"])
+        answer = await visit.call("PUT", path)
+        if not answer.ok:
+            raise _refused(answer.status)
+        like_count = int(answer.body["like_count"])
     else:
         answer = await visit.call("DELETE", path)
         if not answer.ok:
@@ -138,6 +138,13 @@ async def _change_like(
         )
     message = "Added to your likes." if liked else "Removed from your likes."
     return visit.redirect(safe_next(values.get("next"), song_url), message)
+
+
+@router.get("/music/songs/{song_id}/like")
+@router.get("/music/songs/{song_id}/unlike")
+async def like_address(song_id: SongId) -> Response:
+    """Where a log-in sends back a visitor whose session ended as they pressed the button."""
+    return RedirectResponse(f"/music/songs/{song_id}", status_code=303)
 
 
 def _refused(status: int) -> PageError:
