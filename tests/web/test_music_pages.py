@@ -12,7 +12,7 @@ import pytest
 from bandstand import registry
 from bandstand.music.demo import seed_demo
 from bandstand.platform.database import Database
-from bandstand.platform.migrations import upgrade_blocking
+from bandstand.platform.migrations import upgrade
 from bandstand.platform.runtime import Runtime
 from bandstand.platform.settings import Settings
 from tests.support.client import api_client
@@ -21,22 +21,20 @@ PASSWORD = "Music-Pages-1"
 
 
 @pytest.fixture
-def settings(make_settings: Callable[..., Settings]) -> Settings:
+async def client(make_settings: Callable[..., Settings]) -> AsyncIterator[httpx.AsyncClient]:
     settings = make_settings()
+    # Migrated on this test's loop: `upgrade_blocking` starts a loop of its own, which fails
+    # beside the browser tests' Playwright loop in one pytest run.
     for entry in registry.SERVICES:
         if entry.has_database:
-            upgrade_blocking(settings.database_url(entry.name), entry.name, entry.migrations)
-    return settings
-
-
-@pytest.fixture
-async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    database = Database(settings.database_url("music"))
-    try:
-        async with database.unit_of_work() as session:
-            await seed_demo(session)
-    finally:
-        await database.dispose()
+            database = Database(settings.database_url(entry.name))
+            try:
+                await upgrade(database, entry.name, entry.migrations)
+                if entry.name == "music":
+                    async with database.unit_of_work() as session:
+                        await seed_demo(session)
+            finally:
+                await database.dispose()
     gateway = registry.embedded_gateway(Runtime(settings))
     async with api_client(gateway, client=("203.0.113.7", 50000), timeout=30) as http:
         yield http
