@@ -43,6 +43,9 @@ def test_like_a_song_and_find_it_in_my_likes(page: Page) -> None:
     results = page.locator("#song-results")
     expect(results.get_by_role("link", name=SONG)).to_be_visible()
     expect(results.locator(".song-row")).to_have_count(1)
+    # The count is told in a live region that stays in place, so screen readers hear it.
+    expect(page.locator("#song-count")).to_have_text("1 song found")
+    expect(page.locator("#song-count *")).to_have_count(0)
     assert page.evaluate("window.notReloaded") is True
 
     page.get_by_role("link", name=SONG).click()
@@ -126,6 +129,9 @@ def test_an_album_plays_its_tracks_in_order(page: Page) -> None:
     page.goto("/music/albums")
     expect(page.get_by_role("heading", name="Albums", exact=True)).to_be_visible()
     look(page, "albums")
+    page.get_by_label("Search").press_sequentially("boats", delay=30)
+    expect(page.locator("#album-count")).to_have_text("1 album found")
+    expect(page.locator("#album-results .album-card")).to_have_count(1)
     page.get_by_role("link", name=ALBUM, exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(ALBUM)
     titles = page.locator(".track-list .song-title").all_inner_texts()
