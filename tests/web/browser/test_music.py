@@ -106,6 +106,8 @@ def test_the_like_button_works_without_javascript(browser_without_js: Page) -> N
 
 def test_songs_filter_and_order(page: Page) -> None:
     page.goto("/music")
+    expect(page.get_by_role("link", name="Log in", exact=True).last).to_be_visible()
+    look(page, "songs anonymous")
     page.get_by_label("Genre").select_option("Jazz")
     expect(page).to_have_url(re.compile(r"genre=Jazz"))
     rows = page.locator("#song-results .song-row")
