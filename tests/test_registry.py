@@ -55,3 +55,27 @@ def test_the_readme_lists_every_command() -> None:
     readme = (ROOT / "README.md").read_text()
     documented = set(re.findall(r"^\| `bandstand ([a-z-]+)", readme, flags=re.MULTILINE))
     assert documented == _top_level_commands(cli.app)
+
+
+def test_no_page_shadows_an_api_route(tmp_path: Path) -> None:
+    """The web's URLs and the APIs' (canonical and inherited) never claim the same path."""
+    runtime = Runtime(Settings(data_dir=tmp_path))
+    documents = {
+        entry.name: entry.create_app(runtime).openapi()
+        for entry in registry.SERVICES
+        if not entry.calls_platform
+    }
+    api_paths = [path for document in documents.values() for path in document["paths"]]
+    table = registry.route_table()
+    for entry in registry.SERVICES:
+        if not entry.calls_platform:
+            continue
+        for path in api_paths:
+            concrete = re.sub(r"\{[^}]+\}", "1", path)
+            assert table.match(concrete) != entry.name, f"{path} would reach the {entry.name} pages"
+        for prefix in entry.prefixes:
+            assert not any(
+                api.rstrip("/") == prefix or api.startswith(prefix + "/") for api in api_paths
+            ), prefix
+        for exact in entry.exact_paths:
+            assert exact not in api_paths, exact

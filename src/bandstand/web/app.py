@@ -32,6 +32,7 @@ from bandstand.web.headers import PageHeaders
 from bandstand.web.media import media_routes
 from bandstand.web.pages import (
     academy,
+    academy_teaching,
     account,
     admin,
     concerts,
@@ -56,6 +57,7 @@ PAGE_ROUTERS = (
     instruments.router,
     movies.router,
     academy.router,
+    academy_teaching.router,
     admin.router,
 )
 CSRF_ALWAYS_PROTECTED = ["/login", "/signup"]
