@@ -5,10 +5,12 @@ both are built from bounded reads."""
 from __future__ import annotations
 
 import asyncio
+import time
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
-from bandstand.web.visit import Visit
+from bandstand.web.visit import Visit, WebState
 
 CHOICE_SONGS = 100
 """Songs (the most liked) whose genres and artists the filters offer, beside the albums'."""
@@ -27,21 +29,54 @@ class FilterChoices:
     artists: list[str]
 
 
+CHOICES_SECONDS = 60.0
+"""How long the filters' choices are kept: they change when the catalogue does, rarely."""
+
+
+@dataclass(frozen=True)
+class _Kept:
+    at: float
+    albums: list[dict[str, Any]]
+    rows: list[dict[str, Any]]
+
+
+_kept: weakref.WeakKeyDictionary[WebState, _Kept] = weakref.WeakKeyDictionary()
+"""Per web app (a test's app does not see another's catalogue)."""
+
+
 async def filter_choices(visit: Visit, genre: str | None, artist: str | None) -> FilterChoices:
     """The albums, genres and artists the songs' filters offer; a chosen value is offered even
-    when the reads missed it (a song page's genre or artist link leads there with any value)."""
-    albums, songs = await asyncio.gather(
-        visit.call(
-            "GET", "/api/v1/albums", query={"ordering": "title", "page_size": FILTER_ALBUMS}
-        ),
-        visit.call("GET", "/api/v1/songs", query={"ordering": "-likes", "page_size": CHOICE_SONGS}),
-    )
-    album_rows: list[dict[str, Any]] = albums.body["results"] if albums.ok else []
-    rows = album_rows + (songs.body["results"] if songs.ok else [])
+    when the reads missed it (a song page's genre or artist link leads there with any value).
+    The reads are kept a minute in this process, so most pages make one API call, not three."""
+    now = time.monotonic()
+    kept = _kept.get(visit.state)
+    if kept is None or now - kept.at > CHOICES_SECONDS:
+        albums, songs = await asyncio.gather(
+            visit.call(
+                "GET", "/api/v1/albums", query={"ordering": "title", "page_size": FILTER_ALBUMS}
+            ),
+            visit.call(
+                "GET", "/api/v1/songs", query={"ordering": "-likes", "page_size": CHOICE_SONGS}
+            ),
+        )
+        if not (albums.ok and songs.ok):
+            # Shown without what failed, and asked again on the next page.
+            album_rows = albums.body["results"] if albums.ok else []
+            rows = album_rows + (songs.body["results"] if songs.ok else [])
+            return _choices(album_rows, rows, genre, artist)
+        fields = ("genre", "artist")
+        song_rows = [{key: row.get(key) for key in fields} for row in songs.body["results"]]
+        kept = _kept[visit.state] = _Kept(
+            now, albums.body["results"], albums.body["results"] + song_rows
+        )
+    return _choices(kept.albums, kept.rows, genre, artist)
+
+
+def _choices(
+    albums: list[dict[str, Any]], rows: list[dict[str, Any]], genre: str | None, artist: str | None
+) -> FilterChoices:
     return FilterChoices(
-        albums=album_rows,
-        genres=_values(rows, "genre", genre),
-        artists=_values(rows, "artist", artist),
+        albums=albums, genres=_values(rows, "genre", genre), artists=_values(rows, "artist", artist)
     )
 
 
