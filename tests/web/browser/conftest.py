@@ -135,7 +135,9 @@ def _make_instructor(site: Site) -> None:
     site.users["instructor"] = (username, password)
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: the sync API keeps an event loop running in this thread while it
+# is open, and the asyncio tests collected after the browser's would find it there and fail.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     executable = _chromium()
     with sync_playwright() as playwright:
