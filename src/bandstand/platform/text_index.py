@@ -126,18 +126,25 @@ class Contains(ColumnElement[bool]):
     ]
 
     def __init__(
-        self, target: Any, like_patterns: Sequence[str], glob_patterns: Sequence[str]
+        self, target: Any, like_patterns: Sequence[str], glob_patterns: Sequence[str | None]
     ) -> None:
+        """`glob_patterns[i]` is `like_patterns[i]` asked of the index, or None for a term too
+        short to have a trigram, which is tested with its `LIKE` on the table's rows instead:
+        SQLite 3.40's FTS5 crashes the process (a segmentation fault) on a trigram table
+        asked `GLOB` of a pattern under three characters followed by a longer one."""
         indexed_column = target.expression
         self.table: Table = indexed_column.table
         likes = [target.like(pattern, escape="\\") for pattern in like_patterns]
         self.anywhere: ColumnElement[bool] = and_(*likes)
         self.on_sqlite: ColumnElement[bool] = self.anywhere
         indexed = _TRIGRAM_TABLES.get((indexed_column.table.name, indexed_column.name))
-        if indexed is not None:
+        usable = [(like, glob) for like, glob in zip(likes, glob_patterns, strict=True)]
+        if indexed is not None and any(glob is not None for _like, glob in usable):
             fts = table(indexed, column("rowid"), column(indexed_column.name))
-            globs = [fts.c[indexed_column.name].op("GLOB")(pattern) for pattern in glob_patterns]
-            self.on_sqlite = indexed_column.table.c.id.in_(select(fts.c.rowid).where(*globs))
+            globs = [fts.c[indexed_column.name].op("GLOB")(glob) for _like, glob in usable if glob]
+            unindexed = [like for like, glob in usable if glob is None]
+            found = indexed_column.table.c.id.in_(select(fts.c.rowid).where(*globs))
+            self.on_sqlite = and_(found, *unindexed) if unindexed else found
 
 
 @compiles(Contains)
