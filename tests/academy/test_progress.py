@@ -84,6 +84,63 @@ async def test_completing_every_published_lesson_completes_the_enrolment(academy
     assert completed[0]["payload"]["completed_at"].endswith("Z")
 
 
+async def test_progress_lists_the_published_lessons_done(academy: Academy) -> None:
+    course_id, lessons = await _course_with_lessons(academy, 4, drafts=1)
+    other_id, others = await _course_with_lessons(academy, 2)
+    url = f"/api/v1/courses/{course_id}/lessons/{{}}/completion"
+    for learner in (academy.alice, academy.bob):
+        await academy.client.post(f"/api/v1/enroll/{course_id}", headers=learner)
+    await academy.client.post(f"/api/v1/enroll/{other_id}", headers=academy.alice)
+    # Out of order: the list comes back ascending.
+    for lesson in (lessons[2], lessons[0]):
+        done = await academy.client.put(url.format(lesson), headers=academy.alice)
+        assert done.status_code == 200, done.text
+    assert done.json()["progress"]["completed_lesson_ids"] == [lessons[0], lessons[2]]
+    await academy.client.put(
+        f"/api/v1/courses/{other_id}/lessons/{others[1]}/completion", headers=academy.alice
+    )
+    # Bob's completions are his own; a draft lesson's completion (kept from when it was
+    # published) is not listed while the lesson is unpublished.
+    await academy.client.put(url.format(lessons[1]), headers=academy.bob)
+    await academy.add_completion(ALICE_ID, course_id, lessons[4])
+
+    mine = await academy.client.get("/api/v1/progress", headers=academy.alice)
+    listed = {item["course"]["id"]: item for item in mine.json()["progress"]}
+    assert listed[course_id]["completed_lesson_ids"] == [lessons[0], lessons[2]]
+    assert listed[course_id]["completed_lessons"] == 2
+    assert listed[other_id]["completed_lesson_ids"] == [others[1]]
+    bobs = await academy.client.get(f"/api/v1/progress/{course_id}", headers=academy.bob)
+    assert bobs.json()["progress"][0]["completed_lesson_ids"] == [lessons[1]]
+
+    hidden = await academy.client.patch(
+        f"/api/v1/courses/{course_id}/lessons/{lessons[2]}",
+        json={"is_published": False},
+        headers=academy.ivy,
+    )
+    assert hidden.status_code == 200
+    one = await academy.client.get(f"/api/v1/progress/{course_id}", headers=academy.alice)
+    assert one.json()["progress"][0]["completed_lesson_ids"] == [lessons[0]]
+    shown = await academy.client.patch(
+        f"/api/v1/courses/{course_id}/lessons/{lessons[2]}",
+        json={"is_published": True},
+        headers=academy.ivy,
+    )
+    assert shown.status_code == 200
+    one = await academy.client.get(f"/api/v1/progress/{course_id}", headers=academy.alice)
+    assert one.json()["progress"][0]["completed_lesson_ids"] == [lessons[0], lessons[2]]
+
+    # Withdrawing erases them: enrolled again, the learner starts from none.
+    await academy.client.delete(f"/api/v1/enroll/{course_id}", headers=academy.alice)
+    again = await academy.client.post(f"/api/v1/enroll/{course_id}", headers=academy.alice)
+    assert again.status_code == 201
+    fresh = await academy.client.get(f"/api/v1/progress/{course_id}", headers=academy.alice)
+    assert fresh.json()["progress"][0]["completed_lesson_ids"] == []
+    other = await academy.client.get(f"/api/v1/progress/{other_id}", headers=academy.alice)
+    assert other.json()["progress"][0]["completed_lesson_ids"] == [others[1]]
+    bobs = await academy.client.get(f"/api/v1/progress/{course_id}", headers=academy.bob)
+    assert bobs.json()["progress"][0]["completed_lesson_ids"] == [lessons[1]]
+
+
 async def test_completing_needs_an_enrolment(academy: Academy) -> None:
     course_id, lessons = await _course_with_lessons(academy, 1)
     url = f"/api/v1/courses/{course_id}/lessons/{lessons[0]}/completion"

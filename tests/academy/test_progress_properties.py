@@ -148,3 +148,5 @@ async def test_progress_follows_the_published_lessons(
             assert item["is_completed"] is completed, (step, item)
             assert (item["completed_at"] is not None) is completed
             assert item["total_lessons"] == len(model.published())
+            done = model.done.get(learner, set()) & model.published()
+            assert item["completed_lesson_ids"] == sorted(done), (step, item)

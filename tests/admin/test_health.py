@@ -106,6 +106,21 @@ async def test_an_unreachable_service_degrades(admin: Admin, probe: Any) -> None
     assert body["checks"]["databases"]["concerts"]["status"] == "unknown"
 
 
+async def test_a_service_without_a_database_is_not_counted_as_a_database_down(
+    admin: Admin,
+) -> None:
+    async def sessions_only(_authorization: str | None) -> tuple[int, dict[str, Any]]:
+        return 200, {"status": "ready", "checks": {"cache": {"status": "up"}}}
+
+    status, body = await _check(
+        admin, identity=ready(), web=sessions_only, admin=asgi_probe(admin.app)
+    )
+    assert status == 200
+    assert body["status"] == "healthy"
+    assert body["checks"]["services"]["web"]["status"] == "up"
+    assert "web" not in body["checks"]["databases"]
+
+
 async def test_identity_down_is_unhealthy_and_503(admin: Admin) -> None:
     status, body = await _check(admin, identity=unreachable(), music=ready())
     assert status == 503

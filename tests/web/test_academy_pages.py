@@ -234,3 +234,41 @@ async def test_without_javascript_a_learner_enrols_and_marks_a_lesson_done(
     again = await academy.post(f"/courses/{course}/withdraw")
     assert again.status_code == 303
     assert "You were not enrolled" in (await academy.client.get(f"/courses/{course}")).text
+
+
+async def test_a_lesson_done_long_ago_still_shows_as_done(academy: Academy) -> None:
+    course = await academy.api(
+        "POST", "/api/v1/courses", academy.admin_token, {"title": "Rhythm", "price": "0"}
+    )
+    lessons = [
+        (
+            await academy.api(
+                "POST",
+                f"/api/v1/courses/{course['id']}/lessons",
+                academy.admin_token,
+                {"title": f"Groove {order}", "order": order, "is_published": True},
+            )
+        )["id"]
+        for order in range(1, 13)
+    ]
+    await academy.register("nina")
+    token = await _token(academy.client, "nina")
+    await academy.api("POST", f"/api/v1/enroll/{course['id']}", token)
+    # The first lesson, then ten more: the first is no longer among the latest activity.
+    for lesson in lessons[:11]:
+        await academy.api(
+            "PUT", f"/api/v1/courses/{course['id']}/lessons/{lesson}/completion", token
+        )
+    recent = (await academy.api("GET", "/api/v1/analytics", token))["recent_activity"]
+    assert lessons[0] not in {entry.get("lesson_id") for entry in recent}
+
+    await academy.log_in("nina")
+    page = await academy.client.get(f"/courses/{course['id']}")
+    assert page.status_code == 200
+    shown_done = set(
+        map(int, re.findall(r'<li class="lesson lesson-done" id="lesson-(\d+)">', page.text))
+    )
+    assert shown_done == set(lessons[:11])
+    assert page.text.count(">Mark as done<") == 1
+    assert f'action="/courses/{course["id"]}/lessons/{lessons[11]}/done"' in page.text
+    assert "11 of 12 lessons done" in page.text

@@ -188,3 +188,34 @@ async def test_pages_send_their_security_headers(
     assert "immutable" in asset.headers["cache-control"]
     # An unknown path outside the pages stays the API's JSON 404.
     assert (await client.get("/nowhere")).json() == {"detail": "Not Found"}
+
+
+async def test_log_out_with_an_expired_access_token_still_revokes_the_refresh_token(
+    platform: tuple[httpx.AsyncClient, Runtime], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client, runtime = platform
+    await _sign_up(client, "lateleaver")
+    key = _session_key(client)
+    home = await client.get("/")
+    await _expire_access_token(runtime, key)
+    written: list[dict[str, object]] = []
+    keep = runtime.cache.set
+
+    async def recording_set(name: str, value: str, ttl: float | None = None) -> None:
+        if name == key:
+            written.append(json.loads(value))
+        await keep(name, value, ttl)
+
+    monkeypatch.setattr(runtime.cache, "set", recording_set)
+    logged_out = await client.post("/logout", data={"csrftoken": _csrf(home)})
+    assert logged_out.status_code == 303
+    assert await runtime.cache.get(key) is None
+    (rotated,) = written  # rotated once, then revoked with the new tokens
+    reused = await client.post(
+        "/api/v1/token/refresh", json={"refresh_token": rotated["refresh_token"]}
+    )
+    assert reused.status_code == 401
+    profile = await client.get(
+        "/api/v1/profile", headers={"Authorization": f"Bearer {rotated['access_token']}"}
+    )
+    assert profile.status_code == 401

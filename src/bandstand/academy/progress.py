@@ -187,7 +187,7 @@ class ProgressService:
     ) -> list[ProgressItem]:
         course_ids = [course.id for _, course in rows]
         published = await self.courses.lesson_counts(session, course_ids)
-        done = await self.enrollments.completed_counts(session, user_id, course_ids)
+        done = await self.enrollments.completed_lessons(session, user_id, course_ids)
         instructors = {c.instructor_id for _, c in rows if c.instructor_id is not None}
         names = await self.members.names(session, instructors)
         return [
@@ -199,12 +199,13 @@ class ProgressService:
                         course.instructor_id, names.get(course.instructor_id or 0)
                     ),
                 ),
-                progress_percentage=percentage(done[course.id], published[course.id]),
+                progress_percentage=percentage(len(done[course.id]), published[course.id]),
                 is_completed=enrollment.completed_at is not None,
                 enrolled_at=enrollment.enrolled_at,
                 completed_at=enrollment.completed_at,
-                completed_lessons=min(done[course.id], published[course.id]),
+                completed_lessons=min(len(done[course.id]), published[course.id]),
                 total_lessons=published[course.id],
+                completed_lesson_ids=done[course.id],
             )
             for enrollment, course in rows
         ]

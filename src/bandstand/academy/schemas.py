@@ -159,6 +159,9 @@ class ProgressItem(BaseModel):
     completed_at: UTCDatetime | None
     completed_lessons: int = Field(description="Published lessons done")
     total_lessons: int = Field(description="Published lessons")
+    completed_lesson_ids: list[int] = Field(
+        description="The ids of the course's published lessons the caller has done, ascending"
+    )
 
 
 class ProgressResponse(BaseModel):

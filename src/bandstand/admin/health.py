@@ -42,11 +42,15 @@ def _service_report(readiness: Readiness) -> dict[str, Any]:
     return report
 
 
-def _database_status(readiness: Readiness) -> dict[str, Any]:
+def _database_status(readiness: Readiness) -> dict[str, Any] | None:
+    """The service's database as its readiness reported it; None for a service that answered
+    its checks without a database among them (it owns none: the web keeps only sessions)."""
     checks = readiness.body.get("checks")
     database = checks.get("database") if isinstance(checks, dict) else None
     if isinstance(database, dict) and database.get("status") in ("up", "down"):
         return dict(database)
+    if isinstance(checks, dict) and checks and database is None:
+        return None
     return {"status": "unknown", "error": readiness.error or "the service did not answer"}
 
 
@@ -75,7 +79,8 @@ async def deep_health(
     )
     readiness = await runtime.services.readiness(probe_seconds, authorization)
     services = {name: _service_report(answer) for name, answer in readiness.items()}
-    databases = {name: _database_status(answer) for name, answer in readiness.items()}
+    reported = {name: _database_status(answer) for name, answer in readiness.items()}
+    databases = {name: db for name, db in reported.items() if db is not None}
     databases.setdefault(service, own["database"])
     broker = {**own["broker"], "queues": _queues(readiness)}
     down = sorted(name for name, answer in readiness.items() if not answer.ready)

@@ -16,7 +16,6 @@ once it knows the count).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
@@ -53,8 +52,6 @@ WALKED_SHARE = 20
 small table the index reading most of its rows costs more than the walk (measured at 1,000
 songs: 16.8 ms of a request for `?search=song`, which every row matches, against 4.9 ms for the
 whole list)."""
-TRIGRAM_LENGTH = 3
-"""The shortest term a trigram index can answer."""
 
 _TRIGRAM_TABLES: dict[tuple[str, str], str] = {}
 """The FTS5 table of each indexed (table, column): what `contains` asks on SQLite."""
@@ -129,32 +126,25 @@ class Contains(ColumnElement[bool]):
     ]
 
     def __init__(
-        self, target: Any, like_patterns: Sequence[str], glob_patterns: Sequence[str]
+        self, target: Any, like_patterns: Sequence[str], glob_patterns: Sequence[str | None]
     ) -> None:
+        """`glob_patterns[i]` is `like_patterns[i]` asked of the index, or None for a term too
+        short to have a trigram, which is tested with its `LIKE` on the table's rows instead:
+        SQLite 3.40's FTS5 crashes the process (a segmentation fault) on a trigram table
+        asked `GLOB` of a pattern under three characters followed by a longer one."""
         indexed_column = target.expression
         self.table: Table = indexed_column.table
         likes = [target.like(pattern, escape="\\") for pattern in like_patterns]
         self.anywhere: ColumnElement[bool] = and_(*likes)
         self.on_sqlite: ColumnElement[bool] = self.anywhere
         indexed = _TRIGRAM_TABLES.get((indexed_column.table.name, indexed_column.name))
-        pairs = list(zip(likes, glob_patterns, strict=True))
-        asked = [glob for _like, glob in pairs if _has_trigram(glob)]
-        if indexed is not None and asked:
+        usable = [(like, glob) for like, glob in zip(likes, glob_patterns, strict=True)]
+        if indexed is not None and any(glob is not None for _like, glob in usable):
             fts = table(indexed, column("rowid"), column(indexed_column.name))
-            globs = [fts.c[indexed_column.name].op("GLOB")(pattern) for pattern in asked]
-            # A term under three characters has no trigram: it is tested on the row. Asked of
-            # the index beside another term, SQLite 3.40's trigram tokenizer crashes the
-            # process (GLOB '*no*' AND GLOB '*film*': a segmentation fault).
-            shorter = [like for like, glob in pairs if not _has_trigram(glob)]
-            in_index = indexed_column.table.c.id.in_(select(fts.c.rowid).where(*globs))
-            self.on_sqlite = and_(in_index, *shorter) if shorter else in_index
-
-
-def _has_trigram(glob_pattern: str) -> bool:
-    """Whether the term of a `*term*` GLOB pattern (`text_search.escape_glob`: a special
-    character stands alone in a class) has at least three characters."""
-    term = re.sub(r"\[(.)\]", "x", glob_pattern.removeprefix("*").removesuffix("*"))
-    return len(term) >= TRIGRAM_LENGTH
+            globs = [fts.c[indexed_column.name].op("GLOB")(glob) for _like, glob in usable if glob]
+            unindexed = [like for like, glob in usable if glob is None]
+            found = indexed_column.table.c.id.in_(select(fts.c.rowid).where(*globs))
+            self.on_sqlite = and_(found, *unindexed) if unindexed else found
 
 
 @compiles(Contains)

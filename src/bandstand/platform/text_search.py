@@ -49,11 +49,16 @@ def escape_glob(text: str) -> str:
     return "".join(f"[{char}]" if char in "*?[" else char for char in text)
 
 
+TRIGRAM = 3
+"""The shortest text a trigram index can find."""
+
+
 def contains(column: InstrumentedAttribute[str], *texts: str) -> ColumnElement[bool]:
     """Each of `texts` (in normal form) occurs in `column` (a stored normal form), through the
     column's trigram index where it has one (`platform.text_index`)."""
     likes = [f"%{escape_like(text)}%" for text in texts]
-    return Contains(column, likes, [f"*{escape_glob(text)}*" for text in texts])
+    globs = [f"*{escape_glob(text)}*" if len(text) >= TRIGRAM else None for text in texts]
+    return Contains(column, likes, globs)
 
 
 def contains_phrase(column: InstrumentedAttribute[str], query: str) -> ColumnElement[bool]:

@@ -30,6 +30,7 @@ from bandstand.platform.runtime import Runtime
 from bandstand.web.api import PlatformApi
 from bandstand.web.headers import PageHeaders
 from bandstand.web.media import media_routes
+from bandstand.web.multipart_token import MultipartToken
 from bandstand.web.pages import (
     academy,
     academy_teaching,
@@ -130,6 +131,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         always_set_cookie=True,
         send_csrf_failed=refused,
     )
+    app.add_middleware(MultipartToken)
     app.add_middleware(PageHeaders)
     app.add_middleware(RequestContextMiddleware, service=NAME, access_log=settings.access_log)
     app.add_middleware(TrailingSlashMiddleware)

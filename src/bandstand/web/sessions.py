@@ -161,15 +161,15 @@ class Sessions:
 
     async def end(self, request: Request, response: Response) -> None:
         """Revokes the session's refresh token at identity and forgets the session."""
-        session_id = request.cookies.get(COOKIE)
-        if session_id and len(session_id) <= 128:
-            session = await self._read(session_id)
-            if session is not None:
-                await self.api.call(
-                    "POST",
-                    "/api/v1/logout",
-                    token=session.access_token,
-                    json_body={"refresh_token": session.refresh_token},
-                )
-                await self.cache.delete(self._key(session_id))
+        # Through `current`: an access token past its time is rotated first, or identity would
+        # refuse the log-out and the refresh token would stay valid.
+        session = await self.current(request)
+        if session is not None:
+            await self.api.call(
+                "POST",
+                "/api/v1/logout",
+                token=session.access_token,
+                json_body={"refresh_token": session.refresh_token},
+            )
+            await self.cache.delete(self._key(session.id))
         response.delete_cookie(COOKIE, path="/", httponly=True, samesite="lax")

@@ -88,12 +88,16 @@ class Visit:
         json_body: Any = None,
         body: bytes | None = None,
         content_type: str | None = None,
+        anonymous: bool = False,
     ) -> ApiResponse:
-        """The API's answer as it is: for forms, which show a refusal's reason beside the field."""
+        """The API's answer as it is: for forms, which show a refusal's reason beside the field.
+
+        `anonymous`: sent without the visitor's token, for a public read that is the same for
+        everyone (filter choices, popular lists), so the service's response cache may answer."""
         answer = await self.state.api.call(
             method,
             path,
-            token=self.session.access_token if self.session else None,
+            token=self.session.access_token if self.session and not anonymous else None,
             query=query,
             json_body=json_body,
             body=body,
@@ -104,9 +108,9 @@ class Visit:
             raise SignInRequired
         return answer
 
-    async def get(self, path: str, query: Query | None = None) -> Any:
+    async def get(self, path: str, query: Query | None = None, *, anonymous: bool = False) -> Any:
         """The body of a read that must succeed; a refusal becomes the error page."""
-        answer = await self.call("GET", path, query=query)
+        answer = await self.call("GET", path, query=query, anonymous=anonymous)
         if answer.status == 401:
             raise SignInRequired
         if not answer.ok:

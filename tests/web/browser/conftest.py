@@ -135,8 +135,8 @@ def _make_instructor(site: Site) -> None:
     site.users["instructor"] = (username, password)
 
 
-# Per module: Playwright's sync API keeps an event loop running on the main thread while it is
-# open, and the tests after the browser tests (asyncio ones) need it closed.
+# Per module, not per session: the sync API keeps an event loop running in this thread while it
+# is open, and the asyncio tests collected after the browser's would find it there and fail.
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     executable = _chromium()

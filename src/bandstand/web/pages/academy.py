@@ -4,7 +4,7 @@ marking lessons done, and one's own courses with their progress)."""
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 from starlette.responses import Response
@@ -66,19 +66,17 @@ async def my_courses(visit: PageVisit) -> Response:
 
 @router.get("/courses/{course_id}")
 async def course_page(visit: PageVisit, course_id: int) -> Response:
-    course, lessons = await asyncio.gather(
-        visit.get(f"/api/v1/courses/{course_id}"), lessons_of(visit, course_id)
+    course, lessons, progress = await asyncio.gather(
+        visit.get(f"/api/v1/courses/{course_id}"),
+        lessons_of(visit, course_id),
+        _learner_progress(visit, course_id),
     )
-    progress: Progress | None = None
-    done: set[int] = set()
-    if visit.user is not None:
-        progress, done = await _learner_state(visit, course_id, lessons)
     return visit.page(
         "academy/course.html",
         course=course,
         lessons=lessons,
         progress=progress,
-        done=done,
+        done=progress.lesson_ids if progress is not None else frozenset(),
         manages=can_manage(course, visit),
         difficulties=DIFFICULTIES,
     )
@@ -132,30 +130,14 @@ async def mark_done(visit: PageVisit, course_id: int, lesson_id: int) -> Respons
     )
 
 
-async def _learner_state(
-    visit: Visit, course_id: int, lessons: list[dict[str, Any]]
-) -> tuple[Progress | None, set[int]]:
-    """The visitor's progress in the course (None: not enrolled) and the lessons known done.
-
-    The API tells how many lessons are done, and which only through the visitor's latest
-    activity: when that does not account for all of them, the others keep their button
-    (marking a lesson done again changes nothing)."""
-    answer, figures = await asyncio.gather(
-        visit.call("GET", f"/api/v1/progress/{course_id}"), visit.call("GET", "/api/v1/analytics")
-    )
+async def _learner_progress(visit: Visit, course_id: int) -> Progress | None:
+    """The visitor's progress in the course, with the lessons they have done; None when they
+    are not signed in or not enrolled."""
+    if visit.user is None:
+        return None
+    answer = await visit.call("GET", f"/api/v1/progress/{course_id}")
     if answer.status == 404:
-        return None, set()
+        return None
     if not answer.ok:
         raise page_error(answer)
-    progress = Progress.of(answer.body["progress"][0])
-    published = {lesson["id"] for lesson in lessons}
-    if progress.total and progress.done >= progress.total:
-        return progress, published
-    done: set[int] = set()
-    if figures.ok:
-        done = {
-            entry["lesson_id"]
-            for entry in figures.body["recent_activity"]
-            if entry["type"] == "lesson_completed" and entry["course_id"] == course_id
-        } & published
-    return progress, done
+    return Progress.of(answer.body["progress"][0])

@@ -31,6 +31,8 @@ class Progress:
     done: int
     total: int
     completed: bool
+    lesson_ids: frozenset[int]
+    """The published lessons done."""
 
     @classmethod
     def of(cls, item: dict[str, Any]) -> Progress:
@@ -41,6 +43,7 @@ class Progress:
             done=int(item["completed_lessons"]),
             total=int(item["total_lessons"]),
             completed=bool(item["is_completed"]),
+            lesson_ids=frozenset(int(lesson) for lesson in item["completed_lesson_ids"]),
         )
 
 
