@@ -51,8 +51,8 @@ def test_the_section_has_the_reads_this_test_checks() -> None:
 @pytest.fixture
 def demo_settings(make_settings: Callable[..., Settings]) -> Settings:
     settings = make_settings()
-    for entry in registry.SERVICES:
-        upgrade_blocking(settings.database_url(entry.name), entry.name, entry.migrations)
+    for name in registry.with_database():
+        upgrade_blocking(settings.database_url(name), name, registry.service(name).migrations)
     load_demo_data(settings)
     return settings
 
