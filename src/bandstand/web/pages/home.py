@@ -7,6 +7,7 @@ import asyncio
 from fastapi import APIRouter
 from starlette.responses import Response
 
+from bandstand.web.pages.present import HELPERS
 from bandstand.web.visit import PageVisit
 
 router = APIRouter(include_in_schema=False)
@@ -38,4 +39,5 @@ async def home(visit: PageVisit) -> Response:
         concerts=concerts.body["results"] if concerts.ok else None,
         songs=songs.body["results"] if songs.ok else None,
         courses=courses.body["results"] if courses.ok else None,
+        **HELPERS,
     )
