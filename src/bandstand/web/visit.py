@@ -88,12 +88,17 @@ class Visit:
         json_body: Any = None,
         body: bytes | None = None,
         content_type: str | None = None,
+        anonymous: bool = False,
     ) -> ApiResponse:
-        """The API's answer as it is: for forms, which show a refusal's reason beside the field."""
+        """The API's answer as it is: for forms, which show a refusal's reason beside the field.
+
+        `anonymous`: asked without the visitor's token, for a public read whose answer is the
+        same for everyone, which the API's shared cache of public lists may then give."""
+        token = None if anonymous or self.session is None else self.session.access_token
         answer = await self.state.api.call(
             method,
             path,
-            token=self.session.access_token if self.session else None,
+            token=token,
             query=query,
             json_body=json_body,
             body=body,
@@ -104,9 +109,9 @@ class Visit:
             raise SignInRequired
         return answer
 
-    async def get(self, path: str, query: Query | None = None) -> Any:
+    async def get(self, path: str, query: Query | None = None, *, anonymous: bool = False) -> Any:
         """The body of a read that must succeed; a refusal becomes the error page."""
-        answer = await self.call("GET", path, query=query)
+        answer = await self.call("GET", path, query=query, anonymous=anonymous)
         if answer.status == 401:
             raise SignInRequired
         if not answer.ok:
