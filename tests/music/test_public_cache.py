@@ -13,7 +13,9 @@ from tests.music.conftest import running_music
 from tests.support.tokens import TokenFactory
 
 
-@pytest.mark.parametrize("path", ["/api/v1/songs", "/songs", "/song", "/api/v1/albums"])
+@pytest.mark.parametrize(
+    "path", ["/api/v1/songs", "/songs", "/song", "/api/v1/albums", "/api/v1/songs/facets"]
+)
 async def test_anonymous_lists_come_from_the_cache_signed_in_ones_never(
     make_settings: Callable[..., Settings],
     music_database_url: str,

@@ -12,6 +12,7 @@ NAME = "music"
 # Public lists: their anonymous GETs may be answered from the platform's short-lived cache.
 PUBLIC_LISTS = (
     "/api/v1/songs",
+    "/api/v1/songs/facets",
     "/api/v1/albums",
     "/api/v1/pictures",
     "/songs",

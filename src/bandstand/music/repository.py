@@ -78,6 +78,8 @@ _ALBUMS: Select[Any] = select(*ALBUM_COLUMNS)
 _PICTURES: Select[Any] = select(*PICTURE_COLUMNS).order_by(Picture.id)
 # asyncpg and SQLite both accept far more bound parameters; this keeps statements small.
 CHUNK = 500
+FACET_LIMIT = 200
+"""The most values a facet of the songs lists (the most frequent ones)."""
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,16 @@ def liked_by(user_id: int) -> Label[bool]:
 
 
 @kept_statements
+def _facet(column: InstrumentedAttribute[str]) -> Select[Any]:
+    """The values of `column` with their numbers of songs, the most frequent first (then by
+    value), at most `FACET_LIMIT`: one pass over the column's index (`ix_songs_genre_id`,
+    `ix_songs_artist_id`), which holds the values in order, then a sort of the groups alone."""
+    count = func.count().label("count")
+    columns: tuple[ColumnElement[Any], ...] = (column.label("value"), count)
+    return select(*columns).group_by(column).order_by(count.desc(), column.asc()).limit(FACET_LIMIT)
+
+
+@kept_statements
 def _song_listing(filters: SongFilters, viewer_id: int | None) -> Select[Any]:
     statement = _SONGS if viewer_id is None else _SONGS.add_columns(liked_by(viewer_id))
     if filters.album is not None:
@@ -183,6 +195,16 @@ class SongRepository(_MusicRows[Song]):
 
     async def count(self, session: AsyncSession) -> int:
         return int((await session.execute(select(func.count()).select_from(Song))).scalar_one())
+
+    def facet_statement(self, column: InstrumentedAttribute[str]) -> Select[Any]:
+        return _facet(column)
+
+    async def facet(
+        self, session: AsyncSession, column: InstrumentedAttribute[str]
+    ) -> list[dict[str, Any]]:
+        """`{"value", "count"}` of the songs' values of `column` (`Song.genre`, `Song.artist`)."""
+        rows = await session.execute(_facet(column))
+        return [{"value": value, "count": count} for value, count in rows.all()]
 
     async def first_with_lyrics(self, session: AsyncSession, limit: int) -> Sequence[Any]:
         statement = select(Song.id, Song.title, Song.lyrics).order_by(Song.id).limit(limit)
@@ -263,9 +285,18 @@ class LikeRepository:
 
 @kept_statements
 def _album_listing(
-    search: str | None, genre: str | None, artist: str | None, ordering: str | None
+    search: str | None,
+    genre: str | None,
+    artist: str | None,
+    ordering: str | None,
+    song: int | None,
 ) -> Select[Any]:
     statement = _ALBUMS
+    if song is not None:
+        # The song's tracks through `ix_album_songs_song_id`, each with its number.
+        statement = statement.add_columns(AlbumSong.track_number).join(
+            AlbumSong, (AlbumSong.album_id == Album.id) & (AlbumSong.song_id == song)
+        )
     if search:
         statement = statement.where(*contains_words(Album.search_text, search))
     if genre is not None:
@@ -294,8 +325,11 @@ class AlbumRepository(_MusicRows[Album]):
         genre: str | None = None,
         artist: str | None = None,
         ordering: str | None = None,
+        song: int | None = None,
     ) -> Select[Any]:
-        return _album_listing(search, genre, artist, ordering)
+        """The albums the filters keep, in their order; with `song`, the albums that song is
+        on, each with its `track_number` there."""
+        return _album_listing(search, genre, artist, ordering, song)
 
     async def first(self, session: AsyncSession, limit: int) -> Sequence[Any]:
         return list((await session.execute(self.listing().limit(limit))).all())

@@ -141,6 +141,19 @@ class LikeStatus(BaseModel):
     like_count: int
 
 
+class FacetValue(BaseModel):
+    value: str
+    count: int = Field(description="Songs with this value")
+
+
+class SongFacets(BaseModel):
+    """The values the songs' filters can take, each with its number of songs: the most frequent
+    first (then by value), at most 200 of each."""
+
+    genres: list[FacetValue]
+    artists: list[FacetValue]
+
+
 # Albums
 
 
@@ -173,6 +186,12 @@ class AlbumRead(BaseModel):
     cover_image_url: str | None
     created_at: UTCDatetime
     updated_at: UTCDatetime
+
+
+class SongAlbum(AlbumRead):
+    """An album of `GET /api/v1/albums?song=`: with the song's track number on it."""
+
+    track_number: int
 
 
 class TrackCreate(StrictBody):

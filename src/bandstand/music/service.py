@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from bandstand.music import events
 from bandstand.music.models import Album, AlbumSong, Song
@@ -27,11 +28,13 @@ from bandstand.music.schemas import (
     LikeStatus,
     SongCreate,
     SongDetail,
+    SongFacets,
     TrackCreate,
 )
 from bandstand.music.search import search_text
 from bandstand.platform.clock import utcnow
 from bandstand.platform.errors import Conflict, NotFound
+from bandstand.platform.list_counts import ListCounts
 from bandstand.platform.pagination import PageParams, paginate
 from bandstand.platform.rows import apply_changes, changed_fields, field_dicts
 from bandstand.platform.security import Principal
@@ -126,6 +129,30 @@ class SongService:
     ) -> list[dict[str, Any]]:
         """The first `limit` songs by id, as plain dicts of `SongRead`'s fields."""
         return field_dicts(await self.songs.first(session, limit, viewer_id))
+
+    async def facets(self, session: AsyncSession, request: Request) -> SongFacets:
+        """The genres and artists of the catalogue with their numbers of songs. Each grouping
+        reads the whole column (some 25 ms per 100,000 songs on PostgreSQL), so its result is
+        kept like the lists' counts: until the service's next write (`platform.list_counts`)."""
+        genres = await self._facet(session, request, Song.genre)
+        artists = await self._facet(session, request, Song.artist)
+        return SongFacets.model_validate({"genres": genres, "artists": artists})
+
+    async def _facet(
+        self, session: AsyncSession, request: Request, column: InstrumentedAttribute[str]
+    ) -> list[dict[str, Any]]:
+        async def compute() -> list[dict[str, Any]]:
+            return await self.songs.facet(session, column)
+
+        counts: ListCounts | None = getattr(request.app.state, "list_counts", None)
+        if counts is not None:
+            statement = self.songs.facet_statement(column)
+            kept: list[dict[str, Any]] | None = await counts.kept(
+                session, "facet", statement, compute
+            )
+            if kept is not None:
+                return kept
+        return await compute()
 
     async def create(
         self,
@@ -223,10 +250,12 @@ class AlbumService:
         genre: str | None = None,
         artist: str | None = None,
         ordering: str | None = None,
+        song: int | None = None,
     ) -> dict[str, Any]:
-        """A page of albums, as plain dicts of `AlbumRead`'s fields."""
+        """A page of albums, as plain dicts of `AlbumRead`'s fields (`SongAlbum`'s with
+        `song`: an unknown song is on no album, an empty page)."""
         statement = self.albums.listing(
-            search=search, genre=genre, artist=artist, ordering=ordering
+            search=search, genre=genre, artist=artist, ordering=ordering, song=song
         )
         page = await paginate(session, statement, pagination, request, scalars=False)
         page["results"] = field_dicts(page["results"])

@@ -7,7 +7,15 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request, Response, status
 
 from bandstand.music.endpoints.params import AlbumId, Artist, Genre, Search, SongId
-from bandstand.music.schemas import AlbumCreate, AlbumRead, AlbumTrack, AlbumUpdate, TrackCreate
+from bandstand.music.schemas import (
+    INT_MAX,
+    AlbumCreate,
+    AlbumRead,
+    AlbumTrack,
+    AlbumUpdate,
+    SongAlbum,
+    TrackCreate,
+)
 from bandstand.music.service import album_service
 from bandstand.platform.pagination import Page, Pagination, page_shape
 from bandstand.platform.resources import AdminResource
@@ -15,11 +23,24 @@ from bandstand.platform.security import AdminUser, CurrentUser
 from bandstand.platform.transactions import DBSession
 
 router = APIRouter(prefix="/api/v1", tags=["albums"])
+
+
+class AlbumPage(Page[AlbumRead | SongAlbum]):
+    """A page of albums: `SongAlbum`s (with a track number) when the list is of a song's."""
+
+
 ALBUM_PAGE = page_shape(AlbumRead)
+SONG_ALBUM_PAGE = page_shape(SongAlbum)
 TRACK_PAGE = page_shape(AlbumTrack)
 
 
-@router.get("/albums", response_model=Page[AlbumRead], summary="Albums, filtered and ordered")
+@router.get(
+    "/albums",
+    response_model=AlbumPage,
+    summary="Albums, filtered and ordered",
+    description="With `song`, the albums that song is on, each with the song's `track_number` "
+    "there; an unknown song is on no album (an empty page, not a 404).",
+)
 async def list_albums(
     session: DBSession,
     request: Request,
@@ -30,11 +51,21 @@ async def list_albums(
     ordering: Annotated[
         Literal["title", "-title"] | None, Query(description="Sort key (default: id)")
     ] = None,
+    song: Annotated[
+        int | None, Query(ge=1, le=INT_MAX, description="Only albums this song is on")
+    ] = None,
 ) -> Response:
     page = await album_service.page(
-        session, pagination, request, search=search, genre=genre, artist=artist, ordering=ordering
+        session,
+        pagination,
+        request,
+        search=search,
+        genre=genre,
+        artist=artist,
+        ordering=ordering,
+        song=song,
     )
-    return ALBUM_PAGE.response(page)
+    return (ALBUM_PAGE if song is None else SONG_ALBUM_PAGE).response(page)
 
 
 albums = AdminResource("/albums", "album", AlbumId, AlbumRead, album_service)

@@ -15,6 +15,7 @@ from bandstand.music.schemas import (
     LikeStatus,
     SongCreate,
     SongDetail,
+    SongFacets,
     SongOrdering,
     SongRead,
     SongUpdate,
@@ -51,6 +52,16 @@ async def list_songs(
     return SONG_PAGE.response(
         await song_service.page(session, filters, pagination, request, viewer_id)
     )
+
+
+# Before `/songs/{song_id}`, which would take `facets` for an id.
+@router.get(
+    "/songs/facets",
+    response_model=SongFacets,
+    summary="The genres and artists of the songs, with their numbers of songs",
+)
+async def song_facets(session: DBSession, request: Request) -> SongFacets:
+    return await song_service.facets(session, request)
 
 
 songs = AdminResource("/songs", "song", SongId, SongDetail, song_service, present=song_detail)

@@ -91,13 +91,10 @@ async def _choices(visit: PageVisit, genre: str | None, artist: str | None) -> F
 
 @router.get("/music/songs/{song_id}")
 async def song_page(visit: PageVisit, song_id: SongId) -> Response:
-    song = await visit.get(f"/api/v1/songs/{song_id}")
-    return visit.page(
-        "music/song.html",
-        song=song,
-        on_albums=await albums_of(visit, song),
-        **HELPERS,
+    song, on_albums = await asyncio.gather(
+        visit.get(f"/api/v1/songs/{song_id}"), albums_of(visit, song_id)
     )
+    return visit.page("music/song.html", song=song, on_albums=on_albums, **HELPERS)
 
 
 @router.post("/music/songs/{song_id}/like")
