@@ -126,6 +126,7 @@ def create_service_app(
         lifespan=lifespan,
         redirect_slashes=False,
         docs_url=None,  # FastAPI's page loads Swagger UI from a CDN; `api_docs` ships it
+        redoc_url=None,  # ReDoc too, and is not shipped: `/docs` is the one documentation page
     )
     app.state.service_name = name
     app.state.runtime = runtime
