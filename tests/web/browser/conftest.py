@@ -51,6 +51,8 @@ class Site:
     process: Bandstand
     users: dict[str, tuple[str, str]] = field(default_factory=dict)
     """role → (username, password) of the accounts the fixture made."""
+    broker_url: str = "embedded://"
+    """The platform's broker (the embedded one in `data_dir`, or RabbitMQ)."""
 
     def api_token(self, username: str, password: str) -> str:
         answer = httpx.post(

@@ -13,7 +13,7 @@ import httpx
 from playwright.sync_api import Locator, Page, expect
 
 from bandstand.platform.messaging import Message
-from bandstand.platform.messaging.embedded import EmbeddedBroker
+from bandstand.platform.messaging.factory import create_broker
 from tests.web.browser.conftest import Site
 from tests.web.browser.looking import log_in, look
 
@@ -67,7 +67,7 @@ def dead_letter_of_a_billed_order(site: Site) -> str:
     )
 
     async def park() -> None:
-        broker = EmbeddedBroker(site.data_dir / "broker.sqlite3")
+        broker = create_broker(site.broker_url, site.data_dir)
         await broker.connect()
         try:
             await broker.publish([message], queue=DEAD_LETTER_QUEUE)

@@ -16,6 +16,7 @@ from tests.support.servers import PostgresServer, RabbitMQServer, RedisServer, f
 from tests.web.browser import (
     test_academy,
     test_account,
+    test_admin,
     test_concerts,
     test_instruments,
     test_movies,
@@ -94,7 +95,13 @@ def site(
                 stack.enter_context(process)
             gateway = processes[len(SERVICES)]
             gateway.wait_until_serving(f"{urls['gateway']}/ready", timeout=120)
-            site = Site(urls["gateway"], data_dir, gateway, users={"admin": (username, password)})
+            site = Site(
+                urls["gateway"],
+                data_dir,
+                gateway,
+                users={"admin": (username, password)},
+                broker_url=rabbitmq_server.url,
+            )
             _make_instructor(site)
             yield site
         for process in processes:
@@ -139,3 +146,9 @@ def test_enrol_mark_lessons_done_and_watch_the_progress_bar_reach_100(page: Page
 
 def test_an_instructor_publishes_a_lesson_and_reads_the_analytics(page: Page, site: Site) -> None:
     test_academy.test_an_instructor_publishes_a_lesson_and_reads_the_analytics(page, site)
+
+
+def test_an_admin_imports_changes_a_role_redrives_and_reads_the_audit_log(
+    page: Page, site: Site
+) -> None:
+    test_admin.test_an_admin_imports_changes_a_role_redrives_and_reads_the_audit_log(page, site)
