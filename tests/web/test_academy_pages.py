@@ -4,95 +4,37 @@ they do without JavaScript. The platform in-process, the pages called with httpx
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import Any
 
 import httpx
 import pytest
 
-from bandstand import registry
-from bandstand.identity.commands import create_superuser
-from bandstand.platform.migrations import upgrade_blocking
-from bandstand.platform.runtime import Runtime
-from bandstand.platform.settings import Settings
-from tests.support.client import api_client
-
-PASSWORD = "Academy-Pass-1"
-ADMIN = ("opal", "opal@example.com", PASSWORD)
+from tests.web.inprocess import Pages
 
 
 @dataclass
-class Academy:
-    client: httpx.AsyncClient
-    admin_token: str
-    other_course: int
+class Academy(Pages):
+    other_course: int = 0
     """A course the instructor does not teach, with one published lesson."""
-    other_lesson: int
-
-    async def api(self, method: str, path: str, token: str, body: Any = None) -> Any:
-        answer = await self.client.request(
-            method, path, json=body, headers={"Authorization": f"Bearer {token}"}
-        )
-        assert answer.is_success, answer.text
-        return answer.json() if answer.content else None
-
-    async def register(self, username: str) -> int:
-        answer = await self.client.post(
-            "/api/v1/register",
-            json={"username": username, "email": f"{username}@example.com", "password": PASSWORD},
-        )
-        assert answer.status_code == 201, answer.text
-        return int(answer.json()["user"]["id"])
-
-    async def log_in(self, username: str) -> None:
-        """The pages' log-in form: the client's cookies are then this person's."""
-        self.client.cookies.clear()
-        answer = await self.post("/login", login=username, password=PASSWORD)
-        assert answer.status_code == 303, answer.text
-
-    async def post(self, path: str, **fields: str) -> httpx.Response:
-        if "csrftoken" not in self.client.cookies:
-            await self.client.get("/login")
-        token = self.client.cookies["csrftoken"]
-        return await self.client.post(path, data={"csrftoken": token, **fields})
-
-
-async def _token(client: httpx.AsyncClient, username: str) -> str:
-    answer = await client.post("/api/v1/login", json={"username": username, "password": PASSWORD})
-    assert answer.status_code == 200, answer.text
-    return str(answer.json()["access_token"])
+    other_lesson: int = 0
 
 
 @pytest.fixture
-def settings(make_settings: Callable[..., Settings]) -> Settings:
-    settings = make_settings()
-    for entry in registry.SERVICES:
-        if entry.has_database:
-            upgrade_blocking(settings.database_url(entry.name), entry.name, entry.migrations)
-    return settings
-
-
-@pytest.fixture
-async def academy(settings: Settings) -> AsyncIterator[Academy]:
-    await create_superuser(settings, *ADMIN)
-    gateway = registry.embedded_gateway(Runtime(settings))
-    async with api_client(gateway, timeout=30, raise_app_exceptions=False) as client:
-        admin_token = await _token(client, ADMIN[0])
-        site = Academy(client, admin_token, 0, 0)
-        course = await site.api(
-            "POST", "/api/v1/courses", admin_token, {"title": "Scales", "price": "0"}
-        )
-        lesson = await site.api(
-            "POST",
-            f"/api/v1/courses/{course['id']}/lessons",
-            admin_token,
-            {"title": "Major scales", "order": 1, "is_published": True},
-        )
-        site.other_course, site.other_lesson = course["id"], lesson["id"]
-        instructor = await site.register("ines")
-        await site.api("PUT", f"/api/v1/users/{instructor}", admin_token, {"role": "instructor"})
-        yield site
+async def academy(pages: Pages) -> Academy:
+    site = Academy(pages.client, pages.admin_token, pages.runtime)
+    course = await site.api(
+        "POST", "/api/v1/courses", site.admin_token, {"title": "Scales", "price": "0"}
+    )
+    lesson = await site.api(
+        "POST",
+        f"/api/v1/courses/{course['id']}/lessons",
+        site.admin_token,
+        {"title": "Major scales", "order": 1, "is_published": True},
+    )
+    site.other_course, site.other_lesson = course["id"], lesson["id"]
+    instructor = await site.register("ines")
+    await site.api("PUT", f"/api/v1/users/{instructor}", site.admin_token, {"role": "instructor"})
+    return site
 
 
 def _error_beside(page: httpx.Response, field_id: str) -> str:
@@ -252,7 +194,7 @@ async def test_a_lesson_done_long_ago_still_shows_as_done(academy: Academy) -> N
         for order in range(1, 13)
     ]
     await academy.register("nina")
-    token = await _token(academy.client, "nina")
+    token = await academy.token("nina")
     await academy.api("POST", f"/api/v1/enroll/{course['id']}", token)
     # The first lesson, then ten more: the first is no longer among the latest activity.
     for lesson in lessons[:11]:

@@ -4,41 +4,34 @@ facets' counts under the other filters, and a listing's link out. In-process, ov
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Callable
 
 import pytest
 
-from bandstand.platform.settings import Settings
-from tests.web.inprocess import Pages, migrated, pages_of
+from tests.web.inprocess import Pages
 
 
 @pytest.fixture
-def settings(make_settings: Callable[..., Settings]) -> Settings:
-    return migrated(make_settings())
-
-
-@pytest.fixture
-async def pages(settings: Settings) -> AsyncIterator[Pages]:
-    async with pages_of(settings) as pages:
-        for number, (category, price) in enumerate(
-            (("Violins", "90.00"), ("Violins", "400.00"), ("Cellos", "1200.00"))
-        ):
-            await pages.create(
-                "/api/v1/instruments",
-                {
-                    "name": f"{category[:-1]} number {number}",
-                    "price": price,
-                    "link": f"https://strings.example/{number}",
-                    "category": category,
-                    "website": "strings.example",
-                    "location": "Sevilla",
-                },
-            )
+async def pages(pages: Pages) -> Pages:
+    """The shared platform with three listings and one whose link is not a web address."""
+    for number, (category, price) in enumerate(
+        (("Violins", "90.00"), ("Violins", "400.00"), ("Cellos", "1200.00"))
+    ):
         await pages.create(
             "/api/v1/instruments",
-            {"name": "Bad link", "link": "javascript:alert(1)", "website": "evil.example"},
+            {
+                "name": f"{category[:-1]} number {number}",
+                "price": price,
+                "link": f"https://strings.example/{number}",
+                "category": category,
+                "website": "strings.example",
+                "location": "Sevilla",
+            },
         )
-        yield pages
+    await pages.create(
+        "/api/v1/instruments",
+        {"name": "Bad link", "link": "javascript:alert(1)", "website": "evil.example"},
+    )
+    return pages
 
 
 async def test_bad_prices_and_dates_are_a_400_naming_the_field(pages: Pages) -> None:

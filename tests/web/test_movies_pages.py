@@ -4,23 +4,8 @@ ordering without JavaScript, and an order's status fragment. In-process, over AS
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable
 
-import pytest
-
-from bandstand.platform.settings import Settings
-from tests.web.inprocess import Pages, migrated, pages_of
-
-
-@pytest.fixture
-def settings(make_settings: Callable[..., Settings]) -> Settings:
-    return migrated(make_settings())
-
-
-@pytest.fixture
-async def pages(settings: Settings) -> AsyncIterator[Pages]:
-    async with pages_of(settings) as pages:
-        yield pages
+from tests.web.inprocess import Pages
 
 
 async def _movie(pages: Pages) -> int:

@@ -4,63 +4,26 @@ show, and that bad addresses answer a 4xx page, never a crash."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Callable
 
 import httpx
 import pytest
 
-from bandstand import registry
 from bandstand.music.demo import seed_demo
 from bandstand.platform.database import Database
-from bandstand.platform.migrations import upgrade
-from bandstand.platform.runtime import Runtime
 from bandstand.platform.settings import Settings
-from tests.support.client import api_client
-
-PASSWORD = "Music-Pages-1"
+from tests.web.inprocess import Pages
 
 
 @pytest.fixture
-async def client(make_settings: Callable[..., Settings]) -> AsyncIterator[httpx.AsyncClient]:
-    settings = make_settings()
-    # Migrated on this test's loop: `upgrade_blocking` starts a loop of its own, which fails
-    # beside the browser tests' Playwright loop in one pytest run.
-    for entry in registry.SERVICES:
-        if entry.has_database:
-            database = Database(settings.database_url(entry.name))
-            try:
-                await upgrade(database, entry.name, entry.migrations)
-                if entry.name == "music":
-                    async with database.unit_of_work() as session:
-                        await seed_demo(session)
-            finally:
-                await database.dispose()
-    gateway = registry.embedded_gateway(Runtime(settings))
-    async with api_client(gateway, client=("203.0.113.7", 50000), timeout=30) as http:
-        yield http
-
-
-def _csrf(page: httpx.Response) -> str:
-    found = re.search(r'name="csrftoken" value="([^"]+)"', page.text)
-    assert found, page.text[:500]
-    return found.group(1)
-
-
-async def _sign_up(client: httpx.AsyncClient, username: str) -> str:
-    form = await client.get("/signup")
-    token = _csrf(form)
-    answer = await client.post(
-        "/signup",
-        data={
-            "csrftoken": token,
-            "username": username,
-            "email": f"{username}@example.com",
-            "password": PASSWORD,
-            "password_confirm": PASSWORD,
-        },
-    )
-    assert answer.status_code == 303, answer.text
-    return token
+async def settings(settings: Settings) -> Settings:
+    """The migrated platform with the music demo loaded."""
+    database = Database(settings.database_url("music"))
+    try:
+        async with database.unit_of_work() as session:
+            await seed_demo(session)
+    finally:
+        await database.dispose()
+    return settings
 
 
 async def _song_id(client: httpx.AsyncClient, title: str) -> int:
@@ -93,79 +56,74 @@ BAD_ADDRESSES = [
 ]
 
 
-async def test_bad_addresses_answer_a_4xx_page(client: httpx.AsyncClient) -> None:
-    await _sign_up(client, "prober")
+async def test_bad_addresses_answer_a_4xx_page(pages: Pages) -> None:
+    await pages.sign_up_by_form("prober")
     for path in BAD_ADDRESSES:
-        answer = await client.get(path)
+        answer = await pages.client.get(path)
         assert 400 <= answer.status_code < 500, (path, answer.status_code, answer.text[:300])
         assert answer.headers["content-type"].startswith("text/html"), path
         assert "<h1>" in answer.text, path
 
 
-async def test_unknown_songs_and_albums_are_not_found(client: httpx.AsyncClient) -> None:
-    token = await _sign_up(client, "seeker")
+async def test_unknown_songs_and_albums_are_not_found(pages: Pages) -> None:
+    await pages.sign_up_by_form("seeker")
     for path in ("/music/songs/999999", "/music/albums/999999"):
-        answer = await client.get(path)
+        answer = await pages.client.get(path)
         assert answer.status_code == 404, path
         assert "Not found" in answer.text
-    liked = await client.post("/music/songs/999999/like", data={"csrftoken": token})
+    liked = await pages.post("/music/songs/999999/like")
     assert liked.status_code == 404
 
 
 async def test_anonymous_visitors_see_the_lists_and_log_in_for_the_rest(
-    client: httpx.AsyncClient,
+    pages: Pages,
 ) -> None:
     for path in ("/music", "/music/albums", "/photos"):
-        assert (await client.get(path)).status_code == 200, path
+        assert (await pages.client.get(path)).status_code == 200, path
     for path in ("/music/likes", "/music/songs/1", "/music/albums/1"):
-        answer = await client.get(path)
+        answer = await pages.client.get(path)
         assert answer.status_code == 303, path
         assert answer.headers["location"] == "/login?next=" + path.replace("/", "%2F")
 
 
-async def test_like_by_form_and_by_htmx(client: httpx.AsyncClient) -> None:
-    token = await _sign_up(client, "fan")
-    song = await _song_id(client, "Kettle Song")
+async def test_like_by_form_and_by_htmx(pages: Pages) -> None:
+    await pages.sign_up_by_form("fan")
+    song = await _song_id(pages.client, "Kettle Song")
 
-    liked = await client.post(f"/music/songs/{song}/like", data={"csrftoken": token})
+    liked = await pages.post(f"/music/songs/{song}/like")
     assert liked.status_code == 303
     assert liked.headers["location"] == f"/music/songs/{song}"
-    page = await client.get(f"/music/songs/{song}")
+    page = await pages.client.get(f"/music/songs/{song}")
     assert "1 like · you like this song" in page.text
     assert f'action="/music/songs/{song}/unlike"' in page.text
-    listed = await client.get("/music", params={"search": "kettle"})
+    listed = await pages.client.get("/music", params={"search": "kettle"})
     assert "You like it" in listed.text
 
     # htmx gets the button back, not a page.
-    fragment = await client.post(
+    fragment = await pages.client.post(
         f"/music/songs/{song}/unlike",
-        data={"csrftoken": token},
-        headers={"HX-Request": "true", "x-csrftoken": token},
+        data={"csrftoken": pages.csrf},
+        headers={"HX-Request": "true", "x-csrftoken": pages.csrf},
     )
     assert fragment.status_code == 200
     assert fragment.text.lstrip().startswith('<form id="like-form"')
     assert "0 likes" in fragment.text
     assert f'hx-post="/music/songs/{song}/like"' in fragment.text
-    likes = await client.get("/music/likes")
+    likes = await pages.client.get("/music/likes")
     assert "You have not liked any song yet" in likes.text
 
     # A plain form from the likes page goes back there.
-    await client.post(f"/music/songs/{song}/like", data={"csrftoken": token})
-    back = await client.post(
-        f"/music/songs/{song}/unlike",
-        data={"csrftoken": token, "next": "/music/likes"},
-    )
+    await pages.post(f"/music/songs/{song}/like")
+    back = await pages.post(f"/music/songs/{song}/unlike", next="/music/likes")
     assert back.headers["location"] == "/music/likes"
-    outside = await client.post(
-        f"/music/songs/{song}/like", data={"csrftoken": token, "next": "//evil.example/"}
-    )
+    outside = await pages.post(f"/music/songs/{song}/like", next="//evil.example/")
     assert outside.headers["location"] == f"/music/songs/{song}"
 
 
-async def test_a_song_page_names_every_album_it_is_on(client: httpx.AsyncClient) -> None:
-    await _sign_up(client, "reader")
-    song = await _song_id(client, "Paper Boats at Dawn")
-    page = await client.get(f"/music/songs/{song}")
+async def test_a_song_page_names_every_album_it_is_on(pages: Pages) -> None:
+    await pages.sign_up_by_form("reader")
+    song = await _song_id(pages.client, "Paper Boats at Dawn")
+    page = await pages.client.get(f"/music/songs/{song}")
     assert "We fold the night in squares of white" in page.text
     assert '<audio controls preload="metadata" src="/media/demo/audio/' in page.text
     # Its own album and the sampler, which names another artist.
@@ -174,30 +132,32 @@ async def test_a_song_page_names_every_album_it_is_on(client: httpx.AsyncClient)
 
 
 async def test_songs_filters_offer_every_genre_and_keep_the_chosen_one(
-    client: httpx.AsyncClient,
+    pages: Pages,
 ) -> None:
-    page = await client.get("/music", params={"genre": "Jazz"})
+    page = await pages.client.get("/music", params={"genre": "Jazz"})
     assert page.status_code == 200
     assert "<option selected>Jazz</option>" in page.text
     assert "<option>Latin Jazz</option>" in page.text
     assert "4 songs found" in page.text
-    unknown = await client.get("/music", params={"artist": "Nobody At All"})
+    unknown = await pages.client.get("/music", params={"artist": "Nobody At All"})
     assert "<option selected>Nobody At All</option>" in unknown.text
     assert "No song matches" in unknown.text
     # A short word before a longer one, as typed (it once crashed SQLite's trigram search).
-    typing = await client.get("/music", params={"search": "at dawn"})
+    typing = await pages.client.get("/music", params={"search": "at dawn"})
     assert typing.status_code == 200
     assert ">Paper Boats at Dawn</a>" in typing.text
     # htmx's search as you type gets the results without the filters' choices.
-    typed = await client.get("/music", params={"search": "kettle"}, headers={"HX-Request": "true"})
+    typed = await pages.client.get(
+        "/music", params={"search": "kettle"}, headers={"HX-Request": "true"}
+    )
     assert 'id="song-results"' in typed.text
     assert "<option>Latin Jazz</option>" not in typed.text
 
 
 async def test_photos_show_each_picture_with_its_place_and_date(
-    client: httpx.AsyncClient,
+    pages: Pages,
 ) -> None:
-    page = await client.get("/photos")
+    page = await pages.client.get("/photos")
     assert page.status_code == 200
     assert 'alt="Concert in Lisbon, Lisboa, Portugal on 14 March 2026"' in page.text
     assert '<time class="meta" datetime="2026-03-14">14 March 2026</time>' in page.text

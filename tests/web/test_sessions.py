@@ -5,62 +5,16 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import AsyncIterator, Callable
 
-import httpx
 import pytest
 
-from bandstand import registry
-from bandstand.platform.migrations import upgrade_blocking
 from bandstand.platform.runtime import Runtime
-from bandstand.platform.settings import Settings
 from bandstand.web.sessions import COOKIE, Sessions
-from tests.support.client import api_client
-
-PASSWORD = "Session-Pass-1"
+from tests.web.inprocess import PASSWORD, Pages
 
 
-@pytest.fixture
-def settings(make_settings: Callable[..., Settings]) -> Settings:
-    settings = make_settings()
-    for entry in registry.SERVICES:
-        if entry.has_database:
-            upgrade_blocking(settings.database_url(entry.name), entry.name, entry.migrations)
-    return settings
-
-
-@pytest.fixture
-async def platform(settings: Settings) -> AsyncIterator[tuple[httpx.AsyncClient, Runtime]]:
-    runtime = Runtime(settings)
-    gateway = registry.embedded_gateway(runtime)
-    async with api_client(gateway, client=("203.0.113.9", 50000), timeout=30) as client:
-        yield client, runtime
-
-
-def _csrf(page: httpx.Response) -> str:
-    found = re.search(r'name="csrftoken" value="([^"]+)"', page.text)
-    assert found, page.text[:500]
-    return found.group(1)
-
-
-async def _sign_up(client: httpx.AsyncClient, username: str) -> None:
-    form = await client.get("/signup")
-    answer = await client.post(
-        "/signup",
-        data={
-            "csrftoken": _csrf(form),
-            "username": username,
-            "email": f"{username}@example.com",
-            "password": PASSWORD,
-            "password_confirm": PASSWORD,
-        },
-    )
-    assert answer.status_code == 303, answer.text
-    assert COOKIE in client.cookies
-
-
-def _session_key(client: httpx.AsyncClient) -> str:
-    return Sessions._key(client.cookies[COOKIE])
+def _session_key(pages: Pages) -> str:
+    return Sessions._key(pages.client.cookies[COOKIE])
 
 
 async def _expire_access_token(runtime: Runtime, key: str) -> dict[str, object]:
@@ -71,12 +25,12 @@ async def _expire_access_token(runtime: Runtime, key: str) -> dict[str, object]:
 
 
 async def test_the_browser_holds_an_id_and_the_tokens_stay_on_the_server(
-    platform: tuple[httpx.AsyncClient, Runtime],
+    pages: Pages,
 ) -> None:
-    client, runtime = platform
-    await _sign_up(client, "keeper")
+    client, runtime = pages.client, pages.runtime
+    await pages.sign_up_by_form("keeper")
     cookie = client.cookies[COOKIE]
-    stored = json.loads(await runtime.cache.get(_session_key(client)) or "{}")
+    stored = json.loads(await runtime.cache.get(_session_key(pages)) or "{}")
     assert stored["username"] == "keeper"
     assert stored["access_token"] not in cookie
     assert stored["refresh_token"] not in cookie
@@ -86,14 +40,14 @@ async def test_the_browser_holds_an_id_and_the_tokens_stay_on_the_server(
 
 
 async def test_an_expired_access_token_is_rotated_once_for_requests_arriving_together(
-    platform: tuple[httpx.AsyncClient, Runtime],
+    pages: Pages,
 ) -> None:
-    client, runtime = platform
-    await _sign_up(client, "rotator")
-    key = _session_key(client)
+    client, runtime = pages.client, pages.runtime
+    await pages.sign_up_by_form("rotator")
+    key = _session_key(pages)
     before = await _expire_access_token(runtime, key)
-    pages = await asyncio.gather(*(client.get("/account") for _ in range(5)))
-    assert [page.status_code for page in pages] == [200] * 5
+    answers = await asyncio.gather(*(client.get("/account") for _ in range(5)))
+    assert [answer.status_code for answer in answers] == [200] * 5
     after = json.loads(await runtime.cache.get(key) or "{}")
     assert after["refresh_token"] != before["refresh_token"]
     assert after["expires_at"] > 0
@@ -103,11 +57,11 @@ async def test_an_expired_access_token_is_rotated_once_for_requests_arriving_tog
 
 
 async def test_a_session_whose_refresh_token_was_revoked_is_signed_out(
-    platform: tuple[httpx.AsyncClient, Runtime],
+    pages: Pages,
 ) -> None:
-    client, runtime = platform
-    await _sign_up(client, "revoked")
-    key = _session_key(client)
+    client, runtime = pages.client, pages.runtime
+    await pages.sign_up_by_form("revoked")
+    key = _session_key(pages)
     stored = await _expire_access_token(runtime, key)
     revoked = await client.post(
         "/api/v1/logout",
@@ -122,14 +76,13 @@ async def test_a_session_whose_refresh_token_was_revoked_is_signed_out(
 
 
 async def test_log_out_revokes_the_refresh_token_at_identity(
-    platform: tuple[httpx.AsyncClient, Runtime],
+    pages: Pages,
 ) -> None:
-    client, runtime = platform
-    await _sign_up(client, "leaving")
-    key = _session_key(client)
+    client, runtime = pages.client, pages.runtime
+    await pages.sign_up_by_form("leaving")
+    key = _session_key(pages)
     stored = json.loads(await runtime.cache.get(key) or "{}")
-    home = await client.get("/")
-    logged_out = await client.post("/logout", data={"csrftoken": _csrf(home)})
+    logged_out = await pages.post("/logout")
     assert logged_out.status_code == 303
     assert await runtime.cache.get(key) is None
     reused = await client.post(
@@ -139,42 +92,26 @@ async def test_log_out_revokes_the_refresh_token_at_identity(
 
 
 async def test_log_in_takes_a_username_or_an_email_and_goes_back_where_asked(
-    platform: tuple[httpx.AsyncClient, Runtime],
+    pages: Pages,
 ) -> None:
-    client, _runtime = platform
-    await _sign_up(client, "returner")
+    client = pages.client
+    await pages.sign_up_by_form("returner")
     client.cookies.delete(COOKIE)
     for login in ("returner", "returner@example.com"):
-        form = await client.get("/login", params={"next": "/account"})
-        answer = await client.post(
-            "/login",
-            data={
-                "csrftoken": _csrf(form),
-                "login": login,
-                "password": PASSWORD,
-                "next": "/account",
-            },
-        )
+        answer = await pages.post("/login", login=login, password=PASSWORD, next="/account")
         assert answer.status_code == 303, answer.text
         assert answer.headers["location"] == "/account"
         client.cookies.delete(COOKIE)
-    form = await client.get("/login")
-    elsewhere = await client.post(
-        "/login",
-        data={
-            "csrftoken": _csrf(form),
-            "login": "returner",
-            "password": PASSWORD,
-            "next": "//evil.example",
-        },
+    elsewhere = await pages.post(
+        "/login", login="returner", password=PASSWORD, next="//evil.example"
     )
     assert elsewhere.headers["location"] == "/"
 
 
 async def test_pages_send_their_security_headers(
-    platform: tuple[httpx.AsyncClient, Runtime],
+    pages: Pages,
 ) -> None:
-    client, _runtime = platform
+    client = pages.client
     home = await client.get("/")
     policy = home.headers["content-security-policy"]
     assert "script-src 'self'" in policy
@@ -191,12 +128,11 @@ async def test_pages_send_their_security_headers(
 
 
 async def test_log_out_with_an_expired_access_token_still_revokes_the_refresh_token(
-    platform: tuple[httpx.AsyncClient, Runtime], monkeypatch: pytest.MonkeyPatch
+    pages: Pages, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    client, runtime = platform
-    await _sign_up(client, "lateleaver")
-    key = _session_key(client)
-    home = await client.get("/")
+    client, runtime = pages.client, pages.runtime
+    await pages.sign_up_by_form("lateleaver")
+    key = _session_key(pages)
     await _expire_access_token(runtime, key)
     written: list[dict[str, object]] = []
     keep = runtime.cache.set
@@ -207,7 +143,7 @@ async def test_log_out_with_an_expired_access_token_still_revokes_the_refresh_to
         await keep(name, value, ttl)
 
     monkeypatch.setattr(runtime.cache, "set", recording_set)
-    logged_out = await client.post("/logout", data={"csrftoken": _csrf(home)})
+    logged_out = await pages.post("/logout")
     assert logged_out.status_code == 303
     assert await runtime.cache.get(key) is None
     (rotated,) = written  # rotated once, then revoked with the new tokens
