@@ -2,42 +2,25 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
-from starlette.types import ASGIApp, Message
+from starlette.types import ASGIApp
+
+from bandstand.platform.asgi import Lifespan
 
 
 @asynccontextmanager
 async def lifespan(app: ASGIApp) -> AsyncIterator[None]:
     """Drive the ASGI lifespan protocol of `app` (startup on enter, shutdown on exit)."""
-    to_app: asyncio.Queue[Message] = asyncio.Queue()
-    from_app: asyncio.Queue[Message] = asyncio.Queue()
-
-    async def receive() -> Message:
-        return await to_app.get()
-
-    async def send(message: Message) -> None:
-        await from_app.put(message)
-
-    async def run() -> None:
-        await app({"type": "lifespan", "asgi": {"version": "3.0"}}, receive, send)
-
-    task = asyncio.create_task(run())
-    await to_app.put({"type": "lifespan.startup"})
-    started = await from_app.get()
-    if started["type"] != "lifespan.startup.complete":
-        task.cancel()
-        raise RuntimeError(f"startup failed: {started.get('message', started)}")
+    driver = Lifespan(app)
+    await driver.startup()
     try:
         yield
     finally:
-        await to_app.put({"type": "lifespan.shutdown"})
-        await from_app.get()
-        await task
+        await driver.shutdown()
 
 
 @asynccontextmanager

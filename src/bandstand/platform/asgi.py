@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 
-from starlette.types import Message, Receive, Send
+from starlette.types import ASGIApp, Message, Receive, Send
 
 
 def bodiless_request(answered: asyncio.Event | None = None) -> Receive:
@@ -39,3 +39,29 @@ async def send_json(send: Send, status: int, body: dict[str, object]) -> None:
         }
     )
     await send({"type": "http.response.body", "body": payload})
+
+
+class Lifespan:
+    """Drives an ASGI app's lifespan protocol as a server would: `startup()`, then
+    `shutdown()` (for an app run inside another, or by a test)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self._to_app: asyncio.Queue[Message] = asyncio.Queue()
+        self._from_app: asyncio.Queue[Message] = asyncio.Queue()
+        self._task: asyncio.Future[None] | None = None
+
+    async def startup(self) -> None:
+        scope = {"type": "lifespan", "asgi": {"version": "3.0"}}
+        self._task = asyncio.ensure_future(self.app(scope, self._to_app.get, self._from_app.put))
+        await self._to_app.put({"type": "lifespan.startup"})
+        answer = await self._from_app.get()
+        if answer["type"] != "lifespan.startup.complete":
+            self._task.cancel()
+            raise RuntimeError(f"startup failed: {answer.get('message', answer)}")
+
+    async def shutdown(self) -> None:
+        await self._to_app.put({"type": "lifespan.shutdown"})
+        await self._from_app.get()
+        if self._task is not None:
+            await self._task

@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 
 from starlette.types import ASGIApp, Message
 
+from bandstand.platform.asgi import Lifespan
 from bandstand.platform.observability import request_id_var
 
 QueryValue = str | int | float | bool | None
@@ -85,7 +86,7 @@ class PlatformApi:
     def __init__(self, app: ASGIApp | None = None, *, run_lifespan: bool = False) -> None:
         self._app = app
         self.run_lifespan = run_lifespan
-        self._lifespan: _Lifespan | None = None
+        self._lifespan: Lifespan | None = None
 
     def bind(self, app: ASGIApp, *, run_lifespan: bool) -> None:
         """Points the pages at the platform (the composition root does, once it is built)."""
@@ -101,7 +102,7 @@ class PlatformApi:
     async def start(self) -> None:
         """Starts the app's lifespan when the web owns it (distributed mode)."""
         if self.run_lifespan and self._lifespan is None:
-            self._lifespan = _Lifespan(self.app)
+            self._lifespan = Lifespan(self.app)
             await self._lifespan.startup()
 
     async def stop(self) -> None:
@@ -186,30 +187,3 @@ class PlatformApi:
             with contextlib.suppress(ValueError):
                 parsed = json.loads(raw)
         return ApiResponse(status, parsed, response_headers)
-
-
-class _Lifespan:
-    """Drives an ASGI app's lifespan protocol, as a server would."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-        self._inbox: asyncio.Queue[Message] = asyncio.Queue()
-        self._outbox: asyncio.Queue[Message] = asyncio.Queue()
-        self._task: asyncio.Task[None] | None = None
-
-    async def startup(self) -> None:
-        scope = {"type": "lifespan", "asgi": {"version": "3.0"}}
-        self._task = asyncio.ensure_future(self.app(scope, self._inbox.get, self._put))
-        await self._inbox.put({"type": "lifespan.startup"})
-        answer = await self._outbox.get()
-        if answer["type"] != "lifespan.startup.complete":
-            raise RuntimeError(answer.get("message") or "the platform API failed to start")
-
-    async def shutdown(self) -> None:
-        await self._inbox.put({"type": "lifespan.shutdown"})
-        await self._outbox.get()
-        if self._task is not None:
-            await self._task
-
-    async def _put(self, message: Message) -> None:
-        await self._outbox.put(message)
