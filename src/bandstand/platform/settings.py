@@ -14,7 +14,7 @@ class Settings(BaseSettings):
 
     Per-service values are dictionaries keyed by service name, set with a double underscore:
     `BANDSTAND_DATABASES__IDENTITY=postgresql+asyncpg://...`,
-    `BANDSTAND_SERVICE_URLS__IDENTITY=http://127.0.0.1:8001`.
+    `BANDSTAND_SERVICE_URLS__IDENTITY=http://127.0.0.1:8001` (or a JSON list of replicas' URLs).
     """
 
     model_config = SettingsConfigDict(
@@ -58,9 +58,11 @@ class Settings(BaseSettings):
         "prefixed `security:`; use a Redis whose `maxmemory-policy` is `noeviction`). "
         "Empty: the cache's URL.",
     )
-    service_urls: dict[str, str] = Field(
+    service_urls: dict[str, str | list[str]] = Field(
         default_factory=dict,
-        description="Base URL per service for distributed mode, e.g. `http://127.0.0.1:8001`.",
+        description="Base URL per service for distributed mode, e.g. `http://127.0.0.1:8001`, "
+        "or a JSON list of its replicas' URLs, e.g. "
+        '`["http://10.0.0.5:8002", "http://10.0.0.6:8002"]`, which the gateway balances across.',
     )
     jwt_private_key_path: Path | None = Field(
         None,
@@ -197,9 +199,16 @@ class Settings(BaseSettings):
             return configured
         return f"sqlite+aiosqlite:///{(self.data_dir / f'{service}.sqlite3').resolve()}"
 
+    def service_replicas(self, service: str) -> list[str]:
+        """The base URLs of a service's replicas; empty when none is configured."""
+        configured = self.service_urls.get(service) or []
+        urls = [configured] if isinstance(configured, str) else configured
+        return [url.rstrip("/") for url in urls if url]
+
     def service_url(self, service: str) -> str | None:
-        url = self.service_urls.get(service)
-        return url.rstrip("/") if url else None
+        """One base URL of a service: its first replica's."""
+        replicas = self.service_replicas(service)
+        return replicas[0] if replicas else None
 
     def resolved_jwks_url(self) -> str | None:
         if self.jwks_url:
