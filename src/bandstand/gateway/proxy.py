@@ -14,6 +14,13 @@ from fastapi import FastAPI
 from starlette.types import Message, Receive, Scope, Send
 from yarl import URL
 
+from bandstand.gateway.bodies import (
+    STREAM_CHUNK,
+    BodyStream,
+    ClientGone,
+    content_length,
+    read_small_body,
+)
 from bandstand.gateway.replicas import Replica, ReplicaSet
 from bandstand.platform.asgi import send_json
 from bandstand.platform.health import run_checks
@@ -44,7 +51,6 @@ FORWARDING = frozenset({b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-
 # Added by the server in front of the gateway; the upstream's copy would be a duplicate.
 SERVER_ADDED = frozenset({b"date", b"server"})
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
-STREAM_CHUNK = 64 * 1024
 READY_TIMEOUT = 2.0
 
 
@@ -254,9 +260,9 @@ class HttpUpstream:
             await self.start()
         method: str = scope["method"]
         headers = self._headers(scope)
-        length = _content_length(scope)
+        length = content_length(scope)
         try:
-            body = await _read_small_body(scope, receive, length)
+            body = await read_small_body(scope, receive, length)
         except ClientGone:
             return
         stream: BodyStream | None = None
@@ -331,10 +337,6 @@ class HttpUpstream:
         await send_json(send, 502, {"detail": f"{self.name} service unavailable"})
 
 
-class ClientGone(Exception):
-    """The client went away before its request body was complete."""
-
-
 def _connect_failed(exc: BaseException) -> bool:
     """The connection to the replica was never made: nothing of the request reached it."""
     return isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError)
@@ -354,59 +356,6 @@ def _connection_tokens(headers: list[tuple[bytes, bytes]]) -> frozenset[bytes]:
         if key.lower() == b"connection":
             tokens.update(token.strip().lower() for token in value.split(b",") if token.strip())
     return frozenset(tokens)
-
-
-def _content_length(scope: Scope) -> int | None:
-    for key, value in scope.get("headers", ()):
-        if key == b"content-length":
-            return int(value) if value.isdigit() else None
-    return None
-
-
-async def _read_small_body(scope: Scope, receive: Receive, length: int | None) -> bytes | None:
-    """The whole body when it is small and its length known; None means stream it."""
-    if length is None:
-        if scope["method"] in {"GET", "HEAD", "DELETE", "OPTIONS"}:
-            return b""
-        return None
-    if length > STREAM_CHUNK:
-        return None
-    chunks: list[bytes] = []
-    more = True
-    while more:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise ClientGone
-        chunks.append(message.get("body", b""))
-        more = message.get("more_body", False)
-    return b"".join(chunks)
-
-
-class BodyStream:
-    """The request body as it streams in; `started` once the upstream request pulled from it
-    (until then, a request whose connect failed can be sent elsewhere with it)."""
-
-    def __init__(self, receive: Receive) -> None:
-        self._receive = receive
-        self._more = True
-        self.started = False
-
-    def __aiter__(self) -> BodyStream:
-        return self
-
-    async def __anext__(self) -> bytes:
-        self.started = True
-        while self._more:
-            message = await self._receive()
-            if message["type"] == "http.disconnect":
-                # Raising aborts the upstream request; ending the stream here would hand the
-                # service a truncated body as if it were complete.
-                raise ClientGone
-            self._more = message.get("more_body", False)
-            chunk: bytes = message.get("body", b"")
-            if chunk:
-                return chunk
-        raise StopAsyncIteration
 
 
 async def _relay_response(response: aiohttp.ClientResponse, send: Send) -> None:
