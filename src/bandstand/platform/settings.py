@@ -210,11 +210,16 @@ class Settings(BaseSettings):
         replicas = self.service_replicas(service)
         return replicas[0] if replicas else None
 
-    def resolved_jwks_url(self) -> str | None:
+    def jwks_urls(self) -> list[str]:
+        """Where the public keys are fetched, tried in turn: `jwks_url`, else every replica of
+        identity's (so that one replica down does not stop token checks)."""
         if self.jwks_url:
-            return self.jwks_url
-        identity = self.service_url("identity")
-        return f"{identity}/.well-known/jwks.json" if identity else None
+            return [self.jwks_url]
+        return [f"{url}/.well-known/jwks.json" for url in self.service_replicas("identity")]
+
+    def resolved_jwks_url(self) -> str | None:
+        urls = self.jwks_urls()
+        return urls[0] if urls else None
 
 
 @lru_cache
