@@ -144,6 +144,21 @@ async def test_a_stopped_replica_fails_no_request_and_gets_traffic_when_back(
         assert await _names(http, 4) == {"one": 2, "two": 2}
 
 
+async def test_a_passing_ready_puts_a_replica_back_before_its_back_off_ends(
+    make_settings: Callable[..., Settings], replicas: tuple[ReplicaServer, ReplicaServer]
+) -> None:
+    one, two = replicas
+    alpha = HttpUpstream("alpha", [one.url, two.url], replica_backoff=60)
+    async with api_client(_gateway(make_settings(), alpha)) as http:
+        await two.stop()
+        assert await _names(http, 4) == {"one": 4}
+        assert not alpha.replicas.replicas[1].live
+        await two.start()
+        assert (await http.get("/ready")).status_code == 200
+        assert alpha.replicas.replicas[1].live
+        assert await _names(http, 2) == {"one": 1, "two": 1}
+
+
 async def test_a_post_whose_body_was_sent_is_not_retried(
     make_settings: Callable[..., Settings], replicas: tuple[ReplicaServer, ReplicaServer]
 ) -> None:
