@@ -302,8 +302,9 @@ class HttpUpstream:
                 stale = resendable and _stale_connection(exc)
                 retry: Replica | None = None
                 if attempt == 1 and (unsent or stale):
-                    # Another replica; a stale connection's own replica when it is the only one.
-                    retry = self.replicas.pick(exclude=replica) or (None if refused else replica)
+                    other = self.replicas.pick(exclude=replica)
+                    # After a stale connection its own replica is fine: rather it than one out.
+                    retry = other if refused or (other and other.live) else replica
                 if retry is None:
                     await self._failed(exc, send)
                     return
