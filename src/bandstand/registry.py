@@ -44,7 +44,7 @@ from bandstand.marketplace import demo as marketplace_demo
 from bandstand.music import app as music_app
 from bandstand.music import demo as music_demo
 from bandstand.music import events as music_events
-from bandstand.platform.directory import asgi_probe, http_probe
+from bandstand.platform.directory import asgi_probe, replicas_probe
 from bandstand.platform.runtime import Runtime
 from bandstand.platform.settings import Settings
 from bandstand.platform.supervisor import Supervisor
@@ -302,19 +302,22 @@ def distributed_runtime(settings: Settings) -> Runtime:
     """The runtime of one service run alone: the other services are reached over HTTP."""
     runtime = Runtime(settings)
     for entry in SERVICES:
-        url = settings.service_url(entry.name) or f"http://127.0.0.1:{entry.default_port}"
-        runtime.services.register(entry.name, http_probe(url))
+        urls = settings.service_replicas(entry.name) or [_default_url(entry)]
+        runtime.services.register(entry.name, replicas_probe(urls))
     return runtime
+
+
+def _default_url(entry: ServiceEntry) -> str:
+    return f"http://127.0.0.1:{entry.default_port}"
 
 
 def distributed_gateway(settings: Settings) -> ASGIApp:
     """The gateway alone, proxying to each service's URL from settings."""
     upstreams: dict[str, Upstream] = {}
     for entry in SERVICES:
-        url = settings.service_url(entry.name) or f"http://127.0.0.1:{entry.default_port}"
         upstreams[entry.name] = HttpUpstream(
             entry.name,
-            url,
+            settings.service_replicas(entry.name) or [_default_url(entry)],
             connect_timeout=settings.upstream_connect_timeout,
             read_timeout=settings.upstream_read_timeout,
             pool_size=settings.upstream_pool_size,

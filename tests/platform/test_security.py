@@ -8,8 +8,10 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
+import aiohttp
 import jwt
 import pytest
+from aiohttp import web
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -17,6 +19,8 @@ from bandstand.platform import security
 from bandstand.platform.cache import Cache, MemoryCache, RedisCache
 from bandstand.platform.errors import ServiceUnavailable, Unauthorized
 from bandstand.platform.security import Denylist, JWKSProvider, TokenVerifier
+from bandstand.platform.settings import Settings
+from tests.support.servers import free_port
 from tests.support.waiting import next_second
 
 ISSUER, AUDIENCE = "bandstand-identity", "bandstand"
@@ -310,3 +314,28 @@ async def test_revoking_a_session_ends_every_token_issued_in_it(
         with pytest.raises(Unauthorized, match="revoked"):
             await verifier.verify(token)
     assert (await verifier.verify(other_session)).session_id == "session-b"
+
+
+async def test_the_keys_are_fetched_from_the_next_identity_replica_when_one_is_down() -> None:
+    async def jwks(_request: web.Request) -> web.Response:
+        return web.json_response({"keys": [{"kid": "k1"}]})
+
+    app = web.Application()
+    app.add_routes([web.get("/.well-known/jwks.json", jwks)])
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    closed = f"http://127.0.0.1:{free_port()}"
+    try:
+        settings = Settings(
+            _env_file=None, service_urls={"identity": [closed, f"http://{host}:{port}"]}
+        )  # type: ignore[call-arg]
+        assert settings.resolved_jwks_url() == f"{closed}/.well-known/jwks.json"
+        fetch = security.jwks_from_url(settings.jwks_urls())
+        assert await fetch() == {"keys": [{"kid": "k1"}]}
+        with pytest.raises(aiohttp.ClientConnectorError):
+            await security.jwks_from_url(settings.jwks_urls()[:1])()
+    finally:
+        await runner.cleanup()

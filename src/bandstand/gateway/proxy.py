@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
@@ -13,6 +14,14 @@ from fastapi import FastAPI
 from starlette.types import Message, Receive, Scope, Send
 from yarl import URL
 
+from bandstand.gateway.bodies import (
+    STREAM_CHUNK,
+    BodyStream,
+    ClientGone,
+    content_length,
+    read_small_body,
+)
+from bandstand.gateway.replicas import Replica, ReplicaSet
 from bandstand.platform.asgi import send_json
 from bandstand.platform.health import run_checks
 from bandstand.platform.observability import request_id_var
@@ -42,7 +51,6 @@ FORWARDING = frozenset({b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-
 # Added by the server in front of the gateway; the upstream's copy would be a duplicate.
 SERVER_ADDED = frozenset({b"date", b"server"})
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
-STREAM_CHUNK = 64 * 1024
 READY_TIMEOUT = 2.0
 
 
@@ -99,19 +107,29 @@ class InProcessUpstream:
 
 
 class HttpUpstream:
-    """A service at a base URL, through one keep-alive connection pool."""
+    """A service at one or more base URLs (its replicas), through one keep-alive connection pool.
+
+    Each request goes to the replica with the fewest requests in flight (ties in turn). A
+    request that never reached its replica (connect failed), or an idempotent one whose body is
+    still in hand, is tried once more on another replica; the replica whose connect failed is
+    out of the rotation until its `/ready` passes (`replicas.ReplicaSet`)."""
 
     def __init__(
         self,
         name: str,
-        base_url: str,
+        base_url: str | Sequence[str],
         *,
         connect_timeout: float = 2.0,
         read_timeout: float = 30.0,
         pool_size: int = 256,
+        replica_backoff: float = 0.5,
+        replica_max_backoff: float = 10.0,
     ) -> None:
         self.name = name
-        self.base_url = URL(base_url.rstrip("/"))
+        urls = [base_url] if isinstance(base_url, str) else list(base_url)
+        self.replicas = ReplicaSet(
+            name, urls, self._probe, backoff=replica_backoff, max_backoff=replica_max_backoff
+        )
         self._timeout = aiohttp.ClientTimeout(
             total=None,
             connect=connect_timeout,
@@ -135,18 +153,38 @@ class HttpUpstream:
             )
 
     async def stop(self) -> None:
+        await self.replicas.close()
         if self._session is not None:
             await self._session.close()
             self._session = None
 
     async def ready(self, authorization: str | None = None) -> dict[str, Any]:
+        """Up while any replica is; with several, `replicas` tells each one's status."""
+        replicas = self.replicas.replicas
+        results = await asyncio.gather(
+            *(self._ready_one(replica.url, authorization) for replica in replicas)
+        )
+        for replica, result in zip(replicas, results, strict=True):
+            if result["status"] == "up":
+                self.replicas.answered(replica)
+        if len(results) == 1:
+            return results[0]
+        up = [result for result in results if result["status"] == "up"]
+        summary = dict(up[0] if up else results[0])
+        summary["replicas"] = {
+            str(replica.url): result["status"]
+            for replica, result in zip(replicas, results, strict=True)
+        }
+        return summary
+
+    async def _ready_one(self, base_url: URL, authorization: str | None) -> dict[str, Any]:
         if self._session is None:
             await self.start()
         assert self._session is not None
         headers = {"Authorization": authorization} if authorization else {}
         try:
             async with self._session.get(
-                self.base_url / "ready",
+                base_url / "ready",
                 headers=headers,
                 timeout=aiohttp.ClientTimeout(total=READY_TIMEOUT),
             ) as response:
@@ -156,24 +194,37 @@ class HttpUpstream:
         checks = body.get("checks", {}) if isinstance(body, dict) else {}
         return {"status": "up" if response.status == 200 else "down", "checks": checks}
 
+    async def _probe(self, base_url: URL) -> bool:
+        result = await self._ready_one(base_url, None)
+        return bool(result["status"] == "up")
+
     async def openapi(self) -> dict[str, Any]:
         if self._session is None:
             await self.start()
         assert self._session is not None
-        async with self._session.get(
-            self.base_url / "openapi.json", timeout=aiohttp.ClientTimeout(total=READY_TIMEOUT)
-        ) as response:
-            response.raise_for_status()
-            document: dict[str, Any] = json.loads(await response.read())
-            return document
+        failure: BaseException | None = None
+        # Live replicas first; the first document any of them gives is the service's.
+        for replica in sorted(self.replicas.replicas, key=lambda replica: not replica.live):
+            try:
+                async with self._session.get(
+                    replica.url / "openapi.json",
+                    timeout=aiohttp.ClientTimeout(total=READY_TIMEOUT),
+                ) as response:
+                    response.raise_for_status()
+                    document: dict[str, Any] = json.loads(await response.read())
+                    return document
+            except (aiohttp.ClientError, TimeoutError, OSError, ValueError) as exc:
+                failure = exc
+        assert failure is not None
+        raise failure
 
-    def _url(self, scope: Scope) -> URL:
+    def _url(self, base_url: URL, scope: Scope) -> URL:
         raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
         query: bytes = scope.get("query_string", b"")
         target = raw_path.decode("latin-1")
         if query:
             target = f"{target}?{query.decode('latin-1')}"
-        return URL(str(self.base_url) + target, encoded=True)
+        return URL(str(base_url) + target, encoded=True)
 
     def _headers(self, scope: Scope) -> list[tuple[str, str]]:
         raw_headers: list[tuple[bytes, bytes]] = list(scope.get("headers", ()))
@@ -209,22 +260,25 @@ class HttpUpstream:
             await self.start()
         method: str = scope["method"]
         headers = self._headers(scope)
-        length = _content_length(scope)
+        length = content_length(scope)
         try:
-            body = await _read_small_body(scope, receive, length)
+            body = await read_small_body(scope, receive, length)
         except ClientGone:
             return
+        stream: BodyStream | None = None
         data: bytes | AsyncIterator[bytes] | None
         if body is None:
-            data = _stream_body(receive)
+            data = stream = BodyStream(receive)
             if length is not None:  # relayed with its length, not re-chunked
                 headers.append(("Content-Length", str(length)))
         else:
             data = body if body or length is not None else None
-        # A pooled keep-alive connection the service had already closed fails at once: a
-        # request whose body we still hold and that is idempotent is retried once.
-        attempts = 2 if method in IDEMPOTENT and body is not None else 1
-        for attempt in range(1, attempts + 1):
+        # Sent again only when it is idempotent and its body is still in hand (a pooled
+        # keep-alive connection the service had closed fails at once), or when it never left.
+        resendable = method in IDEMPOTENT and body is not None
+        replica = self.replicas.pick()
+        for attempt in (1, 2):
+            assert replica is not None
             started = False
 
             async def tracked_send(message: Message) -> None:
@@ -233,16 +287,29 @@ class HttpUpstream:
                 await send(message)
 
             try:
-                await self._forward(method, self._url(scope), headers, data, tracked_send)
+                with self.replicas.using(replica):
+                    url = self._url(replica.url, scope)
+                    await self._forward(method, url, headers, data, tracked_send)
+                self.replicas.answered(replica)
                 return
             except (aiohttp.ClientError, TimeoutError, OSError) as exc:
                 if started:  # the service died mid-response: nothing more can be said
                     raise
-                if _stale_connection(exc) and attempt < attempts:
-                    logger.info("upstream %s closed a pooled connection; retrying", self.name)
-                    continue
-                await self._failed(exc, send)
-                return
+                refused = _connect_failed(exc)
+                if refused:
+                    self.replicas.mark_down(replica)
+                unsent = refused and (stream is None or not stream.started)
+                stale = resendable and _stale_connection(exc)
+                retry: Replica | None = None
+                if attempt == 1 and (unsent or stale):
+                    other = self.replicas.pick(exclude=replica)
+                    # After a stale connection its own replica is fine: rather it than one out.
+                    retry = other if refused or (other and other.live) else replica
+                if retry is None:
+                    await self._failed(exc, send)
+                    return
+                logger.info("upstream %s: %s at %s; retrying", self.name, exc, replica.url)
+                replica = retry
 
     async def _forward(
         self,
@@ -271,8 +338,9 @@ class HttpUpstream:
         await send_json(send, 502, {"detail": f"{self.name} service unavailable"})
 
 
-class ClientGone(Exception):
-    """The client went away before its request body was complete."""
+def _connect_failed(exc: BaseException) -> bool:
+    """The connection to the replica was never made: nothing of the request reached it."""
+    return isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError)
 
 
 def _stale_connection(exc: BaseException) -> bool:
@@ -289,46 +357,6 @@ def _connection_tokens(headers: list[tuple[bytes, bytes]]) -> frozenset[bytes]:
         if key.lower() == b"connection":
             tokens.update(token.strip().lower() for token in value.split(b",") if token.strip())
     return frozenset(tokens)
-
-
-def _content_length(scope: Scope) -> int | None:
-    for key, value in scope.get("headers", ()):
-        if key == b"content-length":
-            return int(value) if value.isdigit() else None
-    return None
-
-
-async def _read_small_body(scope: Scope, receive: Receive, length: int | None) -> bytes | None:
-    """The whole body when it is small and its length known; None means stream it."""
-    if length is None:
-        if scope["method"] in {"GET", "HEAD", "DELETE", "OPTIONS"}:
-            return b""
-        return None
-    if length > STREAM_CHUNK:
-        return None
-    chunks: list[bytes] = []
-    more = True
-    while more:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise ClientGone
-        chunks.append(message.get("body", b""))
-        more = message.get("more_body", False)
-    return b"".join(chunks)
-
-
-async def _stream_body(receive: Receive) -> AsyncIterator[bytes]:
-    more = True
-    while more:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            # Raising aborts the upstream request; ending the stream here would hand the
-            # service a truncated body as if it were complete.
-            raise ClientGone
-        chunk = message.get("body", b"")
-        if chunk:
-            yield chunk
-        more = message.get("more_body", False)
 
 
 async def _relay_response(response: aiohttp.ClientResponse, send: Send) -> None:

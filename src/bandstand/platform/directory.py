@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -131,6 +131,39 @@ def http_probe(
             session.get(url, headers=headers) as response,
         ):
             return response.status, _json_object(await response.read())
+
+    return probe
+
+
+def replicas_probe(
+    base_urls: Sequence[str], timeout: float = PROBE_TIMEOUT_SECONDS * 0.75
+) -> ReadinessProbe:
+    """A service run as several replicas is ready while any of them is (the gateway sends
+    requests to those that answer), so every replica is asked at once, each within `timeout`;
+    the answer is the first ready replica's (else the first answer), with `replicas` telling
+    each one's status code or why it gave none, so that a replica down still shows."""
+    if len(base_urls) == 1:
+        return http_probe(base_urls[0])
+    probes = [http_probe(url) for url in base_urls]
+
+    async def probe(authorization: str | None) -> tuple[int, dict[str, Any]]:
+        results = await asyncio.gather(
+            *(asyncio.wait_for(one(authorization), timeout) for one in probes),
+            return_exceptions=True,
+        )
+        answers = [result for result in results if not isinstance(result, BaseException)]
+        if not answers:
+            failure = results[0]
+            assert isinstance(failure, BaseException)
+            raise failure
+        status_code, body = next((a for a in answers if a[0] == 200), answers[0])
+        replicas: dict[str, int | str] = {}
+        for url, result in zip(base_urls, results, strict=True):
+            if isinstance(result, BaseException):
+                replicas[url] = f"unreachable: {result or type(result).__name__}"
+            else:
+                replicas[url] = result[0]
+        return status_code, {**body, "replicas": replicas}
 
     return probe
 

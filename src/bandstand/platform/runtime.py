@@ -49,9 +49,9 @@ class Runtime:
             settings.security_store_url or settings.cache_url
         )
         self.broker = broker or create_broker(settings.broker_url, settings.data_dir)
-        url = settings.resolved_jwks_url()
+        urls = settings.jwks_urls()
         self._jwks = JWKSProvider(
-            jwks_fetch or (jwks_from_url(url) if url else _no_jwks),
+            jwks_fetch or (jwks_from_url(urls) if urls else _no_jwks),
             cache_seconds=settings.jwks_cache_seconds,
         )
         # Filled by the composition root for the services that report on the others.

@@ -12,7 +12,7 @@ import json
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -88,20 +88,26 @@ class JWKSProvider:
             self._fetched_at = time.monotonic()
 
 
-def jwks_from_url(url: str, timeout: float = 3.0) -> JWKSFetcher:
-    """A fetcher reading identity's `/.well-known/jwks.json` over HTTP."""
+def jwks_from_url(url: str | Sequence[str], timeout: float = 3.0) -> JWKSFetcher:
+    """A fetcher reading identity's `/.well-known/jwks.json` over HTTP; given several URLs
+    (identity's replicas), each in turn until one answers."""
+    urls = [url] if isinstance(url, str) else list(url)
 
     async def fetch() -> dict[str, Any]:
         import aiohttp
 
         client_timeout = aiohttp.ClientTimeout(total=timeout)
-        async with (
-            aiohttp.ClientSession(timeout=client_timeout) as session,
-            session.get(url) as response,
-        ):
-            response.raise_for_status()
-            document: dict[str, Any] = json.loads(await response.read())
-            return document
+        async with aiohttp.ClientSession(timeout=client_timeout) as session:
+            for index, each in enumerate(urls):
+                try:
+                    async with session.get(each) as response:
+                        response.raise_for_status()
+                        document: dict[str, Any] = json.loads(await response.read())
+                        return document
+                except (aiohttp.ClientError, TimeoutError, OSError, ValueError):
+                    if index == len(urls) - 1:
+                        raise
+        raise ValueError("no JWKS URL")
 
     return fetch
 

@@ -14,7 +14,7 @@ class Settings(BaseSettings):
 
     Per-service values are dictionaries keyed by service name, set with a double underscore:
     `BANDSTAND_DATABASES__IDENTITY=postgresql+asyncpg://...`,
-    `BANDSTAND_SERVICE_URLS__IDENTITY=http://127.0.0.1:8001`.
+    `BANDSTAND_SERVICE_URLS__IDENTITY=http://127.0.0.1:8001` (or a JSON list of replicas' URLs).
     """
 
     model_config = SettingsConfigDict(
@@ -58,9 +58,11 @@ class Settings(BaseSettings):
         "prefixed `security:`; use a Redis whose `maxmemory-policy` is `noeviction`). "
         "Empty: the cache's URL.",
     )
-    service_urls: dict[str, str] = Field(
+    service_urls: dict[str, str | list[str]] = Field(
         default_factory=dict,
-        description="Base URL per service for distributed mode, e.g. `http://127.0.0.1:8001`.",
+        description="Base URL per service for distributed mode, e.g. `http://127.0.0.1:8001`, "
+        "or a JSON list of its replicas' URLs, e.g. "
+        '`["http://10.0.0.5:8002", "http://10.0.0.6:8002"]`, which the gateway balances across.',
     )
     jwt_private_key_path: Path | None = Field(
         None,
@@ -197,15 +199,27 @@ class Settings(BaseSettings):
             return configured
         return f"sqlite+aiosqlite:///{(self.data_dir / f'{service}.sqlite3').resolve()}"
 
+    def service_replicas(self, service: str) -> list[str]:
+        """The base URLs of a service's replicas; empty when none is configured."""
+        configured = self.service_urls.get(service) or []
+        urls = [configured] if isinstance(configured, str) else configured
+        return [url.rstrip("/") for url in urls if url]
+
     def service_url(self, service: str) -> str | None:
-        url = self.service_urls.get(service)
-        return url.rstrip("/") if url else None
+        """One base URL of a service: its first replica's."""
+        replicas = self.service_replicas(service)
+        return replicas[0] if replicas else None
+
+    def jwks_urls(self) -> list[str]:
+        """Where the public keys are fetched, tried in turn: `jwks_url`, else every replica of
+        identity's (so that one replica down does not stop token checks)."""
+        if self.jwks_url:
+            return [self.jwks_url]
+        return [f"{url}/.well-known/jwks.json" for url in self.service_replicas("identity")]
 
     def resolved_jwks_url(self) -> str | None:
-        if self.jwks_url:
-            return self.jwks_url
-        identity = self.service_url("identity")
-        return f"{identity}/.well-known/jwks.json" if identity else None
+        urls = self.jwks_urls()
+        return urls[0] if urls else None
 
 
 @lru_cache
