@@ -145,14 +145,12 @@ class SongService:
             return await self.songs.facet(session, column)
 
         counts: ListCounts | None = getattr(request.app.state, "list_counts", None)
-        if counts is not None:
-            statement = self.songs.facet_statement(column)
-            kept: list[dict[str, Any]] | None = await counts.kept(
-                session, "facet", statement, compute
-            )
-            if kept is not None:
-                return kept
-        return await compute()
+        if counts is None:
+            return await compute()
+        facet: list[dict[str, Any]] = await counts.value(
+            session, "facet", self.songs.facet_statement(column), compute
+        )
+        return facet
 
     async def create(
         self,

@@ -194,6 +194,18 @@ class ListCounts:
         value, stale = await self._fill(key, generation, stored, compute)
         return None if stale else value
 
+    async def value(
+        self,
+        session: AsyncSession,
+        kind: str,
+        statement: Select[Any],
+        compute: Callable[[], Awaitable[Any]],
+    ) -> Any:
+        """`compute`'s value for `statement`: the kept one when it is current, else computed
+        (and kept) now."""
+        kept = await self.kept(session, kind, statement, compute)
+        return kept if kept is not None else await compute()
+
     async def _kept(self, key: str) -> tuple[str, dict[str, Any] | None]:
         generation, raw = await self.generation.current_and(key)
         return generation, json.loads(raw) if raw is not None else None

@@ -172,10 +172,10 @@ async def paginate(
     counts: ListCounts | None = getattr(request.app.state, "list_counts", None)
     if counter is not None:
         # Its own count, kept like the others until the service's next write.
-        kept = None
         if counts is not None and keep_count:
-            kept = await counts.kept(session, "counted", statement, counter)
-        count = Count(int(kept) if kept is not None else await counter())
+            count = Count(int(await counts.value(session, "counted", statement, counter)))
+        else:
+            count = Count(await counter())
     elif counts is not None:
         count = await counts.count(session, statement)
     else:

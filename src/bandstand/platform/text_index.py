@@ -138,7 +138,7 @@ class Contains(ColumnElement[bool]):
         self.anywhere: ColumnElement[bool] = and_(*likes)
         self.on_sqlite: ColumnElement[bool] = self.anywhere
         indexed = _TRIGRAM_TABLES.get((indexed_column.table.name, indexed_column.name))
-        usable = [(like, glob) for like, glob in zip(likes, glob_patterns, strict=True)]
+        usable = list(zip(likes, glob_patterns, strict=True))
         if indexed is not None and any(glob is not None for _like, glob in usable):
             fts = table(indexed, column("rowid"), column(indexed_column.name))
             globs = [fts.c[indexed_column.name].op("GLOB")(glob) for _like, glob in usable if glob]
