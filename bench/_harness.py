@@ -118,6 +118,7 @@ def process_env(
     env["BANDSTAND_ACCESS_LOG"] = "false"
     env["BANDSTAND_LOG_LEVEL"] = "WARNING"
     env["PYTHONUNBUFFERED"] = "1"
+    env["BANDSTAND_DRAIN_SECONDS"] = "0"  # a benchmark stops its processes at once
     if no_bytecode_dir is None:
         PYCACHE.mkdir(parents=True, exist_ok=True)
         env.pop("PYTHONDONTWRITEBYTECODE", None)

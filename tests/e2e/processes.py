@@ -20,7 +20,10 @@ START_TIMEOUT = 30.0
 def bandstand_env(**settings: str) -> dict[str, str]:
     """This environment without any BANDSTAND_* setting of its own, plus `settings`."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("BANDSTAND_")}
-    env.update({"BANDSTAND_LOG_LEVEL": "INFO", "PYTHONUNBUFFERED": "1"})
+    # A stopped service drains for a moment, as in production, but not for the default 5 s.
+    env.update(
+        {"BANDSTAND_LOG_LEVEL": "INFO", "PYTHONUNBUFFERED": "1", "BANDSTAND_DRAIN_SECONDS": "0.5"}
+    )
     env.update(settings)
     return env
 

@@ -26,7 +26,8 @@ def serve(
     host = settings.host if host is None else host
     if entry is None:
         port = settings.port if port is None else port
-        run_server(registry.distributed_gateway(settings), host, port, settings)
+        gateway = registry.distributed_gateway(settings)
+        run_server(gateway, host, port, settings, drain_seconds=settings.drain_seconds)
         return
     if entry.has_database:
         migrate(settings, [service])
@@ -34,4 +35,5 @@ def serve(
         jwks_service = registry.service(registry.JWKS_SERVICE)
         settings.jwks_url = f"http://127.0.0.1:{jwks_service.default_port}/.well-known/jwks.json"
     application = registry.distributed_service_app(entry, settings)
-    run_server(application, host, entry.default_port if port is None else port, settings)
+    port = entry.default_port if port is None else port
+    run_server(application, host, port, settings, drain_seconds=settings.drain_seconds)

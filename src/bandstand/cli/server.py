@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import gc
+import logging
 import signal
+import time
 from types import FrameType
 
 import typer
 import uvicorn
 
 from bandstand.platform.commands import console
+from bandstand.platform.draining import Drain, DrainingMiddleware
 from bandstand.platform.settings import Settings
+
+logger = logging.getLogger("bandstand.server")
 
 # Longer than the gateway keeps pooled connections idle (30 s), so the service is never the
 # side that closes a connection the gateway is about to reuse.
@@ -29,10 +34,44 @@ def freeze_startup_objects() -> None:
     gc.freeze()
 
 
-def run_server(app: object, host: str, port: int, settings: Settings) -> None:
-    """Serve until SIGINT or SIGTERM, then shut down gracefully and return (status 0)."""
+class DrainingServer(uvicorn.Server):
+    """uvicorn, draining first on SIGTERM (`platform.draining`): for `drain_seconds` it serves
+    while it tells load balancers to go elsewhere, then stops gracefully. SIGINT, or a second
+    SIGTERM, stops at once (gracefully still: requests in hand are finished)."""
+
+    def __init__(self, config: uvicorn.Config, drain: Drain, drain_seconds: float) -> None:
+        super().__init__(config)
+        self.drain = drain
+        self.drain_seconds = drain_seconds
+        self._stop_at: float | None = None
+        self._announced = False
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if sig == signal.SIGTERM and self.drain_seconds > 0 and not self.drain.active:
+            self.drain.begin()
+            self._stop_at = time.monotonic() + self.drain_seconds
+            return
+        super().handle_exit(sig, frame)
+
+    async def on_tick(self, counter: int) -> bool:
+        if self._stop_at is not None and not self.should_exit:
+            if not self._announced:
+                self._announced = True
+                logger.info("SIGTERM: draining for %.1f s, then stopping", self.drain_seconds)
+            if time.monotonic() >= self._stop_at:
+                self.should_exit = True
+        return await super().on_tick(counter)
+
+
+def run_server(
+    app: object, host: str, port: int, settings: Settings, *, drain_seconds: float = 0.0
+) -> None:
+    """Serve until SIGINT or SIGTERM, then shut down gracefully and return (status 0).
+
+    With `drain_seconds`, SIGTERM drains first (a replica behind a load balancer)."""
+    drain = Drain()
     config = uvicorn.Config(
-        app,  # type: ignore[arg-type]
+        DrainingMiddleware(app, drain),  # type: ignore[arg-type]
         host=host,
         port=port,
         lifespan="on",
@@ -46,7 +85,7 @@ def run_server(app: object, host: str, port: int, settings: Settings) -> None:
         # reading (loopback trusted, any hop believed) would rewrite the client before it.
         proxy_headers=False,
     )
-    server = uvicorn.Server(config)
+    server = DrainingServer(config, drain, drain_seconds)
     freeze_startup_objects()
     # After its graceful shutdown uvicorn raises the signal that stopped it again, for the
     # handler that was installed before it ran: with Python's defaults that turns a clean stop

@@ -23,6 +23,7 @@ from bandstand.gateway.bodies import (
 )
 from bandstand.gateway.replicas import Replica, ReplicaSet
 from bandstand.platform.asgi import send_json
+from bandstand.platform.draining import DRAINING_HEADER
 from bandstand.platform.health import run_checks
 from bandstand.platform.observability import request_id_var
 
@@ -50,6 +51,9 @@ HOP_BY_HOP = frozenset(
 FORWARDING = frozenset({b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-host"})
 # Added by the server in front of the gateway; the upstream's copy would be a duplicate.
 SERVER_ADDED = frozenset({b"date", b"server"})
+# Said by a replica to the gateway (it is draining); not the client's business.
+REPLICA_SIGNALS = frozenset({DRAINING_HEADER})
+RESPONSE_DROPPED = (HOP_BY_HOP - {b"content-length"}) | SERVER_ADDED | REPLICA_SIGNALS
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 READY_TIMEOUT = 2.0
 
@@ -167,6 +171,8 @@ class HttpUpstream:
         for replica, result in zip(replicas, results, strict=True):
             if result["status"] == "up":
                 self.replicas.answered(replica)
+            else:
+                self.replicas.mark_down(replica, "not ready")
         if len(results) == 1:
             return results[0]
         up = [result for result in results if result["status"] == "up"]
@@ -289,8 +295,11 @@ class HttpUpstream:
             try:
                 with self.replicas.using(replica):
                     url = self._url(replica.url, scope)
-                    await self._forward(method, url, headers, data, tracked_send)
-                self.replicas.answered(replica)
+                    draining = await self._forward(method, url, headers, data, tracked_send)
+                if draining:
+                    self.replicas.mark_down(replica, "draining")
+                else:
+                    self.replicas.answered(replica)
                 return
             except (aiohttp.ClientError, TimeoutError, OSError) as exc:
                 if started:  # the service died mid-response: nothing more can be said
@@ -318,7 +327,8 @@ class HttpUpstream:
         headers: list[tuple[str, str]],
         data: bytes | AsyncIterator[bytes] | None,
         send: Send,
-    ) -> None:
+    ) -> bool:
+        """Relays the replica's response; True when the replica said it is draining."""
         assert self._session is not None
         async with self._session.request(
             method,
@@ -328,6 +338,7 @@ class HttpUpstream:
             allow_redirects=False,
         ) as response:
             await _relay_response(response, send)
+            return DRAINING_HEADER.decode() in response.headers
 
     async def _failed(self, exc: BaseException, send: Send) -> None:
         if isinstance(exc, TimeoutError | aiohttp.ServerTimeoutError):
@@ -361,7 +372,7 @@ def _connection_tokens(headers: list[tuple[bytes, bytes]]) -> frozenset[bytes]:
 
 async def _relay_response(response: aiohttp.ClientResponse, send: Send) -> None:
     raw = list(response.raw_headers)
-    dropped = (HOP_BY_HOP - {b"content-length"}) | SERVER_ADDED | _connection_tokens(raw)
+    dropped = RESPONSE_DROPPED | _connection_tokens(raw)
     headers = [(key.lower(), value) for key, value in raw if key.lower() not in dropped]
     await send({"type": "http.response.start", "status": response.status, "headers": headers})
     length = response.content_length

@@ -1,6 +1,7 @@
 """The replicas of one service: which one takes the next request, and which are out.
 
-A replica whose connect failed is taken out of the rotation; one task per such replica asks its
+A replica whose connect failed, whose `/ready` failed, or which said it is draining is taken out
+of the rotation; one task per such replica asks its
 `/ready` after a short back-off (doubling up to a ceiling) and puts it back when it answers 200,
 as does a passing `/ready` the gateway asks for its own readiness. While every replica is out,
 requests still go to the one out the longest, so a service that comes back is found at once.
@@ -83,12 +84,13 @@ class ReplicaSet:
         """It answered a request: back in the rotation if it was out."""
         self.mark_up(replica)
 
-    def mark_down(self, replica: Replica) -> None:
-        """Its connect failed: out of the rotation until its `/ready` passes."""
+    def mark_down(self, replica: Replica, reason: str = "unreachable") -> None:
+        """Its connect failed, its `/ready` did, or it is draining: out of the rotation until
+        its `/ready` passes."""
         if not replica.live:
             return
         replica.out_since = time.monotonic()
-        logger.warning("%s replica %s unreachable; taken out", self.name, replica.url)
+        logger.warning("%s replica %s %s; taken out", self.name, replica.url, reason)
         replica.probe_task = asyncio.create_task(
             self._watch(replica), name=f"probe {self.name} {replica.url}"
         )

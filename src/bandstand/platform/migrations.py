@@ -17,6 +17,7 @@ from alembic.config import Config
 from sqlalchemy import MetaData
 from sqlalchemy.engine import Connection
 
+from bandstand.platform.advisory_locks import hold_until_commit
 from bandstand.platform.database import Database
 from bandstand.platform.messaging.outbox import create_unpublished_index, drop_unpublished_index
 from bandstand.platform.text_index import sqlite_trigram_ddl, sqlite_trigram_rebuild, trigram_table
@@ -92,6 +93,8 @@ async def upgrade(
         command.upgrade(config, revision)
 
     async with database.engine.begin() as connection:
+        # Replicas starting together migrate one after the other; the later ones find it done.
+        await hold_until_commit(connection, f"bandstand.migrate.{service}")
         await connection.run_sync(run)
 
 

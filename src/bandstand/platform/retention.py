@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from sqlalchemy import ColumnElement, Table, delete, inspect, select, text, tupl
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bandstand.platform.advisory_locks import advisory_lock_key
 from bandstand.platform.database import Database
 from bandstand.platform.messaging.idempotency import processed_messages_table
 from bandstand.platform.messaging.outbox import outbox_table
@@ -66,9 +66,8 @@ def kernel_rules(settings: Settings) -> list[RetentionRule]:
 
 
 def lock_key(service: str) -> int:
-    """A stable signed 64-bit advisory lock key for the retention job of `service`."""
-    digest = hashlib.sha256(f"bandstand.retention.{service}".encode()).digest()
-    return int.from_bytes(digest[:8], "big", signed=True)
+    """The advisory lock key of the retention job of `service`."""
+    return advisory_lock_key(f"bandstand.retention.{service}")
 
 
 class RetentionJob:

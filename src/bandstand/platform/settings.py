@@ -138,6 +138,12 @@ class Settings(BaseSettings):
     log_level: str = Field("INFO", description="Log level.")
     log_json: bool = Field(True, description="JSON logs (false: human-readable console logs).")
     access_log: bool = Field(True, description="Log one line per request.")
+    drain_seconds: float = Field(
+        5.0,
+        ge=0,
+        description="On SIGTERM, how long `bandstand serve` keeps serving while `/ready` says 503 "
+        "and responses close their connections, so load balancers move away before it stops.",
+    )
     outbox_poll_seconds: float = Field(
         1.0, description="How often the outbox relay looks for work."
     )
