@@ -14,6 +14,8 @@ import pytest
 import yaml
 
 from bandstand import registry
+from bandstand.cli.server import GRACEFUL_SHUTDOWN_SECONDS
+from bandstand.platform.settings import Settings
 
 DEPLOY = Path(__file__).parents[1] / "deploy"
 # The Kubernetes API the manifests are checked against (schemas bundled by kubernetes-validate).
@@ -218,3 +220,16 @@ def test_dockerfile_is_multi_stage_and_copies_no_secrets() -> None:
     for line in lines:
         if line.split()[0] in {"COPY", "ADD", "ENV", "ARG"}:
             assert not re.search(r"\.pem|\.env\b|secret|password|private", line, re.I), line
+
+
+def test_a_stopped_container_has_time_to_drain_and_finish_its_requests() -> None:
+    """SIGTERM drains for `drain_seconds`, then uvicorn finishes what it holds (up to 10 s):
+    the orchestrator must not SIGKILL it before."""
+    needed = Settings.model_fields["drain_seconds"].default + GRACEFUL_SHUTDOWN_SECONDS
+    compose = yaml.safe_load((DEPLOY / "docker-compose.yml").read_text())
+    for name in [*registry.names(), "gateway"]:
+        grace = compose["services"][name]["stop_grace_period"]
+        assert float(grace.rstrip("s")) > needed, name
+    for workload, pod in _pod_specs().items():
+        # Kubernetes' default grace period is 30 s.
+        assert pod.get("terminationGracePeriodSeconds", 30) > needed, workload

@@ -20,6 +20,8 @@ logger = logging.getLogger("bandstand.server")
 # Longer than the gateway keeps pooled connections idle (30 s), so the service is never the
 # side that closes a connection the gateway is about to reuse.
 SERVICE_KEEP_ALIVE_SECONDS = 75
+# After the drain: how long the requests in hand may take to finish before the process exits.
+GRACEFUL_SHUTDOWN_SECONDS = 10
 
 
 def _ignore_signal(_signum: int, _frame: FrameType | None) -> None:
@@ -79,7 +81,7 @@ def run_server(
         log_config=None,
         log_level=settings.log_level.lower(),
         timeout_keep_alive=SERVICE_KEEP_ALIVE_SECONDS,
-        timeout_graceful_shutdown=10,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         # Forwarded headers are read by the app (`platform.clients`), from
         # BANDSTAND_TRUSTED_PROXIES only and checking each hop is an address; uvicorn's own
         # reading (loopback trusted, any hop believed) would rewrite the client before it.
