@@ -78,7 +78,15 @@ class Session:
         self.load = load
         self.headers = {"Authorization": f"Bearer {token}"}
 
-    async def call(self, name: str, method: str, path: str, **kwargs: Any) -> httpx.Response | None:
+    async def call(
+        self,
+        name: str,
+        method: str,
+        path: str,
+        *,
+        also_fine: Callable[[httpx.Response], bool] = lambda _response: False,
+        **kwargs: Any,
+    ) -> httpx.Response | None:
         gateways = self.load.gateways
         started = time.monotonic()
         url = gateways.pick()
@@ -100,7 +108,9 @@ class Session:
             if DRAINING_HEADER.decode() in response.headers:
                 gateways.out_since.setdefault(url, time.monotonic())
             outcome = Outcome(started, time.monotonic(), name, response.status_code)
-            if not outcome.ok:
+            if also_fine(response):
+                outcome = Outcome(started, outcome.ended, name, 200)
+            elif not outcome.ok:
                 outcome = Outcome(
                     started, outcome.ended, name, response.status_code, response.text[:300]
                 )
@@ -224,4 +234,11 @@ class MixedLoad:
     async def _academy(self, session: Session, rng: random.Random) -> None:
         await session.call("courses", "GET", "/api/v1/courses")
         course = rng.choice(self.catalogue["courses"])
-        await session.call("enrol", "POST", f"/api/v1/enroll/{course}")
+        await session.call("enrol", "POST", f"/api/v1/enroll/{course}", also_fine=_enrolled)
+        await session.call("my progress", "GET", "/api/v1/progress")
+        await session.call("withdraw", "DELETE", f"/api/v1/enroll/{course}")
+
+
+def _enrolled(response: httpx.Response) -> bool:
+    """The inherited contract answers 400 to an enrolment twice (a journey the load stopped)."""
+    return response.status_code == 400 and "Already enrolled" in response.text
