@@ -1,4 +1,4 @@
-"""`DrainingServer`: the first SIGTERM drains for a while, a second one (or SIGINT) stops at once."""
+"""`DrainingServer`: a first SIGTERM drains for a while; a second one, or SIGINT, stops at once."""
 
 from __future__ import annotations
 
