@@ -2,11 +2,17 @@
 
 A service's `migrations/env.py` is two lines: it calls `run_env(metadata)`. Each service keeps
 its own version table, so services never share migration history.
+
+Replicas and workers that start at once migrate one after the other: on PostgreSQL the upgrade
+holds a transaction-level advisory lock of its service, so the others wait, then find the
+database at head and have nothing to do (without it, two of them would create the same tables
+and one would fail).
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -92,7 +98,17 @@ async def upgrade(
         command.upgrade(config, revision)
 
     async with database.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            await connection.execute(
+                sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": migration_lock_key(service)}
+            )
         await connection.run_sync(run)
+
+
+def migration_lock_key(service: str) -> int:
+    """The signed 64-bit advisory lock key under which `service`'s database is migrated."""
+    digest = hashlib.sha256(f"bandstand.migrations.{service}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 def upgrade_blocking(url: str, service: str, migrations_dir: Path) -> None:
