@@ -147,15 +147,21 @@ class PgCounter:
         self._connection: asyncpg.Connection | None = None
 
     def __call__(self) -> tuple[int, int]:
+        row = self._fetchrow(self.QUERY)
+        return int(row[0]), int(row[1])
+
+    def scalar(self, query: str) -> int:
+        return int(self._fetchrow(query)[0])
+
+    def _fetchrow(self, query: str) -> Any:
         if self._loop is None:
             self._loop = asyncio.new_event_loop()
-        return self._loop.run_until_complete(self._count())
+        return self._loop.run_until_complete(self._fetch(query))
 
-    async def _count(self) -> tuple[int, int]:
+    async def _fetch(self, query: str) -> Any:
         if self._connection is None or self._connection.is_closed():
             self._connection = await asyncpg.connect(self._dsn)
-        row = await self._connection.fetchrow(self.QUERY)
-        return int(row[0]), int(row[1])
+        return await self._connection.fetchrow(query)
 
 
 def sqlite_counter(path: Path) -> Any:

@@ -3,6 +3,7 @@ models declare, and its constraints hold."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Callable
 from decimal import Decimal
@@ -31,6 +32,25 @@ async def test_migrations_match_the_models(database_urls: Callable[[str], str]) 
         await database.dispose()
     assert differences == []
     assert tables == ["alembic_version_billing", "orders", "outbox", "processed_messages"]
+
+
+@pytest.mark.postgres
+@pytest.mark.timeout(60)
+async def test_replicas_migrating_at_once_take_turns(
+    postgres_url_factory: Callable[[str], str],
+) -> None:
+    """Four processes starting together on a new database: one migrates, the others wait for
+    its lock and find nothing to do (without the lock, some would fail creating the tables)."""
+    url = postgres_url_factory("billing")
+    databases = [Database(url) for _ in range(4)]
+    try:
+        await asyncio.gather(*(upgrade(db, "billing", MIGRATIONS) for db in databases))
+        async with databases[0].engine.connect() as connection:
+            differences = await connection.run_sync(schema_differences(BillingBase.metadata))
+    finally:
+        for database in databases:
+            await database.dispose()
+    assert differences == []
 
 
 def _order(**changes: Any) -> dict[str, Any]:

@@ -2,6 +2,11 @@
 
 A service's `migrations/env.py` is two lines: it calls `run_env(metadata)`. Each service keeps
 its own version table, so services never share migration history.
+
+Replicas and workers that start at once migrate one after the other: on PostgreSQL the upgrade
+holds a transaction-level advisory lock of its service, so the others wait, then find the
+database at head and have nothing to do (without it, two of them would create the same tables
+and one would fail).
 """
 
 from __future__ import annotations
@@ -93,7 +98,6 @@ async def upgrade(
         command.upgrade(config, revision)
 
     async with database.engine.begin() as connection:
-        # Replicas starting together migrate one after the other; the later ones find it done.
         await hold_until_commit(connection, f"bandstand.migrate.{service}")
         await connection.run_sync(run)
 

@@ -35,6 +35,13 @@ OUTBOX_PENDING = Gauge(
     ["service"],
 )
 
+MESSAGES_HANDLED = Counter(
+    "bandstand_messages_handled_total",
+    "Messages this process took from a queue, by how they were settled (acked: handled or "
+    "skipped as a redelivery; rejected: retried later or dead-lettered; released: shutting down)",
+    ["queue", "outcome"],
+)
+
 _configured = False
 
 

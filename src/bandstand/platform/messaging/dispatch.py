@@ -7,6 +7,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from bandstand.platform.messaging.broker import Delivery, Handler
+from bandstand.platform.observability import MESSAGES_HANDLED
 
 logger = logging.getLogger(__name__)
 
@@ -22,7 +23,7 @@ async def dispatch(delivery: Delivery, handler: Handler) -> None:
         await handler(delivery)
     except asyncio.CancelledError:
         if not delivery.settled:
-            await _settle(delivery, delivery.release, "release")
+            await _settle(delivery, delivery.release, "released")
         raise
     except Exception:
         logger.exception(
@@ -33,10 +34,10 @@ async def dispatch(delivery: Delivery, handler: Handler) -> None:
             delivery.attempts,
         )
         if not delivery.settled:
-            await _settle(delivery, delivery.reject, "reject")
+            await _settle(delivery, delivery.reject, "rejected")
     else:
         if not delivery.settled:
-            await _settle(delivery, delivery.ack, "ack")
+            await _settle(delivery, delivery.ack, "acked")
 
 
 async def _settle(delivery: Delivery, action: Callable[[], Awaitable[None]], outcome: str) -> None:
@@ -44,9 +45,11 @@ async def _settle(delivery: Delivery, action: Callable[[], Awaitable[None]], out
         await action()
     except Exception:
         logger.warning(
-            "Could not %s message %s on %s; it will be delivered again",
-            outcome,
+            "Could not settle message %s on %s (%s); it will be delivered again",
             delivery.message.id,
             delivery.queue,
+            outcome,
             exc_info=True,
         )
+    else:
+        MESSAGES_HANDLED.labels(delivery.queue, outcome).inc()

@@ -7,9 +7,9 @@ import contextlib
 import itertools
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,8 +20,6 @@ from bandstand.platform.messaging.message import Message
 from bandstand.platform.messaging.outbox import outbox_table
 
 logger = logging.getLogger(__name__)
-
-_CLEANUP_EVERY = timedelta(minutes=10)
 
 
 class OutboxRelay:
@@ -36,6 +34,9 @@ class OutboxRelay:
     `prepare` (e.g. declaring the queues bound to the events published) runs before the first
     publication and again after every failure, so a broker that was down or lost its topology has
     it back before any message is routed.
+
+    Published rows stay for the service's retention job (`platform.retention`), which prunes them
+    once across replicas after `retention_outbox_days`.
     """
 
     def __init__(
@@ -47,7 +48,6 @@ class OutboxRelay:
         batch_size: int = 100,
         retry_initial: float = 0.5,
         retry_max: float = 30.0,
-        keep_published: timedelta | None = timedelta(days=1),
         prepare: Callable[[], Awaitable[None]] | None = None,
         linger: float = 0.0,
     ) -> None:
@@ -57,7 +57,6 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._retry_initial = retry_initial
         self._retry_max = retry_max
-        self._keep_published = keep_published
         self._prepare = prepare
         self._prepared = prepare is None
         self._linger = linger
@@ -65,7 +64,6 @@ class OutboxRelay:
         self._idle = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
-        self._next_cleanup = datetime.now(UTC)
         self.watch(database)
 
     def start(self) -> None:
@@ -155,21 +153,12 @@ class OutboxRelay:
             await self._broker.publish([Message.from_json(row.body) for row in batch], queue=queue)
             published.extend(row.id for row in batch)
 
-    async def _delete_published(self) -> None:
-        if self._keep_published is None or datetime.now(UTC) < self._next_cleanup:
-            return
-        self._next_cleanup = datetime.now(UTC) + _CLEANUP_EVERY
-        cutoff = datetime.now(UTC) - self._keep_published
-        async with self._database.unit_of_work() as session:
-            await session.execute(delete(outbox_table).where(outbox_table.c.published_at < cutoff))
-
     async def _run(self) -> None:
         delay = 0.0
         while not self._stopping:
             self._wakeup.clear()
             try:
                 published = await self.publish_pending()
-                await self._delete_published()
             except BrokerUnavailable as exc:
                 self._prepared = self._prepare is None
                 delay = min(max(delay * 2, self._retry_initial), self._retry_max)
