@@ -10,6 +10,7 @@ import typer
 import uvicorn
 
 from bandstand.platform.commands import console
+from bandstand.platform.http_protocol import CoalescingHttpToolsProtocol
 from bandstand.platform.settings import Settings
 
 # Longer than the gateway keeps pooled connections idle (30 s), so the service is never the
@@ -36,6 +37,7 @@ def run_server(app: object, host: str, port: int, settings: Settings) -> None:
         host=host,
         port=port,
         lifespan="on",
+        http=CoalescingHttpToolsProtocol,
         access_log=False,
         log_config=None,
         log_level=settings.log_level.lower(),

@@ -50,6 +50,8 @@ HOP_BY_HOP = frozenset(
 FORWARDING = frozenset({b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-host"})
 # Added by the server in front of the gateway; the upstream's copy would be a duplicate.
 SERVER_ADDED = frozenset({b"date", b"server"})
+# Not relayed from a service's response (its Content-Length is: the body is relayed as is).
+RESPONSE_DROPPED = (HOP_BY_HOP - {b"content-length"}) | SERVER_ADDED
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 READY_TIMEOUT = 2.0
 
@@ -138,6 +140,7 @@ class HttpUpstream:
         )
         self._pool_size = pool_size
         self._session: aiohttp.ClientSession | None = None
+        self._base_texts: dict[URL, str] = {}
 
     async def start(self) -> None:
         if self._session is None:
@@ -224,24 +227,34 @@ class HttpUpstream:
         target = raw_path.decode("latin-1")
         if query:
             target = f"{target}?{query.decode('latin-1')}"
-        return URL(str(base_url) + target, encoded=True)
+        base = self._base_texts.get(base_url)
+        if base is None:
+            base = self._base_texts[base_url] = str(base_url)
+        return URL(base + target, encoded=True)
 
     def _headers(self, scope: Scope) -> list[tuple[str, str]]:
-        raw_headers: list[tuple[bytes, bytes]] = list(scope.get("headers", ()))
-        dropped = HOP_BY_HOP | FORWARDING | _connection_tokens(raw_headers)
+        raw_headers: list[tuple[bytes, bytes]] = scope.get("headers", [])
         headers: list[tuple[str, str]] = []
         host: str | None = None
         has_request_id = False
+        connection: list[tuple[bytes, bytes]] = []
         for raw_key, raw_value in raw_headers:
             key = raw_key.lower()
+            if key in HOP_BY_HOP or key in FORWARDING:
+                if key == b"connection":
+                    connection.append((key, raw_value))
+                continue
             value = raw_value.decode("latin-1")
             if key == b"host":
                 host = value
             elif key == b"x-request-id":
                 has_request_id = True
-            if key not in dropped:
-                # Host is kept: links a service builds from its request URL name the gateway.
-                headers.append((raw_key.decode("latin-1"), value))
+            # Host is kept: links a service builds from its request URL name the gateway.
+            headers.append((raw_key.decode("latin-1"), value))
+        if connection:
+            # What the client named in `Connection` is hop-by-hop for this message too.
+            tokens = _connection_tokens(connection)
+            headers = [(k, v) for k, v in headers if k.lower().encode("latin-1") not in tokens]
         # The client as the gateway established it (its peer, or what a trusted ingress said):
         # what the client itself sent is replaced, never passed on for a service to believe.
         client = scope.get("client")
@@ -360,9 +373,19 @@ def _connection_tokens(headers: list[tuple[bytes, bytes]]) -> frozenset[bytes]:
 
 
 async def _relay_response(response: aiohttp.ClientResponse, send: Send) -> None:
-    raw = list(response.raw_headers)
-    dropped = (HOP_BY_HOP - {b"content-length"}) | SERVER_ADDED | _connection_tokens(raw)
-    headers = [(key.lower(), value) for key, value in raw if key.lower() not in dropped]
+    raw = response.raw_headers
+    headers: list[tuple[bytes, bytes]] = []
+    connection: list[tuple[bytes, bytes]] = []
+    for key, value in raw:
+        lowered = key.lower()
+        if lowered in RESPONSE_DROPPED:
+            if lowered == b"connection":
+                connection.append((lowered, value))
+            continue
+        headers.append((lowered, value))
+    if connection:
+        tokens = _connection_tokens(connection)
+        headers = [(key, value) for key, value in headers if key not in tokens]
     await send({"type": "http.response.start", "status": response.status, "headers": headers})
     length = response.content_length
     if length is not None and length <= STREAM_CHUNK:
