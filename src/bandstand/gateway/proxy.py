@@ -21,6 +21,7 @@ from bandstand.gateway.bodies import (
     content_length,
     read_small_body,
 )
+from bandstand.gateway.http1 import ConnectFailed, Http1Pool, request_head
 from bandstand.gateway.replicas import Replica, ReplicaSet
 from bandstand.platform.asgi import send_json
 from bandstand.platform.health import run_checks
@@ -139,7 +140,10 @@ class HttpUpstream:
             sock_read=read_timeout,
         )
         self._pool_size = pool_size
+        self._connect_timeout = connect_timeout
+        self._read_timeout = read_timeout
         self._session: aiohttp.ClientSession | None = None
+        self._lean: Http1Pool | None = None
         self._base_texts: dict[URL, str] = {}
 
     async def start(self) -> None:
@@ -154,9 +158,17 @@ class HttpUpstream:
                 skip_auto_headers=("User-Agent", "Accept-Encoding", "Content-Type"),
                 cookie_jar=aiohttp.DummyCookieJar(),
             )
+            self._lean = Http1Pool(
+                limit=self._pool_size,
+                connect_timeout=self._connect_timeout,
+                read_timeout=self._read_timeout,
+            )
 
     async def stop(self) -> None:
         await self.replicas.close()
+        if self._lean is not None:
+            await self._lean.close()
+            self._lean = None
         if self._session is not None:
             await self._session.close()
             self._session = None
@@ -333,6 +345,14 @@ class HttpUpstream:
         send: Send,
     ) -> None:
         assert self._session is not None
+        if (
+            self._lean is not None
+            and (data is None or isinstance(data, bytes))
+            and method != "HEAD"  # a body its headers announce, which never comes
+            and url.scheme == "http"
+        ):
+            await self._forward_lean(method, url, headers, data, send)
+            return
         async with self._session.request(
             method,
             url,
@@ -341,6 +361,34 @@ class HttpUpstream:
             allow_redirects=False,
         ) as response:
             await _relay_response(response, send)
+
+    async def _forward_lean(
+        self,
+        method: str,
+        url: URL,
+        headers: list[tuple[str, str]],
+        data: bytes | None,
+        send: Send,
+    ) -> None:
+        assert self._lean is not None
+        host, port = url.raw_host or "", url.port or 80
+        if data is not None:
+            headers = [*headers, ("Content-Length", str(len(data)))]
+        head = request_head(method, url.raw_path_qs, headers, url.raw_authority)
+        connection, response = await self._lean.request(
+            host, port, head, data, idempotent=method in IDEMPOTENT
+        )
+        try:
+            await send(_response_start(response.status, response.raw_headers))
+            length = response.content_length
+            if length is not None and length <= STREAM_CHUNK:
+                await send({"type": "http.response.body", "body": await response.read()})
+                return
+            async for chunk in response.chunks():
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b""})
+        finally:
+            self._lean.release(host, port, connection)
 
     async def _failed(self, exc: BaseException, send: Send) -> None:
         if isinstance(exc, TimeoutError | aiohttp.ServerTimeoutError):
@@ -353,12 +401,14 @@ class HttpUpstream:
 
 def _connect_failed(exc: BaseException) -> bool:
     """The connection to the replica was never made: nothing of the request reached it."""
-    return isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError)
+    return isinstance(
+        exc, aiohttp.ClientConnectorError | ConnectFailed | aiohttp.ConnectionTimeoutError
+    )
 
 
 def _stale_connection(exc: BaseException) -> bool:
     """A reused connection the service had closed: safe to retry, unlike a refused connect."""
-    if isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ServerTimeoutError):
+    if isinstance(exc, aiohttp.ClientConnectorError | ConnectFailed | aiohttp.ServerTimeoutError):
         return False
     return isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.ClientOSError)
 
@@ -372,8 +422,8 @@ def _connection_tokens(headers: list[tuple[bytes, bytes]]) -> frozenset[bytes]:
     return frozenset(tokens)
 
 
-async def _relay_response(response: aiohttp.ClientResponse, send: Send) -> None:
-    raw = response.raw_headers
+def _response_start(status: int, raw: Sequence[tuple[bytes, bytes]]) -> Message:
+    """The response's head as relayed: without hop-by-hop headers and the server's own."""
     headers: list[tuple[bytes, bytes]] = []
     connection: list[tuple[bytes, bytes]] = []
     for key, value in raw:
@@ -386,7 +436,11 @@ async def _relay_response(response: aiohttp.ClientResponse, send: Send) -> None:
     if connection:
         tokens = _connection_tokens(connection)
         headers = [(key, value) for key, value in headers if key not in tokens]
-    await send({"type": "http.response.start", "status": response.status, "headers": headers})
+    return {"type": "http.response.start", "status": status, "headers": headers}
+
+
+async def _relay_response(response: aiohttp.ClientResponse, send: Send) -> None:
+    await send(_response_start(response.status, response.raw_headers))
     length = response.content_length
     if length is not None and length <= STREAM_CHUNK:
         await send({"type": "http.response.body", "body": await response.read()})
