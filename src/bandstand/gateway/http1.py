@@ -159,8 +159,15 @@ class Connection(asyncio.Protocol):
 
     @property
     def reusable(self) -> bool:
-        """Done with its response and fit for the next request."""
-        return self._complete and not self.lost and self._error is None and self._keep_alive
+        """Done with its response and fit for the next request (not one whose body was left
+        unread with reading paused)."""
+        return (
+            self._complete
+            and not self.lost
+            and self._error is None
+            and self._keep_alive
+            and not self._paused
+        )
 
     async def _wait(self) -> None:
         waiter = self._waiter = self._loop.create_future()
