@@ -1,8 +1,9 @@
 """What the gateway costs: identity direct, through the gateway, through nginx, and embedded.
 
-Targets: the gateway keeps >= 50% of direct throughput and adds <= 0.5 ms at p50 (nginx in
-front of the same service is the reference reported beside it); embedded mode, with no extra
-hop, keeps >= 90% of a bare service.
+Targets: the gateway keeps >= 80% of direct throughput (64 connections) and adds <= 0.3 ms at
+p50 at one connection, where nothing queues and the hop's own cost shows (nginx in front of the
+same service is the reference reported beside both); embedded mode, with no extra hop, keeps
+>= 90% of a bare service.
 
 Processes, all on 127.0.0.1, all alive for the whole run (idle while another is measured):
   A  bandstand serve identity          (SQLite in a temporary data dir)
@@ -26,8 +27,8 @@ import _harness as h
 
 JWKS = "/.well-known/jwks.json"
 HEALTH = "/health/"
-TARGET_THROUGHPUT = 0.50
-TARGET_P50_ADDED_MS = 0.5
+TARGET_THROUGHPUT = 0.80
+TARGET_P50_ADDED_MS = 0.3  # at `--latency-connections` (one connection)
 TARGET_EMBEDDED = 0.90
 
 NGINX_CONF = """\
@@ -204,9 +205,12 @@ def summarize(data: dict[str, Any]) -> dict[str, Any]:
     if low:
         for name in ("gateway", "nginx", "embedded"):
             comparisons[f"{name}_p50_added_ms_low_concurrency"] = added(name, table=low)
+    low_added = comparisons.get("gateway_p50_added_ms_low_concurrency")
     targets = {
-        "gateway_throughput_ge_50pct": comparisons["gateway_throughput_ratio"] >= TARGET_THROUGHPUT,
-        "gateway_p50_added_le_0_5ms": comparisons["gateway_p50_added_ms"] <= TARGET_P50_ADDED_MS,
+        "gateway_throughput_ge_80pct": comparisons["gateway_throughput_ratio"] >= TARGET_THROUGHPUT,
+        "gateway_p50_added_le_0_3ms_low_concurrency": (
+            low_added is not None and low_added <= TARGET_P50_ADDED_MS
+        ),
         "embedded_throughput_ge_90pct": comparisons["embedded_throughput_ratio"] >= TARGET_EMBEDDED,
     }
     return {
@@ -294,16 +298,22 @@ def report(summary: dict[str, Any], args: argparse.Namespace) -> str:
             ["target", "measured", "nginx (reference)", "result"],
             [
                 [
-                    "gateway keeps >= 50% of direct req/s",
+                    f"gateway keeps >= 80% of direct req/s ({args.connections} connections)",
                     f"{comp['gateway_throughput_ratio']:.0%}",
                     f"{comp['nginx_throughput_ratio']:.0%}",
-                    h.verdict(targets["gateway_throughput_ge_50pct"]),
+                    h.verdict(targets["gateway_throughput_ge_80pct"]),
                 ],
                 [
-                    f"gateway adds <= 0.5 ms at p50 ({args.connections} connections)",
+                    f"gateway adds <= 0.3 ms at p50 ({args.latency_connections} connection)",
+                    _added_text(comp.get("gateway_p50_added_ms_low_concurrency")),
+                    _added_text(comp.get("nginx_p50_added_ms_low_concurrency")),
+                    h.verdict(targets["gateway_p50_added_le_0_3ms_low_concurrency"]),
+                ],
+                [
+                    f"(no target) gateway's p50 added at {args.connections} connections",
                     f"{comp['gateway_p50_added_ms']:+.2f} ms",
                     f"{comp['nginx_p50_added_ms']:+.2f} ms",
-                    h.verdict(targets["gateway_p50_added_le_0_5ms"]),
+                    "",
                 ],
                 [
                     "embedded keeps >= 90% of direct req/s",
@@ -315,6 +325,10 @@ def report(summary: dict[str, Any], args: argparse.Namespace) -> str:
         ),
     ]
     return "\n".join(out)
+
+
+def _added_text(value: float | None) -> str:
+    return "not measured" if value is None else f"{value:+.3f} ms"
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -16,6 +16,7 @@ from fastapi import FastAPI, Request
 from pydantic import create_model
 
 from bandstand.gateway.routes import RouteTable
+from bandstand.platform.http_protocol import CoalescingHttpToolsProtocol
 from tests.support.servers import free_port
 
 
@@ -134,7 +135,13 @@ def uvicorn_in_thread(app: Any) -> Iterator[str]:
     """`app` served by uvicorn on a free loopback port from another thread; yields its URL."""
     port = free_port()
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, lifespan="on", log_level="warning", access_log=False
+        app,
+        host="127.0.0.1",
+        port=port,
+        http=CoalescingHttpToolsProtocol,  # as `bandstand serve` runs it
+        lifespan="on",
+        log_level="warning",
+        access_log=False,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="uvicorn-under-test", daemon=True)

@@ -13,6 +13,7 @@ import uvicorn
 
 from bandstand.platform.commands import console
 from bandstand.platform.draining import Drain, DrainingMiddleware
+from bandstand.platform.http_protocol import CoalescingHttpToolsProtocol
 from bandstand.platform.settings import Settings
 
 logger = logging.getLogger("bandstand.server")
@@ -77,6 +78,7 @@ def run_server(
         host=host,
         port=port,
         lifespan="on",
+        http=CoalescingHttpToolsProtocol,
         access_log=False,
         log_config=None,
         log_level=settings.log_level.lower(),

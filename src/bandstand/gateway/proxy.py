@@ -21,6 +21,7 @@ from bandstand.gateway.bodies import (
     content_length,
     read_small_body,
 )
+from bandstand.gateway.http1 import ConnectFailed, Http1Pool, request_head
 from bandstand.gateway.replicas import Replica, ReplicaSet
 from bandstand.platform.asgi import send_json
 from bandstand.platform.draining import DRAINING_HEADER
@@ -53,6 +54,7 @@ FORWARDING = frozenset({b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-
 SERVER_ADDED = frozenset({b"date", b"server"})
 # Said by a replica to the gateway (it is draining); not the client's business.
 REPLICA_SIGNALS = frozenset({DRAINING_HEADER})
+# Not relayed from a service's response (its Content-Length is: the body is relayed as is).
 RESPONSE_DROPPED = (HOP_BY_HOP - {b"content-length"}) | SERVER_ADDED | REPLICA_SIGNALS
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 READY_TIMEOUT = 2.0
@@ -141,7 +143,11 @@ class HttpUpstream:
             sock_read=read_timeout,
         )
         self._pool_size = pool_size
+        self._connect_timeout = connect_timeout
+        self._read_timeout = read_timeout
         self._session: aiohttp.ClientSession | None = None
+        self._lean: Http1Pool | None = None
+        self._base_texts: dict[URL, str] = {}
 
     async def start(self) -> None:
         if self._session is None:
@@ -155,9 +161,17 @@ class HttpUpstream:
                 skip_auto_headers=("User-Agent", "Accept-Encoding", "Content-Type"),
                 cookie_jar=aiohttp.DummyCookieJar(),
             )
+            self._lean = Http1Pool(
+                limit=self._pool_size,
+                connect_timeout=self._connect_timeout,
+                read_timeout=self._read_timeout,
+            )
 
     async def stop(self) -> None:
         await self.replicas.close()
+        if self._lean is not None:
+            await self._lean.close()
+            self._lean = None
         if self._session is not None:
             await self._session.close()
             self._session = None
@@ -230,24 +244,34 @@ class HttpUpstream:
         target = raw_path.decode("latin-1")
         if query:
             target = f"{target}?{query.decode('latin-1')}"
-        return URL(str(base_url) + target, encoded=True)
+        base = self._base_texts.get(base_url)
+        if base is None:
+            base = self._base_texts[base_url] = str(base_url)
+        return URL(base + target, encoded=True)
 
     def _headers(self, scope: Scope) -> list[tuple[str, str]]:
-        raw_headers: list[tuple[bytes, bytes]] = list(scope.get("headers", ()))
-        dropped = HOP_BY_HOP | FORWARDING | _connection_tokens(raw_headers)
+        raw_headers: list[tuple[bytes, bytes]] = scope.get("headers", [])
         headers: list[tuple[str, str]] = []
         host: str | None = None
         has_request_id = False
+        connection: list[tuple[bytes, bytes]] = []
         for raw_key, raw_value in raw_headers:
             key = raw_key.lower()
+            if key in HOP_BY_HOP or key in FORWARDING:
+                if key == b"connection":
+                    connection.append((key, raw_value))
+                continue
             value = raw_value.decode("latin-1")
             if key == b"host":
                 host = value
             elif key == b"x-request-id":
                 has_request_id = True
-            if key not in dropped:
-                # Host is kept: links a service builds from its request URL name the gateway.
-                headers.append((raw_key.decode("latin-1"), value))
+            # Host is kept: links a service builds from its request URL name the gateway.
+            headers.append((raw_key.decode("latin-1"), value))
+        if connection:
+            # What the client named in `Connection` is hop-by-hop for this message too.
+            tokens = _connection_tokens(connection)
+            headers = [(k, v) for k, v in headers if k.lower().encode("latin-1") not in tokens]
         # The client as the gateway established it (its peer, or what a trusted ingress said):
         # what the client itself sent is replaced, never passed on for a service to believe.
         client = scope.get("client")
@@ -330,6 +354,13 @@ class HttpUpstream:
     ) -> bool:
         """Relays the replica's response; True when the replica said it is draining."""
         assert self._session is not None
+        if (
+            self._lean is not None
+            and (data is None or isinstance(data, bytes))
+            and method != "HEAD"  # a body its headers announce, which never comes
+            and url.scheme == "http"
+        ):
+            return await self._forward_lean(method, url, headers, data, send)
         async with self._session.request(
             method,
             url,
@@ -337,8 +368,37 @@ class HttpUpstream:
             data=data,
             allow_redirects=False,
         ) as response:
-            await _relay_response(response, send)
-            return DRAINING_HEADER.decode() in response.headers
+            return await _relay_response(response, send)
+
+    async def _forward_lean(
+        self,
+        method: str,
+        url: URL,
+        headers: list[tuple[str, str]],
+        data: bytes | None,
+        send: Send,
+    ) -> bool:
+        assert self._lean is not None
+        host, port = url.raw_host or "", url.port or 80
+        if data is not None:
+            headers = [*headers, ("Content-Length", str(len(data)))]
+        head = request_head(method, url.raw_path_qs, headers, url.raw_authority)
+        connection, response = await self._lean.request(
+            host, port, head, data, idempotent=method in IDEMPOTENT
+        )
+        try:
+            start, draining = _response_start(response.status, response.raw_headers)
+            await send(start)
+            length = response.content_length
+            if length is not None and length <= STREAM_CHUNK:
+                await send({"type": "http.response.body", "body": await response.read()})
+                return draining
+            async for chunk in response.chunks():
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b""})
+            return draining
+        finally:
+            self._lean.release(host, port, connection)
 
     async def _failed(self, exc: BaseException, send: Send) -> None:
         if isinstance(exc, TimeoutError | aiohttp.ServerTimeoutError):
@@ -351,12 +411,14 @@ class HttpUpstream:
 
 def _connect_failed(exc: BaseException) -> bool:
     """The connection to the replica was never made: nothing of the request reached it."""
-    return isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError)
+    return isinstance(
+        exc, aiohttp.ClientConnectorError | ConnectFailed | aiohttp.ConnectionTimeoutError
+    )
 
 
 def _stale_connection(exc: BaseException) -> bool:
     """A reused connection the service had closed: safe to retry, unlike a refused connect."""
-    if isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ServerTimeoutError):
+    if isinstance(exc, aiohttp.ClientConnectorError | ConnectFailed | aiohttp.ServerTimeoutError):
         return False
     return isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.ClientOSError)
 
@@ -370,15 +432,36 @@ def _connection_tokens(headers: list[tuple[bytes, bytes]]) -> frozenset[bytes]:
     return frozenset(tokens)
 
 
-async def _relay_response(response: aiohttp.ClientResponse, send: Send) -> None:
-    raw = list(response.raw_headers)
-    dropped = RESPONSE_DROPPED | _connection_tokens(raw)
-    headers = [(key.lower(), value) for key, value in raw if key.lower() not in dropped]
-    await send({"type": "http.response.start", "status": response.status, "headers": headers})
+def _response_start(status: int, raw: Sequence[tuple[bytes, bytes]]) -> tuple[Message, bool]:
+    """The response's head as relayed, without hop-by-hop headers, the server's own and the
+    replica's signals; and whether the replica said it is draining."""
+    headers: list[tuple[bytes, bytes]] = []
+    connection: list[tuple[bytes, bytes]] = []
+    draining = False
+    for key, value in raw:
+        lowered = key.lower()
+        if lowered in RESPONSE_DROPPED:
+            if lowered == b"connection":
+                connection.append((lowered, value))
+            elif lowered == DRAINING_HEADER:
+                draining = True
+            continue
+        headers.append((lowered, value))
+    if connection:
+        tokens = _connection_tokens(connection)
+        headers = [(key, value) for key, value in headers if key not in tokens]
+    return {"type": "http.response.start", "status": status, "headers": headers}, draining
+
+
+async def _relay_response(response: aiohttp.ClientResponse, send: Send) -> bool:
+    """Relays the response; True when the replica said it is draining."""
+    start, draining = _response_start(response.status, response.raw_headers)
+    await send(start)
     length = response.content_length
     if length is not None and length <= STREAM_CHUNK:
         await send({"type": "http.response.body", "body": await response.read()})
-        return
+        return draining
     async for chunk in response.content.iter_chunked(STREAM_CHUNK):
         await send({"type": "http.response.body", "body": chunk, "more_body": True})
     await send({"type": "http.response.body", "body": b""})
+    return draining

@@ -10,10 +10,9 @@ requests still go to the one out the longest, so a service that comes back is fo
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 from yarl import URL
@@ -61,6 +60,9 @@ class ReplicaSet:
 
     def pick(self, exclude: Replica | None = None) -> Replica | None:
         """The replica for the next attempt; None when `exclude` was the only one."""
+        replicas = self.replicas
+        if exclude is None and len(replicas) == 1:
+            return replicas[0]  # the one replica, in or out, takes every request
         others = [replica for replica in self.replicas if replica is not exclude]
         if not others:
             return None
@@ -72,13 +74,9 @@ class ReplicaSet:
         rotated = live[start:] + live[:start]
         return min(rotated, key=lambda replica: replica.outstanding)
 
-    @contextlib.contextmanager
-    def using(self, replica: Replica) -> Iterator[None]:
-        replica.outstanding += 1
-        try:
-            yield
-        finally:
-            replica.outstanding -= 1
+    def using(self, replica: Replica) -> _InFlight:
+        """Counts a request as outstanding on `replica` while the `with` block runs."""
+        return _InFlight(replica)
 
     def answered(self, replica: Replica) -> None:
         """It answered a request: back in the rotation if it was out."""
@@ -124,3 +122,16 @@ class ReplicaSet:
                 self.mark_up(replica)
                 return
             delay = min(delay * 2, self._max_backoff)
+
+
+class _InFlight:
+    __slots__ = ("replica",)
+
+    def __init__(self, replica: Replica) -> None:
+        self.replica = replica
+
+    def __enter__(self) -> None:
+        self.replica.outstanding += 1
+
+    def __exit__(self, *_exc: object) -> None:
+        self.replica.outstanding -= 1

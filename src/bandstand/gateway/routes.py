@@ -21,6 +21,7 @@ class RouteTable:
             owner = owners.setdefault(normalized, service)
             if owner != service:
                 raise ValueError(f"prefix {normalized} is claimed by {owner} and {service}")
+        self._owners = owners
         # Longest first, so /api/v1/users/me style prefixes win over /api/v1/users.
         self._entries = sorted(owners.items(), key=lambda entry: len(entry[0]), reverse=True)
 
@@ -28,14 +29,16 @@ class RouteTable:
         owner = self._exact.get(path)
         if owner is not None:
             return owner
-        for prefix, service in self._entries:
-            if prefix == "/":
-                return service
-            if path.startswith(prefix):
-                rest = path[len(prefix) :]
-                if not rest or rest[0] == "/":
-                    return service
-        return None
+        # The path itself, then each shorter run of whole segments: the longest prefix first.
+        candidate = path
+        while True:
+            owner = self._owners.get(candidate)
+            if owner is not None:
+                return owner
+            cut = candidate.rfind("/")
+            if cut <= 0:
+                return self._owners.get("/")
+            candidate = candidate[:cut]
 
     def services(self) -> list[str]:
         return sorted({service for _, service in self._entries} | set(self._exact.values()))
