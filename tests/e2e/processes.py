@@ -14,7 +14,7 @@ from typing import Self
 
 import httpx
 
-START_TIMEOUT = 30.0
+START_TIMEOUT = 60.0  # ten processes starting at once on two cores
 
 
 def bandstand_env(**settings: str) -> dict[str, str]:
