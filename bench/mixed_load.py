@@ -43,6 +43,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=300, help="concurrent Locust users")
     parser.add_argument("--spawn-rate", type=float, default=20.0, help="users started per second")
+    parser.add_argument("--idle", type=float, default=15.0, help="seconds at rest, measured")
     parser.add_argument(
         "--warm", type=float, default=15.0, help="seconds after spawning, not counted"
     )
@@ -61,6 +62,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--quiet-wait", type=float, default=60.0, help="seconds to wait for a quiet machine"
     )
+    parser.add_argument(
+        "--probe",
+        default="",
+        help="user counts to try first, comma-separated (e.g. 100,200,400): a short steady "
+        "window each, to find the load the machine holds",
+    )
+    parser.add_argument("--probe-seconds", type=float, default=30.0)
+    parser.add_argument("--probe-only", action="store_true", help="no main run after the probes")
     parser.add_argument("--report", type=Path, help="print the tables of a saved results file")
     parser.add_argument("--quick", action="store_true", help="a short run: 60 users, 20 s windows")
     args = parser.parse_args(argv)
@@ -159,6 +168,27 @@ def analyse(locust: dict[str, Any]) -> dict[str, Any]:
     return results
 
 
+def probe(args: argparse.Namespace, stack: Stack, tmp: Path) -> list[dict[str, Any]]:
+    rows = []
+    for users in (int(count) for count in args.probe.split(",") if count):
+        trial = argparse.Namespace(**vars(args))
+        trial.users, trial.idle, trial.warm, trial.steady = users, 3.0, 5.0, args.probe_seconds
+        trial.failover = 0.0
+        measured = analyse(run_locust(locust_config(trial, stack), tmp))["steady"]
+        cpu = measured["cpu"]
+        rows.append(
+            {
+                "users": users,
+                **measured["total"],
+                "platform_cores": cpu[mixed.PLATFORM]["cores"],
+                "locust_cores": cpu[mixed.LOCUST]["cores"],
+                "other_cores": cpu[mixed.OTHER]["cores"],
+            }
+        )
+        print(json.dumps(rows[-1]), flush=True)
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.report:
@@ -176,9 +206,13 @@ def main(argv: list[str] | None = None) -> int:
         ) as stack:
             setup_s = time.monotonic() - setup_started
             print(f"platform up and data ready in {setup_s:.0f} s", flush=True)
+            probes = probe(args, stack, tmp) if args.probe else []
+            if args.probe_only:
+                return 0
             other_cores = wait_for_quiet(max_wait=args.quiet_wait) if args.quiet_wait else None
             locust = run_locust(locust_config(args, stack), tmp)
             results = analyse(locust)
+            results["probes"] = probes
             results["setup"] = {
                 "seconds": setup_s,
                 "ready_s": stack.data["ready_s"],
