@@ -90,11 +90,15 @@ def run(config: dict[str, Any]) -> dict[str, Any]:
 
     if config["failover_s"] > 0:
         phases["failover_started"] = time.time()
+        busy = system_busy_seconds()
         gevent.sleep(config["kill_after_s"])
         phases["killed_at"] = time.time()
         os.kill(config["kill_pid"], signal.SIGKILL)
         gevent.sleep(config["failover_s"] - config["kill_after_s"])
         phases["failover_ended"] = time.time()
+        phases["failover_machine_cores"] = (system_busy_seconds() - busy) / (
+            phases["failover_ended"] - phases["failover_started"]
+        )
         phases["loadavg_failover_end"] = _loadavg()
     runner.quit()
     return {"phases": phases, "steady_cpu_s": cpu, "idle_cpu_s": idle, "samples": samples}

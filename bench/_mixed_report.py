@@ -223,6 +223,29 @@ def report(results: dict[str, Any]) -> str:
         cpu_rows,
     )
     text = markdown_table(headers, rows) + "\n\n" + cpu_table
+    if results.get("probes"):
+        probe_rows = [
+            [
+                probe["users"],
+                probe["per_s"],
+                f"{probe['p50_ms']:.1f} / {probe['p95_ms']:.1f} / {probe['p99_ms']:.1f}",
+                probe["failures"],
+                f"{probe['platform_cores']:.2f}",
+                f"{probe['locust_cores']:.2f}",
+                f"{probe['other_cores']:.2f}",
+            ]
+            for probe in results["probes"]
+        ]
+        probe_headers = [
+            "users",
+            "req/s",
+            "p50 / p95 / p99 ms",
+            "failures",
+            "platform cores",
+            "Locust cores",
+            "other work, cores",
+        ]
+        text += "\n\n" + markdown_table(probe_headers, probe_rows)
     if fail:
         text += "\n\n" + "\n".join(f"- {key}: {value}" for key, value in fail["kill"].items())
     return text
