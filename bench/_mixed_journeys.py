@@ -19,7 +19,8 @@ from typing import Any, ClassVar
 from locust import between, task
 from locust.contrib.fasthttp import FastHttpUser
 
-THINK = (2.0, 8.0)
+from _mixed_mix import ADMINS, THINK, WEIGHTS
+
 SONG_WORDS = ("corazon", "noche", "luna", "fuego", "rio", "camino", "ciudad", "amor", "lluvia")
 SONG_ORDERINGS = ("title", "-likes", "-release_date", None)
 MOVIE_WORDS = ("the", "night", "love", "war", "city", "star", "man", "day")
@@ -30,15 +31,27 @@ class Shared:
 
     catalogue: ClassVar[dict[str, Any]] = {}
     accounts: ClassVar[list[dict[str, Any]]] = []
+    learner_accounts: ClassVar[list[dict[str, Any]]] = []
     admin: ClassVar[dict[str, Any]] = {}
     instrument_queries: ClassVar[list[str]] = []
     _next = itertools.count()
+    _next_learner = itertools.count()
     _lock = threading.Lock()
 
     @classmethod
     def account(cls) -> dict[str, Any]:
+        """An account of the pool, shared in turn (browsing and liking do not conflict)."""
         with cls._lock:
             return cls.accounts[next(cls._next) % len(cls.accounts)]
+
+    @classmethod
+    def learner_account(cls) -> dict[str, Any]:
+        """An account of its own: two learners on one account would withdraw each other."""
+        with cls._lock:
+            index = next(cls._next_learner)
+        if index >= len(cls.learner_accounts):
+            raise RuntimeError("more learners than learner accounts: register more")
+        return cls.learner_accounts[index]
 
 
 class Journey(FastHttpUser):
@@ -66,7 +79,7 @@ class Journey(FastHttpUser):
 class Listener(Journey):
     """Browses and searches songs, opens one, likes it (or takes the like back), their likes."""
 
-    weight = 40
+    weight = WEIGHTS["Listener"]
 
     @task(30)
     def browse(self) -> None:
@@ -119,7 +132,7 @@ class Listener(Journey):
 class Visitor(Journey):
     """Not signed in: the first pages of songs, concerts, movies, instruments and courses."""
 
-    weight = 20
+    weight = WEIGHTS["Visitor"]
     signed_in = False
 
     @task(4)
@@ -146,7 +159,7 @@ class Visitor(Journey):
 class ConcertGoer(Journey):
     """The calendar, a concert, their answer about it, their concerts."""
 
-    weight = 10
+    weight = WEIGHTS["ConcertGoer"]
 
     def concert(self) -> int:
         return int(self.rng.choice(Shared.catalogue["concerts"]))
@@ -178,7 +191,7 @@ class ConcertGoer(Journey):
 class Shopper(Journey):
     """Searches instruments as people type, the categories of a search, a listing."""
 
-    weight = 12
+    weight = WEIGHTS["Shopper"]
     signed_in = False
 
     @task(6)
@@ -201,10 +214,12 @@ class Learner(Journey):
     """Courses and lessons; enrols, completes lessons one by one, withdraws when done and
     takes the next course; their progress."""
 
-    weight = 8
+    weight = WEIGHTS["Learner"]
+    signed_in = False  # not from the shared pool: an account of its own
 
     def on_start(self) -> None:
         super().on_start()
+        self.account = Shared.learner_account()
         self.courses = list(Shared.catalogue["courses"].items())
         self.rng.shuffle(self.courses)
         self.current = 0
@@ -224,15 +239,9 @@ class Learner(Journey):
     def study(self) -> None:
         course, lessons = self.courses[self.current]
         if not self.enrolled:
-            with self.client.post(
-                f"/api/v1/enroll/{course}",
-                name="/api/v1/enroll/{id}",
-                headers=self.auth(),
-                catch_response=True,
-            ) as response:
-                # An account used again by another user of the pool may be enrolled already.
-                if response.status_code == 400:
-                    response.success()
+            self.client.post(
+                f"/api/v1/enroll/{course}", name="/api/v1/enroll/{id}", headers=self.auth()
+            )
             self.enrolled, self.done = True, []
             return
         remaining = [lesson for lesson in lessons if lesson not in self.done]
@@ -259,7 +268,7 @@ class Learner(Journey):
 class MovieBuyer(Journey):
     """Looks for a movie, opens it, orders it (202, the worker completes it), their orders."""
 
-    weight = 8
+    weight = WEIGHTS["MovieBuyer"]
 
     @task(4)
     def search(self) -> None:
@@ -286,7 +295,7 @@ class MovieBuyer(Journey):
 class Admin(Journey):
     """An operator: the audit log, the users, the dashboard, every order."""
 
-    fixed_count = 2
+    fixed_count = ADMINS
     signed_in = False
 
     def on_start(self) -> None:

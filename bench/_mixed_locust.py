@@ -44,6 +44,7 @@ def _loadavg() -> list[str]:
 def run(config: dict[str, Any]) -> dict[str, Any]:
     journeys.Shared.catalogue = config["catalogue"]
     journeys.Shared.accounts = config["accounts"]
+    journeys.Shared.learner_accounts = config["learner_accounts"]
     journeys.Shared.admin = config["admin"]
     journeys.Shared.instrument_queries = config["instrument_queries"]
     samples: list[Sample] = []

@@ -145,6 +145,7 @@ def failover(samples: Sequence[Sample], phases: dict[str, Any]) -> dict[str, Any
         "started_after_kill": len(after),
         "music_started_after_kill": len(music_after),
         "failed_after_kill": sum(s[3] for s in after),
+        "music_failed_after_kill": sum(s[3] for s in music_after),
         "errors_after_kill": sorted({s[4] for s in after if s[3]}),
         "errors_in_flight": sorted({s[4] for s in in_flight if s[3]}),
         "music_p99_ms_first_5_s_after_kill": _slowest(music_after, killed, 5.0),

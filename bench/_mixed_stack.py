@@ -132,7 +132,7 @@ def _wait_all(processes: dict[str, h.Process], ports: dict[str, int]) -> dict[st
     return ready
 
 
-def _accounts(gateway_port: int, count: int) -> list[dict[str, Any]]:
+def _accounts(gateway_port: int, count: int, first: int = 1) -> list[dict[str, Any]]:
     """`count` users registered and signed in through the gateway (argon2id: a few at a time)."""
 
     def one(index: int) -> dict[str, Any]:
@@ -148,7 +148,7 @@ def _accounts(gateway_port: int, count: int) -> list[dict[str, Any]]:
         return {"username": username, "password": USER_PASSWORD, **_login(gateway_port, user)}
 
     with ThreadPoolExecutor(max_workers=3) as pool:
-        return list(pool.map(one, range(1, count + 1)))
+        return list(pool.map(one, range(first, first + count)))
 
 
 def _login(gateway_port: int, credentials: dict[str, str]) -> dict[str, Any]:
@@ -195,7 +195,13 @@ def _catalogue(gateway_port: int) -> dict[str, Any]:
 
 @contextlib.contextmanager
 def started_stack(
-    work: Path, *, replicas: dict[str, int], accounts: int, songs: int, listings: int
+    work: Path,
+    *,
+    replicas: dict[str, int],
+    accounts: int,
+    learner_accounts: int,
+    songs: int,
+    listings: int,
 ) -> Iterator[Stack]:
     postgres, rabbitmq, redis = PostgresServer(), RabbitMQServer(), RedisServer()
     try:
@@ -222,6 +228,7 @@ def started_stack(
                 "listings_visible": _get(gateway_port, "/api/v1/instruments?page_size=1")["count"],
                 "admin": _login(gateway_port, {"username": ADMIN, "password": ADMIN_PASSWORD}),
                 "accounts": _accounts(gateway_port, accounts),
+                "learner_accounts": _accounts(gateway_port, learner_accounts, first=accounts + 1),
             }
             yield result
     finally:

@@ -33,6 +33,7 @@ from typing import Any
 import _harness as h
 import _mixed_report as mixed
 import _search_queries as search_queries
+from _mixed_mix import THINK, learner_accounts
 from _mixed_stack import Stack, started_stack
 from _procfs import wait_for_quiet
 
@@ -106,6 +107,7 @@ def locust_config(args: argparse.Namespace, stack: Stack) -> dict[str, Any]:
         "measured": measured,
         "catalogue": stack.data["catalogue"],
         "accounts": stack.data["accounts"],
+        "learner_accounts": stack.data["learner_accounts"],
         "admin": stack.data["admin"],
         "instrument_queries": queries,
     }
@@ -168,9 +170,13 @@ def analyse(locust: dict[str, Any]) -> dict[str, Any]:
     return results
 
 
+def probe_counts(args: argparse.Namespace) -> list[int]:
+    return [int(count) for count in args.probe.split(",") if count]
+
+
 def probe(args: argparse.Namespace, stack: Stack, tmp: Path) -> list[dict[str, Any]]:
     rows = []
-    for users in (int(count) for count in args.probe.split(",") if count):
+    for users in probe_counts(args):
         trial = argparse.Namespace(**vars(args))
         trial.users, trial.idle, trial.warm, trial.steady = users, 3.0, 5.0, args.probe_seconds
         trial.failover = 0.0
@@ -201,6 +207,7 @@ def main(argv: list[str] | None = None) -> int:
             tmp,
             replicas=REPLICAS,
             accounts=args.accounts,
+            learner_accounts=learner_accounts(max([args.users, *probe_counts(args)])),
             songs=args.songs,
             listings=args.listings,
         ) as stack:
@@ -232,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
     results["load"] = {
         "users": args.users,
         "spawn_rate": args.spawn_rate,
-        "think_time_s": [2.0, 8.0],
+        "think_time_s": list(THINK),
         "warm_s": args.warm,
         "steady_s": args.steady,
         "failover_s": args.failover,
