@@ -212,7 +212,8 @@ class Shopper(Journey):
 
 class Learner(Journey):
     """Courses and lessons; enrols, completes lessons one by one, withdraws when done and
-    takes the next course; their progress."""
+    takes the next course; their progress. It starts from where its account is (its progress,
+    read first), as an app does: an account may come back from an earlier run enrolled."""
 
     weight = WEIGHTS["Learner"]
     signed_in = False  # not from the shared pool: an account of its own
@@ -223,8 +224,19 @@ class Learner(Journey):
         self.courses = list(Shared.catalogue["courses"].items())
         self.rng.shuffle(self.courses)
         self.current = 0
-        self.done: list[int] = []
-        self.enrolled = False
+        self.resume: dict[str, list[int]] = {}
+        with self.client.get(
+            "/api/v1/progress", name="/api/v1/progress", headers=self.auth(), catch_response=True
+        ) as response:
+            if response.status_code == 200 and response.json():
+                for item in response.json()["progress"]:
+                    self.resume[str(item["course"]["id"])] = item["completed_lesson_ids"]
+        self.take_course()
+
+    def take_course(self) -> None:
+        course, _ = self.courses[self.current]
+        self.enrolled = course in self.resume
+        self.done: list[int] = list(self.resume.pop(course, []))
 
     @task(2)
     def catalogue(self) -> None:
@@ -257,8 +269,8 @@ class Learner(Journey):
         self.client.delete(
             f"/api/v1/enroll/{course}", name="/api/v1/enroll/{id}", headers=self.auth()
         )
-        self.enrolled = False
         self.current = (self.current + 1) % len(self.courses)
+        self.take_course()
 
     @task(2)
     def progress(self) -> None:

@@ -189,6 +189,11 @@ def probe(args: argparse.Namespace, stack: Stack, tmp: Path) -> list[dict[str, A
                 "platform_cores": cpu[mixed.PLATFORM]["cores"],
                 "locust_cores": cpu[mixed.LOCUST]["cores"],
                 "other_cores": cpu[mixed.OTHER]["cores"],
+                "errors": {
+                    route: row["errors"]
+                    for route, row in measured["routes"].items()
+                    if row["errors"]
+                },
             }
         )
         print(json.dumps(rows[-1]), flush=True)
