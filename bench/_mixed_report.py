@@ -149,7 +149,23 @@ def failover(samples: Sequence[Sample], phases: dict[str, Any]) -> dict[str, Any
         "errors_after_kill": sorted({s[4] for s in after if s[3]}),
         "errors_in_flight": sorted({s[4] for s in in_flight if s[3]}),
         "music_p99_ms_first_5_s_after_kill": _slowest(music_after, killed, 5.0),
+        "music_by_second_after_kill": _by_second(music_after, killed),
     }
+
+
+def _by_second(samples: Sequence[Sample], killed: float) -> list[list[float]]:
+    """[second after the kill, requests started in it, their p95 and slowest ms, failures]."""
+    seconds: dict[int, list[Sample]] = defaultdict(list)
+    for sample in samples:
+        seconds[int(sample[0] - killed)].append(sample)
+    rows = []
+    for second, rows_of in sorted(seconds.items()):
+        times = sorted(row[2] for row in rows_of)
+        p95 = _percentile(times, 0.95)
+        rows.append(
+            [second, len(times), round(p95, 1), round(times[-1], 1), sum(r[3] for r in rows_of)]
+        )
+    return rows
 
 
 def _slowest(samples: Sequence[Sample], killed: float, seconds: float) -> float | None:
@@ -248,5 +264,9 @@ def report(results: dict[str, Any]) -> str:
         ]
         text += "\n\n" + markdown_table(probe_headers, probe_rows)
     if fail:
-        text += "\n\n" + "\n".join(f"- {key}: {value}" for key, value in fail["kill"].items())
+        text += "\n\n" + "\n".join(
+            f"- {key}: {value}"
+            for key, value in fail["kill"].items()
+            if key != "music_by_second_after_kill"
+        )
     return text

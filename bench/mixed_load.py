@@ -241,6 +241,10 @@ def main(argv: list[str] | None = None) -> int:
             for name, process in stack.processes.items():
                 if "Traceback" in process.log_tail(400) and name != "music-1":
                     results.setdefault("tracebacks", {})[name] = process.log_tail(40)
+            # What the gateway and the surviving replica said (warnings and errors only).
+            results["log_tails"] = {
+                name: stack.processes[name].log_tail(40) for name in ("gateway", "music-2")
+            }
     results["load"] = {
         "users": args.users,
         "spawn_rate": args.spawn_rate,
