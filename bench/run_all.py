@@ -27,6 +27,7 @@ BENCHMARKS = (
     "billing_pipeline",
     "audit_log",
     "every_list",
+    "mixed_load",
 )
 
 
