@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +18,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from tests.e2e.cluster import run_cli
 from tests.e2e.processes import Bandstand, bandstand_env
 from tests.support.fixtures import engines_required
 from tests.support.servers import free_port
@@ -64,25 +63,14 @@ class Site:
         return str(answer.json()["access_token"])
 
 
-def _cli(*args: str, env: dict[str, str], cwd: Path) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "bandstand.cli", *args],
-        env=env,
-        cwd=cwd,
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-
-
 @pytest.fixture(scope="session")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     workdir = tmp_path_factory.mktemp("web")
     data_dir = workdir / "data"
     env = bandstand_env()
-    _cli("migrate", "--data-dir", str(data_dir), env=env, cwd=workdir)
+    run_cli("migrate", "--data-dir", str(data_dir), env=env, cwd=workdir)
     username, email, password = ADMIN
-    _cli(
+    run_cli(
         "createsuperuser",
         "--username",
         username,

@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import Page
 
 from bandstand import registry
+from tests.e2e.cluster import run_cli
 from tests.e2e.processes import Bandstand, bandstand_env
 from tests.support.servers import PostgresServer, RabbitMQServer, RedisServer, free_port
 from tests.web.browser import (
@@ -22,7 +23,7 @@ from tests.web.browser import (
     test_movies,
     test_music,
 )
-from tests.web.browser.conftest import ADMIN, Site, _cli, _make_instructor
+from tests.web.browser.conftest import ADMIN, Site, _make_instructor
 
 pytestmark = [pytest.mark.postgres, pytest.mark.rabbitmq, pytest.mark.redis]
 SERVICES = tuple(registry.names())
@@ -58,10 +59,10 @@ def site(
         **{f"BANDSTAND_SERVICE_URLS__{name.upper()}": urls[name] for name in SERVICES},
     )
     data_dir = workdir / "identity"
-    _cli("migrate", "--data-dir", str(data_dir), env=env, cwd=workdir)
-    _cli("seed", "--demo", "--data-dir", str(data_dir), env=env, cwd=workdir)
+    run_cli("migrate", "--data-dir", str(data_dir), env=env, cwd=workdir)
+    run_cli("seed", "--demo", "--data-dir", str(data_dir), env=env, cwd=workdir)
     username, email, password = ADMIN
-    _cli(
+    run_cli(
         "createsuperuser",
         *("--username", username, "--email", email, "--password", password),
         *("--data-dir", str(data_dir)),
