@@ -1,4 +1,4 @@
-"""Upstreams: a service mounted in this process, or one reached over pooled HTTP (aiohttp)."""
+"""Upstreams: a service mounted in this process, or one reached over pooled HTTP."""
 
 from __future__ import annotations
 
@@ -22,40 +22,14 @@ from bandstand.gateway.bodies import (
     read_small_body,
 )
 from bandstand.gateway.http1 import ConnectFailed, Http1Pool, request_head
+from bandstand.gateway.relay import FORWARDING, HOP_BY_HOP, connection_tokens, relay_response
 from bandstand.gateway.replicas import Replica, ReplicaSet
 from bandstand.platform.asgi import send_json
-from bandstand.platform.draining import DRAINING_HEADER
 from bandstand.platform.health import run_checks
 from bandstand.platform.observability import request_id_var
 
 logger = logging.getLogger("bandstand.gateway")
 
-HOP_BY_HOP = frozenset(
-    {
-        b"connection",
-        b"keep-alive",
-        b"proxy-authenticate",
-        b"proxy-authorization",
-        b"te",
-        b"trailer",
-        b"trailers",
-        b"transfer-encoding",
-        b"upgrade",
-        b"proxy-connection",
-        b"content-length",
-        # The server in front of the gateway has answered `Expect: 100-continue` already.
-        b"expect",
-    }
-)
-# Set by the gateway itself: a value a client sends is replaced, never passed on (the client's
-# address and scheme come from the scope, where `ForwardedClientMiddleware` put them).
-FORWARDING = frozenset({b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-host"})
-# Added by the server in front of the gateway; the upstream's copy would be a duplicate.
-SERVER_ADDED = frozenset({b"date", b"server"})
-# Said by a replica to the gateway (it is draining); not the client's business.
-REPLICA_SIGNALS = frozenset({DRAINING_HEADER})
-# Not relayed from a service's response (its Content-Length is: the body is relayed as is).
-RESPONSE_DROPPED = (HOP_BY_HOP - {b"content-length"}) | SERVER_ADDED | REPLICA_SIGNALS
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 READY_TIMEOUT = 2.0
 
@@ -270,7 +244,7 @@ class HttpUpstream:
             headers.append((raw_key.decode("latin-1"), value))
         if connection:
             # What the client named in `Connection` is hop-by-hop for this message too.
-            tokens = _connection_tokens(connection)
+            tokens = connection_tokens(connection)
             headers = [(k, v) for k, v in headers if k.lower().encode("latin-1") not in tokens]
         # The client as the gateway established it (its peer, or what a trusted ingress said):
         # what the client itself sent is replaced, never passed on for a service to believe.
@@ -368,7 +342,14 @@ class HttpUpstream:
             data=data,
             allow_redirects=False,
         ) as response:
-            return await _relay_response(response, send)
+            return await relay_response(
+                response.status,
+                response.raw_headers,
+                response.content_length,
+                response.read,
+                lambda: response.content.iter_chunked(STREAM_CHUNK),
+                send,
+            )
 
     async def _forward_lean(
         self,
@@ -387,16 +368,14 @@ class HttpUpstream:
             host, port, head, data, idempotent=method in IDEMPOTENT
         )
         try:
-            start, draining = _response_start(response.status, response.raw_headers)
-            await send(start)
-            length = response.content_length
-            if length is not None and length <= STREAM_CHUNK:
-                await send({"type": "http.response.body", "body": await response.read()})
-                return draining
-            async for chunk in response.chunks():
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
-            await send({"type": "http.response.body", "body": b""})
-            return draining
+            return await relay_response(
+                response.status,
+                response.raw_headers,
+                response.content_length,
+                response.read,
+                response.chunks,
+                send,
+            )
         finally:
             self._lean.release(host, port, connection)
 
@@ -421,47 +400,3 @@ def _stale_connection(exc: BaseException) -> bool:
     if isinstance(exc, aiohttp.ClientConnectorError | ConnectFailed | aiohttp.ServerTimeoutError):
         return False
     return isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.ClientOSError)
-
-
-def _connection_tokens(headers: list[tuple[bytes, bytes]]) -> frozenset[bytes]:
-    """Header names listed in `Connection`: hop-by-hop for this one message (RFC 9110 7.6.1)."""
-    tokens: set[bytes] = set()
-    for key, value in headers:
-        if key.lower() == b"connection":
-            tokens.update(token.strip().lower() for token in value.split(b",") if token.strip())
-    return frozenset(tokens)
-
-
-def _response_start(status: int, raw: Sequence[tuple[bytes, bytes]]) -> tuple[Message, bool]:
-    """The response's head as relayed, without hop-by-hop headers, the server's own and the
-    replica's signals; and whether the replica said it is draining."""
-    headers: list[tuple[bytes, bytes]] = []
-    connection: list[tuple[bytes, bytes]] = []
-    draining = False
-    for key, value in raw:
-        lowered = key.lower()
-        if lowered in RESPONSE_DROPPED:
-            if lowered == b"connection":
-                connection.append((lowered, value))
-            elif lowered == DRAINING_HEADER:
-                draining = True
-            continue
-        headers.append((lowered, value))
-    if connection:
-        tokens = _connection_tokens(connection)
-        headers = [(key, value) for key, value in headers if key not in tokens]
-    return {"type": "http.response.start", "status": status, "headers": headers}, draining
-
-
-async def _relay_response(response: aiohttp.ClientResponse, send: Send) -> bool:
-    """Relays the response; True when the replica said it is draining."""
-    start, draining = _response_start(response.status, response.raw_headers)
-    await send(start)
-    length = response.content_length
-    if length is not None and length <= STREAM_CHUNK:
-        await send({"type": "http.response.body", "body": await response.read()})
-        return draining
-    async for chunk in response.content.iter_chunked(STREAM_CHUNK):
-        await send({"type": "http.response.body", "body": chunk, "more_body": True})
-    await send({"type": "http.response.body", "body": b""})
-    return draining
