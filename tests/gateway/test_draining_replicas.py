@@ -14,8 +14,9 @@ from bandstand.gateway.app import create_gateway_app
 from bandstand.gateway.proxy import HttpUpstream, Upstream
 from bandstand.platform.draining import DRAINING_HEADER, Drain, DrainingMiddleware
 from bandstand.platform.settings import Settings
-from tests.gateway.upstreams import ROUTES, uvicorn_in_thread
+from tests.gateway.upstreams import ROUTES
 from tests.support.client import api_client
+from tests.support.uvicorn_thread import uvicorn_in_thread
 
 
 def _replica(name: str, drain: Drain) -> DrainingMiddleware:

@@ -16,9 +16,10 @@ from aiohttp import web
 from bandstand.gateway.app import create_gateway_app
 from bandstand.gateway.proxy import HttpUpstream, Upstream
 from bandstand.platform.settings import Settings
-from tests.gateway.upstreams import ROUTES, aiohttp_server, header, raw_server, uvicorn_in_thread
+from tests.gateway.upstreams import ROUTES, aiohttp_server, header, raw_server
 from tests.support.client import api_client
 from tests.support.servers import free_port
+from tests.support.uvicorn_thread import uvicorn_in_thread
 
 MiB = 1024 * 1024
 GATE = web.AppKey("gate", asyncio.Event)

@@ -4,20 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import threading
-import time
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
-import uvicorn
 from aiohttp import web
 from fastapi import FastAPI, Request
 from pydantic import create_model
 
 from bandstand.gateway.routes import RouteTable
-from bandstand.platform.http_protocol import CoalescingHttpToolsProtocol
-from tests.support.servers import free_port
 
 
 async def echo(request: Request) -> dict[str, Any]:
@@ -128,34 +123,6 @@ async def aiohttp_server(
         yield f"http://{host}:{port}", app
     finally:
         await runner.cleanup()
-
-
-@contextmanager
-def uvicorn_in_thread(app: Any) -> Iterator[str]:
-    """`app` served by uvicorn on a free loopback port from another thread; yields its URL."""
-    port = free_port()
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=port,
-        http=CoalescingHttpToolsProtocol,  # as `bandstand serve` runs it
-        lifespan="on",
-        log_level="warning",
-        access_log=False,
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="uvicorn-under-test", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
 
 
 @asynccontextmanager

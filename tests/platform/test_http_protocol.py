@@ -5,17 +5,14 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from starlette.types import Receive, Scope, Send
 
-from bandstand.platform.http_protocol import CoalescingHttpToolsProtocol, CoalescingTransport
+from bandstand.platform.http_protocol import CoalescingTransport
+from tests.support.uvicorn_thread import uvicorn_in_thread
 
 
 class RecordingTransport:
@@ -58,40 +55,6 @@ async def test_a_lone_write_leaves_by_the_end_of_the_loop_iteration() -> None:
     assert transport.get_extra_info("peername") == "info:peername"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@contextmanager
-def _serving(app: Any) -> Iterator[str]:
-    port = _free_port()
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=port,
-        http=CoalescingHttpToolsProtocol,
-        lifespan="off",
-        log_level="warning",
-        access_log=False,
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="coalescing-under-test", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-
-
 release = threading.Event()
 
 
@@ -123,7 +86,7 @@ async def _app(scope: Scope, receive: Receive, send: Send) -> None:
 
 @pytest.fixture(scope="module")
 def server_url() -> Iterator[str]:
-    with _serving(_app) as url:
+    with uvicorn_in_thread(_app, lifespan="off") as url:
         yield url
 
 
