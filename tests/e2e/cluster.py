@@ -122,6 +122,21 @@ def run_cli(*args: str, env: dict[str, str], cwd: Path) -> None:
     assert done.returncode == 0, f"bandstand {' '.join(args)}:\n{done.stdout}\n{done.stderr}"
 
 
+def prepare_platform(env: dict[str, str], data_dir: Path, admin: tuple[str, str, str]) -> None:
+    """Migrate every service's database, seed the demo catalogue and create the admin
+    (username, email, password), as an operator does before the first start."""
+    run_cli("migrate", "--data-dir", str(data_dir), env=env, cwd=data_dir)
+    run_cli("seed", "--demo", "--data-dir", str(data_dir), env=env, cwd=data_dir)
+    username, email, password = admin
+    run_cli(
+        "createsuperuser",
+        *("--username", username, "--email", email, "--password", password),
+        *("--data-dir", str(data_dir)),
+        env=env,
+        cwd=data_dir,
+    )
+
+
 def _signing_key(path: Path) -> Path:
     """One Ed25519 key for every identity replica, as a Secret mounted in each would be."""
     key = Ed25519PrivateKey.generate()
@@ -162,17 +177,7 @@ def build_cluster(
         },
         **{f"BANDSTAND_SERVICE_URLS__{name.upper()}": json.dumps(urls[name]) for name in services},
     )
-    setup = workdir / "setup"
-    run_cli("migrate", "--data-dir", str(setup), env=env, cwd=setup)
-    run_cli("seed", "--demo", "--data-dir", str(setup), env=env, cwd=setup)
-    username, email, password = ADMIN
-    run_cli(
-        "createsuperuser",
-        *("--username", username, "--email", email, "--password", password),
-        *("--data-dir", str(setup)),
-        env=env,
-        cwd=setup,
-    )
+    prepare_platform(env, workdir / "setup", ADMIN)
     cluster = Cluster(workdir, env)
     for name in services:
         for index, port in enumerate(ports[name]):

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Page
 
 from bandstand import registry
-from tests.e2e.cluster import run_cli
+from tests.e2e.cluster import prepare_platform
 from tests.e2e.processes import Bandstand, bandstand_env
 from tests.support.servers import PostgresServer, RabbitMQServer, RedisServer, free_port
 from tests.web.browser import (
@@ -59,16 +59,8 @@ def site(
         **{f"BANDSTAND_SERVICE_URLS__{name.upper()}": urls[name] for name in SERVICES},
     )
     data_dir = workdir / "identity"
-    run_cli("migrate", "--data-dir", str(data_dir), env=env, cwd=workdir)
-    run_cli("seed", "--demo", "--data-dir", str(data_dir), env=env, cwd=workdir)
-    username, email, password = ADMIN
-    run_cli(
-        "createsuperuser",
-        *("--username", username, "--email", email, "--password", password),
-        *("--data-dir", str(data_dir)),
-        env=env,
-        cwd=workdir,
-    )
+    prepare_platform(env, data_dir, ADMIN)
+    username, _, password = ADMIN
     processes = [
         Bandstand(
             "serve",
