@@ -103,7 +103,7 @@ class Cluster:
         for member in self.members:
             member.process.kill()
 
-    def logs_without_tracebacks(self) -> list[str]:
+    def members_with_tracebacks(self) -> list[str]:
         """The labels of members whose log shows a traceback (none expected)."""
         return [m.label for m in self.members if "Traceback" in m.process.log()]
 
