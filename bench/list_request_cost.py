@@ -154,8 +154,8 @@ if __name__ == "__main__":
             access_log=False,
             log_level="WARNING",
         )
-        for entry in registry.SERVICES:
-            upgrade_blocking(given.database_url(entry.name), entry.name, entry.migrations)
+        for name in registry.with_database():
+            upgrade_blocking(given.database_url(name), name, registry.service(name).migrations)
         asyncio.run(main(given, args.paths, args.rows, args.rounds))
     finally:
         if postgres is not None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import Query, Request, Response, status
 from fastapi.responses import JSONResponse
 
 from bandstand.academy.access import can_manage
@@ -33,11 +33,12 @@ from bandstand.academy.schemas import (
 )
 from bandstand.academy.service import course_service
 from bandstand.platform.errors import Forbidden, legacy_errors
+from bandstand.platform.lean_routes import ServiceRouter
 from bandstand.platform.pagination import Page, Pagination, build_page, page_shape, paginate
 from bandstand.platform.security import CurrentUser, InstructorUser, OptionalUser
 from bandstand.platform.transactions import DBSession, get_session
 
-router = APIRouter(prefix="/api/v1", tags=["academy"])
+router = ServiceRouter(prefix="/api/v1", tags=["academy"])
 COURSE_PAGE = page_shape(CourseRead)
 learning_platform = legacy_errors("error", validation_status=400)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request, Response, status
+from fastapi import Path, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 
 from bandstand.admin.health import deep_health
@@ -26,12 +26,13 @@ from bandstand.admin.service import (
     setting_service,
 )
 from bandstand.platform.errors import legacy_errors
+from bandstand.platform.lean_routes import ServiceRouter
 from bandstand.platform.pagination import Page, Pagination, page_shape, paginate
 from bandstand.platform.schemas import IsoDate, StorableText
 from bandstand.platform.security import AdminUser
 from bandstand.platform.transactions import DBSession
 
-router = APIRouter(prefix="/api/v1", tags=["admin"])
+router = ServiceRouter(prefix="/api/v1", tags=["admin"])
 
 AUDIT_PAGE = page_shape(AuditEntryRead)
 SETTING_PAGE = page_shape(SettingRead)

@@ -11,15 +11,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import Request, Response, status
 from pydantic import ValidationError
 
 from bandstand.billing.endpoints import IdempotencyKey, accepted_headers, place
 from bandstand.billing.schemas import OrderAccepted, OrderCreate
 from bandstand.platform.errors import BadRequest, legacy_errors
+from bandstand.platform.lean_routes import ServiceRouter
 from bandstand.platform.security import CurrentUser
 
-router = APIRouter(tags=["billing (streaming platform compatibility)"])
+router = ServiceRouter(tags=["billing (streaming platform compatibility)"])
 
 ORDER_BODY = {
     "content": {

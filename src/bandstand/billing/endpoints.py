@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header, Path, Query, Request, Response, status
+from fastapi import Body, Header, Path, Query, Request, Response, status
 
 from bandstand.billing.dead_letters import DEAD_LETTER_QUEUE, dead_letter_service
 from bandstand.billing.events import order_id_of
@@ -22,12 +22,13 @@ from bandstand.billing.schemas import (
 from bandstand.billing.service import Placed, order_service
 from bandstand.platform.errors import BadRequest, NotFound
 from bandstand.platform.json_response import JSONShape
+from bandstand.platform.lean_routes import ServiceRouter
 from bandstand.platform.messaging import Broker, Peeked
 from bandstand.platform.pagination import Page, Pagination, page_shape, paginate
 from bandstand.platform.security import AdminUser, CurrentUser, Principal
 from bandstand.platform.transactions import DBSession, get_session
 
-router = APIRouter(prefix="/api/v1/billing", tags=["billing"])
+router = ServiceRouter(prefix="/api/v1/billing", tags=["billing"])
 ORDER_PAGE = page_shape(OrderRead)
 DEAD_LETTERS = JSONShape(DeadLetters)
 

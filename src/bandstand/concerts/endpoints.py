@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 
 from bandstand.concerts.schemas import (
     AttendanceUpdate,
@@ -20,12 +20,13 @@ from bandstand.concerts.schemas import (
     StoredStatus,
 )
 from bandstand.concerts.service import concert_filters, concert_service
+from bandstand.platform.lean_routes import ServiceRouter
 from bandstand.platform.pagination import Page, Pagination, page_shape
 from bandstand.platform.resources import AdminResource
 from bandstand.platform.security import AdminUser, CurrentUser, OptionalUser
 from bandstand.platform.transactions import DBSession
 
-router = APIRouter(prefix="/api/v1", tags=["concerts"])
+router = ServiceRouter(prefix="/api/v1", tags=["concerts"])
 CONCERT_PAGE = page_shape(ConcertRead)
 ATTENDEE_PAGE = page_shape(Attendee)
 MY_CONCERT_PAGE = page_shape(MyConcert)

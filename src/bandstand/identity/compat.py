@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import Query, Response, status
 
 from bandstand.identity.authentication import (
     LOGIN_RESPONSES,
@@ -22,10 +22,11 @@ from bandstand.identity.schemas import (
     UserRead,
 )
 from bandstand.identity.service import user_service
+from bandstand.platform.lean_routes import ServiceRouter
 from bandstand.platform.security import AdminUser, CurrentUser, Principal, Revocations
 from bandstand.platform.transactions import DBSession
 
-router = APIRouter(tags=["identity (music player compatibility)"])
+router = ServiceRouter(tags=["identity (music player compatibility)"])
 
 
 @router.post("/auth/login", response_model=LegacyLoginResponse, responses=LOGIN_RESPONSES)

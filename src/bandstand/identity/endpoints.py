@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import Query, Request, Response, status
 
 from bandstand.identity.authentication import (
     LOGIN_RESPONSES,
@@ -32,14 +32,15 @@ from bandstand.identity.schemas import (
 from bandstand.identity.service import user_service
 from bandstand.identity.tokens import JWKS_SCHEMA, KeyStore
 from bandstand.platform.errors import legacy_errors
+from bandstand.platform.lean_routes import ServiceRouter
 from bandstand.platform.pagination import Page, Pagination, page_shape, paginate
 from bandstand.platform.schemas import StorableText
 from bandstand.platform.security import AdminUser, CurrentUser, Revocations
 from bandstand.platform.transactions import DBSession
 
-router = APIRouter(prefix="/api/v1", tags=["identity"])
+router = ServiceRouter(prefix="/api/v1", tags=["identity"])
 USER_PAGE = page_shape(UserRead)
-keys_router = APIRouter(tags=["identity"])
+keys_router = ServiceRouter(tags=["identity"])
 
 
 @keys_router.get(

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import Query, Request, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.inventory.models import TITLE_MAX, Movie
@@ -28,11 +28,12 @@ from bandstand.inventory.service import MovieNotFound, movie_service
 from bandstand.platform.errors import BadRequest, NotFound, legacy_errors
 from bandstand.platform.json_body import body_schema, json_object, validated
 from bandstand.platform.json_response import JSONShape
+from bandstand.platform.lean_routes import ServiceRouter
 from bandstand.platform.schemas import StorableText
 from bandstand.platform.security import AdminUser
 from bandstand.platform.transactions import DBSession
 
-router = APIRouter(prefix="/api/movies", tags=["movies (streaming platform compatibility)"])
+router = ServiceRouter(prefix="/api/movies", tags=["movies (streaming platform compatibility)"])
 MOVIE_LIST = JSONShape(list[MovieRead])
 
 REQUIRED = "Title and description are required"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import Path, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.inventory.models import GENRE_MAX, INT_MAX, TITLE_MAX, Movie
@@ -17,13 +17,14 @@ from bandstand.inventory.schemas import (
     MovieUpdate,
 )
 from bandstand.inventory.service import movie_service
+from bandstand.platform.lean_routes import ServiceRouter
 from bandstand.platform.pagination import Page, Pagination, page_shape
 from bandstand.platform.resources import AdminResource
 from bandstand.platform.schemas import StorableText
 from bandstand.platform.security import Principal
 from bandstand.platform.transactions import DBSession
 
-router = APIRouter(prefix="/api/v1", tags=["movies"])
+router = ServiceRouter(prefix="/api/v1", tags=["movies"])
 MOVIE_PAGE = page_shape(MovieRead)
 
 # Bounded so that no id reaches the database as a number its INTEGER column cannot hold.

@@ -12,7 +12,7 @@ import json
 import math
 from typing import Any
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import Request, Response, status
 from pydantic import ValidationError
 
 from bandstand.marketplace.counting import ListingCounter
@@ -28,11 +28,12 @@ from bandstand.marketplace.service import (
     listing_filters,
 )
 from bandstand.platform.errors import BadRequest, NotFound, legacy_errors
+from bandstand.platform.lean_routes import ServiceRouter
 from bandstand.platform.schemas import NUL_MESSAGE, unstorable_reason
 from bandstand.platform.security import AdminUser
 from bandstand.platform.transactions import DBSession
 
-router = APIRouter(tags=["marketplace (instrument search compatibility)"])
+router = ServiceRouter(tags=["marketplace (instrument search compatibility)"])
 PAGE_SIZE = 50
 MAX_PAGE = 10**9
 INVALID_PAGE = "Invalid page."

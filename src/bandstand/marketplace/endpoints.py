@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import Depends, Request, Response
 
 from bandstand.marketplace.params import (
     Counter,
@@ -29,12 +29,13 @@ from bandstand.marketplace.schemas import (
 )
 from bandstand.marketplace.service import ListingQuery, instrument_service, listing_filters
 from bandstand.platform.errors import Forbidden, Unauthorized, legacy_errors
+from bandstand.platform.lean_routes import ServiceRouter
 from bandstand.platform.pagination import Page, Pagination, build_page, paginate
 from bandstand.platform.resources import AdminResource, validated
 from bandstand.platform.security import OptionalUser
 from bandstand.platform.transactions import DBSession
 
-router = APIRouter(prefix="/api/v1", tags=["marketplace"])
+router = ServiceRouter(prefix="/api/v1", tags=["marketplace"])
 
 
 # Dependencies are `async def` although they wait for nothing: FastAPI runs a plain `def` one in

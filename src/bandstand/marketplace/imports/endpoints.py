@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 
 from bandstand.marketplace.imports.importer import (
     ImportFormat,
@@ -16,10 +16,11 @@ from bandstand.marketplace.imports.importer import (
 )
 from bandstand.marketplace.schemas import ImportSummary
 from bandstand.platform.errors import BadRequest, PayloadTooLarge
+from bandstand.platform.lean_routes import ServiceRouter
 from bandstand.platform.security import AdminUser
 from bandstand.platform.transactions import DBSession
 
-router = APIRouter(prefix="/api/v1", tags=["marketplace"])
+router = ServiceRouter(prefix="/api/v1", tags=["marketplace"])
 MAX_IMPORT_BYTES = 1024 * 1024
 """A small batch: larger files go through the command line, which streams them."""
 CONTENT_TYPES = {

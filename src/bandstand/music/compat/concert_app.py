@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import Request, Response, status
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -39,10 +39,11 @@ from bandstand.music.schemas import (
 from bandstand.music.service import SongIdTaken, SongNotFound, song_service
 from bandstand.platform.errors import BadRequest, NotFound, legacy_errors
 from bandstand.platform.json_body import body_schema, json_object, validated
+from bandstand.platform.lean_routes import ServiceRouter
 from bandstand.platform.security import AdminUser
 from bandstand.platform.transactions import DBSession
 
-router = APIRouter(tags=["music (concert app compatibility)"])
+router = ServiceRouter(tags=["music (concert app compatibility)"])
 
 ALREADY_PRESENT: dict[int | str, dict[str, Any]] = {
     302: {"description": "A record with this id already exists"}

@@ -7,7 +7,7 @@ as its `DELETE /users/{id}` does.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 
 from bandstand.music.endpoints.params import AlbumId, Limit, SongId
 from bandstand.music.schemas import (
@@ -23,11 +23,12 @@ from bandstand.music.schemas import (
 )
 from bandstand.music.service import album_service, song_detail, song_service
 from bandstand.platform.json_response import JSONShape
+from bandstand.platform.lean_routes import ServiceRouter
 from bandstand.platform.resources import AdminResource
 from bandstand.platform.security import AdminUser, CurrentUser, OptionalUser
 from bandstand.platform.transactions import DBSession
 
-router = APIRouter(tags=["music (music player compatibility)"])
+router = ServiceRouter(tags=["music (music player compatibility)"])
 SONGS = JSONShape(list[SongRead])
 ALBUMS = JSONShape(list[AlbumRead])
 TRACKS = JSONShape(list[AlbumTrack])

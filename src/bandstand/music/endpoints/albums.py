@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import Query, Request, Response, status
 
 from bandstand.music.endpoints.params import AlbumId, Artist, Genre, Search, SongId
 from bandstand.music.schemas import (
@@ -17,12 +17,13 @@ from bandstand.music.schemas import (
     TrackCreate,
 )
 from bandstand.music.service import album_service
+from bandstand.platform.lean_routes import ServiceRouter
 from bandstand.platform.pagination import Page, Pagination, page_shape
 from bandstand.platform.resources import AdminResource
 from bandstand.platform.security import AdminUser, CurrentUser
 from bandstand.platform.transactions import DBSession
 
-router = APIRouter(prefix="/api/v1", tags=["albums"])
+router = ServiceRouter(prefix="/api/v1", tags=["albums"])
 
 
 class AlbumPage(Page[AlbumRead | SongAlbum]):

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 
 from bandstand.music.endpoints.params import PictureId
 from bandstand.music.pictures import picture_service
 from bandstand.music.schemas import PictureCreate, PictureRead, PictureUpdate
+from bandstand.platform.lean_routes import ServiceRouter
 from bandstand.platform.pagination import Page, Pagination, page_shape
 from bandstand.platform.resources import AdminResource
 from bandstand.platform.transactions import DBSession
 
-router = APIRouter(prefix="/api/v1", tags=["pictures"])
+router = ServiceRouter(prefix="/api/v1", tags=["pictures"])
 PICTURE_PAGE = page_shape(PictureRead)
 
 

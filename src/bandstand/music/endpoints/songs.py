@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import Query, Request, Response, status
 
 from bandstand.music.endpoints.params import Artist, Genre, Search, SongId
 from bandstand.music.repository import SongFilters
@@ -21,12 +21,13 @@ from bandstand.music.schemas import (
     SongUpdate,
 )
 from bandstand.music.service import song_detail, song_service
+from bandstand.platform.lean_routes import ServiceRouter
 from bandstand.platform.pagination import Page, Pagination, page_shape
 from bandstand.platform.resources import AdminResource
 from bandstand.platform.security import CurrentUser, OptionalUser
 from bandstand.platform.transactions import DBSession
 
-router = APIRouter(prefix="/api/v1", tags=["songs"])
+router = ServiceRouter(prefix="/api/v1", tags=["songs"])
 SONG_PAGE = page_shape(SongRead)
 LIKED_PAGE = page_shape(LikedSong)
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from starlette.responses import Response
 
+from bandstand.platform.lean_routes import ServiceRouter
 from bandstand.web.pages.academy_common import (
     DIFFICULTIES,
     Progress,
@@ -17,7 +18,7 @@ from bandstand.web.pages.academy_common import (
 )
 from bandstand.web.visit import PageVisit, Visit, page_error
 
-router = APIRouter(include_in_schema=False)
+router = ServiceRouter(include_in_schema=False)
 CATALOGUE_PAGE = 12
 SearchText = Annotated[str | None, Query(max_length=200)]
 PageNumber = Annotated[int, Query(ge=1, le=100_000)]

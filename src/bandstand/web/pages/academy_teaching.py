@@ -7,10 +7,11 @@ import asyncio
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from starlette.requests import Request
 from starlette.responses import Response
 
+from bandstand.platform.lean_routes import ServiceRouter
 from bandstand.web.api import ApiResponse
 from bandstand.web.charts import bar_chart, line_chart, percent
 from bandstand.web.forms import form_values
@@ -22,7 +23,7 @@ from bandstand.web.pages.academy_common import (
 )
 from bandstand.web.visit import PageVisit, Visit, page_error
 
-router = APIRouter(prefix="/teaching", include_in_schema=False)
+router = ServiceRouter(prefix="/teaching", include_in_schema=False)
 DAY_CHOICES = (7, 30, 90, 365)
 Days = Annotated[int, Query(ge=1, le=365)]
 

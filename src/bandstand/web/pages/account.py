@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
+from bandstand.platform.lean_routes import ServiceRouter
 from bandstand.web.forms import form_values, safe_next
 from bandstand.web.visit import PageVisit
 
-router = APIRouter(include_in_schema=False)
+router = ServiceRouter(include_in_schema=False)
 PROFILE_FIELDS = ("username", "email", "first_name", "last_name")
 
 

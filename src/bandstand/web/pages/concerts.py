@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import Path, Query
 from starlette.requests import Request
 from starlette.responses import Response
 
+from bandstand.platform.lean_routes import ServiceRouter
 from bandstand.web.forms import form_values
 from bandstand.web.pages.listing import (
     TIMES,
@@ -20,7 +21,7 @@ from bandstand.web.pages.listing import (
 )
 from bandstand.web.visit import PageVisit, page_error
 
-router = APIRouter(include_in_schema=False)
+router = ServiceRouter(include_in_schema=False)
 PAGE_SIZE = 12
 MAX_ID = 2**31 - 1
 FILTERS = ("city", "date_from", "date_to")

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 
-from fastapi import APIRouter
 from starlette.responses import Response
 
+from bandstand.platform.lean_routes import ServiceRouter
 from bandstand.web.pages.present import HELPERS
 from bandstand.web.visit import PageVisit
 
-router = APIRouter(include_in_schema=False)
+router = ServiceRouter(include_in_schema=False)
 HOME_ROWS = 6
 
 

@@ -8,9 +8,10 @@ import asyncio
 from functools import partial
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from starlette.responses import Response
 
+from bandstand.platform.lean_routes import ServiceRouter
 from bandstand.web.pages.listing import (
     TIMES,
     ListPage,
@@ -23,7 +24,7 @@ from bandstand.web.pages.listing import (
 )
 from bandstand.web.visit import PageVisit, page_error
 
-router = APIRouter(include_in_schema=False)
+router = ServiceRouter(include_in_schema=False)
 PAGE_SIZE = 24
 FILTERS = (
     "search",

@@ -8,10 +8,11 @@ import uuid
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import Path, Query
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from bandstand.platform.lean_routes import ServiceRouter
 from bandstand.web.forms import form_values
 from bandstand.web.pages.listing import (
     TIMES,
@@ -24,7 +25,7 @@ from bandstand.web.pages.listing import (
 )
 from bandstand.web.visit import PageVisit, page_error
 
-router = APIRouter(include_in_schema=False)
+router = ServiceRouter(include_in_schema=False)
 PAGE_SIZE = 12
 ORDERS_PAGE_SIZE = 20
 GENRE_SAMPLE = 100

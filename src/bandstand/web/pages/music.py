@@ -8,17 +8,18 @@ import asyncio
 from typing import Annotated, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Path, Query
+from fastapi import Path, Query
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from bandstand.platform.lean_routes import ServiceRouter
 from bandstand.web.forms import form_values, safe_next
 from bandstand.web.pages import music_albums
 from bandstand.web.pages.music_catalogue import FilterChoices, albums_of, filter_choices
 from bandstand.web.pages.present import HELPERS, INT_MAX, optional_id
 from bandstand.web.visit import PageError, PageVisit
 
-router = APIRouter(include_in_schema=False)
+router = ServiceRouter(include_in_schema=False)
 router.include_router(music_albums.router)
 
 SONGS_PER_PAGE = 20

@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import Path, Query
 from starlette.responses import Response
 
+from bandstand.platform.lean_routes import ServiceRouter
 from bandstand.web.pages.present import HELPERS, INT_MAX, local_media
 from bandstand.web.visit import PageVisit
 
-router = APIRouter(include_in_schema=False)
+router = ServiceRouter(include_in_schema=False)
 
 ALBUMS_PER_PAGE = 12
 TRACKS_PER_PAGE = 100

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from starlette.responses import Response
 
+from bandstand.platform.lean_routes import ServiceRouter
 from bandstand.web.pages.present import HELPERS
 from bandstand.web.visit import PageVisit
 
-router = APIRouter(include_in_schema=False)
+router = ServiceRouter(include_in_schema=False)
 
 PICTURES_PER_PAGE = 12
 

@@ -3,8 +3,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-
+from bandstand.platform.lean_routes import ServiceRouter
 from bandstand.web.pages.admin import (
     audit,
     catalogue,
@@ -17,7 +16,7 @@ from bandstand.web.pages.admin import (
     users,
 )
 
-router = APIRouter(prefix="/admin", include_in_schema=False)
+router = ServiceRouter(prefix="/admin", include_in_schema=False)
 # `/admin` itself (and `/admin/`, the trailing slash being stripped): a route of this router,
 # since an included router's empty path under an empty prefix is refused.
 router.add_api_route("", dashboard.dashboard, methods=["GET"])

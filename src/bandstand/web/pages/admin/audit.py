@@ -6,13 +6,14 @@ import asyncio
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from starlette.responses import Response
 
+from bandstand.platform.lean_routes import ServiceRouter
 from bandstand.web.pages.admin.common import PageNumber, listing
 from bandstand.web.visit import PageVisit, Visit
 
-router = APIRouter()
+router = ServiceRouter()
 ACTIONS = (
     "identity.user.registered",
     "identity.user.logged_in",

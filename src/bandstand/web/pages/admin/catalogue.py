@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
+from bandstand.platform.lean_routes import ServiceRouter
 from bandstand.web.forms import form_values
 from bandstand.web.pages.admin import extras
 from bandstand.web.pages.admin.common import PageNumber, SearchText, field_errors, listing, refusal
@@ -17,7 +17,7 @@ from bandstand.web.pages.admin.editing import Resource, body_from_form, form_fro
 from bandstand.web.pages.admin.resources import CATALOGUE
 from bandstand.web.visit import PageVisit, Visit
 
-router = APIRouter()
+router = ServiceRouter()
 Extra = Callable[[Visit, dict[str, Any]], Awaitable[dict[str, Any]]]
 EXTRAS: dict[str, Extra] = {
     "albums": extras.album_tracks,

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
+from bandstand.platform.lean_routes import ServiceRouter
 from bandstand.web.forms import form_values
 from bandstand.web.pages.admin.common import refusal
 from bandstand.web.pages.admin.editing import WHOLE_NUMBER
 from bandstand.web.visit import PageVisit, Visit
 
-router = APIRouter()
+router = ServiceRouter()
 ROWS = 100
 
 

@@ -3,15 +3,15 @@ on every rejected line. The file goes to the marketplace's import API as it is."
 
 from __future__ import annotations
 
-from fastapi import APIRouter
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 
+from bandstand.platform.lean_routes import ServiceRouter
 from bandstand.web.pages.admin.common import refusal
 from bandstand.web.visit import PageVisit, Visit
 
-router = APIRouter(prefix="/instruments/import")
+router = ServiceRouter(prefix="/instruments/import")
 MAX_BYTES = 1024 * 1024
 """The API's limit for an import over HTTP; larger files go through `bandstand import`."""
 CONTENT_TYPES = {"csv": "text/csv", "jsonl": "application/x-ndjson"}

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
+from bandstand.platform.lean_routes import ServiceRouter
 from bandstand.web.forms import form_values
 from bandstand.web.pages.admin.common import field_errors, refusal
 from bandstand.web.pages.admin.editing import Resource, body_from_form, form_from_item
 from bandstand.web.pages.admin.resources import LESSON_FIELDS
 from bandstand.web.visit import PageVisit, Visit
 
-router = APIRouter(prefix="/courses/{course_id}/lessons")
+router = ServiceRouter(prefix="/courses/{course_id}/lessons")
 
 
 def _lessons(course_id: int) -> Resource:

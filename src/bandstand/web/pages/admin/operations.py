@@ -5,15 +5,16 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from starlette.requests import Request
 from starlette.responses import Response
 
+from bandstand.platform.lean_routes import ServiceRouter
 from bandstand.web.forms import form_values
 from bandstand.web.pages.admin.common import PageNumber, listing, refusal
 from bandstand.web.visit import PageVisit
 
-router = APIRouter()
+router = ServiceRouter()
 DEAD_LETTER_ROWS = 100
 MAX_ID = 2**31 - 1
 OrderStatus = Literal["pending", "completed", "failed", ""]

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
+from bandstand.platform.lean_routes import ServiceRouter
 from bandstand.web.forms import form_values
 from bandstand.web.pages.admin.common import PageNumber, field_errors, listing, refusal
 from bandstand.web.visit import PageVisit, Visit
 
-router = APIRouter(prefix="/settings")
+router = ServiceRouter(prefix="/settings")
 
 
 def _body(values: dict[str, str], form: dict[str, str]) -> dict[str, Any]:

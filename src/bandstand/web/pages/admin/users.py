@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from starlette.requests import Request
 from starlette.responses import Response
 
+from bandstand.platform.lean_routes import ServiceRouter
 from bandstand.web.forms import form_values
 from bandstand.web.pages.admin.common import PageNumber, SearchText, listing, refusal
 from bandstand.web.visit import PageVisit, Visit
 
-router = APIRouter(prefix="/users")
+router = ServiceRouter(prefix="/users")
 ROLES = ("user", "instructor", "admin")
 
 
