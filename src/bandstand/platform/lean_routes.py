@@ -191,8 +191,8 @@ def _only_known_inputs(dependant: Dependant) -> bool:
 def _parameter(field: Any, *, from_path: bool) -> _Parameter | None:
     info: FieldInfo = field.field_info
     expected = params.Path if from_path else params.Query
-    if not isinstance(info, expected) or info.validation_alias is not None:
-        return None
+    if not isinstance(info, expected) or not isinstance(info.validation_alias, str | None):
+        return None  # AliasPath, AliasChoices
     annotation = info.annotation
     if _is_sequence_or_model(annotation) or any(
         type(item).__name__ == "Json" for item in info.metadata
