@@ -2,19 +2,20 @@
 
 FastAPI solves a route's dependencies anew on every request: for each query parameter it works
 out again whether the parameter is a model, a sequence or aliased, and builds the error list
-through several layers. On a signed-in list page that is about a quarter of the request's CPU
+through several layers. On a signed-in list page that was about a quarter of the request's CPU
 (five dependencies, a dozen query parameters), where the validation itself is a few
 microseconds a parameter. A `LeanRoute` looks at its dependency tree once, when FastAPI builds
-its handler, and, where every part of it is one this plan knows, keeps the order to call them
-in and each query or path parameter's validator. A request then validates each parameter with
+its handler, and, where every part of it is one the plan knows, keeps the order to call them in
+and each query or path parameter's validator. A request then validates each parameter with
 FastAPI's own validator (the same `ModelField`), calls the dependencies and the endpoint, and
-returns the endpoint's `Response`.
+answers what the endpoint returned as FastAPI would: a `Response` as it is, anything else
+written by the route's response model with the route's status code.
 
-Anything else is FastAPI's: a route whose tree holds a body, headers or cookies as parameters,
-a generator dependency, a sequence or model parameter, or an endpoint that does not return a
-`Response`, is never planned; and a request with a missing or invalid parameter, or made while
-dependency overrides are set (tests), is handed to FastAPI's own handler, which answers it as
-it always does (the 422 naming the field). The OpenAPI document is FastAPI's, from the same route.
+Anything else is FastAPI's. A route whose tree holds a body, headers or cookies as parameters,
+a generator or a plain function, a sequence or model parameter, or that streams, is never
+planned; a request with a missing or invalid parameter, or made while dependency overrides are
+set (tests), is handed to FastAPI's own handler, which answers it as it always does (the 422
+naming the field). The OpenAPI document is FastAPI's, from the same route.
 """
 
 from __future__ import annotations
@@ -28,11 +29,13 @@ from typing import Any
 
 import fastapi.routing
 from fastapi import params
+from fastapi.datastructures import DefaultPlaceholder
 from fastapi.dependencies.models import Dependant
-from fastapi.routing import APIRoute, APIRouter
+from fastapi.routing import APIRoute, APIRouter, serialize_response
+from fastapi.utils import is_body_allowed_for_status_code
 from pydantic.fields import FieldInfo
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
@@ -109,22 +112,69 @@ class LeanRoute(APIRoute):
         # dependencies to the route's own.
         effective = _effective_route(self)
         reads = self.methods is not None and self.methods <= {"GET", "HEAD"}
-        plan = plan_of(effective.dependant) if reads else None
+        plan = plan_of(effective.dependant) if reads and _plain_answers(effective) else None
         if plan is None:
             return standard
         overrides = effective.dependency_overrides_provider
+        respond = _responder(effective)
 
         async def handler(request: Request) -> Response:
             if overrides is not None and getattr(overrides, "dependency_overrides", None):
                 return await standard(request)
             try:
-                response = await plan.run(request)
+                answer = await plan.run(request)
             except _Invalid:
                 return await standard(request)
-            assert isinstance(response, Response)
-            return response
+            return await respond(answer)
 
         return handler
+
+
+def _plain_answers(route: Any) -> bool:
+    """Not a stream: one value, or a `Response`, answered at once."""
+    response_class = route.response_class
+    if isinstance(response_class, DefaultPlaceholder):
+        response_class = response_class.value
+    return not (
+        getattr(route, "is_json_stream", False)
+        or getattr(route, "stream_item_field", None) is not None
+        or (inspect.isclass(response_class) and issubclass(response_class, StreamingResponse))
+    )
+
+
+def _responder(route: Any) -> Callable[[Any], Awaitable[Response]]:
+    """What FastAPI makes of an endpoint's return value: a `Response` as it is; anything else
+    validated and written by the route's response model, with the route's status code."""
+    response_class = route.response_class
+    dump_json = route.response_field is not None and isinstance(response_class, DefaultPlaceholder)
+    if isinstance(response_class, DefaultPlaceholder):
+        response_class = response_class.value
+    status = {} if route.status_code is None else {"status_code": route.status_code}
+
+    async def respond(answer: Any) -> Response:
+        if isinstance(answer, Response):
+            return answer
+        content = await serialize_response(
+            field=route.response_field,
+            response_content=answer,
+            include=route.response_model_include,
+            exclude=route.response_model_exclude,
+            by_alias=route.response_model_by_alias,
+            exclude_unset=route.response_model_exclude_unset,
+            exclude_defaults=route.response_model_exclude_defaults,
+            exclude_none=route.response_model_exclude_none,
+            is_coroutine=True,
+            dump_json=dump_json,
+        )
+        if dump_json:
+            response = Response(content, media_type="application/json", **status)
+        else:
+            response = response_class(content, **status)
+        if not is_body_allowed_for_status_code(response.status_code):
+            response.body = b""
+        return response
+
+    return respond
 
 
 def _effective_route(route: APIRoute) -> Any:
@@ -137,7 +187,7 @@ def _effective_route(route: APIRoute) -> Any:
 
 def plan_of(dependant: Dependant) -> _Plan | None:
     """The plan of `dependant`'s tree, or None where a part of it is not one a plan knows."""
-    if not _returns_response(dependant.call):
+    if not inspect.iscoroutinefunction(dependant.call):
         return None
     steps: list[_Step] = []
     done: dict[Any, int] = {}
@@ -234,16 +284,6 @@ def _plain_coroutine(call: Callable[..., Any]) -> bool:
         and inspect.iscoroutinefunction(dunder)
         and not inspect.isasyncgenfunction(dunder)
     )
-
-
-def _returns_response(call: Callable[..., Any] | None) -> bool:
-    if call is None or not inspect.iscoroutinefunction(call):
-        return False
-    try:
-        returned = typing.get_type_hints(call).get("return")
-    except Exception:  # an annotation that does not resolve: leave the route to FastAPI
-        return False
-    return inspect.isclass(returned) and issubclass(returned, Response)
 
 
 class ServiceRouter(APIRouter):
