@@ -25,6 +25,7 @@ import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Generic, ParamSpec, TypeVar, cast
+from urllib.parse import parse_qsl, urlencode
 
 from fastapi import Depends, Query, Request
 from pydantic import BaseModel, Field
@@ -140,13 +141,25 @@ def build_page(
 
 
 def _page_link(request: Request, params: PageParams, page: int) -> str:
-    url = request.url.remove_query_params("cursor")
-    return str(url.include_query_params(page=page, page_size=params.page_size))
+    return _link(request, "cursor", page=page, page_size=params.page_size)
 
 
 def _cursor_link(request: Request, params: PageParams, cursor: str) -> str:
-    url = request.url.remove_query_params("page")
-    return str(url.include_query_params(cursor=cursor, page_size=params.page_size))
+    return _link(request, "page", cursor=cursor, page_size=params.page_size)
+
+
+def _link(request: Request, dropped: str, **values: object) -> str:
+    """The request's URL without `dropped` and with `values` last, in their order, as
+    Starlette's `remove_query_params` then `include_query_params` write it, in one pass."""
+    url = request.url
+    kept = [
+        (key, value)
+        for key, value in parse_qsl(url.query, keep_blank_values=True)
+        if key != dropped and key not in values
+    ]
+    kept.extend((key, str(value)) for key, value in values.items())
+    base = str(url).partition("?")[0]
+    return f"{base}?{urlencode(kept)}"
 
 
 async def paginate(
