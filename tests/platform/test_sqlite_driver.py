@@ -15,16 +15,9 @@ import httpx
 import pytest
 from sqlalchemy import Column, Integer, String, Table, event, insert, select, text
 
-from bandstand.platform import sqlite_driver
 from bandstand.platform.database import Database, new_metadata
 from bandstand.platform.settings import Settings
-from bandstand.platform.sqlite_driver import (
-    DRIVER,
-    INLINE_BUDGET_SECONDS,
-    SLOW_SHARE,
-    InlineConnection,
-    ReadHistory,
-)
+from bandstand.platform.sqlite_driver import DRIVER, INLINE_BUDGET_SECONDS
 from tests.platform.sample_service import SampleBase
 from tests.platform.test_service_app import build_app
 from tests.support.client import api_client
@@ -114,63 +107,6 @@ async def test_a_slow_read_moves_off_the_loop(sqlite: Database) -> None:
     # The loop was held for the budget and the time to interrupt, not for the whole read.
     assert took > 10 * INLINE_BUDGET_SECONDS
     assert longest_gap < took / 2
-
-
-# The same read, counting to `n`: slow for a large `n`, fast for a small one.
-COUNT_TO = text(
-    "SELECT thread_id(), (SELECT count(*) FROM (WITH RECURSIVE c(x) AS "
-    "(SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < :n) SELECT x FROM c))"
-)
-
-
-async def test_a_read_that_outlasts_the_budget_goes_straight_to_a_thread_until_it_is_fast(
-    sqlite: Database, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(sqlite_driver, "READ_HISTORY", ReadHistory())
-    attempts = 0
-    plain_inline = InlineConnection.inline
-
-    def counted(connection: InlineConnection, work: Callable[[], Any]) -> Any:
-        nonlocal attempts
-        attempts += 1
-        return plain_inline(connection, work)
-
-    monkeypatch.setattr(InlineConnection, "inline", counted)
-    loop_thread = threading.get_ident()
-    async with sqlite.session() as session:
-        for _ in range(3):
-            thread, count = (await session.execute(COUNT_TO, {"n": 2_000_000})).one()
-            assert count == 2_000_000
-            assert thread != loop_thread
-        # Only the first run spent the budget on the loop before moving.
-        assert attempts == 1
-        threads = [(await session.execute(COUNT_TO, {"n": 10})).one()[0] for _ in range(30)]
-    assert threads[0] != loop_thread  # still taken for a slow read
-    assert threads[-1] == loop_thread  # its runs on a thread fit the budget: inline again
-    assert attempts > 1
-
-
-def test_a_read_slow_now_and_then_mostly_stays_on_the_loop() -> None:
-    history = ReadHistory()
-    inline = 0
-    for run in range(400):
-        if history.inline_first("q"):
-            inline += 1
-        history.ran("q", slow=run % 40 == 0)  # 1 run in 40 outlasts the budget
-    assert inline > 300
-    history.ran("always", slow=True)
-    assert not history.inline_first("always")
-    assert history.inline_first("never seen")
-    assert SLOW_SHARE < 0.1
-
-
-def test_the_history_keeps_the_reads_last_seen() -> None:
-    history = ReadHistory(remembered=2)
-    for sql in ("a", "b", "c"):
-        history.ran(sql, slow=True)
-    assert history.inline_first("a")  # forgotten
-    assert not history.inline_first("b")
-    assert not history.inline_first("c")
 
 
 async def test_a_cancelled_statement_ends_before_its_connection_is_reused(

@@ -9,9 +9,7 @@ Here `sqlite3` itself is the driver, behind SQLAlchemy's pysqlite dialect made a
 - a read (SELECT, PRAGMA, EXPLAIN) outside a write transaction runs on the event loop, with all
   its rows, under a budget of `INLINE_BUDGET_SECONDS`: a read that takes longer is interrupted by
   SQLite's progress handler and runs again on a thread, so a slow scan does not hold the loop
-  (reading again is safe: outside a transaction each statement reads its own snapshot). A read
-  (its SQL) that lately outlasted the budget goes straight to a thread instead of spending the
-  budget on the loop first each time, until its runs there fit the budget again (`ReadHistory`);
+  (reading again is safe: outside a transaction each statement reads its own snapshot);
 - anything else (a write, which may wait for another process's lock, a commit, which may
   checkpoint and sync, a read inside a write transaction) runs on a thread: one hop a
   statement, with its rows.
@@ -47,11 +45,6 @@ PROGRESS_STEPS = 1000
 """SQLite virtual machine steps between two looks at the clock (tens of microseconds)."""
 _READS = ("SELECT", "PRAGMA", "EXPLAIN")
 THREADS = 16
-SLOW_SHARE = 0.05
-"""A read whose recent runs outlasted the budget more often than this goes straight to a thread."""
-RUN_WEIGHT = 0.1
-"""How much one run moves a read's share of slow runs (an exponential moving average)."""
-READS_REMEMBERED = 1024
 
 T = TypeVar("T")
 
@@ -91,19 +84,13 @@ class InlineConnection(sqlite3.Connection):
         def run() -> list[Any]:
             return sqlite3.Connection.execute(self, sql, parameters).fetchall()
 
-        if self.in_transaction:
-            return await _on_thread(run)
-        if READ_HISTORY.inline_first(sql):
+        if not self.in_transaction:
             try:
-                rows = self.inline(run)
+                return self.inline(run)
             except sqlite3.OperationalError:
                 if not self.interrupted:
                     raise
-                READ_HISTORY.ran(sql, slow=True)
-            else:
-                READ_HISTORY.ran(sql, slow=False)
-                return rows
-        return await READ_HISTORY.on_thread(sql, run)
+        return await _on_thread(run)
 
     def inline(self, work: Callable[[], T]) -> T:
         """Run `work` here unless it outlasts the budget (`sqlite3.OperationalError`, with
@@ -143,20 +130,14 @@ class InlineCursor(sqlite3.Cursor):
             return self
 
         if in_greenlet() and is_read(sql) and not connection.in_transaction:
-            if READ_HISTORY.inline_first(sql):
-                try:
-                    # Run from the task awaiting the statement rather than in SQLAlchemy's
-                    # greenlet: the same place, and the async engine sees the statement awaited.
-                    result: InlineCursor = await_(_now(lambda: connection.inline(run)))
-                except sqlite3.OperationalError:
-                    if not connection.interrupted:
-                        raise
-                    READ_HISTORY.ran(sql, slow=True)
-                else:
-                    READ_HISTORY.ran(sql, slow=False)
-                    return result
-            on_thread: InlineCursor = await_(READ_HISTORY.on_thread(sql, run))
-            return on_thread
+            try:
+                # Run from the task awaiting the statement rather than in SQLAlchemy's greenlet:
+                # the same place, and the async engine sees the statement awaited.
+                result: InlineCursor = await_(_now(lambda: connection.inline(run)))
+                return result
+            except sqlite3.OperationalError:
+                if not connection.interrupted:
+                    raise
         return off_loop(run)
 
     def executemany(self, sql: str, parameters: Any, /) -> InlineCursor:
@@ -190,49 +171,6 @@ class InlineCursor(sqlite3.Cursor):
     async def _async_soft_close(self) -> None:
         """What SQLAlchemy's async layer calls on a result it hands on unread: the rows are
         here already, nothing waits on a thread."""
-
-
-class ReadHistory:
-    """Which reads (by their SQL) lately outlasted the inline budget.
-
-    Each run, inline or on a thread, moves a read's share of slow runs; a read whose share is
-    over `SLOW_SHARE` goes straight to a thread. One that outlasts the budget every time no
-    longer spends the budget on the loop first; one slow for some parameters only (a search for
-    a common word) goes to a thread for the next few runs after a slow one. On a thread a run is
-    timed by its thread's CPU, so the share falls again once the read would fit the budget.
-    Only the event loop's thread reads and records it."""
-
-    def __init__(self, remembered: int = READS_REMEMBERED) -> None:
-        self._remembered = remembered
-        self._slow_share: collections.OrderedDict[str, float] = collections.OrderedDict()
-
-    def inline_first(self, sql: str) -> bool:
-        return self._slow_share.get(sql, 0.0) <= SLOW_SHARE
-
-    def ran(self, sql: str, *, slow: bool) -> None:
-        share = self._slow_share.pop(sql, None)
-        if share is None and not slow:
-            return
-        share = (share or 0.0) * (1 - RUN_WEIGHT) + (RUN_WEIGHT if slow else 0.0)
-        if share > SLOW_SHARE / 10:
-            self._slow_share[sql] = share
-            while len(self._slow_share) > self._remembered:
-                self._slow_share.popitem(last=False)
-
-    async def on_thread(self, sql: str, work: Callable[[], T]) -> T:
-        """`work` (the read `sql`) on a thread, its run recorded."""
-
-        def timed() -> tuple[T, float]:
-            started = time.thread_time()
-            result = work()
-            return result, time.thread_time() - started
-
-        result, seconds = await _on_thread(timed)
-        self.ran(sql, slow=seconds > INLINE_BUDGET_SECONDS)
-        return result
-
-
-READ_HISTORY = ReadHistory()
 
 
 def off_loop(work: Callable[[], T]) -> T:
