@@ -4,6 +4,7 @@ solving answers, and whatever the plan does not know is left to FastAPI."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Annotated, Any
 
 import pytest
@@ -216,12 +217,12 @@ async def test_the_openapi_document_is_fastapi_s() -> None:
     assert "418" in document["paths"]["/items"]["get"]["responses"]
 
 
-def test_every_route_a_service_declares_is_lean() -> None:
+def test_every_route_a_service_declares_is_lean(tmp_path: Path) -> None:
     from bandstand import registry
     from bandstand.platform.runtime import Runtime
     from bandstand.platform.settings import Settings
 
-    runtime = Runtime(Settings(_env_file=None))  # type: ignore[call-arg]
+    runtime = Runtime(Settings(_env_file=None, data_dir=tmp_path))  # type: ignore[call-arg]
     for entry in registry.SERVICES:
         app = entry.create_app(runtime)
         for route in _api_routes(app.router):
