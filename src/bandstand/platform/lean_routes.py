@@ -89,13 +89,16 @@ class _Plan:
         self.steps = steps
 
     async def run(self, request: Request) -> Any:
+        # Every parameter first: a request FastAPI must answer (an invalid one) calls nothing
+        # here, so no dependency runs twice.
+        given = [
+            {parameter.name: parameter.value(request) for parameter in step.parameters}
+            for step in self.steps
+        ]
         results: list[Any] = []
-        for step in self.steps:
-            arguments: dict[str, Any] = {}
+        for step, arguments in zip(self.steps, given, strict=True):
             for name in step.request_names:
                 arguments[name] = request
-            for parameter in step.parameters:
-                arguments[parameter.name] = parameter.value(request)
             for name, index in step.dependencies:
                 arguments[name] = results[index]
             results.append(await step.call(**arguments))
