@@ -223,7 +223,8 @@ def _add(dependant: Dependant, steps: list[_Step], done: dict[Any, int]) -> int 
         if name is not None
     )
     steps.append(_Step(call, request_names, tuple(parameters), tuple(dependencies)))
-    done[call] = len(steps) - 1
+    if dependant.use_cache:
+        done[call] = len(steps) - 1
     return len(steps) - 1
 
 
