@@ -4,6 +4,7 @@ contracts included."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -64,6 +65,16 @@ async def _answers(pages: Pages, token: str | None) -> list[tuple[str, int, Any]
     return answers
 
 
+async def _audit_log_has(pages: Pages, entries: int) -> None:
+    headers = {"Authorization": f"Bearer {pages.admin_token}"}
+    for _ in range(150):
+        answer = await pages.client.get("/api/v1/logs?service=music", headers=headers)
+        if answer.status_code == 200 and answer.json()["count"] >= entries:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("the songs' events did not reach the audit log")
+
+
 @pytest.fixture
 def settings(make_settings: Any) -> Settings:
     return migrated(make_settings())
@@ -84,6 +95,7 @@ async def test_every_list_answers_alike_planned_or_not(
                     "file_url": f"https://example.com/{n}.mp3",
                 },
             )
+        await _audit_log_has(pages, 3)  # the events arrive through the broker: both passes see them
         runs = 0
         plain_run = lean_routes._Plan.run
 
