@@ -39,7 +39,7 @@ SEARCH_TERM = "corazon"  # matches "Corazón": accents and case are ignored
 LIST = "/api/v1/movies?page_size=50"
 SEARCH = f"/api/v1/movies?page_size=50&title={SEARCH_TERM}"
 CEILING = "/movies"
-PATHS = ("ceiling", "list", "search", "list, no cache", "search, no cache")
+PATHS = ("ceiling", "list, no cache", "search, no cache", "list", "search")
 TARGET_RATIO = 0.50
 TARGET_P99_MS = 50.0
 SEED = 20261201
@@ -240,10 +240,10 @@ def measure_engine(engine: str, args: argparse.Namespace, tmp: Path) -> dict[str
             check_responses(uncached_port, args.movies)
             targets = {
                 "ceiling": (f"http://{h.HOST}:{ceiling_port}{CEILING}", ceiling),
-                "list": (f"http://{h.HOST}:{port}{LIST}", server),
-                "search": (f"http://{h.HOST}:{port}{SEARCH}", server),
                 "list, no cache": (f"http://{h.HOST}:{uncached_port}{LIST}", uncached),
                 "search, no cache": (f"http://{h.HOST}:{uncached_port}{SEARCH}", uncached),
+                "list": (f"http://{h.HOST}:{port}{LIST}", server),
+                "search": (f"http://{h.HOST}:{port}{SEARCH}", server),
             }
             for round_number in range(1, args.rounds + 1):
                 print(f"  {engine} round {round_number}/{args.rounds}", file=sys.stderr)

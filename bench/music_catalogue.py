@@ -32,12 +32,12 @@ SEARCH = f"/api/v1/songs?page_size=50&search={data.SEARCH_TERM}"
 CEILING = "/songs"
 PATHS = (
     "ceiling",
-    "list",
-    "search",
-    "list, no cache",
-    "search, no cache",
     "list, signed in",
     "search, signed in",
+    "list, no cache",
+    "search, no cache",
+    "list",
+    "search",
 )
 TARGET_RATIO = 0.50
 """Of the list as shipped (answered from the response cache when it can)."""
@@ -125,12 +125,12 @@ def measure_engine(engine: str, args: argparse.Namespace, tmp: Path) -> dict[str
             no_cache = f"http://{h.HOST}:{uncached_port}"
             targets = {
                 "ceiling": (f"http://{h.HOST}:{ceiling_port}{CEILING}", ceiling, None),
-                "list": (f"http://{h.HOST}:{port}{LIST}", server, None),
-                "search": (f"http://{h.HOST}:{port}{SEARCH}", server, None),
-                "list, no cache": (f"{no_cache}{LIST}", uncached, None),
-                "search, no cache": (f"{no_cache}{SEARCH}", uncached, None),
                 "list, signed in": (f"{no_cache}{LIST}", uncached, signed_in),
                 "search, signed in": (f"{no_cache}{SEARCH}", uncached, signed_in),
+                "list, no cache": (f"{no_cache}{LIST}", uncached, None),
+                "search, no cache": (f"{no_cache}{SEARCH}", uncached, None),
+                "list": (f"http://{h.HOST}:{port}{LIST}", server, None),
+                "search": (f"http://{h.HOST}:{port}{SEARCH}", server, None),
             }
             for round_number in range(1, args.rounds + 1):
                 print(f"  {engine} round {round_number}/{args.rounds}", file=sys.stderr)
