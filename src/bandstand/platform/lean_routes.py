@@ -33,6 +33,7 @@ from fastapi.datastructures import DefaultPlaceholder
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, APIRouter, serialize_response
 from fastapi.utils import is_body_allowed_for_status_code
+from pydantic import BaseModel, Json
 from pydantic.fields import FieldInfo
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
@@ -248,9 +249,7 @@ def _parameter(field: Any, *, from_path: bool) -> _Parameter | None:
     if not isinstance(info, expected) or not isinstance(info.validation_alias, str | None):
         return None  # AliasPath, AliasChoices
     annotation = info.annotation
-    if _is_sequence_or_model(annotation) or any(
-        type(item).__name__ == "Json" for item in info.metadata
-    ):
+    if _is_sequence_or_model(annotation) or any(type(item) is Json for item in info.metadata):
         return None
     return _Parameter(
         name=field.name,
@@ -264,8 +263,6 @@ def _parameter(field: Any, *, from_path: bool) -> _Parameter | None:
 
 
 def _is_sequence_or_model(annotation: Any) -> bool:
-    from pydantic import BaseModel
-
     for candidate in (annotation, *typing.get_args(annotation)):
         origin = typing.get_origin(candidate) or candidate
         if inspect.isclass(origin) and (
