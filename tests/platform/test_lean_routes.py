@@ -235,7 +235,7 @@ def _api_routes(router: Any) -> Iterator[Any]:
     from fastapi.routing import APIRoute
 
     for route in router.routes:
-        if isinstance(route, APIRoute) and route.path not in ("/health", "/ready"):
+        if isinstance(route, APIRoute):
             yield route
         inner = getattr(route, "original_router", None)
         if inner is not None:

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from bandstand.platform.lean_routes import ServiceRouter
 from bandstand.platform.messaging.broker import Broker, dead_letter_queue
 from bandstand.platform.security import Principal
 
@@ -83,7 +84,7 @@ async def queue_depths(broker: Broker, queues: list[str]) -> dict[str, int]:
 
 
 def health_router(service: str, version: str) -> APIRouter:
-    router = APIRouter(tags=["health"])
+    router = ServiceRouter(tags=["health"])
     body = {"status": "healthy", "service": service, "version": version}
 
     @router.get("/health", response_model=HealthBody, summary="Liveness")

@@ -21,6 +21,7 @@ naming the field). The OpenAPI document is FastAPI's, from the same route.
 from __future__ import annotations
 
 import copy
+import enum
 import inspect
 import typing
 from collections.abc import Awaitable, Callable, Coroutine
@@ -46,6 +47,7 @@ class _Invalid(Exception):
 
 
 _MISSING = object()
+_IMMUTABLE = (type(None), bool, int, float, str, bytes, enum.Enum)
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,7 @@ class _Parameter:
     field: Any  # FastAPI's ModelField
     required: bool
     default: Any
+    copy_default: bool  # a mutable default is copied for each request, as FastAPI does
     validate_default: bool
 
     def value(self, request: Request) -> Any:
@@ -64,7 +67,7 @@ class _Parameter:
         if raw is _MISSING:
             if self.required:
                 raise _Invalid
-            value = copy.deepcopy(self.default)
+            value = copy.deepcopy(self.default) if self.copy_default else self.default
             if not self.validate_default:
                 return value
             raw = value
@@ -258,6 +261,7 @@ def _parameter(field: Any, *, from_path: bool) -> _Parameter | None:
         field=field,
         required=info.is_required(),
         default=field.default,
+        copy_default=not isinstance(field.default, _IMMUTABLE),
         validate_default=bool(info.validate_default),
     )
 
