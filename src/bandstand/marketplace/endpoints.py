@@ -19,7 +19,7 @@ from bandstand.marketplace.params import (
     TextFilter,
 )
 from bandstand.marketplace.repository import InstrumentFilters
-from bandstand.marketplace.responses import LISTING_PAGE, json_response
+from bandstand.marketplace.responses import LISTING_PAGE, json_response, page_with_results
 from bandstand.marketplace.schemas import (
     Categories,
     CategoryCount,
@@ -98,6 +98,11 @@ async def list_instruments(
             keep_count=False,
         )
         return json_response(LISTING_PAGE, page)
+    offset, size = pagination.offset, pagination.page_size
+    found = await instrument_service.search_page(session, filters, offset, size, listings)
+    if found is not None:
+        count, results = found
+        return page_with_results(build_page(request, pagination, count, []), results)
     count, rows = await instrument_service.page(
         session, counter, filters, pagination.offset, pagination.page_size, listings
     )

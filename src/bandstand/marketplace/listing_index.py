@@ -27,6 +27,7 @@ import json
 import logging
 from collections.abc import Sequence
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -42,11 +43,18 @@ from bandstand.marketplace.listing_documents import (
     expired,
     index_query,
 )
-from bandstand.marketplace.listing_rows import PAGE, PAGE_WITH_TOPS, newest, page_rows
+from bandstand.marketplace.listing_rows import (
+    PAGE,
+    PAGE_JSON,
+    PAGE_WITH_TOPS,
+    newest,
+    page_rows,
+)
 from bandstand.marketplace.models import Instrument
 from bandstand.marketplace.repository import InstrumentFilters
 from bandstand.platform.clock import utcnow
 from bandstand.platform.database import Database
+from bandstand.platform.json_pages import find_page
 from bandstand.platform.messaging.outbox import outbox_table
 from bandstand.platform.search_index import IndexedDocument, PrefixIndex
 from bandstand.platform.settings import Settings
@@ -138,9 +146,8 @@ class ListingIndex:
         count, ids = await asyncio.to_thread(index.search, query)
         rows = await page_rows(session, ids, PAGE_WITH_TOPS) if ids else []
         top_id, top_event = (rows[0].top_id, rows[0].top_event) if rows else await newest(session)
-        if (top_id or 0) > state.get("id", 0) or (top_event or 0) != state.get("outbox", 0):
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(self.catch_up()), FRESH_WAIT)
+        if self._behind(state, top_id, top_event):
+            await self._catch_up_briefly()
             query = index_query(filters, offset, limit, index.state.get("day", 0))
             if query is None:
                 return None
@@ -148,6 +155,37 @@ class ListingIndex:
             rows = await page_rows(session, ids, PAGE) if ids else []
         stored = {row.id: row for row in rows}
         return count, [stored[listing] for listing in ids if listing in stored]
+
+    async def search_json(
+        self, session: AsyncSession, filters: InstrumentFilters, offset: int, limit: int
+    ) -> tuple[int, str] | None:
+        """As `search`, with the page's listings written to JSON by the database
+        (`listing_rows.PAGE_JSON`): the index searched and the page read in one hop."""
+        index = self.index
+        if index is None or not index.built:
+            return None
+        state = index.state
+        query = index_query(filters, offset, limit, state.get("day", 0))
+        if query is None:
+            return None
+        found = await find_page(session, PAGE_JSON, partial(index.search, query))
+        if self._behind(state, found.extras["top_id"], found.extras["top_event"]):
+            await self._catch_up_briefly()
+            query = index_query(filters, offset, limit, index.state.get("day", 0))
+            if query is None:
+                return None
+            found = await find_page(session, PAGE_JSON, partial(index.search, query))
+        return found.count, found.results
+
+    @staticmethod
+    def _behind(state: dict[str, Any], top_id: int | None, top_event: int | None) -> bool:
+        return bool(
+            (top_id or 0) > state.get("id", 0) or (top_event or 0) != state.get("outbox", 0)
+        )
+
+    async def _catch_up_briefly(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(self.catch_up()), FRESH_WAIT)
 
     async def rebuild(self) -> None:
         """Index every listing again from the database."""

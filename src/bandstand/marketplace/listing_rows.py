@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.marketplace.models import Instrument
 from bandstand.marketplace.schemas import InstrumentRead
+from bandstand.platform.json_pages import JsonField, JsonPage, Kind
 from bandstand.platform.messaging.outbox import outbox_table
 from bandstand.platform.plain_reads import plain_rows
 
@@ -22,6 +23,17 @@ PAGE_COLUMNS = tuple(
     column for column in Instrument.__table__.columns if column.name in InstrumentRead.model_fields
 )
 """What a page shows of a listing (`InstrumentRead`), read as plain rows, not ORM objects."""
+_KINDS: dict[str, Kind] = {"price": "money", "created_at": "utc", "updated_at": "utc"}
+PAGE_JSON = JsonPage(
+    Instrument.__tablename__,
+    [JsonField(name, _KINDS.get(name, "value")) for name in InstrumentRead.model_fields],
+    extras={
+        "top_id": select(func.max(Instrument.id)),
+        "top_event": select(func.max(outbox_table.c.id)),
+    },
+)
+"""A page of listings written to JSON by the database as `InstrumentRead` writes them, with the
+two maxima the index's freshness is checked against."""
 
 
 # The page's ids are one bound value (a JSON array on SQLite, an array on PostgreSQL), so the

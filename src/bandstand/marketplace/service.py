@@ -113,6 +113,22 @@ class InstrumentService:
             return count, []
         return count, await counter.page(session, filters, offset, limit)
 
+    async def search_page(
+        self,
+        session: AsyncSession,
+        filters: InstrumentFilters,
+        offset: int,
+        limit: int,
+        listings: ListingIndex | None = None,
+    ) -> tuple[int, str] | None:
+        """The count and page of a search as `page` finds them, the listings written to JSON
+        by the database; None when the search index cannot answer (then `page` does)."""
+        return (
+            None
+            if listings is None
+            else await listings.search_json(session, filters, offset, limit)
+        )
+
     def listing(self, session: AsyncSession, filters: InstrumentFilters) -> Select[Any]:
         """The listings of `filters` in their order, for a list without words (paged by the
         kernel, so by cursor too); searches go through `page`."""

@@ -90,7 +90,7 @@ class InlineConnection(sqlite3.Connection):
             except sqlite3.OperationalError:
                 if not self.interrupted:
                     raise
-        return await _on_thread(run)
+        return await on_thread(run)
 
     def inline(self, work: Callable[[], T]) -> T:
         """Run `work` here unless it outlasts the budget (`sqlite3.OperationalError`, with
@@ -177,7 +177,7 @@ def off_loop(work: Callable[[], T]) -> T:
     """`work` on a thread while the event loop goes on (inline outside the async engine)."""
     if not in_greenlet():
         return work()
-    result: T = await_(_on_thread(work))
+    result: T = await_(on_thread(work))
     return result
 
 
@@ -233,7 +233,9 @@ def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | Non
 _THREADS = _Threads(THREADS)
 
 
-async def _on_thread(work: Callable[[], T]) -> T:
+async def on_thread(work: Callable[[], T]) -> T:
+    """`work` on one of the driver's threads (a connection it uses stays its own until it ends,
+    even when the caller is cancelled)."""
     future = _THREADS.submit(work)
     try:
         return await asyncio.shield(future)

@@ -1,0 +1,185 @@
+"""A page of rows written to JSON by the database itself, in the order of the ids a search found.
+
+Written in Python, each row of a page costs the event loop about 8 µs (the columns' type
+processors, a dict, validation, JSON): 0.4 ms of a 50-listing search that costs 1.1 ms in all.
+Here one statement returns the whole page as one JSON array (text), each field formatted as the
+service's response model writes it (`JsonField.kind`; tests hold the two equal), together with
+any scalars the caller asks for beside it (`extras`, subqueries: what a freshness check needs).
+
+On SQLite the statement runs on a thread together with the blocking `find` that gives the ids (a
+search index's, which releases the GIL too): one hop, and SQLite writes the text with the GIL
+released; the array comes back as one row, so the thread takes the GIL back once, not once a
+row. On PostgreSQL the server writes it. A read that fails on the thread is read again through
+the session, which raises what the platform knows (a database gone is a 503).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sqlalchemy import ARRAY, Integer, Select, String, bindparam, text
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import TextClause
+
+from bandstand.platform.sqlite_driver import InlineConnection, on_thread
+
+Kind = Literal["value", "money", "utc"]
+"""How a column is written: as it is (text, numbers, dates as YYYY-MM-DD, null), as money (a
+decimal string with two places, `schemas.MoneyText`), or as a UTC moment (ISO 8601 with `Z`,
+microseconds only when there are any: pydantic's way)."""
+
+
+@dataclass(frozen=True)
+class JsonField:
+    name: str
+    kind: Kind = "value"
+
+
+@dataclass(frozen=True, eq=False)
+class JsonPage:
+    """The rows of `table` whose `key` is one of the ids, as JSON objects of `fields` (the
+    column of each field has its name), with the scalar selects `extras` beside them.
+
+    Its SQL is written here from these names, which must be plain identifiers (checked)."""
+
+    table: str
+    fields: Sequence[JsonField]
+    key: str = "id"
+    extras: Mapping[str, Select[Any]] | None = None
+
+    def statement(self, dialect: Dialect) -> TextClause:
+        key = (self, dialect.name)
+        if key not in _BUILT:
+            _BUILT[key] = _STATEMENTS[dialect.name](self, dialect)
+        return _BUILT[key]
+
+
+@dataclass(frozen=True)
+class FoundPage:
+    """The count `find` gave, the page's rows as a JSON array (text), and the extras by name."""
+
+    count: int
+    results: str
+    extras: Mapping[str, Any]
+
+
+_BUILT: dict[tuple[JsonPage, str], TextClause] = {}
+
+Find = Callable[[], tuple[int, Sequence[int]]]
+"""Blocking: the number of matches and the page's ids, in order."""
+
+
+async def find_page(session: AsyncSession, page: JsonPage, find: Find) -> FoundPage:
+    """Run `find`, then read its ids' rows as `page` says, in the ids' order."""
+    statement = page.statement(session.get_bind().dialect)
+    names = ["results", *(page.extras or {})]
+    connection = (await session.connection()).sync_connection
+    assert connection is not None
+    driver = connection.connection.driver_connection
+    if isinstance(driver, InlineConnection):
+        sql = statement.text
+
+        def found_and_read() -> tuple[int, Sequence[int], tuple[Any, ...] | None]:
+            count, ids = find()
+            try:
+                return count, ids, _read(driver, sql, ids)
+            except Exception:  # read again through the session below
+                return count, ids, None
+
+        count, ids, row = await on_thread(found_and_read)
+        if row is None:
+            row = (await session.execute(statement, {"ids": json.dumps(list(ids))})).one()
+    else:
+        count, ids = await asyncio.to_thread(find)
+        row = (await session.execute(statement, {"ids": list(ids)})).one()
+    values = dict(zip(names, row, strict=True))
+    return FoundPage(count, values.pop("results") or "[]", values)
+
+
+def _read(connection: sqlite3.Connection, sql: str, ids: Sequence[int]) -> tuple[Any, ...]:
+    row: tuple[Any, ...] = (
+        sqlite3.Cursor(connection).execute(sql, {"ids": json.dumps(list(ids))}).fetchone()
+    )
+    return row
+
+
+def _quote(name: str) -> str:
+    if not name.replace("_", "").isalnum():
+        raise ValueError(f"not an identifier: {name!r}")
+    return f'"{name}"'
+
+
+def _sqlite_value(field: JsonField) -> str:
+    column = f"t.{_quote(field.name)}"
+    if field.kind == "money":
+        return f"CASE WHEN {column} IS NULL THEN NULL ELSE printf('%.2f', {column}) END"
+    if field.kind == "utc":
+        # Stored as SQLAlchemy writes it: 'YYYY-MM-DD HH:MM:SS.ffffff', naive UTC.
+        fraction = f"substr({column}, 21, 6)"
+        return (
+            f"CASE WHEN {column} IS NULL THEN NULL ELSE substr({column}, 1, 10) || 'T' || "
+            f"substr({column}, 12, 8) || CASE WHEN {fraction} IN ('', '000000') THEN 'Z' "
+            f"ELSE '.' || {fraction} || 'Z' END END"
+        )
+    return column
+
+
+def _postgres_value(field: JsonField) -> str:
+    column = f"t.{_quote(field.name)}"
+    if field.kind == "money":
+        return f"CAST({column} AS TEXT)"  # NUMERIC(p, 2): always its two places
+    if field.kind == "utc":
+        utc = f"({column} AT TIME ZONE 'UTC')"
+        return (
+            f"to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN "
+            f"date_trunc('second', {column}) = {column} THEN 'Z' ELSE to_char({utc}, '.US') "
+            "|| 'Z' END"
+        )
+    return column
+
+
+def _extras(page: JsonPage, dialect: Dialect) -> str:
+    return "".join(
+        f", ({select.compile(dialect=dialect)}) AS {_quote(name)}"
+        for name, select in (page.extras or {}).items()
+    )
+
+
+def _sqlite(page: JsonPage, dialect: Dialect) -> TextClause:
+    members = ", ".join(f"'{field.name}', {_sqlite_value(field)}" for field in page.fields)
+    # json_each yields the ids in their order and drives the join; the ORDER BY makes it sure.
+    rows = (
+        f"SELECT json_object({members}) AS item FROM json_each(:ids) AS e "  # noqa: S608
+        f"JOIN {_quote(page.table)} AS t ON t.{_quote(page.key)} = e.value ORDER BY e.key"
+    )
+    sql = f"SELECT (SELECT json_group_array(json(item)) FROM ({rows})) AS results"  # noqa: S608
+    sql += _extras(page, dialect)
+    return text(sql).bindparams(bindparam("ids", type_=String))
+
+
+def _postgres(page: JsonPage, dialect: Dialect) -> TextClause:
+    # Written out by hand, not by json_build_object: its text has a space around each colon,
+    # and the body is to be the same bytes on both engines.
+    members = " || ',' || ".join(
+        f"'\"{field.name}\":' || coalesce(to_json({_postgres_value(field)})::text, 'null')"
+        for field in page.fields
+    )
+    rows = (
+        f"SELECT '[' || string_agg('{{' || {members} || '}}', ',' ORDER BY e.place) || ']' "  # noqa: S608
+        f"FROM unnest(CAST(:ids AS INTEGER[])) WITH ORDINALITY AS e(id, place) "
+        f"JOIN {_quote(page.table)} AS t ON t.{_quote(page.key)} = e.id"
+    )
+    sql = f"SELECT ({rows}) AS results" + _extras(page, dialect)
+    return text(sql).bindparams(bindparam("ids", type_=ARRAY(Integer)))
+
+
+_STATEMENTS: dict[str, Callable[[JsonPage, Dialect], TextClause]] = {
+    "sqlite": _sqlite,
+    "postgresql": _postgres,
+}

@@ -1,0 +1,160 @@
+"""A page written to JSON by the database: the same bytes as the response model writes for the
+same rows, on SQLite and PostgreSQL, in the order of the ids given, with its extras; a read
+that fails on SQLite's thread is read again through the session."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator, Callable, Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import BaseModel, ConfigDict, TypeAdapter
+from sqlalchemy import Column, Date, DateTime, Integer, Numeric, String, Table, func, insert, select
+from sqlalchemy import text as sql_text
+from sqlalchemy.exc import OperationalError
+
+from bandstand.platform import json_pages
+from bandstand.platform.database import Database, new_metadata
+from bandstand.platform.json_pages import JsonField, JsonPage, find_page
+from bandstand.platform.schemas import MoneyText, UTCDatetime
+
+metadata = new_metadata()
+items = Table(
+    "items",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(80), nullable=False),
+    Column("price", Numeric(10, 2)),
+    Column("day", Date),
+    Column("at", DateTime(timezone=True)),
+    Column("stock", Integer),
+)
+MOMENT = dt.datetime(2026, 3, 4, 5, 6, 7, tzinfo=dt.UTC)
+ROWS: list[dict[str, Any]] = [
+    {"id": 1, "name": "plain", "price": Decimal("10.00"), "day": dt.date(2026, 1, 2), "at": MOMENT},
+    {"id": 2, "name": 'quotes " and \\ slash', "price": Decimal("1234.5"), "at": MOMENT},
+    {"id": 3, "name": "Guitarra española ☃ 🎸", "price": Decimal("0"), "stock": 0},
+    {"id": 4, "name": "tab\tand\nnewline", "price": Decimal("99999999.99"), "stock": 7},
+    {
+        "id": 5,
+        "name": "micro",
+        "at": MOMENT.replace(microsecond=123456),
+        "day": dt.date(1999, 12, 31),
+    },
+    {"id": 6, "name": "tiny", "at": MOMENT.replace(microsecond=5), "price": Decimal("0.01")},
+    {"id": 7, "name": "nothing"},
+]
+
+
+class Item(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    price: MoneyText | None
+    day: dt.date | None
+    at: UTCDatetime | None
+    stock: int | None
+
+
+PAGE = JsonPage(
+    "items",
+    [
+        JsonField("id"),
+        JsonField("name"),
+        JsonField("price", "money"),
+        JsonField("day"),
+        JsonField("at", "utc"),
+        JsonField("stock"),
+    ],
+    extras={"top": select(func.max(items.c.id)), "named": select(func.count()).select_from(items)},
+)
+
+
+@pytest.fixture
+async def database(database_urls: Callable[[str], str]) -> AsyncIterator[Database]:
+    database = Database(database_urls("json_pages"))
+    async with database.engine.begin() as connection:
+        await connection.run_sync(metadata.create_all)
+        await connection.execute(
+            insert(items),
+            [{column.name: row.get(column.name) for column in items.c} for row in ROWS],
+        )
+    yield database
+    await database.dispose()
+
+
+async def _written_by_the_model(database: Database, ids: Sequence[int]) -> bytes:
+    async with database.session() as session:
+        stored = {row.id: row for row in (await session.execute(select(items))).all()}
+    listed = [Item.model_validate(stored[n]) for n in ids if n in stored]
+    return TypeAdapter(list[Item]).dump_json(listed)
+
+
+async def _found(database: Database, ids: Sequence[int], count: int = 99) -> json_pages.FoundPage:
+    async with database.session() as session:
+        return await find_page(session, PAGE, lambda: (count, ids))
+
+
+async def test_each_row_is_the_bytes_the_model_writes(database: Database) -> None:
+    ids = [row["id"] for row in ROWS]
+    found = await _found(database, ids)
+    assert found.results.encode() == await _written_by_the_model(database, ids)
+    assert found.count == 99
+
+
+async def test_rows_come_in_the_order_of_the_ids_and_missing_ones_are_left_out(
+    database: Database,
+) -> None:
+    ids = [5, 2, 404, 7, 1, 3]
+    found = await _found(database, ids)
+    assert found.results.encode() == await _written_by_the_model(database, ids)
+    assert [
+        item["id"] for item in TypeAdapter(list[dict[str, Any]]).validate_json(found.results)
+    ] == [
+        5,
+        2,
+        7,
+        1,
+        3,
+    ]
+
+
+async def test_no_ids_is_an_empty_array_with_the_extras(database: Database) -> None:
+    found = await _found(database, [], count=0)
+    assert found.results == "[]"
+    assert found.extras == {"top": 7, "named": 7}
+
+
+async def test_a_read_that_fails_on_the_thread_is_read_through_the_session(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def failing(*_args: Any) -> Any:
+        raise ConnectionResetError("the connection went away")
+
+    monkeypatch.setattr(json_pages, "_read", failing)
+    found = await _found(database, [3, 1])
+    assert found.results.encode() == await _written_by_the_model(database, [3, 1])
+    assert found.extras["top"] == 7
+
+
+async def test_a_database_gone_is_what_the_engine_says(tmp_path: Path) -> None:
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'gone.sqlite3'}")
+    try:
+        async with database.engine.begin() as connection:
+            await connection.run_sync(metadata.create_all)
+        async with database.session() as session:
+            await session.execute(sql_text("DROP TABLE items"))
+            with pytest.raises(OperationalError):
+                await find_page(session, PAGE, lambda: (1, [1]))
+    finally:
+        await database.dispose()
+
+
+def test_names_that_are_not_identifiers_are_refused() -> None:
+    page = JsonPage("items; DROP TABLE items", [JsonField("id")])
+    with pytest.raises(ValueError, match="not an identifier"):
+        page.statement(Database("sqlite+aiosqlite://").engine.dialect)
