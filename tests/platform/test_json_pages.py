@@ -5,6 +5,7 @@ that fails on SQLite's thread is read again through the session."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import AsyncIterator, Callable, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -158,3 +159,20 @@ def test_names_that_are_not_identifiers_are_refused() -> None:
     page = JsonPage("items; DROP TABLE items", [JsonField("id")])
     with pytest.raises(ValueError, match="not an identifier"):
         page.statement(Database("sqlite+aiosqlite://").engine.dialect)
+
+
+async def test_a_page_read_inside_a_transaction_sees_what_it_wrote(database: Database) -> None:
+    async with database.session() as session:
+        await session.execute(insert(items), [{"id": 8, "name": "written just now"}])
+        found = await find_page(session, PAGE, lambda: (1, [8]))
+    assert [item["name"] for item in json.loads(found.results)] == ["written just now"]
+    assert found.extras["top"] == 8
+
+
+async def test_a_page_read_alone_sees_what_others_committed(database: Database) -> None:
+    await _found(database, [1])  # this thread's reader is open now
+    async with database.session() as session:
+        await session.execute(insert(items), [{"id": 9, "name": "committed elsewhere"}])
+        await session.commit()
+    found = await _found(database, [9])
+    assert [item["name"] for item in json.loads(found.results)] == ["committed elsewhere"]

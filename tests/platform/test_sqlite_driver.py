@@ -5,6 +5,8 @@ transaction tests run on PostgreSQL too, as the reference)."""
 from __future__ import annotations
 
 import asyncio
+import os
+import sqlite3
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
@@ -17,7 +19,12 @@ from sqlalchemy import Column, Integer, String, Table, event, insert, select, te
 
 from bandstand.platform.database import Database, new_metadata
 from bandstand.platform.settings import Settings
-from bandstand.platform.sqlite_driver import DRIVER, INLINE_BUDGET_SECONDS
+from bandstand.platform.sqlite_driver import (
+    DRIVER,
+    INLINE_BUDGET_SECONDS,
+    MMAP_BYTES,
+    thread_reader,
+)
 from tests.platform.sample_service import SampleBase
 from tests.platform.test_service_app import build_app
 from tests.support.client import api_client
@@ -195,3 +202,35 @@ async def test_an_unreachable_sqlite_file_is_503_until_it_is_there(
         listed: httpx.Response = await http.get("/api/v1/notes")
         assert listed.status_code == 200
         assert [note["text"] for note in listed.json()["results"]] == ["back"]
+
+
+def test_a_thread_reader_is_kept_per_file_and_opened_again_when_the_file_is_replaced(
+    tmp_path: Path,
+) -> None:
+    path = str(tmp_path / "read.sqlite3")
+    with sqlite3.connect(path) as writer:
+        writer.execute("CREATE TABLE t (v)")
+        writer.execute("INSERT INTO t VALUES ('first')")
+    reader = thread_reader(path)
+    assert thread_reader(path) is reader
+    assert reader.execute("SELECT v FROM t").fetchall() == [("first",)]
+    assert reader.execute("PRAGMA mmap_size").fetchone() == (MMAP_BYTES,)
+
+    replaced = tmp_path / "replaced.sqlite3"
+    with sqlite3.connect(replaced) as writer:
+        writer.execute("CREATE TABLE t (v)")
+        writer.execute("INSERT INTO t VALUES ('second')")
+    os.replace(replaced, path)
+    again = thread_reader(path)
+    assert again is not reader
+    assert again.execute("SELECT v FROM t").fetchall() == [("second",)]
+
+
+def test_each_thread_has_its_own_reader(tmp_path: Path) -> None:
+    path = str(tmp_path / "threads.sqlite3")
+    sqlite3.connect(path).close()
+    readers: list[sqlite3.Connection] = []
+    thread = threading.Thread(target=lambda: readers.append(thread_reader(path)))
+    thread.start()
+    thread.join()
+    assert readers[0] is not thread_reader(path)

@@ -9,8 +9,11 @@ any scalars the caller asks for beside it (`extras`, subqueries: what a freshnes
 On SQLite the statement runs on a thread together with the blocking `find` that gives the ids (a
 search index's, which releases the GIL too): one hop, and SQLite writes the text with the GIL
 released; the array comes back as one row, so the thread takes the GIL back once, not once a
-row. On PostgreSQL the server writes it. A read that fails on the thread is read again through
-the session, which raises what the platform knows (a database gone is a 503).
+row. Outside a transaction it runs on the thread's own connection to the file
+(`sqlite_driver.thread_reader`), so the event loop checks no connection out of the pool; inside
+one, on the session's connection, which sees what the transaction wrote. On PostgreSQL the
+server writes the text. A read that fails on the thread is read again through the session,
+which raises what the platform knows (a database gone is a 503).
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import TextClause
 
-from bandstand.platform.sqlite_driver import InlineConnection, on_thread
+from bandstand.platform.sqlite_driver import InlineConnection, on_thread, thread_reader
 
 Kind = Literal["value", "money", "utc"]
 """How a column is written: as it is (text, numbers, dates as YYYY-MM-DD, null), as money (a
@@ -79,6 +82,21 @@ async def find_page(session: AsyncSession, page: JsonPage, find: Find) -> FoundP
     """Run `find`, then read its ids' rows as `page` says, in the ids' order."""
     statement = page.statement(session.get_bind().dialect)
     names = ["results", *(page.extras or {})]
+    path = _database_file(session)
+    if path is not None and not session.in_transaction():
+        sql = statement.text
+
+        def found_and_read_alone() -> tuple[int, Sequence[int], tuple[Any, ...] | None]:
+            count, ids = find()
+            try:
+                return count, ids, _read(thread_reader(path), sql, ids)
+            except Exception:  # read again through the session below
+                return count, ids, None
+
+        count, ids, row = await on_thread(found_and_read_alone)
+        if row is None:
+            row = (await session.execute(statement, {"ids": json.dumps(list(ids))})).one()
+        return _found(names, count, row)
     connection = (await session.connection()).sync_connection
     assert connection is not None
     driver = connection.connection.driver_connection
@@ -98,8 +116,20 @@ async def find_page(session: AsyncSession, page: JsonPage, find: Find) -> FoundP
     else:
         count, ids = await asyncio.to_thread(find)
         row = (await session.execute(statement, {"ids": list(ids)})).one()
+    return _found(names, count, row)
+
+
+def _found(names: Sequence[str], count: int, row: Sequence[Any]) -> FoundPage:
     values = dict(zip(names, row, strict=True))
     return FoundPage(count, values.pop("results") or "[]", values)
+
+
+def _database_file(session: AsyncSession) -> str | None:
+    """The file of the session's SQLite database; None for PostgreSQL or a database in memory."""
+    url = session.get_bind().url
+    if not url.drivername.startswith("sqlite") or url.database in (None, "", ":memory:"):
+        return None
+    return None if url.query.get("mode") == "memory" else url.database
 
 
 def _read(connection: sqlite3.Connection, sql: str, ids: Sequence[int]) -> tuple[Any, ...]:

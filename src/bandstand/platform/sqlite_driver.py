@@ -24,6 +24,7 @@ import asyncio
 import collections
 import contextlib
 import math
+import os
 import queue
 import sqlite3
 import threading
@@ -45,6 +46,11 @@ PROGRESS_STEPS = 1000
 """SQLite virtual machine steps between two looks at the clock (tens of microseconds)."""
 _READS = ("SELECT", "PRAGMA", "EXPLAIN")
 THREADS = 16
+READERS_KEPT = 8
+MMAP_BYTES = 1 << 30
+"""How much of a database file SQLite reads through memory mapping rather than a read call per
+page: reading 50 listings by id from 1,000,000 took 0.44 ms, 0.25 ms mapped. Address space
+only: the pages are the system's file cache, shared by every connection."""
 
 T = TypeVar("T")
 
@@ -171,6 +177,31 @@ class InlineCursor(sqlite3.Cursor):
     async def _async_soft_close(self) -> None:
         """What SQLAlchemy's async layer calls on a result it hands on unread: the rows are
         here already, nothing waits on a thread."""
+
+
+def thread_reader(path: str) -> sqlite3.Connection:
+    """The calling thread's own connection for reading the database file at `path`, opened by
+    its first read there: for reads that run on a thread from start to end (one hop, and no
+    connection of the pool checked out and handed back on the event loop). Each read outside a
+    transaction sees its own snapshot, as on any connection. A file replaced at the same path
+    (another inode) is opened afresh; a thread keeps at most `READERS_KEPT` files open."""
+    readers: dict[str, tuple[int, sqlite3.Connection]] = _READERS.__dict__.setdefault("open", {})
+    inode = os.stat(path).st_ino
+    kept = readers.get(path)
+    if kept is not None and kept[0] == inode:
+        return kept[1]
+    if kept is not None or len(readers) >= READERS_KEPT:
+        for _, reader in readers.values():
+            reader.close()
+        readers.clear()
+    reader = sqlite3.connect(path, check_same_thread=False)
+    reader.execute("PRAGMA busy_timeout=10000")
+    reader.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
+    readers[path] = (inode, reader)
+    return reader
+
+
+_READERS = threading.local()
 
 
 def off_loop(work: Callable[[], T]) -> T:
