@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from sqlalchemy import ARRAY, Integer, Select, String, bindparam, text
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import TextClause
 
@@ -126,7 +126,8 @@ def _found(names: Sequence[str], count: int, row: Sequence[Any]) -> FoundPage:
 
 def _database_file(session: AsyncSession) -> str | None:
     """The file of the session's SQLite database; None for PostgreSQL or a database in memory."""
-    url = session.get_bind().url
+    bind = session.get_bind()
+    url = bind.engine.url if isinstance(bind, Connection) else bind.url
     if not url.drivername.startswith("sqlite") or url.database in (None, "", ":memory:"):
         return None
     return None if url.query.get("mode") == "memory" else url.database
