@@ -130,13 +130,17 @@ async def test_no_ids_is_an_empty_array_with_the_extras(database: Database) -> N
     assert found.extras == {"top": 7, "named": 7}
 
 
-async def test_a_read_that_fails_on_the_thread_is_read_through_the_session(
+async def test_a_read_that_fails_on_the_driver_is_read_through_the_session(
     database: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def failing(*_args: Any) -> Any:
         raise ConnectionResetError("the connection went away")
 
+    async def failing_on_the_server(*_args: Any) -> Any:
+        raise ConnectionResetError("the server went away")
+
     monkeypatch.setattr(json_pages, "_read", failing)
+    monkeypatch.setattr(json_pages, "fetch_on_driver", failing_on_the_server)
     found = await _found(database, [3, 1])
     assert found.results.encode() == await _written_by_the_model(database, [3, 1])
     assert found.extras["top"] == 7

@@ -200,7 +200,7 @@ async def test_a_read_the_driver_fails_runs_again_through_the_engine(
     async def failing(*_args: Any) -> Any:
         raise ConnectionResetError("the server went away")
 
-    monkeypatch.setattr(plain_reads, "_fetch", failing)
+    monkeypatch.setattr(plain_reads, "fetch_on_driver", failing)
     async with database.session() as session:
         rows = await plain_rows(session, _listed(things.c.id < 3))
     assert [row.name for row in rows] == ["thing 1", "thing 2"]

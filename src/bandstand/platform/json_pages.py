@@ -12,8 +12,9 @@ released; the array comes back as one row, so the thread takes the GIL back once
 row. Outside a transaction it runs on the thread's own connection to the file
 (`sqlite_driver.thread_reader`), so the event loop checks no connection out of the pool; inside
 one, on the session's connection, which sees what the transaction wrote. On PostgreSQL the
-server writes the text. A read that fails on the thread is read again through the session,
-which raises what the platform knows (a database gone is a 503).
+server writes the text, read on asyncpg's own connection. A read that fails there or on the
+thread is read again through the session, which raises what the platform knows (a database
+gone is a 503).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import TextClause
 
+from bandstand.platform.plain_reads import fetch_on_driver, is_asyncpg
 from bandstand.platform.sqlite_driver import InlineConnection, on_thread, thread_reader
 
 Kind = Literal["value", "money", "utc"]
@@ -80,48 +82,60 @@ Find = Callable[[], tuple[int, Sequence[int]]]
 
 async def find_page(session: AsyncSession, page: JsonPage, find: Find) -> FoundPage:
     """Run `find`, then read its ids' rows as `page` says, in the ids' order."""
-    statement = page.statement(session.get_bind().dialect)
-    names = ["results", *(page.extras or {})]
+    dialect = session.get_bind().dialect
+    statement = page.statement(dialect)
     path = _database_file(session)
     if path is not None and not session.in_transaction():
-        sql = statement.text
-
-        def found_and_read_alone() -> tuple[int, Sequence[int], tuple[Any, ...] | None]:
-            count, ids = find()
-            try:
-                return count, ids, _read(thread_reader(path), sql, ids)
-            except Exception:  # read again through the session below
-                return count, ids, None
-
-        count, ids, row = await on_thread(found_and_read_alone)
-        if row is None:
-            row = (await session.execute(statement, {"ids": json.dumps(list(ids))})).one()
-        return _found(names, count, row)
-    connection = (await session.connection()).sync_connection
-    assert connection is not None
-    driver = connection.connection.driver_connection
-    if isinstance(driver, InlineConnection):
-        sql = statement.text
-
-        def found_and_read() -> tuple[int, Sequence[int], tuple[Any, ...] | None]:
-            count, ids = find()
-            try:
-                return count, ids, _read(driver, sql, ids)
-            except Exception:  # read again through the session below
-                return count, ids, None
-
-        count, ids, row = await on_thread(found_and_read)
-        if row is None:
-            row = (await session.execute(statement, {"ids": json.dumps(list(ids))})).one()
+        found = await _found_on_thread(find, statement.text, lambda: thread_reader(path))
     else:
-        count, ids = await asyncio.to_thread(find)
-        row = (await session.execute(statement, {"ids": list(ids)})).one()
-    return _found(names, count, row)
-
-
-def _found(names: Sequence[str], count: int, row: Sequence[Any]) -> FoundPage:
-    values = dict(zip(names, row, strict=True))
+        connection = (await session.connection()).sync_connection
+        assert connection is not None
+        driver = connection.connection.driver_connection
+        if isinstance(driver, InlineConnection):
+            found = await _found_on_thread(find, statement.text, lambda: driver)
+        else:
+            count, ids = await asyncio.to_thread(find)
+            found = count, ids, await _read_on_server(driver, page, dialect, ids)
+    count, ids, row = found
+    if row is None:
+        bound = json.dumps(list(ids)) if dialect.name == "sqlite" else list(ids)
+        row = (await session.execute(statement, {"ids": bound})).one()
+    values = dict(zip(["results", *(page.extras or {})], row, strict=True))
     return FoundPage(count, values.pop("results") or "[]", values)
+
+
+Found = tuple[int, Sequence[int], Sequence[Any] | None]
+"""The count, the ids and the page's row (None: to be read through the session)."""
+
+
+async def _found_on_thread(
+    find: Find, sql: str, connection: Callable[[], sqlite3.Connection]
+) -> Found:
+    def found_and_read() -> Found:
+        count, ids = find()
+        try:
+            return count, ids, _read(connection(), sql, ids)
+        except Exception:  # read again through the session
+            return count, ids, None
+
+    return await on_thread(found_and_read)
+
+
+async def _read_on_server(
+    driver: Any, page: JsonPage, dialect: Dialect, ids: Sequence[int]
+) -> Sequence[Any] | None:
+    """The page's row read on asyncpg's connection itself (none of SQLAlchemy's execution on
+    the event loop); None when the driver is another or the read failed."""
+    if not is_asyncpg(driver):
+        return None
+    key = (page, f"{dialect.name}:driver")
+    if key not in _BUILT:
+        _BUILT[key] = text(page.statement(dialect).compile(dialect=dialect).string)
+    try:
+        [row] = await fetch_on_driver(driver, _BUILT[key].text, [list(ids)])
+    except Exception:  # read again through the session, which says what failed
+        return None
+    return tuple(row)
 
 
 def _database_file(session: AsyncSession) -> str | None:

@@ -137,7 +137,7 @@ async def plain_rows(
     ]
     _announce(connection, plan.sql, arguments)
     try:
-        raw = await _fetch(driver, plan.sql, arguments)
+        raw = await fetch_on_driver(driver, plan.sql, arguments)
     except Exception:
         # Read again the engine's way, which raises what the platform knows (a database gone
         # is a 503) and has the pool replace a connection the server dropped.
@@ -163,12 +163,13 @@ async def plain_scalar(session: AsyncSession, statement: Select[Any]) -> Any:
 
 
 def _plannable(statement: Select[Any], driver: Any) -> bool:
-    if not isinstance(driver, InlineConnection) and not _is_asyncpg(driver):
+    if not isinstance(driver, InlineConnection) and not is_asyncpg(driver):
         return False
     return all(isinstance(column, ColumnElement) for column in statement._raw_columns)
 
 
-def _is_asyncpg(driver: Any) -> bool:
+def is_asyncpg(driver: Any) -> bool:
+    """Whether `driver` is an asyncpg connection."""
     return type(driver).__module__.startswith("asyncpg")
 
 
@@ -182,7 +183,7 @@ async def _plan(
         return None
     columns = compiled._result_columns
     coltypes: Sequence[Any] = [None] * len(columns)
-    if _is_asyncpg(driver):
+    if is_asyncpg(driver):
         prepared = await driver.prepare(compiled.string)
         coltypes = [attribute.type.oid for attribute in prepared.get_attributes()]
     processors = []
@@ -217,7 +218,8 @@ def _hashable(value: Any) -> bool:
     return isinstance(value, collections.abc.Hashable) and not isinstance(value, str | int)
 
 
-async def _fetch(driver: Any, sql: str, arguments: list[Any]) -> Sequence[Any]:
+async def fetch_on_driver(driver: Any, sql: str, arguments: list[Any]) -> Sequence[Any]:
+    """The rows of `sql` run on the driver's connection (the kernel's SQLite or asyncpg)."""
     if isinstance(driver, InlineConnection):
         return await driver.read_all(sql, arguments)
     rows: Sequence[Any] = await driver.fetch(sql, *arguments)
