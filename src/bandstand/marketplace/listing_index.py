@@ -58,6 +58,7 @@ from bandstand.platform.json_pages import find_page
 from bandstand.platform.messaging.outbox import outbox_table
 from bandstand.platform.search_index import IndexedDocument, PrefixIndex
 from bandstand.platform.settings import Settings
+from bandstand.platform.threads import on_computing_thread
 
 logger = logging.getLogger("bandstand.marketplace.index")
 
@@ -143,7 +144,7 @@ class ListingIndex:
         query = index_query(filters, offset, limit, state.get("day", 0))
         if query is None:
             return None
-        count, ids = await asyncio.to_thread(index.search, query)
+        count, ids = await on_computing_thread(partial(index.search, query))
         rows = await page_rows(session, ids, PAGE_WITH_TOPS) if ids else []
         top_id, top_event = (rows[0].top_id, rows[0].top_event) if rows else await newest(session)
         if self._behind(state, top_id, top_event):
@@ -151,7 +152,7 @@ class ListingIndex:
             query = index_query(filters, offset, limit, index.state.get("day", 0))
             if query is None:
                 return None
-            count, ids = await asyncio.to_thread(index.search, query)
+            count, ids = await on_computing_thread(partial(index.search, query))
             rows = await page_rows(session, ids, PAGE) if ids else []
         stored = {row.id: row for row in rows}
         return count, [stored[listing] for listing in ids if listing in stored]

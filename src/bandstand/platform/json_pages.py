@@ -6,20 +6,19 @@ Here one statement returns the whole page as one JSON array (text), each field f
 service's response model writes it (`JsonField.kind`; tests hold the two equal), together with
 any scalars the caller asks for beside it (`extras`, subqueries: what a freshness check needs).
 
-On SQLite the statement runs on a thread together with the blocking `find` that gives the ids (a
-search index's, which releases the GIL too): one hop, and SQLite writes the text with the GIL
-released; the array comes back as one row, so the thread takes the GIL back once, not once a
-row. Outside a transaction it runs on the thread's own connection to the file
-(`sqlite_driver.thread_reader`), so the event loop checks no connection out of the pool; inside
-one, on the session's connection, which sees what the transaction wrote. On PostgreSQL the
-server writes the text, read on asyncpg's own connection. A read that fails there or on the
-thread is read again through the session, which raises what the platform knows (a database
-gone is a 503).
+On SQLite the statement runs on a computing thread (`platform.threads`) together with the
+blocking `find` that gives the ids (a search index's, which releases the GIL too): one hop, and
+SQLite writes the text with the GIL released; the array comes back as one row, so the thread
+takes the GIL back once, not once a row. Outside a transaction it runs on the thread's own
+connection to the file (`sqlite_driver.thread_reader`), so the event loop checks no connection
+out of the pool; inside one, on the session's connection, which sees what the transaction
+wrote. On PostgreSQL the server writes the text, read on asyncpg's own connection. A read that
+fails there or on the thread is read again through the session, which raises what the platform
+knows (a database gone is a 503).
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
@@ -32,7 +31,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import TextClause
 
 from bandstand.platform.plain_reads import fetch_on_driver, is_asyncpg
-from bandstand.platform.sqlite_driver import InlineConnection, on_thread, thread_reader
+from bandstand.platform.sqlite_driver import InlineConnection, thread_reader
+from bandstand.platform.threads import on_computing_thread
 
 Kind = Literal["value", "money", "utc"]
 """How a column is written: as it is (text, numbers, dates as YYYY-MM-DD, null), as money (a
@@ -94,7 +94,7 @@ async def find_page(session: AsyncSession, page: JsonPage, find: Find) -> FoundP
         if isinstance(driver, InlineConnection):
             found = await _found_on_thread(find, statement.text, lambda: driver)
         else:
-            count, ids = await asyncio.to_thread(find)
+            count, ids = await on_computing_thread(find)
             found = count, ids, await _read_on_server(driver, page, dialect, ids)
     count, ids, row = found
     if row is None:
@@ -118,7 +118,7 @@ async def _found_on_thread(
         except Exception:  # read again through the session
             return count, ids, None
 
-    return await on_thread(found_and_read)
+    return await on_computing_thread(found_and_read)
 
 
 async def _read_on_server(

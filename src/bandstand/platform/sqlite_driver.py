@@ -20,12 +20,9 @@ a thread waits for the statement to end before it gives up the connection.
 
 from __future__ import annotations
 
-import asyncio
 import collections
-import contextlib
 import math
 import os
-import queue
 import sqlite3
 import threading
 import time
@@ -38,6 +35,8 @@ from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.engine import URL
 from sqlalchemy.engine.interfaces import ConnectArgsType
 from sqlalchemy.util.concurrency import await_, in_greenlet
+
+from bandstand.platform.threads import ThreadPool
 
 DRIVER = "bandstand_inline"
 INLINE_BUDGET_SECONDS = 0.002
@@ -216,69 +215,13 @@ async def _now(work: Callable[[], T]) -> T:
     return work()
 
 
-class _Threads:
-    """Daemon threads running SQLite calls: like aiosqlite's, a process exits without waiting
-    for a statement still waiting on a lock (up to the busy timeout)."""
-
-    def __init__(self, size: int) -> None:
-        self._size = size
-        self._started = 0
-        self._idle = 0
-        self._lock = threading.Lock()
-        self._jobs: queue.SimpleQueue[tuple[Callable[[], Any], asyncio.Future[Any]]] = (
-            queue.SimpleQueue()
-        )
-
-    def submit(self, work: Callable[[], T]) -> asyncio.Future[T]:
-        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        with self._lock:
-            if self._idle <= 0 and self._started < self._size:
-                self._started += 1
-                threading.Thread(target=self._serve, name="sqlite", daemon=True).start()
-            self._idle -= 1
-        self._jobs.put((work, future))
-        return future
-
-    def _serve(self) -> None:
-        while True:
-            with self._lock:
-                self._idle += 1
-            work, future = self._jobs.get()
-            try:
-                result, error = work(), None
-            except BaseException as exc:
-                result, error = None, exc
-            with contextlib.suppress(RuntimeError):  # its event loop is closed: nobody waits
-                future.get_loop().call_soon_threadsafe(_settle, future, result, error)
-
-
-def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
-    if future.cancelled():
-        return
-    if error is not None:
-        future.set_exception(error)
-    else:
-        future.set_result(result)
-
-
-_THREADS = _Threads(THREADS)
+_THREADS = ThreadPool(THREADS, "sqlite")
 
 
 async def on_thread(work: Callable[[], T]) -> T:
     """`work` on one of the driver's threads (a connection it uses stays its own until it ends,
     even when the caller is cancelled)."""
-    future = _THREADS.submit(work)
-    try:
-        return await asyncio.shield(future)
-    except asyncio.CancelledError:
-        # The connection stays the thread's until its statement ends: only then may the task
-        # that was cancelled roll back or hand the connection on.
-        while not future.done():
-            try:
-                await asyncio.wait([future])
-            except asyncio.CancelledError:
-                continue
-        raise
+    return await _THREADS.run(work)
 
 
 class SQLiteDialect_inline(SQLiteDialect_pysqlite):

@@ -116,8 +116,16 @@ async def _rollback_quietly(session: AsyncSession) -> None:
 async def _close(scope: Scope) -> None:
     state = scope.get("state") or {}
     session: AsyncSession | None = state.pop(_SESSION_KEY, None)
-    if session is not None:
+    if session is not None and _holds_anything(session):
         try:
             await session.close()
         except Exception as exc:
             logger.debug("closing the session failed: %s", exc)
+
+
+def _holds_anything(session: AsyncSession) -> bool:
+    """Whether closing `session` has anything to end: a transaction (and its connection) or
+    objects. A request that read through its own connections (`platform.json_pages`) or did
+    not touch its session leaves one that holds nothing, and closing it is skipped."""
+    sync = session.sync_session
+    return session.in_transaction() or bool(sync.identity_map) or bool(sync.new)
