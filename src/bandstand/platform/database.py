@@ -29,7 +29,7 @@ from bandstand.platform.after_commit import (
 )
 from bandstand.platform.fair_pool import FairAsyncPool
 from bandstand.platform.read_only import watch_writes
-from bandstand.platform.sqlite_driver import MMAP_BYTES, inline_url
+from bandstand.platform.sqlite_driver import inline_url
 from bandstand.platform.sqlite_writers import SQLiteWriterQueue
 
 NAMING_CONVENTION = {
@@ -71,7 +71,6 @@ def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEn
         "PRAGMA foreign_keys=ON",
         "PRAGMA busy_timeout=10000",
         "PRAGMA synchronous=NORMAL",
-        f"PRAGMA mmap_size={MMAP_BYTES}",
     ):
         cursor.execute(pragma)
     cursor.close()
