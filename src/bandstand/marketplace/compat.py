@@ -17,8 +17,9 @@ from pydantic import ValidationError
 
 from bandstand.marketplace.counting import ListingCounter
 from bandstand.marketplace.listing_index import ListingIndex
+from bandstand.marketplace.listing_rows import LEGACY_PAGE_JSON
 from bandstand.marketplace.params import Counter, Listings, price_bound
-from bandstand.marketplace.responses import LEGACY_PAGE, json_response
+from bandstand.marketplace.responses import LEGACY_PAGE, json_response, page_with_results
 from bandstand.marketplace.schemas import InstrumentCreate, LegacyInstrument, LegacyPage
 from bandstand.marketplace.service import (
     LINK_TAKEN,
@@ -81,8 +82,13 @@ async def _legacy_page(
     page = _page_number(page_raw)
     filters = listing_filters(query, min_price_name="minPrice", max_price_name="maxPrice")
     offset = (page - 1) * PAGE_SIZE
-    count, rows = await instrument_service.page(
-        session, counter, filters, offset, PAGE_SIZE, listings
+    found = await instrument_service.search_page(
+        session, filters, offset, PAGE_SIZE, listings, LEGACY_PAGE_JSON
+    )
+    count, rows = (
+        (found[0], [])
+        if found is not None
+        else await instrument_service.page(session, counter, filters, offset, PAGE_SIZE)
     )
     total_pages = max(1, math.ceil(count / PAGE_SIZE))
     if page > total_pages:
@@ -101,6 +107,8 @@ async def _legacy_page(
         "current_page": page,
         "results": rows,
     }
+    if found is not None:
+        return page_with_results(body, found[1])
     return json_response(LEGACY_PAGE, body)
 
 

@@ -103,9 +103,7 @@ async def list_instruments(
     if found is not None:
         count, results = found
         return page_with_results(build_page(request, pagination, count, []), results)
-    count, rows = await instrument_service.page(
-        session, counter, filters, pagination.offset, pagination.page_size, listings
-    )
+    count, rows = await instrument_service.page(session, counter, filters, offset, size)
     return json_response(LISTING_PAGE, build_page(request, pagination, count, rows))
 
 

@@ -10,9 +10,10 @@ again). Both are in the service's own database, so every process catches up the 
 replica, a restarted process, after the import command. On PostgreSQL ids and outbox rows may
 commit out of order, so the last `MARGIN` of each are looked at again.
 
-A search reads its page's rows and the two maxima in one statement and catches up when they
-moved past the watermarks, so a committed write is found by the next search in any process; a
-background task catches up every `search_index_poll_seconds` too. Listings that expired before
+A search reads its page (written to JSON by the database) and the two maxima in one statement
+and catches up when they moved past the watermarks, so a committed write is found by the next
+search in any process; a background task catches up every `search_index_poll_seconds` too.
+Listings that expired before
 the index's cutoff day are left out of it (`listing_documents.py`); the first catch-up of a new
 day removes those that expired the day before. Until a first build is finished (a fresh data
 directory), searches run in SQL (`repository.py`), as they also do for orders the index does not
@@ -43,22 +44,15 @@ from bandstand.marketplace.listing_documents import (
     expired,
     index_query,
 )
-from bandstand.marketplace.listing_rows import (
-    PAGE,
-    PAGE_JSON,
-    PAGE_WITH_TOPS,
-    newest,
-    page_rows,
-)
+from bandstand.marketplace.listing_rows import PAGE_JSON
 from bandstand.marketplace.models import Instrument
 from bandstand.marketplace.repository import InstrumentFilters
 from bandstand.platform.clock import utcnow
 from bandstand.platform.database import Database
-from bandstand.platform.json_pages import find_page
+from bandstand.platform.json_pages import JsonPage, find_page
 from bandstand.platform.messaging.outbox import outbox_table
 from bandstand.platform.search_index import IndexedDocument, PrefixIndex
 from bandstand.platform.settings import Settings
-from bandstand.platform.threads import on_computing_thread
 
 logger = logging.getLogger("bandstand.marketplace.index")
 
@@ -128,40 +122,20 @@ class ListingIndex:
                 await asyncio.wait_for(self._stopping.wait(), self.poll_seconds)
 
     async def search(
-        self, session: AsyncSession, filters: InstrumentFilters, offset: int, limit: int
-    ) -> tuple[int, list[Any]] | None:
-        """The count and the page's listings (plain rows of `listing_rows.PAGE_COLUMNS`), found
-        by the index as current as what `session` sees; None when the index cannot answer (not
-        built yet, or a search it does not keep: `index_query`).
-
-        The page's rows are read with the two maxima the watermarks follow, in one statement;
-        when those moved, the index catches up first and the page is found again. The index is
-        searched in a thread: tantivy releases the GIL, so the event loop goes on meanwhile."""
-        index = self.index
-        if index is None or not index.built:
-            return None
-        state = index.state
-        query = index_query(filters, offset, limit, state.get("day", 0))
-        if query is None:
-            return None
-        count, ids = await on_computing_thread(partial(index.search, query))
-        rows = await page_rows(session, ids, PAGE_WITH_TOPS) if ids else []
-        top_id, top_event = (rows[0].top_id, rows[0].top_event) if rows else await newest(session)
-        if self._behind(state, top_id, top_event):
-            await self._catch_up_briefly()
-            query = index_query(filters, offset, limit, index.state.get("day", 0))
-            if query is None:
-                return None
-            count, ids = await on_computing_thread(partial(index.search, query))
-            rows = await page_rows(session, ids, PAGE) if ids else []
-        stored = {row.id: row for row in rows}
-        return count, [stored[listing] for listing in ids if listing in stored]
-
-    async def search_json(
-        self, session: AsyncSession, filters: InstrumentFilters, offset: int, limit: int
+        self,
+        session: AsyncSession,
+        filters: InstrumentFilters,
+        offset: int,
+        limit: int,
+        shape: JsonPage = PAGE_JSON,
     ) -> tuple[int, str] | None:
-        """As `search`, with the page's listings written to JSON by the database
-        (`listing_rows.PAGE_JSON`): the index searched and the page read in one hop."""
+        """The count and the page's listings written to JSON by the database as `shape` says,
+        found by the index as current as what `session` sees; None when the index cannot answer
+        (not built yet, or a search it does not keep: `index_query`).
+
+        The index is searched and the page read in one hop (`platform.json_pages`), with the
+        two maxima the watermarks follow; when those moved, the index catches up first and the
+        page is found again."""
         index = self.index
         if index is None or not index.built:
             return None
@@ -169,13 +143,13 @@ class ListingIndex:
         query = index_query(filters, offset, limit, state.get("day", 0))
         if query is None:
             return None
-        found = await find_page(session, PAGE_JSON, partial(index.search, query))
+        found = await find_page(session, shape, partial(index.search, query))
         if self._behind(state, found.extras["top_id"], found.extras["top_event"]):
             await self._catch_up_briefly()
             query = index_query(filters, offset, limit, index.state.get("day", 0))
             if query is None:
                 return None
-            found = await find_page(session, PAGE_JSON, partial(index.search, query))
+            found = await find_page(session, shape, partial(index.search, query))
         return found.count, found.results
 
     @staticmethod

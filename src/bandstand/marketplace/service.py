@@ -18,11 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bandstand.marketplace import events, text
 from bandstand.marketplace.counting import ListingCounter
 from bandstand.marketplace.listing_index import ListingIndex
+from bandstand.marketplace.listing_rows import PAGE_JSON
 from bandstand.marketplace.models import Instrument
 from bandstand.marketplace.repository import InstrumentFilters, InstrumentRepository
 from bandstand.marketplace.schemas import InstrumentCreate
 from bandstand.platform.clock import utcnow
 from bandstand.platform.errors import BadRequest, Conflict, NotFound
+from bandstand.platform.json_pages import JsonPage
 from bandstand.platform.rows import changed_fields
 
 LINK_TAKEN = "instrument with this link already exists."
@@ -99,15 +101,9 @@ class InstrumentService:
         filters: InstrumentFilters,
         offset: int,
         limit: int,
-        listings: ListingIndex | None = None,
     ) -> tuple[int, Sequence[Instrument]]:
-        """The number of listings matching `filters` and those of one page (none past the end).
-
-        A search is answered by the search index when it can (`listing_index.py`): its count,
-        and the page's ids, whose rows are then read from the database."""
-        found = None if listings is None else await listings.search(session, filters, offset, limit)
-        if found is not None:
-            return found
+        """The number of listings matching `filters` and those of one page (none past the end),
+        read in SQL: for what the search index does not answer (`search_page`)."""
         count = await counter.count(session, filters)
         if offset >= count:
             return count, []
@@ -119,15 +115,15 @@ class InstrumentService:
         filters: InstrumentFilters,
         offset: int,
         limit: int,
-        listings: ListingIndex | None = None,
+        listings: ListingIndex | None,
+        shape: JsonPage = PAGE_JSON,
     ) -> tuple[int, str] | None:
-        """The count and page of a search as `page` finds them, the listings written to JSON
-        by the database; None when the search index cannot answer (then `page` does)."""
-        return (
-            None
-            if listings is None
-            else await listings.search_json(session, filters, offset, limit)
-        )
+        """The count and the page of a search answered by the search index (`listing_index.py`),
+        the listings written to JSON by the database as `shape` says; None when the index
+        cannot answer (then `page` does)."""
+        if listings is None:
+            return None
+        return await listings.search(session, filters, offset, limit, shape)
 
     def listing(self, session: AsyncSession, filters: InstrumentFilters) -> Select[Any]:
         """The listings of `filters` in their order, for a list without words (paged by the
