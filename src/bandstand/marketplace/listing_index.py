@@ -13,11 +13,10 @@ commit out of order, so the last `MARGIN` of each are looked at again.
 A search reads its page (written to JSON by the database) and the two maxima in one statement
 and catches up when they moved past the watermarks, so a committed write is found by the next
 search in any process; a background task catches up every `search_index_poll_seconds` too.
-Listings that expired before
-the index's cutoff day are left out of it (`listing_documents.py`); the first catch-up of a new
-day removes those that expired the day before. Until a first build is finished (a fresh data
-directory), searches run in SQL (`repository.py`), as they also do for orders the index does not
-keep (price, date) and for the category counts.
+Listings that expired before the index's cutoff day are left out of it (`listing_documents.py`);
+the first catch-up of a new day removes those that expired the day before. Until a first build is
+finished (a fresh data directory), searches run in SQL (`repository.py`), as they also do for
+orders the index does not keep (price, date) and for the category counts.
 """
 
 from __future__ import annotations
