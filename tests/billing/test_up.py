@@ -20,7 +20,10 @@ PASSWORD = "Billing-Pass-1"
 def children(pid: int) -> list[int]:
     found: list[int] = []
     for task in Path(f"/proc/{pid}/task").iterdir():
-        text = (task / "children").read_text().split()
+        try:
+            text = (task / "children").read_text().split()
+        except FileNotFoundError:  # a thread that ended while we looked
+            continue
         found.extend(int(child) for child in text)
     return found
 

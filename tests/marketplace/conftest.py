@@ -4,18 +4,23 @@ helpers to store listings."""
 from __future__ import annotations
 
 import itertools
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 import bandstand.marketplace
+from bandstand.marketplace import listing_index, service
 from bandstand.marketplace.app import create_app
 from bandstand.marketplace.counting import ListingCounter
 from bandstand.marketplace.models import Instrument, MarketplaceBase
 from tests.support.harness import Headers, ServiceHarness
 
 _LINKS = itertools.count(1)
+COLLECTED = datetime.now(UTC)
+"""When the tests were collected: the day the modules' dates (`TODAY`, `YESTERDAY`) were taken."""
 MIGRATIONS = Path(bandstand.marketplace.__file__).parent / "migrations"
 ADMIN_ID = 1
 ALICE_ID = 2
@@ -31,6 +36,19 @@ INSTRUMENT = {
     "publish": "2026-11-02",
     "website": "milanuncios.com",
 }
+
+
+@pytest.fixture(autouse=True)
+def _searches_on_the_collection_day(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run that crosses midnight UTC still hides and shows listings as of the day its data was
+    written for: the service's and the index's clock keep running, on the collection's date."""
+
+    def same_day() -> datetime:
+        now = datetime.now(UTC)
+        return now - timedelta(days=(now.date() - COLLECTED.date()).days)
+
+    monkeypatch.setattr(service, "utcnow", same_day)
+    monkeypatch.setattr(listing_index, "utcnow", same_day)
 
 
 class Marketplace(ServiceHarness):
