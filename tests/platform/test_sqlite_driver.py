@@ -225,6 +225,14 @@ def test_a_thread_reader_is_kept_per_file_and_opened_again_when_the_file_is_repl
     assert again is not reader
     assert again.execute("SELECT v FROM t").fetchall() == [("second",)]
 
+    # Written since (its change time moved): perhaps another file on a reused inode number.
+    time.sleep(0.01)
+    with sqlite3.connect(path) as writer:
+        writer.execute("INSERT INTO t VALUES ('third')")
+    latest = thread_reader(path)
+    assert latest is not again
+    assert latest.execute("SELECT v FROM t ORDER BY rowid").fetchall() == [("second",), ("third",)]
+
 
 def test_each_thread_has_its_own_reader(tmp_path: Path) -> None:
     path = str(tmp_path / "threads.sqlite3")

@@ -184,21 +184,31 @@ def thread_reader(path: str) -> sqlite3.Connection:
     """The calling thread's own connection for reading the database file at `path`, opened by
     its first read there: for reads that run on a thread from start to end (one hop, and no
     connection of the pool checked out and handed back on the event loop). Each read outside a
-    transaction sees its own snapshot, as on any connection. A file replaced at the same path
-    (another inode) is opened afresh; a thread keeps at most `READERS_KEPT` files open."""
-    readers: dict[str, tuple[int, sqlite3.Connection]] = _READERS.__dict__.setdefault("open", {})
-    inode = os.stat(path).st_ino
-    kept = readers.get(path)
-    if kept is not None and kept[0] == inode:
-        return kept[1]
-    if kept is not None or len(readers) >= READERS_KEPT:
+    transaction sees its own snapshot, as on any connection.
+
+    The connection is opened again when the file at `path` may be another one: another device or
+    inode, or a change time other than when it was opened (a replaced file can reuse a freed
+    inode number; a checkpoint also changes the time, and costs only a reopen). A thread keeps at
+    most `READERS_KEPT` files open."""
+    readers: dict[str, tuple[tuple[int, int, int], sqlite3.Connection]] = (
+        _READERS.__dict__.setdefault("open", {})
+    )
+    found = os.stat(path)
+    identity = (found.st_dev, found.st_ino, found.st_ctime_ns)
+    kept = readers.pop(path, None)
+    if kept is not None:
+        if kept[0] == identity:
+            readers[path] = kept
+            return kept[1]
+        kept[1].close()
+    if len(readers) >= READERS_KEPT:
         for _, reader in readers.values():
             reader.close()
         readers.clear()
     reader = sqlite3.connect(path, check_same_thread=False)
     reader.execute("PRAGMA busy_timeout=10000")
     reader.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
-    readers[path] = (inode, reader)
+    readers[path] = (identity, reader)
     return reader
 
 
