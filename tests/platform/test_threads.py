@@ -1,0 +1,82 @@
+"""The kernel's thread pools: work runs on at most the pool's threads, its result or exception
+comes back to the caller, and a caller cancelled while its work runs waits for the work to end."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+import time
+
+import pytest
+
+from bandstand.platform.threads import COMPUTING_THREADS, ThreadPool, on_computing_thread
+
+
+async def test_no_more_work_runs_at_once_than_the_pool_has_threads() -> None:
+    pool = ThreadPool(2, "test")
+    running = 0
+    most = 0
+    lock = threading.Lock()
+
+    def work() -> str:
+        nonlocal running, most
+        with lock:
+            running += 1
+            most = max(most, running)
+        time.sleep(0.05)
+        with lock:
+            running -= 1
+        return threading.current_thread().name
+
+    names = await asyncio.gather(*(pool.run(work) for _ in range(8)))
+    assert most == 2
+    assert set(names) == {"test"}
+
+
+async def test_the_computing_threads_are_one_more_than_the_cores() -> None:
+    running: set[int] = set()
+    most = 0
+    lock = threading.Lock()
+
+    def work() -> str:
+        nonlocal most
+        with lock:
+            running.add(threading.get_ident())
+            most = max(most, len(running))
+        time.sleep(0.05)
+        with lock:
+            running.discard(threading.get_ident())
+        return threading.current_thread().name
+
+    names = await asyncio.gather(*(on_computing_thread(work) for _ in range(COMPUTING_THREADS + 4)))
+    assert most == COMPUTING_THREADS == (os.cpu_count() or 2) + 1
+    assert set(names) == {"computing"}
+
+
+async def test_an_exception_reaches_the_caller() -> None:
+    def failing() -> None:
+        raise LookupError("not there")
+
+    with pytest.raises(LookupError, match="not there"):
+        await ThreadPool(1, "test").run(failing)
+
+
+async def test_a_cancelled_caller_waits_for_its_work_to_end() -> None:
+    started, release = threading.Event(), threading.Event()
+    ended: list[bool] = []
+
+    def work() -> None:
+        started.set()
+        release.wait(5)
+        ended.append(True)
+
+    task = asyncio.create_task(ThreadPool(1, "test").run(work))
+    await asyncio.to_thread(started.wait, 5)
+    task.cancel()
+    await asyncio.sleep(0.05)
+    assert not task.done()  # still waiting for the work, not gone
+    release.set()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert ended == [True]
