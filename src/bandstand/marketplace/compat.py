@@ -19,7 +19,7 @@ from bandstand.marketplace.counting import ListingCounter
 from bandstand.marketplace.listing_index import ListingIndex
 from bandstand.marketplace.listing_rows import LEGACY_PAGE_JSON
 from bandstand.marketplace.params import Counter, Listings, price_bound
-from bandstand.marketplace.responses import LEGACY_PAGE, json_response, page_with_results
+from bandstand.marketplace.responses import LEGACY_PAGE, json_response
 from bandstand.marketplace.schemas import InstrumentCreate, LegacyInstrument, LegacyPage
 from bandstand.marketplace.service import (
     LINK_TAKEN,
@@ -29,6 +29,7 @@ from bandstand.marketplace.service import (
     listing_filters,
 )
 from bandstand.platform.errors import BadRequest, NotFound, legacy_errors
+from bandstand.platform.json_pages import page_response
 from bandstand.platform.lean_routes import ServiceRouter
 from bandstand.platform.schemas import NUL_MESSAGE, unstorable_reason
 from bandstand.platform.security import AdminUser
@@ -108,7 +109,7 @@ async def _legacy_page(
         "results": rows,
     }
     if found is not None:
-        return page_with_results(body, found[1])
+        return page_response(body, found[1])
     return json_response(LEGACY_PAGE, body)
 
 

@@ -19,7 +19,7 @@ from bandstand.marketplace.params import (
     TextFilter,
 )
 from bandstand.marketplace.repository import InstrumentFilters
-from bandstand.marketplace.responses import LISTING_PAGE, json_response, page_with_results
+from bandstand.marketplace.responses import LISTING_PAGE, json_response
 from bandstand.marketplace.schemas import (
     Categories,
     CategoryCount,
@@ -29,6 +29,7 @@ from bandstand.marketplace.schemas import (
 )
 from bandstand.marketplace.service import ListingQuery, instrument_service, listing_filters
 from bandstand.platform.errors import Forbidden, Unauthorized, legacy_errors
+from bandstand.platform.json_pages import page_response
 from bandstand.platform.lean_routes import ServiceRouter
 from bandstand.platform.pagination import Page, Pagination, build_page, paginate
 from bandstand.platform.resources import AdminResource, validated
@@ -102,7 +103,7 @@ async def list_instruments(
     found = await instrument_service.search_page(session, filters, offset, size, listings)
     if found is not None:
         count, results = found
-        return page_with_results(build_page(request, pagination, count, []), results)
+        return page_response(build_page(request, pagination, count, []), results)
     count, rows = await instrument_service.page(session, counter, filters, offset, size)
     return json_response(LISTING_PAGE, build_page(request, pagination, count, rows))
 

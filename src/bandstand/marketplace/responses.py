@@ -9,7 +9,6 @@ A plain row is read as a mapping of its columns (faster than by attribute).
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from fastapi import Response
@@ -31,12 +30,3 @@ def json_response(adapter: TypeAdapter[Any], content: dict[str, Any]) -> Respons
     ]
     value = adapter.validate_python({**content, "results": results}, from_attributes=True)
     return Response(adapter.dump_json(value), media_type="application/json")
-
-
-def page_with_results(page: dict[str, Any], results: str) -> Response:
-    """`page` (its `results` left empty) as a JSON response whose `results` are `results`, a
-    JSON array written already (`platform.json_pages`)."""
-    head = json.dumps(
-        {key: value for key, value in page.items() if key != "results"}, separators=(",", ":")
-    )
-    return Response(f'{head[:-1]},"results":{results}}}', media_type="application/json")

@@ -127,7 +127,8 @@ class InstrumentService:
 
     def listing(self, session: AsyncSession, filters: InstrumentFilters) -> Select[Any]:
         """The listings of `filters` in their order, for a list without words (paged by the
-        kernel, so by cursor too); searches go through `page`."""
+        kernel, so by cursor too); searches go through `search_page`, or `page` where the index
+        cannot answer."""
         return self.instruments.listing(session, filters)
 
     async def categories(

@@ -14,7 +14,7 @@ connection to the file (`sqlite_driver.thread_reader`), so the event loop checks
 out of the pool; inside one, on the session's connection, which sees what the transaction
 wrote. On PostgreSQL the server writes the text, read on asyncpg's own connection. A read that
 fails there or on the thread is read again through the session, which raises what the platform
-knows (a database gone is a 503).
+knows (a database gone is a 503). `page_response` writes a list's body around the array.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from sqlalchemy import ARRAY, Integer, Select, String, bindparam, text
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import TextClause
+from starlette.responses import Response
 
 from bandstand.platform.plain_reads import fetch_on_driver, is_asyncpg
 from bandstand.platform.sqlite_driver import InlineConnection, thread_reader
@@ -136,6 +137,15 @@ async def _read_on_server(
     except Exception:  # read again through the session, which says what failed
         return None
     return tuple(row)
+
+
+def page_response(page: Mapping[str, Any], results: str) -> Response:
+    """`page`, a list's body whose `results` (left empty there) are the JSON array `results`
+    read by `find_page`, as a JSON response: the rest of the body written, the array as it is."""
+    head = json.dumps(
+        {key: value for key, value in page.items() if key != "results"}, separators=(",", ":")
+    )
+    return Response(f'{head[:-1]},"results":{results}}}', media_type="application/json")
 
 
 def _database_file(session: AsyncSession) -> str | None:
