@@ -25,15 +25,18 @@ from bandstand.music.schemas import (
     AlbumCreate,
     AlbumTrack,
     LegacySongCreate,
+    LikedSong,
     LikeStatus,
     SongCreate,
     SongDetail,
     SongFacets,
+    SongRead,
     TrackCreate,
 )
 from bandstand.music.search import search_text
 from bandstand.platform.clock import utcnow
 from bandstand.platform.errors import Conflict, NotFound
+from bandstand.platform.json_rows import JsonRows
 from bandstand.platform.list_counts import ListCounts
 from bandstand.platform.pagination import PageParams, paginate
 from bandstand.platform.rows import apply_changes, changed_fields, field_dicts
@@ -46,6 +49,9 @@ LEGACY_SONG_DEFAULTS: dict[str, Any] = {
     "duration": 0,
 }
 """The catalogue fields a song created on the concert app's `/song` route lacks."""
+SONG_ROWS = JsonRows.of(SongRead)
+LIKED_ROWS = JsonRows.of(LikedSong)
+TRACK_ROWS = JsonRows.of(AlbumTrack)
 
 
 class SongNotFound(NotFound):
@@ -117,12 +123,11 @@ class SongService:
     ) -> dict[str, Any]:
         """One page of songs and their count: two statements whatever the page size, the
         caller's likes read with the page (`liked_by_me`, left null without a caller). Its
-        results are plain dicts of `SongRead`'s fields, validated once with the page
-        (`SONG_PAGE`)."""
+        results are `SongRead`'s JSON, written by the database (`platform.json_rows`)."""
         statement = self.songs.listing(filters, viewer_id)
-        page = await paginate(session, statement, pagination, request, scalars=False)
-        page["results"] = field_dicts(page["results"])
-        return page
+        return await paginate(
+            session, statement, pagination, request, scalars=False, as_json=SONG_ROWS
+        )
 
     async def first(
         self, session: AsyncSession, limit: int, viewer_id: int | None
@@ -219,11 +224,11 @@ class SongService:
     async def liked_page(
         self, session: AsyncSession, user_id: int, pagination: PageParams, request: Request
     ) -> dict[str, Any]:
-        """A page of `user_id`'s liked songs, as plain dicts of `LikedSong`'s fields."""
+        """A page of `user_id`'s liked songs, as `LikedSong`'s JSON."""
         statement = self.likes.liked_songs(user_id)
-        page = await paginate(session, statement, pagination, request, scalars=False)
-        page["results"] = field_dicts(page["results"])
-        return page
+        return await paginate(
+            session, statement, pagination, request, scalars=False, as_json=LIKED_ROWS
+        )
 
 
 class AlbumService:
@@ -288,12 +293,12 @@ class AlbumService:
         request: Request,
         viewer_id: int | None,
     ) -> dict[str, Any]:
-        """A page of the album's songs, as plain dicts of `AlbumTrack`'s fields."""
+        """A page of the album's songs, as `AlbumTrack`'s JSON."""
         await self._ensure_album(session, album_id)
         statement = self.tracks.tracks(album_id, viewer_id)
-        page = await paginate(session, statement, pagination, request, scalars=False)
-        page["results"] = field_dicts(page["results"])
-        return page
+        return await paginate(
+            session, statement, pagination, request, scalars=False, as_json=TRACK_ROWS
+        )
 
     async def first_tracks(
         self, session: AsyncSession, album_id: int, limit: int, viewer_id: int | None

@@ -35,10 +35,10 @@ from bandstand.platform.plain_reads import fetch_on_driver, is_asyncpg
 from bandstand.platform.sqlite_driver import InlineConnection, thread_reader
 from bandstand.platform.threads import on_computing_thread
 
-Kind = Literal["value", "money", "utc"]
+Kind = Literal["value", "money", "utc", "bool"]
 """How a column is written: as it is (text, numbers, dates as YYYY-MM-DD, null), as money (a
-decimal string with two places, `schemas.MoneyText`), or as a UTC moment (ISO 8601 with `Z`,
-microseconds only when there are any: pydantic's way)."""
+decimal string with two places, `schemas.MoneyText`), as a UTC moment (ISO 8601 with `Z`,
+microseconds only when there are any: pydantic's way), or as a boolean (SQLite keeps 0 and 1)."""
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ async def find_page(session: AsyncSession, page: JsonPage, find: Find) -> FoundP
     """Run `find`, then read its ids' rows as `page` says, in the ids' order."""
     dialect = session.get_bind().dialect
     statement = page.statement(dialect)
-    path = _database_file(session)
+    path = database_file(session)
     if path is not None and not session.in_transaction():
         found = await _found_on_thread(find, statement.text, lambda: thread_reader(path))
     else:
@@ -143,12 +143,14 @@ def page_response(page: Mapping[str, Any], results: str) -> Response:
     """`page`, a list's body whose `results` (left empty there) are the JSON array `results`
     read by `find_page`, as a JSON response: the rest of the body written, the array as it is."""
     head = json.dumps(
-        {key: value for key, value in page.items() if key != "results"}, separators=(",", ":")
+        {key: value for key, value in page.items() if key != "results"},
+        separators=(",", ":"),
+        ensure_ascii=False,
     )
     return Response(f'{head[:-1]},"results":{results}}}', media_type="application/json")
 
 
-def _database_file(session: AsyncSession) -> str | None:
+def database_file(session: AsyncSession) -> str | None:
     """The file of the session's SQLite database; None for PostgreSQL or a database in memory."""
     bind = session.get_bind()
     url = bind.engine.url if isinstance(bind, Connection) else bind.url
@@ -165,28 +167,34 @@ def _read(connection: sqlite3.Connection, sql: str, ids: Sequence[int]) -> tuple
 
 
 def _quote(name: str) -> str:
-    if not name.replace("_", "").isalnum():
-        raise ValueError(f"not an identifier: {name!r}")
-    return f'"{name}"'
+    return f'"{_identifier(name)}"'
 
 
-def _sqlite_value(field: JsonField) -> str:
-    column = f"t.{_quote(field.name)}"
+def sqlite_value(field: JsonField, column: str) -> str:
+    """The SQL of SQLite's JSON value of `field`, read from the SQL expression `column`."""
+    if field.kind == "bool":
+        return (
+            f"CASE WHEN {column} IS NULL THEN NULL WHEN {column} THEN json('true') "
+            "ELSE json('false') END"
+        )
     if field.kind == "money":
         return f"CASE WHEN {column} IS NULL THEN NULL ELSE printf('%.2f', {column}) END"
     if field.kind == "utc":
-        # Stored as SQLAlchemy writes it: 'YYYY-MM-DD HH:MM:SS.ffffff', naive UTC.
+        # Stored as SQLAlchemy writes it: 'YYYY-MM-DD HH:MM:SS.ffffff', naive UTC; the common
+        # case (microseconds) first, half the cost of the general one.
         fraction = f"substr({column}, 21, 6)"
         return (
-            f"CASE WHEN {column} IS NULL THEN NULL ELSE substr({column}, 1, 10) || 'T' || "
+            f"CASE WHEN length({column}) = 26 AND {fraction} <> '000000' THEN "
+            f"replace({column}, ' ', 'T') || 'Z' "
+            f"WHEN {column} IS NULL THEN NULL ELSE substr({column}, 1, 10) || 'T' || "
             f"substr({column}, 12, 8) || CASE WHEN {fraction} IN ('', '000000') THEN 'Z' "
             f"ELSE '.' || {fraction} || 'Z' END END"
         )
     return column
 
 
-def _postgres_value(field: JsonField) -> str:
-    column = f"t.{_quote(field.name)}"
+def postgres_value(field: JsonField, column: str) -> str:
+    """The SQL of the value PostgreSQL writes to JSON for `field`, read from `column`."""
     if field.kind == "money":
         return f"CAST({column} AS TEXT)"  # NUMERIC(p, 2): always its two places
     if field.kind == "utc":
@@ -199,6 +207,36 @@ def _postgres_value(field: JsonField) -> str:
     return column
 
 
+def sqlite_object(members: Sequence[tuple[JsonField, str]]) -> str:
+    """SQLite's JSON object of each field read from its column's SQL, in their order."""
+    pairs = ", ".join(
+        f"'{_identifier(field.name)}', {sqlite_value(field, column)}" for field, column in members
+    )
+    return f"json_object({pairs})"
+
+
+def postgres_object(members: Sequence[tuple[JsonField, str]]) -> str:
+    """PostgreSQL's text of the JSON object of each field read from its column's SQL. Written
+    out by hand, not by json_build_object: its text has a space around each colon, and the body
+    is to be the same bytes on both engines."""
+    pairs = " || ',' || ".join(
+        f"'\"{_identifier(field.name)}\":' || "
+        f"coalesce(to_json({postgres_value(field, column)})::text, 'null')"
+        for field, column in members
+    )
+    return f"'{{' || {pairs} || '}}'"
+
+
+def _identifier(name: str) -> str:
+    if not name.replace("_", "").isalnum() or not name.isascii():
+        raise ValueError(f"not an identifier: {name!r}")
+    return name
+
+
+def _column(field: JsonField) -> str:
+    return f"t.{_quote(field.name)}"
+
+
 def _extras(page: JsonPage, dialect: Dialect) -> str:
     return "".join(
         f", ({select.compile(dialect=dialect)}) AS {_quote(name)}"
@@ -207,10 +245,10 @@ def _extras(page: JsonPage, dialect: Dialect) -> str:
 
 
 def _sqlite(page: JsonPage, dialect: Dialect) -> TextClause:
-    members = ", ".join(f"'{field.name}', {_sqlite_value(field)}" for field in page.fields)
+    item = sqlite_object([(field, _column(field)) for field in page.fields])
     # json_each yields the ids in their order and drives the join; the ORDER BY makes it sure.
     rows = (
-        f"SELECT json_object({members}) AS item FROM json_each(:ids) AS e "  # noqa: S608
+        f"SELECT {item} AS item FROM json_each(:ids) AS e "  # noqa: S608
         f"JOIN {_quote(page.table)} AS t ON t.{_quote(page.key)} = e.value ORDER BY e.key"
     )
     sql = f"SELECT (SELECT json_group_array(json(item)) FROM ({rows})) AS results"  # noqa: S608
@@ -219,14 +257,9 @@ def _sqlite(page: JsonPage, dialect: Dialect) -> TextClause:
 
 
 def _postgres(page: JsonPage, dialect: Dialect) -> TextClause:
-    # Written out by hand, not by json_build_object: its text has a space around each colon,
-    # and the body is to be the same bytes on both engines.
-    members = " || ',' || ".join(
-        f"'\"{field.name}\":' || coalesce(to_json({_postgres_value(field)})::text, 'null')"
-        for field in page.fields
-    )
+    item = postgres_object([(field, _column(field)) for field in page.fields])
     rows = (
-        f"SELECT '[' || string_agg('{{' || {members} || '}}', ',' ORDER BY e.place) || ']' "  # noqa: S608
+        f"SELECT '[' || string_agg({item}, ',' ORDER BY e.place) || ']' "  # noqa: S608
         f"FROM unnest(CAST(:ids AS INTEGER[])) WITH ORDINALITY AS e(id, place) "
         f"JOIN {_quote(page.table)} AS t ON t.{_quote(page.key)} = e.id"
     )

@@ -21,6 +21,7 @@ import datetime as dt
 import hashlib
 import json
 import uuid
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -83,7 +84,15 @@ class Ordering:
     @classmethod
     def of(cls, statement: Select[Any], dialect: str) -> Ordering | None:
         """The ordering of `statement`, or None when it cannot be paged by key (an ORDER BY on
-        an expression, none at all, no unique last key, or a grouped or distinct statement)."""
+        an expression, none at all, no unique last key, or a grouped or distinct statement).
+        Read once per statement (a list's statements are kept built)."""
+        known = _ORDERINGS.setdefault(statement, {})
+        if dialect not in known:
+            known[dialect] = cls._read(statement, dialect)
+        return known[dialect]
+
+    @classmethod
+    def _read(cls, statement: Select[Any], dialect: str) -> Ordering | None:
         if statement._group_by_clauses or statement._distinct or statement._having_criteria:
             return None
         keys = []
@@ -136,6 +145,11 @@ class Ordering:
             .order_by(None)
             .order_by(*(key.order() for key in keys))
         )
+
+
+_ORDERINGS: weakref.WeakKeyDictionary[Select[Any], dict[str, Ordering | None]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def _sort_key(clause: Any, dialect: str) -> SortKey | None:

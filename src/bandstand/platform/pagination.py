@@ -22,21 +22,23 @@ from __future__ import annotations
 import functools
 import math
 import weakref
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Generic, ParamSpec, TypeVar, cast
 from urllib.parse import parse_qsl, urlencode
 
 from fastapi import Depends, Query, Request
 from pydantic import BaseModel, Field
-from sqlalchemy import Select, func, select
+from sqlalchemy import Integer, Select, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.platform.errors import NotFound
 from bandstand.platform.json_response import JSONShape
+from bandstand.platform.json_rows import JsonArray, JsonRows, read_json
 from bandstand.platform.keyset import AFTER, BEFORE, BadCursor, Ordering
 from bandstand.platform.list_counts import Count, ListCounts, count_of, exact_count
 from bandstand.platform.plain_reads import plain_rows, plain_scalar
+from bandstand.platform.rows import field_dicts
 from bandstand.platform.text_index import FREQUENT, for_page, searched_table
 
 T = TypeVar("T")
@@ -172,10 +174,15 @@ async def paginate(
     scalars: bool = True,
     counter: Callable[[], Awaitable[int]] | None = None,
     keep_count: bool = True,
+    as_json: JsonRows | None = None,
 ) -> dict[str, Any]:
     """One page of `statement` (ordered, unpaged) and its count: `counter`'s, for a list that
     counts itself exactly without a scan (kept per write generation as well), else
-    `platform.list_counts`'. `keep_count=False`: `counter` keeps its count itself."""
+    `platform.list_counts`'. `keep_count=False`: `counter` keeps its count itself.
+
+    `as_json` (with `scalars=False`): the page's results are a `JsonArray` of its objects, which
+    the database wrote (`platform.json_rows`), or, when the statement cannot be read so, dicts
+    of the rows' fields for the model to validate."""
     ordering = Ordering.of(statement, _dialect(session))
     cursor = None
     if params.cursor is not None:
@@ -200,25 +207,17 @@ async def paginate(
         last_page = max(1, math.ceil(count.value / size))
         if count.value > 0 and params.page > last_page and not count.estimated:
             raise NotFound("Invalid page.")
-        rows: list[Any] = []
+        read = _PageRows([], 0, False, None, None)
         if params.offset < MAX_OFFSET and (params.offset < count.value or count.estimated):
-            rows = await read_page(
-                session,
-                for_page(statement, count.value, rows_in_table),
-                params.offset,
-                size + 1,
-                scalars=scalars,
-                counts=counts,
-            )
-        if not rows and params.page > 1 and count.value > 0:
+            listed = for_page(statement, count.value, rows_in_table)
+            paged, values = await page_statement(session, listed, params.offset, size + 1, counts)
+            read = await _page_rows(session, paged, values, size, ordering, scalars, as_json)
+        if not read.shown and params.page > 1 and count.value > 0:
             raise NotFound("Invalid page.")
-        more = len(rows) > size
-        rows = rows[:size]
-        if more:
-            values = ordering.values_of(rows[-1]) if ordering is not None else None
+        if read.more:
             next_link = (
-                _cursor_link(request, params, ordering.encode(AFTER, values))
-                if ordering is not None and values is not None
+                _cursor_link(request, params, ordering.encode(AFTER, read.last))
+                if ordering is not None and read.last is not None
                 else _page_link(request, params, params.page + 1)
             )
         if params.page > 1:
@@ -226,23 +225,31 @@ async def paginate(
     else:
         assert ordering is not None
         seek = ordering.seek(for_page(statement, count.value, rows_in_table), cursor)
-        rows = await _rows(session, seek.limit(size + 1), scalars)
-        more = len(rows) > size
-        rows = rows[:size]
-        if cursor.direction == BEFORE:
-            rows.reverse()
-        if rows:
-            first, last = ordering.values_of(rows[0]), ordering.values_of(rows[-1])
-            if (more or cursor.direction == BEFORE) and last is not None:
-                next_link = _cursor_link(request, params, ordering.encode(AFTER, last))
-            if (more or cursor.direction == AFTER) and first is not None:
-                previous_link = _cursor_link(request, params, ordering.encode(BEFORE, first))
+        backwards = cursor.direction == BEFORE
+        read = await _page_rows(
+            session,
+            seek.limit(size + 1),
+            None,
+            size,
+            ordering,
+            scalars,
+            as_json,
+            backwards=backwards,
+        )
+        if read.shown:
+            if (read.more or backwards) and read.last is not None:
+                next_link = _cursor_link(request, params, ordering.encode(AFTER, read.last))
+            if (read.more or not backwards) and read.first is not None:
+                previous_link = _cursor_link(request, params, ordering.encode(BEFORE, read.first))
     page: dict[str, Any] = {"count": count.value}
     if count.estimated:
         page["count_estimated"] = True
     page["next"] = next_link
     page["previous"] = previous_link
-    page["results"] = [transform(row) for row in rows] if transform else rows
+    results = read.results
+    if transform is not None and not isinstance(results, JsonArray):
+        results = [transform(row) for row in results]
+    page["results"] = results
     return page
 
 
@@ -270,7 +277,19 @@ async def read_page(
     scalars: bool = True,
     counts: ListCounts | None = None,
 ) -> list[Any]:
-    """`limit` rows of `statement` from `offset` on.
+    """`limit` rows of `statement` from `offset` on (`page_statement`)."""
+    page, parameters = await page_statement(session, statement, offset, limit, counts)
+    return await _fetch(session, page, parameters, scalars)
+
+
+async def page_statement(
+    session: AsyncSession,
+    statement: Select[Any],
+    offset: int,
+    limit: int,
+    counts: ListCounts | None = None,
+) -> tuple[Select[Any], Mapping[str, int] | None]:
+    """`statement` reading its `limit` rows from `offset` on, and the values of its parameters.
 
     Deep in a list paged by key, the rows are found from the nearest anchor before `offset`
     (`ANCHOR_EVERY` rows apart, kept per write generation by `counts`): a range read of at
@@ -279,7 +298,7 @@ async def read_page(
     rows (a deferred join)."""
     ordering = Ordering.of(statement, _dialect(session))
     if ordering is None or offset < DEFERRED_JOIN_OFFSET:
-        return await _rows(session, statement.limit(limit).offset(offset), scalars)
+        return _limited(statement), {"page_limit": limit, "page_offset": offset}
     if counts is not None and offset >= ANCHOR_EVERY:
         anchors = await counts.kept(
             session,
@@ -292,11 +311,26 @@ async def read_page(
             statement = ordering.seek(statement, ordering.decode(anchors[passed - 1]))
             offset -= passed * ANCHOR_EVERY
             if offset < DEFERRED_JOIN_OFFSET:
-                return await _rows(session, statement.limit(limit).offset(offset), scalars)
+                return statement.limit(limit).offset(offset), None
     unique = ordering.keys[-1].column
     ids = statement.with_only_columns(unique, maintain_column_froms=True)
     ids = ids.limit(limit).offset(offset).correlate(None)
-    return await _rows(session, statement.where(unique.in_(ids.scalar_subquery())), scalars)
+    return statement.where(unique.in_(ids.scalar_subquery())), None
+
+
+_LIMITED: weakref.WeakKeyDictionary[Select[Any], Select[Any]] = weakref.WeakKeyDictionary()
+
+
+def _limited(statement: Select[Any]) -> Select[Any]:
+    """`statement` limited by the parameters `page_limit` and `page_offset`, built once per
+    statement: a list's kept statement is read with SQLAlchemy's work (its cache key, its
+    plan) done once, where `limit(n)` would build a new statement every request."""
+    limited = _LIMITED.get(statement)
+    if limited is None:
+        limited = _LIMITED[statement] = statement.limit(
+            bindparam("page_limit", type_=Integer)
+        ).offset(bindparam("page_offset", type_=Integer))
+    return limited
 
 
 _KEYS_LISTED: weakref.WeakKeyDictionary[Select[Any], Select[Any]] = weakref.WeakKeyDictionary()
@@ -331,11 +365,61 @@ async def _anchors(session: AsyncSession, statement: Select[Any], ordering: Orde
     return [ordering.encode(AFTER, tuple(row)) for row in await plain_rows(session, every)]
 
 
-async def _rows(session: AsyncSession, statement: Select[Any], scalars: bool) -> list[Any]:
+@dataclass(frozen=True)
+class _PageRows:
+    """A page's rows (a list, or a JSON array the database wrote), whether more rows follow,
+    and the sort keys of its first and last rows (None when they are not known)."""
+
+    results: list[Any] | JsonArray
+    shown: int
+    more: bool
+    first: tuple[Any, ...] | None
+    last: tuple[Any, ...] | None
+
+
+async def _page_rows(
+    session: AsyncSession,
+    statement: Select[Any],
+    parameters: Mapping[str, int] | None,
+    size: int,
+    ordering: Ordering | None,
+    scalars: bool,
+    as_json: JsonRows | None,
+    *,
+    backwards: bool = False,
+) -> _PageRows:
+    """The page `statement` reads (`size` rows and one more, to know whether more follow).
+    `backwards`: it reads the page from its end."""
+    if as_json is not None and not scalars:
+        keys = [key.column for key in ordering.keys] if ordering is not None else []
+        read = await read_json(
+            session, statement, parameters, as_json, size, keys, backwards=backwards
+        )
+        if read is not None:
+            shown = min(read.read, size)
+            return _PageRows(read.results, shown, read.read > size, read.first, read.last)
+    rows = await _fetch(session, statement, parameters, scalars)
+    more = len(rows) > size
+    rows = rows[:size]
+    if backwards:
+        rows.reverse()
+    first = last = None
+    if rows and ordering is not None:
+        first, last = ordering.values_of(rows[0]), ordering.values_of(rows[-1])
+    results = field_dicts(rows) if as_json is not None and not scalars else rows
+    return _PageRows(results, len(rows), more, first, last)
+
+
+async def _fetch(
+    session: AsyncSession,
+    statement: Select[Any],
+    parameters: Mapping[str, int] | None,
+    scalars: bool,
+) -> list[Any]:
     """ORM objects (`scalars`) or plain rows (`platform.plain_reads`)."""
     if scalars:
-        return list((await session.execute(statement)).scalars().all())
-    return await plain_rows(session, statement)
+        return list((await session.execute(statement, parameters)).scalars().all())
+    return await plain_rows(session, statement, parameters)
 
 
 def _dialect(session: AsyncSession) -> str:

@@ -93,7 +93,7 @@ def _plain(key: Any) -> Any:
 
 
 @dataclass(frozen=True)
-class _Plan:
+class Plan:
     compiled: Any
     sql: str
     parameters: tuple[str, ...]
@@ -102,7 +102,66 @@ class _Plan:
     row: type[PlainRow]
 
 
-_PLANS: dict[tuple[str, Any], _Plan | None] = {}
+_PLANS: dict[tuple[str, Any], Plan | None] = {}
+
+
+@dataclass(frozen=True)
+class PlannedRead:
+    """A statement ready to run on a driver's connection: its plan and its arguments, and the
+    session's connection and its driver's (None when planned without them)."""
+
+    plan: Plan
+    arguments: list[Any]
+    connection: Connection | None
+    driver: Any
+
+
+async def planned_read(
+    session: AsyncSession,
+    statement: Select[Any],
+    parameters: Mapping[str, Any] | None = None,
+    *,
+    connect: bool = True,
+) -> PlannedRead | None:
+    """`statement`'s plan and arguments on the session's connection, announced to the engine's
+    listeners; None when it cannot be planned (`session.execute` reads it then).
+
+    `connect=False` plans a SQLite statement without the session's connection, to be run on
+    another connection to the same file (no connection is checked out of the pool)."""
+    connection: Connection | None = None
+    driver: Any = None
+    if connect:
+        connection = (await session.connection()).sync_connection
+        assert connection is not None
+        dialect = connection.dialect
+        driver = connection.connection.driver_connection
+    else:
+        dialect = session.get_bind().dialect
+        if dialect.name != "sqlite":
+            return None
+    cache_key = statement._generate_cache_key()
+    if cache_key is None or not _plannable(statement, driver if connect else None):
+        return None
+    shape = (dialect.name, cache_key.key)
+    if shape in _PLANS:
+        plan = _PLANS[shape]
+    else:
+        plan = await _plan(dialect, statement, cache_key, driver)
+        if len(_PLANS) >= PLANS_KEPT:
+            _PLANS.clear()
+        _PLANS[shape] = plan
+    if plan is None:
+        return None
+    values = plan.compiled.construct_params(
+        params=parameters, extracted_parameters=cache_key.bindparams
+    )
+    binds = plan.bind_processors
+    arguments = [
+        binds[name](values[name]) if name in binds else values[name] for name in plan.parameters
+    ]
+    if connection is not None:
+        _announce(connection, plan.sql, arguments)
+    return PlannedRead(plan, arguments, connection, driver)
 
 
 async def plain_rows(
@@ -111,38 +170,16 @@ async def plain_rows(
     """Every row of `statement` (a select of columns), with `parameters` given to its bound
     parameters by name (as `session.execute` takes them): a statement built once is read with
     each request's values."""
-    connection = (await session.connection()).sync_connection
-    assert connection is not None
-    dialect = connection.dialect
-    driver = connection.connection.driver_connection
-    cache_key = statement._generate_cache_key()
-    plan = None
-    if cache_key is not None and _plannable(statement, driver):
-        shape = (dialect.name, cache_key.key)
-        if shape in _PLANS:
-            plan = _PLANS[shape]
-        else:
-            plan = await _plan(dialect, statement, cache_key, driver)
-            if len(_PLANS) >= PLANS_KEPT:
-                _PLANS.clear()
-            _PLANS[shape] = plan
-    if plan is None or cache_key is None:
+    read = await planned_read(session, statement, parameters)
+    if read is None:
         return list((await session.execute(statement, parameters)).all())
-    values = plan.compiled.construct_params(
-        params=parameters, extracted_parameters=cache_key.bindparams
-    )
-    binds = plan.bind_processors
-    arguments = [
-        binds[name](values[name]) if name in binds else values[name] for name in plan.parameters
-    ]
-    _announce(connection, plan.sql, arguments)
     try:
-        raw = await fetch_on_driver(driver, plan.sql, arguments)
+        raw = await fetch_on_driver(read.driver, read.plan.sql, read.arguments)
     except Exception:
         # Read again the engine's way, which raises what the platform knows (a database gone
         # is a 503) and has the pool replace a connection the server dropped.
         return list((await session.execute(statement, parameters)).all())
-    make, processors = plan.row, plan.result_processors
+    make, processors = read.plan.row, read.plan.result_processors
     if not processors:
         return [make(row) for row in raw]
     rows = []
@@ -154,6 +191,11 @@ async def plain_rows(
     return rows
 
 
+def column_position(plan: Plan, column: Any) -> int | None:
+    """Where `column` (a selected column or its label) is among `plan`'s result columns."""
+    return plan.row._positions.get(_plain(column))
+
+
 async def plain_scalar(session: AsyncSession, statement: Select[Any]) -> Any:
     """The first column of the one row of `statement`."""
     rows = await plain_rows(session, statement)
@@ -163,7 +205,8 @@ async def plain_scalar(session: AsyncSession, statement: Select[Any]) -> Any:
 
 
 def _plannable(statement: Select[Any], driver: Any) -> bool:
-    if not isinstance(driver, InlineConnection) and not is_asyncpg(driver):
+    """`driver` None: a plain `sqlite3` connection."""
+    if driver is not None and not isinstance(driver, InlineConnection) and not is_asyncpg(driver):
         return False
     return all(isinstance(column, ColumnElement) for column in statement._raw_columns)
 
@@ -175,7 +218,7 @@ def is_asyncpg(driver: Any) -> bool:
 
 async def _plan(
     dialect: Dialect, statement: Select[Any], cache_key: Any, driver: Any
-) -> _Plan | None:
+) -> Plan | None:
     compiled: Any = dialect.statement_compiler(dialect, statement, cache_key=cache_key)
     if compiled.literal_execute_params or compiled.post_compile_params:
         return None
@@ -204,7 +247,7 @@ async def _plan(
     row = type(
         "PlainRow", (PlainRow,), {"__slots__": (), "_fields": names, "_positions": positions}
     )
-    return _Plan(
+    return Plan(
         compiled=compiled,
         sql=compiled.string,
         parameters=tuple(compiled.positiontup),

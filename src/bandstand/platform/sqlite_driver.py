@@ -21,7 +21,6 @@ a thread waits for the statement to end before it gives up the connection.
 from __future__ import annotations
 
 import collections
-import math
 import os
 import sqlite3
 import threading
@@ -36,7 +35,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.engine.interfaces import ConnectArgsType
 from sqlalchemy.util.concurrency import await_, in_greenlet
 
-from bandstand.platform.threads import ThreadPool
+from bandstand.platform.threads import ThreadPool, on_computing_thread
 
 DRIVER = "bandstand_inline"
 INLINE_BUDGET_SECONDS = 0.002
@@ -65,7 +64,6 @@ class InlineConnection(sqlite3.Connection):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._deadline = math.inf
         self.interrupted = False
 
     def cursor(self, factory: Any = None) -> InlineCursor:  # type: ignore[override]
@@ -102,21 +100,54 @@ class InlineConnection(sqlite3.Connection):
     def inline(self, work: Callable[[], T]) -> T:
         """Run `work` here unless it outlasts the budget (`sqlite3.OperationalError`, with
         `interrupted` set)."""
-        self.interrupted = False
-        self._deadline = time.perf_counter() + INLINE_BUDGET_SECONDS
-        self.set_progress_handler(self._past_deadline, PROGRESS_STEPS)
+        budget = _Budget()
+        try:
+            return budget.run(self, work)
+        finally:
+            self.interrupted = budget.passed
+
+
+class _Budget:
+    """`INLINE_BUDGET_SECONDS` from now, watched by SQLite's progress handler."""
+
+    def __init__(self) -> None:
+        self.deadline = time.perf_counter() + INLINE_BUDGET_SECONDS
+        self.passed = False
+
+    def run(self, connection: sqlite3.Connection, work: Callable[[], T]) -> T:
+        """`work` on `connection`, interrupted (`sqlite3.OperationalError`, `passed` set) if it
+        outlasts the budget."""
+        connection.set_progress_handler(self._past_deadline, PROGRESS_STEPS)
         try:
             return work()
         finally:
             # Off the loop a statement runs without the handler: it would take the GIL back
             # every few thousand steps.
-            self.set_progress_handler(None, 0)
+            connection.set_progress_handler(None, 0)
 
     def _past_deadline(self) -> int:
-        if time.perf_counter() > self._deadline:
-            self.interrupted = True
+        if time.perf_counter() > self.deadline:
+            self.passed = True
             return 1
         return 0
+
+
+async def read_row(path: str, sql: str, parameters: Sequence[Any]) -> Any:
+    """The first row of the read `sql` on the database file at `path`, on the calling thread's
+    own connection (`thread_reader`): inline on the event loop under the budget, where a short
+    read costs less than the hop to a thread and back; on a computing thread if it outlasts it.
+    Outside a transaction, as each statement there reads its own snapshot."""
+
+    def read() -> Any:
+        return sqlite3.Cursor(thread_reader(path)).execute(sql, parameters).fetchone()
+
+    budget = _Budget()
+    try:
+        return budget.run(thread_reader(path), read)
+    except sqlite3.OperationalError:
+        if not budget.passed:
+            raise
+    return await on_computing_thread(read)
 
 
 class InlineCursor(sqlite3.Cursor):

@@ -1,0 +1,274 @@
+"""A page of a list's statement written to JSON by the database, with its sort keys beside it.
+
+Written in Python, each row of a list page costs the event loop some 25 µs: the columns' type
+processors, a dict, validation, JSON; most of a signed-in song page. Here the page's statement,
+planned once (`platform.plain_reads`), is wrapped so that the database answers one row: the
+page's rows as a JSON array of the response model's objects (`JsonRows`, each field written as
+`platform.json_pages` writes it, the same bytes as pydantic), how many rows it read (a page reads
+one more than it shows, to know whether there is a next), and the sort keys of the page's first
+and last rows, typed as the statement's own columns, for the cursors of its links.
+
+On SQLite, outside a transaction, the statement runs on a computing thread (`platform.threads`)
+on the thread's own connection to the file (`sqlite_driver.thread_reader`): SQLite reads and
+writes the page with the GIL released, and the event loop checks no connection out of the pool.
+In a transaction it runs on the session's connection, which sees what the transaction wrote; on
+PostgreSQL the server writes the page, read on asyncpg's connection. A statement that cannot be
+planned, or a read that fails, answers None: the caller reads rows the usual way, which raises
+what the platform knows (a database gone is a 503).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import types
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any, Union, get_args, get_origin
+
+from pydantic import BaseModel
+from sqlalchemy import ColumnElement, Select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bandstand.platform.json_pages import (
+    JsonField,
+    Kind,
+    database_file,
+    postgres_object,
+    sqlite_object,
+)
+from bandstand.platform.plain_reads import Plan, column_position, fetch_on_driver, planned_read
+from bandstand.platform.schemas import MoneyText, UTCDatetime
+from bandstand.platform.sqlite_driver import read_row
+
+
+class JsonArray(str):
+    """A JSON array as text, written into a body as it is (`json_response.JSONShape`)."""
+
+    __slots__ = ()
+
+
+@dataclass(frozen=True)
+class JsonRows:
+    """The objects of a response model, each field read from the statement's column of its
+    name; a field with a default of None that the statement does not select is null."""
+
+    fields: tuple[JsonField, ...]
+    nullable: frozenset[str]
+
+    @classmethod
+    def of(cls, model: type[BaseModel]) -> JsonRows:
+        """The fields of `model` in its order, by their names on the wire. A model that
+        changes what it is given (validators, serializers, computed fields) or has a field of a
+        type with no JSON writer here is refused (TypeError): its rows are read the usual way."""
+        decorators = model.__pydantic_decorators__
+        changes = (
+            decorators.field_validators,
+            decorators.model_validators,
+            decorators.field_serializers,
+            decorators.model_serializers,
+            decorators.computed_fields,
+        )
+        if any(changes):
+            raise TypeError(f"{model.__name__} changes its values in Python")
+        fields = []
+        nullable = set()
+        for name, info in model.model_fields.items():
+            annotation: Any = info.annotation
+            if info.metadata:
+                annotation = Annotated[(annotation, *info.metadata)]
+            wire = info.serialization_alias or info.alias or name
+            fields.append(JsonField(wire, _kind(annotation, f"{model.__name__}.{name}")))
+            if not info.is_required() and info.default is None:
+                nullable.add(wire)
+        return cls(tuple(fields), frozenset(nullable))
+
+
+def _kind(annotation: Any, where: str) -> Kind:
+    if get_origin(annotation) in (Union, types.UnionType):
+        present = [member for member in get_args(annotation) if member is not type(None)]
+        if len(present) == 1:
+            return _kind(present[0], where)
+    if annotation == UTCDatetime:
+        return "utc"
+    if annotation == MoneyText:
+        return "money"
+    if annotation is bool:
+        return "bool"
+    if annotation in (int, str) or (annotation is dt.date):
+        return "value"
+    raise TypeError(f"{where}: no JSON writer for {annotation!r}")
+
+
+@dataclass(frozen=True)
+class JsonRead:
+    """What a page's read found: its rows (the first `size` read, in the page's order), how
+    many rows were read, and the sort keys of the first and last of the page's rows."""
+
+    results: JsonArray
+    read: int
+    first: tuple[Any, ...] | None
+    last: tuple[Any, ...] | None
+
+
+async def read_json(
+    session: AsyncSession,
+    statement: Select[Any],
+    parameters: Mapping[str, Any] | None,
+    rows: JsonRows,
+    size: int,
+    keys: Sequence[ColumnElement[Any]],
+    *,
+    backwards: bool = False,
+) -> JsonRead | None:
+    """The first `size` rows of `statement` (limited, ordered) as `rows`' JSON, with the values of
+    `keys` in the first and last of them; `parameters` are its bound parameters' values by
+    name, as `session.execute` takes them. `backwards`: the statement reads the page from its
+    end, so its rows are given reversed. None: read the rows the usual way."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite" and backwards:
+        return None  # rare (a `previous` link of a cursor page): SQLite's pass keeps the order
+    path = database_file(session)
+    own_reader = path is not None and not session.in_transaction()
+    planned = await planned_read(session, statement, parameters, connect=not own_reader)
+    if planned is None:
+        return None
+    plan = planned.plan
+    wrapped = _wrapped(plan, rows, size, tuple(keys), backwards, dialect)
+    if wrapped is None:
+        return None
+    sql, positions = wrapped
+    try:
+        if own_reader:
+            assert path is not None
+            found = await read_row(path, sql, planned.arguments)
+        else:
+            [found] = await fetch_on_driver(planned.driver, sql, planned.arguments)
+    except Exception:  # read again the usual way, which says what failed
+        return None
+    if dialect == "sqlite":
+        return _from_sqlite(plan, positions, rows, size, *found)
+    results, read, *values = found
+    first = last = None
+    if read and positions:
+        first = _typed(plan, positions, values[: len(positions)])
+        last = _typed(plan, positions, values[len(positions) :])
+    if backwards:
+        first, last = last, first
+    return JsonRead(JsonArray(results or "[]"), int(read), first, last)
+
+
+def _from_sqlite(
+    plan: Plan, positions: Sequence[int], rows: JsonRows, size: int, results: str, keys: str
+) -> JsonRead:
+    """SQLite's one pass wrote every row read (one more than the page when more follow) and
+    the keys of each: the extra row is cut off the array's text here. The objects are flat and
+    a quote inside a string is escaped, so `,{"first field":` only begins an object."""
+    read_keys = json.loads(keys)
+    read = len(read_keys)
+    if read > size:
+        results = results[: results.rindex(',{"' + rows.fields[0].name + '":')] + "]"
+        read_keys = read_keys[:size]
+    first = last = None
+    if read_keys and positions:
+        first, last = _typed(plan, positions, read_keys[0]), _typed(plan, positions, read_keys[-1])
+    return JsonRead(JsonArray(results), read, first, last)
+
+
+def _typed(plan: Plan, positions: Sequence[int], values: Sequence[Any]) -> tuple[Any, ...]:
+    """The values of the statement's columns at `positions`, as its rows would give them."""
+    processors = dict(plan.result_processors)
+    typed = []
+    for position, value in zip(positions, values, strict=True):
+        process = processors.get(position)
+        typed.append(process(value) if process is not None and value is not None else value)
+    return tuple(typed)
+
+
+_WRAPPED: dict[tuple[str, JsonRows, int, tuple[Any, ...], bool, str], Any] = {}
+WRAPPED_KEPT = 1024
+
+
+def _wrapped(
+    plan: Plan,
+    rows: JsonRows,
+    size: int,
+    keys: tuple[ColumnElement[Any], ...],
+    backwards: bool,
+    dialect: str,
+) -> tuple[str, tuple[int, ...]] | None:
+    """The statement around `plan`'s SQL, and where each key is among its columns; None when a
+    field or a key is not among the statement's columns. Built once per shape."""
+    key = (plan.sql, rows, size, keys, backwards, dialect)
+    if key not in _WRAPPED:
+        if len(_WRAPPED) >= WRAPPED_KEPT:
+            _WRAPPED.clear()
+        members = _members(plan, rows)
+        positions = [column_position(plan, column) for column in keys]
+        if members is None or None in positions:
+            _WRAPPED[key] = None
+        else:
+            places = tuple(p for p in positions if p is not None)
+            write = _sqlite if dialect == "sqlite" else _postgres
+            _WRAPPED[key] = write(plan, members, size, places, backwards), places
+    wrapped: tuple[str, tuple[int, ...]] | None = _WRAPPED[key]
+    return wrapped
+
+
+def _members(plan: Plan, rows: JsonRows) -> list[tuple[JsonField, str]] | None:
+    names = plan.row._fields
+    members = []
+    for field in rows.fields:
+        if field.name in names:
+            members.append((field, f"c{names.index(field.name)}"))
+        elif field.name in rows.nullable:
+            members.append((field, "CAST(NULL AS TEXT)"))
+        else:
+            return None
+    return members
+
+
+def _names(plan: Plan) -> str:
+    return ", ".join(f"c{n}" for n in range(len(plan.row._fields)))
+
+
+def _sqlite(
+    plan: Plan,
+    members: list[tuple[JsonField, str]],
+    size: int,
+    positions: tuple[int, ...],
+    backwards: bool,
+) -> str:
+    # One pass, in the order the statement gives its rows: the objects and each row's keys
+    # (every row read: `_from_sqlite` cuts the extra one; backward pages are read as rows).
+    # (SQLite reads a limited statement in a CTE as it gives its rows, in their order.)
+    keys = ", ".join(f"c{position}" for position in positions)
+    return (
+        f"WITH q({_names(plan)}) AS ({plan.sql}) "  # noqa: S608
+        f"SELECT json_group_array({sqlite_object(members)}), "
+        f"json_group_array(json_array({keys})) FROM q"
+    )
+
+
+def _postgres(
+    plan: Plan,
+    members: list[tuple[JsonField, str]],
+    size: int,
+    positions: tuple[int, ...],
+    backwards: bool,
+) -> str:
+    # The rows numbered in the order the statement gives them (an empty window keeps it), so the
+    # page is written in that order or its reverse, and its first and last rows are found.
+    order = "DESC" if backwards else "ASC"
+    results = (
+        f"SELECT '[' || string_agg({postgres_object(members)}, ',' ORDER BY n {order}) "  # noqa: S608
+        f"|| ']' FROM page WHERE n <= {size}"
+    )
+    last = f"least((SELECT count(*) FROM page), {size})"  # noqa: S608
+    ends = [f"(SELECT c{p} FROM page WHERE n = 1)" for p in positions]  # noqa: S608
+    ends += [f"(SELECT c{p} FROM page WHERE n = {last})" for p in positions]  # noqa: S608
+    return (
+        f"WITH page(n, {_names(plan)}) AS MATERIALIZED "  # noqa: S608
+        f"(SELECT row_number() OVER (), q.* FROM ({plan.sql}) AS q) "
+        f"SELECT ({results}), (SELECT count(*) FROM page)" + "".join(f", {end}" for end in ends)
+    )
