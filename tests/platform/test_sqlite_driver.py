@@ -17,12 +17,15 @@ import httpx
 import pytest
 from sqlalchemy import Column, Integer, String, Table, event, insert, select, text
 
+from bandstand.platform import sqlite_driver
 from bandstand.platform.database import Database, new_metadata
 from bandstand.platform.settings import Settings
 from bandstand.platform.sqlite_driver import (
     DRIVER,
+    HOP_SECONDS,
     INLINE_BUDGET_SECONDS,
     MMAP_BYTES,
+    read_row,
     thread_reader,
 )
 from tests.platform.sample_service import SampleBase
@@ -242,3 +245,47 @@ def test_each_thread_has_its_own_reader(tmp_path: Path) -> None:
     thread.start()
     thread.join()
     assert readers[0] is not thread_reader(path)
+
+
+@pytest.fixture
+def reading_threads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The thread of each `thread_reader` call, in order."""
+    threads: list[int] = []
+
+    def reader(path: str) -> sqlite3.Connection:
+        threads.append(threading.get_ident())
+        return thread_reader(path)
+
+    monkeypatch.setattr(sqlite_driver, "thread_reader", reader)
+    return threads
+
+
+async def test_a_short_read_row_runs_on_the_loop(
+    tmp_path: Path, reading_threads: list[int]
+) -> None:
+    path = str(tmp_path / "rows.sqlite3")
+    sqlite3.connect(path).close()
+    assert await read_row(path, "SELECT ? + 1", [41]) == (42,)
+    assert set(reading_threads) == {threading.get_ident()}
+
+
+async def test_a_slow_statement_is_read_on_a_thread_until_it_is_quick_again(
+    tmp_path: Path, reading_threads: list[int]
+) -> None:
+    path = str(tmp_path / "rows.sqlite3")
+    sqlite3.connect(path).close()
+    slow = str(SLOW_READ).replace("thread_id()", "1")
+    loop = threading.get_ident()
+    assert await read_row(path, slow, []) == (1, 2_000_000)
+    assert reading_threads[0] == loop  # inline first, interrupted at the budget
+    assert reading_threads[-1] != loop
+    reading_threads.clear()
+    assert await read_row(path, slow, []) == (1, 2_000_000)
+    assert loop not in reading_threads  # straight to a thread
+    # A statement that became quick comes back to the loop as its moving average falls.
+    sqlite_driver._DURATIONS["SELECT 2"] = 100 * HOP_SECONDS
+    reading_threads.clear()
+    for _ in range(40):
+        assert await read_row(path, "SELECT 2", []) == (2,)
+    assert reading_threads[0] != loop
+    assert reading_threads[-1] == loop

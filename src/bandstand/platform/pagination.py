@@ -153,15 +153,38 @@ def _cursor_link(request: Request, params: PageParams, cursor: str) -> str:
 def _link(request: Request, dropped: str, **values: object) -> str:
     """The request's URL without `dropped` and with `values` last, in their order, as
     Starlette's `remove_query_params` then `include_query_params` write it, in one pass."""
-    url = request.url
-    kept = [
-        (key, value)
-        for key, value in parse_qsl(url.query, keep_blank_values=True)
-        if key != dropped and key not in values
-    ]
-    kept.extend((key, str(value)) for key, value in values.items())
-    base = str(url).partition("?")[0]
-    return f"{base}?{urlencode(kept)}"
+    scope = request.scope
+    host = next((value for name, value in scope["headers"] if name == b"host"), None)
+    key = (
+        scope.get("scheme"),
+        host,
+        scope.get("server"),
+        scope.get("root_path"),
+        scope["path"],
+        scope.get("query_string"),
+        dropped,
+        tuple(values),
+    )
+    known = _LINK_STARTS.get(key)
+    if known is None:
+        # Parsing the request's URL (its host checked) cost more than the rest of a link.
+        url = request.url
+        kept = [
+            (name, value)
+            for name, value in parse_qsl(url.query, keep_blank_values=True)
+            if name != dropped and name not in values
+        ]
+        if len(_LINK_STARTS) >= LINK_STARTS_KEPT:
+            _LINK_STARTS.clear()
+        known = _LINK_STARTS[key] = (str(url).partition("?")[0], urlencode(kept))
+    base, kept_query = known
+    added = urlencode([(name, str(value)) for name, value in values.items()])
+    return f"{base}?{kept_query}&{added}" if kept_query else f"{base}?{added}"
+
+
+LINK_STARTS_KEPT = 1024
+_LINK_STARTS: dict[tuple[Any, ...], tuple[str, str]] = {}
+"""Each request URL's base and the query it keeps, by what the URL is built from."""
 
 
 async def paginate(

@@ -16,6 +16,7 @@ once it knows the count).
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
@@ -166,6 +167,18 @@ def for_page(statement: S, matches: int, rows: int | None = None) -> S:
     along the list's order instead of asked of the index."""
     if matches <= FREQUENT and (rows is None or matches * WALKED_SHARE < rows):
         return statement
+    walked = _WALKED.get(statement)
+    if walked is None:
+        walked = _WALKED[statement] = _walked(statement)
+    return walked
+
+
+_WALKED: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+"""The walked form of each statement, built once: a list's statements are kept built, and a
+new statement would have SQLAlchemy find its cache key and the list its ordering again."""
+
+
+def _walked(statement: S) -> S:
     # Only the conditions change: cloning the whole statement to find them cost a request
     # more than its page's query.
     walked = statement._generate()
