@@ -39,3 +39,39 @@ def test_links_are_starlette_s(query: str) -> None:
     assert _link(request, "page", cursor="zz", page_size=50) == str(
         url.remove_query_params("page").include_query_params(cursor="zz", page_size=50)
     )
+
+
+def _request(host: bytes | None, server: object, path: str, query: str, scheme: str) -> Request:
+    headers = [(b"accept", b"*/*")] + ([(b"host", host)] if host is not None else [])
+    return Request(
+        {
+            "type": "http",
+            "method": "GET",
+            "path": path,
+            "query_string": query.encode(),
+            "headers": headers,
+            "scheme": scheme,
+            "server": server,
+            "root_path": "",
+        }
+    )
+
+
+def test_links_kept_by_their_url_parts_are_each_request_s_own() -> None:
+    """A link's base and kept query are kept by what the URL is made of: requests that differ in
+    any part get their own, a request seen again gets the same, and a server given as a list
+    (as some ASGI servers and test clients give it) works too."""
+    requests = [
+        _request(b"example.com", ["example.com", 80], "/api/v1/songs", "a=1&page=2", "http"),
+        _request(b"other.example", ("other.example", 80), "/api/v1/songs", "a=1&page=2", "http"),
+        _request(b"example.com", ("example.com", 443), "/api/v1/songs", "a=1&page=2", "https"),
+        _request(b"example.com", ("example.com", 80), "/api/v1/albums", "a=1&page=2", "http"),
+        _request(b"example.com", ("example.com", 80), "/api/v1/songs", "a=2&page=2", "http"),
+        _request(None, ["10.0.0.1", 8000], "/api/v1/songs", "a=1", "http"),
+    ]
+    for _ in range(2):
+        for request in requests:
+            expected = request.url.remove_query_params("page").include_query_params(
+                cursor="zz", page_size=50
+            )
+            assert _link(request, "page", cursor="zz", page_size=50) == str(expected)

@@ -155,10 +155,11 @@ def _link(request: Request, dropped: str, **values: object) -> str:
     Starlette's `remove_query_params` then `include_query_params` write it, in one pass."""
     scope = request.scope
     host = next((value for name, value in scope["headers"] if name == b"host"), None)
+    server = scope.get("server")
     key = (
         scope.get("scheme"),
         host,
-        scope.get("server"),
+        tuple(server) if server is not None else None,  # a list from some servers
         scope.get("root_path"),
         scope["path"],
         scope.get("query_string"),
