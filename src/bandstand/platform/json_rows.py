@@ -258,17 +258,16 @@ def _postgres(
     backwards: bool,
 ) -> str:
     # The rows numbered in the order the statement gives them (an empty window keeps it), so the
-    # page is written in that order or its reverse, and its first and last rows are found.
+    # page is written in that order or its reverse, and its first and last rows are found, in
+    # one pass that PostgreSQL plans quickly (it plans every execution: `database`).
     order = "DESC" if backwards else "ASC"
-    results = (
-        f"SELECT '[' || string_agg({postgres_object(members)}, ',' ORDER BY n {order}) "  # noqa: S608
-        f"|| ']' FROM page WHERE n <= {size}"
-    )
-    last = f"least((SELECT count(*) FROM page), {size})"  # noqa: S608
-    ends = [f"(SELECT c{p} FROM page WHERE n = 1)" for p in positions]  # noqa: S608
-    ends += [f"(SELECT c{p} FROM page WHERE n = {last})" for p in positions]  # noqa: S608
+    item = postgres_object(members)
+    first = [f"(array_agg(c{p} ORDER BY n) FILTER (WHERE n = 1))[1]" for p in positions]
+    last = [f"(array_agg(c{p} ORDER BY n DESC) FILTER (WHERE n <= {size}))[1]" for p in positions]
     return (
-        f"WITH page(n, {_names(plan)}) AS MATERIALIZED "  # noqa: S608
-        f"(SELECT row_number() OVER (), q.* FROM ({plan.sql}) AS q) "
-        f"SELECT ({results}), (SELECT count(*) FROM page)" + "".join(f", {end}" for end in ends)
+        f"SELECT '[' || string_agg({item}, ',' ORDER BY n {order}) "  # noqa: S608
+        f"FILTER (WHERE n <= {size}) || ']', count(*)"
+        + "".join(f", {end}" for end in first + last)
+        + f" FROM (SELECT row_number() OVER () AS n, q.* FROM ({plan.sql}) AS q) "  # noqa: S608
+        f"AS page(n, {_names(plan)})"
     )
