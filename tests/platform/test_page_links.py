@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from starlette.requests import Request
 
-from bandstand.platform.pagination import _link
+from bandstand.platform.page_links import link as _link
 
 QUERIES = [
     "",

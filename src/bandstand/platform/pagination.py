@@ -25,7 +25,6 @@ import weakref
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Generic, ParamSpec, TypeVar, cast
-from urllib.parse import parse_qsl, urlencode
 
 from fastapi import Depends, Query, Request
 from pydantic import BaseModel, Field
@@ -37,6 +36,7 @@ from bandstand.platform.json_response import JSONShape
 from bandstand.platform.json_rows import JsonArray, JsonRows, read_json
 from bandstand.platform.keyset import AFTER, BEFORE, BadCursor, Ordering
 from bandstand.platform.list_counts import Count, ListCounts, count_of, exact_count
+from bandstand.platform.page_links import cursor_link, page_link
 from bandstand.platform.plain_reads import plain_rows, plain_scalar
 from bandstand.platform.rows import field_dicts
 from bandstand.platform.text_index import FREQUENT, for_page, searched_table
@@ -136,56 +136,14 @@ def build_page(
         raise NotFound("Invalid page.")
     return {
         "count": count,
-        "next": _page_link(request, params, params.page + 1) if params.page < last_page else None,
-        "previous": _page_link(request, params, params.page - 1) if params.page > 1 else None,
+        "next": page_link(request, params.page_size, params.page + 1)
+        if params.page < last_page
+        else None,
+        "previous": page_link(request, params.page_size, params.page - 1)
+        if params.page > 1
+        else None,
         "results": list(results),
     }
-
-
-def _page_link(request: Request, params: PageParams, page: int) -> str:
-    return _link(request, "cursor", page=page, page_size=params.page_size)
-
-
-def _cursor_link(request: Request, params: PageParams, cursor: str) -> str:
-    return _link(request, "page", cursor=cursor, page_size=params.page_size)
-
-
-def _link(request: Request, dropped: str, **values: object) -> str:
-    """The request's URL without `dropped` and with `values` last, in their order, as
-    Starlette's `remove_query_params` then `include_query_params` write it, in one pass."""
-    scope = request.scope
-    host = next((value for name, value in scope["headers"] if name == b"host"), None)
-    server = scope.get("server")
-    key = (
-        scope.get("scheme"),
-        host,
-        tuple(server) if server is not None else None,  # a list from some servers
-        scope.get("root_path"),
-        scope["path"],
-        scope.get("query_string"),
-        dropped,
-        tuple(values),
-    )
-    known = _LINK_STARTS.get(key)
-    if known is None:
-        # Parsing the request's URL (its host checked) cost more than the rest of a link.
-        url = request.url
-        kept = [
-            (name, value)
-            for name, value in parse_qsl(url.query, keep_blank_values=True)
-            if name != dropped and name not in values
-        ]
-        if len(_LINK_STARTS) >= LINK_STARTS_KEPT:
-            _LINK_STARTS.clear()
-        known = _LINK_STARTS[key] = (str(url).partition("?")[0], urlencode(kept))
-    base, kept_query = known
-    added = urlencode([(name, str(value)) for name, value in values.items()])
-    return f"{base}?{kept_query}&{added}" if kept_query else f"{base}?{added}"
-
-
-LINK_STARTS_KEPT = 1024
-_LINK_STARTS: dict[tuple[Any, ...], tuple[str, str]] = {}
-"""Each request URL's base and the query it keeps, by what the URL is built from."""
 
 
 async def paginate(
@@ -240,12 +198,12 @@ async def paginate(
             raise NotFound("Invalid page.")
         if read.more:
             next_link = (
-                _cursor_link(request, params, ordering.encode(AFTER, read.last))
+                cursor_link(request, params.page_size, ordering.encode(AFTER, read.last))
                 if ordering is not None and read.last is not None
-                else _page_link(request, params, params.page + 1)
+                else page_link(request, params.page_size, params.page + 1)
             )
         if params.page > 1:
-            previous_link = _page_link(request, params, params.page - 1)
+            previous_link = page_link(request, params.page_size, params.page - 1)
     else:
         assert ordering is not None
         seek = ordering.seek(for_page(statement, count.value, rows_in_table), cursor)
@@ -262,9 +220,13 @@ async def paginate(
         )
         if read.shown:
             if (read.more or backwards) and read.last is not None:
-                next_link = _cursor_link(request, params, ordering.encode(AFTER, read.last))
+                next_link = cursor_link(
+                    request, params.page_size, ordering.encode(AFTER, read.last)
+                )
             if (read.more or not backwards) and read.first is not None:
-                previous_link = _cursor_link(request, params, ordering.encode(BEFORE, read.first))
+                previous_link = cursor_link(
+                    request, params.page_size, ordering.encode(BEFORE, read.first)
+                )
     page: dict[str, Any] = {"count": count.value}
     if count.estimated:
         page["count_estimated"] = True
