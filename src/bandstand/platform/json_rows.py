@@ -209,8 +209,10 @@ def _wrapped(
             _WRAPPED[key] = None
         else:
             places = tuple(p for p in positions if p is not None)
-            write = _sqlite if dialect == "sqlite" else _postgres
-            _WRAPPED[key] = write(plan, members, size, places, backwards), places
+            if dialect == "sqlite":
+                _WRAPPED[key] = _sqlite(plan, members, places), places
+            else:
+                _WRAPPED[key] = _postgres(plan, members, size, places, backwards), places
     wrapped: tuple[str, tuple[int, ...]] | None = _WRAPPED[key]
     return wrapped
 
@@ -232,13 +234,7 @@ def _names(plan: Plan) -> str:
     return ", ".join(f"c{n}" for n in range(len(plan.row._fields)))
 
 
-def _sqlite(
-    plan: Plan,
-    members: list[tuple[JsonField, str]],
-    size: int,
-    positions: tuple[int, ...],
-    backwards: bool,
-) -> str:
+def _sqlite(plan: Plan, members: list[tuple[JsonField, str]], positions: tuple[int, ...]) -> str:
     # One pass, in the order the statement gives its rows: the objects and each row's keys
     # (every row read: `_from_sqlite` cuts the extra one; backward pages are read as rows).
     # (SQLite reads a limited statement in a CTE as it gives its rows, in their order.)
