@@ -314,3 +314,46 @@ async def test_a_page_from_the_index_is_the_documented_json_byte_for_byte(
         results=[LegacyInstrument.model_validate(stored[listing]) for listing in sorted(stored)],
     )
     assert legacy.content == TypeAdapter(LegacyPage).dump_json(old)
+
+
+async def test_a_changed_listing_shows_as_it_is_now_in_the_next_search(
+    marketplace: Marketplace, client: httpx.AsyncClient
+) -> None:
+    await _ready(marketplace)
+    body = {**INSTRUMENT, "name": "Zanfona gallega", "price": "100.00"}
+    created = await client.post("/api/v1/instruments", json=body, headers=marketplace.admin)
+    listing = created.json()["id"]
+    first = (await client.get("/api/v1/instruments", params={"search": "zanfona"})).json()
+    assert first["results"] == [created.json()]
+
+    changed = await client.patch(
+        f"/api/v1/instruments/{listing}",
+        json={"price": "250.5", "location": "Lugo"},
+        headers=marketplace.admin,
+    )
+    assert changed.status_code == 200
+    found = await client.get("/api/v1/instruments", params={"search": "zanfona"})
+    legacy = await client.get("/searchInstrument", params={"name": "zanfona"})
+    assert found.json()["results"] == [changed.json()]
+    assert found.json()["results"][0]["price"] == "250.50"
+    shown = {key: changed.json()[key] for key in LegacyInstrument.model_fields}
+    assert legacy.json()["results"] == [shown]
+
+
+async def test_a_listing_missing_from_the_kept_objects_is_read_from_the_database(
+    marketplace: Marketplace, client: httpx.AsyncClient
+) -> None:
+    index = await _ready(marketplace)
+    first = await marketplace.add("Zanfona de estudio")
+    second = await marketplace.add("Zanfona barroca")
+    await index.catch_up()
+    assert index.index is not None
+    assert index.index.shown is not None
+    index.index.shown.delete([first])  # as after a crash between the store and the index
+    index.index.shown.commit()
+    response = await client.get("/api/v1/instruments", params={"search": "zanfona"})
+    assert [item["id"] for item in response.json()["results"]] == [second, first]
+    async with marketplace.session() as session:
+        stored = await session.get(Instrument, first)
+        assert stored is not None
+    assert response.json()["results"][1] == InstrumentRead.of(stored).model_dump(mode="json")

@@ -1,4 +1,4 @@
-"""How the kernel opens SQLite databases."""
+"""How the kernel opens databases and keeps their connections."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from sqlalchemy import event, text
 from sqlalchemy.exc import DBAPIError
 
 import bandstand.platform.database as database_module
-from bandstand.platform.database import SQLITE_POOL_SIZE, Database
+from bandstand.platform.database import SERVER_POOL_SIZE, SQLITE_POOL_SIZE, Database
 from bandstand.platform.errors import is_unavailable
 
 
@@ -120,3 +120,32 @@ async def test_a_connection_dropped_in_steady_use_fails_once_then_the_pool_recov
     finally:
         await database.dispose()
         await other.dispose()
+
+
+@pytest.mark.postgres
+async def test_server_connections_kept_cover_sixteen_requests_at_once(
+    postgres_url_factory: Callable[[str], str],
+) -> None:
+    database = Database(postgres_url_factory("kept"))
+    opened = 0
+
+    def count_connect(*_args: object) -> None:
+        nonlocal opened
+        opened += 1
+
+    event.listen(database.engine.sync_engine, "connect", count_connect)
+    try:
+
+        async def one_query() -> None:
+            async with database.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+                await asyncio.sleep(0.01)
+
+        for _ in range(5):
+            await asyncio.gather(*(one_query() for _ in range(16)))
+        # Kept between the rounds: none is closed on its way back and opened again.
+        assert opened == 16 <= SERVER_POOL_SIZE
+        await asyncio.gather(*(one_query() for _ in range(20)))  # 4 more while requests wait
+        assert opened == 20
+    finally:
+        await database.dispose()

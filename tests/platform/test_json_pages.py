@@ -19,7 +19,7 @@ from sqlalchemy.exc import OperationalError
 
 from bandstand.platform import json_pages
 from bandstand.platform.database import Database, new_metadata
-from bandstand.platform.json_pages import JsonField, JsonPage, find_page
+from bandstand.platform.json_pages import JsonField, JsonPage, find_page, find_shown_page
 from bandstand.platform.schemas import MoneyText, UTCDatetime
 
 metadata = new_metadata()
@@ -180,3 +180,70 @@ async def test_a_page_read_alone_sees_what_others_committed(database: Database) 
         await session.commit()
     found = await _found(database, [9])
     assert [item["name"] for item in json.loads(found.results)] == ["committed elsewhere"]
+
+
+async def test_one_rows_object_is_the_bytes_the_model_writes(database: Database) -> None:
+    async with database.session() as session:
+        dialect = session.get_bind().dialect
+        written = select(items.c.id, sql_text(PAGE.object_sql(dialect))).order_by(items.c.id)
+        objects = [item for _, item in (await session.execute(written)).all()]
+    ids = [row["id"] for row in ROWS]
+    assert f"[{','.join(objects)}]".encode() == await _written_by_the_model(database, ids)
+
+
+async def test_a_page_kept_by_an_index_reads_only_the_extras(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    statements: list[str] = []
+    real_read = json_pages._read
+    real_fetch = json_pages.fetch_on_driver
+
+    def read(connection: Any, sql: str, ids: Any) -> Any:
+        statements.append(sql)
+        return real_read(connection, sql, ids)
+
+    async def fetch(driver: Any, sql: str, arguments: list[Any]) -> Any:
+        statements.append(sql)
+        return await real_fetch(driver, sql, arguments)
+
+    monkeypatch.setattr(json_pages, "_read", read)
+    monkeypatch.setattr(json_pages, "fetch_on_driver", fetch)
+    kept = '[{"id":1,"name":"as the index keeps it"}]'
+    async with database.session() as session:
+        found = await find_shown_page(session, PAGE, lambda: (5, [1], kept))
+        not_kept = await find_shown_page(session, PAGE, lambda: (5, [3, 1], None))
+    assert (found.count, found.results, found.extras) == (5, kept, {"top": 7, "named": 7})
+    assert not_kept.results.encode() == await _written_by_the_model(database, [3, 1])
+    assert not_kept.extras == {"top": 7, "named": 7}
+    # The kept page read only the extras; the other its rows by id too.
+    [extras_only, with_rows] = [("json_each" in sql or "unnest" in sql) for sql in statements]
+    assert (extras_only, with_rows) == (False, True)
+
+
+async def test_extras_kept_by_an_index_are_read_through_the_session_when_the_driver_fails(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def failing_on_the_server(*_args: Any) -> Any:
+        raise ConnectionResetError("the server went away")
+
+    def failing(*_args: Any) -> Any:
+        raise ConnectionResetError("the connection went away")
+
+    monkeypatch.setattr(json_pages, "_read", failing)
+    monkeypatch.setattr(json_pages, "fetch_on_driver", failing_on_the_server)
+    async with database.session() as session:
+        found = await find_shown_page(session, PAGE, lambda: (1, [1], "[]"))
+    assert found.extras == {"top": 7, "named": 7}
+    async with database.session() as session:  # the pool still serves
+        assert (await session.execute(select(func.count()).select_from(items))).scalar() == 7
+
+
+def test_a_shape_of_the_first_fields_is_cut_before_the_next_key() -> None:
+    first = JsonPage("items", list(PAGE.fields[:2]))
+    assert first.cut_before(PAGE) == ',"price":'
+    assert PAGE.cut_before(PAGE) == ""
+    other = JsonPage("items", [JsonField("name")])
+    with pytest.raises(ValueError, match="not the first"):
+        other.cut_before(PAGE)
+    with pytest.raises(ValueError, match="no extras"):
+        first.extras_statement(Database("sqlite+aiosqlite://").engine.dialect)

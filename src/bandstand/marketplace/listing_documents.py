@@ -2,6 +2,10 @@
 of a stored row (its folded words, its filter keys, its price in cents and its days) and the
 query of a search's filters, under the same matching rules as the database's search.
 
+Each document keeps the object a page shows of its listing (`InstrumentRead`), written by the
+database from the row as a page read from it would be (`listing_rows.PAGE_JSON`), so a search's
+page is read from the index alone.
+
 Expired listings are left out of the index: it holds the listings whose expiration is on or
 after its `cutoff` day (moved to today once a day, `listing_index.py`), so a search on that day
 needs no expiration filter at all, and a common word is a single term that tantivy answers
@@ -16,6 +20,10 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import literal_column
+from sqlalchemy.engine import Dialect
+
+from bandstand.marketplace.listing_rows import PAGE_JSON
 from bandstand.marketplace.models import Instrument
 from bandstand.marketplace.repository import InstrumentFilters
 from bandstand.platform.search_index import IndexedDocument, IndexFields, IndexQuery
@@ -23,8 +31,9 @@ from bandstand.platform.search_index import IndexedDocument, IndexFields, IndexQ
 FIELDS = IndexFields(
     keys=("category_key", "website_key", "location_key"),
     integers=("price_cents", "expiration_day", "publish_day"),
+    shown=True,
 )
-VERSION = 4
+VERSION = 5
 NO_EXPIRY = date.max.toordinal()
 _I64 = 2**63 - 1
 COLUMNS = (
@@ -37,6 +46,11 @@ COLUMNS = (
     Instrument.expiration,
     Instrument.publish,
 )
+
+
+def indexed_columns(dialect: Dialect) -> tuple[Any, ...]:
+    """What a document is made of: `COLUMNS` and the object a page shows (`shown`)."""
+    return (*COLUMNS, literal_column(PAGE_JSON.object_sql(dialect)).label("shown"))
 
 
 def expired(row: Any, cutoff: int) -> bool:
@@ -59,6 +73,7 @@ def document(row: Any) -> IndexedDocument:
             "expiration_day": NO_EXPIRY if row.expiration is None else row.expiration.toordinal(),
             "publish_day": None if row.publish is None else row.publish.toordinal(),
         },
+        shown=str(row.shown),
     )
 
 

@@ -10,9 +10,11 @@ again). Both are in the service's own database, so every process catches up the 
 replica, a restarted process, after the import command. On PostgreSQL ids and outbox rows may
 commit out of order, so the last `MARGIN` of each are looked at again.
 
-A search reads its page (written to JSON by the database) and the two maxima in one statement
-and catches up when they moved past the watermarks, so a committed write is found by the next
-search in any process; a background task catches up every `search_index_poll_seconds` too.
+A search reads its page from the index (each listing's object is kept there, written by the
+database when the listing was indexed) and the two maxima from the database, and catches up when
+they moved past the watermarks, so a committed write is found, as it is now, by the next search
+in any process; a background task catches up every `search_index_poll_seconds` too. (A listing
+changed in the database without an event, by hand, shows as it was until it is indexed again.)
 Listings that expired before the index's cutoff day are left out of it (`listing_documents.py`);
 the first catch-up of a new day removes those that expired the day before. Until a first build is
 finished (a fresh data directory), searches run in SQL (`repository.py`), as they also do for
@@ -36,19 +38,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.marketplace import events
 from bandstand.marketplace.listing_documents import (
-    COLUMNS,
     FIELDS,
     VERSION,
     document,
     expired,
     index_query,
+    indexed_columns,
 )
 from bandstand.marketplace.listing_rows import PAGE_JSON
 from bandstand.marketplace.models import Instrument
 from bandstand.marketplace.repository import InstrumentFilters
 from bandstand.platform.clock import utcnow
 from bandstand.platform.database import Database
-from bandstand.platform.json_pages import JsonPage, find_page
+from bandstand.platform.json_pages import JsonPage, find_shown_page
 from bandstand.platform.messaging.outbox import outbox_table
 from bandstand.platform.search_index import IndexedDocument, PrefixIndex
 from bandstand.platform.settings import Settings
@@ -128,13 +130,13 @@ class ListingIndex:
         limit: int,
         shape: JsonPage = PAGE_JSON,
     ) -> tuple[int, str] | None:
-        """The count and the page's listings written to JSON by the database as `shape` says,
-        found by the index as current as what `session` sees; None when the index cannot answer
-        (not built yet, or a search it does not keep: `index_query`).
+        """The count and the page's listings in JSON as `shape` says, found by the index as
+        current as what `session` sees; None when the index cannot answer (not built yet, or a
+        search it does not keep: `index_query`).
 
-        The index is searched and the page read in one hop (`platform.json_pages`), with the
-        two maxima the watermarks follow; when those moved, the index catches up first and the
-        page is found again."""
+        The page is read from the index, and the two maxima the watermarks follow from the
+        database beside it (`platform.json_pages.find_shown_page`); when those moved, the index
+        catches up first and the page is found again."""
         index = self.index
         if index is None or not index.built:
             return None
@@ -142,13 +144,14 @@ class ListingIndex:
         query = index_query(filters, offset, limit, state.get("day", 0))
         if query is None:
             return None
-        found = await find_page(session, shape, partial(index.search, query))
+        cut = shape.cut_before(PAGE_JSON)
+        found = await find_shown_page(session, shape, partial(index.search_shown, query, cut))
         if self._behind(state, found.extras["top_id"], found.extras["top_event"]):
             await self._catch_up_briefly()
             query = index_query(filters, offset, limit, index.state.get("day", 0))
             if query is None:
                 return None
-            found = await find_page(session, shape, partial(index.search, query))
+            found = await find_shown_page(session, shape, partial(index.search_shown, query, cut))
         return found.count, found.results
 
     @staticmethod
@@ -257,7 +260,13 @@ class ListingIndex:
         ordered = sorted(listing for listing in listings if listing <= state["id"])
         for start in range(0, len(ordered), BATCH):
             chunk = ordered[start : start + BATCH]
-            rows = (await session.execute(select(*COLUMNS).where(Instrument.id.in_(chunk)))).all()
+            rows = (
+                await session.execute(
+                    select(*indexed_columns(session.get_bind().dialect)).where(
+                        Instrument.id.in_(chunk)
+                    )
+                )
+            ).all()
             kept = [row for row in rows if not expired(row, state["day"])]
             found = {int(row.id) for row in kept}
             documents = [document(row) for row in kept]
@@ -282,7 +291,10 @@ class ListingIndex:
             self._check_stopping()
             rows = (
                 await session.execute(
-                    select(*COLUMNS).where(Instrument.id > low).order_by(Instrument.id).limit(BATCH)
+                    select(*indexed_columns(session.get_bind().dialect))
+                    .where(Instrument.id > low)
+                    .order_by(Instrument.id)
+                    .limit(BATCH)
                 )
             ).all()
             if not rows:
@@ -315,7 +327,9 @@ class ListingIndex:
         written = 0
         while True:
             self._check_stopping()
-            statement = select(*COLUMNS).where(Instrument.id > low, Instrument.id <= high)
+            statement = select(*indexed_columns(session.get_bind().dialect)).where(
+                Instrument.id > low, Instrument.id <= high
+            )
             if condition is not None:
                 statement = statement.where(condition)
             rows = (await session.execute(statement.order_by(Instrument.id).limit(BATCH))).all()

@@ -42,8 +42,11 @@ NAMING_CONVENTION = {
 
 SQLITE_POOL_SIZE = 32
 """Connections a SQLite database keeps open: each is a thread and a 2 MiB page cache."""
-SERVER_POOL_SIZE = 10
-"""Connections a service keeps to its database server (PostgreSQL)."""
+SERVER_POOL_SIZE = 16
+"""Connections a service keeps to its database server (PostgreSQL), and a quarter as many more
+while requests wait: 20 at most. Connections past those kept are closed when they come back, and
+under load they came and went on every burst (10 kept and 10 more: 8% fewer searches a second on
+PostgreSQL, 16 at once, than 16 kept)."""
 PING_AFTER_IDLE_SECONDS = 1.0
 """A server connection unused for longer is checked before use (see `Database`)."""
 _LAST_USED = "bandstand_last_used"
@@ -93,9 +96,10 @@ class Database:
         of a small read). A connection the server dropped while in steady use fails its next
         statement, which answers 503 and has the pool replace every connection it held.
         `pre_ping=False`: never ping, for callers that retry on an unavailable database anyway,
-        such as workers. `pool_size`: connections kept, and as many more opened while
-        requests wait for them (by default `SQLITE_POOL_SIZE` on SQLite, `SERVER_POOL_SIZE` on a
-        server); past those, requests wait in turn (`fair_pool`), 5 s at most on a server."""
+        such as workers. `pool_size`: connections kept (by default `SQLITE_POOL_SIZE` on
+        SQLite, `SERVER_POOL_SIZE` on a server), and more opened while requests wait for them (as
+        many on SQLite, a quarter as many on a server); past those, requests wait in turn
+        (`fair_pool`), 5 s at most on a server."""
         self.url = url
         self.is_sqlite = is_sqlite(url)
         engine_options: dict[str, Any] = {"echo": echo}
@@ -113,7 +117,7 @@ class Database:
                 engine_options.update(pool_size=size, max_overflow=size)
         else:
             size = pool_size or SERVER_POOL_SIZE
-            engine_options.update(pool_size=size, max_overflow=size, pool_timeout=5)
+            engine_options.update(pool_size=size, max_overflow=max(1, size // 4), pool_timeout=5)
             if "+asyncpg" in url:
                 # asyncpg prepares every statement once per connection, and PostgreSQL soon
                 # swaps its plans for a generic one, planned for the sizes the tables had then:

@@ -11,7 +11,9 @@ watermark, is saved beside the index after each commit).
 
 Documents have an id, words (already folded: `text_search.fold`), exact keys compared as they
 are (folded by the owner too) and integers (prices in cents, days) filtered by ranges; a missing
-key or integer matches no filter on it, like NULL in SQL.
+key or integer matches no filter on it, like NULL in SQL. An index may also keep the JSON object
+a page shows of each document (`IndexFields.shown`, in `platform.shown_store`): `search_shown`
+gives a page of those objects, read without the record's database.
 
 Relevance is bm25 over the one field of prefix terms, where a whole word is counted once more
 than the prefixes it shares: "guitar" ranks a guitar above a guitarra, and among equals the
@@ -43,6 +45,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Literal
 
+from bandstand.platform.shown_store import ShownStore
+
 if TYPE_CHECKING:
     import tantivy
 
@@ -50,16 +54,22 @@ MAX_SLOTS = 16
 TIE_WINDOW = 50
 """Hits past a relevance page also ranked, so that equal scores at its edge are ordered by id."""
 WRITER_HEAP = 64 * 1024 * 1024
+BUILD_HEAP = 512 * 1024 * 1024
+"""A rebuild's writer: a million listings fit in one segment, which a search visits once (four
+segments, as `WRITER_HEAP` writes them, cost 15% more a search). Memory is taken as it fills."""
+SHOWN_FILE = "shown.sqlite3"
 _ID = "id"
 _WORDS = "words"
 
 
 @dataclass(frozen=True)
 class IndexFields:
-    """The filterable fields of an index besides its id and words."""
+    """The filterable fields of an index besides its id and words, and whether it keeps the
+    JSON object a page shows of each document."""
 
     keys: tuple[str, ...] = ()
     integers: tuple[str, ...] = ()
+    shown: bool = False
 
 
 @dataclass(frozen=True)
@@ -68,6 +78,8 @@ class IndexedDocument:
     words: Sequence[str]
     keys: Mapping[str, str | None] = field(default_factory=dict)
     integers: Mapping[str, int | None] = field(default_factory=dict)
+    shown: str = ""
+    """The JSON object a page shows of it, kept when the index's fields say so."""
 
 
 @dataclass(frozen=True)
@@ -106,11 +118,13 @@ class PrefixIndex:
         directory = slot / "index"
         if not self.built:
             shutil.rmtree(directory, ignore_errors=True)
+            ShownStore.remove(slot / SHOWN_FILE)
         directory.mkdir(parents=True, exist_ok=True)
         self._index = tantivy.Index(self._schema, path=str(directory), reuse=self.built)
         self._index.config_reader("manual")
         self._writer: tantivy.IndexWriter | None = None
         self._searcher = self._index.searcher()
+        self.shown = ShownStore(slot / SHOWN_FILE) if fields.shown else None
 
     @classmethod
     def open(
@@ -140,6 +154,9 @@ class PrefixIndex:
     def close(self) -> None:
         with contextlib.suppress(Exception):
             self._release_writer()
+        if self.shown is not None:
+            with contextlib.suppress(Exception):
+                self.shown.close()
         self._lock.close()
 
     @property
@@ -147,9 +164,9 @@ class PrefixIndex:
         """Whether a writer is open: between a write and the commit (or rollback)."""
         return self._writer is not None
 
-    def _writing(self) -> tantivy.IndexWriter:
+    def _writing(self, heap: int = WRITER_HEAP) -> tantivy.IndexWriter:
         if self._writer is None:
-            self._writer = self._index.writer(WRITER_HEAP, 1)
+            self._writer = self._index.writer(heap, 1)
         return self._writer
 
     def _release_writer(self) -> None:
@@ -169,10 +186,15 @@ class PrefixIndex:
             if replace:
                 writer.delete_documents_by_term(_ID, document.id)
             writer.add_document(self._document(document))
+        if self.shown is not None:
+            self.shown.put((document.id, document.shown) for document in documents)
 
     def delete(self, ids: Iterable[int]) -> None:
+        ids = list(ids)
         for document_id in ids:
             self._writing().delete_documents_by_term(_ID, document_id)
+        if self.shown is not None:
+            self.shown.delete(ids)
 
     def delete_where(self, name: str, low: int | None, high: int | None) -> None:
         """Remove the documents whose integer `name` is within [low, high] (visible after
@@ -184,13 +206,17 @@ class PrefixIndex:
         self._writing().delete_documents_by_query(bounded)
 
     def clear(self) -> None:
-        """Remove every document (a rebuild adds them again); searches see the old index until
-        the commit."""
-        self._writing().delete_all_documents()
+        """Remove every document (a rebuild adds them again, through a writer of `BUILD_HEAP`);
+        searches see the old index until the commit."""
+        self._writing(BUILD_HEAP).delete_all_documents()
+        if self.shown is not None:
+            self.shown.clear()
 
     def commit(self, state: Mapping[str, Any]) -> None:
         """Make what was added and deleted visible; save the owner's `state` with it. The writer
         is released (a commit with nothing written opens none)."""
+        if self.shown is not None:
+            self.shown.commit()  # first: the store is never behind the index
         if self._writer is not None:
             self._writer.commit()
             self._release_writer()
@@ -204,9 +230,20 @@ class PrefixIndex:
         os.replace(temporary, self.slot / "meta.json")
 
     def rollback(self) -> None:
+        if self.shown is not None:
+            self.shown.rollback()
         if self._writer is not None:
             self._writer.rollback()
             self._release_writer()
+
+    def search_shown(self, query: IndexQuery, cut: str = "") -> tuple[int, list[int], str | None]:
+        """The number of matches, the ids of the page `query` asks for and the JSON array of
+        their objects (`ShownStore.page`: each cut before the key `cut` when given; None when
+        the store lacks one). An index whose fields keep them."""
+        if self.shown is None:
+            raise ValueError("this index keeps no objects of its documents")
+        count, ids = self.search(query)
+        return count, ids, self.shown.page(ids, cut)
 
     def search(self, query: IndexQuery) -> tuple[int, list[int]]:
         """The number of matches and the ids of the page `query` asks for."""

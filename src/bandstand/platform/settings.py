@@ -38,8 +38,9 @@ class Settings(BaseSettings):
     database_pool_size: int | None = Field(
         None,
         ge=1,
-        description="Connections kept per service engine, and as many more while requests wait "
-        "(default 10 on PostgreSQL, 32 on SQLite).",
+        description="Connections kept per service engine, and more while requests wait (a "
+        "quarter as many on PostgreSQL, as many on SQLite; default 16 on PostgreSQL, 32 on "
+        "SQLite).",
     )
     broker_url: str = Field(
         "embedded://",

@@ -5,7 +5,7 @@ a lock, up to the busy timeout). A caller cancelled while its work runs waits fo
 before it goes on: what the work uses (a connection) stays the work's until then.
 
 Two kinds: the SQLite driver's (`sqlite_driver.on_thread`), many, since a statement may wait on
-another process's lock; and the computing threads (`on_computing_thread`), one more than the
+another process's lock; and the computing threads (`on_computing_thread`), as many as the
 cores, for work that keeps a core busy with the GIL released most of the time.
 """
 
@@ -21,10 +21,10 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
-COMPUTING_THREADS = (os.cpu_count() or 2) + 1
-"""More threads than cores only queue on them and hand the GIL round more often: searches of
-1,000,000 listings on 2 cores, 16 at once, ran 890 a second on 16 threads and 990-1,020 on 2 or
-3. One more than the cores, so that one waiting for the GIL leaves no core idle."""
+COMPUTING_THREADS = os.cpu_count() or 2
+"""As many as the cores: more only queue on them and hand the GIL round more often. Searches of
+1,000,000 listings on 2 cores, 16 at once, ran 1,100 a second on 2 threads, 1,030 on 1 or 3 and
+1,010-1,040 on 4 or 6 (890 on 16, in an earlier measure)."""
 
 
 class ThreadPool:
