@@ -1,7 +1,8 @@
 """What a page shows of a listing: its columns, read as plain rows by the SQL searches
-(`repository.py`), and the JSON shapes a search by the index reads its page in
-(`platform/json_pages.py`), with the two maxima the index's freshness is checked against (the
-newest listing id and outbox row)."""
+(`repository.py`), and the JSON shapes of a search by the index (`platform/json_pages.py`): the
+object the index keeps of each listing is written as `PAGE_JSON` writes it, the inherited shape
+is cut from it, and either is read from the database when the index cannot give it; with the two
+maxima the index's freshness is checked against (the newest listing id and outbox row)."""
 
 from __future__ import annotations
 
