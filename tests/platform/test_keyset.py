@@ -391,3 +391,34 @@ async def test_a_count_kept_past_its_time_is_recounted_while_others_get_it_estim
     assert (recounted["count"], "count_estimated" in recounted) == (10, False)
     assert recounts == [1]
     assert "count_estimated" not in (await client.get("/api/v1/gigs")).json()
+
+
+async def test_a_short_list_past_its_time_is_recounted_by_one_request(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    counts = client.app.state.list_counts  # type: ignore[attr-defined]
+    await _add_gigs(client, 4)
+    assert (await client.get("/api/v1/gigs")).json()["count"] == 4
+    recounts: list[int] = []
+    release, started = asyncio.Event(), asyncio.Event()
+    real = list_counts.plain_scalar
+
+    async def held(session: Any, statement: Any) -> Any:
+        recounts.append(1)
+        started.set()
+        await release.wait()
+        return await real(session, statement)
+
+    monkeypatch.setattr(list_counts, "plain_scalar", held)
+    later = list_counts._now() + counts.ttl + 1
+    monkeypatch.setattr(list_counts, "_now", lambda: later)
+    recount = asyncio.create_task(client.get("/api/v1/gigs"))
+    await started.wait()
+    meanwhile = await asyncio.gather(*(client.get("/api/v1/gigs") for _ in range(5)))
+    assert {(page.json()["count"], page.json()["count_estimated"]) for page in meanwhile} == {
+        (4, True)
+    }
+    release.set()
+    recounted = (await recount).json()
+    assert (recounted["count"], "count_estimated" in recounted) == (4, False)
+    assert recounts == [1]  # not once a request

@@ -166,15 +166,20 @@ class ListCounts:
         generation, stored = await self._kept(key)
         if stored is not None and self._current(stored, generation):
             return Count(int(stored["v"]))
+        # One request recounts, short lists too: 32 signed-in searches at once, each counting
+        # its 1,000 matches when the kept count ran out, held the rest for up to 300 ms.
+        value, estimated = await self._fill(
+            key, generation, stored, lambda: self._counted(session, statement)
+        )
+        return Count(int(value), estimated)
+
+    async def _counted(self, session: AsyncSession, statement: Select[Any]) -> int:
+        """The exact count: by a count that stops past `exact_up_to`, then whole if it did."""
         bounded = bounded_count_of(statement, self.exact_up_to)
         counted = int(await plain_scalar(session, bounded))
         if counted <= self.exact_up_to:
-            await self._keep(key, generation, counted)
-            return Count(counted)
-        value, estimated = await self._fill(
-            key, generation, stored, lambda: exact_count(session, statement)
-        )
-        return Count(int(value), estimated)
+            return counted
+        return await exact_count(session, statement)
 
     async def kept(
         self,
