@@ -27,8 +27,8 @@ async def test_sqlite_connections_write_ahead(tmp_path: Path) -> None:
         await database.dispose()
 
 
-async def test_concurrent_requests_reuse_sqlite_connections(tmp_path: Path) -> None:
-    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'b.sqlite3'}")
+async def _connections_opened(database: Database, at_once: int, rounds: int = 5) -> int:
+    """How many connections `rounds` of `at_once` short reads at a time opened in all."""
     opened = 0
 
     def count_connect(*_args: object) -> None:
@@ -36,17 +36,23 @@ async def test_concurrent_requests_reuse_sqlite_connections(tmp_path: Path) -> N
         opened += 1
 
     event.listen(database.engine.sync_engine, "connect", count_connect)
+
+    async def one_query() -> None:
+        async with database.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+            await asyncio.sleep(0.01)
+
+    for _ in range(rounds):
+        await asyncio.gather(*(one_query() for _ in range(at_once)))
+    event.remove(database.engine.sync_engine, "connect", count_connect)
+    return opened
+
+
+async def test_concurrent_requests_reuse_sqlite_connections(tmp_path: Path) -> None:
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'b.sqlite3'}")
     try:
-
-        async def one_query() -> None:
-            async with database.engine.connect() as connection:
-                await connection.execute(text("SELECT 1"))
-                await asyncio.sleep(0.01)
-
-        for _ in range(5):
-            await asyncio.gather(*(one_query() for _ in range(16)))
         # Sixteen at a time open sixteen connections once, not again on every round.
-        assert opened == 16 <= SQLITE_POOL_SIZE
+        assert await _connections_opened(database, 16) == 16 <= SQLITE_POOL_SIZE
     finally:
         await database.dispose()
 
@@ -127,25 +133,9 @@ async def test_server_connections_kept_cover_sixteen_requests_at_once(
     postgres_url_factory: Callable[[str], str],
 ) -> None:
     database = Database(postgres_url_factory("kept"))
-    opened = 0
-
-    def count_connect(*_args: object) -> None:
-        nonlocal opened
-        opened += 1
-
-    event.listen(database.engine.sync_engine, "connect", count_connect)
     try:
-
-        async def one_query() -> None:
-            async with database.engine.connect() as connection:
-                await connection.execute(text("SELECT 1"))
-                await asyncio.sleep(0.01)
-
-        for _ in range(5):
-            await asyncio.gather(*(one_query() for _ in range(16)))
         # Kept between the rounds: none is closed on its way back and opened again.
-        assert opened == 16 <= SERVER_POOL_SIZE
-        await asyncio.gather(*(one_query() for _ in range(20)))  # 4 more while requests wait
-        assert opened == 20
+        assert await _connections_opened(database, 16) == 16 <= SERVER_POOL_SIZE
+        assert await _connections_opened(database, 20, rounds=1) == 4  # more while requests wait
     finally:
         await database.dispose()
