@@ -142,3 +142,12 @@ def test_an_index_without_objects_refuses_to_give_them(tmp_path: Path) -> None:
         index.search_shown(IndexQuery(["oboe"]))
     assert not (tmp_path / "slot-0" / SHOWN_FILE).exists()
     index.close()
+
+
+def test_a_store_that_cannot_be_read_gives_no_page(tmp_path: Path) -> None:
+    store = ShownStore(tmp_path / "shown.sqlite3")
+    store.put([(1, _object(1, "uno"))])
+    store.commit()
+    store.close()
+    ShownStore.remove(store.path)  # gone underneath: the record answers instead
+    assert _on_another_thread(store, [1]) is None

@@ -17,11 +17,14 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import sqlite3
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from bandstand.platform.sqlite_driver import thread_reader
+
+logger = logging.getLogger(__name__)
 
 WAL_KEPT = 64 * 1024 * 1024
 """The write-ahead log is cut back to this size after a checkpoint (a rebuild writes it all)."""
@@ -95,10 +98,15 @@ class ShownStore:
     def page(self, ids: Sequence[int], cut: str = "") -> str | None:
         """The JSON array of the objects of `ids`, in their order, each cut before the key
         `cut` when given (a shape showing the first fields only: `JsonPage.cut_before`); None
-        when one of them is not kept, or has no such key. Blocking, on the calling thread's own
-        connection."""
+        when one of them is not kept, or has no such key, or the store cannot be read. Blocking,
+        on the calling thread's own connection."""
         if not ids:
             return "[]"
-        reader = thread_reader(str(self.path))
-        found, array = reader.execute(_PAGE, {"ids": json.dumps(list(ids)), "cut": cut}).fetchone()
+        try:
+            reader = thread_reader(str(self.path))
+            arguments = {"ids": json.dumps(list(ids)), "cut": cut}
+            found, array = reader.execute(_PAGE, arguments).fetchone()
+        except (sqlite3.Error, OSError) as exc:  # the record answers instead
+            logger.warning("the kept objects of %s could not be read: %s", self.path, exc)
+            return None
         return array if found == len(ids) else None
