@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime
+import random
 from decimal import Decimal
 from typing import Any
 
+import httpx
 from fastapi import APIRouter, FastAPI, Request, status
 from pydantic import BaseModel, Field
 from sqlalchemy import Numeric, String, func, select
@@ -145,3 +147,18 @@ async def admin_only(user: AdminUser) -> dict[str, Any]:
 
 def create_app(runtime: Runtime) -> FastAPI:
     return create_service_app("sample", [router], runtime)
+
+
+async def add_gigs(client: httpx.AsyncClient, number: int) -> None:
+    """`number` gigs of a fixed random mix, through the app of `client` (`sample_client`)."""
+    picked = random.Random(15)
+    app = client.app  # type: ignore[attr-defined]
+    async with app.state.database.unit_of_work() as session:
+        for _ in range(number):
+            session.add(
+                Gig(
+                    day=picked.choice([None, datetime.date(2026, 5, 1), datetime.date(2026, 6, 2)]),
+                    score=picked.choice([None, Decimal("1.50"), Decimal("7.25")]),
+                    city=picked.choice(["leeds", "york"]),
+                )
+            )

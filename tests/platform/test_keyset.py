@@ -1,14 +1,10 @@
-"""Paging by cursor and counting lists: the kernel's `keyset`, `pagination` and `list_counts`."""
+"""Paging by cursor: the kernel's `keyset` and `pagination` (counts: `test_kept_counts.py`)."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import datetime as dt
 import json
-import random
-from collections.abc import AsyncIterator, Callable
-from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -31,12 +27,10 @@ from sqlalchemy import (
     select,
 )
 
-from bandstand.platform import list_counts, pagination
+from bandstand.platform import pagination
 from bandstand.platform.keyset import AFTER, BEFORE, BadCursor, Ordering
-from bandstand.platform.settings import Settings
 from tests.platform import sample_service
-from tests.platform.test_service_app import build_app
-from tests.support.client import api_client
+from tests.platform.sample_service import add_gigs
 
 _TABLE = Table(
     "things",
@@ -143,30 +137,8 @@ def test_orderings_without_a_unique_last_key_are_paged_by_number() -> None:
 
 
 @pytest.fixture
-async def client(
-    make_settings: Callable[..., Settings], database_urls: Callable[[str], str]
-) -> AsyncIterator[httpx.AsyncClient]:
-    settings = make_settings(databases={"sample": database_urls("sample")})
-    app = build_app(settings)
-    async with app.state.database.engine.begin() as connection:
-        await connection.run_sync(sample_service.SampleBase.metadata.create_all)
-    async with api_client(app, raise_app_exceptions=False) as http:
-        http.app = app  # type: ignore[attr-defined]
-        yield http
-
-
-async def _add_gigs(client: httpx.AsyncClient, number: int) -> None:
-    picked = random.Random(15)
-    app = client.app  # type: ignore[attr-defined]
-    async with app.state.database.unit_of_work() as session:
-        for _ in range(number):
-            session.add(
-                sample_service.Gig(
-                    day=picked.choice([None, dt.date(2026, 5, 1), dt.date(2026, 6, 2)]),
-                    score=picked.choice([None, Decimal("1.50"), Decimal("7.25")]),
-                    city=picked.choice(["leeds", "york"]),
-                )
-            )
+def client(sample_client: httpx.AsyncClient) -> httpx.AsyncClient:
+    return sample_client
 
 
 async def _walk(client: httpx.AsyncClient, url: str, link: str) -> list[int]:
@@ -183,7 +155,7 @@ async def _walk(client: httpx.AsyncClient, url: str, link: str) -> list[int]:
 async def test_cursors_walk_every_ordering_as_pages_do_with_nulls_and_ties(
     client: httpx.AsyncClient, ordering: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    await _add_gigs(client, 29)
+    await add_gigs(client, 29)
     listing = f"/api/v1/gigs?ordering={ordering}"
     whole = (await client.get(f"{listing}&page_size=100")).json()["results"]
     assert sorted(whole) == list(range(1, 30))
@@ -222,7 +194,7 @@ async def test_cursors_walk_every_ordering_as_pages_do_with_nulls_and_ties(
     ]
     assert anchored == whole
     assert scans == [4]
-    await _add_gigs(client, 1)
+    await add_gigs(client, 1)
     after_write = (await client.get(f"{listing}&page_size=100")).json()["results"]
     assert len(after_write) == 30
     anchored = [
@@ -249,7 +221,7 @@ async def test_cursors_walk_every_ordering_as_pages_do_with_nulls_and_ties(
 
 
 async def test_bad_cursors_are_refused_naming_the_field(client: httpx.AsyncClient) -> None:
-    await _add_gigs(client, 5)
+    await add_gigs(client, 5)
     first = (await client.get("/api/v1/gigs?ordering=day&page_size=2")).json()
     other = (await client.get("/api/v1/gigs?ordering=-day&page_size=2")).json()
     cursor = httpx.URL(first["next"]).params["cursor"]
@@ -274,151 +246,3 @@ async def test_bad_cursors_are_refused_naming_the_field(client: httpx.AsyncClien
         assert "cursor" in response.json()
     accepted = await client.get("/api/v1/gigs", params={"ordering": "day", "cursor": cursor})
     assert accepted.status_code == 200
-
-
-async def test_a_long_list_keeps_its_count_until_a_write(
-    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    counts = client.app.state.list_counts  # type: ignore[attr-defined]
-    counts.exact_up_to = 3
-    await _add_gigs(client, 10)
-    counted: list[int] = []
-    real = list_counts.exact_count
-
-    async def counting(session: Any, statement: Any) -> int:
-        value = await real(session, statement)
-        counted.append(value)
-        return value
-
-    monkeypatch.setattr(list_counts, "exact_count", counting)
-    for _ in range(3):
-        page = (await client.get("/api/v1/gigs?page_size=2")).json()
-        assert (page["count"], "count_estimated" in page) == (10, False)
-    assert counted == [10]
-    await _add_gigs(client, 1)
-    assert (await client.get("/api/v1/gigs?page_size=2")).json()["count"] == 11
-    assert counted == [10, 11]
-
-
-async def test_a_short_list_keeps_its_exact_count_until_a_write(
-    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    await _add_gigs(client, 4)
-    counted: list[str] = []
-    real = list_counts.bounded_count_of
-
-    def counting(statement: Any, bound: int) -> Any:
-        counted.append(str(statement.whereclause))
-        return real(statement, bound)
-
-    monkeypatch.setattr(list_counts, "bounded_count_of", counting)
-    for _ in range(3):
-        assert (await client.get("/api/v1/gigs")).json()["count"] == 4
-        assert (await client.get("/api/v1/gigs?city=nowhere")).json()["count"] == 0
-    assert len(counted) == 2
-    await _add_gigs(client, 1)
-    assert (await client.get("/api/v1/gigs")).json()["count"] == 5
-    assert (await client.get("/api/v1/gigs?city=nowhere")).json()["count"] == 0
-    assert len(counted) == 4
-
-
-async def test_while_a_list_is_recounted_others_get_the_older_count_marked_estimated(
-    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    counts = client.app.state.list_counts  # type: ignore[attr-defined]
-    counts.exact_up_to = 3
-    await _add_gigs(client, 10)
-    assert (await client.get("/api/v1/gigs")).json()["count"] == 10
-    await _add_gigs(client, 2)
-    release, started = asyncio.Event(), asyncio.Event()
-    real = list_counts.exact_count
-
-    async def held(session: Any, statement: Any) -> int:
-        started.set()
-        await release.wait()
-        return await real(session, statement)
-
-    monkeypatch.setattr(list_counts, "exact_count", held)
-    recount = asyncio.create_task(client.get("/api/v1/gigs"))
-    await started.wait()
-    meanwhile = (await client.get("/api/v1/gigs")).json()
-    assert (meanwhile["count"], meanwhile["count_estimated"]) == (10, True)
-    release.set()
-    recounted = (await recount).json()
-    assert (recounted["count"], "count_estimated" in recounted) == (12, False)
-    assert "count_estimated" not in (await client.get("/api/v1/gigs")).json()
-
-
-async def test_counting_is_exact_every_time_when_keeping_is_off(
-    make_settings: Callable[..., Settings], database_urls: Callable[[str], str]
-) -> None:
-    settings = make_settings(
-        databases={"sample": database_urls("sample")}, list_count_cache_seconds=0
-    )
-    app = build_app(settings)
-    assert app.state.list_counts.keep is False
-
-
-async def test_a_count_kept_past_its_time_is_recounted_while_others_get_it_estimated(
-    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    counts = client.app.state.list_counts  # type: ignore[attr-defined]
-    counts.exact_up_to = 3
-    await _add_gigs(client, 10)
-    assert (await client.get("/api/v1/gigs")).json()["count"] == 10
-    recounts: list[int] = []
-    release, started = asyncio.Event(), asyncio.Event()
-    real = list_counts.exact_count
-
-    async def held(session: Any, statement: Any) -> int:
-        recounts.append(1)
-        started.set()
-        await release.wait()
-        return await real(session, statement)
-
-    monkeypatch.setattr(list_counts, "exact_count", held)
-    assert "count_estimated" not in (await client.get("/api/v1/gigs")).json()
-    assert recounts == []  # in time: answered as kept
-
-    later = list_counts._now() + counts.ttl + 1
-    monkeypatch.setattr(list_counts, "_now", lambda: later)
-    recount = asyncio.create_task(client.get("/api/v1/gigs"))
-    await started.wait()
-    meanwhile = (await client.get("/api/v1/gigs")).json()
-    assert (meanwhile["count"], meanwhile["count_estimated"]) == (10, True)
-    release.set()
-    recounted = (await recount).json()
-    assert (recounted["count"], "count_estimated" in recounted) == (10, False)
-    assert recounts == [1]
-    assert "count_estimated" not in (await client.get("/api/v1/gigs")).json()
-
-
-async def test_a_short_list_past_its_time_is_recounted_by_one_request(
-    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    counts = client.app.state.list_counts  # type: ignore[attr-defined]
-    await _add_gigs(client, 4)
-    assert (await client.get("/api/v1/gigs")).json()["count"] == 4
-    recounts: list[int] = []
-    release, started = asyncio.Event(), asyncio.Event()
-    real = list_counts.plain_scalar
-
-    async def held(session: Any, statement: Any) -> Any:
-        recounts.append(1)
-        started.set()
-        await release.wait()
-        return await real(session, statement)
-
-    monkeypatch.setattr(list_counts, "plain_scalar", held)
-    later = list_counts._now() + counts.ttl + 1
-    monkeypatch.setattr(list_counts, "_now", lambda: later)
-    recount = asyncio.create_task(client.get("/api/v1/gigs"))
-    await started.wait()
-    meanwhile = await asyncio.gather(*(client.get("/api/v1/gigs") for _ in range(5)))
-    assert {(page.json()["count"], page.json()["count_estimated"]) for page in meanwhile} == {
-        (4, True)
-    }
-    release.set()
-    recounted = (await recount).json()
-    assert (recounted["count"], "count_estimated" in recounted) == (4, False)
-    assert recounts == [1]  # not once a request

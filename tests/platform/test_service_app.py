@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -45,15 +45,8 @@ def build_app(settings: Settings) -> Any:
 
 
 @pytest.fixture
-async def client(
-    make_settings: Callable[..., Settings], database_urls: Callable[[str], str]
-) -> AsyncIterator[httpx.AsyncClient]:
-    settings = make_settings(databases={"sample": database_urls("sample")})
-    app = build_app(settings)
-    async with app.state.database.engine.begin() as connection:
-        await connection.run_sync(sample_service.SampleBase.metadata.create_all)
-    async with api_client(app, raise_app_exceptions=False) as http:
-        yield http
+def client(sample_client: httpx.AsyncClient) -> httpx.AsyncClient:
+    return sample_client
 
 
 async def _count(client: httpx.AsyncClient) -> int:

@@ -33,7 +33,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.marketplace import events
@@ -260,13 +260,8 @@ class ListingIndex:
         ordered = sorted(listing for listing in listings if listing <= state["id"])
         for start in range(0, len(ordered), BATCH):
             chunk = ordered[start : start + BATCH]
-            rows = (
-                await session.execute(
-                    select(*indexed_columns(session.get_bind().dialect)).where(
-                        Instrument.id.in_(chunk)
-                    )
-                )
-            ).all()
+            statement = _documents(session).where(Instrument.id.in_(chunk))
+            rows = (await session.execute(statement)).all()
             kept = [row for row in rows if not expired(row, state["day"])]
             found = {int(row.id) for row in kept}
             documents = [document(row) for row in kept]
@@ -291,7 +286,7 @@ class ListingIndex:
             self._check_stopping()
             rows = (
                 await session.execute(
-                    select(*indexed_columns(session.get_bind().dialect))
+                    _documents(session)
                     .where(Instrument.id > low)
                     .order_by(Instrument.id)
                     .limit(BATCH)
@@ -327,9 +322,7 @@ class ListingIndex:
         written = 0
         while True:
             self._check_stopping()
-            statement = select(*indexed_columns(session.get_bind().dialect)).where(
-                Instrument.id > low, Instrument.id <= high
-            )
+            statement = _documents(session).where(Instrument.id > low, Instrument.id <= high)
             if condition is not None:
                 statement = statement.where(condition)
             rows = (await session.execute(statement.order_by(Instrument.id).limit(BATCH))).all()
@@ -362,6 +355,11 @@ async def rebuild_free_slots(settings: Settings) -> list[int]:
         for index in held:
             await asyncio.to_thread(index.close)
         await database.dispose()
+
+
+def _documents(session: AsyncSession) -> Select[Any]:
+    """The rows documents are made of (`listing_documents.indexed_columns`)."""
+    return select(*indexed_columns(session.get_bind().dialect))
 
 
 def _open_existing(root: Path) -> PrefixIndex | None:
