@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import jwt
+import opentelemetry.trace
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -187,3 +188,20 @@ async def test_metrics_report_the_outbox_backlog(client: httpx.AsyncClient) -> N
     await client.post("/api/v1/notes", json={"text": "an event"})
     metrics = (await client.get("/metrics")).text
     assert 'bandstand_outbox_pending{service="sample"}' in metrics
+
+
+async def test_fastapi_native_telemetry_is_off(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The platform's metrics are Prometheus'; FastAPI's own instrumentation would look up
+    OpenTelemetry's global providers on every request."""
+    looked_up: list[str] = []
+    real = opentelemetry.trace.get_tracer_provider
+
+    def counting() -> Any:
+        looked_up.append("tracer")
+        return real()
+
+    monkeypatch.setattr(opentelemetry.trace, "get_tracer_provider", counting)
+    assert (await client.get("/health")).status_code == 200
+    assert looked_up == []

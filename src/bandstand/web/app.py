@@ -21,7 +21,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Scope, Send
 
 from bandstand import __version__
-from bandstand.platform.app import TrailingSlashMiddleware
+from bandstand.platform.app import NO_NATIVE_TELEMETRY, TrailingSlashMiddleware
 from bandstand.platform.cache import CacheUnavailable
 from bandstand.platform.clients import ForwardedClientMiddleware
 from bandstand.platform.health import health_router
@@ -96,6 +96,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
+        telemetry=NO_NATIVE_TELEMETRY,
     )
     app.state.service_name = NAME
     app.state.runtime = runtime
