@@ -3,14 +3,17 @@ models declare, with the engine-specific indexes the list and the search rely on
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 
-from bandstand.music.models import MusicBase
+from bandstand.music.models import MusicBase, Song
+from bandstand.music.schemas import SongRead
 from bandstand.platform.database import Database
-from bandstand.platform.migrations import upgrade
+from bandstand.platform.migrations import alembic_config, upgrade
 from tests.music.conftest import MIGRATIONS
 from tests.support.schema import index_definitions, schema_differences, sqlite_objects
 
@@ -76,3 +79,56 @@ async def test_the_models_alone_build_the_same_engine_indexes(
         await database.dispose()
 
     _check_engine_indexes(dialect, indexes, objects)
+
+
+async def test_songs_already_there_get_their_kept_text_and_a_downgrade_takes_it_away(
+    database_urls: Callable[[str], str],
+) -> None:
+    database = Database(database_urls("music"))
+    song = {
+        "id": 3,
+        "title": 'A "quoted" Café',
+        "artist": "Ana",
+        "genre": "rock",
+        "file_url": "https://cdn.example.com/3.mp3",
+        "duration": 200,
+        "description": None,
+        "cover_image_url": None,
+        "release_date": dt.date(1999, 2, 3),
+        "like_count": 0,
+        "created_at": dt.datetime(2026, 1, 2, 3, 4, 5, 600000, tzinfo=dt.UTC),
+        "updated_at": dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC),
+    }
+    old_columns = [column for column in Song.__table__.c if column.name in {*song, "search_text"}]
+    old_songs = sa.Table("songs", sa.MetaData(), *(sa.Column(c.name, c.type) for c in old_columns))
+    try:
+        await upgrade(database, "music", MIGRATIONS, "0004_music")
+        async with database.engine.begin() as connection:
+            await connection.execute(sa.insert(old_songs), [{**song, "search_text": "a"}])
+        await upgrade(database, "music", MIGRATIONS)
+        async with database.engine.connect() as connection:
+            kept = (await connection.execute(sa.select(Song.json_head, Song.json_tail))).one()
+        await _downgrade(database, "0004_music")
+        async with database.engine.begin() as connection:
+            columns = await connection.run_sync(
+                lambda sync: {column["name"] for column in sa.inspect(sync).get_columns("songs")}
+            )
+            await connection.execute(sa.insert(old_songs), [{**song, "id": 4, "search_text": "b"}])
+    finally:
+        await database.dispose()
+
+    written = SongRead.model_validate({**song, "liked_by_me": None}).model_dump_json()
+    assert written.startswith("{" + kept.json_head + ',"like_count":0')
+    assert written.endswith("," + kept.json_tail + "}")
+    assert not columns & {"json_head", "json_tail"}
+
+
+async def _downgrade(database: Database, revision: str) -> None:
+    config = alembic_config("music", MIGRATIONS)
+
+    def run(connection: sa.Connection) -> None:
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+
+    async with database.engine.begin() as connection:
+        await connection.run_sync(run)

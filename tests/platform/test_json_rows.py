@@ -101,23 +101,25 @@ def _listing(order: str, mine: bool = False) -> Select[Any]:
     return select(*columns).order_by(*ORDERS[order])
 
 
-async def _compare(database: Database, statement: Select[Any], size: int) -> None:
-    """read_json's page against the model's bytes for the rows `plain_rows` reads."""
+async def _compare(
+    database: Database, statement: Select[Any], size: int, rows: JsonRows = SONG_ROWS
+) -> None:
+    """read_json's page of `rows` against the model's bytes for the rows `plain_rows` reads."""
     async with database.session() as session:
         dialect = session.get_bind().dialect.name
         ordering = Ordering.of(statement, dialect)
         assert ordering is not None
         keys = [key.column for key in ordering.keys]
-        read = await read_json(session, statement, None, SONG_ROWS, size, keys)
-        rows = await plain_rows(session, statement)
+        read = await read_json(session, statement, None, rows, size, keys)
+        found = await plain_rows(session, statement)
     assert read is not None
-    page = rows[:size]
+    page = found[:size]
     expected = TypeAdapter(list[Song]).dump_json(
         [Song.model_validate(row._asdict()) for row in page]
     )
     assert read.results.encode() == expected
     assert isinstance(read.results, JsonArray)
-    assert read.read == len(rows)
+    assert read.read == len(found)
     assert read.first == (ordering.values_of(page[0]) if page else None)
     assert read.last == (ordering.values_of(page[-1]) if page else None)
 

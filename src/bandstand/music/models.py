@@ -20,6 +20,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from bandstand.platform.clock import utcnow
 from bandstand.platform.database import ServiceBase, new_metadata
+from bandstand.platform.json_pages import JsonField
+from bandstand.platform.kept_json import KeptJson, KeptRun, keep_json
 from bandstand.platform.messaging import attach_outbox, attach_processed_messages
 from bandstand.platform.rows import Timestamps
 from bandstand.platform.text_index import trigram_index
@@ -68,6 +70,37 @@ class Song(MusicBase, Timestamps):
     lyrics: Mapped[str | None] = mapped_column(Text, nullable=True)
     like_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     search_text: Mapped[str] = mapped_column(Text)
+    # Written by the database (`SONG_TEXT`), read only by the lists: never loaded with a song.
+    json_head: Mapped[str | None] = mapped_column(Text, nullable=True, deferred=True)
+    json_tail: Mapped[str | None] = mapped_column(Text, nullable=True, deferred=True)
+
+
+SONG_TEXT = KeptJson(
+    "songs",
+    (
+        KeptRun(
+            "json_head",
+            tuple(
+                JsonField(name)
+                for name in (
+                    "id",
+                    "title",
+                    "artist",
+                    "genre",
+                    "file_url",
+                    "duration",
+                    "description",
+                    "cover_image_url",
+                    "release_date",
+                )
+            ),
+        ),
+        KeptRun("json_tail", (JsonField("created_at", "utc"), JsonField("updated_at", "utc"))),
+    ),
+)
+"""The text of a song in lists (`schemas.SongRead`) but for its like count and the caller's
+like, kept by the database in the song's row (`platform.kept_json`)."""
+keep_json(Song.__table__, SONG_TEXT)
 
 
 Index(

@@ -151,8 +151,10 @@ def _facet(column: InstrumentedAttribute[str]) -> Select[Any]:
 
 
 @kept_statements
-def _song_listing(filters: SongFilters, viewer_id: int | None) -> Select[Any]:
+def _song_listing(filters: SongFilters, viewer_id: int | None, kept_text: bool) -> Select[Any]:
     statement = _SONGS if viewer_id is None else _SONGS.add_columns(liked_by(viewer_id))
+    if kept_text:
+        statement = statement.add_columns(Song.json_head, Song.json_tail)
     if filters.album is not None:
         statement = statement.join(
             AlbumSong, (AlbumSong.song_id == Song.id) & (AlbumSong.album_id == filters.album)
@@ -181,10 +183,13 @@ class SongRepository(_MusicRows[Song]):
         statement = select(Song.like_count).where(Song.id == song_id)
         return (await session.execute(statement)).scalar_one_or_none()
 
-    def listing(self, filters: SongFilters, viewer_id: int | None = None) -> Select[Any]:
+    def listing(
+        self, filters: SongFilters, viewer_id: int | None = None, *, kept_text: bool = False
+    ) -> Select[Any]:
         """The songs `filters` keep, in their order; with `viewer_id`, whether that user likes
-        each (`liked_by_me`)."""
-        return _song_listing(filters, viewer_id)
+        each (`liked_by_me`); with `kept_text`, the text the database keeps of each for the
+        lists (`models.SONG_TEXT`)."""
+        return _song_listing(filters, viewer_id, kept_text)
 
     async def first(
         self, session: AsyncSession, limit: int, viewer_id: int | None = None

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from bandstand.music import events
-from bandstand.music.models import Album, AlbumSong, Song
+from bandstand.music.models import SONG_TEXT, Album, AlbumSong, Song
 from bandstand.music.repository import (
     AlbumRepository,
     LikeRepository,
@@ -49,7 +49,7 @@ LEGACY_SONG_DEFAULTS: dict[str, Any] = {
     "duration": 0,
 }
 """The catalogue fields a song created on the concert app's `/song` route lacks."""
-SONG_ROWS = JsonRows.of(SongRead)
+SONG_ROWS = JsonRows.of(SongRead, kept=SONG_TEXT)
 LIKED_ROWS = JsonRows.of(LikedSong)
 TRACK_ROWS = JsonRows.of(AlbumTrack)
 
@@ -124,7 +124,7 @@ class SongService:
         """One page of songs and their count: two statements whatever the page size, the
         caller's likes read with the page (`liked_by_me`, left null without a caller). Its
         results are `SongRead`'s JSON, written by the database (`platform.json_rows`)."""
-        statement = self.songs.listing(filters, viewer_id)
+        statement = self.songs.listing(filters, viewer_id, kept_text=True)
         return await paginate(
             session, statement, pagination, request, scalars=False, as_json=SONG_ROWS
         )

@@ -310,12 +310,24 @@ def postgres_object(members: Sequence[tuple[JsonField, str]]) -> str:
     """PostgreSQL's text of the JSON object of each field read from its column's SQL. Written
     out by hand, not by json_build_object: its text has a space around each colon, and the body
     is to be the same bytes on both engines."""
-    pairs = " || ',' || ".join(
-        f"'\"{_identifier(field.name)}\":' || "
-        f"coalesce(to_json({postgres_value(field, column)})::text, 'null')"
-        for field, column in members
-    )
-    return f"'{{' || {pairs} || '}}'"
+    return f"'{{' || {pairs_text(members, 'postgresql')} || '}}'"
+
+
+def pairs_text(members: Sequence[tuple[JsonField, str]], dialect: str) -> str:
+    """The SQL of the text `"name":value,...` of each field read from its column's SQL, the
+    same bytes as the members of `sqlite_object` or `postgres_object` (an object without its
+    braces), to be joined with other text."""
+    return " || ',' || ".join(_pair_text(field, column, dialect) for field, column in members)
+
+
+def _pair_text(field: JsonField, column: str, dialect: str) -> str:
+    if dialect == "postgresql":
+        value = f"coalesce(to_json({postgres_value(field, column)})::text, 'null')"
+    elif field.kind == "bool":
+        value = f"CASE WHEN {column} IS NULL THEN 'null' WHEN {column} THEN 'true' ELSE 'false' END"
+    else:
+        value = f"json_quote({sqlite_value(field, column)})"  # json_quote(NULL) is 'null'
+    return f"'\"{_identifier(field.name)}\":' || {value}"
 
 
 def _identifier(name: str) -> str:

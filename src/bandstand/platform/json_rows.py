@@ -34,9 +34,10 @@ from bandstand.platform.json_pages import (
     JsonField,
     Kind,
     database_file,
-    postgres_object,
+    pairs_text,
     sqlite_object,
 )
+from bandstand.platform.kept_json import KeptJson, KeptRun
 from bandstand.platform.plain_reads import Plan, column_position, fetch_on_driver, planned_read
 from bandstand.platform.schemas import MoneyText, UTCDatetime
 from bandstand.platform.sqlite_driver import read_row
@@ -55,12 +56,16 @@ class JsonRows:
 
     fields: tuple[JsonField, ...]
     nullable: frozenset[str]
+    kept: tuple[KeptRun, ...] = ()
+    """Runs of the fields whose text the table keeps (`platform.kept_json`): a statement that
+    selects a run's column has the run read as it is kept."""
 
     @classmethod
-    def of(cls, model: type[BaseModel]) -> JsonRows:
+    def of(cls, model: type[BaseModel], kept: KeptJson | None = None) -> JsonRows:
         """The fields of `model` in its order, by their names on the wire. A model that
         changes what it is given (validators, serializers, computed fields) or has a field of a
-        type with no JSON writer here is refused (TypeError): its rows are read the usual way."""
+        type with no JSON writer here is refused (TypeError): its rows are read the usual way.
+        So is `kept` when one of its runs is not a run of the model's fields, as written."""
         decorators = model.__pydantic_decorators__
         changes = (
             decorators.field_validators,
@@ -81,7 +86,15 @@ class JsonRows:
             fields.append(JsonField(wire, _kind(annotation, f"{model.__name__}.{name}")))
             if not info.is_required() and info.default is None:
                 nullable.add(wire)
-        return cls(tuple(fields), frozenset(nullable))
+        runs = kept.runs if kept is not None else ()
+        for run in runs:
+            if not _is_run_of(run.fields, fields):
+                raise TypeError(f"{model.__name__} has no run of fields {run.fields}")
+        return cls(tuple(fields), frozenset(nullable), runs)
+
+
+def _is_run_of(run: tuple[JsonField, ...], fields: list[JsonField]) -> bool:
+    return any(tuple(fields[n : n + len(run)]) == run for n in range(len(fields)))
 
 
 def _kind(annotation: Any, where: str) -> Kind:
@@ -209,10 +222,12 @@ def _wrapped(
             _WRAPPED[key] = None
         else:
             places = tuple(p for p in positions if p is not None)
+            kept = _kept(plan, rows)
             if dialect == "sqlite":
-                _WRAPPED[key] = _sqlite(plan, members, places), places
+                _WRAPPED[key] = _sqlite(plan, members, kept, places), places
             else:
-                _WRAPPED[key] = _postgres(plan, members, size, places, backwards), places
+                item = _text_object(members, kept, dialect)
+                _WRAPPED[key] = _postgres(plan, item, size, places, backwards), places
     wrapped: tuple[str, tuple[int, ...]] | None = _WRAPPED[key]
     return wrapped
 
@@ -234,21 +249,59 @@ def _names(plan: Plan) -> str:
     return ", ".join(f"c{n}" for n in range(len(plan.row._fields)))
 
 
-def _sqlite(plan: Plan, members: list[tuple[JsonField, str]], positions: tuple[int, ...]) -> str:
+def _kept(plan: Plan, rows: JsonRows) -> dict[str, tuple[KeptRun, str]]:
+    """The runs whose kept column the statement selects, by their first field's name."""
+    names = plan.row._fields
+    return {
+        run.fields[0].name: (run, f"c{names.index(run.column)}")
+        for run in rows.kept
+        if run.column in names
+    }
+
+
+def _text_object(
+    members: list[tuple[JsonField, str]], kept: dict[str, tuple[KeptRun, str]], dialect: str
+) -> str:
+    """The SQL of each row's object as text: each run whose text is kept read as it is (or, where
+    it is missing, written like the other fields)."""
+    parts = []
+    place = 0
+    while place < len(members):
+        field, _column = members[place]
+        run, kept_column = kept.get(field.name, (None, ""))
+        taken = len(run.fields) if run is not None else 1
+        written = pairs_text(members[place : place + taken], dialect)
+        parts.append(f"coalesce({kept_column}, {written})" if run is not None else written)
+        place += taken
+    joined = " || ',' || ".join(parts)
+    return f"'{{' || {joined} || '}}'"
+
+
+def _sqlite(
+    plan: Plan,
+    members: list[tuple[JsonField, str]],
+    kept: dict[str, tuple[KeptRun, str]],
+    positions: tuple[int, ...],
+) -> str:
     # One pass, in the order the statement gives its rows: the objects and each row's keys
     # (every row read: `_from_sqlite` cuts the extra one; backward pages are read as rows).
     # (SQLite reads a limited statement in a CTE as it gives its rows, in their order.)
+    # Objects with kept text are joined as text: json_group_array would parse each again.
     keys = ", ".join(f"c{position}" for position in positions)
+    objects = (
+        f"coalesce('[' || group_concat({_text_object(members, kept, 'sqlite')}, ',') || ']', '[]')"
+        if kept
+        else f"json_group_array({sqlite_object(members)})"
+    )
     return (
         f"WITH q({_names(plan)}) AS ({plan.sql}) "  # noqa: S608
-        f"SELECT json_group_array({sqlite_object(members)}), "
-        f"json_group_array(json_array({keys})) FROM q"
+        f"SELECT {objects}, json_group_array(json_array({keys})) FROM q"
     )
 
 
 def _postgres(
     plan: Plan,
-    members: list[tuple[JsonField, str]],
+    item: str,
     size: int,
     positions: tuple[int, ...],
     backwards: bool,
@@ -257,7 +310,6 @@ def _postgres(
     # page is written in that order or its reverse, and its first and last rows are found, in
     # one pass that PostgreSQL plans quickly (it plans every execution: `database`).
     order = "DESC" if backwards else "ASC"
-    item = postgres_object(members)
     first = [f"(array_agg(c{p} ORDER BY n) FILTER (WHERE n = 1))[1]" for p in positions]
     last = [f"(array_agg(c{p} ORDER BY n DESC) FILTER (WHERE n <= {size}))[1]" for p in positions]
     return (

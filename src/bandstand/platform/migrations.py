@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection
 
 from bandstand.platform.advisory_locks import hold_until_commit
 from bandstand.platform.database import Database
+from bandstand.platform.kept_json import KeptJson
 from bandstand.platform.messaging.outbox import create_unpublished_index, drop_unpublished_index
 from bandstand.platform.text_index import sqlite_trigram_ddl, sqlite_trigram_rebuild, trigram_table
 
@@ -61,6 +62,19 @@ def drop_trigram_index(name: str, table: str, column: str) -> None:
         for trigger in ("insert", "delete", "update"):
             op.execute(f"DROP TRIGGER IF EXISTS {fts}_{trigger}")
         op.execute(f"DROP TABLE IF EXISTS {fts}")
+
+
+def create_kept_json(kept: KeptJson) -> None:
+    """In a migration: the triggers writing the JSON text a model keeps (`kept_json.keep_json`),
+    their columns already added, and the text of the rows already there."""
+    dialect = op.get_bind().dialect.name
+    for statement in [*kept.create(dialect), kept.fill(dialect)]:
+        op.execute(statement)
+
+
+def drop_kept_json(kept: KeptJson) -> None:
+    for statement in kept.drop(op.get_bind().dialect.name):
+        op.execute(statement)
 
 
 def alembic_config(service: str, migrations_dir: Path) -> Config:
