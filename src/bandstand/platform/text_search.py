@@ -58,7 +58,7 @@ def contains(column: InstrumentedAttribute[str], *texts: str) -> ColumnElement[b
     column's trigram index where it has one (`platform.text_index`)."""
     likes = [f"%{escape_like(text)}%" for text in texts]
     globs = [f"*{escape_glob(text)}*" if len(text) >= TRIGRAM else None for text in texts]
-    return Contains(column, likes, globs)
+    return Contains(column, texts, likes, globs)
 
 
 def contains_phrase(column: InstrumentedAttribute[str], query: str) -> ColumnElement[bool]:
