@@ -72,6 +72,22 @@ async def test_update_changes_only_what_is_sent(
     assert patched.json()["duration"] == 5
 
 
+async def test_the_list_shows_a_song_as_its_last_write_left_it(
+    music: MusicHarness, client: httpx.AsyncClient
+) -> None:
+    """The list reads the text the database keeps of each song (`models.SONG_TEXT`)."""
+    song = await music.add_song(1, description="old")
+    await music.like(song["id"], music.user)
+    for change in ({"title": 'Now "quoted" ☃', "description": None}, {"duration": 5}):
+        path = f"/api/v1/songs/{song['id']}"
+        assert (await client.patch(path, json=change, headers=music.admin)).status_code == 200
+        detail = (await client.get(path, headers=music.user)).json()
+        listed = (await client.get("/api/v1/songs", headers=music.user)).json()["results"]
+        assert listed == [{key: value for key, value in detail.items() if key != "lyrics"}]
+        assert listed[0]["liked_by_me"] is True
+        assert listed[0]["like_count"] == 1
+
+
 async def test_an_update_that_changes_nothing_keeps_updated_at(
     music: MusicHarness, client: httpx.AsyncClient
 ) -> None:
