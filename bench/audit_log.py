@@ -36,7 +36,7 @@ from _audit_ingest import MIGRATIONS, ingest, median_run
 from _support import PostgresServer, RabbitMQServer, TokenFactory, api_client
 from bandstand.admin.app import create_app
 from bandstand.admin.models import AuditEntry
-from bandstand.admin.repository import AuditRepository
+from bandstand.admin.repository import filtered
 from bandstand.admin.schemas import AuditEntryRead
 from bandstand.admin.service import audit_filters, audit_service
 from bandstand.platform.database import Database
@@ -90,7 +90,7 @@ def naive_router() -> APIRouter:
         filters = audit_filters(
             service=service, action=action, user=user, date_from=date_from, date_to=date_to
         )
-        statement = AuditRepository()._where(select(AuditEntry), filters)
+        statement = filtered(select(AuditEntry), filters)
         statement = statement.order_by(AuditEntry.occurred_at.desc(), AuditEntry.id.desc())
         return await paginate(
             session, statement, pagination, request, transform=AuditEntryRead.model_validate

@@ -21,6 +21,7 @@ from bandstand.admin.models import (
     Setting,
     SongPopularity,
 )
+from bandstand.platform.pagination import kept_statements
 
 CLIENT_DETAILS = frozenset({"ip_address", "user_agent"})
 """What an event says of the client it came from: erased once its user is deleted."""
@@ -52,6 +53,27 @@ class AuditFilters:
     """Before (the start of the day after `date_to`)."""
     day_from: date | None = None
     day_to: date | None = None
+
+
+def filtered(statement: Select[Any], filters: AuditFilters) -> Select[Any]:
+    """`statement` keeping the audit entries `filters` keep."""
+    if filters.service is not None:
+        statement = statement.where(AuditEntry.service == filters.service)
+    if filters.action is not None:
+        statement = statement.where(AuditEntry.action == filters.action)
+    if filters.actor_id is not None:
+        statement = statement.where(AuditEntry.actor_id == filters.actor_id)
+    if filters.occurred_from is not None:
+        statement = statement.where(AuditEntry.occurred_at >= filters.occurred_from)
+    if filters.occurred_before is not None:
+        statement = statement.where(AuditEntry.occurred_at < filters.occurred_before)
+    return statement
+
+
+@kept_statements
+def _audit_listing(filters: AuditFilters) -> Select[Any]:
+    newest_first = (AuditEntry.occurred_at.desc(), AuditEntry.id.desc())
+    return filtered(select(*AUDIT_COLUMNS), filters).order_by(*newest_first)
 
 
 class AuditRepository:
@@ -100,24 +122,10 @@ class AuditRepository:
             )
         return len(changes)
 
-    def _where(self, statement: Select[Any], filters: AuditFilters) -> Select[Any]:
-        if filters.service is not None:
-            statement = statement.where(AuditEntry.service == filters.service)
-        if filters.action is not None:
-            statement = statement.where(AuditEntry.action == filters.action)
-        if filters.actor_id is not None:
-            statement = statement.where(AuditEntry.actor_id == filters.actor_id)
-        if filters.occurred_from is not None:
-            statement = statement.where(AuditEntry.occurred_at >= filters.occurred_from)
-        if filters.occurred_before is not None:
-            statement = statement.where(AuditEntry.occurred_at < filters.occurred_before)
-        return statement
-
     def listing(self, filters: AuditFilters) -> Select[Any]:
         """Newest first, as plain rows of every column; the kernel's pagination reads deep
         pages from the index alone."""
-        newest_first = (AuditEntry.occurred_at.desc(), AuditEntry.id.desc())
-        return self._where(select(*AUDIT_COLUMNS), filters).order_by(*newest_first)
+        return _audit_listing(filters)
 
     async def count(self, session: AsyncSession, filters: AuditFilters) -> int:
         """The number of entries the filters keep.
@@ -125,7 +133,7 @@ class AuditRepository:
         Without a user filter it is a sum over the per-day counts (a few rows per day, whatever
         the size of the log); the user filter counts that user's entries in their index."""
         if filters.actor_id is not None:
-            statement = self._where(select(func.count()).select_from(AuditEntry), filters)
+            statement = filtered(select(func.count()).select_from(AuditEntry), filters)
             return int((await session.execute(statement)).scalar_one())
         summed = select(func.coalesce(func.sum(AuditCount.count), 0))
         if filters.service is not None:
@@ -246,13 +254,18 @@ class StatsRepository:
         return list((await session.execute(statement)).scalars())
 
 
+@kept_statements
+def _setting_listing(public_only: bool) -> Select[Any]:
+    statement = select(*SETTING_COLUMNS).order_by(Setting.key)
+    if public_only:
+        statement = statement.where(Setting.is_public.is_(True))
+    return statement
+
+
 class SettingRepository:
     def listing(self, *, public_only: bool = False) -> Select[Any]:
         """The settings by key, as plain rows of every column."""
-        statement = select(*SETTING_COLUMNS).order_by(Setting.key)
-        if public_only:
-            statement = statement.where(Setting.is_public.is_(True))
-        return statement
+        return _setting_listing(public_only)
 
     async def get(self, session: AsyncSession, key: str) -> Setting | None:
         return await session.get(Setting, key)

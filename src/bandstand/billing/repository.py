@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.billing.models import PENDING, BillableOrder, Order
 from bandstand.platform.bulk import insert_rows, one_of
+from bandstand.platform.pagination import kept_statements
 
 LISTED: tuple[Any, ...] = (
     Order.id,
@@ -36,6 +37,16 @@ LISTED: tuple[Any, ...] = (
 class OrderFilters:
     user_id: int | None = None
     status: str | None = None
+
+
+@kept_statements
+def _order_listing(filters: OrderFilters) -> Select[Any]:
+    statement = select(*LISTED)
+    if filters.user_id is not None:
+        statement = statement.where(Order.user_id == filters.user_id)
+    if filters.status is not None:
+        statement = statement.where(Order.status == filters.status)
+    return statement.order_by(Order.created_at.desc(), Order.id.desc())
 
 
 class OrderRepository:
@@ -88,12 +99,7 @@ class OrderRepository:
 
     def listing(self, filters: OrderFilters) -> Select[Any]:
         """The orders the filters keep, newest first, as plain rows of `LISTED`."""
-        statement = select(*LISTED)
-        if filters.user_id is not None:
-            statement = statement.where(Order.user_id == filters.user_id)
-        if filters.status is not None:
-            statement = statement.where(Order.status == filters.status)
-        return statement.order_by(Order.created_at.desc(), Order.id.desc())
+        return _order_listing(filters)
 
     async def lock_many(
         self, session: AsyncSession, order_ids: Collection[uuid.UUID]

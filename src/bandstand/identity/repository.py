@@ -10,6 +10,7 @@ from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.identity.models import RefreshToken, User
+from bandstand.platform.pagination import kept_statements
 from bandstand.platform.rows import RowWrites
 from bandstand.platform.text_search import escape_like
 
@@ -25,6 +26,24 @@ LISTED: tuple[Any, ...] = (
     User.updated_at,
 )
 """A listed user's columns: `UserRead`'s fields (never the password's hash), as plain rows."""
+
+
+@kept_statements
+def _user_listing(search: str | None, role: str | None) -> Select[Any]:
+    statement = select(*LISTED).order_by(User.id)
+    if search:
+        pattern = f"%{escape_like(search.lower())}%"
+        statement = statement.where(
+            or_(
+                func.lower(User.username).like(pattern, escape="\\"),
+                func.lower(User.email).like(pattern, escape="\\"),
+                func.lower(User.first_name).like(pattern, escape="\\"),
+                func.lower(User.last_name).like(pattern, escape="\\"),
+            )
+        )
+    if role:
+        statement = statement.where(User.role == role)
+    return statement
 
 
 class UserRepository(RowWrites[User]):
@@ -67,20 +86,7 @@ class UserRepository(RowWrites[User]):
 
     def listing(self, *, search: str | None = None, role: str | None = None) -> Select[Any]:
         """The users the filters keep, by id, as plain rows of `LISTED`."""
-        statement = select(*LISTED).order_by(User.id)
-        if search:
-            pattern = f"%{escape_like(search.lower())}%"
-            statement = statement.where(
-                or_(
-                    func.lower(User.username).like(pattern, escape="\\"),
-                    func.lower(User.email).like(pattern, escape="\\"),
-                    func.lower(User.first_name).like(pattern, escape="\\"),
-                    func.lower(User.last_name).like(pattern, escape="\\"),
-                )
-            )
-        if role:
-            statement = statement.where(User.role == role)
-        return statement
+        return _user_listing(search, role)
 
     async def first(self, session: AsyncSession, limit: int) -> Sequence[User]:
         statement = select(User).order_by(User.id).limit(limit)

@@ -14,6 +14,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
 from bandstand.inventory.models import INT_MAX, Movie, MovieGenre
+from bandstand.platform.pagination import kept_statements
 from bandstand.platform.rows import RowWrites
 from bandstand.platform.text_search import contains_phrase, contains_words, normalize
 
@@ -90,6 +91,22 @@ def _valid_id(movie_id: int) -> bool:
     return 1 <= movie_id <= INT_MAX
 
 
+@kept_statements
+def _movie_listing(filters: MovieFilters) -> Select[Any]:
+    statement = select(*LISTED)
+    if filters.title is not None and normalize(filters.title):
+        if filters.title_phrase:
+            statement = statement.where(contains_phrase(Movie.title_key, filters.title))
+        else:
+            statement = statement.where(*contains_words(Movie.title_key, filters.title))
+    if filters.genre is not None and (genre_key := normalize(filters.genre)):
+        of_genre = select(MovieGenre.movie_id).where(MovieGenre.name_key == genre_key)
+        statement = statement.where(Movie.id.in_(of_genre))
+    if filters.year is not None:
+        statement = statement.where(Movie.release_year == filters.year)
+    return statement.order_by(*ORDERINGS.get(filters.ordering, ORDERINGS["id"]))
+
+
 class MovieRepository(RowWrites[Movie]):
     """Deleting a movie removes its genres (ON DELETE CASCADE)."""
 
@@ -100,18 +117,7 @@ class MovieRepository(RowWrites[Movie]):
 
     def listing(self, filters: MovieFilters) -> Select[Any]:
         """The movies the filters keep, in their order, as plain rows of `LISTED`."""
-        statement = select(*LISTED)
-        if filters.title is not None and normalize(filters.title):
-            if filters.title_phrase:
-                statement = statement.where(contains_phrase(Movie.title_key, filters.title))
-            else:
-                statement = statement.where(*contains_words(Movie.title_key, filters.title))
-        if filters.genre is not None and (genre_key := normalize(filters.genre)):
-            of_genre = select(MovieGenre.movie_id).where(MovieGenre.name_key == genre_key)
-            statement = statement.where(Movie.id.in_(of_genre))
-        if filters.year is not None:
-            statement = statement.where(Movie.release_year == filters.year)
-        return statement.order_by(*ORDERINGS.get(filters.ordering, ORDERINGS["id"]))
+        return _movie_listing(filters)
 
     async def first(self, session: AsyncSession, filters: MovieFilters, limit: int) -> list[Any]:
         statement = self.listing(filters).limit(limit)

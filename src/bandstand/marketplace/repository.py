@@ -16,6 +16,7 @@ from bandstand.marketplace import search
 from bandstand.marketplace.listing_rows import PAGE_COLUMNS
 from bandstand.marketplace.models import MAX_ID, Instrument, derived_keys
 from bandstand.platform.after_commit import record_write
+from bandstand.platform.pagination import kept_statements
 from bandstand.platform.rows import RowWrites
 
 CONTRACT_FIELDS = (
@@ -76,36 +77,43 @@ def _category_is(key: str, *, searched: bool) -> ColumnElement[bool]:
     return Instrument.category_key == key
 
 
+def _conditions(dialect: str, filters: InstrumentFilters) -> list[Any]:
+    """The WHERE terms of `filters`, full-text matching in the engine's own way."""
+    terms: list[ColumnElement[bool]] = []
+    if filters.words:
+        terms.append(search.backend(dialect).matches(filters.words))
+    if not filters.include_expired:
+        terms.append(or_(Instrument.expiration.is_(None), Instrument.expiration >= filters.today))
+    if filters.category_key is not None:
+        terms.append(_category_is(filters.category_key, searched=bool(filters.words)))
+    if filters.website_key is not None:
+        terms.append(Instrument.website_key == filters.website_key)
+    if filters.location_key is not None:
+        terms.append(Instrument.location_key == filters.location_key)
+    if filters.min_price is not None:
+        terms.append(Instrument.price >= filters.min_price)
+    if filters.max_price is not None:
+        terms.append(Instrument.price <= filters.max_price)
+    if filters.published_after is not None:
+        terms.append(Instrument.publish >= filters.published_after)
+    return terms
+
+
+@kept_statements
+def _listing(dialect: str, filters: InstrumentFilters) -> Select[Any]:
+    statement = select(*PAGE_COLUMNS).where(*_conditions(dialect, filters))
+    return statement.order_by(*_order(filters))
+
+
 class InstrumentRepository(RowWrites[Instrument]):
     def conditions(self, session: AsyncSession, filters: InstrumentFilters) -> list[Any]:
         """The WHERE terms of `filters`, full-text matching in the engine's own way."""
-        terms: list[ColumnElement[bool]] = []
-        if filters.words:
-            dialect = session.get_bind().dialect.name
-            terms.append(search.backend(dialect).matches(filters.words))
-        if not filters.include_expired:
-            terms.append(
-                or_(Instrument.expiration.is_(None), Instrument.expiration >= filters.today)
-            )
-        if filters.category_key is not None:
-            terms.append(_category_is(filters.category_key, searched=bool(filters.words)))
-        if filters.website_key is not None:
-            terms.append(Instrument.website_key == filters.website_key)
-        if filters.location_key is not None:
-            terms.append(Instrument.location_key == filters.location_key)
-        if filters.min_price is not None:
-            terms.append(Instrument.price >= filters.min_price)
-        if filters.max_price is not None:
-            terms.append(Instrument.price <= filters.max_price)
-        if filters.published_after is not None:
-            terms.append(Instrument.publish >= filters.published_after)
-        return terms
+        return _conditions(session.get_bind().dialect.name, filters)
 
     def listing(self, session: AsyncSession, filters: InstrumentFilters) -> Select[Any]:
         """The listings of `filters` in their order, unpaged (for the kernel's pagination): the
         columns a page shows, as plain rows."""
-        statement = select(*PAGE_COLUMNS).where(*self.conditions(session, filters))
-        return statement.order_by(*_order(filters))
+        return _listing(session.get_bind().dialect.name, filters)
 
     async def count(self, session: AsyncSession, filters: InstrumentFilters) -> int:
         statement = select(func.count()).select_from(Instrument)

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.academy.models import Course, Enrollment, Lesson, Member
 from bandstand.academy.repository.common import upsert_for, valid_id
+from bandstand.platform.pagination import kept_statements
 from bandstand.platform.rows import RowWrites, counts_by_key
 from bandstand.platform.schemas import as_utc
 from bandstand.platform.text_search import contains_phrase, normalize
@@ -47,6 +48,16 @@ LISTED: tuple[Any, ...] = (
 `CourseRead`, as plain rows."""
 
 
+@kept_statements
+def _course_listing(difficulty: str | None, search: str | None) -> Select[Any]:
+    statement = select(*LISTED).where(Course.is_active.is_(True))
+    if difficulty is not None:
+        statement = statement.where(Course.difficulty_level == difficulty)
+    if search and normalize(search):
+        statement = statement.where(contains_phrase(Course.search_text, search))
+    return statement.order_by(Course.id)
+
+
 class CourseRepository(RowWrites[Course]):
     """Deleting a course removes its lessons, enrolments and completions (ON DELETE CASCADE)."""
 
@@ -62,12 +73,7 @@ class CourseRepository(RowWrites[Course]):
 
     def listing(self, *, difficulty: str | None, search: str | None) -> Select[Any]:
         """The active courses the filters keep, by id, as plain rows of `LISTED`."""
-        statement = select(*LISTED).where(Course.is_active.is_(True))
-        if difficulty is not None:
-            statement = statement.where(Course.difficulty_level == difficulty)
-        if search and normalize(search):
-            statement = statement.where(contains_phrase(Course.search_text, search))
-        return statement.order_by(Course.id)
+        return _course_listing(difficulty, search)
 
     async def popular(self, session: AsyncSession, limit: int) -> Sequence[Course]:
         """The active courses with the most enrolments (ties: the oldest first)."""
