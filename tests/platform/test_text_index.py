@@ -92,6 +92,22 @@ async def test_the_condition_asks_the_index_on_sqlite(database: Database) -> Non
     else:
         assert "LIKE" in sql
         assert "trigrams" not in sql
+    assert "= 1" not in sql  # a condition as it is, not a value compared with true
+
+
+async def test_sqlite_finds_the_rows_of_the_matches_by_their_ids(database: Database) -> None:
+    """The index's matches drive the read, not a scan of the table testing each row."""
+    statement = select(Tune.id).where(contains(Tune.key, "cafe")).order_by(Tune.id).limit(5)
+    async with database.session() as session:
+        if session.get_bind().dialect.name != "sqlite":
+            return
+        compiled = statement.compile(dialect=session.get_bind().dialect)
+        values = tuple(compiled.params[name] for name in compiled.positiontup or ())
+        connection = await session.connection()
+        plan = (await connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", values)).all()
+    details = [row[3] for row in plan]
+    assert any("SEARCH tunes USING INTEGER PRIMARY KEY" in detail for detail in details)
+    assert not any(detail == "SCAN tunes" for detail in details)
 
 
 @pytest.mark.parametrize(

@@ -122,6 +122,10 @@ class Contains(ColumnElement[bool]):
 
     inherit_cache = True
     type = Boolean()
+    # A condition as it is, never compared with 1 as SQLAlchemy does a boolean value on an
+    # engine without booleans: SQLite cannot drive `id IN (...) = 1` from the index (measured:
+    # a page of a term with 24 matches scanned all 100,000 songs, 30.6 ms against 1.2 ms).
+    _is_implicitly_boolean = True
     _traverse_internals = [
         ("anywhere", InternalTraversal.dp_clauseelement),
         ("on_sqlite", InternalTraversal.dp_clauseelement),
@@ -164,6 +168,7 @@ class Scanned(ColumnElement[bool]):
 
     inherit_cache = True
     type = Boolean()
+    _is_implicitly_boolean = True  # as `Contains`
     _traverse_internals = [
         ("anywhere", InternalTraversal.dp_clauseelement),
         ("on_sqlite", InternalTraversal.dp_clauseelement),
