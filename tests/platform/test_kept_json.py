@@ -146,5 +146,7 @@ def test_runs_must_be_runs_of_the_model() -> None:
             JsonRows.of(model, kept=kept)
     with pytest.raises(ValueError, match="identifier"):
         KeptRun("head; DROP TABLE x", (JsonField("id"),))
+    with pytest.raises(ValueError, match="identifier"):
+        KeptJson('kept"songs', KEPT.runs)
     with pytest.raises(ValueError, match="not kept by"):
         keep_json(songs, KEPT)

@@ -47,6 +47,10 @@ class KeptJson:
     table: str
     runs: tuple[KeptRun, ...]
 
+    def __post_init__(self) -> None:
+        if not self.table.replace("_", "").isalnum() or not self.table.isascii():
+            raise ValueError(f"not an identifier: {self.table!r}")
+
     def texts(self, dialect: str, row: str) -> list[tuple[str, str]]:
         """Each run's column and the SQL of its text, read from the columns of `row` (the
         table's name, or a trigger's `NEW`)."""
@@ -78,7 +82,7 @@ class KeptJson:
             texts = self.texts(dialect, "NEW")
             settings = "; ".join(f'NEW."{column}" := {text}' for column, text in texts)
             return [
-                f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS "
+                f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS "
                 f"$$ BEGIN {settings}; RETURN NEW; END $$",
                 f"CREATE TRIGGER {name} BEFORE INSERT OR UPDATE OF {sources} ON {table} "
                 f"FOR EACH ROW EXECUTE FUNCTION {name}()",
