@@ -23,12 +23,24 @@ def client(sample_client: httpx.AsyncClient) -> httpx.AsyncClient:
     return sample_client
 
 
-async def test_a_long_list_keeps_its_count_until_a_write(
-    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def _long_list(client: httpx.AsyncClient) -> Any:
+    """The sample service's counts, counting exactly up to 3 rows, and 10 gigs: a long list."""
     counts = client.app.state.list_counts  # type: ignore[attr-defined]
     counts.exact_up_to = 3
     await add_gigs(client, 10)
+    return counts
+
+
+def _past_their_time(monkeypatch: pytest.MonkeyPatch, counts: Any) -> None:
+    """The clock of `list_counts` moved past the time a count is kept."""
+    later = list_counts._now() + counts.ttl + 1
+    monkeypatch.setattr(list_counts, "_now", lambda: later)
+
+
+async def test_a_long_list_keeps_its_count_until_a_write(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _long_list(client)
     counted: list[int] = []
     real = list_counts.exact_count
 
@@ -92,21 +104,27 @@ def _hold(monkeypatch: pytest.MonkeyPatch, name: str) -> _Held:
     return held
 
 
+async def _recounted_while_read(
+    client: httpx.AsyncClient, held: _Held, readers: int = 1
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """A read of the list that recounts it (`held`), and `readers` reads meanwhile: their
+    bodies, then the recounting read's once released."""
+    recount = asyncio.create_task(client.get("/api/v1/gigs"))
+    await held.started.wait()
+    meanwhile = await asyncio.gather(*(client.get("/api/v1/gigs") for _ in range(readers)))
+    held.release.set()
+    return [page.json() for page in meanwhile], (await recount).json()
+
+
 async def test_while_a_list_is_recounted_others_get_the_older_count_marked_estimated(
     client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    counts = client.app.state.list_counts  # type: ignore[attr-defined]
-    counts.exact_up_to = 3
-    await add_gigs(client, 10)
+    await _long_list(client)
     assert (await client.get("/api/v1/gigs")).json()["count"] == 10
     await add_gigs(client, 2)
     held = _hold(monkeypatch, "exact_count")
-    recount = asyncio.create_task(client.get("/api/v1/gigs"))
-    await held.started.wait()
-    meanwhile = (await client.get("/api/v1/gigs")).json()
+    [meanwhile], recounted = await _recounted_while_read(client, held)
     assert (meanwhile["count"], meanwhile["count_estimated"]) == (10, True)
-    held.release.set()
-    recounted = (await recount).json()
     assert (recounted["count"], "count_estimated" in recounted) == (12, False)
     assert "count_estimated" not in (await client.get("/api/v1/gigs")).json()
 
@@ -124,22 +142,15 @@ async def test_counting_is_exact_every_time_when_keeping_is_off(
 async def test_a_count_kept_past_its_time_is_recounted_while_others_get_it_estimated(
     client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    counts = client.app.state.list_counts  # type: ignore[attr-defined]
-    counts.exact_up_to = 3
-    await add_gigs(client, 10)
+    counts = await _long_list(client)
     assert (await client.get("/api/v1/gigs")).json()["count"] == 10
     held = _hold(monkeypatch, "exact_count")
     assert "count_estimated" not in (await client.get("/api/v1/gigs")).json()
     assert held.calls == 0  # in time: answered as kept
 
-    later = list_counts._now() + counts.ttl + 1
-    monkeypatch.setattr(list_counts, "_now", lambda: later)
-    recount = asyncio.create_task(client.get("/api/v1/gigs"))
-    await held.started.wait()
-    meanwhile = (await client.get("/api/v1/gigs")).json()
+    _past_their_time(monkeypatch, counts)
+    [meanwhile], recounted = await _recounted_while_read(client, held)
     assert (meanwhile["count"], meanwhile["count_estimated"]) == (10, True)
-    held.release.set()
-    recounted = (await recount).json()
     assert (recounted["count"], "count_estimated" in recounted) == (10, False)
     assert held.calls == 1
     assert "count_estimated" not in (await client.get("/api/v1/gigs")).json()
@@ -152,15 +163,8 @@ async def test_a_short_list_past_its_time_is_recounted_by_one_request(
     await add_gigs(client, 4)
     assert (await client.get("/api/v1/gigs")).json()["count"] == 4
     held = _hold(monkeypatch, "plain_scalar")
-    later = list_counts._now() + counts.ttl + 1
-    monkeypatch.setattr(list_counts, "_now", lambda: later)
-    recount = asyncio.create_task(client.get("/api/v1/gigs"))
-    await held.started.wait()
-    meanwhile = await asyncio.gather(*(client.get("/api/v1/gigs") for _ in range(5)))
-    assert {(page.json()["count"], page.json()["count_estimated"]) for page in meanwhile} == {
-        (4, True)
-    }
-    held.release.set()
-    recounted = (await recount).json()
+    _past_their_time(monkeypatch, counts)
+    meanwhile, recounted = await _recounted_while_read(client, held, readers=5)
+    assert {(page["count"], page["count_estimated"]) for page in meanwhile} == {(4, True)}
     assert (recounted["count"], "count_estimated" in recounted) == (4, False)
     assert held.calls == 1  # not once a request
