@@ -28,6 +28,7 @@ from bandstand.platform.after_commit import (
     WatchedSession,
 )
 from bandstand.platform.fair_pool import FairAsyncPool
+from bandstand.platform.plan_modes import CUSTOM, plan_custom_statements
 from bandstand.platform.read_only import watch_writes
 from bandstand.platform.sqlite_driver import inline_url
 from bandstand.platform.sqlite_writers import SQLiteWriterQueue
@@ -124,9 +125,8 @@ class Database:
                 # a service that started empty kept sequential scans of tables grown large
                 # (measured: 8 ms instead of 1 ms to mark 100 outbox rows). A plan per execution
                 # costs tens of microseconds and follows the data.
-                engine_options["connect_args"] = {
-                    "server_settings": {"plan_cache_mode": "force_custom_plan"}
-                }
+                # Pages of lists without filters are planned once (`platform.plan_modes`).
+                engine_options["connect_args"] = {"server_settings": {"plan_cache_mode": CUSTOM}}
         # SQLite through the kernel's own adaptation of `sqlite3` (`platform.sqlite_driver`):
         # short reads inline, the rest one thread hop a statement.
         engine_url = inline_url(url) if self.is_sqlite else url
@@ -134,8 +134,11 @@ class Database:
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
             SQLiteWriterQueue(self.engine)
-        elif pre_ping:
-            _ping_when_idle(self.engine)
+        else:
+            if "+asyncpg" in url:
+                plan_custom_statements(self.engine)
+            if pre_ping:
+                _ping_when_idle(self.engine)
         watch_writes(self.engine)
         self._watches: list[CommitWatch] = []
         self.sessionmaker = async_sessionmaker(

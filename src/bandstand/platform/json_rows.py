@@ -133,11 +133,13 @@ async def read_json(
     keys: Sequence[ColumnElement[Any]],
     *,
     backwards: bool = False,
+    planned_once: bool = False,
 ) -> JsonRead | None:
     """The first `size` rows of `statement` (limited, ordered) as `rows`' JSON, with the values of
     `keys` in the first and last of them; `parameters` are its bound parameters' values by
     name, as `session.execute` takes them. `backwards`: the statement reads the page from its
-    end, so its rows are given reversed. None: read the rows the usual way."""
+    end, so its rows are given reversed. `planned_once`: PostgreSQL may plan it once per
+    connection (`platform.plan_modes`). None: read the rows the usual way."""
     dialect = session.get_bind().dialect.name
     if dialect == "sqlite" and backwards:
         return None  # rare (a `previous` link of a cursor page): SQLite's pass keeps the order
@@ -156,7 +158,9 @@ async def read_json(
             assert path is not None
             found = await read_row(path, sql, planned.arguments)
         else:
-            [found] = await fetch_on_driver(planned.driver, sql, planned.arguments)
+            [found] = await fetch_on_driver(
+                planned.driver, sql, planned.arguments, planned_once=planned_once
+            )
     except Exception:  # read again the usual way, which says what failed
         return None
     if dialect == "sqlite":

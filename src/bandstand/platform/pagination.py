@@ -193,7 +193,11 @@ async def paginate(
         if params.offset < MAX_OFFSET and (params.offset < count.value or count.estimated):
             listed = for_page(statement, count.value, rows_in_table)
             paged, values = await page_statement(session, listed, params.offset, size + 1, counts)
-            read = await _page_rows(session, paged, values, size, ordering, scalars, as_json)
+            # A list without filters has no values for a plan to follow (`platform.plan_modes`).
+            once = statement.whereclause is None
+            read = await _page_rows(
+                session, paged, values, size, ordering, scalars, as_json, planned_once=once
+            )
         if not read.shown and params.page > 1 and count.value > 0:
             raise NotFound("Invalid page.")
         if read.more:
@@ -373,13 +377,21 @@ async def _page_rows(
     as_json: JsonRows | None,
     *,
     backwards: bool = False,
+    planned_once: bool = False,
 ) -> _PageRows:
     """The page `statement` reads (`size` rows and one more, to know whether more follow).
-    `backwards`: it reads the page from its end."""
+    `backwards`: it reads the page from its end. `planned_once`: as `json_rows.read_json`."""
     if as_json is not None and not scalars:
         keys = [key.column for key in ordering.keys] if ordering is not None else []
         read = await read_json(
-            session, statement, parameters, as_json, size, keys, backwards=backwards
+            session,
+            statement,
+            parameters,
+            as_json,
+            size,
+            keys,
+            backwards=backwards,
+            planned_once=planned_once,
         )
         if read is not None:
             shown = min(read.read, size)

@@ -33,6 +33,7 @@ from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
+from bandstand.platform.plan_modes import CUSTOM, GENERIC, use_mode
 from bandstand.platform.sqlite_driver import InlineConnection
 
 PLANS_KEPT = 2048
@@ -261,10 +262,15 @@ def _hashable(value: Any) -> bool:
     return isinstance(value, collections.abc.Hashable) and not isinstance(value, str | int)
 
 
-async def fetch_on_driver(driver: Any, sql: str, arguments: list[Any]) -> Sequence[Any]:
-    """The rows of `sql` run on the driver's connection (the kernel's SQLite or asyncpg)."""
+async def fetch_on_driver(
+    driver: Any, sql: str, arguments: list[Any], *, planned_once: bool = False
+) -> Sequence[Any]:
+    """The rows of `sql` run on the driver's connection (the kernel's SQLite or asyncpg).
+    `planned_once`: PostgreSQL plans it once per connection rather than for its values
+    (`platform.plan_modes`)."""
     if isinstance(driver, InlineConnection):
         return await driver.read_all(sql, arguments)
+    await use_mode(driver, GENERIC if planned_once else CUSTOM)
     rows: Sequence[Any] = await driver.fetch(sql, *arguments)
     return rows
 
