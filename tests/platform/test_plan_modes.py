@@ -20,6 +20,8 @@ from bandstand.platform.json_rows import JsonArray, JsonRows
 from bandstand.platform.pagination import PageParams, paginate
 from bandstand.platform.plain_reads import fetch_on_driver, plain_rows
 from bandstand.platform.plan_modes import CUSTOM, GENERIC
+from bandstand.platform.text_index import FREQUENT
+from bandstand.platform.text_search import contains
 
 pytestmark = pytest.mark.postgres
 
@@ -149,3 +151,16 @@ async def test_a_page_of_a_list_without_filters_is_planned_once(database: Databa
 async def test_a_page_of_a_filtered_list_is_planned_for_its_values(database: Database) -> None:
     mode, ids = await _page_mode(database, bands.c.name.like("band 1%"))
     assert (mode, ids) == (CUSTOM, [19])  # band 1 and bands 10 to 19
+
+
+async def test_a_page_of_a_search_walked_along_the_list_is_planned_once(
+    database: Database,
+) -> None:
+    async with database.engine.begin() as connection:
+        more = [{"name": f"band {n}"} for n in range(31, FREQUENT + 101)]
+        await connection.execute(insert(bands), more)
+    frequent = contains(bands.c.name, "band")  # type: ignore[arg-type]
+    assert await _page_mode(database, frequent) == (GENERIC, list(range(11, 21)))
+    rare = contains(bands.c.name, "band 11")  # type: ignore[arg-type]
+    mode, ids = await _page_mode(database, rare)
+    assert (mode, ids) == (CUSTOM, [119, 1100])  # bands 11, 110 to 119 and 1100

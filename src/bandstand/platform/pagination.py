@@ -39,7 +39,7 @@ from bandstand.platform.list_counts import Count, ListCounts, count_of, exact_co
 from bandstand.platform.page_links import cursor_link, page_link
 from bandstand.platform.plain_reads import plain_rows, plain_scalar
 from bandstand.platform.rows import field_dicts
-from bandstand.platform.text_index import FREQUENT, for_page, searched_table
+from bandstand.platform.text_index import FREQUENT, for_page, plans_alike, searched_table
 
 T = TypeVar("T")
 DEFAULT_PAGE_SIZE = 20
@@ -193,8 +193,7 @@ async def paginate(
         if params.offset < MAX_OFFSET and (params.offset < count.value or count.estimated):
             listed = for_page(statement, count.value, rows_in_table)
             paged, values = await page_statement(session, listed, params.offset, size + 1, counts)
-            # A list without filters has no values for a plan to follow (`platform.plan_modes`).
-            once = statement.whereclause is None
+            once = plans_alike(listed)  # planned once by PostgreSQL (`platform.plan_modes`)
             read = await _page_rows(
                 session, paged, values, size, ordering, scalars, as_json, planned_once=once
             )
