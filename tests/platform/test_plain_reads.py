@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 from sqlalchemy import (
     JSON,
@@ -33,7 +34,7 @@ from sqlalchemy.exc import OperationalError
 
 from bandstand.platform import plain_reads
 from bandstand.platform.database import Database, new_metadata
-from bandstand.platform.plain_reads import plain_rows, plain_scalar
+from bandstand.platform.plain_reads import engine_reader, plain_rows, plain_scalar
 from tests.support.statements import recorded_statements
 
 
@@ -218,3 +219,47 @@ async def test_a_database_gone_is_what_the_engine_says(tmp_path: Path) -> None:
                 await plain_rows(session, _listed())
     finally:
         await database.dispose()
+
+
+@pytest.fixture
+async def on_postgres(postgres_url_factory: Callable[[str], str]) -> AsyncIterator[Database]:
+    database = Database(postgres_url_factory("engine_reader"), pool_size=1)
+    async with database.engine.begin() as connection:
+        await connection.run_sync(metadata.create_all)
+        await connection.execute(insert(things), ROWS)
+    yield database
+    await database.dispose()
+
+
+@pytest.mark.postgres
+async def test_a_read_outside_a_transaction_leaves_the_session_holding_nothing(
+    on_postgres: Database,
+) -> None:
+    async with on_postgres.session() as session:
+        async with engine_reader(session) as driver:
+            assert driver is not None
+            assert await driver.fetchval("SELECT count(*) FROM things") == len(ROWS)
+        assert not session.in_transaction()
+        await session.execute(insert(things).values(id=7, name="new", shown=True))
+        async with engine_reader(session) as driver:
+            assert driver is None  # the session's connection sees what it wrote: read there
+        assert len(await plain_rows(session, _listed())) == len(ROWS) + 1
+
+
+@pytest.mark.postgres
+async def test_a_reader_connection_the_server_dropped_is_replaced(
+    on_postgres: Database, postgres_url_factory: Callable[[str], str]
+) -> None:
+    async with on_postgres.session() as session, engine_reader(session) as driver:
+        dropped = await driver.fetchval("SELECT pg_backend_pid()")
+    other = Database(postgres_url_factory("engine_reader_other"))
+    try:
+        async with other.engine.connect() as connection:
+            await connection.execute(text(f"SELECT pg_terminate_backend({dropped})"))
+    finally:
+        await other.dispose()
+    with pytest.raises((asyncpg.InterfaceError, asyncpg.InternalClientError)):
+        async with on_postgres.session() as session, engine_reader(session) as driver:
+            await driver.fetchval("SELECT 1")
+    async with on_postgres.session() as session, engine_reader(session) as driver:
+        assert await driver.fetchval("SELECT pg_backend_pid()") != dropped

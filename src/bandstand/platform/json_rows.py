@@ -38,7 +38,13 @@ from bandstand.platform.json_pages import (
     sqlite_object,
 )
 from bandstand.platform.kept_json import KeptJson, KeptRun
-from bandstand.platform.plain_reads import Plan, column_position, fetch_on_driver, planned_read
+from bandstand.platform.plain_reads import (
+    Plan,
+    column_position,
+    engine_reader,
+    fetch_on_driver,
+    planned_read,
+)
 from bandstand.platform.schemas import MoneyText, UTCDatetime
 from bandstand.platform.sqlite_driver import read_row
 
@@ -145,22 +151,25 @@ async def read_json(
         return None  # rare (a `previous` link of a cursor page): SQLite's pass keeps the order
     path = database_file(session)
     own_reader = path is not None and not session.in_transaction()
-    planned = await planned_read(session, statement, parameters, connect=not own_reader)
-    if planned is None:
-        return None
-    plan = planned.plan
-    wrapped = _wrapped(plan, rows, size, tuple(keys), backwards, dialect)
-    if wrapped is None:
-        return None
-    sql, positions = wrapped
     try:
-        if own_reader:
-            assert path is not None
-            found = await read_row(path, sql, planned.arguments)
-        else:
-            [found] = await fetch_on_driver(
-                planned.driver, sql, planned.arguments, planned_once=planned_once
+        async with engine_reader(session) as driver:
+            planned = await planned_read(
+                session, statement, parameters, connect=not own_reader, driver=driver
             )
+            if planned is None:
+                return None
+            plan = planned.plan
+            wrapped = _wrapped(plan, rows, size, tuple(keys), backwards, dialect)
+            if wrapped is None:
+                return None
+            sql, positions = wrapped
+            if own_reader:
+                assert path is not None
+                found = await read_row(path, sql, planned.arguments)
+            else:
+                [found] = await fetch_on_driver(
+                    planned.driver, sql, planned.arguments, planned_once=planned_once
+                )
     except Exception:  # read again the usual way, which says what failed
         return None
     if dialect == "sqlite":
