@@ -11,7 +11,7 @@ import pytest
 from pydantic import TypeAdapter
 
 from bandstand.admin.schemas import AuditEntryRead
-from bandstand.platform import pagination
+from bandstand.platform import page_statements
 from bandstand.platform.messaging import Message
 from tests.admin.conftest import Admin, event
 from tests.support.bodies import assert_lists_exactly
@@ -225,8 +225,8 @@ async def test_deep_pages_found_by_their_ids_first_agree(
         query = "&".join(f"{key}={value}" for key, value in filters.items())
         direct[query] = await _all_pages(admin, query)
     for deferred_from, anchor_every in ((0, 10**9), (0, 7)):
-        monkeypatch.setattr(pagination, "DEFERRED_JOIN_OFFSET", deferred_from)
-        monkeypatch.setattr(pagination, "ANCHOR_EVERY", anchor_every)
+        monkeypatch.setattr(page_statements, "DEFERRED_JOIN_OFFSET", deferred_from)
+        monkeypatch.setattr(page_statements, "ANCHOR_EVERY", anchor_every)
         for query, expected in direct.items():
             assert await _numbered_pages(admin, query) == expected
 

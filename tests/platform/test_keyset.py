@@ -27,7 +27,7 @@ from sqlalchemy import (
     select,
 )
 
-from bandstand.platform import pagination
+from bandstand.platform import page_statements, pagination
 from bandstand.platform.keyset import AFTER, BEFORE, BadCursor, Ordering
 from tests.platform import sample_service
 from tests.platform.sample_service import add_gigs
@@ -168,7 +168,7 @@ async def test_cursors_walk_every_ordering_as_pages_do_with_nulls_and_ties(
     ]
     assert by_number == whole
     # Deep numbered pages read their ids first (a deferred join): the same rows.
-    monkeypatch.setattr(pagination, "DEFERRED_JOIN_OFFSET", 4)
+    monkeypatch.setattr(page_statements, "DEFERRED_JOIN_OFFSET", 4)
     deferred = [
         gig
         for number in range(1, 9)
@@ -177,16 +177,16 @@ async def test_cursors_walk_every_ordering_as_pages_do_with_nulls_and_ties(
     assert deferred == whole
     # Deeper, from the anchors the list keeps for the current write generation: the same rows,
     # and after a write the anchors of the new generation.
-    monkeypatch.setattr(pagination, "ANCHOR_EVERY", 6)
+    monkeypatch.setattr(page_statements, "ANCHOR_EVERY", 6)
     scans: list[int] = []
-    real_anchors = pagination._anchors
+    real_anchors = page_statements._anchors
 
     async def anchors(session: Any, statement: Any, ordering: Any) -> list[str]:
         found = await real_anchors(session, statement, ordering)
         scans.append(len(found))
         return found
 
-    monkeypatch.setattr(pagination, "_anchors", anchors)
+    monkeypatch.setattr(page_statements, "_anchors", anchors)
     anchored = [
         gig
         for number in range(1, 9)
@@ -206,7 +206,7 @@ async def test_cursors_walk_every_ordering_as_pages_do_with_nulls_and_ties(
     assert scans == [4, 5]
     async with client.app.state.database.unit_of_work() as session:  # type: ignore[attr-defined]
         await session.execute(delete(sample_service.Gig).where(sample_service.Gig.id == 30))
-    monkeypatch.setattr(pagination, "ANCHOR_EVERY", 10**9)
+    monkeypatch.setattr(page_statements, "ANCHOR_EVERY", 10**9)
     last = (await client.get(f"{listing}&page_size=4&page=8")).json()
     assert last["next"] is None
     # From the last page back to the first by `previous` cursors.

@@ -12,7 +12,8 @@ from sqlalchemy import Column, Integer, String, Table, literal, select
 from bandstand.platform.database import Database, new_metadata
 from bandstand.platform.keyset import Ordering
 from bandstand.platform.list_counts import rows_counted, statement_key
-from bandstand.platform.pagination import kept_statements, keys_listed
+from bandstand.platform.page_statements import keys_listed
+from bandstand.platform.pagination import kept_statements
 
 metadata = new_metadata()
 tracks = Table(

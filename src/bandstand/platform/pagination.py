@@ -21,14 +21,13 @@ from __future__ import annotations
 
 import functools
 import math
-import weakref
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Generic, ParamSpec, TypeVar, cast
 
 from fastapi import Depends, Query, Request
 from pydantic import BaseModel, Field
-from sqlalchemy import Integer, Select, bindparam, func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.platform.errors import NotFound
@@ -37,6 +36,7 @@ from bandstand.platform.json_rows import JsonArray, JsonRows, read_json
 from bandstand.platform.keyset import AFTER, BEFORE, BadCursor, Ordering
 from bandstand.platform.list_counts import Count, ListCounts, count_of, exact_count
 from bandstand.platform.page_links import cursor_link, page_link
+from bandstand.platform.page_statements import dialect_of, page_statement
 from bandstand.platform.plain_reads import plain_rows, plain_scalar
 from bandstand.platform.rows import field_dicts
 from bandstand.platform.text_index import FREQUENT, for_page, plans_alike, searched_table
@@ -44,10 +44,6 @@ from bandstand.platform.text_index import FREQUENT, for_page, plans_alike, searc
 T = TypeVar("T")
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
-DEFERRED_JOIN_OFFSET = 200
-"""From this offset a numbered page reads its ids from the ordering's index alone first."""
-ANCHOR_EVERY = 5000
-"""From this offset a numbered page starts from the nearest anchor, where the list keeps them."""
 MAX_OFFSET = 2**62
 STATEMENTS_KEPT = 512
 """A list's statements kept built by `kept_statements`, per builder."""
@@ -165,7 +161,7 @@ async def paginate(
     `as_json` (with `scalars=False`): the page's results are a `JsonArray` of its objects, which
     the database wrote (`platform.json_rows`), or, when the statement cannot be read so, dicts
     of the rows' fields for the model to validate."""
-    ordering = Ordering.of(statement, _dialect(session))
+    ordering = Ordering.of(statement, dialect_of(session))
     cursor = None
     if params.cursor is not None:
         if ordering is None:
@@ -271,89 +267,6 @@ async def read_page(
     return await _fetch(session, page, parameters, scalars)
 
 
-async def page_statement(
-    session: AsyncSession,
-    statement: Select[Any],
-    offset: int,
-    limit: int,
-    counts: ListCounts | None = None,
-) -> tuple[Select[Any], Mapping[str, int] | None]:
-    """`statement` reading its `limit` rows from `offset` on, and the values of its parameters.
-
-    Deep in a list paged by key, the rows are found from the nearest anchor before `offset`
-    (`ANCHOR_EVERY` rows apart, kept per write generation by `counts`): a range read of at
-    most that many entries of the ordering's index. Without anchors for the current generation
-    the page's ids are read first, from the ordering's index alone, and then only the page's
-    rows (a deferred join)."""
-    ordering = Ordering.of(statement, _dialect(session))
-    if ordering is None or offset < DEFERRED_JOIN_OFFSET:
-        return _limited(statement), {"page_limit": limit, "page_offset": offset}
-    if counts is not None and offset >= ANCHOR_EVERY:
-        anchors = await counts.kept(
-            session,
-            f"anchors{ANCHOR_EVERY}",
-            keys_listed(statement, ordering),
-            lambda: _anchors(session, statement, ordering),
-        )
-        passed = min(offset // ANCHOR_EVERY, len(anchors)) if anchors is not None else 0
-        if anchors and passed:
-            statement = ordering.seek(statement, ordering.decode(anchors[passed - 1]))
-            offset -= passed * ANCHOR_EVERY
-            if offset < DEFERRED_JOIN_OFFSET:
-                return statement.limit(limit).offset(offset), None
-    unique = ordering.keys[-1].column
-    ids = statement.with_only_columns(unique, maintain_column_froms=True)
-    ids = ids.limit(limit).offset(offset).correlate(None)
-    return statement.where(unique.in_(ids.scalar_subquery())), None
-
-
-_LIMITED: weakref.WeakKeyDictionary[Select[Any], Select[Any]] = weakref.WeakKeyDictionary()
-
-
-def _limited(statement: Select[Any]) -> Select[Any]:
-    """`statement` limited by the parameters `page_limit` and `page_offset`, built once per
-    statement: a list's kept statement is read with SQLAlchemy's work (its cache key, its
-    plan) done once, where `limit(n)` would build a new statement every request."""
-    limited = _LIMITED.get(statement)
-    if limited is None:
-        limited = _LIMITED[statement] = statement.limit(
-            bindparam("page_limit", type_=Integer)
-        ).offset(bindparam("page_offset", type_=Integer))
-    return limited
-
-
-_KEYS_LISTED: weakref.WeakKeyDictionary[Select[Any], Select[Any]] = weakref.WeakKeyDictionary()
-
-
-def keys_listed(statement: Select[Any], ordering: Ordering) -> Select[Any]:
-    """`statement` with its sort keys as its only columns: what its anchors are kept under, so
-    lists that differ only by a column (a viewer's own) share them. Built once per statement."""
-    keys = _KEYS_LISTED.get(statement)
-    if keys is None:
-        columns = [key.column for key in ordering.keys]
-        keys = _KEYS_LISTED[statement] = statement.with_only_columns(
-            *columns, maintain_column_froms=True
-        )
-    return keys
-
-
-async def _anchors(session: AsyncSession, statement: Select[Any], ordering: Ordering) -> list[str]:
-    """A cursor after every `ANCHOR_EVERY`-th row of the list, in one scan of its keys."""
-    keys = [key.column.label(f"k{n}") for n, key in enumerate(ordering.keys)]
-    position = func.row_number().over(order_by=[key.order() for key in ordering.keys])
-    numbered = (
-        statement.with_only_columns(*keys, position.label("position"), maintain_column_froms=True)
-        .order_by(None)
-        .subquery()
-    )
-    every = (
-        select(*(numbered.c[f"k{n}"] for n in range(len(keys))))
-        .where(numbered.c.position % ANCHOR_EVERY == 0)
-        .order_by(numbered.c.position)
-    )
-    return [ordering.encode(AFTER, tuple(row)) for row in await plain_rows(session, every)]
-
-
 @dataclass(frozen=True)
 class _PageRows:
     """A page's rows (a list, or a JSON array the database wrote), whether more rows follow,
@@ -417,7 +330,3 @@ async def _fetch(
     if scalars:
         return list((await session.execute(statement, parameters)).scalars().all())
     return await plain_rows(session, statement, parameters)
-
-
-def _dialect(session: AsyncSession) -> str:
-    return session.bind.dialect.name if session.bind is not None else ""
