@@ -270,10 +270,10 @@ class PrefixIndex:
             # its edge, are ranked here.
             wanted = query.offset + limit + TIE_WINDOW
             result = searcher.search(matching, wanted, count=True)
-            scores = [score for score, _ in result.hits]
-            addresses = [address for _, address in result.hits]
-            found = [int(value or 0) for value in searcher.fast_field_values(_ID, addresses)]
-            ranked = sorted(zip(scores, found, strict=True), key=lambda hit: (-hit[0], hit[1]))
+            hits = result.hits  # a new list of new tuples each time it is asked for
+            values = searcher.fast_field_values(_ID, [address for _, address in hits])
+            found = [int(value or 0) for value in values]
+            ranked = sorted(zip([-score for score, _ in hits], found, strict=True))
             ids = [ident for _, ident in ranked[query.offset : query.offset + limit]]
         count: Any = getattr(result, "count", 0)  # the stubs do not declare it
         return int(count), ids[: query.limit]
