@@ -3,13 +3,13 @@
 Connections plan every execution (`plan_cache_mode=force_custom_plan`, `platform.database` says
 why: generic plans made while tables were small kept scans of tables grown large, and a search's
 plan depends on how common its words are: planned once, a song search's `LIKE` took 4.1 ms
-against 0.9). Planning a list page's statement costs the server about as
-much as running it, though (a signed-in song page: about 0.16 ms planned, 0.15 ms run), and a
-page of a list without filters, or of a search walked along the list's order, has nothing for a
-plan to follow (`text_index.plans_alike`): the rows in the list's key order, tested or not, a
-limit and an offset. Such a page is read under `force_generic_plan`, planned once per connection
-(`GENERIC`; PostgreSQL plans it again when the table's statistics change); every other statement
-under `force_custom_plan` (`CUSTOM`).
+against 0.9). Planning a list page's statement costs the server about as much as running it,
+though (a signed-in song page: about 0.16 ms planned, 0.15 ms run), and a page of a list without
+filters, or of a search walked along the list's order, has nothing for a plan to follow
+(`text_index.plans_alike`): the rows in the list's key order, tested or not, a limit and an
+offset. Such a page is read under `force_generic_plan`, planned once per connection (`GENERIC`;
+PostgreSQL plans it again when the table's statistics change); every other statement under
+`force_custom_plan` (`CUSTOM`).
 
 A connection's mode is set with `SET` when a statement wants the other one (outside a
 transaction, where a rollback cannot undo it): a connection used for pages stays generic until a
