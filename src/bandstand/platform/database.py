@@ -46,11 +46,11 @@ SQLITE_POOL_SIZE = 32
 SERVER_POOL_SIZE = 8
 """Connections a service keeps to its database server (PostgreSQL), and a quarter as many more
 while requests wait: 10 at most. Each busy connection is a server process on the same cores as
-the service: 16 kept (20 at most) had a signed-in song search at 1,036-1,072 a second, p99 110 ms,
-against 1,438-1,479 and 32-34 ms with 8 (the list: p99 43-59 against 24 ms, the same rate; billing
-end to end 1,303 against 1,366 orders a second). Connections past those kept are closed when they
-come back: under load they came and went on every burst (10 kept and 10 more: 8% fewer searches
-a second than 16 kept), hence a quarter more at most."""
+the service: 16 kept (20 at most) had a signed-in song search at 1,036-1,098 a second, p99
+110-120 ms, against 1,342-1,479 and 30-35 ms with 8 (the list: p99 43-96 against 22-27 ms at
+about the same rate; billing end to end 1,303 against 1,366 orders a second). Connections past
+those kept are closed when they come back: under load they came and went on every burst (10 kept
+and 10 more: 8% fewer searches a second than 16 kept), hence a quarter more at most."""
 PING_AFTER_IDLE_SECONDS = 1.0
 """A server connection unused for longer is checked before use (see `Database`)."""
 _LAST_USED = "bandstand_last_used"
