@@ -128,7 +128,7 @@ class Database:
                 # a service that started empty kept sequential scans of tables grown large
                 # (measured: 8 ms instead of 1 ms to mark 100 outbox rows). A plan per execution
                 # costs tens of microseconds and follows the data.
-                # Pages of lists without filters are planned once (`platform.plan_modes`).
+                # A page whose plan no value changes is planned once (`platform.plan_modes`).
                 engine_options["connect_args"] = {"server_settings": {"plan_cache_mode": CUSTOM}}
         # SQLite through the kernel's own adaptation of `sqlite3` (`platform.sqlite_driver`):
         # short reads inline, the rest one thread hop a statement.
