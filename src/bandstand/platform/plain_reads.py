@@ -12,7 +12,10 @@ the SQL on the driver's connection of the session and applies the processors.
 The rows are tuples with attribute access by label, `_fields`, `_asdict()` and a `_mapping`
 that also answers by the selected columns, as SQLAlchemy's rows do. The statements run inside the
 session's transaction, on its connection: a read sees what the request wrote before it. The
-engine's `before_cursor_execute` listeners still see each statement.
+engine's `before_cursor_execute` listeners still see each statement. A page read outside a
+transaction on PostgreSQL may instead run on a connection checked out for it alone
+(`engine_reader`, as SQLite's pages run on a thread's own connection); the listeners do not see
+those reads, which write nothing.
 
 A driver's error is not the platform's: a read that fails is run again through the engine, which
 raises what SQLAlchemy raises (and replaces a connection the server dropped). A statement this
