@@ -58,7 +58,7 @@ def _request(host: bytes | None, server: object, path: str, query: str, scheme: 
 
 
 def test_links_kept_by_their_url_parts_are_each_request_s_own() -> None:
-    """A link's base and kept query are kept by what the URL is made of: requests that differ in
+    """A link's base is kept by what the URL is made of: requests that differ in
     any part get their own, a request seen again gets the same, and a server given as a list
     (as some ASGI servers and test clients give it) works too."""
     requests = [

@@ -22,6 +22,24 @@ def cursor_link(request: Request, page_size: int, cursor: str) -> str:
 def link(request: Request, dropped: str, **values: object) -> str:
     """The request's URL without `dropped` and with `values` last, in their order, as
     Starlette's `remove_query_params` then `include_query_params` write it, in one pass."""
+    query = request.scope.get("query_string", b"")
+    kept = ""
+    if query:
+        kept = urlencode(
+            [
+                (name, value)
+                for name, value in parse_qsl(query.decode(), keep_blank_values=True)
+                if name != dropped and name not in values
+            ]
+        )
+    added = urlencode([(name, str(value)) for name, value in values.items()])
+    base = _base(request)
+    return f"{base}?{kept}&{added}" if kept else f"{base}?{added}"
+
+
+def _base(request: Request) -> str:
+    """The request's URL without its query: parsing it from the request (its host checked)
+    cost more than the rest of a link, and it is the same for every query of a list."""
     scope = request.scope
     host = next((value for name, value in scope["headers"] if name == b"host"), None)
     server = scope.get("server")
@@ -31,27 +49,15 @@ def link(request: Request, dropped: str, **values: object) -> str:
         tuple(server) if server is not None else None,  # a list from some servers
         scope.get("root_path"),
         scope["path"],
-        scope.get("query_string"),
-        dropped,
-        tuple(values),
     )
-    known = _STARTS.get(key)
-    if known is None:
-        # Parsing the request's URL (its host checked) cost more than the rest of a link.
-        url = request.url
-        kept = [
-            (name, value)
-            for name, value in parse_qsl(url.query, keep_blank_values=True)
-            if name != dropped and name not in values
-        ]
-        if len(_STARTS) >= STARTS_KEPT:
-            _STARTS.clear()
-        known = _STARTS[key] = (str(url).partition("?")[0], urlencode(kept))
-    base, kept_query = known
-    added = urlencode([(name, str(value)) for name, value in values.items()])
-    return f"{base}?{kept_query}&{added}" if kept_query else f"{base}?{added}"
+    base = _BASES.get(key)
+    if base is None:
+        if len(_BASES) >= BASES_KEPT:
+            _BASES.clear()
+        base = _BASES[key] = str(request.url).partition("?")[0]
+    return base
 
 
-STARTS_KEPT = 1024
-_STARTS: dict[tuple[Any, ...], tuple[str, str]] = {}
-"""Each request URL's base and the query it keeps, by what the URL is built from."""
+BASES_KEPT = 1024
+_BASES: dict[tuple[Any, ...], str] = {}
+"""Each request URL's part before its query, by what that part is built from."""
