@@ -17,11 +17,11 @@ from bandstand.concerts.service import concert_service
 from bandstand.identity.repository import UserRepository
 from bandstand.inventory.repository import ORDERINGS as MOVIE_ORDERINGS
 from bandstand.inventory.repository import MovieFilters, MovieRepository
+from bandstand.music.picture_repository import PictureRepository
 from bandstand.music.repository import (
     SONG_ORDERINGS,
     AlbumRepository,
     LikeRepository,
-    PictureRepository,
     SongFilters,
     SongRepository,
     TrackRepository,

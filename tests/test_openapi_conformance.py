@@ -34,7 +34,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bandstand import registry
 from bandstand.gateway.app import create_gateway_app
-from bandstand.gateway.proxy import InProcessUpstream, Upstream
+from bandstand.gateway.upstream import InProcessUpstream, Upstream
 from bandstand.identity.commands import create_superuser
 from bandstand.platform.directory import asgi_probe
 from bandstand.platform.migrations import upgrade_blocking

@@ -32,8 +32,9 @@ from bandstand.concerts import demo as concerts_demo
 from bandstand.concerts import events as concerts_events
 from bandstand.gateway.app import create_gateway_app
 from bandstand.gateway.docs import merge_documents
-from bandstand.gateway.proxy import HttpUpstream, InProcessUpstream, Upstream
+from bandstand.gateway.proxy import HttpUpstream
 from bandstand.gateway.routes import RouteTable
+from bandstand.gateway.upstream import InProcessUpstream, Upstream
 from bandstand.identity import app as identity_app
 from bandstand.identity import cli as identity_cli
 from bandstand.inventory import app as inventory_app

@@ -11,7 +11,8 @@ import httpx
 from fastapi import FastAPI
 
 from bandstand.gateway.app import create_gateway_app
-from bandstand.gateway.proxy import HttpUpstream, Upstream
+from bandstand.gateway.proxy import HttpUpstream
+from bandstand.gateway.upstream import Upstream
 from bandstand.platform.draining import DRAINING_HEADER, Drain, DrainingMiddleware
 from bandstand.platform.settings import Settings
 from tests.gateway.upstreams import ROUTES

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 
 from bandstand import __version__
 from bandstand.gateway.app import create_gateway_app
-from bandstand.gateway.proxy import InProcessUpstream, Upstream
+from bandstand.gateway.upstream import InProcessUpstream, Upstream
 from bandstand.platform.runtime import Runtime
 from bandstand.platform.settings import Settings
 from tests.gateway.upstreams import ROUTES, alpha_app, beta_app, header

@@ -10,7 +10,8 @@ import pytest
 
 from bandstand.gateway.app import create_gateway_app
 from bandstand.gateway.http1 import request_head
-from bandstand.gateway.proxy import HttpUpstream, Upstream
+from bandstand.gateway.proxy import HttpUpstream
+from bandstand.gateway.upstream import Upstream
 from bandstand.platform.settings import Settings
 from tests.gateway.upstreams import ROUTES, raw_server
 from tests.support.client import api_client

@@ -14,7 +14,7 @@ import pytest
 
 from bandstand import registry
 from bandstand.gateway.app import create_gateway_app
-from bandstand.gateway.proxy import InProcessUpstream
+from bandstand.gateway.upstream import InProcessUpstream
 from bandstand.music.app import create_app
 from bandstand.platform.runtime import Runtime
 from bandstand.platform.settings import Settings

@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from bandstand.gateway.app import create_gateway_app
-from bandstand.gateway.proxy import InProcessUpstream, Upstream
 from bandstand.gateway.routes import RouteTable
+from bandstand.gateway.upstream import InProcessUpstream, Upstream
 from bandstand.platform.runtime import Runtime
 from bandstand.platform.settings import Settings
 from tests.gateway.upstreams import alpha_app, beta_app

@@ -16,8 +16,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bandstand import __version__
 from bandstand.gateway.docs import collect_documents, merge_documents
-from bandstand.gateway.proxy import Upstream
 from bandstand.gateway.routes import RouteTable
+from bandstand.gateway.upstream import Upstream
 from bandstand.platform.api_docs import docs_routes, is_asset_path
 from bandstand.platform.asgi import send_json
 from bandstand.platform.clients import ForwardedClientMiddleware

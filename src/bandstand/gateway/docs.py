@@ -7,8 +7,8 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from bandstand.gateway.proxy import Upstream
 from bandstand.gateway.routes import RouteTable
+from bandstand.gateway.upstream import Upstream
 
 logger = logging.getLogger("bandstand.gateway.docs")
 REF_PREFIX = "#/components/schemas/"

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.music import events
 from bandstand.music.models import Picture
-from bandstand.music.repository import PictureRepository
+from bandstand.music.picture_repository import PictureRepository
 from bandstand.music.schemas import CHOSEN_ID_MAX, PictureCreate
 from bandstand.platform.errors import BadRequest, Conflict, NotFound
 from bandstand.platform.pagination import PageParams, paginate

@@ -1,4 +1,4 @@
-"""Every query music runs."""
+"""Every query music runs, but the pictures' (`picture_repository.py`)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from bandstand.music.models import Album, AlbumSong, Like, MusicBase, Picture, Song
+from bandstand.music.models import Album, AlbumSong, Like, MusicBase, Song
 from bandstand.platform.clock import utcnow
 from bandstand.platform.pagination import kept_statements
 from bandstand.platform.rows import RowWrites
@@ -62,20 +62,9 @@ ALBUM_COLUMNS: tuple[InstrumentedAttribute[Any], ...] = (
     Album.created_at,
     Album.updated_at,
 )
-PICTURE_COLUMNS: tuple[InstrumentedAttribute[Any], ...] = (
-    Picture.id,
-    Picture.pic_url,
-    Picture.event_country,
-    Picture.event_state,
-    Picture.event_city,
-    Picture.event_date,
-    Picture.created_at,
-    Picture.updated_at,
-)
 # Built once: a list's statement starts from these.
 _SONGS: Select[Any] = select(*SONG_COLUMNS)
 _ALBUMS: Select[Any] = select(*ALBUM_COLUMNS)
-_PICTURES: Select[Any] = select(*PICTURE_COLUMNS).order_by(Picture.id)
 # asyncpg and SQLite both accept far more bound parameters; this keeps statements small.
 CHUNK = 500
 FACET_LIMIT = 200
@@ -112,7 +101,7 @@ async def _sync_id_sequence(session: AsyncSession, table: str) -> None:
 MusicRow = TypeVar("MusicRow", bound=MusicBase)
 
 
-class _MusicRows(RowWrites[MusicRow]):
+class MusicRows(RowWrites[MusicRow]):
     async def add(
         self, session: AsyncSession, row: MusicRow, *, explicit_id: bool = False
     ) -> MusicRow:
@@ -169,7 +158,7 @@ def _song_listing(filters: SongFilters, viewer_id: int | None, kept_text: bool) 
     return statement.order_by(*ordering)
 
 
-class SongRepository(_MusicRows[Song]):
+class SongRepository(MusicRows[Song]):
     """Deleting a song removes its likes and tracks (ON DELETE CASCADE)."""
 
     async def get(self, session: AsyncSession, song_id: int) -> Song | None:
@@ -315,7 +304,7 @@ def _album_listing(
     return statement.order_by(Album.id)
 
 
-class AlbumRepository(_MusicRows[Album]):
+class AlbumRepository(MusicRows[Album]):
     async def get(self, session: AsyncSession, album_id: int) -> Album | None:
         return await session.get(Album, album_id)
 
@@ -358,7 +347,7 @@ def _tracks(album_id: int, viewer_id: int | None) -> Select[Any]:
     )
 
 
-class TrackRepository(_MusicRows[AlbumSong]):
+class TrackRepository(MusicRows[AlbumSong]):
     def tracks(self, album_id: int, viewer_id: int | None = None) -> Select[Any]:
         """The songs of an album in track order, with their track numbers (and, with
         `viewer_id`, whether that user likes each)."""
@@ -384,23 +373,3 @@ class TrackRepository(_MusicRows[AlbumSong]):
             AlbumSong.album_id == album_id, AlbumSong.track_number == track_number
         )
         return (await session.execute(statement)).first() is not None
-
-
-class PictureRepository(_MusicRows[Picture]):
-    async def get(self, session: AsyncSession, picture_id: int) -> Picture | None:
-        return await session.get(Picture, picture_id)
-
-    def listing(self) -> Select[Any]:
-        return _PICTURES
-
-    async def first(self, session: AsyncSession, limit: int) -> Sequence[Picture]:
-        statement = select(Picture).order_by(Picture.id).limit(limit)
-        return list((await session.execute(statement)).scalars())
-
-    async def count(self, session: AsyncSession) -> int:
-        statement = select(func.count()).select_from(Picture)
-        return int((await session.execute(statement)).scalar_one())
-
-    async def by_url(self, session: AsyncSession, pic_url: str) -> Picture | None:
-        statement = select(Picture).where(Picture.pic_url == pic_url).order_by(Picture.id)
-        return (await session.execute(statement.limit(1))).scalar_one_or_none()
