@@ -17,6 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from bandstand.platform.database import Database, ServiceBase, new_metadata
 from bandstand.platform.text_index import (
     FREQUENT,
+    driven_by_index,
     for_page,
     plans_alike,
     searched_table,
@@ -68,13 +69,21 @@ async def database(database_urls: Callable[[str], str]) -> AsyncIterator[Databas
 
 
 async def found(
-    database: Database, *conditions: sa.ColumnElement[bool], walked: bool = False
+    database: Database,
+    *conditions: sa.ColumnElement[bool],
+    walked: bool = False,
+    driven: bool = False,
+    descending: bool = False,
 ) -> list[str]:
-    """The keys the conditions keep, asked of the index, or (`walked`) tested row by row."""
+    """The keys the conditions keep in id order, asked of the index, or (`walked`) tested row by
+    row, or (`driven`, on SQLite) read in the index's order."""
     async with database.session() as session:
-        statement = select(Tune.key).where(*conditions).order_by(Tune.id)
+        order = Tune.id.desc() if descending else Tune.id.asc()
+        statement = select(Tune.key).where(*conditions).order_by(order)
         if walked:
             statement = for_page(statement, FREQUENT + 1)
+        if driven and session.get_bind().dialect.name == "sqlite":
+            statement = driven if (driven := driven_by_index(statement)) is not None else statement
         return list((await session.execute(statement)).scalars())
 
 
@@ -89,7 +98,7 @@ async def test_the_condition_asks_the_index_on_sqlite(database: Database) -> Non
     sql = str(statement.compile(dialect=dialect))
     if dialect.name == "sqlite":
         assert "tunes_key_trigrams" in sql
-        assert "GLOB" in sql
+        assert "MATCH" in sql
     else:
         assert "LIKE" in sql
         assert "trigrams" not in sql
@@ -171,6 +180,9 @@ async def test_it_finds_what_a_substring_test_finds(database: Database, term: st
     expected = [key for key in KEYS if term in key]
     assert await found(database, contains(Tune.key, term)) == expected
     assert await found(database, contains(Tune.key, term), walked=True) == expected
+    assert await found(database, contains(Tune.key, term), driven=True) == expected
+    backwards = await found(database, contains(Tune.key, term), driven=True, descending=True)
+    assert backwards == list(reversed(expected))
 
 
 def test_a_page_of_a_frequent_term_walks_the_order_instead() -> None:
@@ -178,7 +190,7 @@ def test_a_page_of_a_frequent_term_walks_the_order_instead() -> None:
     dialect = sqlite.dialect()
     rare = str(for_page(statement, FREQUENT).compile(dialect=dialect))
     frequent = str(for_page(statement, FREQUENT + 1).compile(dialect=dialect))
-    assert rare.count("GLOB") == 2
+    assert rare.count("MATCH") == 1  # both words in one question
     assert "tunes_key_trigrams" in rare
     assert "trigrams" not in frequent
     assert frequent.count("instr(") == 2  # SQLite's own test of a substring, cheaper than LIKE
@@ -225,3 +237,61 @@ async def test_a_short_word_beside_a_longer_one_is_tested_on_the_row(
 ) -> None:
     # Asked of SQLite 3.40's trigram index together, they crashed the process.
     assert await found(database, *contains_words(Tune.key, words)) == expected
+
+
+@pytest.mark.parametrize("descending", [False, True])
+@pytest.mark.parametrize("words", ["cafe", "no cafe", "melon de", "zzz"])
+async def test_a_list_in_id_order_is_read_in_its_index_order(
+    database: Database, words: str, descending: bool
+) -> None:
+    """On SQLite the index drives the read and gives the order (no sort), with the list's other
+    conditions and a cursor's bound on the id kept; the rows are those of the plain condition."""
+    order = Tune.id.desc() if descending else Tune.id.asc()
+    bound = Tune.id < 10 if descending else Tune.id > 1
+    for conditions in ([], [bound], [bound, Tune.key != "noir cafe"]):
+        statement = (
+            select(Tune.id, Tune.key)
+            .where(*conditions, *contains_words(Tune.key, words))
+            .order_by(order)
+        )
+        driven = driven_by_index(statement)
+        assert driven is not None
+        async with database.session() as session:
+            dialect = session.get_bind().dialect
+            if dialect.name != "sqlite":
+                return
+            expected = (await session.execute(statement)).all()
+            assert (await session.execute(driven)).all() == expected
+            compiled = driven.compile(dialect=dialect)
+            values = tuple(compiled.params[name] for name in compiled.positiontup or ())
+            connection = await session.connection()
+            plan = (
+                await connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", values)
+            ).all()
+        details = [row[3] for row in plan]
+        assert details[0].startswith("SCAN tunes_key_trigrams VIRTUAL TABLE"), details
+        assert not any("TEMP B-TREE" in detail for detail in details), details
+
+
+def test_only_a_list_in_id_order_searching_one_indexed_column_is_driven() -> None:
+    searched = contains_words(Tune.key, "cafe")
+    assert driven_by_index(select(Tune.key).where(*searched).order_by(Tune.id)) is not None
+    assert driven_by_index(select(Tune.key).where(*searched).order_by(Tune.key)) is None
+    two_keys = select(Tune.key).where(*searched).order_by(Tune.id, Tune.key)
+    assert driven_by_index(two_keys) is None
+    assert driven_by_index(select(Tune.key).where(Tune.id > 1).order_by(Tune.id)) is None
+    twice = [*searched, *contains_words(Tune.key, "noir")]
+    assert driven_by_index(select(Tune.key).where(*twice).order_by(Tune.id)) is None
+    too_short = contains_words(Tune.key, "ab")  # no term the index can find
+    assert driven_by_index(select(Tune.key).where(*too_short).order_by(Tune.id)) is None
+
+
+async def test_a_term_with_a_nul_is_tested_on_the_rows(database: Database) -> None:
+    """A NUL would end the index's phrase early, where SQLite reads it as a C string (a syntax
+    error): such a term is not asked of the index."""
+    condition = contains(Tune.key, "caf\x00e")
+    async with database.session() as session:
+        dialect = session.get_bind().dialect
+    assert "MATCH" not in str(select(Tune.id).where(condition).compile(dialect=dialect))
+    if dialect.name == "sqlite":  # PostgreSQL takes no NUL in text at all (the API refuses it)
+        assert await found(database, condition) == []

@@ -39,7 +39,13 @@ from bandstand.platform.page_links import cursor_link, page_link
 from bandstand.platform.page_statements import dialect_of, page_statement
 from bandstand.platform.plain_reads import plain_rows, plain_scalar
 from bandstand.platform.rows import field_dicts
-from bandstand.platform.text_index import FREQUENT, for_page, plans_alike, searched_table
+from bandstand.platform.text_index import (
+    FREQUENT,
+    driven_by_index,
+    for_page,
+    plans_alike,
+    searched_table,
+)
 
 T = TypeVar("T")
 DEFAULT_PAGE_SIZE = 20
@@ -161,7 +167,8 @@ async def paginate(
     `as_json` (with `scalars=False`): the page's results are a `JsonArray` of its objects, which
     the database wrote (`platform.json_rows`), or, when the statement cannot be read so, dicts
     of the rows' fields for the model to validate."""
-    ordering = Ordering.of(statement, dialect_of(session))
+    dialect = dialect_of(session)
+    ordering = Ordering.of(statement, dialect)
     cursor = None
     if params.cursor is not None:
         if ordering is None:
@@ -187,7 +194,9 @@ async def paginate(
             raise NotFound("Invalid page.")
         read = _PageRows([], 0, False, None, None)
         if params.offset < MAX_OFFSET and (params.offset < count.value or count.estimated):
-            listed = for_page(statement, count.value, rows_in_table)
+            listed = _read_from_index(statement, dialect)
+            if listed is None:
+                listed = for_page(statement, count.value, rows_in_table)
             paged, values = await page_statement(session, listed, params.offset, size + 1, counts)
             once = plans_alike(listed)  # planned once by PostgreSQL (`platform.plan_modes`)
             read = await _page_rows(
@@ -205,7 +214,9 @@ async def paginate(
             previous_link = page_link(request, params.page_size, params.page - 1)
     else:
         assert ordering is not None
-        seek = ordering.seek(for_page(statement, count.value, rows_in_table), cursor)
+        seek = _read_from_index(ordering.seek(statement, cursor), dialect)
+        if seek is None:
+            seek = ordering.seek(for_page(statement, count.value, rows_in_table), cursor)
         backwards = cursor.direction == BEFORE
         read = await _page_rows(
             session,
@@ -236,6 +247,12 @@ async def paginate(
         results = [transform(row) for row in results]
     page["results"] = results
     return page
+
+
+def _read_from_index(statement: Select[Any], dialect: str) -> Select[Any] | None:
+    """On SQLite, a search of a list in id order read in its index's order
+    (`text_index.driven_by_index`); None where that does not apply."""
+    return driven_by_index(statement) if dialect == "sqlite" else None
 
 
 async def _rows_searched(

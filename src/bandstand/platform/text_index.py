@@ -4,20 +4,23 @@ trigrams.
 - PostgreSQL: a GIN index with `pg_trgm`'s operator class, which `column LIKE '%term%'` uses.
 - SQLite: an FTS5 table with the trigram tokenizer over the column (external content: the text
   is stored once, in the table), kept by triggers. `column LIKE` on the table cannot use it, so a
-  term is asked of the FTS5 table with GLOB, which it answers from its trigrams.
+  term is asked of the FTS5 table as a phrase (`MATCH`), which it answers from its trigrams.
 
 A model declares it once in its `__table_args__` (`trigram_index`); `create_all` builds it on
 either engine, a migration with `create_trigram_index`. `Contains` is the one condition that
 uses it, rendered for the engine the statement runs on (`text_search.contains_words` builds it).
 An index answers a count, and a page of a rare term, in time proportional to the matches; a page
 of a frequent term is found sooner along the list's order (`for_page`, which `paginate` applies
-once it knows the count).
+once it knows the count). On SQLite a list in id order is read in the index's own order, which
+is the same (`driven_by_index`): its page costs the rows it shows, whatever the term.
 """
 
 from __future__ import annotations
 
+import functools
 import weakref
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import (
@@ -35,7 +38,9 @@ from sqlalchemy import (
     table,
 )
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql import operators
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.expression import TableClause
 from sqlalchemy.sql.visitors import (
     ExternallyTraversible,
     InternalTraversal,
@@ -117,7 +122,7 @@ def trigram_index(name: str, column_name: str) -> Index:
 
 class Contains(ColumnElement[bool]):
     """A condition on an indexed column: `LIKE` each of `like_patterns`, or on SQLite the rows
-    whose trigrams match each of `glob_patterns` (the same conditions, asked of the index in one
+    whose trigrams match each of `phrases` (the same conditions, asked of the index in one
     lookup, which intersects them before reading any row)."""
 
     inherit_cache = True
@@ -136,13 +141,16 @@ class Contains(ColumnElement[bool]):
         target: Any,
         texts: Sequence[str],
         like_patterns: Sequence[str],
-        glob_patterns: Sequence[str | None],
+        phrases: Sequence[str | None],
     ) -> None:
         """`like_patterns[i]` finds `texts[i]` (in normal form) anywhere in the column;
-        `glob_patterns[i]` is the same asked of the index, or None for a term too short to have
-        a trigram, which is tested with its `LIKE` on the table's rows instead: SQLite 3.40's
-        FTS5 crashes the process (a segmentation fault) on a trigram table asked `GLOB` of a
-        pattern under three characters followed by a longer one."""
+        `phrases[i]` is the same asked of the index (an FTS5 phrase, which the trigram tokenizer
+        finds as a substring), or None for a term too short to have a trigram, which is tested
+        with its `LIKE` on the table's rows instead.
+
+        The index is asked by `MATCH`, which it answers from its trigrams alone, where `GLOB`
+        also reads each candidate's text (a count of 3,869 matches among 100,000 songs: 4.4
+        against 10.9 ms)."""
         indexed_column = target.expression
         self.table: Table = indexed_column.table
         likes = [target.like(pattern, escape="\\") for pattern in like_patterns]
@@ -152,14 +160,50 @@ class Contains(ColumnElement[bool]):
             and_(*(func.instr(target, text) > 0 for text in texts)),
         )
         self.on_sqlite: ColumnElement[bool] = self.anywhere
+        self.index: IndexMatch | None = None
         indexed = _TRIGRAM_TABLES.get((indexed_column.table.name, indexed_column.name))
-        usable = list(zip(likes, glob_patterns, strict=True))
-        if indexed is not None and any(glob is not None for _like, glob in usable):
-            fts = table(indexed, column("rowid"), column(indexed_column.name))
-            globs = [fts.c[indexed_column.name].op("GLOB")(glob) for _like, glob in usable if glob]
-            unindexed = [like for like, glob in usable if glob is None]
-            found = indexed_column.table.c.id.in_(select(fts.c.rowid).where(*globs))
+        usable = list(zip(likes, phrases, strict=True))
+        if indexed is not None and any(phrase is not None for _like, phrase in usable):
+            fts = _fts_table(indexed, self.table)
+            query = " ".join(phrase for _like, phrase in usable if phrase is not None)
+            matched = fts.table.c[indexed].match(query)
+            unindexed = [like for like, phrase in usable if phrase is None]
+            self.index = IndexMatch(fts, matched, unindexed)
+            found = self.table.c.id.in_(select(fts.table.c.rowid).where(matched))
             self.on_sqlite = and_(found, *unindexed) if unindexed else found
+
+
+@dataclass(frozen=True)
+class FtsTable:
+    """An FTS5 table as statements name it, with its join to the indexed table by rowid and its
+    rowid orders (built once per table: building them anew cost a page 30 µs)."""
+
+    table: TableClause
+    joined: ColumnElement[bool]
+    ascending: ColumnElement[Any]
+    descending: ColumnElement[Any]
+
+
+@functools.cache
+def _fts_table(name: str, indexed: Table) -> FtsTable:
+    fts = table(name, column("rowid"), column(name))
+    rowid = fts.c.rowid
+    return FtsTable(fts, rowid == indexed.c.id, rowid.asc(), rowid.desc())
+
+
+@dataclass(frozen=True)
+class IndexMatch:
+    """How SQLite's index answers a `Contains`: its FTS5 table, the `MATCH` of the indexed
+    terms, and the conditions on the row of the terms too short for it."""
+
+    fts: FtsTable
+    matched: ColumnElement[bool]
+    unindexed: list[ColumnElement[bool]]
+
+
+def fts_phrase(text: str) -> str:
+    """`text` as one FTS5 phrase: every character literal (a double quote doubled)."""
+    return '"' + text.replace('"', '""') + '"'
 
 
 class Scanned(ColumnElement[bool]):
@@ -226,6 +270,81 @@ def _walked(statement: S) -> S:
         for condition in statement._where_criteria
     )
     return walked
+
+
+def driven_by_index(statement: S) -> S | None:
+    """On SQLite, `statement` read from its search's index in the index's own order, when the
+    list is in id order (ascending or descending) and searches one indexed column; None
+    otherwise. The index keeps its matches in rowid order, so the page is the first rows it
+    finds, however many match or how rare they are: the join on the rowid replaces the table's
+    id in the order and the other conditions (a cursor's bound becomes a range of the index).
+
+    Measured at 100,000 songs, a page in id order: 3,869 matches 0.11 ms (walked along the
+    list, 0.20 ms); 95 matches of two words 0.73 ms (walked, 22.7 ms)."""
+    if statement in _DRIVEN:
+        known: S | None = _DRIVEN[statement]
+        return known
+    driven = _DRIVEN[statement] = _driven(statement)
+    return driven
+
+
+_DRIVEN: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+"""The driven form of each statement (or None), built once, as `_WALKED`."""
+
+
+def _driven(statement: S) -> S | None:
+    searches = [c for c in statement._where_criteria if isinstance(c, Contains)]
+    if len(searches) != 1 or searches[0].index is None:
+        return None
+    search, index = searches[0], searches[0].index
+    identifier = search.table.c.get("id")
+    order = statement._order_by_clauses
+    if identifier is None or len(order) != 1:
+        return None
+    descending = _descending_on(order[0], identifier)
+    if descending is None or not _reads_only(statement, search.table):
+        return None
+    fts = index.fts
+    rowid = fts.table.c.rowid
+
+    def by_rowid(element: ExternallyTraversible, **_kw: Any) -> ExternallyTraversible | None:
+        return rowid if _is_column(element, identifier) else None
+
+    others = [
+        replacement_traverse(condition, {}, by_rowid)
+        for condition in statement._where_criteria
+        if condition is not search
+    ]
+    driven = statement.join_from(search.table, fts.table, fts.joined)
+    driven._where_criteria = (*others, index.matched, *index.unindexed)
+    return driven.order_by(None).order_by(fts.descending if descending else fts.ascending)
+
+
+def _reads_only(statement: Select[Any], searched: Table) -> bool:
+    """Whether `searched` is the one table `statement` reads from (its columns and conditions;
+    subqueries aside), found without compiling it (`get_final_froms` would, 0.8 ms)."""
+    if statement._setup_joins or statement._from_obj:
+        return False
+    for element in (*statement._raw_columns, *statement._where_criteria):
+        if any(table is not searched for table in element._from_objects):
+            return False
+    return True
+
+
+def _descending_on(clause: Any, column: Any) -> bool | None:
+    """Whether `clause` orders by `column` descending (False: ascending); None when it orders
+    by something else."""
+    modifier = getattr(clause, "modifier", None)
+    if modifier in (operators.asc_op, operators.desc_op):
+        return modifier is operators.desc_op if _is_column(clause.element, column) else None
+    return False if _is_column(clause, column) else None
+
+
+def _is_column(element: Any, column: Any) -> bool:
+    """Whether `element` is `column`, or a copy of it the ORM annotated."""
+    return getattr(element, "table", None) is column.table and (
+        getattr(element, "name", None) == column.name
+    )
 
 
 def plans_alike(statement: Select[Any]) -> bool:

@@ -14,7 +14,7 @@ import unicodedata
 from sqlalchemy import ColumnElement
 from sqlalchemy.orm import InstrumentedAttribute
 
-from bandstand.platform.text_index import Contains
+from bandstand.platform.text_index import Contains, fts_phrase
 
 
 def fold(text: str) -> str:
@@ -43,12 +43,6 @@ def escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def escape_glob(text: str) -> str:
-    """`text` as literal characters of a GLOB pattern (GLOB has no escape character: each special
-    character stands alone in a class)."""
-    return "".join(f"[{char}]" if char in "*?[" else char for char in text)
-
-
 TRIGRAM = 3
 """The shortest text a trigram index can find."""
 
@@ -57,8 +51,11 @@ def contains(column: InstrumentedAttribute[str], *texts: str) -> ColumnElement[b
     """Each of `texts` (in normal form) occurs in `column` (a stored normal form), through the
     column's trigram index where it has one (`platform.text_index`)."""
     likes = [f"%{escape_like(text)}%" for text in texts]
-    globs = [f"*{escape_glob(text)}*" if len(text) >= TRIGRAM else None for text in texts]
-    return Contains(column, texts, likes, globs)
+    # A NUL would end the phrase early, where SQLite reads it as a C string.
+    phrases = [
+        fts_phrase(text) if len(text) >= TRIGRAM and "\x00" not in text else None for text in texts
+    ]
+    return Contains(column, texts, likes, phrases)
 
 
 def contains_phrase(column: InstrumentedAttribute[str], query: str) -> ColumnElement[bool]:
