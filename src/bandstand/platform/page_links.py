@@ -23,18 +23,24 @@ def link(request: Request, dropped: str, **values: object) -> str:
     """The request's URL without `dropped` and with `values` last, in their order, as
     Starlette's `remove_query_params` then `include_query_params` write it, in one pass."""
     query = request.scope.get("query_string", b"")
-    kept = ""
-    if query:
-        kept = urlencode(
-            [
-                (name, value)
-                for name, value in parse_qsl(query.decode(), keep_blank_values=True)
-                if name != dropped and name not in values
-            ]
-        )
+    kept = _kept(query, dropped, tuple(values)) if query else ""
     added = urlencode([(name, str(value)) for name, value in values.items()])
     base = _base(request)
     return f"{base}?{kept}&{added}" if kept else f"{base}?{added}"
+
+
+def _kept(query: bytes, dropped: str, replaced: tuple[str, ...]) -> str:
+    """The query string's parameters but `dropped` and `replaced`, written again."""
+    key = (query, dropped, replaced)
+    kept = _KEPT.get(key)
+    if kept is None:
+        pairs = parse_qsl(query.decode(), keep_blank_values=True)
+        kept = urlencode([(n, v) for n, v in pairs if n != dropped and n not in replaced])
+        if len(query) <= KEPT_QUERY_BYTES:
+            if len(_KEPT) >= KEPT_QUERIES:
+                _KEPT.clear()
+            _KEPT[key] = kept
+    return kept
 
 
 def _base(request: Request) -> str:
@@ -58,6 +64,10 @@ def _base(request: Request) -> str:
     return base
 
 
+KEPT_QUERIES = 1024
+KEPT_QUERY_BYTES = 2048
+_KEPT: dict[tuple[bytes, str, tuple[str, ...]], str] = {}
+"""The kept part of each query string seen lately (a list read again with the same query)."""
 BASES_KEPT = 1024
 _BASES: dict[tuple[Any, ...], str] = {}
 """Each request URL's part before its query, by what that part is built from."""
