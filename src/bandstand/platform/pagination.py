@@ -185,7 +185,6 @@ async def paginate(
         count = await counts.count(session, statement)
     else:
         count = Count(await exact_count(session, statement))
-    rows_in_table = await _rows_searched(session, statement, count, counts)
     size = params.page_size
     next_link = previous_link = None
     if cursor is None:
@@ -196,7 +195,7 @@ async def paginate(
         if params.offset < MAX_OFFSET and (params.offset < count.value or count.estimated):
             listed = _read_from_index(statement, dialect)
             if listed is None:
-                listed = for_page(statement, count.value, rows_in_table)
+                listed = await _for_page(session, statement, count, counts)
             paged, values = await page_statement(session, listed, params.offset, size + 1, counts)
             once = plans_alike(listed)  # planned once by PostgreSQL (`platform.plan_modes`)
             read = await _page_rows(
@@ -216,7 +215,7 @@ async def paginate(
         assert ordering is not None
         seek = _read_from_index(ordering.seek(statement, cursor), dialect)
         if seek is None:
-            seek = ordering.seek(for_page(statement, count.value, rows_in_table), cursor)
+            seek = ordering.seek(await _for_page(session, statement, count, counts), cursor)
         backwards = cursor.direction == BEFORE
         read = await _page_rows(
             session,
@@ -253,6 +252,15 @@ def _read_from_index(statement: Select[Any], dialect: str) -> Select[Any] | None
     """On SQLite, a search of a list in id order read in its index's order
     (`text_index.driven_by_index`); None where that does not apply."""
     return driven_by_index(statement) if dialect == "sqlite" else None
+
+
+async def _for_page(
+    session: AsyncSession, statement: Select[Any], count: Count, counts: ListCounts | None
+) -> Select[Any]:
+    """`statement` to read a page of its `count` matches: asked of its index, or walked along
+    its order (`text_index.for_page`)."""
+    rows_in_table = await _rows_searched(session, statement, count, counts)
+    return for_page(statement, count.value, rows_in_table)
 
 
 async def _rows_searched(
