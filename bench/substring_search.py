@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, cast
 
 import _music_data as data
 from bandstand.music.repository import SongFilters, SongRepository, _song_listing
@@ -63,12 +64,16 @@ def scanning() -> Iterator[None]:
     its built statements, each with the index it was built with)."""
     saved = dict(_TRIGRAM_TABLES)
     _TRIGRAM_TABLES.pop(("songs", "search_text"))
-    _song_listing.cache_clear()
+    _forget_built_statements()
     try:
         yield
     finally:
         _TRIGRAM_TABLES.update(saved)
-        _song_listing.cache_clear()
+        _forget_built_statements()
+
+
+def _forget_built_statements() -> None:
+    cast(Any, _song_listing).cache_clear()  # `kept_statements` keeps them in an `lru_cache`
 
 
 async def one_search(
