@@ -193,7 +193,7 @@ async def paginate(
             raise NotFound("Invalid page.")
         read = _PageRows([], 0, False, None, None)
         if params.offset < MAX_OFFSET and (params.offset < count.value or count.estimated):
-            listed = _read_from_index(statement, dialect)
+            listed = driven_by_index(statement) if dialect == "sqlite" else None
             if listed is None:
                 listed = await _for_page(session, statement, count, counts)
             paged, values = await page_statement(session, listed, params.offset, size + 1, counts)
@@ -213,7 +213,10 @@ async def paginate(
             previous_link = page_link(request, params.page_size, params.page - 1)
     else:
         assert ordering is not None
-        seek = _read_from_index(ordering.seek(statement, cursor), dialect)
+        seek = None
+        if dialect == "sqlite" and driven_by_index(statement) is not None:
+            # The cursor's bound becomes a range of the index (`driven_by_index`).
+            seek = driven_by_index(ordering.seek(statement, cursor))
         if seek is None:
             seek = ordering.seek(await _for_page(session, statement, count, counts), cursor)
         backwards = cursor.direction == BEFORE
@@ -246,12 +249,6 @@ async def paginate(
         results = [transform(row) for row in results]
     page["results"] = results
     return page
-
-
-def _read_from_index(statement: Select[Any], dialect: str) -> Select[Any] | None:
-    """On SQLite, a search of a list in id order read in its index's order
-    (`text_index.driven_by_index`); None where that does not apply."""
-    return driven_by_index(statement) if dialect == "sqlite" else None
 
 
 async def _for_page(
