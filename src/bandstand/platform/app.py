@@ -29,6 +29,7 @@ from bandstand.platform.observability import (
 from bandstand.platform.request_body import RequestBodyLimits
 from bandstand.platform.response_cache import BackgroundRefreshes, PublicResponseCache
 from bandstand.platform.retention import RetentionJob, RetentionRule, kernel_rules
+from bandstand.platform.text_index_upkeep import TextIndexUpkeep
 from bandstand.platform.runtime import Runtime
 from bandstand.platform.transactions import TransactionMiddleware
 from bandstand.platform.write_generation import WriteGeneration
@@ -103,6 +104,7 @@ def create_service_app(
         interval_seconds=settings.retention_interval_seconds,
         batch_size=settings.retention_batch_size,
     )
+    upkeep = TextIndexUpkeep(name, database, settings.text_index_upkeep_seconds)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -110,6 +112,7 @@ def create_service_app(
         relay.start()
         subscriber.start()
         pruning.start()
+        upkeep.start()
         try:
             for hook in on_startup:
                 await hook(app)
@@ -117,6 +120,7 @@ def create_service_app(
         finally:
             for hook in on_shutdown:
                 await hook(app)
+            await upkeep.stop()
             await pruning.stop()
             await refreshes.stop()
             await subscriber.stop()
@@ -142,6 +146,7 @@ def create_service_app(
     app.state.outbox_relay = relay
     app.state.subscriptions = subscriber
     app.state.retention = pruning
+    app.state.text_index_upkeep = upkeep
     readiness: dict[str, ReadinessCheck] = {
         "database": database.ping,
         "broker": runtime.broker.ping,

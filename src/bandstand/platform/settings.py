@@ -199,6 +199,12 @@ class Settings(BaseSettings):
     retention_batch_size: int = Field(
         1000, ge=1, description="Rows the retention job deletes per transaction."
     )
+    text_index_upkeep_seconds: float = Field(
+        600.0,
+        gt=0,
+        description="How often each service on SQLite merges the segments of its trigram "
+        "indexes into one (see `platform.text_index_upkeep`).",
+    )
 
     def database_url(self, service: str) -> str:
         configured = self.databases.get(service)
