@@ -6,7 +6,12 @@ short-lived response cache, requests with a token never."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
+import pytest
+
+from bandstand.platform import pagination
+from bandstand.platform.json_rows import JsonRead, read_json
 from bandstand.platform.settings import Settings
 from tests.inventory.conftest import Inventory, running_inventory
 from tests.support.bodies import assert_lists_exactly
@@ -36,10 +41,21 @@ async def test_a_page_costs_the_same_statements_whatever_its_size(inventory: Inv
     assert list(counts.values()) == [2, 2, 1, 1]
 
 
-async def test_a_listed_movie_is_written_exactly_as_the_movie_alone(inventory: Inventory) -> None:
+async def test_a_listed_movie_is_written_exactly_as_the_movie_alone(
+    inventory: Inventory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    written: list[JsonRead | None] = []
+
+    async def recorded(*args: Any, **kwargs: Any) -> JsonRead | None:
+        read = await read_json(*args, **kwargs)
+        written.append(read)
+        return read
+
+    monkeypatch.setattr(pagination, "read_json", recorded)
     await inventory.add_movie(1, genres=["Zydeco", "Ação", "Drama"], duration_minutes=95)
     await inventory.add_movie(2, title='Ünïcode ✓ "quoted"', genres=[], release_year=None)
     await inventory.add_movie(3, description="Line one.\nLine two\ttabbed.", release_year=2001)
+    await inventory.add_movie(4, genres=['Quote " and \\ slash', "🎸 Guitar", "/slash/"])
     ids = [
         movie["id"] for movie in (await inventory.client.get("/api/v1/movies")).json()["results"]
     ]
@@ -57,8 +73,10 @@ async def test_a_listed_movie_is_written_exactly_as_the_movie_alone(inventory: I
     legacy = await inventory.client.get("/api/movies")
     assert_lists_exactly(legacy.content, [alone[movie_id] for movie_id in sorted(ids)])
     first = await inventory.client.get("/api/v1/movies?page_size=1")
-    assert first.content.startswith(b'{"count":3,"next":"http://')
+    assert first.content.startswith(b'{"count":4,"next":"http://')
     assert b',"previous":null,"results":[' in first.content
+    assert written, "the canonical pages were read by read_json"
+    assert all(read is not None for read in written), "every page was written by the database"
 
 
 async def test_anonymous_lists_come_from_the_cache_signed_in_ones_never(

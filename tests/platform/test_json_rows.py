@@ -235,9 +235,20 @@ def test_models_that_change_their_values_or_have_other_types_are_refused() -> No
     class Naive(BaseModel):
         at: dt.datetime
 
-    for model in (Validated, Floating, Naive):
+    class Numbers(BaseModel):
+        values: list[int]
+
+    for model in (Validated, Floating, Naive, Numbers):
         with pytest.raises(TypeError):
             JsonRows.of(model)
+
+
+def test_a_list_of_names_is_the_json_its_column_holds() -> None:
+    class Tagged(BaseModel):
+        id: int
+        tags: list[str]
+
+    assert [field.kind for field in JsonRows.of(Tagged).fields] == ["value", "json"]
     assert [field.kind for field in SONG_ROWS.fields] == [
         "value",
         "value",

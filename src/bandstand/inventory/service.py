@@ -17,8 +17,11 @@ from bandstand.inventory.models import Movie
 from bandstand.inventory.repository import GenreRepository, MovieFilters, MovieRepository
 from bandstand.inventory.schemas import MovieCreate, MovieRead
 from bandstand.platform.errors import NotFound
+from bandstand.platform.json_rows import JsonRows
 from bandstand.platform.pagination import PageParams, paginate
 from bandstand.platform.rows import changed_fields
+
+MOVIE_ROWS = JsonRows.of(MovieRead)
 
 
 class MovieNotFound(NotFound):
@@ -43,12 +46,12 @@ class MovieService:
         request: Request,
     ) -> dict[str, Any]:
         """One page of the list: two statements whatever its size (count, and the page with
-        its genres). Its results are plain dicts of `MovieRead`'s fields, validated once with
-        the page (`endpoints.MOVIE_PAGE`)."""
+        its genres). Its results are `MovieRead`'s JSON, written by the database
+        (`platform.json_rows`)."""
         statement = self.listing(filters)
-        page = await paginate(session, statement, pagination, request, scalars=False)
-        page["results"] = [row._asdict() for row in page["results"]]
-        return page
+        return await paginate(
+            session, statement, pagination, request, scalars=False, as_json=MOVIE_ROWS
+        )
 
     async def first(
         self, session: AsyncSession, filters: MovieFilters, limit: int

@@ -41,10 +41,12 @@ from bandstand.platform.plain_reads import engine_reader, fetch_on_driver, is_as
 from bandstand.platform.sqlite_driver import InlineConnection, thread_reader
 from bandstand.platform.threads import on_computing_thread
 
-Kind = Literal["value", "money", "utc", "bool"]
+Kind = Literal["value", "money", "utc", "bool", "json"]
 """How a column is written: as it is (text, numbers, dates as YYYY-MM-DD, null), as money (a
 decimal string with two places, `schemas.MoneyText`), as a UTC moment (ISO 8601 with `Z`,
-microseconds only when there are any: pydantic's way), or as a boolean (SQLite keeps 0 and 1)."""
+microseconds only when there are any: pydantic's way), as a boolean (SQLite keeps 0 and 1), or
+as the JSON text the column holds already, which the statement wrote compact (an aggregate's
+array of names: SQLite's `json_group_array`, PostgreSQL's text cast to `json`, which keeps it)."""
 
 
 @dataclass(frozen=True)
@@ -260,6 +262,8 @@ def sqlite_value(field: JsonField, column: str) -> str:
         )
     if field.kind == "money":
         return f"CASE WHEN {column} IS NULL THEN NULL ELSE printf('%.2f', {column}) END"
+    if field.kind == "json":
+        return f"json({column})"
     if field.kind == "utc":
         # Stored as SQLAlchemy writes it: 'YYYY-MM-DD HH:MM:SS.ffffff', naive UTC; that form
         # first (a third of the cost of the general one), its zero microseconds left out.
@@ -311,7 +315,9 @@ def pairs_text(members: Sequence[tuple[JsonField, str]], dialect: str) -> str:
 
 
 def _pair_text(field: JsonField, column: str, dialect: str) -> str:
-    if dialect == "postgresql":
+    if field.kind == "json":
+        value = f"coalesce(CAST({column} AS TEXT), 'null')"
+    elif dialect == "postgresql":
         value = f"coalesce(to_json({postgres_value(field, column)})::text, 'null')"
     elif field.kind == "bool":
         value = f"CASE WHEN {column} IS NULL THEN 'null' WHEN {column} THEN 'true' ELSE 'false' END"

@@ -116,6 +116,8 @@ def _kind(annotation: Any, where: str) -> Kind:
         return "bool"
     if annotation in (int, str) or (annotation is dt.date):
         return "value"
+    if annotation == list[str]:
+        return "json"  # its column is the array's JSON text (`json_pages.Kind`)
     raise TypeError(f"{where}: no JSON writer for {annotation!r}")
 
 
