@@ -29,8 +29,8 @@ from bandstand.platform.observability import (
 from bandstand.platform.request_body import RequestBodyLimits
 from bandstand.platform.response_cache import BackgroundRefreshes, PublicResponseCache
 from bandstand.platform.retention import RetentionJob, RetentionRule, kernel_rules
-from bandstand.platform.text_index_upkeep import TextIndexUpkeep
 from bandstand.platform.runtime import Runtime
+from bandstand.platform.text_index_upkeep import TextIndexUpkeep
 from bandstand.platform.transactions import TransactionMiddleware
 from bandstand.platform.write_generation import WriteGeneration
 
