@@ -164,3 +164,13 @@ async def test_a_page_of_a_search_walked_along_the_list_is_planned_once(
     rare = contains(bands.c.name, "band 11")  # type: ignore[arg-type]
     mode, ids = await _page_mode(database, rare)
     assert (mode, ids) == (CUSTOM, [119, 1100])  # bands 11, 110 to 119 and 1100
+
+
+async def test_a_page_planned_once_is_never_compiled(database: Database) -> None:
+    """A generic plan costs a page's limit as a tenth of the table: past `jit_above_cost` the
+    server would compile it for each read. Connections have JIT off."""
+    async with database.session() as session:
+        assert (await session.execute(text("SELECT current_setting('jit')"))).scalar_one() == "off"
+        await _read_mode(session, planned_once=True)
+        rows = await plain_rows(session, select(func.current_setting("jit")))
+        assert rows[0][0] == "off"

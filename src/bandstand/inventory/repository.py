@@ -15,7 +15,7 @@ from sqlalchemy import (
     delete,
     func,
     insert,
-    literal,
+    literal_column,
     select,
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by
@@ -68,8 +68,9 @@ def _genre_names_postgresql(_element: genre_names, compiler: SQLCompiler, **kw: 
     # after each comma), then cast to `json`, which keeps its text as it is: a page written by
     # the database (`platform.json_rows`) has the same bytes on both engines.
     quoted = cast(func.to_json(MovieGenre.name), Text)
-    joined = func.string_agg(quoted, aggregate_order_by(literal(","), MovieGenre.position))
-    array = func.coalesce(literal("[") + joined + literal("]"), literal("[]"))
+    joined = func.string_agg(quoted, aggregate_order_by(literal_column("','"), MovieGenre.position))
+    opened, closed = literal_column("'['", Text), literal_column("']'", Text)
+    array = func.coalesce(opened + joined + closed, literal_column("'[]'", Text))
     every = select(cast(array, JSON)).where(MovieGenre.movie_id == Movie.id)
     return compiler.process(every.scalar_subquery(), **kw)
 
