@@ -19,6 +19,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from bandstand.platform.database import ServiceBase, new_metadata
+from bandstand.platform.json_pages import JsonField
+from bandstand.platform.kept_json import KeptJson, KeptRun, keep_json
 from bandstand.platform.messaging import attach_outbox
 from bandstand.platform.rows import Timestamps
 from bandstand.platform.text_index import trigram_index
@@ -63,12 +65,36 @@ class Movie(InventoryBase, Timestamps):
     release_year: Mapped[int | None] = mapped_column(Integer, nullable=True)
     duration_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
     """Running time in minutes."""
+    # Written by the database (`MOVIE_TEXT`), read only by the list: never loaded with a movie.
+    json_head: Mapped[str | None] = mapped_column(Text, nullable=True, deferred=True)
+    json_tail: Mapped[str | None] = mapped_column(Text, nullable=True, deferred=True)
 
     @validates("title")
     def _keep_title_key(self, _key: str, title: str) -> str:
         self.title_key = normalize(title)
         return title
 
+
+MOVIE_TEXT = KeptJson(
+    "movies",
+    (
+        KeptRun(
+            "json_head",
+            tuple(JsonField(name) for name in ("id", "title", "description", "release_year")),
+        ),
+        KeptRun(
+            "json_tail",
+            (
+                JsonField("duration_minutes"),
+                JsonField("created_at", "utc"),
+                JsonField("updated_at", "utc"),
+            ),
+        ),
+    ),
+)
+"""The text of a movie in the list (`schemas.MovieRead`) but for its genres, kept by the
+database in the movie's row (`platform.kept_json`)."""
+keep_json(Movie.__table__, MOVIE_TEXT)
 
 # NULL years sort first ascending on both engines: SQLite's own order, declared on PostgreSQL,
 # whose index would otherwise put them last.

@@ -109,8 +109,10 @@ def _valid_id(movie_id: int) -> bool:
 
 
 @kept_statements
-def _movie_listing(filters: MovieFilters) -> Select[Any]:
+def _movie_listing(filters: MovieFilters, kept_text: bool) -> Select[Any]:
     statement = select(*LISTED)
+    if kept_text:
+        statement = statement.add_columns(Movie.json_head, Movie.json_tail)
     if filters.title is not None and normalize(filters.title):
         if filters.title_phrase:
             statement = statement.where(contains_phrase(Movie.title_key, filters.title))
@@ -132,9 +134,10 @@ class MovieRepository(RowWrites[Movie]):
             return None
         return await session.get(Movie, movie_id)
 
-    def listing(self, filters: MovieFilters) -> Select[Any]:
-        """The movies the filters keep, in their order, as plain rows of `LISTED`."""
-        return _movie_listing(filters)
+    def listing(self, filters: MovieFilters, *, kept_text: bool = False) -> Select[Any]:
+        """The movies the filters keep, in their order, as plain rows of `LISTED`; with
+        `kept_text`, the text the database keeps of each too (`models.MOVIE_TEXT`)."""
+        return _movie_listing(filters, kept_text)
 
     async def first(self, session: AsyncSession, filters: MovieFilters, limit: int) -> list[Any]:
         statement = self.listing(filters).limit(limit)

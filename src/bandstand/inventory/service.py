@@ -13,7 +13,7 @@ from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.inventory import events
-from bandstand.inventory.models import Movie
+from bandstand.inventory.models import MOVIE_TEXT, Movie
 from bandstand.inventory.repository import GenreRepository, MovieFilters, MovieRepository
 from bandstand.inventory.schemas import MovieCreate, MovieRead
 from bandstand.platform.errors import NotFound
@@ -21,7 +21,7 @@ from bandstand.platform.json_rows import JsonRows
 from bandstand.platform.pagination import PageParams, paginate
 from bandstand.platform.rows import changed_fields
 
-MOVIE_ROWS = JsonRows.of(MovieRead)
+MOVIE_ROWS = JsonRows.of(MovieRead, kept=MOVIE_TEXT)
 
 
 class MovieNotFound(NotFound):
@@ -48,7 +48,7 @@ class MovieService:
         """One page of the list: two statements whatever its size (count, and the page with
         its genres). Its results are `MovieRead`'s JSON, written by the database
         (`platform.json_rows`)."""
-        statement = self.listing(filters)
+        statement = self.movies.listing(filters, kept_text=True)
         return await paginate(
             session, statement, pagination, request, scalars=False, as_json=MOVIE_ROWS
         )
