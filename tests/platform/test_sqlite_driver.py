@@ -289,3 +289,25 @@ async def test_a_slow_statement_is_read_on_a_thread_until_it_is_quick_again(
         assert await read_row(path, "SELECT 2", []) == (2,)
     assert reading_threads[0] != loop
     assert reading_threads[-1] == loop
+
+
+async def test_a_quick_statement_comes_back_to_the_loop_while_the_loop_is_busy(
+    tmp_path: Path, reading_threads: list[int]
+) -> None:
+    """On a thread a read waits for the GIL while the loop holds it: that wait is not the
+    statement's time, or a quick statement would stay off the loop for as long as the load."""
+    path = str(tmp_path / "rows.sqlite3")
+    sqlite3.connect(path).close()
+    loop = threading.get_ident()
+
+    def busy() -> None:
+        until = time.perf_counter() + 0.02
+        while time.perf_counter() < until:
+            pass
+
+    sqlite_driver._DURATIONS["SELECT 3"] = 100 * HOP_SECONDS
+    for _ in range(40):
+        reading_threads.clear()
+        asyncio.get_running_loop().call_soon(busy)  # runs while the thread reads
+        assert await read_row(path, "SELECT 3", []) == (3,)
+    assert reading_threads == [loop]
