@@ -123,7 +123,7 @@ async def test_postgresql_needs_no_upkeep(postgres_url: str) -> None:
         assert await compact(database.engine) == {}
         upkeep = TextIndexUpkeep("verses", database, interval_seconds=3600)
         upkeep.start()
-        assert upkeep._task is None
+        assert not upkeep.running
         await upkeep.stop()
     finally:
         await database.dispose()

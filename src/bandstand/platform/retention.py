@@ -29,6 +29,7 @@ from bandstand.platform.advisory_locks import advisory_lock_key
 from bandstand.platform.database import Database
 from bandstand.platform.messaging.idempotency import processed_messages_table
 from bandstand.platform.messaging.outbox import outbox_table
+from bandstand.platform.periodic import PeriodicJob
 from bandstand.platform.settings import Settings
 
 logger = logging.getLogger("bandstand.retention")
@@ -70,7 +71,7 @@ def lock_key(service: str) -> int:
     return advisory_lock_key(f"bandstand.retention.{service}")
 
 
-class RetentionJob:
+class RetentionJob(PeriodicJob):
     def __init__(
         self,
         service: str,
@@ -80,24 +81,16 @@ class RetentionJob:
         interval_seconds: float = 3600.0,
         batch_size: int = 1000,
     ) -> None:
+        # Not at start-up, which has enough to do; soon after, so restarts cannot starve it.
+        super().__init__(f"retention-{service}", interval_seconds, FIRST_RUN_DELAY_SECONDS)
         self.service = service
         self.database = database
         self.rules = list(rules)
-        self.interval_seconds = interval_seconds
         self.batch_size = batch_size
         self.lock_key = lock_key(service)
-        self._task: asyncio.Task[None] | None = None
 
-    def start(self) -> None:
-        if self._task is None and any(rule.days > 0 for rule in self.rules):
-            self._task = asyncio.create_task(self._loop(), name=f"retention-{self.service}")
-
-    async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+    def wanted(self) -> bool:
+        return any(rule.days > 0 for rule in self.rules)
 
     async def run_once(self, now: datetime | None = None) -> RetentionReport:
         """Prune every rule's old rows now (unless another replica is at it)."""
@@ -117,16 +110,6 @@ class RetentionJob:
         return report
 
     # Internals.
-
-    async def _loop(self) -> None:
-        # Not at start-up, which has enough to do; soon after, so restarts cannot starve it.
-        await asyncio.sleep(min(self.interval_seconds, FIRST_RUN_DELAY_SECONDS))
-        while True:
-            try:
-                await self.run_once()
-            except Exception:  # a database that is down now may be back at the next run
-                logger.exception("retention run of %s failed", self.service)
-            await asyncio.sleep(self.interval_seconds)
 
     async def _prune(self, rule: RetentionRule, cutoff: datetime, report: RetentionReport) -> None:
         table = rule.table

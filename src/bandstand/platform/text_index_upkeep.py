@@ -18,13 +18,13 @@ transactions (the longest 0.13 s), 0.28 s in all. PostgreSQL's GIN indexes need 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bandstand.platform.database import Database
+from bandstand.platform.periodic import PeriodicJob
 from bandstand.platform.text_index import trigram_tables
 
 logger = logging.getLogger("bandstand.text_index")
@@ -78,38 +78,20 @@ async def compact(engine: AsyncEngine) -> dict[str, int]:
     return merged
 
 
-class TextIndexUpkeep:
-    """The periodic `compact` of one service's database."""
+class TextIndexUpkeep(PeriodicJob):
+    """The periodic `compact` of one service's database (on SQLite)."""
 
     def __init__(self, service: str, database: Database, interval_seconds: float) -> None:
+        # Soon after start: a bulk load (an import, a seed) ran just before, in another process.
+        super().__init__(f"text-index-{service}", interval_seconds, FIRST_RUN_DELAY_SECONDS)
         self.service = service
         self.database = database
-        self.interval_seconds = interval_seconds
-        self._task: asyncio.Task[None] | None = None
 
-    def start(self) -> None:
-        if self._task is None and self.database.engine.dialect.name == "sqlite":
-            self._task = asyncio.create_task(self._loop(), name=f"text-index-{self.service}")
-
-    async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+    def wanted(self) -> bool:
+        return self.database.engine.dialect.name == "sqlite"
 
     async def run_once(self) -> dict[str, int]:
         merged = await compact(self.database.engine)
         if merged:
             logger.info("text index: merged the segments of %s in %s", sorted(merged), self.service)
         return merged
-
-    async def _loop(self) -> None:
-        # Soon after start: a bulk load (an import, a seed) ran just before, in another process.
-        await asyncio.sleep(min(self.interval_seconds, FIRST_RUN_DELAY_SECONDS))
-        while True:
-            try:
-                await self.run_once()
-            except Exception:  # a database that is busy or down now may be fine at the next run
-                logger.exception("text index upkeep of %s failed", self.service)
-            await asyncio.sleep(self.interval_seconds)
