@@ -106,5 +106,6 @@ async def worker(worker_settings: Settings, billing: Billing) -> AsyncIterator[B
     """The billing worker running in this process beside the app, on the same broker; its events
     go out through the app's outbox relay (one relay per database in a process)."""
     relay = billing.app.state.outbox_relay
-    async with RunningWorker(BillingWorker(worker_settings, relay=relay)) as running:
+    cache = billing.app.state.runtime.cache  # the platform cache, as Redis is shared
+    async with RunningWorker(BillingWorker(worker_settings, relay=relay, cache=cache)) as running:
         yield running

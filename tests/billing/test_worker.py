@@ -201,3 +201,18 @@ async def test_redrive_by_message_id_leaves_the_others(
 
 async def dead_count(worker: BillingWorker, expected: int) -> bool:
     return await worker.broker.queue_depth("billing_queue.dlq") == expected
+
+
+async def test_the_orders_count_follows_the_workers_commits(
+    billing: Billing, worker: BillingWorker
+) -> None:
+    """The worker's commits move billing's write generation, as the app's do: the kept count of
+    completed orders is not answered from before the order was completed."""
+    completed = "/api/v1/billing/orders?status=completed"
+    order_id = await place(billing)
+    # Counted (and kept) while the order is most likely still pending.
+    before = await billing.client.get(completed, headers=billing.admin)
+    assert before.json()["count"] in (0, 1)
+    await eventually(lambda: finished(billing, order_id))
+    after = await billing.client.get(completed, headers=billing.admin)
+    assert after.json()["count"] == 1

@@ -13,6 +13,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.billing.models import PENDING, BillableOrder, Order
+from bandstand.platform.after_commit import writes
 from bandstand.platform.bulk import insert_rows, one_of
 from bandstand.platform.pagination import kept_statements
 
@@ -198,7 +199,7 @@ _FINISH_FROM_ARRAYS = text(
         -- Also as a key list, so the orders are found by their index, not a join over them all.
         AND orders.id = ANY(CAST(:id AS uuid[]))
     """
-)
+).execution_options(**writes("orders", "update"))  # moves the write generation, as `update` does
 
 
 def _outcome_arrays(orders: Collection[BillableOrder]) -> dict[str, list[object]]:

@@ -11,6 +11,9 @@
   again with back-off until the database answers, then goes on. RabbitMQ being down: the
   connection comes back by itself, and unacked messages are delivered again (idempotently).
 - SIGTERM or SIGINT: take no new message, finish those in hand, ack them, exit.
+- Each commit moves billing's write generation in the platform cache
+  (`platform.write_generation`), as the app's commits do: the orders list's kept counts and cached
+  answers, in every process sharing the cache (Redis), see a completed order at the next read.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from typing import TypeVar
 
 from bandstand.billing.events import BILLING_QUEUE, QUEUES, order_id_of
 from bandstand.billing.processing import OrderMissing, OrderProcessor, Outcome, WorkItem
+from bandstand.platform.cache import Cache, create_cache
 from bandstand.platform.database import Database
 from bandstand.platform.errors import is_unavailable
 from bandstand.platform.group_commit import GroupCommit, grouped_unit_of_work
@@ -36,6 +40,7 @@ from bandstand.platform.messaging import (
     declare_queues,
 )
 from bandstand.platform.settings import Settings
+from bandstand.platform.write_generation import WriteGeneration
 
 logger = logging.getLogger("bandstand.billing.worker")
 
@@ -58,6 +63,7 @@ class BillingWorker:
         broker: Broker | None = None,
         database: Database | None = None,
         relay: OutboxRelay | None = None,
+        cache: Cache | None = None,
     ) -> None:
         self.settings = settings
         retry = RetryPolicy(max_attempts=MAX_ATTEMPTS, base_delay=settings.worker_retry_seconds)
@@ -68,6 +74,13 @@ class BillingWorker:
             pool_size=settings.database_pool_size,
             pre_ping=False,
         )
+        self._owns_cache = cache is None
+        self.cache = (
+            cache
+            if cache is not None
+            else create_cache(settings.cache_url, max_bytes=settings.cache_max_bytes)
+        )
+        WriteGeneration(self.cache, "billing").follow(self.database)
         self.processor = OrderProcessor(self.database)
         self.batches: GroupCommit[WorkItem, Outcome] = grouped_unit_of_work(
             self.database,
@@ -113,7 +126,8 @@ class BillingWorker:
         if consumer is not None:
             await consumer.stop(_SHUTDOWN_GRACE)
         steps = (self.relay.stop,) if self._owns_relay else ()
-        for step in (*steps, self.broker.close, self.database.dispose):
+        owned = (self.cache.close,) if self._owns_cache else ()
+        for step in (*steps, self.broker.close, self.database.dispose, *owned):
             try:
                 async with asyncio.timeout(_CLOSE_TIMEOUT):
                     await step()
