@@ -4,6 +4,8 @@ commands, which the CLI mounts without naming any service itself."""
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -27,6 +29,32 @@ def test_each_service_consumes_the_queues_its_entry_names(tmp_path: Path) -> Non
             continue
         assert tuple(app.state.subscriptions.queues) == entry.consumers, entry.name
     assert len(set(registry.consumer_names())) == len(registry.consumer_names())
+
+
+def _services_imported_by(code: str) -> set[str]:
+    script = f"import sys\n{code}\nprint(' '.join(sys.modules))"
+    modules = subprocess.run(
+        [sys.executable, "-c", script], check=True, capture_output=True, text=True
+    ).stdout.split()
+    # A service's command-line module is imported to build the CLI; it imports its service's
+    # code only when one of its commands runs.
+    loaded = [m for m in modules if not m.endswith(".cli")]
+    return {
+        name for name in registry.names() if any(m.startswith(f"bandstand.{name}.") for m in loaded)
+    }
+
+
+def test_a_process_serving_one_service_imports_no_other() -> None:
+    """Every replica and worker starts through the CLI: one that imported every service would
+    spend a second on code it never runs, at each start."""
+    assert _services_imported_by("import bandstand.cli") == set()
+    music = "from bandstand import registry\nimport bandstand.cli\n"
+    music += "from bandstand.platform.runtime import Runtime\n"
+    music += "from bandstand.platform.settings import Settings\n"
+    music += "registry.service('music').create_app(Runtime(Settings()))"
+    assert _services_imported_by(music) == {"music"}
+    billing = "from bandstand import registry\nregistry.worker('billing')"
+    assert _services_imported_by(billing) == {"billing"}
 
 
 def _top_level_commands(app: typer.Typer) -> set[str]:

@@ -9,6 +9,7 @@ default port, the event queues it consumes, its worker processes and its command
 from __future__ import annotations
 
 import asyncio
+import importlib
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,36 +21,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.types import ASGIApp
 
 from bandstand import __version__
-from bandstand.academy import app as academy_app
-from bandstand.academy import demo as academy_demo
-from bandstand.academy import events as academy_events
-from bandstand.admin import app as admin_app
-from bandstand.admin import events as admin_events
-from bandstand.billing import app as billing_app
-from bandstand.billing import worker as billing_worker
-from bandstand.concerts import app as concerts_app
-from bandstand.concerts import demo as concerts_demo
-from bandstand.concerts import events as concerts_events
 from bandstand.gateway.app import create_gateway_app
 from bandstand.gateway.docs import merge_documents
 from bandstand.gateway.proxy import HttpUpstream
 from bandstand.gateway.routes import RouteTable
 from bandstand.gateway.upstream import InProcessUpstream, Upstream
-from bandstand.identity import app as identity_app
-from bandstand.identity import cli as identity_cli
-from bandstand.inventory import app as inventory_app
-from bandstand.inventory import demo as inventory_demo
-from bandstand.marketplace import app as marketplace_app
-from bandstand.marketplace import cli as marketplace_cli
-from bandstand.marketplace import demo as marketplace_demo
-from bandstand.music import app as music_app
-from bandstand.music import demo as music_demo
-from bandstand.music import events as music_events
 from bandstand.platform.directory import asgi_probe, replicas_probe
 from bandstand.platform.runtime import Runtime
 from bandstand.platform.settings import Settings
 from bandstand.platform.supervisor import Supervisor
-from bandstand.web import app as web_app
 
 SRC = Path(__file__).parent
 
@@ -63,20 +43,32 @@ WorkerMain = Callable[[Settings, asyncio.Event], Awaitable[None]]
 Command = typer.Typer | Callable[..., None]
 
 
+def _load(target: str) -> Any:
+    """The object a `module:attribute` target names, importing its module now."""
+    module, _, attribute = target.partition(":")
+    return getattr(importlib.import_module(module), attribute)
+
+
 @dataclass(frozen=True)
 class ServiceEntry:
+    """A service, named by where its parts live rather than by the parts themselves: its modules
+    are imported when a part is first asked for, so a process serving one service (a replica, a
+    worker, a command) never imports the others."""
+
     name: str
-    create_app: Callable[[Runtime], FastAPI]
     prefixes: tuple[str, ...]
     default_port: int
-    seed_demo: DemoSeed | None = None
-    workers: Mapping[str, WorkerMain] = field(default_factory=dict)
-    """Worker processes by name (`bandstand worker NAME`; children of `bandstand up`)."""
+    has_demo: bool = False
+    """It loads demo data: `seed_demo` in its package's `demo` module."""
+    workers: Mapping[str, str] = field(default_factory=dict)
+    """Worker processes by name (`bandstand worker NAME`; children of `bandstand up`), each the
+    `module:function` of its main coroutine."""
     consumers: tuple[str, ...] = ()
     """The durable queues of the event subscriptions the service's app consumes: they run in
     its web process, started and stopped with the app (`create_service_app(subscriptions=)`)."""
-    commands: Sequence[Command] = ()
-    """Its commands of the `bandstand` CLI (`bandstand createsuperuser`, `bandstand import`)."""
+    commands: Sequence[str] = ()
+    """Its commands of the `bandstand` CLI (`bandstand createsuperuser`, `bandstand import`), each
+    the `module:attribute` of a function or a group of commands."""
     exact_paths: tuple[str, ...] = ()
     """Paths routed to it as themselves only, not as prefixes (the web's home page, `/`)."""
     has_database: bool = True
@@ -84,6 +76,25 @@ class ServiceEntry:
     calls_platform: bool = False
     """It is a client of the other services' APIs (the web): the composition root hands it
     the platform's API as an ASGI app (`web.app.bind_platform`)."""
+
+    def create_app(self, runtime: Runtime) -> FastAPI:
+        """Its app: `create_app` in its package's `app` module."""
+        factory: Callable[[Runtime], FastAPI] = _load(f"bandstand.{self.name}.app:create_app")
+        return factory(runtime)
+
+    @property
+    def seed_demo(self) -> DemoSeed | None:
+        if not self.has_demo:
+            return None
+        seed: DemoSeed = _load(f"bandstand.{self.name}.demo:seed_demo")
+        return seed
+
+    def worker_main(self, name: str) -> WorkerMain:
+        main: WorkerMain = _load(self.workers[name])
+        return main
+
+    def loaded_commands(self) -> list[Command]:
+        return [_load(target) for target in self.commands]
 
     @property
     def migrations(self) -> Path:
@@ -94,7 +105,6 @@ class ServiceEntry:
 SERVICES: tuple[ServiceEntry, ...] = (
     ServiceEntry(
         name="identity",
-        create_app=identity_app.create_app,
         prefixes=(
             "/api/v1/register",
             "/api/v1/login",
@@ -107,11 +117,10 @@ SERVICES: tuple[ServiceEntry, ...] = (
             "/users",
         ),
         default_port=8001,
-        commands=(identity_cli.createsuperuser,),
+        commands=("bandstand.identity.cli:createsuperuser",),
     ),
     ServiceEntry(
         name="music",
-        create_app=music_app.create_app,
         prefixes=(
             "/api/v1/songs",
             "/api/v1/albums",
@@ -124,50 +133,44 @@ SERVICES: tuple[ServiceEntry, ...] = (
             "/count",
         ),
         default_port=8002,
-        seed_demo=music_demo.seed_demo,
-        consumers=(music_events.IDENTITY_EVENTS_QUEUE,),
+        has_demo=True,
+        consumers=("music.identity-events",),
     ),
     ServiceEntry(
         name="concerts",
-        create_app=concerts_app.create_app,
         prefixes=("/api/v1/concerts", "/api/v1/me/concerts"),
         default_port=8003,
-        seed_demo=concerts_demo.seed_demo,
-        consumers=(concerts_events.IDENTITY_QUEUE,),
+        has_demo=True,
+        consumers=("concerts.identity-events",),
     ),
     ServiceEntry(
         name="inventory",
-        create_app=inventory_app.create_app,
         prefixes=("/api/v1/movies", "/api/movies"),
         default_port=8005,
-        seed_demo=inventory_demo.seed_demo,
+        has_demo=True,
     ),
     ServiceEntry(
         name="academy",
-        create_app=academy_app.create_app,
         prefixes=("/api/v1/courses", "/api/v1/enroll", "/api/v1/progress", "/api/v1/analytics"),
         default_port=8007,
-        seed_demo=academy_demo.seed_demo,
-        consumers=(academy_events.IDENTITY_QUEUE,),
+        has_demo=True,
+        consumers=("academy.identity-events",),
     ),
     ServiceEntry(
         name="marketplace",
-        create_app=marketplace_app.create_app,
         prefixes=("/api/v1/instruments", "/listInstrument", "/searchInstrument", "/addInstrument"),
         default_port=8004,
-        seed_demo=marketplace_demo.seed_demo,
-        commands=(marketplace_cli.import_app, marketplace_cli.index_app),
+        has_demo=True,
+        commands=("bandstand.marketplace.cli:import_app", "bandstand.marketplace.cli:index_app"),
     ),
     ServiceEntry(
         name="billing",
-        create_app=billing_app.create_app,
         prefixes=("/api/v1/billing", "/api/billing"),
         default_port=8006,
-        workers={"billing": billing_worker.run_worker},
+        workers={"billing": "bandstand.billing.worker:run_worker"},
     ),
     ServiceEntry(
         name="admin",
-        create_app=admin_app.create_app,
         prefixes=(
             "/api/v1/logs",
             "/api/v1/settings",
@@ -175,11 +178,10 @@ SERVICES: tuple[ServiceEntry, ...] = (
             "/api/v1/health-check",
         ),
         default_port=8008,
-        consumers=(admin_events.AUDIT_QUEUE,),
+        consumers=("admin.audit",),
     ),
     ServiceEntry(
         name="web",
-        create_app=web_app.create_app,
         prefixes=(
             "/static",
             "/media",
@@ -232,7 +234,7 @@ def worker(name: str) -> tuple[ServiceEntry, WorkerMain]:
     """The service a worker belongs to, and its main coroutine."""
     for entry in SERVICES:
         if name in entry.workers:
-            return entry, entry.workers[name]
+            return entry, entry.worker_main(name)
     raise KeyError(f"unknown worker {name!r}; known: {', '.join(worker_names())}")
 
 
@@ -242,11 +244,11 @@ def consumer_names() -> list[str]:
 
 def commands() -> list[Command]:
     """Every service's CLI commands, in registry order."""
-    return [command for entry in SERVICES for command in entry.commands]
+    return [command for entry in SERVICES for command in entry.loaded_commands()]
 
 
 def with_demo_data() -> list[ServiceEntry]:
-    return [entry for entry in SERVICES if entry.seed_demo is not None]
+    return [entry for entry in SERVICES if entry.has_demo]
 
 
 def route_table() -> RouteTable:
@@ -286,7 +288,7 @@ def embedded_gateway(runtime: Runtime, workers: Supervisor | None = None) -> ASG
         verify=lambda token: runtime.verifier.verify(token),
     )
     for app in clients:
-        web_app.bind_platform(app, gateway, run_lifespan=False)
+        _bind_platform(app, gateway, run_lifespan=False)
     return gateway
 
 
@@ -295,8 +297,14 @@ def distributed_service_app(entry: ServiceEntry, settings: Settings) -> FastAPI:
     a gateway of its own, proxying to their URLs (no extra hop through the shared gateway)."""
     app = entry.create_app(distributed_runtime(settings))
     if entry.calls_platform:
-        web_app.bind_platform(app, distributed_gateway(settings), run_lifespan=True)
+        _bind_platform(app, distributed_gateway(settings), run_lifespan=True)
     return app
+
+
+def _bind_platform(app: FastAPI, platform: ASGIApp, *, run_lifespan: bool) -> None:
+    """Hand a client of the platform's API (the web) the platform to call."""
+    bind: Callable[..., None] = _load("bandstand.web.app:bind_platform")
+    bind(app, platform, run_lifespan=run_lifespan)
 
 
 def distributed_runtime(settings: Settings) -> Runtime:

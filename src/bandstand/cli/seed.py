@@ -22,12 +22,13 @@ async def _seed_demo(settings: Settings) -> int:
     columns = (SpinnerColumn(), TextColumn("{task.description:<10}"), BarColumn())
     with RichProgress(*columns, TextColumn("{task.completed} records"), console=console) as bar:
         for entry in registry.with_demo_data():
-            assert entry.seed_demo is not None
+            seed_demo = entry.seed_demo
+            assert seed_demo is not None
             task = bar.add_task(entry.name, total=None)
             database = Database(settings.database_url(entry.name))
             try:
                 async with database.unit_of_work() as session:
-                    created += await entry.seed_demo(session, partial(bar.advance, task))
+                    created += await seed_demo(session, partial(bar.advance, task))
             finally:
                 await database.dispose()
             bar.update(task, total=bar.tasks[task].completed)

@@ -10,7 +10,6 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
-from bandstand.identity.commands import create_superuser
 from bandstand.platform.commands import (
     DataDirOption,
     command_settings,
@@ -40,6 +39,9 @@ def createsuperuser(
     email = email or typer.prompt("Email")
     if not password:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    # Imported when run: the CLI is built by every process, most of which never create an admin.
+    from bandstand.identity.commands import create_superuser
+
     try:
         user = asyncio.run(create_superuser(settings, username, email, password))
     except ValidationError as exc:
