@@ -11,9 +11,10 @@
   again with back-off until the database answers, then goes on. RabbitMQ being down: the
   connection comes back by itself, and unacked messages are delivered again (idempotently).
 - SIGTERM or SIGINT: take no new message, finish those in hand, ack them, exit.
-- Each commit moves billing's write generation in the platform cache
-  (`platform.write_generation`), as the app's commits do: the orders list's kept counts and cached
-  answers, in every process sharing the cache (Redis), see a completed order at the next read.
+- Each commit moves billing's write generation (`platform.write_generation`), as the app's
+  commits do: the orders list's kept counts and cached answers, in every process sharing Redis or
+  (with in-memory caches, as in `bandstand up`) the data directory, see a completed order at the
+  next read.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from bandstand.platform.messaging import (
     declare_queues,
 )
 from bandstand.platform.settings import Settings
-from bandstand.platform.write_generation import WriteGeneration
+from bandstand.platform.write_generation import write_generation
 
 logger = logging.getLogger("bandstand.billing.worker")
 
@@ -80,7 +81,7 @@ class BillingWorker:
             if cache is not None
             else create_cache(settings.cache_url, max_bytes=settings.cache_max_bytes)
         )
-        WriteGeneration(self.cache, "billing").follow(self.database)
+        write_generation(settings, self.cache, "billing").follow(self.database)
         self.processor = OrderProcessor(self.database)
         self.batches: GroupCommit[WorkItem, Outcome] = grouped_unit_of_work(
             self.database,

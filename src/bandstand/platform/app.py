@@ -32,7 +32,7 @@ from bandstand.platform.retention import RetentionJob, RetentionRule, kernel_rul
 from bandstand.platform.runtime import Runtime
 from bandstand.platform.text_index_upkeep import TextIndexUpkeep
 from bandstand.platform.transactions import TransactionMiddleware
-from bandstand.platform.write_generation import WriteGeneration
+from bandstand.platform.write_generation import write_generation
 
 LifecycleHook = Callable[[FastAPI], Awaitable[None]]
 # FastAPI's own OpenTelemetry instrumentation, off: the platform's metrics are Prometheus'
@@ -95,7 +95,7 @@ def create_service_app(
     )
     subscriber = SubscriptionRunner(database, runtime.broker, subscriptions)
     refreshes = BackgroundRefreshes()
-    generation = WriteGeneration(runtime.cache, name)
+    generation = write_generation(settings, runtime.cache, name)
     generation.follow(database)
     pruning = RetentionJob(
         name,

@@ -376,6 +376,11 @@ def _is_redis(url: str) -> bool:
     return url.startswith(("redis://", "rediss://", "unix://"))
 
 
+def is_shared(url: str) -> bool:
+    """Whether the cache at `url` is one store for every process (Redis), not one per process."""
+    return _is_redis(url)
+
+
 def _unsupported(url: str) -> ValueError:
     return ValueError(f"unsupported cache URL {url!r}: use memory:// or redis://")
 

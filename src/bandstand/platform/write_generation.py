@@ -7,6 +7,10 @@ was computed at and is answered only while that is still the current one, so aft
 next read, in any process, computes afresh. The kernel's own bookkeeping (the outbox and the
 record of processed messages) moves nothing.
 
+Without a shared cache (`memory://`, as in `bandstand up`), the token is kept on the data
+directory's generation board instead (`platform.generation_board`): memory shared by every
+process on that directory, so a worker's or a command's commits reach the app's cached answers.
+
 A token rather than a counter: a generation evicted from the cache and written again can never
 take a value an old answer recorded. A cache that fails to store a new generation is logged:
 answers may then be served until their own expiry, as without this.
@@ -17,8 +21,10 @@ from __future__ import annotations
 import logging
 import uuid
 
-from bandstand.platform.cache import Cache
+from bandstand.platform.cache import Cache, is_shared
 from bandstand.platform.database import Database
+from bandstand.platform.generation_board import GenerationBoard, board_of
+from bandstand.platform.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -29,19 +35,33 @@ BOOKKEEPING_TABLES = frozenset({"outbox", "processed_messages"})
 
 
 class WriteGeneration:
-    def __init__(self, cache: Cache, service: str) -> None:
+    def __init__(self, cache: Cache, service: str, board: GenerationBoard | None = None) -> None:
         self.cache = cache
+        self.service = service
         self.key = f"generation:{service}"
+        self.board = board
+
+    def _on_board(self) -> str:
+        assert self.board is not None
+        token = self.board.read(self.service)
+        return f"{token:x}" if token else INITIAL
 
     async def current(self) -> str:
+        if self.board is not None:
+            return self._on_board()
         return await self.cache.get(self.key) or INITIAL
 
     async def current_and(self, key: str) -> tuple[str, str | None]:
         """The current generation and the cached value under `key`, in one round trip."""
+        if self.board is not None:
+            return self._on_board(), await self.cache.get(key)
         generation, value = await self.cache.get_many(self.key, key)
         return generation or INITIAL, value
 
     async def advance(self) -> None:
+        if self.board is not None:
+            self.board.advance(self.service)
+            return
         try:
             await self.cache.set(self.key, uuid.uuid4().hex, ttl=GENERATION_TTL)
         except Exception as exc:
@@ -50,3 +70,11 @@ class WriteGeneration:
     def follow(self, database: Database) -> None:
         """Advance after every committed transaction that wrote the service's own tables."""
         database.after_commit_of(None, self.advance, ignored=BOOKKEEPING_TABLES)
+
+
+def write_generation(settings: Settings, cache: Cache, service: str) -> WriteGeneration:
+    """The service's generation: in the cache when every process shares it, otherwise on the
+    board of the data directory, which every process of this machine using it shares."""
+    if is_shared(settings.cache_url):
+        return WriteGeneration(cache, service)
+    return WriteGeneration(cache, service, board_of(settings.data_dir))

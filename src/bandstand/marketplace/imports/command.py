@@ -18,7 +18,7 @@ from bandstand.marketplace.schemas import ImportSummary
 from bandstand.platform.cache import create_cache
 from bandstand.platform.database import Database
 from bandstand.platform.settings import Settings
-from bandstand.platform.write_generation import WriteGeneration
+from bandstand.platform.write_generation import write_generation
 
 COMMIT_ROWS = 20_000
 """Rows written per transaction: one commit per batch made SQLite write most of its index
@@ -44,10 +44,10 @@ async def import_instruments(
     built at the end (`bulk`). Raises `UnreadableFile` (or OSError) when the file cannot be read.
     """
     database = Database(settings.database_url("marketplace"))
-    # The service's readers in other processes see the import once a chunk commits (with a
-    # shared cache; an in-memory one is out of this process's reach).
+    # The service's readers in other processes see the import once a chunk commits (through
+    # Redis, or the data directory's generation board when each process has its own cache).
     cache = create_cache(settings.cache_url, max_bytes=settings.cache_max_bytes)
-    WriteGeneration(cache, "marketplace").follow(database)
+    write_generation(settings, cache, "marketplace").follow(database)
     run = InstrumentImport(actor_id=actor_id, batch_size=batch_size)
     read = 0
 
