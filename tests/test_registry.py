@@ -31,30 +31,40 @@ def test_each_service_consumes_the_queues_its_entry_names(tmp_path: Path) -> Non
     assert len(set(registry.consumer_names())) == len(registry.consumer_names())
 
 
-def _services_imported_by(code: str) -> set[str]:
-    script = f"import sys\n{code}\nprint(' '.join(sys.modules))"
-    modules = subprocess.run(
+def _services_imported_after(*steps: str) -> list[set[str]]:
+    """The services whose code a fresh process has imported after each step of `steps`."""
+    script = "import sys\n" + "".join(f"{step}\nprint(' '.join(sys.modules))\n" for step in steps)
+    lines = subprocess.run(
         [sys.executable, "-c", script], check=True, capture_output=True, text=True
-    ).stdout.split()
-    # A service's command-line module is imported to build the CLI; it imports its service's
-    # code only when one of its commands runs.
-    loaded = [m for m in modules if not m.endswith(".cli")]
-    return {
-        name for name in registry.names() if any(m.startswith(f"bandstand.{name}.") for m in loaded)
-    }
+    ).stdout.splitlines()
+    found = []
+    for line in lines:
+        # A service's command-line module is imported to build the CLI; it imports its
+        # service's code only when one of its commands runs.
+        loaded = [module for module in line.split() if not module.endswith(".cli")]
+        found.append(
+            {
+                name
+                for name in registry.names()
+                if any(module.startswith(f"bandstand.{name}.") for module in loaded)
+            }
+        )
+    return found
 
 
 def test_a_process_serving_one_service_imports_no_other() -> None:
     """Every replica and worker starts through the CLI: one that imported every service would
     spend a second on code it never runs, at each start."""
-    assert _services_imported_by("import bandstand.cli") == set()
-    music = "from bandstand import registry\nimport bandstand.cli\n"
-    music += "from bandstand.platform.runtime import Runtime\n"
-    music += "from bandstand.platform.settings import Settings\n"
-    music += "registry.service('music').create_app(Runtime(Settings()))"
-    assert _services_imported_by(music) == {"music"}
-    billing = "from bandstand import registry\nregistry.worker('billing')"
-    assert _services_imported_by(billing) == {"billing"}
+    built, serving, working = _services_imported_after(
+        "import bandstand.cli\nfrom bandstand import registry",
+        "from bandstand.platform.runtime import Runtime\n"
+        "from bandstand.platform.settings import Settings\n"
+        "registry.service('music').create_app(Runtime(Settings()))",
+        "registry.worker('billing')",
+    )
+    assert built == set()
+    assert serving == {"music"}
+    assert working == {"music", "billing"}
 
 
 def _top_level_commands(app: typer.Typer) -> set[str]:
