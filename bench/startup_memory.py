@@ -6,6 +6,9 @@ Each start gets a fresh data directory, so it generates the signing key and runs
 migration; a second start on the same directory (a restart) is measured too. Baseline in the
 same run: a minimal uvicorn app started with `python -c`.
 
+One more series starts a single service alone (`bandstand serve music`, as each replica of the
+distributed mode starts), for the time a replica takes to come back.
+
 Processes read compiled bytecode from `bench/results/pycache` (see `_harness.process_env`);
 one extra series starts with no bytecode at all, which is what a fresh checkout run with
 PYTHONDONTWRITEBYTECODE=1 pays.
@@ -83,7 +86,12 @@ def one_start(process: h.Process, port: int, paths: tuple[str, ...]) -> dict[str
 
 
 def bandstand_series(
-    label: str, args: argparse.Namespace, *, bytecode_cache: bool, restart: bool
+    label: str,
+    args: argparse.Namespace,
+    *,
+    bytecode_cache: bool,
+    restart: bool,
+    command: tuple[str, ...] = ("up",),
 ) -> list[dict[str, Any]]:
     runs = []
     for number in range(1, args.repeat + 1):
@@ -94,8 +102,8 @@ def bandstand_series(
             for kind in starts:
                 port = h.free_port()
                 process = h.bandstand_process(
-                    f"up-{kind}",
-                    ["up", "--port", str(port)],
+                    f"{command[0]}-{kind}",
+                    [*command, "--port", str(port)],
                     workdir,
                     bytecode_cache=bytecode_cache,
                 )
@@ -244,6 +252,13 @@ def main(argv: list[str] | None = None) -> None:
     runs += bandstand_series("bandstand up", args, bytecode_cache=True, restart=True)
     runs += bandstand_series(
         "bandstand up, no bytecode cache", args, bytecode_cache=False, restart=False
+    )
+    runs += bandstand_series(
+        "bandstand serve music (a replica)",
+        args,
+        bytecode_cache=True,
+        restart=False,
+        command=("serve", "music"),
     )
     summary = summarize(runs)
     text, findings = report(summary, args)
