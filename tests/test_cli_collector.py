@@ -6,14 +6,14 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from bandstand.cli.server import COLLECTOR_THRESHOLDS
+from bandstand.cli.collector import COLLECTOR_THRESHOLDS
 
 
 def test_start_up_objects_are_frozen_and_the_collector_passes_less_often() -> None:
     # In a process of its own: freezing and thresholds are the whole interpreter's.
     script = (
         "import gc\n"
-        "from bandstand.cli.server import freeze_startup_objects\n"
+        "from bandstand.cli.collector import freeze_startup_objects\n"
         "assert gc.get_freeze_count() == 0\n"
         "freeze_startup_objects()\n"
         "print(gc.get_freeze_count() > 0, *gc.get_threshold())\n"

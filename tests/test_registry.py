@@ -31,40 +31,41 @@ def test_each_service_consumes_the_queues_its_entry_names(tmp_path: Path) -> Non
     assert len(set(registry.consumer_names())) == len(registry.consumer_names())
 
 
-def _services_imported_after(*steps: str) -> list[set[str]]:
-    """The services whose code a fresh process has imported after each step of `steps`."""
+def _modules_after(*steps: str) -> list[set[str]]:
+    """The modules a fresh process has imported after each step of `steps`."""
     script = "import sys\n" + "".join(f"{step}\nprint(' '.join(sys.modules))\n" for step in steps)
     lines = subprocess.run(
         [sys.executable, "-c", script], check=True, capture_output=True, text=True
     ).stdout.splitlines()
-    found = []
-    for line in lines:
-        # A service's command-line module is imported to build the CLI; it imports its
-        # service's code only when one of its commands runs.
-        loaded = [module for module in line.split() if not module.endswith(".cli")]
-        found.append(
-            {
-                name
-                for name in registry.names()
-                if any(module.startswith(f"bandstand.{name}.") for module in loaded)
-            }
-        )
-    return found
+    return [set(line.split()) for line in lines]
+
+
+def _services_in(modules: set[str]) -> set[str]:
+    # A service's command-line module is imported to build the CLI; it imports its service's
+    # code only when one of its commands runs.
+    loaded = [module for module in modules if not module.endswith(".cli")]
+    return {
+        name
+        for name in registry.names()
+        if any(module.startswith(f"bandstand.{name}.") for module in loaded)
+    }
 
 
 def test_a_process_serving_one_service_imports_no_other() -> None:
     """Every replica and worker starts through the CLI: one that imported every service would
-    spend a second on code it never runs, at each start."""
-    built, serving, working = _services_imported_after(
+    spend a second on code it never runs, at each start, and a worker that imported the HTTP
+    server and the gateway would hold their memory for nothing."""
+    built, working, serving = _modules_after(
         "import bandstand.cli\nfrom bandstand import registry",
+        "registry.worker('billing')",
         "from bandstand.platform.runtime import Runtime\n"
         "from bandstand.platform.settings import Settings\n"
         "registry.service('music').create_app(Runtime(Settings()))",
-        "registry.worker('billing')",
     )
-    assert built == set()
-    assert serving == {"music"}
-    assert working == {"music", "billing"}
+    assert _services_in(built) == set()
+    assert _services_in(working) == {"billing"}
+    assert not {"uvicorn", "aiohttp", "bandstand.gateway.app"} & working
+    assert _services_in(serving) == {"billing", "music"}
 
 
 def _top_level_commands(app: typer.Typer) -> set[str]:

@@ -8,39 +8,41 @@ default port, the event queues it consumes, its worker processes and its command
 
 from __future__ import annotations
 
-import asyncio
 import importlib
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import typer
-from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.types import ASGIApp
+from typing import TYPE_CHECKING, Any
 
 from bandstand import __version__
-from bandstand.gateway.app import create_gateway_app
-from bandstand.gateway.docs import merge_documents
-from bandstand.gateway.proxy import HttpUpstream
 from bandstand.gateway.routes import RouteTable
-from bandstand.gateway.upstream import InProcessUpstream, Upstream
-from bandstand.platform.directory import asgi_probe, replicas_probe
-from bandstand.platform.runtime import Runtime
-from bandstand.platform.settings import Settings
-from bandstand.platform.supervisor import Supervisor
+
+# What builds apps and gateways (FastAPI, the runtime, the HTTP client) is imported by the
+# functions that build them: a worker or a command, which builds none, starts without it.
+if TYPE_CHECKING:
+    import asyncio
+    from collections.abc import Awaitable
+
+    import typer
+    from fastapi import FastAPI
+    from sqlalchemy.ext.asyncio import AsyncSession
+    from starlette.types import ASGIApp
+
+    from bandstand.gateway.upstream import Upstream
+    from bandstand.platform.runtime import Runtime
+    from bandstand.platform.settings import Settings
+    from bandstand.platform.supervisor import Supervisor
+
+    Progress = Callable[[int], None]
+    # Loads a service's demo data in the session's transaction; returns the rows it created
+    # (none when they are all there already) and calls `progress(n)` as it advances by n records.
+    DemoSeed = Callable[[AsyncSession, Progress | None], Awaitable[int]]
+    # A worker process's main coroutine: it runs until the event is set, then stops gracefully.
+    WorkerMain = Callable[[Settings, asyncio.Event], Awaitable[None]]
+    # A command of the `bandstand` CLI: a function (mounted under its name) or a group of them.
+    Command = typer.Typer | Callable[..., None]
 
 SRC = Path(__file__).parent
-
-Progress = Callable[[int], None]
-# Loads a service's demo data in the session's transaction; returns the rows it created (none
-# when they are all there already) and calls `progress(n)` as it advances by n records.
-DemoSeed = Callable[[AsyncSession, Progress | None], Awaitable[int]]
-# A worker process's main coroutine: it runs until the event is set, then stops gracefully.
-WorkerMain = Callable[[Settings, asyncio.Event], Awaitable[None]]
-# A command of the `bandstand` CLI: a function (mounted under its name) or a group of commands.
-Command = typer.Typer | Callable[..., None]
 
 
 def _load(target: str) -> Any:
@@ -260,6 +262,8 @@ def route_table() -> RouteTable:
 
 def merged_openapi(documents: Mapping[str, dict[str, Any]]) -> dict[str, Any]:
     """The gateway's OpenAPI document from each service's (the document `/openapi.json` serves)."""
+    from bandstand.gateway.docs import merge_documents
+
     return merge_documents("Bandstand", __version__, documents, route_table())
 
 
@@ -268,6 +272,10 @@ def embedded_gateway(runtime: Runtime, workers: Supervisor | None = None) -> ASG
 
     With `workers` (the children of `bandstand up`), a worker that is down or keeps failing makes
     the readiness of its service answer 503 naming it (`worker:NAME`)."""
+    from bandstand.gateway.app import create_gateway_app
+    from bandstand.gateway.upstream import InProcessUpstream
+    from bandstand.platform.directory import asgi_probe
+
     upstreams: dict[str, Upstream] = {}
     clients: list[FastAPI] = []
     for entry in SERVICES:
@@ -309,6 +317,9 @@ def _bind_platform(app: FastAPI, platform: ASGIApp, *, run_lifespan: bool) -> No
 
 def distributed_runtime(settings: Settings) -> Runtime:
     """The runtime of one service run alone: the other services are reached over HTTP."""
+    from bandstand.platform.directory import replicas_probe
+    from bandstand.platform.runtime import Runtime
+
     runtime = Runtime(settings)
     for entry in SERVICES:
         urls = settings.service_replicas(entry.name) or [_default_url(entry)]
@@ -322,6 +333,10 @@ def _default_url(entry: ServiceEntry) -> str:
 
 def distributed_gateway(settings: Settings) -> ASGIApp:
     """The gateway alone, proxying to each service's URL from settings."""
+    from bandstand.gateway.app import create_gateway_app
+    from bandstand.gateway.proxy import HttpUpstream
+    from bandstand.platform.runtime import Runtime
+
     upstreams: dict[str, Upstream] = {}
     for entry in SERVICES:
         upstreams[entry.name] = HttpUpstream(

@@ -11,7 +11,6 @@ import typer
 
 from bandstand import registry
 from bandstand.cli.common import known
-from bandstand.platform.runtime import Runtime
 from bandstand.platform.settings import Settings
 
 
@@ -19,6 +18,8 @@ def openapi(
     service: Annotated[str | None, typer.Argument(help="One service; merged when omitted.")] = None,
 ) -> None:
     """Print the OpenAPI schema of one service or of the whole gateway."""
+    from bandstand.platform.runtime import Runtime
+
     entries = [known(service)] if service else list(registry.SERVICES)
     # Building an app may create files (identity's signing key): keep them out of the data dir.
     with tempfile.TemporaryDirectory(prefix="bandstand-openapi-") as scratch:

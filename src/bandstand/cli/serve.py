@@ -8,7 +8,6 @@ import typer
 
 from bandstand import registry
 from bandstand.cli.common import HostOption, PortOption, known, migrate
-from bandstand.cli.server import run_server
 from bandstand.platform.commands import DataDirOption, command_settings
 from bandstand.platform.observability import configure_logging
 
@@ -20,6 +19,9 @@ def serve(
     data_dir: DataDirOption = None,
 ) -> None:
     """Run one service alone (distributed mode); `gateway` proxies to the service URLs."""
+    # Imported when run: every process builds the CLI, and a worker serves no HTTP.
+    from bandstand.cli.server import run_server
+
     entry = None if service == "gateway" else known(service)
     settings = command_settings(data_dir)
     configure_logging(settings.log_level, json_logs=settings.log_json)

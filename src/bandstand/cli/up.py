@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 from bandstand import __version__, registry
 from bandstand.cli.common import DemoOption, HostOption, PortOption, migrate
 from bandstand.cli.seed import load_demo_data
-from bandstand.cli.server import run_server
 from bandstand.platform.commands import DataDirOption, command_settings, console
 from bandstand.platform.observability import configure_logging
-from bandstand.platform.runtime import Runtime
 from bandstand.platform.settings import Settings
-from bandstand.platform.supervisor import Supervisor
+
+# Imported by `up` when it runs: every process builds the CLI, and a worker serves no HTTP.
+if TYPE_CHECKING:
+    from bandstand.platform.supervisor import Supervisor
 
 WORKER_STOP_SECONDS = 40
 
 
 def _worker_supervisor(settings: Settings) -> Supervisor:
     """Every registered worker as a supervised child process (`bandstand worker NAME`)."""
+    from bandstand.platform.supervisor import Supervisor
+
     data_dir = str(settings.data_dir.resolve())
     commands = {
         name: [sys.executable, "-m", "bandstand.cli", "worker", name, "--data-dir", data_dir]
@@ -34,6 +38,9 @@ def up(
     demo: DemoOption = False,
 ) -> None:
     """Start everything in one process: the gateway with every service mounted in it."""
+    from bandstand.cli.server import run_server
+    from bandstand.platform.runtime import Runtime
+
     settings = command_settings(data_dir)
     configure_logging(settings.log_level, json_logs=settings.log_json)
     migrate(settings, registry.with_database())

@@ -12,7 +12,7 @@ import uvloop
 from sqlalchemy.exc import SQLAlchemyError
 
 from bandstand import registry
-from bandstand.cli.server import freeze_startup_objects
+from bandstand.cli.collector import freeze_startup_objects
 from bandstand.platform.commands import DataDirOption, command_settings, console
 from bandstand.platform.migrations import upgrade_blocking
 from bandstand.platform.observability import configure_logging
