@@ -13,6 +13,7 @@ from aiohttp import web
 from bandstand import registry
 from bandstand.admin.events import AUDIT_QUEUE
 from bandstand.platform.directory import ReadinessProbe, asgi_probe, http_probe
+from bandstand.platform.runtime import Runtime
 from bandstand.platform.settings import Settings
 from tests.admin.conftest import Admin
 from tests.support.servers import free_port
@@ -196,7 +197,7 @@ def test_the_registry_fills_the_directory_in_both_modes(
 ) -> None:
     settings: Settings = make_settings(service_urls={"music": "http://music.internal:9000"})
     assert registry.distributed_runtime(settings).services.names() == registry.names()
-    runtime = registry.Runtime(settings)
+    runtime = Runtime(settings)
     registry.embedded_gateway(runtime)
     assert runtime.services.names() == registry.names()
 
