@@ -46,3 +46,16 @@ async def test_create_superuser_applies_the_account_rules(
         await create_superuser(identity.settings, username, email, password)
     assert await identity.user_count() == 2
     assert await identity.outbox() == []
+
+
+async def test_an_admin_created_beside_the_running_platform_is_in_the_next_count(
+    identity: IdentityHarness, client: httpx.AsyncClient
+) -> None:
+    """The command's commit moves identity's write generation, so the users list's kept count,
+    read just before, is not answered again."""
+    await create_superuser(identity.settings, "root", "root@example.com", "super-secret-1")
+    tokens = await identity.login("root@example.com", "super-secret-1")
+    before = (await client.get("/api/v1/users", headers=tokens.headers)).json()["count"]
+    await create_superuser(identity.settings, "second", "second@example.com", "super-secret-2")
+    after = await client.get("/api/v1/users", headers=tokens.headers)
+    assert after.json()["count"] == before + 1

@@ -7,10 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+from sqlalchemy import Column, Integer, MetaData, Table, insert
+
 from bandstand.platform.cache import MemoryCache
 from bandstand.platform.generation_board import SLOTS, GenerationBoard, board_of
 from bandstand.platform.settings import Settings
-from bandstand.platform.write_generation import INITIAL, write_generation
+from bandstand.platform.write_generation import INITIAL, followed_database, write_generation
 
 
 def _advance_in_another_process(data_dir: Path, service: str) -> None:
@@ -82,3 +84,19 @@ def test_with_redis_the_generation_stays_in_the_cache(tmp_path: Path) -> None:
     generation = write_generation(settings, MemoryCache(), "billing")
     assert generation.board is None
     assert not (tmp_path / "write-generations").exists()
+
+
+async def test_a_commands_commits_move_the_generation_of_the_running_processes(
+    tmp_path: Path,
+) -> None:
+    """`createsuperuser`, `seed` and `import` write through `followed_database`: the processes
+    serving the service (here, the board they read) see each commit."""
+    settings = Settings(data_dir=tmp_path, cache_url="memory://")
+    board = board_of(tmp_path)
+    songs = Table("songs", MetaData(), Column("id", Integer, primary_key=True))
+    async with followed_database(settings, "music") as database:
+        async with database.engine.begin() as connection:
+            await connection.run_sync(songs.metadata.create_all)
+        async with database.unit_of_work() as session:
+            await session.execute(insert(songs).values(id=1))
+    assert board.read("music") != 0

@@ -13,8 +13,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from bandstand import registry
 from bandstand.cli.common import DemoOption, migrate
 from bandstand.platform.commands import DataDirOption, command_settings, console
-from bandstand.platform.database import Database
 from bandstand.platform.settings import Settings
+from bandstand.platform.write_generation import followed_database
 
 
 async def _seed_demo(settings: Settings) -> int:
@@ -25,12 +25,11 @@ async def _seed_demo(settings: Settings) -> int:
             seed_demo = entry.seed_demo
             assert seed_demo is not None
             task = bar.add_task(entry.name, total=None)
-            database = Database(settings.database_url(entry.name))
-            try:
-                async with database.unit_of_work() as session:
-                    created += await seed_demo(session, partial(bar.advance, task))
-            finally:
-                await database.dispose()
+            async with (
+                followed_database(settings, entry.name) as database,
+                database.unit_of_work() as session,
+            ):
+                created += await seed_demo(session, partial(bar.advance, task))
             bar.update(task, total=bar.tasks[task].completed)
     return created
 

@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
-from bandstand.platform.cache import Cache, is_shared
+from bandstand.platform.cache import Cache, create_cache, is_shared
 from bandstand.platform.database import Database
 from bandstand.platform.generation_board import GenerationBoard, board_of
 from bandstand.platform.settings import Settings
@@ -78,3 +80,18 @@ def write_generation(settings: Settings, cache: Cache, service: str) -> WriteGen
     if is_shared(settings.cache_url):
         return WriteGeneration(cache, service)
     return WriteGeneration(cache, service, board_of(settings.data_dir))
+
+
+@asynccontextmanager
+async def followed_database(settings: Settings, service: str) -> AsyncIterator[Database]:
+    """The service's database for a command run beside the platform (`createsuperuser`,
+    `seed`, `import`): its commits move the service's write generation, so the kept counts and
+    cached answers of the processes serving it see them at their next read."""
+    database = Database(settings.database_url(service))
+    cache = create_cache(settings.cache_url, max_bytes=settings.cache_max_bytes)
+    write_generation(settings, cache, service).follow(database)
+    try:
+        yield database
+    finally:
+        await database.dispose()
+        await cache.close()

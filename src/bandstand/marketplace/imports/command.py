@@ -15,10 +15,9 @@ from bandstand.marketplace.imports.importer import (
 )
 from bandstand.marketplace.repository import ListingRow
 from bandstand.marketplace.schemas import ImportSummary
-from bandstand.platform.cache import create_cache
 from bandstand.platform.database import Database
 from bandstand.platform.settings import Settings
-from bandstand.platform.write_generation import write_generation
+from bandstand.platform.write_generation import followed_database
 
 COMMIT_ROWS = 20_000
 """Rows written per transaction: one commit per batch made SQLite write most of its index
@@ -43,11 +42,19 @@ async def import_instruments(
     run again. A large file imported into an empty table is loaded with the secondary indexes
     built at the end (`bulk`). Raises `UnreadableFile` (or OSError) when the file cannot be read.
     """
-    database = Database(settings.database_url("marketplace"))
-    # The service's readers in other processes see the import once a chunk commits (through
-    # Redis, or the data directory's generation board when each process has its own cache).
-    cache = create_cache(settings.cache_url, max_bytes=settings.cache_max_bytes)
-    write_generation(settings, cache, "marketplace").follow(database)
+    # The service's readers in other processes see the import once a chunk commits.
+    async with followed_database(settings, "marketplace") as database:
+        return await _import(database, path, fmt, batch_size, progress, actor_id)
+
+
+async def _import(
+    database: Database,
+    path: Path,
+    fmt: ImportFormat,
+    batch_size: int,
+    progress: Progress | None,
+    actor_id: int | None,
+) -> ImportSummary:
     run = InstrumentImport(actor_id=actor_id, batch_size=batch_size)
     read = 0
 
@@ -109,5 +116,3 @@ async def import_instruments(
         return summary
     finally:
         await session.close()
-        await database.dispose()
-        await cache.close()
