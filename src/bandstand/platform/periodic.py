@@ -7,12 +7,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from abc import ABC, abstractmethod
 from typing import Any
 
 logger = logging.getLogger("bandstand.periodic")
 
 
-class PeriodicJob:
+class PeriodicJob(ABC):
     """Subclasses say what a run does (`run_once`) and whether the job runs at all
     (`wanted`)."""
 
@@ -29,8 +30,9 @@ class PeriodicJob:
     def wanted(self) -> bool:
         return True
 
+    @abstractmethod
     async def run_once(self) -> Any:
-        raise NotImplementedError
+        """One run of the job."""
 
     def start(self) -> None:
         if self._task is None and self.wanted():
