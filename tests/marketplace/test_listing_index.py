@@ -22,6 +22,7 @@ from bandstand.marketplace.imports import ImportFormat, import_instruments
 from bandstand.marketplace.listing_index import ListingIndex, _events_lost
 from bandstand.marketplace.models import Instrument
 from bandstand.marketplace.schemas import InstrumentRead, LegacyInstrument, LegacyPage
+from bandstand.platform.database import Database
 from bandstand.platform.pagination import Page
 from bandstand.platform.settings import Settings
 from tests.marketplace.conftest import INSTRUMENT, Marketplace
@@ -357,3 +358,69 @@ async def test_a_listing_missing_from_the_kept_objects_is_read_from_the_database
         stored = await session.get(Instrument, first)
         assert stored is not None
     assert response.json()["results"][1] == InstrumentRead.of(stored).model_dump(mode="json")
+
+
+async def test_searches_read_the_database_again_only_after_a_commit_moved_the_generation(
+    marketplace: Marketplace, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    listing = await marketplace.add("Gaita gallega")
+    await _ready(marketplace)
+    assert await _search(client, search="gaita") == (1, [listing])  # level with the database
+    reads: list[str] = []
+    real = listing_index.find_shown_page
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        reads.append("database")
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(listing_index, "find_shown_page", counted)
+    assert await _search(client, search="gaita") == (1, [listing])
+    assert await _search(client, search="gall", category="Guitarras") == (0, [])
+    assert reads == []  # answered by the index alone: nothing was committed since
+    added = await marketplace.add("Gaita asturiana")  # a commit: the generation moves
+    count, found = await _search(client, search="gaita")
+    assert (count, sorted(found)) == (2, [listing, added])
+    assert reads  # the maxima were read, the index caught up
+    reads.clear()
+    assert (await _search(client, search="gaita"))[0] == 2
+    assert reads == []
+
+
+async def test_without_a_readable_generation_every_search_reads_the_maxima(
+    marketplace: Marketplace, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index = await _ready(marketplace)
+    assert index.generation is not None
+
+    async def unavailable() -> str:
+        raise ConnectionError("the cache is down")
+
+    monkeypatch.setattr(index.generation, "current", unavailable)
+    listing = await marketplace.add("Zanfona gallega")
+    assert await _search(client, search="zanfona") == (1, [listing])
+    other = await marketplace.add("Zanfona de estudio")
+    count, found = await _search(client, search="zanfona")
+    assert (count, sorted(found)) == (2, [listing, other])
+
+
+async def test_a_listing_written_outside_the_platform_is_found_by_the_next_catch_up(
+    marketplace: Marketplace, marketplace_settings: Settings, client: httpx.AsyncClient
+) -> None:
+    index = await _ready(marketplace)
+    assert await _search(client, search="zanfona") == (0, [])
+    outside = Database(marketplace_settings.database_url("marketplace"))  # moves no generation
+    try:
+        async with outside.session() as session, session.begin():
+            now = datetime.now(UTC)
+            instrument = Instrument(
+                name="Zanfona de estudio",
+                link="https://example.com/outside",
+                website="example.com",
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(instrument)
+    finally:
+        await outside.dispose()
+    await index.catch_up()  # what the background task does every `search_index_poll_seconds`
+    assert await _search(client, search="zanfona") == (1, [instrument.id])

@@ -33,7 +33,10 @@ def create_app(runtime: Runtime) -> FastAPI:
     )
     settings = runtime.settings
     app.state.listing_index = ListingIndex(
-        app.state.database, index_root(settings.data_dir), settings.search_index_poll_seconds
+        app.state.database,
+        index_root(settings.data_dir),
+        settings.search_index_poll_seconds,
+        app.state.write_generation,
     )
     app.state.listing_counter = ListingCounter(
         app.state.write_generation, runtime.settings.list_count_cache_seconds

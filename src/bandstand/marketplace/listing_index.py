@@ -11,10 +11,16 @@ replica, a restarted process, after the import command. On PostgreSQL ids and ou
 commit out of order, so the last `MARGIN` of each are looked at again.
 
 A search reads its page from the index (each listing's object is kept there, written by the
-database when the listing was indexed) and the two maxima from the database, and catches up when
-they moved past the watermarks, so a committed write is found, as it is now, by the next search
-in any process; a background task catches up every `search_index_poll_seconds` too. (A listing
-changed in the database without an event, by hand, shows as it was until it is indexed again.)
+database when the listing was indexed). While the service's write generation
+(`platform.write_generation`, moved by every commit to its tables in any process) is the one at
+which a search last found the index level with the database, nothing was committed since and the
+page is all a search reads. Otherwise it reads the two maxima from the database beside the page
+and catches up when they moved past the watermarks, so a committed write is found, as it is now,
+by the next search in any process. A background task catches up every
+`search_index_poll_seconds` too: it finds what was written outside the platform (by hand, moving
+no generation). A listing changed in the database without an event shows as it was until it is
+indexed again.
+
 Listings that expired before the index's cutoff day are left out of it (`listing_documents.py`);
 the first catch-up of a new day removes those that expired the day before. Until a first build is
 finished (a fresh data directory), searches run in SQL (`repository.py`), as they also do for
@@ -54,6 +60,8 @@ from bandstand.platform.json_pages import JsonPage, find_shown_page
 from bandstand.platform.messaging.outbox import outbox_table
 from bandstand.platform.search_index import IndexedDocument, PrefixIndex
 from bandstand.platform.settings import Settings
+from bandstand.platform.threads import on_computing_thread
+from bandstand.platform.write_generation import WriteGeneration
 
 logger = logging.getLogger("bandstand.marketplace.index")
 
@@ -72,8 +80,18 @@ def index_root(data_dir: Path) -> Path:
 class ListingIndex:
     """One process's index of the listings and its catching up with the database."""
 
-    def __init__(self, database: Database, root: Path, poll_seconds: float) -> None:
+    def __init__(
+        self,
+        database: Database,
+        root: Path,
+        poll_seconds: float,
+        generation: WriteGeneration | None = None,
+    ) -> None:
         self.database = database
+        self.generation = generation
+        # The service's write generation when a search last found the index level with the
+        # database: until it moves, no listing or event has been committed since.
+        self._level_at: str | None = None
         self.root = root
         self.poll_seconds = poll_seconds
         self.index: PrefixIndex | None = None
@@ -134,9 +152,10 @@ class ListingIndex:
         current as what `session` sees; None when the index cannot answer (not built yet, or a
         search it does not keep: `index_query`).
 
-        The page is read from the index, and the two maxima the watermarks follow from the
-        database beside it (`platform.json_pages.find_shown_page`); when those moved, the index
-        catches up first and the page is found again."""
+        The page is read from the index; unless the write generation is still the one at which
+        the index was last found level, the two maxima the watermarks follow are read from the
+        database beside it (`platform.json_pages.find_shown_page`), and when those moved, the
+        index catches up first and the page is found again."""
         index = self.index
         if index is None or not index.built:
             return None
@@ -145,14 +164,32 @@ class ListingIndex:
         if query is None:
             return None
         cut = shape.cut_before(PAGE_JSON)
+        generation = await self._generation_now()
+        if generation is not None and generation == self._level_at:
+            count, _, shown = await on_computing_thread(partial(index.search_shown, query, cut))
+            if shown is not None:
+                return count, shown
         found = await find_shown_page(session, shape, partial(index.search_shown, query, cut))
         if self._behind(state, found.extras["top_id"], found.extras["top_event"]):
             await self._catch_up_briefly()
-            query = index_query(filters, offset, limit, index.state.get("day", 0))
+            state = index.state
+            query = index_query(filters, offset, limit, state.get("day", 0))
             if query is None:
                 return None
             found = await find_shown_page(session, shape, partial(index.search_shown, query, cut))
+        if not self._behind(state, found.extras["top_id"], found.extras["top_event"]):
+            self._level_at = generation
         return found.count, found.results
+
+    async def _generation_now(self) -> str | None:
+        """The service's write generation now; None without one, or when it cannot be read."""
+        if self.generation is None:
+            return None
+        try:
+            return await self.generation.current()
+        except Exception as exc:  # the maxima are read from the database instead
+            logger.debug("write generation unavailable: %s", exc)
+            return None
 
     @staticmethod
     def _behind(state: dict[str, Any], top_id: int | None, top_event: int | None) -> bool:
