@@ -272,10 +272,16 @@ def thread_reader(path: str) -> sqlite3.Connection:
         for _, reader in readers.values():
             reader.close()
         readers.clear()
+    reader = open_reader(path)
+    readers[path] = (identity, reader)
+    return reader
+
+
+def open_reader(path: str) -> sqlite3.Connection:
+    """A connection for reading the database file at `path`, from any thread."""
     reader = sqlite3.connect(path, check_same_thread=False)
     reader.execute("PRAGMA busy_timeout=10000")
     reader.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
-    readers[path] = (identity, reader)
     return reader
 
 
