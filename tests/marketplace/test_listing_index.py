@@ -395,7 +395,7 @@ async def test_without_a_readable_generation_every_search_reads_the_maxima(
     async def unavailable() -> str:
         raise ConnectionError("the cache is down")
 
-    monkeypatch.setattr(index.generation, "current", unavailable)
+    monkeypatch.setattr(index.generation, "current_everywhere", unavailable)
     listing = await marketplace.add("Zanfona gallega")
     assert await _search(client, search="zanfona") == (1, [listing])
     other = await marketplace.add("Zanfona de estudio")

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 from sqlalchemy import Integer, insert, update
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bandstand.platform.cache import MemoryCache
+from bandstand.platform.cache import MemoryCache, RedisCache
 from bandstand.platform.database import Database, ServiceBase, new_metadata
 from bandstand.platform.messaging import attach_processed_messages, mark_processed
 from bandstand.platform.messaging.outbox import attach_outbox, publish_event
@@ -86,3 +87,25 @@ async def test_one_generation_is_seen_by_every_process_sharing_the_cache(
     assert await reader.current() != INITIAL
     assert await other_service.current() == INITIAL
     await cache.close()
+
+
+async def test_it_is_not_told_as_every_process_s_while_the_shared_cache_is_unreachable(
+    database: Database,
+) -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    unreachable = RedisCache(f"redis://127.0.0.1:{port}/0", timeout=0.2)
+    generation = WriteGeneration(unreachable, "music")
+    generation.follow(database)
+    async with database.unit_of_work() as session:
+        session.add(Song(id=1))  # this process's commit, kept in its fallback alone
+    assert await generation.current() != INITIAL
+    assert unreachable.degraded
+    assert await generation.current_everywhere() is None
+    await unreachable.close()
+
+    shared = MemoryCache()
+    reachable = WriteGeneration(shared, "music")
+    assert await reachable.current_everywhere() == INITIAL
+    await shared.close()

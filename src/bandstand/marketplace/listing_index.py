@@ -182,11 +182,12 @@ class ListingIndex:
         return found.count, found.results
 
     async def _generation_now(self) -> str | None:
-        """The service's write generation now; None without one, or when it cannot be read."""
+        """The service's write generation now; None without one, or when it cannot be read
+        or may not tell of every process's commits."""
         if self.generation is None:
             return None
         try:
-            return await self.generation.current()
+            return await self.generation.current_everywhere()
         except Exception as exc:  # the maxima are read from the database instead
             logger.debug("write generation unavailable: %s", exc)
             return None

@@ -25,6 +25,12 @@ MAX_MISSED_WRITES = 10_000
 
 
 class Cache(Protocol):
+    @property
+    def degraded(self) -> bool:
+        """Whether values are read from a per-process fallback (a shared store unreachable):
+        what other processes write is not seen meanwhile."""
+        ...
+
     async def get(self, key: str) -> str | None: ...
 
     async def get_many(self, *keys: str) -> list[str | None]:
@@ -68,6 +74,8 @@ class MemoryCache:
     plus `ENTRY_OVERHEAD` per entry) the expired entries go, then the oldest written, down to
     nine tenths of the bound. With `max_bytes=None`, a store that never drops a live entry:
     expired entries are swept whenever it has doubled since the last sweep."""
+
+    degraded = False
 
     def __init__(self, max_bytes: int | None = DEFAULT_MAX_BYTES) -> None:
         self._data: dict[str, tuple[str, float | None]] = {}
@@ -196,6 +204,10 @@ class RedisCache:
         # expiry on the monotonic clock, to apply once it is back.
         self._missed: dict[str, tuple[str | None, float | None]] = {}
         self._catching_up = asyncio.Lock()
+
+    @property
+    def degraded(self) -> bool:
+        return self._down
 
     def _k(self, key: str) -> str:
         return self._prefix + key

@@ -53,6 +53,15 @@ class WriteGeneration:
             return self._on_board()
         return await self.cache.get(self.key) or INITIAL
 
+    async def current_everywhere(self) -> str | None:
+        """The current generation when it tells of every process's commits; None while the
+        shared cache is unreachable (each process then keeps its own, seeing its own commits
+        only)."""
+        generation = await self.current()
+        if self.board is None and self.cache.degraded:
+            return None
+        return generation
+
     async def current_and(self, key: str) -> tuple[str, str | None]:
         """The current generation and the cached value under `key`, in one round trip."""
         if self.board is not None:
