@@ -64,7 +64,7 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
             ]
         varied = runs[f"varied search{NO_CACHE}"]
         original = runs["original, varied searches"]["requests_per_s"]
-        for mode in ("", ", distributed"):
+        for mode in ("", ", distributed", ", distributed, two replicas"):
             measured = runs.get(f"varied search{mode}{NO_CACHE}")
             if measured is not None:
                 verdicts.append(

@@ -108,25 +108,35 @@ def paths() -> tuple[list[str], list[str]]:
     return [sq.path(query) for query in queries], [sq.original_path(q) for q in queries]
 
 
-def distributed(url: str, workdir: Path) -> tuple[h.Process, int, h.Process, int]:
-    """`bandstand serve marketplace` (its index copied into `workdir/serve`) and `bandstand serve
-    gateway` proxying to it over HTTP, the response cache off in both: (service, its port,
-    gateway, its port), not started."""
-    service_port, gateway_port = h.free_port(), h.free_port()
+def distributed(
+    url: str, workdir: Path, replicas: int = 1
+) -> tuple[list[tuple[h.Process, int]], h.Process, int]:
+    """`replicas` processes of `bandstand serve marketplace` sharing `workdir/serve` (its index
+    copied there, into one slot per replica, so that none builds its own) and `bandstand serve
+    gateway` balancing over them, the response cache off in all: ((service, its port) per
+    replica, gateway, its port), not started."""
     uncached = {"BANDSTAND_PUBLIC_CACHE_SECONDS": "0"}
-    service = h.bandstand_process(
-        "serve marketplace",
-        ["serve", "marketplace", "--port", str(service_port)],
-        workdir / "serve",
-        extra_env={"BANDSTAND_DATABASES__MARKETPLACE": url, **uncached},
-    )
+    root = workdir / "serve" / "var" / "search" / "marketplace-instruments"
+    for number in range(1, replicas):
+        slot = root / f"slot-{number}"
+        if not slot.exists():
+            shutil.copytree(root / "slot-0", slot)
+    services = []
+    for number in range(replicas):
+        port = h.free_port()
+        service = h.bandstand_process(
+            f"serve marketplace {number + 1}",
+            ["serve", "marketplace", "--port", str(port)],
+            workdir / "serve",
+            extra_env={"BANDSTAND_DATABASES__MARKETPLACE": url, **uncached},
+        )
+        services.append((service, port))
+    urls = json.dumps([f"http://{h.HOST}:{port}" for _, port in services])
+    gateway_port = h.free_port()
     gateway = h.bandstand_process(
         "serve gateway",
         ["serve", "gateway", "--port", str(gateway_port)],
         workdir / "gateway",
-        extra_env={
-            "BANDSTAND_SERVICE_URLS__MARKETPLACE": f"http://{h.HOST}:{service_port}",
-            **uncached,
-        },
+        extra_env={"BANDSTAND_SERVICE_URLS__MARKETPLACE": urls, **uncached},
     )
-    return service, service_port, gateway, gateway_port
+    return services, gateway, gateway_port

@@ -15,7 +15,8 @@ the same file for both engines) imported by the command (wall time and peak RSS 
 /usr/bin/time), the tables analysed, then served by two `bandstand up` processes (gateway and
 every service in one process): one as shipped, where anonymous reads of the public lists may
 come from the 1 s response cache, and one with that cache off. Each path is measured on both;
-the varied searches also in distributed mode (`serve marketplace` behind `serve gateway`).
+the varied searches also in distributed mode (`serve marketplace` behind `serve gateway`), with
+one replica of the marketplace and with two.
 The original's queries run in their own uvicorn process on the same database. wrk rotates over
 eight query pairs; p95 comes from wrk's own latency histogram (a Lua `done` hook).
 """
@@ -23,6 +24,7 @@ eight query pairs; p95 comes from wrk's own latency histogram (a Lua `done` hook
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import re
 import statistics
@@ -277,6 +279,26 @@ def wrk(
     return {**h.to_jsonable(result), "p95": p95}
 
 
+def distributed_run(
+    name: str,
+    url: str,
+    workdir: Path,
+    replicas: int,
+    paths: list[str],
+    args: argparse.Namespace,
+    tmp: Path,
+) -> dict[str, Any]:
+    """The varied searches through `bandstand serve gateway` in front of `replicas` processes
+    of `bandstand serve marketplace`."""
+    services, gateway, gateway_port = varied.distributed(url, workdir, replicas)
+    with contextlib.ExitStack() as stack:
+        for service, port in services:
+            stack.enter_context(h.started(service, port, "/ready"))
+        stack.enter_context(h.started(gateway, gateway_port))
+        behind = tuple(service for service, _ in services)
+        return wrk(name, gateway_port, paths, args, tmp, gateway, behind=behind)
+
+
 def measure_engine(
     engine: str, csv_path: Path, args: argparse.Namespace, tmp: Path
 ) -> dict[str, Any]:
@@ -331,10 +353,9 @@ def measure_engine(
             # Uncached first, then as shipped (anonymous, the response cache on).
             runs[f"varied search{NO_CACHE}"] = wrk(f"varied{NO_CACHE}", port, ours, args, tmp, up)
             runs["varied search"] = wrk("varied", shipped_port, ours, args, tmp, shipped)
-            service, service_port, gateway, gateway_port = varied.distributed(url, workdir)
-            with h.started(service, service_port, "/ready"), h.started(gateway, gateway_port):
-                name = f"varied search, distributed{NO_CACHE}"
-                runs[name] = wrk(name, gateway_port, ours, args, tmp, gateway, behind=(service,))
+            for replicas, mode in ((1, ", distributed"), (2, ", distributed, two replicas")):
+                name = f"varied search{mode}{NO_CACHE}"
+                runs[name] = distributed_run(name, url, workdir, replicas, ours, args, tmp)
             for name, paths in measured_paths():
                 runs[name] = wrk(name, shipped_port, paths, args, tmp, shipped)
                 runs[f"{name}{NO_CACHE}"] = wrk(f"{name}{NO_CACHE}", port, paths, args, tmp, up)
