@@ -24,8 +24,8 @@ from bandstand.academy.models import Course
 from bandstand.identity import app as identity_app
 from bandstand.identity import passwords
 from bandstand.identity.models import IdentityBase
-from bandstand.platform.cache import RedisCache
 from bandstand.platform.database import Database
+from bandstand.platform.redis_cache import RedisCache
 from bandstand.platform.runtime import Runtime
 from bandstand.platform.settings import Settings
 from tests.support.client import api_client

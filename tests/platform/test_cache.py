@@ -12,12 +12,12 @@ from bandstand.platform.cache import (
     Cache,
     CacheUnavailable,
     MemoryCache,
-    RedisCache,
     create_cache,
     create_security_store,
 )
 from bandstand.platform.errors import RateLimited
 from bandstand.platform.ratelimit import Limit, RateLimiter
+from bandstand.platform.redis_cache import RedisCache
 
 
 @pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])

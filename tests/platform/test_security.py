@@ -16,8 +16,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from bandstand.platform import security
-from bandstand.platform.cache import Cache, MemoryCache, RedisCache
+from bandstand.platform.cache import Cache, MemoryCache
 from bandstand.platform.errors import ServiceUnavailable, Unauthorized
+from bandstand.platform.redis_cache import RedisCache
 from bandstand.platform.security import Denylist, JWKSProvider, TokenVerifier
 from bandstand.platform.settings import Settings
 from tests.support.servers import free_port

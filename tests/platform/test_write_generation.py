@@ -11,10 +11,11 @@ import pytest
 from sqlalchemy import Integer, insert, update
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bandstand.platform.cache import MemoryCache, RedisCache
+from bandstand.platform.cache import MemoryCache
 from bandstand.platform.database import Database, ServiceBase, new_metadata
 from bandstand.platform.messaging import attach_processed_messages, mark_processed
 from bandstand.platform.messaging.outbox import attach_outbox, publish_event
+from bandstand.platform.redis_cache import RedisCache
 from bandstand.platform.write_generation import INITIAL, WriteGeneration
 
 

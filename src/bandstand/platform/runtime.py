@@ -10,12 +10,13 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from bandstand.platform.cache import Cache, RedisCache, create_cache, create_security_store
+from bandstand.platform.cache import Cache, create_cache, create_security_store
 from bandstand.platform.directory import ServiceDirectory
 from bandstand.platform.errors import ServiceUnavailable
 from bandstand.platform.messaging.broker import Broker
 from bandstand.platform.messaging.factory import create_broker
 from bandstand.platform.ratelimit import RateLimiter
+from bandstand.platform.redis_cache import RedisCache
 from bandstand.platform.security import (
     Denylist,
     JWKSFetcher,
