@@ -22,12 +22,9 @@ from bandstand.marketplace.imports import ImportFormat, import_instruments
 from bandstand.marketplace.listing_index import ListingIndex, _events_lost
 from bandstand.marketplace.models import Instrument
 from bandstand.marketplace.schemas import InstrumentRead, LegacyInstrument, LegacyPage
-from bandstand.platform.cache import MemoryCache
 from bandstand.platform.database import Database
-from bandstand.platform.generation_board import board_of
 from bandstand.platform.pagination import Page
 from bandstand.platform.settings import Settings
-from bandstand.platform.write_generation import WriteGeneration
 from tests.marketplace.conftest import INSTRUMENT, Marketplace
 from tests.support.tokens import TokenFactory
 
@@ -427,21 +424,3 @@ async def test_a_listing_written_outside_the_platform_is_found_by_the_next_catch
         await outside.dispose()
     await index.catch_up()  # what the background task does every `search_index_poll_seconds`
     assert await _search(client, search="zanfona") == (1, [instrument.id])
-
-
-async def test_the_generation_is_read_only_where_it_costs_less_than_the_maxima(
-    tmp_path: Path,
-) -> None:
-    in_redis = WriteGeneration(MemoryCache(), "marketplace")  # board None: a shared cache
-    on_board = WriteGeneration(MemoryCache(), "marketplace", board_of(tmp_path))
-    sqlite = Database(f"sqlite+aiosqlite:///{tmp_path / 'marketplace.sqlite3'}")
-    postgres = Database("postgresql+asyncpg://bandstand@127.0.0.1:1/marketplace")
-    try:
-        root = tmp_path / "search"
-        assert ListingIndex(sqlite, root, 0, on_board).generation is on_board
-        assert ListingIndex(sqlite, root, 0, in_redis).generation is None
-        assert ListingIndex(postgres, root, 0, in_redis).generation is in_redis
-        assert ListingIndex(postgres, root, 0, on_board).generation is on_board
-    finally:
-        await sqlite.dispose()
-        await postgres.dispose()

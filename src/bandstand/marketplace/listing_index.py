@@ -14,9 +14,8 @@ A search reads its page from the index (each listing's object is kept there, wri
 database when the listing was indexed). While the service's write generation
 (`platform.write_generation`, moved by every commit to its tables in any process) is the one at
 which a search last found the index level with the database, nothing was committed since and the
-page is all a search reads (except on SQLite with the generation in Redis, where reading it would
-cost more than the maxima: `_pays`). Otherwise it reads the two maxima from the database beside
-the page and catches up when they moved past the watermarks, so a committed write is found, as
+page is all a search reads. Otherwise it reads the two maxima from the database beside the page
+and catches up when they moved past the watermarks, so a committed write is found, as
 it is now, by the next search in any process. A background task catches up every
 `search_index_poll_seconds` too: it finds what was written outside the platform (by hand,
 moving no generation). A listing changed in the database without an event shows as it was until
@@ -89,7 +88,7 @@ class ListingIndex:
         generation: WriteGeneration | None = None,
     ) -> None:
         self.database = database
-        self.generation = generation if _pays(generation, database) else None
+        self.generation = generation
         # The service's write generation when a search last found the index level with the
         # database: until it moves, no listing or event has been committed since.
         self._level_at: str | None = None
@@ -423,17 +422,6 @@ def _write(
     index.delete(gone)
     index.add(documents)
     index.add(new, replace=False)
-
-
-def _pays(generation: WriteGeneration | None, database: Database) -> bool:
-    """Whether reading `generation` before a search costs less than the maxima it may spare.
-    On the data directory's board it is a load from memory. In Redis it is a round trip (0.09 ms
-    of the event loop's CPU), which spares PostgreSQL's own round trip but costs more than
-    SQLite's maxima, read from the file on the computing thread beside the search (the varied
-    searches of a distributed marketplace on SQLite: 1,140 a second without it, 930 with it)."""
-    if generation is None:
-        return False
-    return generation.board is not None or not database.is_sqlite
 
 
 def _events_lost(seen: int, top: int | None, first: int | None) -> bool:

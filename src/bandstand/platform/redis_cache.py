@@ -1,5 +1,6 @@
 """The cache in Redis: one store for every process (`platform.cache` has the interface and the
-in-memory store).
+in-memory store). Its reads (`get`, `get_many`) go through one pipelined connection
+(`platform.redis_reads`) where the URL allows, everything else through redis-py.
 
 It degrades instead of failing: while Redis is unreachable, reads miss, writes and counters fall
 back to this process's memory, and the outage is logged once. The writes and deletions made
@@ -14,6 +15,7 @@ import logging
 import time
 
 from bandstand.platform.cache import CacheUnavailable, MemoryCache
+from bandstand.platform.redis_reads import PipelinedReader
 
 logger = logging.getLogger("bandstand.cache")
 
@@ -45,6 +47,7 @@ class RedisCache:
             health_check_interval=30,
         )
         self._prefix = prefix
+        self._reads = PipelinedReader.from_url(url, timeout=timeout)
         self._fallback = fallback if fallback is not None else MemoryCache()
         self._down = False
         # Writes (a value, or None for a deletion) Redis missed while it was away, with their
@@ -113,7 +116,8 @@ class RedisCache:
         if not await self._ready():
             return await self._fallback.get(key)
         try:
-            value = await self._redis.get(self._k(key))
+            stored = self._k(key)
+            value = await (self._reads.get(stored) if self._reads else self._redis.get(stored))
         except (RedisError, OSError) as exc:
             self._failed(exc)
             return await self._fallback.get(key)
@@ -126,7 +130,10 @@ class RedisCache:
         if not await self._ready():
             return await self._fallback.get_many(*keys)
         try:
-            values = await self._redis.mget([self._k(key) for key in keys])
+            prefixed = [self._k(key) for key in keys]
+            values = await (
+                self._reads.mget(prefixed) if self._reads else self._redis.mget(prefixed)
+            )
         except (RedisError, OSError) as exc:
             self._failed(exc)
             return await self._fallback.get_many(*keys)
@@ -224,4 +231,6 @@ class RedisCache:
         self._recovered()
 
     async def close(self) -> None:
+        if self._reads is not None:
+            await self._reads.close()
         await self._redis.aclose()
