@@ -147,3 +147,14 @@ async def test_a_connection_logs_in_and_selects_its_database_before_reading() ->
     finally:
         await reader.close()
         server.close()
+
+
+@pytest.mark.redis
+def test_each_event_loop_reads_on_its_own_connection(redis_url: str) -> None:
+    reader = _reader(redis_url)
+
+    async def read() -> str | None:
+        return await reader.get("nothing")
+
+    assert asyncio.run(read()) is None
+    assert asyncio.run(read()) is None  # the first loop, and its connection, are gone

@@ -142,6 +142,7 @@ class PipelinedReader:
         self._replies: _Replies | None = None
         self._connecting: asyncio.Lock | None = None
         self._timer: asyncio.TimerHandle | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     @classmethod
     def from_url(cls, url: str, *, timeout: float = 0.5) -> PipelinedReader | None:
@@ -177,10 +178,14 @@ class PipelinedReader:
         self._fail(replies, ConnectionError("redis reader closed"))
 
     async def _send(self, command: bytes) -> Any:
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            # A connection serves the event loop that opened it; another one (a second
+            # `asyncio.run` of a command) opens its own.
+            self._loop, self._replies, self._connecting, self._timer = loop, None, None, None
         replies = self._replies
         if replies is None or not _open(replies):
             replies = await self._connect()
-        loop = asyncio.get_running_loop()
         waiting = _Waiting(loop.create_future(), loop.time())
         assert replies.transport is not None
         replies.transport.write(command)
