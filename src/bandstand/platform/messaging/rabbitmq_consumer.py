@@ -32,6 +32,9 @@ class RabbitMQConsumer(Consumer):
         super().__init__(queue, handler, prefetch=prefetch)
         self._broker = broker
         self._in_flight: set[asyncio.Task[Any]] = set()
+        # Messages handed back while stopping: their reject must reach the channel before it
+        # closes (one sent after is a channel error that closes the whole connection).
+        self._handing_back: set[asyncio.Task[Any]] = set()
         self._channel: AbstractRobustChannel | None = None
         self._amqp_queue: AbstractQueue | None = None
         self._tag: str | None = None
@@ -59,6 +62,8 @@ class RabbitMQConsumer(Consumer):
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
+        if self._handing_back:
+            await asyncio.wait(set(self._handing_back), timeout=self._broker.timeout)
         if self._channel is not None:
             with suppress(TimeoutError, *CONNECTION_EXCEPTIONS):
                 async with asyncio.timeout(self._broker.timeout):
@@ -68,10 +73,16 @@ class RabbitMQConsumer(Consumer):
 
     async def _on_message(self, incoming: AbstractIncomingMessage) -> None:
         if self._stopping:
-            with suppress(Exception):
-                delivery = await self._broker.delivery(self.queue, incoming)
-                if delivery is not None:
-                    await delivery.release()
+            task = asyncio.current_task()
+            assert task is not None
+            self._handing_back.add(task)
+            try:
+                with suppress(Exception):
+                    delivery = await self._broker.delivery(self.queue, incoming)
+                    if delivery is not None:
+                        await delivery.release()
+            finally:
+                self._handing_back.discard(task)
             return
         task = asyncio.current_task()
         assert task is not None
