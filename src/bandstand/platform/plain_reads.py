@@ -108,6 +108,7 @@ class Plan:
 
 
 _PLANS: dict[tuple[str, Any], Plan | None] = {}
+_UNPLANNED: Any = object()
 
 
 @dataclass(frozen=True)
@@ -151,9 +152,8 @@ async def planned_read(
     if cache_key is None or not _plannable(statement, driver):
         return None
     shape = (dialect.name, cache_key.key)
-    if shape in _PLANS:
-        plan = _PLANS[shape]
-    else:
+    plan = _PLANS.get(shape, _UNPLANNED)  # one look-up: the key is a deep tuple, hashed anew
+    if plan is _UNPLANNED:
         plan = await _plan(dialect, statement, cache_key, driver)
         if len(_PLANS) >= PLANS_KEPT:
             _PLANS.clear()
