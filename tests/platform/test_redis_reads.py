@@ -39,6 +39,7 @@ async def test_many_reads_in_flight_each_get_their_own_answer(
         assert await reader.get("missing") is None
         assert await reader.mget(["key:1", "missing", "key:2"]) == ["välue 1", None, "välue 2"]
         assert await reader.mget(["missing"]) == [None]
+        assert await reader.mget([]) == []
     finally:
         await reader.close()
 

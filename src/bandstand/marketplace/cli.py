@@ -95,7 +95,7 @@ index_app = typer.Typer(name="index", help="Rebuild search indexes.", no_args_is
 def index_instruments(data_dir: DataDirOption = None) -> None:
     """Rebuild the listings' search index from the database (every slot no running process
     holds; a running process keeps its own current)."""
-    from bandstand.marketplace.listing_index import rebuild_free_slots
+    from bandstand.marketplace.listing_rebuild import rebuild_free_slots
 
     settings = command_settings(data_dir)
     migrate_database(settings, NAME, MIGRATIONS)

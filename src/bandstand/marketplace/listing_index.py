@@ -59,7 +59,6 @@ from bandstand.platform.database import Database
 from bandstand.platform.json_pages import JsonPage, find_shown_page
 from bandstand.platform.messaging.outbox import outbox_table
 from bandstand.platform.search_index import IndexedDocument, PrefixIndex
-from bandstand.platform.settings import Settings
 from bandstand.platform.threads import on_computing_thread
 from bandstand.platform.write_generation import WriteGeneration
 
@@ -373,39 +372,9 @@ class ListingIndex:
             written += len(rows)
 
 
-async def rebuild_free_slots(settings: Settings) -> list[int]:
-    """Rebuild every index slot no process holds, or make a first one (the command line); the
-    number of listings each now has."""
-    root = index_root(settings.data_dir)
-    database = Database(settings.database_url("marketplace"))
-    held: list[PrefixIndex] = []
-    try:
-        while (found := await asyncio.to_thread(_open_existing, root)) is not None:
-            held.append(found)
-        if not held and (first := await asyncio.to_thread(_open_any, root)) is not None:
-            held.append(first)
-        for index in held:
-            listings = ListingIndex(database, root, 0)
-            listings.index = index
-            await listings.rebuild()
-        return [index.documents() for index in held]
-    finally:
-        for index in held:
-            await asyncio.to_thread(index.close)
-        await database.dispose()
-
-
 def _documents(session: AsyncSession) -> Select[Any]:
     """The rows documents are made of (`listing_documents.indexed_columns`)."""
     return select(*indexed_columns(session.get_bind().dialect))
-
-
-def _open_existing(root: Path) -> PrefixIndex | None:
-    return PrefixIndex.open(root, FIELDS, VERSION, existing=True)
-
-
-def _open_any(root: Path) -> PrefixIndex | None:
-    return PrefixIndex.open(root, FIELDS, VERSION)
 
 
 class _Stopped(Exception):

@@ -168,6 +168,8 @@ class PipelinedReader:
         return value
 
     async def mget(self, keys: Sequence[str]) -> list[str | None]:
+        if not keys:
+            return []
         values: list[str | None] = await self._send(_command("MGET", *keys))
         return values
 
