@@ -304,26 +304,63 @@ def postgres_object(members: Sequence[tuple[JsonField, str]]) -> str:
     """PostgreSQL's text of the JSON object of each field read from its column's SQL. Written
     out by hand, not by json_build_object: its text has a space around each colon, and the body
     is to be the same bytes on both engines."""
-    return f"'{{' || {pairs_text(members, 'postgresql')} || '}}'"
+    return concat([SqlText("{"), *pairs_pieces(members, "postgresql"), SqlText("}")])
+
+
+class SqlText(str):
+    """A piece of text that `concat` writes as it is: an SQL string literal."""
+
+    __slots__ = ()
+
+
+def concat(pieces: Sequence[str]) -> str:
+    """The SQL joining `pieces` (SQL expressions, or `SqlText`) with `||`, adjacent texts
+    written as one literal: each `||` copies all the text before it (on SQLite, a page of 50
+    objects was 9 µs quicker with its objects' literals joined)."""
+    parts: list[str] = []
+    texts: list[str] = []
+    for piece in pieces:
+        if isinstance(piece, SqlText):
+            texts.append(piece)
+            continue
+        if texts:
+            parts.append(_literal("".join(texts)))
+            texts = []
+        parts.append(piece)
+    if texts:
+        parts.append(_literal("".join(texts)))
+    return " || ".join(parts)
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def pairs_pieces(members: Sequence[tuple[JsonField, str]], dialect: str) -> list[str]:
+    """The pieces (`concat`) of the text `"name":value,...` of each field read from its
+    column's SQL, the same bytes as the members of `sqlite_object` or `postgres_object` (an
+    object without its braces)."""
+    pieces: list[str] = []
+    for field, column in members:
+        if pieces:
+            pieces.append(SqlText(","))
+        pieces += [SqlText(f'"{_identifier(field.name)}":'), _value_text(field, column, dialect)]
+    return pieces
 
 
 def pairs_text(members: Sequence[tuple[JsonField, str]], dialect: str) -> str:
-    """The SQL of the text `"name":value,...` of each field read from its column's SQL, the
-    same bytes as the members of `sqlite_object` or `postgres_object` (an object without its
-    braces), to be joined with other text."""
-    return " || ',' || ".join(_pair_text(field, column, dialect) for field, column in members)
+    """The SQL of `pairs_pieces`, to be joined with other text."""
+    return concat(pairs_pieces(members, dialect))
 
 
-def _pair_text(field: JsonField, column: str, dialect: str) -> str:
+def _value_text(field: JsonField, column: str, dialect: str) -> str:
     if field.kind == "json":
-        value = f"coalesce(CAST({column} AS TEXT), 'null')"
-    elif dialect == "postgresql":
-        value = f"coalesce(to_json({postgres_value(field, column)})::text, 'null')"
-    elif field.kind == "bool":
-        value = f"CASE WHEN {column} IS NULL THEN 'null' WHEN {column} THEN 'true' ELSE 'false' END"
-    else:
-        value = f"json_quote({sqlite_value(field, column)})"  # json_quote(NULL) is 'null'
-    return f"'\"{_identifier(field.name)}\":' || {value}"
+        return f"coalesce(CAST({column} AS TEXT), 'null')"
+    if dialect == "postgresql":
+        return f"coalesce(to_json({postgres_value(field, column)})::text, 'null')"
+    if field.kind == "bool":
+        return f"CASE WHEN {column} IS NULL THEN 'null' WHEN {column} THEN 'true' ELSE 'false' END"
+    return f"json_quote({sqlite_value(field, column)})"  # json_quote(NULL) is 'null'
 
 
 def _identifier(name: str) -> str:

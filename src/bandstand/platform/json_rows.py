@@ -33,7 +33,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bandstand.platform.json_pages import (
     JsonField,
     Kind,
+    SqlText,
+    concat,
     database_file,
+    pairs_pieces,
     pairs_text,
     sqlite_object,
 )
@@ -202,7 +205,10 @@ def _from_sqlite(
         read_keys = read_keys[:size]
     first = last = None
     if read_keys and positions:
-        first, last = _typed(plan, positions, read_keys[0]), _typed(plan, positions, read_keys[-1])
+        head, tail = read_keys[0], read_keys[-1]
+        if len(positions) == 1:  # the values themselves (`_sqlite`)
+            head, tail = (head,), (tail,)
+        first, last = _typed(plan, positions, head), _typed(plan, positions, tail)
     return JsonRead(JsonArray(results), read, first, last)
 
 
@@ -285,17 +291,22 @@ def _text_object(
 ) -> str:
     """The SQL of each row's object as text: each run whose text is kept read as it is (or, where
     it is missing, written like the other fields)."""
-    parts = []
+    pieces: list[str] = [SqlText("{")]
     place = 0
     while place < len(members):
+        if place:
+            pieces.append(SqlText(","))
         field, _column = members[place]
         run, kept_column = kept.get(field.name, (None, ""))
         taken = len(run.fields) if run is not None else 1
-        written = pairs_text(members[place : place + taken], dialect)
-        parts.append(f"coalesce({kept_column}, {written})" if run is not None else written)
+        written = members[place : place + taken]
+        if run is not None:
+            pieces.append(f"coalesce({kept_column}, {pairs_text(written, dialect)})")
+        else:
+            pieces += pairs_pieces(written, dialect)
         place += taken
-    joined = " || ',' || ".join(parts)
-    return f"'{{' || {joined} || '}}'"
+    pieces.append(SqlText("}"))
+    return concat(pieces)
 
 
 def _sqlite(
@@ -308,7 +319,13 @@ def _sqlite(
     # (every row read: `_from_sqlite` cuts the extra one; backward pages are read as rows).
     # (SQLite reads a limited statement in a CTE as it gives its rows, in their order.)
     # Objects with kept text are joined as text: json_group_array would parse each again.
-    keys = ", ".join(f"c{position}" for position in positions)
+    # One key per row is the most common (an id): an array of the values themselves, which
+    # SQLite writes and Python reads quicker than an array of one-value arrays.
+    keys = (
+        f"c{positions[0]}"
+        if len(positions) == 1
+        else "json_array(" + ", ".join(f"c{position}" for position in positions) + ")"
+    )
     objects = (
         f"coalesce('[' || group_concat({_text_object(members, kept, 'sqlite')}, ',') || ']', '[]')"
         if kept
@@ -316,7 +333,7 @@ def _sqlite(
     )
     return (
         f"WITH q({_names(plan)}) AS ({plan.sql}) "  # noqa: S608
-        f"SELECT {objects}, json_group_array(json_array({keys})) FROM q"
+        f"SELECT {objects}, json_group_array({keys}) FROM q"
     )
 
 
