@@ -181,7 +181,11 @@ def test_adjacent_texts_are_joined_into_one_literal_and_quotes_are_escaped() -> 
 
 
 async def test_an_object_written_from_joined_literals_reads_back_its_fields() -> None:
-    members = [(JsonField("id"), "1"), (JsonField("name"), "'it''s'"), (JsonField("on", "bool"), "1")]
+    members = [
+        (JsonField("id"), "1"),
+        (JsonField("name"), "'it''s'"),
+        (JsonField("on", "bool"), "1"),
+    ]
     sql = concat([SqlText("{"), *pairs_pieces(members, "sqlite"), SqlText("}")])
     database = Database("sqlite+aiosqlite://")
     try:
