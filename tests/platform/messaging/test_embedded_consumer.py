@@ -5,11 +5,16 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import sys
+import time
 from contextlib import closing
 from pathlib import Path
 
+import pytest
+
 from bandstand.platform.messaging import Delivery
 from bandstand.platform.messaging.embedded import EmbeddedBroker
+from bandstand.platform.messaging.embedded_consumer import RECHECK_SECONDS
+from bandstand.platform.messaging.embedded_delivery import EmbeddedDelivery
 from tests.platform.messaging.helpers import event, next_delivery
 from tests.support.waiting import eventually
 
@@ -137,6 +142,69 @@ async def test_consumer_picks_up_messages_of_another_process(tmp_path: Path) -> 
     finally:
         await consumer.stop()
         await web.close()
+        await worker.close()
+
+
+async def test_idle_polls_claim_only_once_the_file_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "shared.sqlite3"
+    web, worker = EmbeddedBroker(path), EmbeddedBroker(path, poll_interval=0.02)
+    await web.declare_queue("work")
+    claims: list[float] = []
+    claim = worker.claim
+
+    async def counted(queue: str, limit: int) -> list[EmbeddedDelivery]:
+        claims.append(time.monotonic())
+        return await claim(queue, limit)
+
+    monkeypatch.setattr(worker, "claim", counted)
+    received: list[str] = []
+
+    async def handler(delivery: Delivery) -> None:
+        received.append(delivery.message.type)
+
+    consumer = await worker.consume("work", handler)
+    try:
+        await asyncio.sleep(0.5)  # 25 polls of a file nothing writes
+        assert 1 <= len(claims) <= 2
+        published = time.monotonic()
+        await web.publish([event("work.item.remote")], queue="work")
+
+        async def arrived() -> bool:
+            return received == ["work.item.remote"]
+
+        await eventually(arrived)
+        assert time.monotonic() - published < RECHECK_SECONDS  # seen by the file's marks
+    finally:
+        await consumer.stop()
+        await web.close()
+        await worker.close()
+
+
+async def test_a_message_whose_consumer_died_is_claimed_when_its_lock_expires(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "shared.sqlite3"
+    dead = EmbeddedBroker(path, visibility_timeout=0.3)
+    worker = EmbeddedBroker(path, poll_interval=0.02)
+    await dead.publish([event("work.item.orphan")], queue="work")
+    assert await dead.get("work") is not None  # locked for 0.3 s, never settled
+    received: list[int] = []
+
+    async def handler(delivery: Delivery) -> None:
+        received.append(delivery.attempts)
+
+    consumer = await worker.consume("work", handler)
+    try:
+
+        async def arrived() -> bool:
+            return received == [2]
+
+        await eventually(arrived, timeout=RECHECK_SECONDS * 0.8)
+    finally:
+        await consumer.stop()
+        await dead.close()
         await worker.close()
 
 

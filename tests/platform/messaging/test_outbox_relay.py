@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select
+from sqlalchemy import Column, Integer, MetaData, String, Table, event, insert, select
 
 from bandstand.platform.database import Database, new_metadata
 from bandstand.platform.messaging import (
@@ -233,6 +233,41 @@ async def test_a_commit_wakes_the_relay(database: Database, broker: EmbeddedBrok
         await eventually(delivered, timeout=2)
     finally:
         await relay.stop()
+
+
+async def test_idle_polls_only_read_and_still_find_rows_no_commit_announced(
+    database: Database, broker: EmbeddedBroker
+) -> None:
+    await broker.declare_queue("audit", ["identity.#"])
+    statements: list[str] = []
+
+    def seen(*args: object) -> None:
+        statements.append(str(args[2]).lstrip().split()[0].upper())
+
+    event.listen(database.engine.sync_engine, "before_cursor_execute", seen)
+    relay = OutboxRelay(database, broker, poll_seconds=0.02)
+    elsewhere = Database(database.url)  # another process's commits wake no relay here
+    relay.start()
+    try:
+        await relay.idle()
+        statements.clear()
+        await asyncio.sleep(0.2)
+        assert statements.count("SELECT") >= 3
+        assert "UPDATE" not in statements
+
+        await register(elsewhere, "a@example.com")
+
+        async def delivered() -> bool:
+            return await broker.queue_depth("audit") == 1
+
+        await eventually(delivered, timeout=2)
+        [(_, published_at, attempts)] = await outbox_rows(database)
+        assert published_at is not None
+        assert attempts == 1
+    finally:
+        await relay.stop()
+        await elsewhere.dispose()
+        event.remove(database.engine.sync_engine, "before_cursor_execute", seen)
 
 
 async def test_a_relay_watching_another_database_of_the_same_one_is_woken_by_its_commits(

@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
+import os
 import sqlite3
 import time
 import uuid
@@ -58,6 +60,10 @@ _SCHEMA = (
 _READY = "queue = ? AND available_at <= ? AND (locked_until IS NULL OR locked_until <= ?)"
 _ANY_READY = f"SELECT 1 FROM messages WHERE {_READY} LIMIT 1"  # noqa: S608
 _NEXT_READY = f"SELECT id, attempts FROM messages WHERE {_READY} ORDER BY id LIMIT ?"  # noqa: S608
+_READY_AFTER = (
+    "SELECT min(max(available_at, coalesce(locked_until, available_at))) FROM messages"
+    " WHERE queue = ?"
+)
 _PEEK = f"SELECT message_id, body FROM messages WHERE {_READY} ORDER BY id LIMIT ?"  # noqa: S608
 # Row ids travel as one JSON array parameter, so no statement is assembled from values.
 _LOCK = (
@@ -227,6 +233,24 @@ class EmbeddedBroker(Broker):
             await db.execute_fetchall("SELECT 1")
 
     # Used by consumers and deliveries.
+
+    def file_marks(self) -> tuple[int, ...] | None:
+        """What every commit to the broker's file changes, read without a query (two `stat`s):
+        its write-ahead log's size and time, and the file's. None when either is missing."""
+        try:
+            log = os.stat(f"{self.path}-wal")
+            main = os.stat(self.path)
+        except OSError:
+            return None
+        return (log.st_ino, log.st_size, log.st_mtime_ns, main.st_ino, main.st_mtime_ns)
+
+    async def ready_after(self, queue: str) -> float:
+        """When the first message of `queue` becomes ready by the clock (`time.time()`): its
+        delay over, or the lock of a consumer that died expired; infinity without messages."""
+        async with self._statement() as db:
+            rows = list(await db.execute_fetchall(_READY_AFTER, (queue,)))
+        due = rows[0][0]
+        return math.inf if due is None else float(due)
 
     async def claim(self, queue: str, limit: int) -> list[EmbeddedDelivery]:
         """Lock up to `limit` ready messages of `queue` for this process and return them."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from contextlib import suppress
 from typing import TYPE_CHECKING
 
@@ -17,6 +18,32 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 _FAILURE_PAUSE = 1.0
+
+
+RECHECK_SECONDS = 1.0
+"""The longest a consumer trusts the file's marks (`_Quiet`) before it claims anyway: a commit
+within the file system's clock tick that left the log's size as it was would not show."""
+
+
+class _Quiet:
+    """What a claim that found nothing ready knows: until the broker's file changes (another
+    process published, or a handler settled) or `due` comes by the clock, a claim would find
+    nothing either. A poll then costs two `stat`s where a claim is a statement on a thread."""
+
+    def __init__(
+        self, broker: EmbeddedBroker, marks: tuple[int, ...], due: float, recheck_at: float
+    ) -> None:
+        self._broker = broker
+        self._marks = marks
+        self._due = due
+        self._recheck_at = recheck_at
+
+    def holds(self, now: float) -> bool:
+        return (
+            now < self._recheck_at
+            and time.time() < self._due
+            and self._broker.file_marks() == self._marks
+        )
 
 
 class EmbeddedConsumer(Consumer):
@@ -57,12 +84,20 @@ class EmbeddedConsumer(Consumer):
         loop = asyncio.get_running_loop()
         renew_every = self._broker.visibility_timeout / 3
         next_renewal = loop.time() + renew_every
+        quiet: _Quiet | None = None
+        woken = True
         while not self._stopping:
             self._wakeup.clear()
             claimed = 0
             wait = self._broker.poll_interval
             try:
-                claimed = await self._claim()
+                if woken or self._in_flight or quiet is None or not quiet.holds(loop.time()):
+                    quiet = None
+                    marks = self._broker.file_marks()
+                    claimed = await self._claim()
+                    if not claimed and not self._in_flight and marks is not None:
+                        due = await self._broker.ready_after(self.queue)
+                        quiet = _Quiet(self._broker, marks, due, loop.time() + RECHECK_SECONDS)
                 if self._in_flight and loop.time() >= next_renewal:
                     next_renewal = loop.time() + renew_every
                     # A list, not a generator: handlers settle (and forget) deliveries while
@@ -76,9 +111,12 @@ class EmbeddedConsumer(Consumer):
                 logger.exception("Consumer of %s failed; polling again", self.queue)
                 wait = _FAILURE_PAUSE
             if claimed:
+                woken = True
                 continue
+            woken = False
             with suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), wait)
+                woken = True
 
     async def _claim(self) -> int:
         free = self._prefetch - len(self._in_flight)

@@ -21,6 +21,8 @@ from bandstand.platform.messaging.outbox import outbox_table
 
 logger = logging.getLogger(__name__)
 
+_ANY_PENDING = select(outbox_table.c.id).where(outbox_table.c.published_at.is_(None)).limit(1)
+
 
 class OutboxRelay:
     """Publishes a database's outbox rows through a broker, with publisher confirms.
@@ -153,12 +155,22 @@ class OutboxRelay:
             await self._broker.publish([Message.from_json(row.body) for row in batch], queue=queue)
             published.extend(row.id for row in batch)
 
+    async def _any_pending(self) -> bool:
+        """Whether the outbox holds a row to publish: a read, where a claim is a write
+        transaction (on SQLite it takes the write lock), for the polls that find nothing."""
+        async with self._database.engine.connect() as connection:
+            return (await connection.execute(_ANY_PENDING)).first() is not None
+
     async def _run(self) -> None:
         delay = 0.0
+        woken = True  # the first look publishes what an earlier run left behind
         while not self._stopping:
             self._wakeup.clear()
             try:
-                published = await self.publish_pending()
+                published = 0
+                if woken or await self._any_pending():
+                    woken = True  # until this batch is out
+                    published = await self.publish_pending()
             except BrokerUnavailable as exc:
                 self._prepared = self._prepare is None
                 delay = min(max(delay * 2, self._retry_initial), self._retry_max)
@@ -175,10 +187,12 @@ class OutboxRelay:
             delay = 0.0
             if published < self._batch_size:
                 self._idle.set()
+                woken = False
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wakeup.wait(), self._poll_seconds)
+                    woken = True
                 self._idle.clear()
-                if self._linger > 0:
+                if woken and self._linger > 0:
                     # Woken by a commit: let the next few commits join this batch.
                     await asyncio.sleep(self._linger)
 
