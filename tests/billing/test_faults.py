@@ -9,6 +9,7 @@ PostgreSQL and on the embedded broker with SQLite.
 
 from __future__ import annotations
 
+import asyncio
 import signal
 from pathlib import Path
 
@@ -74,7 +75,7 @@ async def test_orders_wait_in_the_queue_while_the_worker_is_stopped(
     settings = billing.app.state.runtime.settings
     with worker_process(settings, tmp_path) as worker:
         await wait_for(lambda: all_completed(billing.database, 100), 60, "100 completed", worker)
-        assert worker.stop(signal.SIGTERM, timeout=30) == 0
+        assert await asyncio.to_thread(worker.stop, signal.SIGTERM, 30) == 0
     assert set(await completed_events(billing.database)) == set(accepted)
     assert await broker_of(billing).queue_depth(BILLING_QUEUE) == 0
 
@@ -98,7 +99,7 @@ async def test_killing_the_worker_mid_stream_loses_and_repeats_nothing(
 
     with worker_process(settings, tmp_path, name="second") as second:
         await wait_for(lambda: all_completed(billing.database, total), 180, "all completed", second)
-        assert second.stop(signal.SIGTERM, timeout=30) == 0
+        assert await asyncio.to_thread(second.stop, signal.SIGTERM, 30) == 0
     events = await completed_events(billing.database)
     assert len(events) == total
     assert set(events.values()) == {1}

@@ -67,7 +67,7 @@ async def test_rabbitmq_stopping_during_a_stream_loses_no_accepted_order(
             await asyncio.to_thread(rabbitmq_server.start_app)
         accepted += await post_orders(billing, 100)
         await wait_for(lambda: all_completed(billing.database, 300), 120, "all completed", worker)
-        assert worker.stop(signal.SIGTERM, timeout=30) == 0
+        assert await asyncio.to_thread(worker.stop, signal.SIGTERM, 30) == 0
     events = await completed_events(billing.database)
     assert set(events) == set(accepted)
     assert set(events.values()) == {1}
@@ -94,7 +94,7 @@ async def test_database_stopping_during_processing_loses_nothing(
         finally:
             await asyncio.to_thread(postgres_server.start)
         await wait_for(lambda: all_completed(billing.database, total), 120, "all done", worker)
-        assert worker.stop(signal.SIGTERM, timeout=30) == 0
+        assert await asyncio.to_thread(worker.stop, signal.SIGTERM, 30) == 0
     events = await completed_events(billing.database)
     assert len(events) == total
     assert set(events.values()) == {1}
@@ -136,7 +136,7 @@ async def test_poison_message_is_dead_lettered_then_redriven(
         )
         assert response.json()["redriven"] == 1
         await wait_for(lambda: all_completed(billing.database, 1), 30, "re-driven", worker)
-        assert worker.stop(signal.SIGTERM, timeout=30) == 0
+        assert await asyncio.to_thread(worker.stop, signal.SIGTERM, 30) == 0
     assert list(await completed_events(billing.database)) == [str(missing)]
 
 
@@ -161,7 +161,7 @@ async def test_worker_started_before_its_database_waits_for_it(
             await asyncio.to_thread(postgres_server.start)
         accepted = await post_orders(billing, 20)
         await wait_for(lambda: all_completed(billing.database, 20), 60, "completed", worker)
-        assert worker.stop(signal.SIGTERM, timeout=30) == 0
+        assert await asyncio.to_thread(worker.stop, signal.SIGTERM, 30) == 0
     finally:
         worker.kill()
     assert set(await completed_events(billing.database)) == set(accepted)
