@@ -353,9 +353,6 @@ def measure_engine(
             # Uncached first, then as shipped (anonymous, the response cache on).
             runs[f"varied search{NO_CACHE}"] = wrk(f"varied{NO_CACHE}", port, ours, args, tmp, up)
             runs["varied search"] = wrk("varied", shipped_port, ours, args, tmp, shipped)
-            for replicas, mode in ((1, ", distributed"), (2, ", distributed, two replicas")):
-                name = f"varied search{mode}{NO_CACHE}"
-                runs[name] = distributed_run(name, url, workdir, replicas, ours, args, tmp)
             for name, paths in measured_paths():
                 runs[name] = wrk(name, shipped_port, paths, args, tmp, shipped)
                 runs[f"{name}{NO_CACHE}"] = wrk(f"{name}{NO_CACHE}", port, paths, args, tmp, up)
@@ -381,6 +378,10 @@ def measure_engine(
                 duration=args.original_duration,
             )
             memory = h.memory_of_tree(up.pid)
+        # Distributed mode alone: the platforms above, idle but polling, are stopped first.
+        for replicas, mode in ((1, ", distributed"), (2, ", distributed, two replicas")):
+            name = f"varied search{mode}{NO_CACHE}"
+            runs[name] = distributed_run(name, url, workdir, replicas, ours, args, tmp)
     finally:
         if server is not None:
             server.stop()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Callable
 from typing import TypeVar
 
 from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry
@@ -30,6 +31,8 @@ class FairQueue(AsyncAdaptedQueue[T]):
     def __init__(self, maxsize: int = 0, use_lifo: bool = False) -> None:
         super().__init__(maxsize, use_lifo)
         self._waiters: deque[asyncio.Future[T]] = deque()
+        self.lenders: list[Callable[[], None]] = []
+        """Called before a request waits: each gives back the connections it keeps idle."""
 
     def put_nowait(self, item: T) -> None:
         while self._waiters:
@@ -44,6 +47,10 @@ class FairQueue(AsyncAdaptedQueue[T]):
 
     def get(self, block: bool = True, timeout: float | None = None) -> T:
         if not block or not self.empty():
+            return self.get_nowait()
+        for lender in list(self.lenders):
+            lender()
+        if not self.empty():
             return self.get_nowait()
         result: T = await_(self._wait(timeout))
         return result
@@ -82,3 +89,18 @@ class FairAsyncPool(AsyncAdaptedQueuePool):
     """SQLAlchemy's asyncio pool with `FairQueue` for its idle connections."""
 
     _queue_class = _IdleConnections
+
+    def has_waiters(self) -> bool:
+        """Whether a request waits for a connection now."""
+        return any(not waiter.done() for waiter in self._idle()._waiters)
+
+    def lend_to(self, release: Callable[[], None]) -> None:
+        """Have `release` called (once registered, before every wait) to give back the
+        connections its owner keeps checked out while idle (`platform.kept_readers`)."""
+        lenders = self._idle().lenders
+        if release not in lenders:
+            lenders.append(release)
+
+    def _idle(self) -> FairQueue[ConnectionPoolEntry]:
+        idle: FairQueue[ConnectionPoolEntry] = self._pool  # type: ignore[assignment]
+        return idle

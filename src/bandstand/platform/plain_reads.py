@@ -37,6 +37,7 @@ from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
+from bandstand.platform.kept_readers import KeptReaders
 from bandstand.platform.plan_modes import CUSTOM, GENERIC, use_mode
 from bandstand.platform.sqlite_driver import InlineConnection
 
@@ -202,11 +203,11 @@ async def plain_rows(
 @asynccontextmanager
 async def engine_reader(session: AsyncSession) -> AsyncIterator[Any]:
     """For one read of `session` outside a transaction on PostgreSQL, an asyncpg connection
-    checked out of its engine's pool alone, given back after: the session's own connection,
+    of its engine for that read alone (`platform.kept_readers`): the session's own connection,
     checked out through the session and given back when it closes, cost a signed-in song page
-    about 0.2 ms of the event loop's CPU, and this one 0.02 ms. It sees what any connection
-    outside a transaction sees. None where the session's connection is the one to read on
-    (SQLite, a transaction begun, a session bound to a connection)."""
+    about 0.2 ms of the event loop's CPU. It sees what any connection outside a transaction
+    sees. None where the session's connection is the one to read on (SQLite, a transaction
+    begun, a session bound to a connection)."""
     engine = session.bind
     if (
         not isinstance(engine, AsyncEngine)
@@ -215,15 +216,16 @@ async def engine_reader(session: AsyncSession) -> AsyncIterator[Any]:
     ):
         yield None
         return
-    checked_out = await engine.raw_connection()
+    kept = KeptReaders.of(engine)
+    checked_out = await kept.take(engine)
     try:
         yield checked_out.driver_connection
     except BaseException:
         # Dropped by the server, or left in the middle of a statement (cancelled): replaced.
         checked_out.invalidate()
-        raise
-    finally:
         checked_out.close()
+        raise
+    kept.give_back(engine, checked_out)
 
 
 def column_position(plan: Plan, column: Any) -> int | None:

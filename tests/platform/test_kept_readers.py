@@ -1,0 +1,101 @@
+"""PostgreSQL's plain reads keep their connections between them, and give them back to the pool
+when another user of the pool would wait, when they idled, and when the engine is disposed."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+from sqlalchemy import event, text
+
+from bandstand.platform import kept_readers
+from bandstand.platform.database import Database
+from bandstand.platform.plain_reads import engine_reader
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+async def database(postgres_url_factory: Callable[[str], str]) -> AsyncIterator[Database]:
+    # One connection kept in the pool and one more opened while a request waits.
+    database = Database(postgres_url_factory("kept_readers"), pool_size=1)
+    yield database
+    await database.dispose()
+
+
+async def _backend(database: Database) -> int:
+    async with database.session() as session, engine_reader(session) as driver:
+        pid: int = await driver.fetchval("SELECT pg_backend_pid()")
+        return pid
+
+
+def _checked_out(database: Database) -> int:
+    return int(database.engine.sync_engine.pool.checkedout())  # type: ignore[attr-defined]
+
+
+def _checkouts(database: Database) -> list[object]:
+    """Each checkout of the pool from now on."""
+    seen: list[object] = []
+    event.listen(database.engine.sync_engine.pool, "checkout", lambda *args: seen.append(args))
+    return seen
+
+
+async def test_reads_in_a_row_share_one_connection_kept_out_of_the_pool(
+    database: Database,
+) -> None:
+    first = await _backend(database)
+    assert _checked_out(database) == 1  # kept, not given back
+    checkouts = _checkouts(database)
+    assert await _backend(database) == first
+    assert checkouts == []
+    assert _checked_out(database) == 1
+
+
+async def test_a_session_about_to_wait_for_the_pool_is_given_the_kept_connection(
+    database: Database,
+) -> None:
+    kept = await _backend(database)
+    async with database.session() as holding:
+        await holding.execute(text("SELECT 1"))  # the pool's second connection
+        async with database.session() as waiting:
+            # The pool has nothing idle: the kept connection comes back to it at once, well
+            # before the pool's timeout of 5 s.
+            pid = await asyncio.wait_for(
+                waiting.execute(text("SELECT pg_backend_pid()")), timeout=1
+            )
+            assert pid.scalar_one() == kept
+
+
+async def test_a_connection_kept_idle_too_long_goes_back_to_the_pool(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _backend(database)
+    monkeypatch.setattr(kept_readers, "PING_AFTER_IDLE_SECONDS", -1.0)
+    checkouts = _checkouts(database)
+    await _backend(database)  # given back, then checked out of the pool again
+    assert len(checkouts) == 1
+    assert _checked_out(database) == 1
+
+
+async def test_disposing_the_engine_closes_the_kept_connections(
+    postgres_url_factory: Callable[[str], str],
+) -> None:
+    url = postgres_url_factory("kept_readers_disposed")
+    database = Database(url)
+    kept = await _backend(database)
+    await database.dispose()
+    watcher = Database(url)
+    try:
+        async with watcher.engine.connect() as connection:
+            for _ in range(50):
+                found = await connection.execute(
+                    text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"), {"pid": kept}
+                )
+                if found.scalar_one() == 0:
+                    break
+                await asyncio.sleep(0.02)
+            else:
+                pytest.fail(f"backend {kept} still connected after the engine was disposed")
+    finally:
+        await watcher.dispose()
