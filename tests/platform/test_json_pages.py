@@ -19,15 +19,8 @@ from sqlalchemy.exc import OperationalError
 
 from bandstand.platform import json_pages
 from bandstand.platform.database import Database, new_metadata
-from bandstand.platform.json_pages import (
-    JsonField,
-    JsonPage,
-    SqlText,
-    concat,
-    find_page,
-    find_shown_page,
-    pairs_pieces,
-)
+from bandstand.platform.json_pages import JsonPage, find_page, find_shown_page
+from bandstand.platform.json_text import JsonField
 from bandstand.platform.schemas import MoneyText, UTCDatetime
 
 metadata = new_metadata()
@@ -171,29 +164,6 @@ def test_names_that_are_not_identifiers_are_refused() -> None:
     page = JsonPage("items; DROP TABLE items", [JsonField("id")])
     with pytest.raises(ValueError, match="not an identifier"):
         page.statement(Database("sqlite+aiosqlite://").engine.dialect)
-
-
-def test_adjacent_texts_are_joined_into_one_literal_and_quotes_are_escaped() -> None:
-    pieces = [SqlText("{"), SqlText('"name":'), "json_quote(c1)", SqlText(",'x':"), "c2"]
-    assert concat(pieces) == """'{"name":' || json_quote(c1) || ',''x'':' || c2"""
-    assert concat([SqlText("a"), SqlText("b")]) == "'ab'"
-    assert concat(["c1"]) == "c1"
-
-
-async def test_an_object_written_from_joined_literals_reads_back_its_fields() -> None:
-    members = [
-        (JsonField("id"), "1"),
-        (JsonField("name"), "'it''s'"),
-        (JsonField("on", "bool"), "1"),
-    ]
-    sql = concat([SqlText("{"), *pairs_pieces(members, "sqlite"), SqlText("}")])
-    database = Database("sqlite+aiosqlite://")
-    try:
-        async with database.session() as session:
-            written = (await session.execute(sql_text(f"SELECT {sql}"))).scalar_one()
-    finally:
-        await database.dispose()
-    assert json.loads(written) == {"id": 1, "name": "it's", "on": True}
 
 
 async def test_a_page_read_inside_a_transaction_sees_what_it_wrote(database: Database) -> None:

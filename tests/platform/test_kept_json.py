@@ -13,8 +13,8 @@ from pydantic import BaseModel
 from sqlalchemy import Column, Select, Table, Text, insert, select, text, update
 
 from bandstand.platform.database import Database, new_metadata
-from bandstand.platform.json_pages import JsonField
 from bandstand.platform.json_rows import JsonRows, read_json
+from bandstand.platform.json_text import JsonField
 from bandstand.platform.kept_json import KeptJson, KeptRun, keep_json
 from tests.platform.test_json_rows import ROWS, SONG_ROWS, Song, _compare, songs
 

@@ -19,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from bandstand.platform.database import ServiceBase, new_metadata
-from bandstand.platform.json_pages import JsonField
+from bandstand.platform.json_text import JsonField
 from bandstand.platform.kept_json import KeptJson, KeptRun, keep_json
 from bandstand.platform.messaging import attach_outbox
 from bandstand.platform.rows import Timestamps

@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 
 from bandstand.marketplace.models import Instrument
 from bandstand.marketplace.schemas import InstrumentRead, LegacyInstrument
-from bandstand.platform.json_pages import JsonField, JsonPage, Kind
+from bandstand.platform.json_pages import JsonPage
+from bandstand.platform.json_text import JsonField, Kind
 from bandstand.platform.messaging.outbox import outbox_table
 
 PAGE_COLUMNS = tuple(

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from bandstand.platform.clock import utcnow
 from bandstand.platform.database import ServiceBase, new_metadata
-from bandstand.platform.json_pages import JsonField
+from bandstand.platform.json_text import JsonField
 from bandstand.platform.kept_json import KeptJson, KeptRun, keep_json
 from bandstand.platform.messaging import attach_outbox, attach_processed_messages
 from bandstand.platform.rows import Timestamps

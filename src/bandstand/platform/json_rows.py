@@ -30,12 +30,12 @@ from pydantic import BaseModel
 from sqlalchemy import ColumnElement, Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bandstand.platform.json_pages import (
+from bandstand.platform.json_pages import database_file
+from bandstand.platform.json_text import (
     JsonField,
     Kind,
     SqlText,
     concat,
-    database_file,
     pairs_pieces,
     pairs_text,
     sqlite_object,
@@ -123,7 +123,7 @@ def _kind(annotation: Any, where: str) -> Kind:
     if annotation in (int, str) or (annotation is dt.date):
         return "value"
     if annotation == list[str]:
-        return "json"  # its column is the array's JSON text (`json_pages.Kind`)
+        return "json"  # its column is the array's JSON text (`json_text.Kind`)
     raise TypeError(f"{where}: no JSON writer for {annotation!r}")
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import DDL, FromClause, Table, event
 
-from bandstand.platform.json_pages import JsonField, pairs_text
+from bandstand.platform.json_text import JsonField, pairs_text
 
 
 @dataclass(frozen=True)

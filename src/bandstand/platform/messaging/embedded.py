@@ -34,47 +34,21 @@ from bandstand.platform.messaging.broker import (
 )
 from bandstand.platform.messaging.embedded_consumer import EmbeddedConsumer
 from bandstand.platform.messaging.embedded_delivery import EmbeddedDelivery
+from bandstand.platform.messaging.embedded_sql import (
+    ANY_READY,
+    DELETE,
+    LOCK,
+    MOVE,
+    NEXT_READY,
+    PEEK,
+    READY_AFTER,
+    SCHEMA,
+    SCHEMA_VERSION,
+)
 from bandstand.platform.messaging.message import Message, MessageFormatError
 from bandstand.platform.messaging.topic import topic_matches
 
 logger = logging.getLogger(__name__)
-
-SCHEMA_VERSION = 1
-_SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS queues (name TEXT PRIMARY KEY, dead_letter INTEGER NOT NULL)",
-    """CREATE TABLE IF NOT EXISTS bindings (
-        queue TEXT NOT NULL, pattern TEXT NOT NULL, PRIMARY KEY (queue, pattern))""",
-    """CREATE TABLE IF NOT EXISTS messages (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        queue TEXT NOT NULL,
-        message_id TEXT NOT NULL,
-        routing_key TEXT NOT NULL,
-        body TEXT NOT NULL,
-        attempts INTEGER NOT NULL DEFAULT 0,
-        available_at REAL NOT NULL,
-        locked_until REAL,
-        lock_token TEXT,
-        created_at REAL NOT NULL)""",
-    "CREATE INDEX IF NOT EXISTS ix_messages_queue_id ON messages (queue, id)",
-)
-_READY = "queue = ? AND available_at <= ? AND (locked_until IS NULL OR locked_until <= ?)"
-_ANY_READY = f"SELECT 1 FROM messages WHERE {_READY} LIMIT 1"  # noqa: S608
-_NEXT_READY = f"SELECT id, attempts FROM messages WHERE {_READY} ORDER BY id LIMIT ?"  # noqa: S608
-_READY_AFTER = (
-    "SELECT min(max(available_at, coalesce(locked_until, available_at))) FROM messages"
-    " WHERE queue = ?"
-)
-_PEEK = f"SELECT message_id, body FROM messages WHERE {_READY} ORDER BY id LIMIT ?"  # noqa: S608
-# Row ids travel as one JSON array parameter, so no statement is assembled from values.
-_LOCK = (
-    "UPDATE messages SET attempts = attempts + 1, locked_until = ?, lock_token = ?"
-    " WHERE id IN (SELECT value FROM json_each(?)) RETURNING id, body, attempts, message_id"
-)
-_MOVE = (
-    "UPDATE messages SET queue = ?, attempts = 0, available_at = ?, locked_until = NULL,"
-    " lock_token = NULL WHERE id IN (SELECT value FROM json_each(?))"
-)
-_DELETE = "DELETE FROM messages WHERE id IN (SELECT value FROM json_each(?))"
 
 
 class EmbeddedBroker(Broker):
@@ -113,7 +87,7 @@ class EmbeddedBroker(Broker):
                 # FULL: a publish confirmed to the caller survives a power cut, not only a crash.
                 await db.execute("PRAGMA synchronous=FULL")
                 await db.execute("BEGIN IMMEDIATE")
-                for statement in _SCHEMA:
+                for statement in SCHEMA:
                     await db.execute(statement)
                 await db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
                 await db.commit()
@@ -210,7 +184,7 @@ class EmbeddedBroker(Broker):
         """Read, not taken: one statement, no lock, no attempt counted."""
         async with self._statement() as db:
             now = time.time()
-            rows = list(await db.execute_fetchall(_PEEK, (queue, now, now, limit)))
+            rows = list(await db.execute_fetchall(PEEK, (queue, now, now, limit)))
         return [_peeked(str(message_id), body) for message_id, body in rows]
 
     async def queue_depth(self, name: str) -> int:
@@ -248,7 +222,7 @@ class EmbeddedBroker(Broker):
         """When the first message of `queue` becomes ready by the clock (`time.time()`): its
         delay over, or the lock of a consumer that died expired; infinity without messages."""
         async with self._statement() as db:
-            rows = list(await db.execute_fetchall(_READY_AFTER, (queue,)))
+            rows = list(await db.execute_fetchall(READY_AFTER, (queue,)))
         due = rows[0][0]
         return math.inf if due is None else float(due)
 
@@ -256,13 +230,13 @@ class EmbeddedBroker(Broker):
         """Lock up to `limit` ready messages of `queue` for this process and return them."""
         async with self._statement() as db:
             now = time.time()
-            ready = await db.execute_fetchall(_ANY_READY, (queue, now, now))
+            ready = await db.execute_fetchall(ANY_READY, (queue, now, now))
         if not list(ready):
             return []
         token = uuid.uuid4().hex
         async with self._transaction() as db:
             now = time.time()
-            candidates = list(await db.execute_fetchall(_NEXT_READY, (queue, now, now, limit)))
+            candidates = list(await db.execute_fetchall(NEXT_READY, (queue, now, now, limit)))
             # Delivered max_attempts times without being settled: its consumers keep dying on it.
             exhausted = [row[0] for row in candidates if row[1] >= self.retry.max_attempts]
             await self._dead_letter_rows(db, queue, exhausted)
@@ -271,7 +245,7 @@ class EmbeddedBroker(Broker):
                 return []
             rows = list(
                 await db.execute_fetchall(
-                    _LOCK, (now + self.visibility_timeout, token, json.dumps(claimed))
+                    LOCK, (now + self.visibility_timeout, token, json.dumps(claimed))
                 )
             )
         deliveries: list[EmbeddedDelivery] = []
@@ -348,10 +322,10 @@ class EmbeddedBroker(Broker):
             target = dead_letter_queue(queue)
             await self._ensure_queue(db, target, dead_letter=False)
             # attempts restart: the dead-letter queue is a queue of its own, with its own retries.
-            await db.execute(_MOVE, (target, time.time(), json.dumps(row_ids)))
+            await db.execute(MOVE, (target, time.time(), json.dumps(row_ids)))
             logger.warning("Moved %d message(s) from %s to %s", len(row_ids), queue, target)
         else:
-            await db.execute(_DELETE, (json.dumps(row_ids),))
+            await db.execute(DELETE, (json.dumps(row_ids),))
             logger.error(
                 "Dropped %d failed message(s) of %s (no dead-letter queue)", len(row_ids), queue
             )

@@ -3,7 +3,7 @@
 import sqlalchemy as sa
 from alembic import op
 
-from bandstand.platform.json_pages import JsonField
+from bandstand.platform.json_text import JsonField
 from bandstand.platform.kept_json import KeptJson, KeptRun
 from bandstand.platform.migrations import create_kept_json, drop_kept_json
 
