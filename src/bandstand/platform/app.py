@@ -15,6 +15,7 @@ from bandstand.platform.api_docs import docs_routes
 from bandstand.platform.clients import ForwardedClientMiddleware
 from bandstand.platform.database import Database
 from bandstand.platform.errors import ERROR_RESPONSES, install_error_handlers
+from bandstand.platform.flat_routes import add_routes
 from bandstand.platform.health import ReadinessCheck, health_router
 from bandstand.platform.list_counts import ListCounts
 from bandstand.platform.messaging.outbox import count_pending
@@ -155,7 +156,7 @@ def create_service_app(
     app.state.readiness_checks = readiness
 
     install_error_handlers(app)
-    app.include_router(health_router(name, version))
+    add_routes(app, health_router(name, version))
 
     async def metrics(request: Request) -> Response:
         with contextlib.suppress(Exception):  # a database that is down must not hide metrics
@@ -165,7 +166,7 @@ def create_service_app(
     app.add_route("/metrics", metrics, include_in_schema=False)
     app.router.routes.extend(docs_routes(app.openapi_url or "/openapi.json", app.title))
     for router in routers:
-        app.include_router(router, responses=ERROR_RESPONSES)
+        add_routes(app, router, responses=ERROR_RESPONSES)
 
     app.add_middleware(TransactionMiddleware)
     if public_paths:
