@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import pytest
 from sqlalchemy import event, text
@@ -99,3 +100,92 @@ async def test_disposing_the_engine_closes_the_kept_connections(
                 pytest.fail(f"backend {kept} still connected after the engine was disposed")
     finally:
         await watcher.dispose()
+
+
+async def _held_read(database: Database, holding: asyncio.Event, release: asyncio.Event) -> int:
+    """A read that keeps its connection until `release` is set."""
+    async with database.session() as session, engine_reader(session) as driver:
+        pid: int = await driver.fetchval("SELECT pg_backend_pid()")
+        holding.set()
+        await release.wait()
+        return pid
+
+
+@pytest.fixture
+def one_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(kept_readers, "KEPT", 1)
+
+
+@pytest.mark.usefixtures("one_kept")
+async def test_a_read_beyond_the_kept_waits_for_one_given_back_not_for_the_pool(
+    database: Database,
+) -> None:
+    holding, release = asyncio.Event(), asyncio.Event()
+    first = asyncio.create_task(_held_read(database, holding, release))
+    await holding.wait()
+    checkouts = _checkouts(database)
+    second = asyncio.create_task(_backend(database))
+    await asyncio.sleep(0.05)
+    assert not second.done()  # the pool has a connection to spare, but the read waits here
+    release.set()
+    assert await second == await first
+    assert checkouts == []
+
+
+@pytest.mark.usefixtures("one_kept")
+async def test_a_read_that_waited_too_long_takes_its_turn_at_the_pool(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(kept_readers, "WAIT_SECONDS", 0.05)
+    holding, release = asyncio.Event(), asyncio.Event()
+    first = asyncio.create_task(_held_read(database, holding, release))
+    await holding.wait()
+    other = await asyncio.wait_for(_backend(database), timeout=2)
+    release.set()
+    assert other != await first
+
+
+@pytest.mark.usefixtures("one_kept")
+async def test_a_failed_read_lets_the_waiting_read_through(database: Database) -> None:
+    holding, release = asyncio.Event(), asyncio.Event()
+
+    async def failing() -> None:
+        async with database.session() as session, engine_reader(session) as driver:
+            await driver.fetchval("SELECT 1")
+            holding.set()
+            await release.wait()
+            raise RuntimeError("the read failed")
+
+    first = asyncio.create_task(failing())
+    await holding.wait()
+    second = asyncio.create_task(_backend(database))
+    await asyncio.sleep(0.05)
+    release.set()
+    with pytest.raises(RuntimeError):
+        await first
+    assert await asyncio.wait_for(second, timeout=2) > 0
+
+
+@pytest.mark.usefixtures("one_kept")
+async def test_a_waiting_read_cancelled_passes_on_what_it_was_handed(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    holding, release = asyncio.Event(), asyncio.Event()
+    first = asyncio.create_task(_held_read(database, holding, release))
+    await holding.wait()
+    cancelled = asyncio.create_task(_backend(database))
+    await asyncio.sleep(0.05)
+    after = asyncio.create_task(_backend(database))
+    await asyncio.sleep(0.05)
+    give_back = kept_readers.KeptReaders.give_back
+
+    def give_back_then_cancel(self: kept_readers.KeptReaders, *args: Any) -> None:
+        give_back(self, *args)  # hands the connection to `cancelled`, which has not resumed
+        cancelled.cancel()
+
+    monkeypatch.setattr(kept_readers.KeptReaders, "give_back", give_back_then_cancel)
+    release.set()
+    pid = await first
+    with pytest.raises(asyncio.CancelledError):
+        await cancelled
+    assert await asyncio.wait_for(after, timeout=2) == pid

@@ -222,8 +222,7 @@ async def engine_reader(session: AsyncSession) -> AsyncIterator[Any]:
         yield checked_out.driver_connection
     except BaseException:
         # Dropped by the server, or left in the middle of a statement (cancelled): replaced.
-        checked_out.invalidate()
-        checked_out.close()
+        kept.discard(checked_out)
         raise
     kept.give_back(engine, checked_out)
 
