@@ -61,9 +61,8 @@ class _Parameter:
     copy_default: bool  # a mutable default is copied for each request, as FastAPI does
     validate_default: bool
 
-    def value(self, request: Request) -> Any:
-        source = request.path_params if self.from_path else request.query_params
-        raw = source.get(self.alias, _MISSING)
+    def value(self, query: dict[str, str], path: dict[str, Any]) -> Any:
+        raw = (path if self.from_path else query).get(self.alias, _MISSING)
         if raw is _MISSING:
             if self.required:
                 raise _Invalid
@@ -94,9 +93,11 @@ class _Plan:
 
     async def run(self, request: Request) -> Any:
         # Every parameter first: a request FastAPI must answer (an invalid one) calls nothing
-        # here, so no dependency runs twice.
+        # here, so no dependency runs twice. The query as a plain dict: most parameters are
+        # absent, and `QueryParams.get` finds an absent one by catching a `KeyError`.
+        query, path = dict(request.query_params.items()), request.path_params
         given = [
-            {parameter.name: parameter.value(request) for parameter in step.parameters}
+            {parameter.name: parameter.value(query, path) for parameter in step.parameters}
             for step in self.steps
         ]
         results: list[Any] = []
