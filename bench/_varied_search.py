@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 import _harness as h
 import _search_queries as sq
 from bandstand.marketplace import text as folding
+from bandstand.platform.threads import available_cores
 
 SAMPLE = 30
 
@@ -116,6 +117,9 @@ def distributed(
     gateway` balancing over them, the response cache off in all: ((service, its port) per
     replica, gateway, its port), not started."""
     uncached = {"BANDSTAND_PUBLIC_CACHE_SECONDS": "0"}
+    # The replicas share the machine's cores, each its part (as `BANDSTAND_COMPUTING_THREADS`
+    # is documented for replicas on one machine).
+    threads = {"BANDSTAND_COMPUTING_THREADS": str(max(1, available_cores() // replicas))}
     root = workdir / "serve" / "var" / "search" / "marketplace-instruments"
     for number in range(1, replicas):
         slot = root / f"slot-{number}"
@@ -128,7 +132,7 @@ def distributed(
             f"serve marketplace {number + 1}",
             ["serve", "marketplace", "--port", str(port)],
             workdir / "serve",
-            extra_env={"BANDSTAND_DATABASES__MARKETPLACE": url, **uncached},
+            extra_env={"BANDSTAND_DATABASES__MARKETPLACE": url, **uncached, **threads},
         )
         services.append((service, port))
     urls = json.dumps([f"http://{h.HOST}:{port}" for _, port in services])

@@ -4,13 +4,17 @@ comes back to the caller, and a caller cancelled while its work runs waits for t
 from __future__ import annotations
 
 import asyncio
-import os
 import threading
 import time
 
 import pytest
 
-from bandstand.platform.threads import COMPUTING_THREADS, ThreadPool, on_computing_thread
+from bandstand.platform.threads import (
+    COMPUTING_THREADS,
+    ThreadPool,
+    available_cores,
+    on_computing_thread,
+)
 
 
 async def test_no_more_work_runs_at_once_than_the_pool_has_threads() -> None:
@@ -50,7 +54,7 @@ async def test_the_computing_threads_are_as_many_as_the_cores() -> None:
         return threading.current_thread().name
 
     names = await asyncio.gather(*(on_computing_thread(work) for _ in range(COMPUTING_THREADS + 4)))
-    assert most == COMPUTING_THREADS == (os.cpu_count() or 2)
+    assert most == COMPUTING_THREADS == available_cores()
     assert set(names) == {"computing"}
 
 
@@ -80,3 +84,35 @@ async def test_a_cancelled_caller_waits_for_its_work_to_end() -> None:
     with pytest.raises(asyncio.CancelledError):
         await task
     assert ended == [True]
+
+
+async def test_a_pool_resized_runs_no_more_threads_than_its_new_size() -> None:
+    pool = ThreadPool(4, "resized")
+    pool.resize(1)
+    running: set[int] = set()
+    most = 0
+    lock = threading.Lock()
+
+    def work() -> None:
+        nonlocal most
+        with lock:
+            running.add(threading.get_ident())
+            most = max(most, len(running))
+        time.sleep(0.02)
+        with lock:
+            running.discard(threading.get_ident())
+
+    await asyncio.gather(*(pool.run(work) for _ in range(4)))
+    assert most == 1
+
+
+def test_the_setting_sizes_the_computing_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bandstand.platform import threads
+    from bandstand.platform.settings import Settings
+
+    monkeypatch.setenv("BANDSTAND_COMPUTING_THREADS", "1")
+    sizes: list[int] = []
+    monkeypatch.setattr(threads._COMPUTING, "resize", sizes.append)
+    threads.set_computing_threads(Settings(_env_file=None).computing_threads)  # type: ignore[call-arg]
+    threads.set_computing_threads(None)
+    assert sizes == [1, COMPUTING_THREADS]

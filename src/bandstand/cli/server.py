@@ -15,6 +15,7 @@ from bandstand.platform.commands import console
 from bandstand.platform.draining import Drain, DrainingMiddleware
 from bandstand.platform.http_protocol import CoalescingHttpToolsProtocol
 from bandstand.platform.settings import Settings
+from bandstand.platform.threads import set_computing_threads
 
 logger = logging.getLogger("bandstand.server")
 
@@ -82,6 +83,7 @@ def run_server(
         proxy_headers=False,
     )
     server = DrainingServer(config, drain, drain_seconds)
+    set_computing_threads(settings.computing_threads)
     freeze_startup_objects()
     # After its graceful shutdown uvicorn raises the signal that stopped it again, for the
     # handler that was installed before it ran: with Python's defaults that turns a clean stop

@@ -42,6 +42,13 @@ class Settings(BaseSettings):
         "quarter as many on PostgreSQL, as many on SQLite; default 16 on PostgreSQL, 32 on "
         "SQLite).",
     )
+    computing_threads: int | None = Field(
+        None,
+        ge=1,
+        description="Threads for the CPU-bound work a process hands off its event loop (the "
+        "search index's searches); default the cores it may run on. Replicas sharing a "
+        "machine: its cores divided among them.",
+    )
     broker_url: str = Field(
         "embedded://",
         description="`embedded://` (SQLite file in the data dir), `embedded:///path.sqlite3`, or `amqp://...`.",
