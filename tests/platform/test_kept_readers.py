@@ -19,7 +19,8 @@ pytestmark = pytest.mark.postgres
 
 @pytest.fixture
 async def database(postgres_url_factory: Callable[[str], str]) -> AsyncIterator[Database]:
-    # One connection kept in the pool and one more opened while a request waits.
+    # One connection kept in the pool (and by the reads) and one more opened while a request
+    # waits.
     database = Database(postgres_url_factory("kept_readers"), pool_size=1)
     yield database
     await database.dispose()
@@ -111,12 +112,6 @@ async def _held_read(database: Database, holding: asyncio.Event, release: asynci
         return pid
 
 
-@pytest.fixture
-def one_kept(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(kept_readers, "KEPT", 1)
-
-
-@pytest.mark.usefixtures("one_kept")
 async def test_a_read_beyond_the_kept_waits_for_one_given_back_not_for_the_pool(
     database: Database,
 ) -> None:
@@ -132,7 +127,6 @@ async def test_a_read_beyond_the_kept_waits_for_one_given_back_not_for_the_pool(
     assert checkouts == []
 
 
-@pytest.mark.usefixtures("one_kept")
 async def test_a_read_that_waited_too_long_takes_its_turn_at_the_pool(
     database: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -145,7 +139,6 @@ async def test_a_read_that_waited_too_long_takes_its_turn_at_the_pool(
     assert other != await first
 
 
-@pytest.mark.usefixtures("one_kept")
 async def test_a_failed_read_lets_the_waiting_read_through(database: Database) -> None:
     holding, release = asyncio.Event(), asyncio.Event()
 
@@ -166,7 +159,6 @@ async def test_a_failed_read_lets_the_waiting_read_through(database: Database) -
     assert await asyncio.wait_for(second, timeout=2) > 0
 
 
-@pytest.mark.usefixtures("one_kept")
 async def test_a_waiting_read_cancelled_passes_on_what_it_was_handed(
     database: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -5,14 +5,15 @@ A page read outside a transaction takes an asyncpg connection for itself. Checke
 engine's pool and given back for each read, it cost the event loop about 50 µs (SQLAlchemy's
 checkout through a greenlet, its events, the reset on return): as much as the read itself on a
 page of 20 songs. Here reads give their connection back to the engine's `KeptReaders`, which
-keeps up to `KEPT` of them checked out, and a read takes the one given back last: a steady
-stream of reads goes through the same few connections and not through the pool.
+keeps up to as many of them checked out as the pool keeps (its size), and a read takes the one
+given back last: a steady stream of reads goes through the same connections and not through the
+pool.
 
-Under load, while `KEPT` connections are in reads, the next read waits here for the first of
+Under load, while that many connections are in reads, the next read waits here for the first of
 them given back, handed over directly, rather than in the pool: there, each read beyond the
 pool's size paid the checkout and the return again (32 concurrent signed-in song pages of the
-demo's size, in-process: 382 → 323 µs of the loop a page). A read that waited `WAIT_SECONDS`
-goes to the pool.
+demo's size, in-process: 382 → 323 µs of the loop a page with four kept, 295 → 274 with the
+pool's eight). A read that waited `WAIT_SECONDS` goes to the pool.
 
 A kept connection goes back to the pool when a request is about to wait for one there
 (`fair_pool.FairAsyncPool.lend_to`: the pool's other users come first), when it has not been
@@ -37,7 +38,6 @@ from sqlalchemy.pool import PoolProxiedConnection
 from bandstand.platform.database import PING_AFTER_IDLE_SECONDS
 from bandstand.platform.fair_pool import FairAsyncPool
 
-KEPT = 4
 WAIT_SECONDS = 1.0
 """How long a read waits for a kept connection before it asks the pool."""
 
@@ -51,6 +51,10 @@ class KeptReaders:
         self._owned = 0
         """Connections checked out of the pool through here: idle, or in a read."""
         self._waiters: deque[asyncio.Future[PoolProxiedConnection | None]] = deque()
+        size = getattr(engine.pool, "size", None)
+        self._most = size() if callable(size) else 1
+        """How many reads keep: as many as the pool keeps (they give them back before anyone
+        waits there)."""
         event.listen(engine, "engine_disposed", self._disposed)
 
     @classmethod
@@ -62,15 +66,15 @@ class KeptReaders:
         return kept
 
     async def take(self, engine: AsyncEngine) -> PoolProxiedConnection:
-        """A kept connection used lately; while `KEPT` are in reads, the next one a read gives
-        back; otherwise one checked out of the engine's pool."""
+        """A kept connection used lately; while as many as are kept are in reads, the next one
+        a read gives back; otherwise one checked out of the engine's pool."""
         now = time.monotonic()
         while self._idle:
             connection, since = self._idle.pop()
             if now - since <= PING_AFTER_IDLE_SECONDS:
                 return connection
             self._leave(connection)  # back to the pool, which checks it before its next use
-        if self._owned >= KEPT and isinstance(engine.sync_engine.pool, FairAsyncPool):
+        if self._owned >= self._most and isinstance(engine.sync_engine.pool, FairAsyncPool):
             handed = await self._wait()
             if handed is not None:
                 return handed
@@ -92,7 +96,7 @@ class KeptReaders:
             if not waiter.done():
                 waiter.set_result(connection)
                 return
-        if len(self._idle) >= KEPT:
+        if len(self._idle) >= self._most:
             self._leave(connection)
             return
         pool.lend_to(self.release)
