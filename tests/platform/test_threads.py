@@ -17,44 +17,37 @@ from bandstand.platform.threads import (
 )
 
 
-async def test_no_more_work_runs_at_once_than_the_pool_has_threads() -> None:
-    pool = ThreadPool(2, "test")
-    running = 0
-    most = 0
-    lock = threading.Lock()
+class Overlapping:
+    """Work that notes how many threads run it at once (`most`) and answers its thread's name."""
 
-    def work() -> str:
-        nonlocal running, most
-        with lock:
-            running += 1
-            most = max(most, running)
-        time.sleep(0.05)
-        with lock:
-            running -= 1
+    def __init__(self, seconds: float = 0.05) -> None:
+        self.seconds = seconds
+        self.most = 0
+        self._running: set[int] = set()
+        self._lock = threading.Lock()
+
+    def __call__(self) -> str:
+        with self._lock:
+            self._running.add(threading.get_ident())
+            self.most = max(self.most, len(self._running))
+        time.sleep(self.seconds)
+        with self._lock:
+            self._running.discard(threading.get_ident())
         return threading.current_thread().name
 
+
+async def test_no_more_work_runs_at_once_than_the_pool_has_threads() -> None:
+    pool = ThreadPool(2, "test")
+    work = Overlapping()
     names = await asyncio.gather(*(pool.run(work) for _ in range(8)))
-    assert most == 2
+    assert work.most == 2
     assert set(names) == {"test"}
 
 
 async def test_the_computing_threads_are_as_many_as_the_cores() -> None:
-    running: set[int] = set()
-    most = 0
-    lock = threading.Lock()
-
-    def work() -> str:
-        nonlocal most
-        with lock:
-            running.add(threading.get_ident())
-            most = max(most, len(running))
-        time.sleep(0.05)
-        with lock:
-            running.discard(threading.get_ident())
-        return threading.current_thread().name
-
+    work = Overlapping()
     names = await asyncio.gather(*(on_computing_thread(work) for _ in range(COMPUTING_THREADS + 4)))
-    assert most == COMPUTING_THREADS == available_cores()
+    assert work.most == COMPUTING_THREADS == available_cores()
     assert set(names) == {"computing"}
 
 
@@ -89,21 +82,9 @@ async def test_a_cancelled_caller_waits_for_its_work_to_end() -> None:
 async def test_a_pool_resized_runs_no_more_threads_than_its_new_size() -> None:
     pool = ThreadPool(4, "resized")
     pool.resize(1)
-    running: set[int] = set()
-    most = 0
-    lock = threading.Lock()
-
-    def work() -> None:
-        nonlocal most
-        with lock:
-            running.add(threading.get_ident())
-            most = max(most, len(running))
-        time.sleep(0.02)
-        with lock:
-            running.discard(threading.get_ident())
-
+    work = Overlapping(0.02)
     await asyncio.gather(*(pool.run(work) for _ in range(4)))
-    assert most == 1
+    assert work.most == 1
 
 
 def test_the_setting_sizes_the_computing_threads(monkeypatch: pytest.MonkeyPatch) -> None:
