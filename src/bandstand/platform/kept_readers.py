@@ -81,7 +81,7 @@ class KeptReaders:
         try:
             connection = await engine.raw_connection()
         except BaseException:
-            self._pass_on(None)  # a read waiting here tries the pool in turn
+            self._hand_over(None)  # a read waiting here tries the pool in turn
             raise
         self._owned += 1
         return connection
@@ -91,11 +91,8 @@ class KeptReaders:
         if not isinstance(pool, FairAsyncPool) or pool.has_waiters():
             self._leave(connection)
             return
-        while self._waiters:
-            waiter = self._waiters.popleft()
-            if not waiter.done():
-                waiter.set_result(connection)
-                return
+        if self._hand_over(connection):
+            return
         if len(self._idle) >= self._most:
             self._leave(connection)
             return
@@ -125,25 +122,27 @@ class KeptReaders:
             return await waiter
         except BaseException:
             if waiter.done() and not waiter.cancelled():
-                self._pass_on(waiter.result())  # what it was handed is the next read's
+                handed = waiter.result()  # what it was handed is the next read's
+                if not self._hand_over(handed) and handed is not None:
+                    self._idle.append((handed, time.monotonic()))
             raise
         finally:
             timer.cancel()
 
-    def _pass_on(self, connection: PoolProxiedConnection | None) -> None:
-        """`connection` to the first read waiting, or (None) that read to the pool."""
+    def _hand_over(self, connection: PoolProxiedConnection | None) -> bool:
+        """`connection` to the first read waiting, or (None) that read to the pool; False when
+        no read waits."""
         while self._waiters:
             waiter = self._waiters.popleft()
             if not waiter.done():
                 waiter.set_result(connection)
-                return
-        if connection is not None:
-            self._idle.append((connection, time.monotonic()))
+                return True
+        return False
 
     def _leave(self, connection: PoolProxiedConnection) -> None:
         connection.close()
         self._owned -= 1
-        self._pass_on(None)
+        self._hand_over(None)
 
     def _disposed(self, _engine: Engine) -> None:
         # The pool they came from is gone: closed, not given back to it (where they would stay
@@ -152,8 +151,8 @@ class KeptReaders:
         for connection, _ in idle:
             connection.invalidate()
         self._owned -= len(idle)
-        while self._waiters:
-            self._pass_on(None)
+        while self._hand_over(None):
+            pass
 
 
 def _resolve(waiter: asyncio.Future[PoolProxiedConnection | None]) -> None:
