@@ -24,7 +24,6 @@ eight query pairs; p95 comes from wrk's own latency histogram (a Lua `done` hook
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import re
 import statistics
@@ -41,6 +40,7 @@ import _search_queries as sq
 import _varied_search as varied
 import gen_instruments
 from _marketplace_report import NO_CACHE, report
+from _search_wrk import distributed_run, wrk
 
 QUERIES = [
     ("fender stratocaster", "Guitarras eléctricas"),
@@ -112,27 +112,6 @@ def measured_paths() -> list[tuple[str, list[str]]]:
         ("deep page, inherited", [deep_paths()[1]]),
         ("count", ["/api/v1/instruments?page_size=50"]),
     ]
-
-
-def lua_script(directory: Path, name: str, paths: list[str]) -> tuple[Path, Path]:
-    """A wrk script rotating over `paths` that writes the p95 (µs) to a file when done."""
-    out = directory / f"{name}.p95"
-    script = directory / f"{name}.lua"
-    listed = ", ".join(json.dumps(path) for path in paths)
-    script.write_text(
-        f"local paths = {{{listed}}}\n"
-        "local n = 0\n"
-        "request = function()\n"
-        "  n = n % #paths + 1\n"
-        '  return wrk.format("GET", paths[n])\n'
-        "end\n"
-        "done = function(summary, latency, requests)\n"
-        f'  local f = io.open("{out}", "w")\n'
-        '  f:write(string.format("%d\\n", latency:percentile(95)))\n'
-        "  f:close()\n"
-        "end\n"
-    )
-    return script, out
 
 
 def prepare_database(engine: str, workdir: Path) -> tuple[str, Any]:
@@ -244,59 +223,6 @@ def one_at_a_time(port: int, original_port: int, rounds: int = 2) -> dict[str, f
                 h.http_request(target, "GET", path, timeout=120)
                 timings[side].append((time.perf_counter() - started) * 1000)
     return {side: round(statistics.median(values), 1) for side, values in timings.items()}
-
-
-def wrk(
-    name: str,
-    port: int,
-    paths: list[str],
-    args: argparse.Namespace,
-    tmp: Path,
-    server: h.Process,
-    *,
-    duration: float | None = None,
-    behind: tuple[h.Process, ...] = (),
-) -> dict[str, Any]:
-    script, p95_file = lua_script(tmp, re.sub(r"\W+", "_", name), paths)
-    url = f"http://{h.HOST}:{port}{paths[0]}"
-    servers = [server, *behind]
-    h.run_wrk(url, connections=args.connections, duration=args.warmup, script=script)
-    result = h.run_wrk(
-        url,
-        connections=args.connections,
-        duration=duration or args.duration,
-        script=script,
-        servers=servers,
-        request_timeout=30.0,
-    )
-    p95 = int(p95_file.read_text().strip()) / 1000
-    line = (
-        f"    {name:26} {result.requests_per_s:9,.1f} req/s  p50 {result.p50:8.2f}  "
-        f"p95 {p95:8.2f}  p99 {result.p99:8.2f} ms  "
-        f"errors {result.non_2xx_3xx + result.socket_errors}"
-    )
-    print(line, file=sys.stderr, flush=True)
-    return {**h.to_jsonable(result), "p95": p95}
-
-
-def distributed_run(
-    name: str,
-    url: str,
-    workdir: Path,
-    replicas: int,
-    paths: list[str],
-    args: argparse.Namespace,
-    tmp: Path,
-) -> dict[str, Any]:
-    """The varied searches through `bandstand serve gateway` in front of `replicas` processes
-    of `bandstand serve marketplace`."""
-    services, gateway, gateway_port = varied.distributed(url, workdir, replicas)
-    with contextlib.ExitStack() as stack:
-        for service, port in services:
-            stack.enter_context(h.started(service, port, "/ready"))
-        stack.enter_context(h.started(gateway, gateway_port))
-        behind = tuple(service for service, _ in services)
-        return wrk(name, gateway_port, paths, args, tmp, gateway, behind=behind)
 
 
 def measure_engine(

@@ -19,37 +19,18 @@ from typer.testing import CliRunner
 from bandstand.cli import app as cli
 from bandstand.marketplace import listing_index, service, text
 from bandstand.marketplace.imports import ImportFormat, import_instruments
-from bandstand.marketplace.listing_index import ListingIndex, _events_lost
+from bandstand.marketplace.listing_index import _events_lost
 from bandstand.marketplace.models import Instrument
 from bandstand.marketplace.schemas import InstrumentRead, LegacyInstrument, LegacyPage
-from bandstand.platform.database import Database
 from bandstand.platform.pagination import Page
 from bandstand.platform.settings import Settings
 from tests.marketplace.conftest import INSTRUMENT, Marketplace
+from tests.marketplace.index_helpers import index_of, ready_index, search_ids
 from tests.support.tokens import TokenFactory
 
 WORDS = ["Guitarra", "guitar", "GUITARRÓN", "Fender", "fendi", "Violín", "viola", "Piano", "4/4"]
 CATEGORIES = ["Guitarras", "guitarras ", "Pianos", None]
 TODAY = date.today()
-
-
-def _index(marketplace: Marketplace) -> ListingIndex:
-    index: ListingIndex = marketplace.app.state.listing_index
-    return index
-
-
-async def _ready(marketplace: Marketplace) -> ListingIndex:
-    index = _index(marketplace)
-    await index.catch_up()  # builds it if the background task has not yet
-    assert index.ready
-    return index
-
-
-async def _search(client: httpx.AsyncClient, **params: Any) -> tuple[int, list[int]]:
-    response = await client.get("/api/v1/instruments", params={"page_size": 100, **params})
-    assert response.status_code == 200, response.text
-    body = response.json()
-    return body["count"], [listing["id"] for listing in body["results"]]
 
 
 def _corpus(rng: random.Random, size: int) -> list[dict[str, Any]]:
@@ -97,7 +78,7 @@ async def test_the_index_finds_what_a_plain_scan_finds(
     rows = _corpus(rng, 120)
     ids = await marketplace.add_many(rows)
     stored = dict(zip(ids, rows, strict=True))
-    await _ready(marketplace)
+    await ready_index(marketplace)
     with marketplace.statements() as statements:
         for _ in range(80):
             word = rng.choice(WORDS)
@@ -108,7 +89,7 @@ async def test_the_index_finds_what_a_plain_scan_finds(
                 query["category"] = rng.choice(CATEGORIES[:3])
             if rng.random() < 0.3:
                 query["min_price" if rng.random() < 0.5 else "max_price"] = "123.45"
-            count, found = await _search(client, **query)
+            count, found = await search_ids(client, **query)
             expected = _scan(stored, query)
             assert count == len(expected), query
             assert set(found) == expected, query
@@ -127,33 +108,33 @@ async def test_the_index_finds_what_a_plain_scan_finds(
 async def test_writes_through_the_api_are_found_by_the_next_search(
     marketplace: Marketplace, client: httpx.AsyncClient
 ) -> None:
-    await _ready(marketplace)
+    await ready_index(marketplace)
     body = {**INSTRUMENT, "name": "Zanfona gallega"}
     created = await client.post("/api/v1/instruments", json=body, headers=marketplace.admin)
     assert created.status_code == 201
     listing = created.json()["id"]
-    assert await _search(client, search="zanfona") == (1, [listing])
+    assert await search_ids(client, search="zanfona") == (1, [listing])
 
     changed = await client.patch(
         f"/api/v1/instruments/{listing}", json={"name": "Gaita gallega"}, headers=marketplace.admin
     )
     assert changed.status_code == 200
-    assert await _search(client, search="zanfona") == (0, [])
-    assert await _search(client, search="gaita gal") == (1, [listing])
+    assert await search_ids(client, search="zanfona") == (0, [])
+    assert await search_ids(client, search="gaita gal") == (1, [listing])
     expired = await client.patch(
         f"/api/v1/instruments/{listing}",
         json={"expiration": (TODAY - timedelta(days=1)).isoformat()},
         headers=marketplace.admin,
     )
     assert expired.status_code == 200
-    assert await _search(client, search="gaita") == (0, [])
+    assert await search_ids(client, search="gaita") == (0, [])
 
     deleted = await client.delete(f"/api/v1/instruments/{listing}", headers=marketplace.admin)
     assert deleted.status_code == 204
-    assert await _search(client, search="gallega") == (0, [])
+    assert await search_ids(client, search="gallega") == (0, [])
     # Directly in the table (no event): found by its id above the watermark.
     direct = await marketplace.add("Zanfona de estudio")
-    assert await _search(client, search="zanfona") == (1, [direct])
+    assert await search_ids(client, search="zanfona") == (1, [direct])
 
 
 async def test_a_restart_keeps_the_index_and_catches_up(
@@ -161,17 +142,17 @@ async def test_a_restart_keeps_the_index_and_catches_up(
 ) -> None:
     async with Marketplace.running(marketplace_settings, tokens) as first:
         kept = await first.add("Guitarra flamenca Conde")
-        await _ready(first)
-        slot = _index(first).index
+        await ready_index(first)
+        slot = index_of(first).index
         assert slot is not None
         where = slot.slot
     async with Marketplace.running(marketplace_settings, tokens) as second:
         added = await second.add("Guitarra flamenca Ramírez")
-        index = _index(second)
+        index = index_of(second)
         assert index.index is not None
         assert index.index.slot == where
         assert index.ready  # reopened as it was, not built again
-        count, found = await _search(second.client, search="flamenca")
+        count, found = await search_ids(second.client, search="flamenca")
         assert (count, sorted(found)) == (2, [kept, added])
         assert index.index.documents() == 2
 
@@ -180,7 +161,7 @@ async def test_an_idle_index_holds_no_writer_and_a_catch_up_with_nothing_new_ope
     marketplace: Marketplace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     listing = await marketplace.add("Gaita gallega")
-    index = await _ready(marketplace)
+    index = await ready_index(marketplace)
     slot = index.index
     assert slot is not None
     assert not slot.writing  # released by the build's commit
@@ -191,9 +172,9 @@ async def test_an_idle_index_holds_no_writer_and_a_catch_up_with_nothing_new_ope
     with monkeypatch.context() as patched:
         patched.setattr(slot, "_writing", no_writer)
         await index.catch_up()
-        assert await _search(marketplace.client, search="gaita") == (1, [listing])
+        assert await search_ids(marketplace.client, search="gaita") == (1, [listing])
     added = await marketplace.add("Gaita asturiana")
-    assert sorted((await _search(marketplace.client, search="gaita"))[1]) == [listing, added]
+    assert sorted((await search_ids(marketplace.client, search="gaita"))[1]) == [listing, added]
     assert not slot.writing
 
 
@@ -204,34 +185,34 @@ async def test_two_processes_keep_their_own_index_from_the_same_database(
         Marketplace.running(marketplace_settings, tokens) as one,
         Marketplace.running(marketplace_settings, tokens) as other,
     ):
-        await _ready(one)
-        await _ready(other)
-        first, second = _index(one).index, _index(other).index
+        await ready_index(one)
+        await ready_index(other)
+        first, second = index_of(one).index, index_of(other).index
         assert first is not None
         assert second is not None
         assert first.slot != second.slot
         body = {**INSTRUMENT, "name": "Bandurria Alhambra"}
         created = await one.client.post("/api/v1/instruments", json=body, headers=one.admin)
         listing = created.json()["id"]
-        assert await _search(other.client, search="bandurria") == (1, [listing])
+        assert await search_ids(other.client, search="bandurria") == (1, [listing])
         await one.client.delete(f"/api/v1/instruments/{listing}", headers=one.admin)
-        assert await _search(other.client, search="bandurria") == (0, [])
+        assert await search_ids(other.client, search="bandurria") == (0, [])
 
 
 async def test_an_import_by_the_command_is_found_in_the_running_service(
     marketplace: Marketplace, marketplace_settings: Settings, tmp_path: Path
 ) -> None:
-    await _ready(marketplace)
+    await ready_index(marketplace)
     path = tmp_path / "listings.csv"
     header = "name,price,link,image,location,category,expiration,publish,website\n"
     path.write_text(header + "Laúd Hidalgo,300,https://l.example/1,,,Cuerda,,,l.example\n")
     await import_instruments(marketplace_settings, path, ImportFormat.CSV, batch_size=10)
-    assert (await _search(marketplace.client, search="laud"))[0] == 1
+    assert (await search_ids(marketplace.client, search="laud"))[0] == 1
     # The same link with another name: an update the index reads again from the import's start.
     path.write_text(header + "Bouzouki griego,300,https://l.example/1,,,Cuerda,,,l.example\n")
     await import_instruments(marketplace_settings, path, ImportFormat.CSV, batch_size=10)
-    assert (await _search(marketplace.client, search="laud"))[0] == 0
-    assert (await _search(marketplace.client, search="bouzouki"))[0] == 1
+    assert (await search_ids(marketplace.client, search="laud"))[0] == 0
+    assert (await search_ids(marketplace.client, search="bouzouki"))[0] == 1
 
 
 def test_the_rebuild_command_indexes_every_listing(
@@ -267,27 +248,27 @@ async def test_expired_listings_are_left_out_and_leave_at_the_turn_of_the_day(
     await marketplace.add("Cítara antigua", expiration=(TODAY - timedelta(days=1)).isoformat())
     today = await marketplace.add("Cítara de hoy", expiration=TODAY.isoformat())
     later = await marketplace.add("Cítara de mañana", expiration=(TODAY + timedelta(1)).isoformat())
-    index = await _ready(marketplace)
+    index = await ready_index(marketplace)
     assert index.index is not None
     assert index.index.documents() == 2  # the expired one is not indexed at all
-    assert sorted((await _search(client, search="citara"))[1]) == [today, later]
+    assert sorted((await search_ids(client, search="citara"))[1]) == [today, later]
 
     # A day later: the listing that expired is no longer found, before the index moves on...
     tomorrow = datetime.now(UTC) + timedelta(days=1)
     monkeypatch.setattr(service, "utcnow", lambda: tomorrow)
     monkeypatch.setattr(listing_index, "utcnow", lambda: tomorrow)
-    assert await _search(client, search="citara") == (1, [later])
+    assert await search_ids(client, search="citara") == (1, [later])
     # ...and its first catch-up of the day removes it from the index.
     await index.catch_up()
     assert index.index.documents() == 1
     assert index.index.state["day"] == tomorrow.date().toordinal()
-    assert await _search(client, search="citara") == (1, [later])
+    assert await search_ids(client, search="citara") == (1, [later])
 
 
 async def test_a_page_from_the_index_is_the_documented_json_byte_for_byte(
     marketplace: Marketplace, client: httpx.AsyncClient
 ) -> None:
-    await _ready(marketplace)
+    await ready_index(marketplace)
     await client.post("/api/v1/instruments", json=INSTRUMENT, headers=marketplace.admin)
     await marketplace.add("Guitarra sin precio ni fechas", link="https://example.com/bare")
     await marketplace.add("Guitarra española", price="1234.5", publish="2026-01-02")
@@ -315,112 +296,3 @@ async def test_a_page_from_the_index_is_the_documented_json_byte_for_byte(
         results=[LegacyInstrument.model_validate(stored[listing]) for listing in sorted(stored)],
     )
     assert legacy.content == TypeAdapter(LegacyPage).dump_json(old)
-
-
-async def test_a_changed_listing_shows_as_it_is_now_in_the_next_search(
-    marketplace: Marketplace, client: httpx.AsyncClient
-) -> None:
-    await _ready(marketplace)
-    body = {**INSTRUMENT, "name": "Zanfona gallega", "price": "100.00"}
-    created = await client.post("/api/v1/instruments", json=body, headers=marketplace.admin)
-    listing = created.json()["id"]
-    first = (await client.get("/api/v1/instruments", params={"search": "zanfona"})).json()
-    assert first["results"] == [created.json()]
-
-    changed = await client.patch(
-        f"/api/v1/instruments/{listing}",
-        json={"price": "250.5", "location": "Lugo"},
-        headers=marketplace.admin,
-    )
-    assert changed.status_code == 200
-    found = await client.get("/api/v1/instruments", params={"search": "zanfona"})
-    legacy = await client.get("/searchInstrument", params={"name": "zanfona"})
-    assert found.json()["results"] == [changed.json()]
-    assert found.json()["results"][0]["price"] == "250.50"
-    shown = {key: changed.json()[key] for key in LegacyInstrument.model_fields}
-    assert legacy.json()["results"] == [shown]
-
-
-async def test_a_listing_missing_from_the_kept_objects_is_read_from_the_database(
-    marketplace: Marketplace, client: httpx.AsyncClient
-) -> None:
-    index = await _ready(marketplace)
-    first = await marketplace.add("Zanfona de estudio")
-    second = await marketplace.add("Zanfona barroca")
-    await index.catch_up()
-    assert index.index is not None
-    assert index.index.shown is not None
-    index.index.shown.delete([first])  # as after a crash between the store and the index
-    index.index.shown.commit()
-    response = await client.get("/api/v1/instruments", params={"search": "zanfona"})
-    assert [item["id"] for item in response.json()["results"]] == [second, first]
-    async with marketplace.session() as session:
-        stored = await session.get(Instrument, first)
-        assert stored is not None
-    assert response.json()["results"][1] == InstrumentRead.of(stored).model_dump(mode="json")
-
-
-async def test_searches_read_the_database_again_only_after_a_commit_moved_the_generation(
-    marketplace: Marketplace, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    listing = await marketplace.add("Gaita gallega")
-    await _ready(marketplace)
-    assert await _search(client, search="gaita") == (1, [listing])  # level with the database
-    reads: list[str] = []
-    real = listing_index.find_shown_page
-
-    async def counted(*args: Any, **kwargs: Any) -> Any:
-        reads.append("database")
-        return await real(*args, **kwargs)
-
-    monkeypatch.setattr(listing_index, "find_shown_page", counted)
-    assert await _search(client, search="gaita") == (1, [listing])
-    assert await _search(client, search="gall", category="Guitarras") == (0, [])
-    assert reads == []  # answered by the index alone: nothing was committed since
-    added = await marketplace.add("Gaita asturiana")  # a commit: the generation moves
-    count, found = await _search(client, search="gaita")
-    assert (count, sorted(found)) == (2, [listing, added])
-    assert reads  # the maxima were read, the index caught up
-    reads.clear()
-    assert (await _search(client, search="gaita"))[0] == 2
-    assert reads == []
-
-
-async def test_without_a_readable_generation_every_search_reads_the_maxima(
-    marketplace: Marketplace, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    index = await _ready(marketplace)
-    assert index.generation is not None
-
-    async def unavailable() -> str:
-        raise ConnectionError("the cache is down")
-
-    monkeypatch.setattr(index.generation, "current_everywhere", unavailable)
-    listing = await marketplace.add("Zanfona gallega")
-    assert await _search(client, search="zanfona") == (1, [listing])
-    other = await marketplace.add("Zanfona de estudio")
-    count, found = await _search(client, search="zanfona")
-    assert (count, sorted(found)) == (2, [listing, other])
-
-
-async def test_a_listing_written_outside_the_platform_is_found_by_the_next_catch_up(
-    marketplace: Marketplace, marketplace_settings: Settings, client: httpx.AsyncClient
-) -> None:
-    index = await _ready(marketplace)
-    assert await _search(client, search="zanfona") == (0, [])
-    outside = Database(marketplace_settings.database_url("marketplace"))  # moves no generation
-    try:
-        async with outside.session() as session, session.begin():
-            now = datetime.now(UTC)
-            instrument = Instrument(
-                name="Zanfona de estudio",
-                link="https://example.com/outside",
-                website="example.com",
-                created_at=now,
-                updated_at=now,
-            )
-            session.add(instrument)
-    finally:
-        await outside.dispose()
-    await index.catch_up()  # what the background task does every `search_index_poll_seconds`
-    assert await _search(client, search="zanfona") == (1, [instrument.id])
