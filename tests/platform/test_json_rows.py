@@ -260,3 +260,28 @@ def test_a_list_of_names_is_the_json_its_column_holds() -> None:
         "bool",
     ]
     assert SONG_ROWS.nullable == {"mine"}
+
+
+async def test_integers_and_booleans_are_written_without_a_type_lookup(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL's `to_json` finds how to write its argument's type on every call: integer and
+    boolean columns are written by the cheaper SQL of their type instead (the bytes are
+    compared by the tests above)."""
+    if database.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's own writing of values: SQLite has no to_json")
+    statements: list[str] = []
+    fetch = json_rows.fetch_on_driver
+
+    async def recording(driver: Any, sql: str, *args: Any, **kwargs: Any) -> Any:
+        statements.append(sql)
+        return await fetch(driver, sql, *args, **kwargs)
+
+    monkeypatch.setattr(json_rows, "fetch_on_driver", recording)
+    async with database.session() as session:
+        read = await read_json(session, _listing("id", mine=True).limit(4), None, SONG_ROWS, 3, [])
+    assert read is not None
+    [sql] = statements
+    for column in ("c0", "c5", "c6", "c7"):  # id, plays, featured; `mine`, a comparison
+        assert f"to_json({column})" not in sql
+    assert "to_json(c1)" in sql  # the title, text

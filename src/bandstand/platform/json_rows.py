@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, Select
+from sqlalchemy import ColumnElement, Integer, Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.platform.json_pages import database_file
@@ -183,25 +183,34 @@ async def read_json(
     if dialect == "sqlite":
         return _from_sqlite(plan, positions, rows, size, *found)
     results, read, *values = found
+    read = int(read)
     first = last = None
     if read and positions:
         first = _typed(plan, positions, values[: len(positions)])
         last = _typed(plan, positions, values[len(positions) :])
     if backwards:
         first, last = last, first
-    return JsonRead(JsonArray(results or "[]"), int(read), first, last)
+    elif read > size:
+        results = _without_last(results, rows)
+    return JsonRead(JsonArray(results or "[]"), read, first, last)
+
+
+def _without_last(results: str, rows: JsonRows) -> str:
+    """The array `results` without its last object (the row read beyond a page, to know that
+    more follow). The objects are flat and a quote inside a string is escaped, so
+    `,{"first field":` only begins an object."""
+    return results[: results.rindex(',{"' + rows.fields[0].name + '":')] + "]"
 
 
 def _from_sqlite(
     plan: Plan, positions: Sequence[int], rows: JsonRows, size: int, results: str, keys: str
 ) -> JsonRead:
     """SQLite's one pass wrote every row read (one more than the page when more follow) and
-    the keys of each: the extra row is cut off the array's text here. The objects are flat and
-    a quote inside a string is escaped, so `,{"first field":` only begins an object."""
+    the keys of each: the extra row is cut off the array's text here."""
     read_keys = json.loads(keys)
     read = len(read_keys)
     if read > size:
-        results = results[: results.rindex(',{"' + rows.fields[0].name + '":')] + "]"
+        results = _without_last(results, rows)
         read_keys = read_keys[:size]
     first = last = None
     if read_keys and positions:
@@ -261,12 +270,16 @@ def _wrapped(
 
 def _members(plan: Plan, rows: JsonRows) -> list[tuple[JsonField, str]] | None:
     names = plan.row._fields
+    columns = plan.compiled._result_columns
     members = []
     for field in rows.fields:
         if field.name in names:
-            members.append((field, f"c{names.index(field.name)}"))
-        elif field.name in rows.nullable:
-            members.append((field, "CAST(NULL AS TEXT)"))
+            place = names.index(field.name)
+            if field.kind == "value" and isinstance(columns[place].type, Integer):
+                field = JsonField(field.name, "int")
+            members.append((field, f"c{place}"))
+        elif field.name in rows.nullable:  # null, written as the JSON text it is
+            members.append((JsonField(field.name, "json"), "CAST(NULL AS TEXT)"))
         else:
             return None
     return members
@@ -344,14 +357,30 @@ def _postgres(
     positions: tuple[int, ...],
     backwards: bool,
 ) -> str:
-    # The rows numbered in the order the statement gives them (an empty window keeps it), so the
-    # page is written in that order or its reverse, and its first and last rows are found, in
-    # one pass that PostgreSQL plans quickly (it plans every execution: `database`).
-    order = "DESC" if backwards else "ASC"
+    # One pass over the statement's rows as it gives them, as SQLite's: an aggregate over a
+    # subquery, with nothing else at its level, takes them in that order. Every row read is
+    # written (`read_json` cuts the extra one), and the keys of the page's first and last rows
+    # are read from one array of each key (measured at 100,000 songs, a signed-in search page:
+    # 0.43 ms of the server's CPU numbering the rows in a window and ordering each aggregate
+    # by that number, 0.38 ms so).
+    if backwards:
+        return _postgres_backwards(plan, item, size, positions)
+    first = [f"(array_agg(c{p}))[1]" for p in positions]
+    last = [f"(array_agg(c{p}))[least(count(*), {size})]" for p in positions]
+    return (
+        f"SELECT '[' || string_agg({item}, ',') || ']', count(*)"  # noqa: S608
+        + "".join(f", {end}" for end in first + last)
+        + f" FROM ({plan.sql}) AS page({_names(plan)})"
+    )
+
+
+def _postgres_backwards(plan: Plan, item: str, size: int, positions: tuple[int, ...]) -> str:
+    # A page read from its end (a `previous` link): the rows numbered in the order the statement
+    # gives them (an empty window keeps it), the page written in their reverse order.
     first = [f"(array_agg(c{p} ORDER BY n) FILTER (WHERE n = 1))[1]" for p in positions]
     last = [f"(array_agg(c{p} ORDER BY n DESC) FILTER (WHERE n <= {size}))[1]" for p in positions]
     return (
-        f"SELECT '[' || string_agg({item}, ',' ORDER BY n {order}) "  # noqa: S608
+        f"SELECT '[' || string_agg({item}, ',' ORDER BY n DESC) "  # noqa: S608
         f"FILTER (WHERE n <= {size}) || ']', count(*)"
         + "".join(f", {end}" for end in first + last)
         + f" FROM (SELECT row_number() OVER () AS n, q.* FROM ({plan.sql}) AS q) "  # noqa: S608

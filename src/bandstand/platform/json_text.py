@@ -11,12 +11,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-Kind = Literal["value", "money", "utc", "bool", "json"]
-"""How a column is written: as it is (text, numbers, dates as YYYY-MM-DD, null), as money (a
-decimal string with two places, `schemas.MoneyText`), as a UTC moment (ISO 8601 with `Z`,
-microseconds only when there are any: pydantic's way), as a boolean (SQLite keeps 0 and 1), or
-as the JSON text the column holds already, which the statement wrote compact (an aggregate's
-array of names: SQLite's `json_group_array`, PostgreSQL's text cast to `json`, which keeps it)."""
+Kind = Literal["value", "int", "money", "utc", "bool", "json"]
+"""How a column is written: as it is (text, numbers, dates as YYYY-MM-DD, null), as an integer
+(a value known to be one, written as its digits: PostgreSQL's `to_json` looks its type up on
+every call), as money (a decimal string with two places, `schemas.MoneyText`), as a UTC moment
+(ISO 8601 with `Z`, microseconds only when there are any: pydantic's way), as a boolean (SQLite
+keeps 0 and 1), or as the JSON text the column holds already, which the statement wrote compact
+(an aggregate's array of names: SQLite's `json_group_array`, PostgreSQL's text cast to `json`,
+which keeps it)."""
 
 
 @dataclass(frozen=True)
@@ -126,12 +128,12 @@ def pairs_text(members: Sequence[tuple[JsonField, str]], dialect: str) -> str:
 
 
 def _value_text(field: JsonField, column: str, dialect: str) -> str:
-    if field.kind == "json":
+    if field.kind == "json" or (field.kind == "int" and dialect == "postgresql"):
         return f"coalesce(CAST({column} AS TEXT), 'null')"
-    if dialect == "postgresql":
-        return f"coalesce(to_json({postgres_value(field, column)})::text, 'null')"
     if field.kind == "bool":
         return f"CASE WHEN {column} IS NULL THEN 'null' WHEN {column} THEN 'true' ELSE 'false' END"
+    if dialect == "postgresql":
+        return f"coalesce(to_json({postgres_value(field, column)})::text, 'null')"
     return f"json_quote({sqlite_value(field, column)})"  # json_quote(NULL) is 'null'
 
 
