@@ -155,6 +155,25 @@ async def test_parameters_given_by_name_fill_a_statement_built_once(database: Da
             assert rows == (await session.execute(statement, given)).all()
 
 
+async def test_a_statement_read_again_takes_each_reads_values(database: Database) -> None:
+    """A statement's plan and own values are found once; the values given by name are each
+    read's, other names than the first read's are taken too, and a value given by a callable
+    is asked for at each read."""
+    statement = _listed(things.c.id <= bindparam("last"), things.c.name != bindparam("not_named"))
+    async with database.session() as session:
+        for given, expected in (
+            ({"last": 2, "not_named": "thing 3"}, [1, 2]),
+            ({"last": 4, "not_named": "thing 2"}, [1, 3, 4]),
+            ({"not_named": "thing 1", "last": 3}, [2, 3]),
+        ):
+            rows = await plain_rows(session, statement, given)
+            assert [row.id for row in rows] == expected
+        bound = [2, 4, 1]
+        asked = _listed(things.c.id <= bindparam("last", callable_=bound.pop))
+        for expected in ([1], [1, 2, 3, 4], [1, 2]):
+            assert [row.id for row in await plain_rows(session, asked)] == expected
+
+
 async def test_the_engines_listeners_see_each_statement(database: Database) -> None:
     async with database.session() as session:
         with recorded_statements(database) as seen:
