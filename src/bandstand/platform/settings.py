@@ -39,7 +39,7 @@ class Settings(BaseSettings):
         None,
         ge=1,
         description="Connections kept per service engine, and more while requests wait (a "
-        "quarter as many on PostgreSQL, as many on SQLite; default 16 on PostgreSQL, 32 on "
+        "quarter as many on PostgreSQL, as many on SQLite; default 8 on PostgreSQL, 32 on "
         "SQLite).",
     )
     computing_threads: int | None = Field(
