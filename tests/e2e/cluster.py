@@ -103,9 +103,15 @@ class Cluster:
         for member in self.members:
             member.process.kill()
 
-    def members_with_tracebacks(self) -> list[str]:
-        """The labels of members whose log shows a traceback (none expected)."""
-        return [m.label for m in self.members if "Traceback" in m.process.log()]
+    def tracebacks(self) -> dict[str, str]:
+        """Each member whose log shows a traceback (none expected), with the log from its first
+        traceback on."""
+        found = {}
+        for member in self.members:
+            log = member.process.log()
+            if "Traceback" in log:
+                found[member.label] = log[log.index("Traceback") :][:4000]
+        return found
 
 
 def run_cli(*args: str, env: dict[str, str], cwd: Path) -> None:

@@ -184,4 +184,5 @@ def test_a_rolling_restart_of_every_service_loses_no_request(
     during = load.since(started)
     assert len(during) >= 200
     assert load.failures(during) == [], _report(load.failures(during))
-    assert cluster.members_with_tracebacks() == []
+    tracebacks = cluster.tracebacks()
+    assert not tracebacks, "\n\n".join(f"{label}:\n{log}" for label, log in tracebacks.items())

@@ -4,6 +4,7 @@ when another user of the pool would wait, when they idled, and when the engine i
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -171,8 +172,8 @@ async def test_a_waiting_read_cancelled_passes_on_what_it_was_handed(
     await asyncio.sleep(0.05)
     give_back = kept_readers.KeptReaders.give_back
 
-    def give_back_then_cancel(self: kept_readers.KeptReaders, *args: Any) -> None:
-        give_back(self, *args)  # hands the connection to `cancelled`, which has not resumed
+    async def give_back_then_cancel(self: kept_readers.KeptReaders, *args: Any) -> None:
+        await give_back(self, *args)  # hands the connection to `cancelled`, which has not resumed
         cancelled.cancel()
 
     monkeypatch.setattr(kept_readers.KeptReaders, "give_back", give_back_then_cancel)
@@ -181,3 +182,31 @@ async def test_a_waiting_read_cancelled_passes_on_what_it_was_handed(
     with pytest.raises(asyncio.CancelledError):
         await cancelled
     assert await asyncio.wait_for(after, timeout=2) == pid
+
+
+async def _gone(database: Database, pid: int) -> bool:
+    """Whether backend `pid` has left the server (asked for up to a second)."""
+    async with database.engine.connect() as connection:
+        for _ in range(50):
+            found = await connection.execute(
+                text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid}
+            )
+            if found.scalar_one() == 0:
+                return True
+            await asyncio.sleep(0.02)
+    return False
+
+
+async def test_a_read_s_connection_beyond_the_pool_s_size_is_closed_when_it_leaves(
+    database: Database, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with database.session() as holding:
+        await holding.execute(text("SELECT 1"))  # the one connection the pool keeps
+        beyond = await _backend(database)  # opened beyond the pool's size, kept by the reads
+    # The pool's own connection is idle in it again: the one kept by the reads has no room
+    # there, and the pool closes it when it comes back, which awaits the driver.
+    monkeypatch.setattr(kept_readers, "PING_AFTER_IDLE_SECONDS", -1.0)
+    with caplog.at_level(logging.ERROR):
+        assert await _backend(database) != beyond
+    assert [record.getMessage() for record in caplog.records] == []
+    assert await _gone(database, beyond), f"backend {beyond} still connected"

@@ -34,6 +34,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import PoolProxiedConnection
+from sqlalchemy.util.concurrency import greenlet_spawn
 
 from bandstand.platform.database import PING_AFTER_IDLE_SECONDS
 from bandstand.platform.fair_pool import FairAsyncPool
@@ -73,7 +74,7 @@ class KeptReaders:
             connection, since = self._idle.pop()
             if now - since <= PING_AFTER_IDLE_SECONDS:
                 return connection
-            self._leave(connection)  # back to the pool, which checks it before its next use
+            await self._leave(connection)  # back to the pool, which checks it before its next use
         if self._owned >= self._most and isinstance(engine.sync_engine.pool, FairAsyncPool):
             handed = await self._wait()
             if handed is not None:
@@ -86,29 +87,29 @@ class KeptReaders:
         self._owned += 1
         return connection
 
-    def give_back(self, engine: AsyncEngine, connection: PoolProxiedConnection) -> None:
+    async def give_back(self, engine: AsyncEngine, connection: PoolProxiedConnection) -> None:
         pool = engine.sync_engine.pool
         if not isinstance(pool, FairAsyncPool) or pool.has_waiters():
-            self._leave(connection)
+            await self._leave(connection)
             return
         if self._hand_over(connection):
             return
         if len(self._idle) >= self._most:
-            self._leave(connection)
+            await self._leave(connection)
             return
         pool.lend_to(self.release)
         self._idle.append((connection, time.monotonic()))
 
-    def discard(self, connection: PoolProxiedConnection) -> None:
+    async def discard(self, connection: PoolProxiedConnection) -> None:
         """`connection` failed in a read: invalidated (the pool replaces it) and not kept."""
         connection.invalidate()
-        self._leave(connection)
+        await self._leave(connection)
 
     def release(self) -> None:
-        """Give every kept connection back to the pool."""
+        """Give every kept connection back to the pool (called by the pool, in a greenlet)."""
         idle, self._idle = self._idle, []
         for connection, _ in idle:
-            self._leave(connection)
+            self._return(connection)
 
     async def _wait(self) -> PoolProxiedConnection | None:
         """The connection the next read gives back; None when one of the kept left for the
@@ -139,10 +140,17 @@ class KeptReaders:
                 return True
         return False
 
-    def _leave(self, connection: PoolProxiedConnection) -> None:
-        connection.close()
-        self._owned -= 1
-        self._hand_over(None)
+    async def _leave(self, connection: PoolProxiedConnection) -> None:
+        # In a greenlet: a connection opened beyond the pool's size finds no room there when
+        # the pool's own are idle, and the pool closes it, which awaits the driver.
+        await greenlet_spawn(self._return, connection)
+
+    def _return(self, connection: PoolProxiedConnection) -> None:
+        try:
+            connection.close()
+        finally:  # counted out even when a cancellation cuts its closing short
+            self._owned -= 1
+            self._hand_over(None)
 
     def _disposed(self, _engine: Engine) -> None:
         # The pool they came from is gone: closed, not given back to it (where they would stay

@@ -291,9 +291,9 @@ async def engine_reader(session: AsyncSession) -> AsyncIterator[Any]:
         yield checked_out.driver_connection
     except BaseException:
         # Dropped by the server, or left in the middle of a statement (cancelled): replaced.
-        kept.discard(checked_out)
+        await kept.discard(checked_out)
         raise
-    kept.give_back(engine, checked_out)
+    await kept.give_back(engine, checked_out)
 
 
 def column_position(plan: Plan, column: Any) -> int | None:
