@@ -104,3 +104,26 @@ async def test_connections_beyond_the_pool_are_served_first_come_first_served(
         assert served == list(range(6))
     finally:
         await database.dispose()
+
+
+@pytest.mark.postgres
+async def test_a_connection_beyond_the_pool_handed_to_a_cancelled_waiter_is_closed(
+    postgres_url_factory: Callable[[str], str],
+) -> None:
+    database = Database(postgres_url_factory("fair_cancelled"), pool_size=1)  # and one more
+    pool = database.engine.sync_engine.pool
+    try:
+        kept = await greenlet_spawn(pool.connect)
+        beyond = await greenlet_spawn(pool.connect)
+        waiting = asyncio.create_task(greenlet_spawn(pool.connect))
+        await _settle()
+        await greenlet_spawn(beyond.close)  # handed to the waiter, which has not run yet
+        waiting.cancel()
+        await greenlet_spawn(kept.close)  # nobody waits: idle in the pool, which is full
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        # The connection beyond the pool's size was closed, not lost to the pool's count.
+        assert pool.checkedout() == 0  # type: ignore[attr-defined]
+        assert pool.overflow() == 0  # type: ignore[attr-defined]
+    finally:
+        await database.dispose()

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry
 from sqlalchemy.util.concurrency import await_
@@ -33,6 +33,10 @@ class FairQueue(AsyncAdaptedQueue[T]):
         self._waiters: deque[asyncio.Future[T]] = deque()
         self.lenders: list[Callable[[], None]] = []
         """Called before a request waits: each gives back the connections it keeps idle."""
+        self.take_back: Callable[[T], None] = self.put_nowait
+        """Takes a connection handed to a waiter cancelled before it could use it. The pool
+        sets its own return here, which closes a connection beyond its size that finds no
+        room (an idle connection may have come back meanwhile)."""
 
     def put_nowait(self, item: T) -> None:
         while self._waiters:
@@ -52,28 +56,30 @@ class FairQueue(AsyncAdaptedQueue[T]):
             lender()
         if not self.empty():
             return self.get_nowait()
-        result: T = await_(self._wait(timeout))
+        waiter: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            result: T = await_(_wait(waiter, timeout))
+        except BaseException:
+            # Cancelled after a connection was handed over: passed on, or it is lost. Here, in
+            # the caller's greenlet, the pool can close it.
+            if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
+                self.take_back(waiter.result())
+            raise
         return result
 
-    async def _wait(self, seconds: float | None) -> T:
-        loop = asyncio.get_running_loop()
-        waiter: asyncio.Future[T] = loop.create_future()
-        self._waiters.append(waiter)
-        expiry = None
-        if seconds is not None:
-            expiry = loop.call_later(seconds, _expire, waiter)
-        try:
-            return await waiter
-        except asyncio.CancelledError:
-            # Cancelled after a connection was handed over: pass it on, or it is lost.
-            if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
-                self.put_nowait(waiter.result())
-            raise
-        finally:
-            if expiry is not None:
-                expiry.cancel()
-            if not waiter.done():
-                waiter.cancel()
+
+async def _wait(waiter: asyncio.Future[T], seconds: float | None) -> T:
+    expiry = None
+    if seconds is not None:
+        expiry = asyncio.get_running_loop().call_later(seconds, _expire, waiter)
+    try:
+        return await waiter
+    finally:
+        if expiry is not None:
+            expiry.cancel()
+        if not waiter.done():
+            waiter.cancel()
 
 
 def _expire(waiter: asyncio.Future[T]) -> None:
@@ -89,6 +95,10 @@ class FairAsyncPool(AsyncAdaptedQueuePool):
     """SQLAlchemy's asyncio pool with `FairQueue` for its idle connections."""
 
     _queue_class = _IdleConnections
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._idle().take_back = self._do_return_conn
 
     def has_waiters(self) -> bool:
         """Whether a request waits for a connection now."""
