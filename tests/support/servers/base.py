@@ -19,6 +19,7 @@ import atexit
 import contextlib
 import os
 import pwd
+import random
 import shutil
 import signal
 import socket
@@ -46,20 +47,45 @@ class ServerCommandError(RuntimeError):
 
 
 def free_port() -> int:
-    """Return a TCP port on 127.0.0.1 that was free a moment ago."""
+    """A TCP port on 127.0.0.1 that is free now and that no outgoing connection can take before
+    a server binds it (`free_ports`)."""
     return free_ports(1)[0]
 
 
 def free_ports(count: int) -> list[int]:
-    # Keep every socket bound until all are chosen so that the ports are distinct.
-    sockets = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(count)]
+    """`count` distinct TCP ports on 127.0.0.1, free now, never given before in this run, and
+    outside the kernel's range of ephemeral ports: a port the kernel chose (bound to port 0) can
+    be chosen again by the next such call, or taken as the local port of an outgoing connection
+    before the server meant to listen there starts (its bind then fails)."""
+    chosen: list[int] = []
+    low, high = _ephemeral_ports()
+    candidates = [port for port in range(*_PORTS) if not low <= port <= high]
+    random.Random(os.getpid() ^ time.monotonic_ns()).shuffle(candidates)
+    for port in candidates:
+        if port in _GIVEN_PORTS:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind((LOOPBACK, port))
+            except OSError:
+                continue
+        _GIVEN_PORTS.add(port)
+        chosen.append(port)
+        if len(chosen) == count:
+            return chosen
+    raise RuntimeError(f"no {count} free ports outside the ephemeral range {low}-{high}")
+
+
+_PORTS = (10000, 65536)
+_GIVEN_PORTS: set[int] = set()
+
+
+def _ephemeral_ports() -> tuple[int, int]:
     try:
-        for sock in sockets:
-            sock.bind((LOOPBACK, 0))
-        return [int(sock.getsockname()[1]) for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999  # Linux's default
 
 
 def port_open(port: int) -> bool:
