@@ -3,7 +3,10 @@ the page, and for a caller with a token one query for their likes among the page
 
 from __future__ import annotations
 
+import pytest
+
 from bandstand.music.models import Album, AlbumSong, Like, Picture, Song
+from bandstand.platform import list_counts
 from tests.music.conftest import USER_ID, MusicHarness
 
 SIZE = 60
@@ -65,3 +68,25 @@ async def test_statements_do_not_grow_with_the_page(music: MusicHarness) -> None
             counts.append(len(executed))
         assert counts[0] == counts[1], (path, counts)
         assert counts[1] <= most, (path, counts)
+
+
+async def test_a_search_asked_again_works_out_no_statement_s_key_again(
+    music: MusicHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A count and the size of the searched table are kept under their statement's key: a
+    search asked again builds none of its statements anew, so no key is worked out again."""
+    await _catalogue(music)
+    path = "/api/v1/songs?page_size=5&search=song"
+    assert (await music.client.get(path, headers=music.user)).status_code == 200
+    worked_out = []
+    key_of = list_counts._statement_key
+    monkeypatch.setattr(
+        list_counts,
+        "_statement_key",
+        lambda session, statement: worked_out.append(statement) or key_of(session, statement),
+    )
+    for _ in range(3):
+        response = await music.client.get(path, headers=music.user)
+        assert response.status_code == 200, response.text
+        assert response.json()["count"] == SIZE
+    assert worked_out == []

@@ -27,7 +27,7 @@ from typing import Annotated, Any, Generic, ParamSpec, TypeVar, cast
 
 from fastapi import Depends, Query, Request
 from pydantic import BaseModel, Field
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, Table, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.platform.errors import NotFound
@@ -270,9 +270,16 @@ async def _rows_searched(
     searched = searched_table(statement)
     if searched is None:
         return None
-    highest = select(func.max(searched.c.id))
+    highest = _highest_id(searched)
     kept = await counts.kept(session, "rows", highest, lambda: plain_scalar(session, highest))
     return int(kept) if kept is not None else None
+
+
+@functools.lru_cache(maxsize=STATEMENTS_KEPT)
+def _highest_id(table: Table) -> Select[Any]:
+    """`max(id)` of `table`, one statement per table: its key, by which the value is kept, is
+    computed once (a new statement for every search cost it about 60 µs of the loop)."""
+    return select(func.max(table.c.id))
 
 
 async def read_page(
