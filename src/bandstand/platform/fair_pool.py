@@ -104,6 +104,11 @@ class FairAsyncPool(AsyncAdaptedQueuePool):
         """Whether a request waits for a connection now."""
         return any(not waiter.done() for waiter in self._idle()._waiters)
 
+    def takes_back_without_closing(self) -> bool:
+        """Whether a connection given back now goes to a waiter or to the idle ones, rather
+        than being closed for want of room (which awaits the driver)."""
+        return self.has_waiters() or not self._idle().full()  # type: ignore[no-untyped-call]
+
     def lend_to(self, release: Callable[[], None]) -> None:
         """Have `release` called (once registered, before every wait) to give back the
         connections its owner keeps checked out while idle (`platform.kept_readers`)."""

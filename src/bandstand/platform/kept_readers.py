@@ -33,7 +33,7 @@ from collections import deque
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlalchemy.pool import PoolProxiedConnection
+from sqlalchemy.pool import Pool, PoolProxiedConnection
 from sqlalchemy.util.concurrency import greenlet_spawn
 
 from bandstand.platform.database import PING_AFTER_IDLE_SECONDS
@@ -74,7 +74,8 @@ class KeptReaders:
             connection, since = self._idle.pop()
             if now - since <= PING_AFTER_IDLE_SECONDS:
                 return connection
-            await self._leave(connection)  # back to the pool, which checks it before its next use
+            # Back to the pool, which checks it before its next use.
+            await self._leave(connection, engine.sync_engine.pool)
         if self._owned >= self._most and isinstance(engine.sync_engine.pool, FairAsyncPool):
             handed = await self._wait()
             if handed is not None:
@@ -90,20 +91,20 @@ class KeptReaders:
     async def give_back(self, engine: AsyncEngine, connection: PoolProxiedConnection) -> None:
         pool = engine.sync_engine.pool
         if not isinstance(pool, FairAsyncPool) or pool.has_waiters():
-            await self._leave(connection)
+            await self._leave(connection, pool)
             return
         if self._hand_over(connection):
             return
         if len(self._idle) >= self._most:
-            await self._leave(connection)
+            await self._leave(connection, pool)
             return
         pool.lend_to(self.release)
         self._idle.append((connection, time.monotonic()))
 
-    async def discard(self, connection: PoolProxiedConnection) -> None:
+    async def discard(self, engine: AsyncEngine, connection: PoolProxiedConnection) -> None:
         """`connection` failed in a read: invalidated (the pool replaces it) and not kept."""
         connection.invalidate()
-        await self._leave(connection)
+        await self._leave(connection, engine.sync_engine.pool)
 
     def release(self) -> None:
         """Give every kept connection back to the pool (called by the pool, in a greenlet)."""
@@ -140,10 +141,13 @@ class KeptReaders:
                 return True
         return False
 
-    async def _leave(self, connection: PoolProxiedConnection) -> None:
-        # In a greenlet: a connection opened beyond the pool's size finds no room there when
-        # the pool's own are idle, and the pool closes it, which awaits the driver.
-        await greenlet_spawn(self._return, connection)
+    async def _leave(self, connection: PoolProxiedConnection, pool: Pool) -> None:
+        if isinstance(pool, FairAsyncPool) and pool.takes_back_without_closing():
+            self._return(connection)
+        else:
+            # In a greenlet: a connection opened beyond the pool's size finds no room there
+            # when the pool's own are idle, and the pool closes it, which awaits the driver.
+            await greenlet_spawn(self._return, connection)
 
     def _return(self, connection: PoolProxiedConnection) -> None:
         try:

@@ -291,7 +291,7 @@ async def engine_reader(session: AsyncSession) -> AsyncIterator[Any]:
         yield checked_out.driver_connection
     except BaseException:
         # Dropped by the server, or left in the middle of a statement (cancelled): replaced.
-        await kept.discard(checked_out)
+        await kept.discard(engine, checked_out)
         raise
     await kept.give_back(engine, checked_out)
 
