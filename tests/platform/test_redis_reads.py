@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from urllib.parse import urlsplit
 
 import pytest
 from redis.asyncio import Redis
@@ -46,7 +47,7 @@ async def test_many_reads_in_flight_each_get_their_own_answer(
 
 @pytest.mark.redis
 async def test_the_database_of_the_url_is_read(redis_url: str) -> None:
-    other = f"{redis_url.rstrip('/0').rstrip('/')}/3"
+    other = urlsplit(redis_url)._replace(path="/3").geturl()
     client = Redis.from_url(other, decode_responses=True)
     await client.set("in-three", "yes")
     reader = _reader(other)
