@@ -143,6 +143,7 @@ class KeptReaders:
 
     async def _leave(self, connection: PoolProxiedConnection, pool: Pool) -> None:
         if isinstance(pool, FairAsyncPool) and pool.takes_back_without_closing():
+            # Nothing to await: a plain read began no transaction, so there is none to roll back.
             self._return(connection)
         else:
             # In a greenlet: a connection opened beyond the pool's size finds no room there
