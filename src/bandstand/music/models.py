@@ -23,6 +23,7 @@ from bandstand.platform.database import ServiceBase, new_metadata
 from bandstand.platform.json_text import JsonField
 from bandstand.platform.kept_json import KeptJson, KeptRun, keep_json
 from bandstand.platform.messaging import attach_outbox, attach_processed_messages
+from bandstand.platform.ranged_trigrams import ranged_trigram_index
 from bandstand.platform.rows import Timestamps
 from bandstand.platform.text_index import trigram_index
 
@@ -53,6 +54,8 @@ class Song(MusicBase, Timestamps):
         Index("ix_songs_release_date_id", "release_date", "id").ddl_if(dialect="sqlite"),
         # Search by substring: trigrams on both engines (`platform.text_index`).
         trigram_index("ix_songs_search_text_trgm", "search_text"),
+        # A page of a frequent term in id order: its trigrams by range of ids (PostgreSQL).
+        ranged_trigram_index("ix_songs_search_text_ranges", "search_text"),
         # Ids are never reused on SQLite either: other services and events keep them.
         {"sqlite_autoincrement": True},
     )

@@ -26,6 +26,7 @@ from bandstand.platform.advisory_locks import hold_until_commit
 from bandstand.platform.database import Database
 from bandstand.platform.kept_json import KeptJson
 from bandstand.platform.messaging.outbox import create_unpublished_index, drop_unpublished_index
+from bandstand.platform.ranged_trigrams import DROP_FUNCTION_DDL, FUNCTION_DDL, index_expression
 from bandstand.platform.text_index import sqlite_trigram_ddl, sqlite_trigram_rebuild, trigram_table
 
 MigrationStep = Callable[[], None]
@@ -62,6 +63,22 @@ def drop_trigram_index(name: str, table: str, column: str) -> None:
         for trigger in ("insert", "delete", "update"):
             op.execute(f"DROP TRIGGER IF EXISTS {fts}_{trigger}")
         op.execute(f"DROP TABLE IF EXISTS {fts}")
+
+
+def create_ranged_trigram_index(name: str, table: str, column: str) -> None:
+    """In a migration: the ranged trigram index a model declares with
+    `ranged_trigrams.ranged_trigram_index` (PostgreSQL only), with its function."""
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(FUNCTION_DDL)
+        op.create_index(name, table, [sa.text(index_expression(column))], postgresql_using="gin")
+
+
+def drop_ranged_trigram_index(name: str, table: str, *, last: bool = True) -> None:
+    """`last`: no other index of the database uses the function, which goes too."""
+    if op.get_bind().dialect.name == "postgresql":
+        op.drop_index(name, table_name=table)
+        if last:
+            op.execute(DROP_FUNCTION_DDL)
 
 
 def create_kept_json(kept: KeptJson) -> None:

@@ -36,14 +36,16 @@ from bandstand.platform.json_rows import JsonArray, JsonRows, read_json
 from bandstand.platform.keyset import AFTER, BEFORE, BadCursor, Ordering
 from bandstand.platform.list_counts import Count, ListCounts, count_of, exact_count
 from bandstand.platform.page_links import cursor_link, page_link
-from bandstand.platform.page_statements import dialect_of, page_statement
-from bandstand.platform.plain_reads import plain_rows, plain_scalar
+from bandstand.platform.page_statements import DEFERRED_JOIN_OFFSET, dialect_of, page_statement
+from bandstand.platform.plain_reads import plain_rows
+from bandstand.platform.ranged_trigrams import Span
 from bandstand.platform.rows import field_dicts
 from bandstand.platform.text_index import (
     FREQUENT,
     driven_by_index,
     for_page,
     plans_alike,
+    ranged_page,
     searched_table,
 )
 
@@ -194,9 +196,14 @@ async def paginate(
         read = _PageRows([], 0, False, None, None)
         if params.offset < MAX_OFFSET and (params.offset < count.value or count.estimated):
             listed = driven_by_index(statement) if dialect == "sqlite" else None
+            ranges = None
             if listed is None:
-                listed = await _for_page(session, statement, count, counts)
+                # A deeper page reads its ids first (`page_statement`), with no ranges.
+                wanted = params.offset + size + 1 if params.offset < DEFERRED_JOIN_OFFSET else None
+                listed, ranges = await _for_page(session, statement, count, counts, wanted)
             paged, values = await page_statement(session, listed, params.offset, size + 1, counts)
+            if ranges is not None:
+                values = {**(values or {}), **ranges}
             once = plans_alike(listed)  # planned once by PostgreSQL (`platform.plan_modes`)
             read = await _page_rows(
                 session, paged, values, size, ordering, scalars, as_json, planned_once=once
@@ -217,13 +224,17 @@ async def paginate(
         if dialect == "sqlite" and driven_by_index(statement) is not None:
             # The cursor's bound becomes a range of the index (`driven_by_index`).
             seek = driven_by_index(ordering.seek(statement, cursor))
-        if seek is None:
-            seek = ordering.seek(await _for_page(session, statement, count, counts), cursor)
         backwards = cursor.direction == BEFORE
+        ranges = None
+        if seek is None:
+            after = cursor.values[0] if not backwards and len(cursor.values) == 1 else None
+            wanted = size + 1 if isinstance(after, int) else None
+            listed, ranges = await _for_page(session, statement, count, counts, wanted, after)
+            seek = ordering.seek(listed, cursor)
         read = await _page_rows(
             session,
             seek.limit(size + 1),
-            None,
+            ranges,
             size,
             ordering,
             scalars,
@@ -252,34 +263,57 @@ async def paginate(
 
 
 async def _for_page(
-    session: AsyncSession, statement: Select[Any], count: Count, counts: ListCounts | None
-) -> Select[Any]:
-    """`statement` to read a page of its `count` matches: asked of its index, or walked along
-    its order (`text_index.for_page`)."""
-    rows_in_table = await _rows_searched(session, statement, count, counts)
-    return for_page(statement, count.value, rows_in_table)
+    session: AsyncSession,
+    statement: Select[Any],
+    count: Count,
+    counts: ListCounts | None,
+    wanted: int | None = None,
+    after: int | None = None,
+) -> tuple[Select[Any], dict[str, Any] | None]:
+    """`statement` to read a page of its `count` matches: asked of its index, walked along its
+    order, or on PostgreSQL asked of its ranged index (`text_index.for_page`, `ranged_page`),
+    with the values of the parameters that form adds. `wanted`: the rows the page reads from
+    the start of the list or from the id `after` (None: a form without parameters)."""
+    postgres = dialect_of(session) == "postgresql"
+    span = await _span_searched(session, statement, count, counts, postgres)
+    listed = for_page(statement, count.value, span.highest if span is not None else None)
+    if listed is statement or not postgres or wanted is None or span is None:
+        return listed, None
+    return ranged_page(statement, count.value, span, wanted, after) or (listed, None)
 
 
-async def _rows_searched(
-    session: AsyncSession, statement: Select[Any], count: Count, counts: ListCounts | None
-) -> int | None:
-    """About how many rows the table a search of `statement` looks in holds (its highest id,
-    kept like a count), when that decides how its page is read (`text_index.for_page`)."""
-    if count.value > FREQUENT or counts is None:
+async def _span_searched(
+    session: AsyncSession,
+    statement: Select[Any],
+    count: Count,
+    counts: ListCounts | None,
+    postgres: bool,
+) -> Span | None:
+    """The lowest and highest id of the table a search of `statement` looks in (kept like a
+    count), when they decide how its page is read: the highest, about how many rows it holds,
+    for a term of few matches (`text_index.for_page`); both, on PostgreSQL, for where a
+    frequent term's page is expected to end (`text_index.ranged_page`)."""
+    if counts is None or (count.value > FREQUENT and not postgres):
         return None
     searched = searched_table(statement)
     if searched is None:
         return None
-    highest = _highest_id(searched)
-    kept = await counts.kept(session, "rows", highest, lambda: plain_scalar(session, highest))
-    return int(kept) if kept is not None else None
+    ends = _id_span(searched)
+    kept = await counts.kept(session, "span", ends, lambda: _read_span(session, ends))
+    return Span(*kept) if kept else None
+
+
+async def _read_span(session: AsyncSession, ends: Select[Any]) -> list[int] | None:
+    [row] = await plain_rows(session, ends)
+    return None if row[0] is None else [int(row[0]), int(row[1])]
 
 
 @functools.lru_cache(maxsize=STATEMENTS_KEPT)
-def _highest_id(table: Table) -> Select[Any]:
-    """`max(id)` of `table`, one statement per table: its key, by which the value is kept, is
-    computed once (a new statement for every search cost it about 60 µs of the loop)."""
-    return select(func.max(table.c.id))
+def _id_span(table: Table) -> Select[Any]:
+    """`min(id), max(id)` of `table`, one statement per table: its key, by which the values
+    are kept, is computed once (a new statement for every search cost it about 60 µs of the
+    loop)."""
+    return select(func.min(table.c.id), func.max(table.c.id))
 
 
 async def read_page(

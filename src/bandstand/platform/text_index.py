@@ -48,6 +48,16 @@ from sqlalchemy.sql.visitors import (
     replacement_traverse,
 )
 
+from bandstand.platform.ranged_trigrams import (
+    RangedIds,
+    Span,
+    grams_of,
+    has_ranged_index,
+    range_values,
+    ranged,
+    worth_ranging,
+)
+
 FREQUENT = 1000
 """Matches past which a page is found sooner by walking the list's order and testing each row
 than by reading every match from the index and sorting them (measured at 100,000 songs: the
@@ -153,6 +163,8 @@ class Contains(ColumnElement[bool]):
         against 10.9 ms)."""
         indexed_column = target.expression
         self.table: Table = indexed_column.table
+        self.column: ColumnElement[str] = indexed_column
+        self.texts = tuple(texts)
         likes = [target.like(pattern, escape="\\") for pattern in like_patterns]
         self.anywhere: ColumnElement[bool] = and_(*likes)
         self.scanned = Scanned(
@@ -272,6 +284,45 @@ def _walked(statement: S) -> S:
     return walked
 
 
+def ranged_page(
+    statement: S, matches: int, span: Span, wanted: int, after: int | None
+) -> tuple[S, dict[str, Any]] | None:
+    """On PostgreSQL, `statement` reading the page of a frequent term asked of its column's
+    ranged trigram index (`platform.ranged_trigrams`), with its parameters' values: `wanted`
+    rows (the page's offset, its rows and one more) after the id `after` (None: from the
+    start). None when the list is not in ascending id order, searches more than one column or
+    one without that index, has no trigram to ask, or its page is found as soon walking."""
+    if statement in _RANGED_FORMS:
+        known: tuple[S, tuple[str, ...]] | None = _RANGED_FORMS[statement]
+    else:
+        known = _RANGED_FORMS[statement] = _ranged_form(statement)
+    if known is None or not worth_ranging(matches, span, wanted):
+        return None
+    form, grams = known
+    return form, range_values(grams, matches, span, wanted, after)
+
+
+_RANGED_FORMS: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+"""The ranged form of each statement and the trigrams it asks for (or None), built once, as
+`_WALKED`."""
+
+
+def _ranged_form(statement: S) -> tuple[S, tuple[str, ...]] | None:
+    searches = [c for c in statement._where_criteria if isinstance(c, Contains)]
+    if len(searches) != 1 or not has_ranged_index(searches[0].table, searches[0].column.name):
+        return None
+    search = searches[0]
+    identifier = search.table.c.get("id")
+    order = statement._order_by_clauses
+    if identifier is None or len(order) != 1 or _descending_on(order[0], identifier) is not False:
+        return None
+    grams = grams_of(search.texts)
+    if not grams:
+        return None
+    form = ranged(statement, search, search.scanned, search.column, identifier, len(grams))
+    return form, grams
+
+
 def driven_by_index(statement: S) -> S | None:
     """On SQLite, `statement` read from its search's index in the index's own order, when the
     list is in id order (ascending or descending) and searches one indexed column; None
@@ -349,8 +400,11 @@ def _is_column(element: Any, column: Any) -> bool:
 
 def plans_alike(statement: Select[Any]) -> bool:
     """Whether the best plan of `statement` is the same whatever its values: it has no
-    conditions, or only searches walked along its order (`Scanned`), which no index answers."""
-    return all(isinstance(condition, Scanned) for condition in statement._where_criteria)
+    conditions, or only searches walked along its order (`Scanned`), which no index answers,
+    or asked of ranges of ids (`RangedIds`), whose plan is that whatever the ranges."""
+    return all(
+        isinstance(condition, (Scanned, RangedIds)) for condition in statement._where_criteria
+    )
 
 
 def searched_table(statement: Select[Any]) -> Table | None:
