@@ -20,6 +20,7 @@ import json
 import statistics
 import sys
 import tempfile
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +91,10 @@ def check_responses(port: int, songs: int) -> dict[str, Any]:
     for song in found["results"]:
         if term not in normalize(f"{song['title']} {song['artist']}"):
             raise RuntimeError(f"search returned a song that does not match: {song['title']}")
+    # The page is the first matches in id order, as a plain scan of the catalogue finds them.
+    scanned = [row["id"] for row in data.song_rows(songs, Counter()) if term in row["search_text"]]
+    if [song["id"] for song in found["results"]] != scanned[:50] or found["count"] != len(scanned):
+        raise RuntimeError(f"the search for {term!r} is not the plain scan's first page and count")
     return {"list_count": page["count"], "search_term": term, "search_count": found["count"]}
 
 

@@ -276,7 +276,7 @@ async def _for_page(
     the start of the list or from the id `after` (None: a form without parameters)."""
     postgres = dialect_of(session) == "postgresql"
     span = await _span_searched(session, statement, count, counts, postgres)
-    listed = for_page(statement, count.value, span.highest if span is not None else None)
+    listed = for_page(statement, count.value, span.ids if span is not None else None)
     if listed is statement or not postgres or wanted is None or span is None:
         return listed, None
     return ranged_page(statement, count.value, span, wanted, after) or (listed, None)
@@ -290,9 +290,9 @@ async def _span_searched(
     postgres: bool,
 ) -> Span | None:
     """The lowest and highest id of the table a search of `statement` looks in (kept like a
-    count), when they decide how its page is read: the highest, about how many rows it holds,
-    for a term of few matches (`text_index.for_page`); both, on PostgreSQL, for where a
-    frequent term's page is expected to end (`text_index.ranged_page`)."""
+    count), when they decide how its page is read: about how many rows it holds, for a term of
+    few matches (`text_index.for_page`), and on PostgreSQL where a frequent term's page is
+    expected to end (`text_index.ranged_page`)."""
     if counts is None or (count.value > FREQUENT and not postgres):
         return None
     searched = searched_table(statement)

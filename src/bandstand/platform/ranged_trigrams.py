@@ -17,7 +17,9 @@ takes over from the end of those ranges, so the page is right however wrong the 
         (SELECT id ... AND id >= :end ORDER BY id LIMIT :rows)) ORDER BY id LIMIT :rows))
 
 The walk after `:end` reads up to its first match only, unless the ranges held too few.
-Measured at 100,000 songs, signed in: 0.33 ms of PostgreSQL's CPU a page against 0.51 ms.
+Measured at 100,000 songs, signed in, searching `corazon`: the page's statement alone costs
+PostgreSQL 0.33 ms of CPU against 0.51 ms walked; a search through the gateway under load, 0.39
+against 0.60 ms.
 """
 
 from __future__ import annotations
@@ -123,6 +125,11 @@ class Span:
     lowest: int
     highest: int
 
+    @property
+    def ids(self) -> int:
+        """How many ids it spans: about how many rows the table holds."""
+        return self.highest - self.lowest + 1
+
 
 def range_values(
     grams: Sequence[str], matches: int, span: Span, wanted: int, after: int | None
@@ -131,7 +138,7 @@ def range_values(
     offset, its rows and one more) follow `after` (None: the list's start), when `matches` of
     the table's rows within `span` match."""
     start = span.lowest if after is None else after + 1
-    spacing = (span.highest - span.lowest + 1) / max(matches, 1)
+    spacing = span.ids / max(matches, 1)
     reach = math.ceil(wanted * spacing * MARGIN)
     first = start >> RANGE_BITS
     last = min((start + reach) >> RANGE_BITS, first + MOST_RANGES - 1)
@@ -148,7 +155,7 @@ def range_values(
 
 def worth_ranging(matches: int, span: Span, wanted: int) -> bool:
     """Whether a page is expected to walk past more than one range of ids."""
-    spacing = (span.highest - span.lowest + 1) / max(matches, 1)
+    spacing = span.ids / max(matches, 1)
     return wanted * spacing > RANGE_IDS
 
 

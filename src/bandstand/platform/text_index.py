@@ -12,7 +12,9 @@ uses it, rendered for the engine the statement runs on (`text_search.contains_wo
 An index answers a count, and a page of a rare term, in time proportional to the matches; a page
 of a frequent term is found sooner along the list's order (`for_page`, which `paginate` applies
 once it knows the count). On SQLite a list in id order is read in the index's own order, which
-is the same (`driven_by_index`): its page costs the rows it shows, whatever the term.
+is the same (`driven_by_index`): its page costs the rows it shows, whatever the term. On
+PostgreSQL a column that also keeps its trigrams by range of ids has such a page asked of the
+ranges it should end within (`ranged_page`, `platform.ranged_trigrams`).
 """
 
 from __future__ import annotations
