@@ -196,7 +196,7 @@ def ranged(
     rows = bindparam("ranged_rows", type_=BigInteger)
     end = bindparam("ranged_end", type_=BigInteger)
     after = identifier > bindparam("ranged_after", type_=BigInteger)
-    keys = func.id_range_trigrams(identifier, column, type_=ARRAY(Text))
+    keys = getattr(func, FUNCTION)(identifier, column, type_=ARRAY(Text))
     in_ranges = [
         keys.op("&&")(bindparam(f"ranged_keys_{n}", type_=ARRAY(Text))) for n in range(grams)
     ]
