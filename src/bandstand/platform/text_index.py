@@ -293,7 +293,7 @@ def ranged_page(
     ranged trigram index (`platform.ranged_trigrams`), with its parameters' values: `wanted`
     rows (the page's offset, its rows and one more) after the id `after` (None: from the
     start). None when the list is not in ascending id order, searches more than one column or
-    one without that index, has no trigram to ask, or its page is found as soon walking."""
+    one without that index, has no trigram to ask, or its page is found as soon by walking."""
     if statement in _RANGED_FORMS:
         known: tuple[S, tuple[str, ...]] | None = _RANGED_FORMS[statement]
     else:
