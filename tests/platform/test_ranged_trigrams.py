@@ -22,10 +22,11 @@ from bandstand.platform.ranged_trigrams import (
     Span,
     grams_of,
     range_values,
+    ranged_page,
     ranged_trigram_index,
     worth_ranging,
 )
-from bandstand.platform.text_index import FREQUENT, for_page, plans_alike, ranged_page
+from bandstand.platform.text_index import FREQUENT, for_page, plans_alike
 from bandstand.platform.text_search import contains_words
 
 # The index is PostgreSQL's: SQLite reads a search's FTS5 index in id order itself.

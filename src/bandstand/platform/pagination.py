@@ -38,14 +38,13 @@ from bandstand.platform.list_counts import Count, ListCounts, count_of, exact_co
 from bandstand.platform.page_links import cursor_link, page_link
 from bandstand.platform.page_statements import DEFERRED_JOIN_OFFSET, dialect_of, page_statement
 from bandstand.platform.plain_reads import plain_rows
-from bandstand.platform.ranged_trigrams import Span
+from bandstand.platform.ranged_trigrams import Span, ranged_page
 from bandstand.platform.rows import field_dicts
 from bandstand.platform.text_index import (
     FREQUENT,
     driven_by_index,
     for_page,
     plans_alike,
-    ranged_page,
     searched_table,
 )
 
@@ -271,9 +270,10 @@ async def _for_page(
     after: int | None = None,
 ) -> tuple[Select[Any], dict[str, Any] | None]:
     """`statement` to read a page of its `count` matches: asked of its index, walked along its
-    order, or on PostgreSQL asked of its ranged index (`text_index.for_page`, `ranged_page`),
-    with the values of the parameters that form adds. `wanted`: the rows the page reads from
-    the start of the list or from the id `after` (None: a form without parameters)."""
+    order (`text_index.for_page`), or on PostgreSQL asked of its ranged index
+    (`ranged_trigrams.ranged_page`), with the values of the parameters that form adds.
+    `wanted`: the rows the page reads from the start of the list or from the id `after` (None:
+    a form without parameters)."""
     postgres = dialect_of(session) == "postgresql"
     span = await _span_searched(session, statement, count, counts, postgres)
     listed = for_page(statement, count.value, span.ids if span is not None else None)
@@ -292,7 +292,7 @@ async def _span_searched(
     """The lowest and highest id of the table a search of `statement` looks in (kept like a
     count), when they decide how its page is read: about how many rows it holds, for a term of
     few matches (`text_index.for_page`), and on PostgreSQL where a frequent term's page is
-    expected to end (`text_index.ranged_page`)."""
+    expected to end (`ranged_trigrams.ranged_page`)."""
     if counts is None or (count.value > FREQUENT and not postgres):
         return None
     searched = searched_table(statement)

@@ -25,6 +25,7 @@ against 0.60 ms.
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -49,6 +50,8 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.visitors import InternalTraversal
+
+from bandstand.platform.text_index import Contains, descending_on
 
 RANGE_BITS = 10
 RANGE_IDS = 1 << RANGE_BITS
@@ -164,6 +167,7 @@ class RangedIds(ColumnElement[bool]):
 
     inherit_cache = True
     _is_implicitly_boolean = True
+    planned_alike = True  # `text_index.plans_alike`: its plan is the same whatever the ranges
     _traverse_internals = [("condition", InternalTraversal.dp_clauseelement)]
 
     def __init__(self, condition: ColumnElement[bool]) -> None:
@@ -213,3 +217,42 @@ def ranged(
     result = statement._generate()
     result._where_criteria = (*others, RangedIds(identifier == any_(ids)))
     return result
+
+
+def ranged_page(
+    statement: S, matches: int, span: Span, wanted: int, after: int | None
+) -> tuple[S, dict[str, Any]] | None:
+    """On PostgreSQL, `statement` reading the page of a frequent term asked of its column's
+    ranged trigram index, with its parameters' values: `wanted`
+    rows (the page's offset, its rows and one more) after the id `after` (None: from the
+    start). None when the list is not in ascending id order, searches more than one column or
+    one without that index, has no trigram to ask, or its page is found as soon by walking."""
+    if statement in _RANGED_FORMS:
+        known: tuple[S, tuple[str, ...]] | None = _RANGED_FORMS[statement]
+    else:
+        known = _RANGED_FORMS[statement] = _ranged_form(statement)
+    if known is None or not worth_ranging(matches, span, wanted):
+        return None
+    form, grams = known
+    return form, range_values(grams, matches, span, wanted, after)
+
+
+_RANGED_FORMS: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+"""The ranged form of each statement and the trigrams it asks for (or None), built once, as
+`text_index` keeps each statement's walked form."""
+
+
+def _ranged_form(statement: S) -> tuple[S, tuple[str, ...]] | None:
+    searches = [c for c in statement._where_criteria if isinstance(c, Contains)]
+    if len(searches) != 1 or not has_ranged_index(searches[0].table, searches[0].column.name):
+        return None
+    search = searches[0]
+    identifier = search.table.c.get("id")
+    order = statement._order_by_clauses
+    if identifier is None or len(order) != 1 or descending_on(order[0], identifier) is not False:
+        return None
+    grams = grams_of(search.texts)
+    if not grams:
+        return None
+    form = ranged(statement, search, search.scanned, search.column, identifier, len(grams))
+    return form, grams

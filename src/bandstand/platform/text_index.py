@@ -14,7 +14,7 @@ of a frequent term is found sooner along the list's order (`for_page`, which `pa
 once it knows the count). On SQLite a list in id order is read in the index's own order, which
 is the same (`driven_by_index`): its page costs the rows it shows, whatever the term. On
 PostgreSQL a column that also keeps its trigrams by range of ids has such a page asked of the
-ranges it should end within (`ranged_page`, `platform.ranged_trigrams`).
+ranges it should end within (`platform.ranged_trigrams.ranged_page`).
 """
 
 from __future__ import annotations
@@ -48,16 +48,6 @@ from sqlalchemy.sql.visitors import (
     InternalTraversal,
     iterate,
     replacement_traverse,
-)
-
-from bandstand.platform.ranged_trigrams import (
-    RangedIds,
-    Span,
-    grams_of,
-    has_ranged_index,
-    range_values,
-    ranged,
-    worth_ranging,
 )
 
 FREQUENT = 1000
@@ -231,6 +221,7 @@ class Scanned(ColumnElement[bool]):
     inherit_cache = True
     type = Boolean()
     _is_implicitly_boolean = True  # as `Contains`
+    planned_alike = True  # `plans_alike`
     _traverse_internals = [
         ("anywhere", InternalTraversal.dp_clauseelement),
         ("on_sqlite", InternalTraversal.dp_clauseelement),
@@ -286,45 +277,6 @@ def _walked(statement: S) -> S:
     return walked
 
 
-def ranged_page(
-    statement: S, matches: int, span: Span, wanted: int, after: int | None
-) -> tuple[S, dict[str, Any]] | None:
-    """On PostgreSQL, `statement` reading the page of a frequent term asked of its column's
-    ranged trigram index (`platform.ranged_trigrams`), with its parameters' values: `wanted`
-    rows (the page's offset, its rows and one more) after the id `after` (None: from the
-    start). None when the list is not in ascending id order, searches more than one column or
-    one without that index, has no trigram to ask, or its page is found as soon by walking."""
-    if statement in _RANGED_FORMS:
-        known: tuple[S, tuple[str, ...]] | None = _RANGED_FORMS[statement]
-    else:
-        known = _RANGED_FORMS[statement] = _ranged_form(statement)
-    if known is None or not worth_ranging(matches, span, wanted):
-        return None
-    form, grams = known
-    return form, range_values(grams, matches, span, wanted, after)
-
-
-_RANGED_FORMS: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
-"""The ranged form of each statement and the trigrams it asks for (or None), built once, as
-`_WALKED`."""
-
-
-def _ranged_form(statement: S) -> tuple[S, tuple[str, ...]] | None:
-    searches = [c for c in statement._where_criteria if isinstance(c, Contains)]
-    if len(searches) != 1 or not has_ranged_index(searches[0].table, searches[0].column.name):
-        return None
-    search = searches[0]
-    identifier = search.table.c.get("id")
-    order = statement._order_by_clauses
-    if identifier is None or len(order) != 1 or _descending_on(order[0], identifier) is not False:
-        return None
-    grams = grams_of(search.texts)
-    if not grams:
-        return None
-    form = ranged(statement, search, search.scanned, search.column, identifier, len(grams))
-    return form, grams
-
-
 def driven_by_index(statement: S) -> S | None:
     """On SQLite, `statement` read from its search's index in the index's own order, when the
     list is in id order (ascending or descending) and searches one indexed column; None
@@ -354,7 +306,7 @@ def _driven(statement: S) -> S | None:
     order = statement._order_by_clauses
     if identifier is None or len(order) != 1:
         return None
-    descending = _descending_on(order[0], identifier)
+    descending = descending_on(order[0], identifier)
     if descending is None or not _reads_only(statement, search.table):
         return None
     fts = index.fts
@@ -384,7 +336,7 @@ def _reads_only(statement: Select[Any], searched: Table) -> bool:
     return True
 
 
-def _descending_on(clause: Any, column: Any) -> bool | None:
+def descending_on(clause: Any, column: Any) -> bool | None:
     """Whether `clause` orders by `column` descending (False: ascending); None when it orders
     by something else."""
     modifier = getattr(clause, "modifier", None)
@@ -403,9 +355,10 @@ def _is_column(element: Any, column: Any) -> bool:
 def plans_alike(statement: Select[Any]) -> bool:
     """Whether the best plan of `statement` is the same whatever its values: it has no
     conditions, or only searches walked along its order (`Scanned`), which no index answers,
-    or asked of ranges of ids (`RangedIds`), whose plan is that whatever the ranges."""
+    or asked of ranges of ids (`ranged_trigrams.RangedIds`), whose plan is that whatever the
+    ranges: the conditions that say so (`planned_alike`)."""
     return all(
-        isinstance(condition, (Scanned, RangedIds)) for condition in statement._where_criteria
+        getattr(condition, "planned_alike", False) for condition in statement._where_criteria
     )
 
 
